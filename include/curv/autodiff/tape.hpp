@@ -1,0 +1,111 @@
+// Tape: a Wengert list of recorded ops over a general graph (shared inputs, residual adds,
+// several outputs), and the sweeps that run their passes:
+//
+//   record   builders in ops.hpp run forward and append a node (the forward sweep)
+//   reverse  vjp of every node, last to first: adjoints ∂L/∂v, parameter gradients
+//   tangents jvp of every node, first to last: R{v} for a parameter tangent θ̇
+//   reverse_rop   vjp_rop, last to first: R{∂L/∂v} and R{θ̄}, which is H·θ̇
+//
+// Every value has up to four buffers: its value, its adjoint in one of two banks (Grad holds
+// ∂L/∂v of the loss; Aux holds any other cotangent, such as Jᵀu or the H_out J v of a
+// Gauss-Newton product, so such products never overwrite a cached gradient), its tangent R{v},
+// and its R-adjoint R{∂L/∂v}. All come from one arena and live until clear().
+//
+// Only values that depend on the parameters (or on an input marked differentiable) get
+// adjoints and tangents; the others are constants to every sweep, which is what lets products
+// skip work on the data input exactly as a hand-written backward would.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "curv/core/arena.hpp"
+#include "curv/ops/op.hpp"
+
+namespace curv {
+
+struct Value {
+  int id = -1;
+  bool valid() const { return id >= 0; }
+};
+
+enum class Bank { Grad = 0, Aux = 1 };
+
+template <class T>
+class Tape {
+ public:
+  Tape() = default;
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  // Drops every value and node; memory is kept for the next recording.
+  void clear();
+
+  // A leaf: x is referenced, not copied, and must outlive the recording. Its leading dimension
+  // is the number of examples N (the first input fixes it for the tape).
+  Value input(View<const T> x, bool differentiable = false);
+
+  // --- for op builders ---------------------------------------------------------------------
+  Value new_value(Shape s, bool depends);    // uninitialized storage from the arena
+  Value alias(Value v, Shape s);             // same storage, another shape (reshape)
+  View<T> scratch(Shape s) { return arena_.alloc_view<T>(s); }  // lives until clear()
+  void record(std::unique_ptr<Node<T>> node, std::initializer_list<Value> inputs, Value output);
+  LayerObserver<T>* observer() const { return observer_; }
+
+  // --- inspection ----------------------------------------------------------------------------
+  View<T> value(Value v) const { return slots_[idx(v)].value; }
+  Shape shape(Value v) const { return slots_[idx(v)].value.shape; }
+  bool depends(Value v) const { return slots_[idx(v)].depends; }
+  index_t examples() const { return examples_; }
+  std::size_t size() const { return nodes_.size(); }
+  const Node<T>& node(std::size_t i) const { return *nodes_[i]; }
+
+  // The observer that parameterized layers report to (forward events while recording,
+  // backward events during reverse sweeps that ask for them).
+  void set_observer(LayerObserver<T>* o) { observer_ = o; }
+
+  // --- sweeps --------------------------------------------------------------------------------
+  // Zeroes every adjoint of `bank` and returns the adjoint of `out` for the caller to seed.
+  View<T> seed(Value out, Bank bank);
+  View<T> adjoint(Value v, Bank bank) const;
+  // vjp of every node after seed(); parameter gradients go to `dtheta` (accumulated).
+  void reverse(Bank bank, const ParamGrad<T>& dtheta, bool notify_observer = false);
+
+  // jvp of every node for the parameter tangent θ̇ (flat, may be null) and the tangents of
+  // differentiable inputs (set through input_tangent(); zero unless set).
+  View<T> input_tangent(Value v);
+  void tangents(const T* theta_dot);
+  View<T> tangent(Value v) const { return slots_[idx(v)].tangent; }
+
+  // Zeroes every R-adjoint and returns the one of `out` for the caller to seed with
+  // R{∂L/∂out} = H_out · R{out}.
+  View<T> seed_rop(Value out);
+  View<T> radjoint(Value v) const { return slots_[idx(v)].radjoint; }
+  // vjp_rop of every node; needs reverse(Bank::Grad) and tangents() for the same θ̇ first.
+  // R{θ̄} is accumulated into dtheta_dot (flat, may be null).
+  void reverse_rop(const T* theta_dot, T* dtheta_dot);
+
+ private:
+  struct Slot {
+    View<T> value;
+    View<T> adjoint[2];
+    View<T> tangent;
+    View<T> radjoint;
+    bool depends = false;
+    bool input = false;
+    bool tangent_set = false;  // inputs: a tangent was given for this sweep
+  };
+  std::size_t idx(Value v) const { return static_cast<std::size_t>(v.id); }
+  View<T> ensure(View<T>& slot, const Shape& s);
+
+  Arena arena_;
+  std::vector<Slot> slots_;
+  std::vector<std::unique_ptr<Node<T>>> nodes_;
+  index_t examples_ = -1;
+  LayerObserver<T>* observer_ = nullptr;
+};
+
+extern template class Tape<float>;
+extern template class Tape<double>;
+
+}  // namespace curv

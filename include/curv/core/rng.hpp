@@ -1,0 +1,26 @@
+// Rng: a small, seeded, platform-independent generator (xoshiro256** seeded by splitmix64).
+// The same seed gives the same stream on every machine and compiler, unlike the
+// implementation-defined std distributions; training runs and sampled Fisher estimates rely on it.
+#pragma once
+
+#include <cstdint>
+
+namespace curv {
+
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed = 0);
+  std::uint64_t next();           // 64 random bits
+  double uniform();               // [0, 1)
+  double normal();                // N(0, 1)
+  std::uint64_t below(std::uint64_t n);  // uniform integer in [0, n)
+  // An independent stream for worker k (e.g. one per example in a parallel loop).
+  Rng split(std::uint64_t k) const;
+
+ private:
+  std::uint64_t s_[4];
+  double spare_ = 0;
+  bool has_spare_ = false;
+};
+
+}  // namespace curv

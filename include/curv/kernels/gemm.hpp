@@ -1,0 +1,31 @@
+// GEMM on row-major matrices through cblas, with BLAS's beta semantics:
+//   C = alpha * op(A) * op(B) + beta * C,   op(X) = X or Xᵀ,   C:(m,n), op(A):(m,k), op(B):(k,n).
+// beta = 1 accumulates into C, which is how every backward pass adds into gradients.
+#pragma once
+
+#include "curv/core/tensor.hpp"
+
+namespace curv {
+
+enum class Trans { No, Yes };
+
+template <class T>
+void gemm(Trans ta, Trans tb, index_t m, index_t n, index_t k, T alpha, const T* a, index_t lda,
+          const T* b, index_t ldb, T beta, T* c, index_t ldc);
+
+// The common case of contiguous matrices: leading dimensions are the stored row lengths.
+template <class T>
+void gemm(Trans ta, Trans tb, index_t m, index_t n, index_t k, T alpha, const T* a, const T* b,
+          T beta, T* c) {
+  gemm(ta, tb, m, n, k, alpha, a, ta == Trans::No ? k : m, b, tb == Trans::No ? n : k, beta, c, n);
+}
+
+// y += alpha * x (BLAS axpy).
+template <class T>
+void axpy(index_t n, T alpha, const T* x, T* y);
+
+// ⟨x, y⟩ accumulated in double whatever T is.
+template <class T>
+double dot(index_t n, const T* x, const T* y);
+
+}  // namespace curv

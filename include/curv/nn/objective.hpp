@@ -1,0 +1,63 @@
+// Objective: a model, a loss and one batch — the function L(θ) = (1/N) Σₙ ℓₙ(f(xₙ; θ)) — and
+// every product with its derivatives that curv's methods are built from. Conventions (docs/
+// conventions.md): the per-example gradient is ∇ℓₙ, so the batch gradient is their mean; the
+// output Hessian of the batch loss is block diagonal with blocks ∇²ℓₙ/N, so G = Jᵀ H_out J is
+// the Gauss-Newton matrix of L itself.
+//
+// set_batch() records the forward pass once; every product after it reuses that recording
+// (and the gradient's adjoints, once computed), which is how CG and Lanczos apply H or G many
+// times to one batch. All vectors are flat parameter vectors in the ParamStore's order.
+#pragma once
+
+#include "curv/autodiff/tape.hpp"
+#include "curv/loss/loss.hpp"
+#include "curv/nn/model.hpp"
+
+namespace curv {
+
+template <class T>
+class Objective {
+ public:
+  Objective(const Model<T>& model, Loss<T>& loss) : model_(model), loss_(loss) {}
+
+  // Records the forward pass on x:(N, input…) and evaluates the loss. x and the targets must
+  // stay alive while this batch is in use. Returns L.
+  double set_batch(View<const T> x, const Targets<T>& targets);
+
+  double loss() const { return loss_value_; }
+  index_t examples() const { return tape_.examples(); }
+  index_t parameters() const { return model_.params().size(); }
+  index_t outputs() const { return tape_.shape(out_).numel() / examples(); }
+  View<const T> output() const { return tape_.value(out_); }  // (N, C)
+  const Loss<T>& loss_fn() const { return loss_; }
+  Tape<T>& tape() { return tape_; }
+  Value output_value() const { return out_; }
+
+  // g = ∇L (assigned, size P). Observers set on the tape see every layer's output gradient.
+  void gradient(T* g, bool notify_observer = false);
+  // G:(N,P), row n = ∇ℓₙ (so the rows' mean is ∇L).
+  void per_example_gradients(T* G);
+  // out:(N,C) = J v, the outputs' directional derivative along v.
+  void jvp(const T* v, T* out);
+  // g:(P) = Jᵀ u for u:(N,C) (assigned).
+  void vjp(const T* u, T* g);
+  // out = H v, the exact Hessian of L times v (forward-over-reverse), assigned.
+  void hvp(const T* v, T* out);
+  // out = G v = Jᵀ H_out J v, assigned.
+  void ggn_vp(const T* v, T* out);
+
+ private:
+  void ensure_gradient_adjoints();
+
+  const Model<T>& model_;
+  Loss<T>& loss_;
+  Tape<T> tape_;
+  Value out_;
+  double loss_value_ = 0;
+  bool adjoints_ready_ = false;  // Bank::Grad holds ∂L/∂v for this batch
+};
+
+extern template class Objective<float>;
+extern template class Objective<double>;
+
+}  // namespace curv

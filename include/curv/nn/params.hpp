@@ -1,0 +1,53 @@
+// ParamStore: every parameter of a model in one flat, contiguous buffer (and one gradient
+// buffer of the same size), with named views. The flat vector is what every curvature product,
+// solver and optimizer works on; its order is the order in which parameters were added
+// (for models: the documented name order, weight before bias).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "curv/core/tensor.hpp"
+#include "curv/ops/op.hpp"
+
+namespace curv {
+
+struct ParamInfo {
+  std::string name;  // e.g. "fc1.weight"
+  Shape shape;
+  index_t offset = 0;  // in the flat vector
+};
+
+template <class T>
+class ParamStore {
+ public:
+  // Adds a zero-initialized parameter and returns its index. Adding moves the buffers, so
+  // views and refs are taken after the model has added all of its parameters.
+  index_t add(std::string name, Shape shape);
+
+  index_t size() const { return size_; }  // total number of scalars P
+  index_t count() const { return static_cast<index_t>(info_.size()); }
+  const std::vector<ParamInfo>& info() const { return info_; }
+  const ParamInfo& info(index_t i) const { return info_[static_cast<std::size_t>(i)]; }
+  // Index of a parameter by name; throws curv::Error naming the known ones otherwise.
+  index_t find(const std::string& name) const;
+
+  T* data() { return values_.data(); }
+  const T* data() const { return values_.data(); }
+  T* grad() { return grads_.data(); }
+  const T* grad() const { return grads_.data(); }
+  View<T> value(index_t i) { return View<T>(data() + info(i).offset, info(i).shape); }
+  View<const T> value(index_t i) const { return View<const T>(data() + info(i).offset, info(i).shape); }
+  // What ops take: the value and the offset in the flat vector. i < 0 gives an empty ref.
+  ParamRef<T> ref(index_t i) const;
+
+ private:
+  std::vector<ParamInfo> info_;
+  Tensor<T> values_, grads_;
+  index_t size_ = 0;
+};
+
+extern template class ParamStore<float>;
+extern template class ParamStore<double>;
+
+}  // namespace curv

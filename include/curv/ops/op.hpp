@@ -1,0 +1,121 @@
+// The op contract. Every op is one class, in one file under src/ops/, holding its four passes
+// side by side, and one builder function (declared in ops.hpp) that runs the forward pass and
+// records the op on the tape.
+//
+// For an op y = f(x_1..x_k; θ) with Jacobians J_x = ∂y/∂x, J_θ = ∂y/∂θ:
+//
+//   forward   requires: inputs are values on the tape; θ lives in the flat parameter buffer.
+//             ensures:  y is assigned; the op keeps only what the other passes need
+//                       (views of its inputs/outputs, masks, im2col rows), never copies of θ.
+//   vjp       given ȳ = ∂L/∂y:  x̄_i += J_xᵢᵀ ȳ  (accumulate: shared inputs and residual adds
+//             sum their contributions) and θ̄ += J_θᵀ ȳ, either summed over the batch or kept per
+//             example (ParamGrad). An absent x̄_i (empty view) is not computed.
+//   jvp       given tangents ẋ_i, θ̇:  ẏ = Σ J_xᵢ ẋ_i + J_θ θ̇  (assigned). An absent ẋ_i is zero;
+//             a null θ̇ is zero. This is Pearlmutter's R-operator: ẏ = R{y}.
+//   vjp_rop   the R-operator of the vjp, given ȳ, R{ȳ}, ẋ_i, θ̇:
+//               R{x̄_i} += J_xᵢᵀ R{ȳ} + (∂/∂ε J_xᵢ(x+εẋ, θ+εθ̇)ᵀ) ȳ,   and likewise R{θ̄}
+//             (summed over the batch). Sweeping jvp forward and then vjp_rop backward gives the
+//             exact Hessian-vector product H·θ̇ (Pearlmutter 1994), with no finite differences.
+//
+// Elementwise ops share one local derivative f'(x) between vjp and jvp; linear maps use their
+// forward as their jvp (what PyTorch's derivatives.yaml calls auto_element_wise / auto_linear).
+// The float64 finite-difference checker in tests/support/ checks all four passes of every op.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+#include "curv/core/tensor.hpp"
+
+namespace curv {
+
+inline constexpr int kMaxInputs = 3;
+
+// A parameter tensor as an op sees it: its current value and its offset in the flat parameter
+// vector (where its gradient, its tangent and its curvature products live).
+template <class T>
+struct ParamRef {
+  View<const T> value;
+  index_t offset = -1;
+  bool empty() const { return value.empty(); }
+  index_t numel() const { return value.numel(); }
+};
+
+template <class T>
+class LayerObserver;
+
+// Where parameter gradients go in a vjp sweep.
+template <class T>
+struct ParamGrad {
+  enum class Mode { None, Sum, PerExample };
+  Mode mode = Mode::None;
+  T* data = nullptr;   // Sum: flat [P]; PerExample: [N, stride], row n = ∇ℓₙ
+  index_t stride = 0;  // PerExample: the flat parameter count P
+
+  static ParamGrad none() { return {}; }
+  static ParamGrad sum(T* g) { return {Mode::Sum, g, 0}; }
+  static ParamGrad per_example(T* g, index_t p) { return {Mode::PerExample, g, p}; }
+};
+
+template <class T>
+struct VjpArgs {
+  View<const T> dy;                          // ȳ
+  std::array<View<T>, kMaxInputs> dx{};      // x̄_i, accumulated; empty = not wanted
+  ParamGrad<T> dtheta;                       // θ̄
+  LayerObserver<T>* observer = nullptr;      // parameterized layers report (a, ȳ) here
+};
+
+template <class T>
+struct JvpArgs {
+  std::array<View<const T>, kMaxInputs> x_dot{};  // ẋ_i; empty = zero
+  const T* theta_dot = nullptr;                   // flat θ̇; null = zero
+  View<T> y_dot;                                  // ẏ, assigned
+};
+
+template <class T>
+struct VjpRopArgs {
+  View<const T> dy, dy_dot;                       // ȳ and R{ȳ}
+  std::array<View<const T>, kMaxInputs> x_dot{};  // ẋ_i; empty = zero
+  const T* theta_dot = nullptr;                   // flat θ̇; null = zero
+  std::array<View<T>, kMaxInputs> dx_dot{};       // R{x̄_i}, accumulated; empty = not wanted
+  T* dtheta_dot = nullptr;                        // flat R{θ̄}, accumulated; null = not wanted
+};
+
+// What a parameterized affine layer shows observers (K-FAC statistics, per-layer norms):
+// the layer maps each row aᵣ of its input to W aᵣ + b, so a (R, fan_in) and the output adjoint
+// g (R, fan_out) determine its gradient, Σᵣ gᵣ aᵣᵀ. For linear layers the rows are examples
+// (and tokens); for conv2d they are im2col patches, one per output position (KFC).
+template <class T>
+struct LayerEvent {
+  std::string_view kind;        // "linear", "conv2d"
+  index_t weight_offset = -1;   // identifies the layer: its weight's place in the flat vector
+  index_t bias_offset = -1;     // -1 when the layer has no bias
+  View<const T> a;              // (R, fan_in)
+  View<const T> g;              // (R, fan_out); empty in forward events
+  index_t rows_per_example = 1;
+};
+
+template <class T>
+class LayerObserver {
+ public:
+  virtual ~LayerObserver() = default;
+  virtual void on_forward(const LayerEvent<T>&) {}
+  virtual void on_backward(const LayerEvent<T>&) {}
+};
+
+template <class T>
+class Node {
+ public:
+  virtual ~Node() = default;
+  virtual std::string_view name() const = 0;
+  virtual void vjp(const VjpArgs<T>&) = 0;
+  virtual void jvp(const JvpArgs<T>&) = 0;
+  virtual void vjp_rop(const VjpRopArgs<T>&) = 0;
+
+  // Set by the tape when the node is recorded.
+  std::array<int, kMaxInputs> inputs{-1, -1, -1};
+  int num_inputs = 0;
+  int output = -1;
+};
+
+}  // namespace curv

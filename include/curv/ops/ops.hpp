@@ -1,0 +1,56 @@
+// Op builders: each runs its op's forward pass on tape values and records the op, returning the
+// output value. Shapes follow PyTorch: activations are batch-first (NCHW for images), Linear
+// weight (out,in), Conv2d weight (out,in,kh,kw). A builder throws curv::Error naming the op and
+// the expected vs found shape when its inputs do not fit.
+//
+// Adding an op: one file src/ops/NAME.cpp with a Node subclass holding the four passes (see
+// op.hpp for the contract), its builder declared here, and one line in tests/test_ops.cpp.
+#pragma once
+
+#include "curv/autodiff/tape.hpp"
+
+namespace curv::ops {
+
+// y = x Wᵀ + b over the last dimension.  x:(N,…,I) W:(O,I) b:(O) or empty  y:(N,…,O)
+template <class T>
+Value linear(Tape<T>& t, Value x, ParamRef<T> w, ParamRef<T> b);
+
+// 2-D convolution (cross-correlation as in PyTorch), im2col + GEMM.
+// x:(N,C,H,W) W:(O,C,KH,KW) b:(O) or empty  y:(N,O,OH,OW)
+template <class T>
+Value conv2d(Tape<T>& t, Value x, ParamRef<T> w, ParamRef<T> b, index_t stride, index_t pad);
+
+// Pooling over k×k windows with the given stride, no padding.  x:(N,C,H,W)  y:(N,C,OH,OW)
+template <class T>
+Value max_pool2d(Tape<T>& t, Value x, index_t k, index_t stride);
+template <class T>
+Value avg_pool2d(Tape<T>& t, Value x, index_t k, index_t stride);
+
+// Elementwise activations, any shape.
+template <class T>
+Value relu(Tape<T>& t, Value x);
+template <class T>
+Value tanh(Tape<T>& t, Value x);
+template <class T>
+Value sigmoid(Tape<T>& t, Value x);
+template <class T>
+Value gelu(Tape<T>& t, Value x);  // exact: x Φ(x)
+
+// Over the last dimension.
+template <class T>
+Value softmax(Tape<T>& t, Value x);
+template <class T>
+Value log_softmax(Tape<T>& t, Value x);
+
+// y = a + b, same shapes (residual connections).
+template <class T>
+Value add(Tape<T>& t, Value a, Value b);
+
+// The same values under another shape with the same element count (no copy).
+template <class T>
+Value reshape(Tape<T>& t, Value x, Shape s);
+// (N, …) → (N, prod(…))
+template <class T>
+Value flatten(Tape<T>& t, Value x);
+
+}  // namespace curv::ops

@@ -1,0 +1,159 @@
+#include "curv/autodiff/tape.hpp"
+
+#include <algorithm>
+
+namespace curv {
+
+template <class T>
+void Tape<T>::clear() {
+  nodes_.clear();
+  slots_.clear();
+  arena_.reset();
+  examples_ = -1;
+}
+
+template <class T>
+Value Tape<T>::input(View<const T> x, bool differentiable) {
+  CURV_CHECK(x.shape.rank() >= 1, "tape input: expected a batch-first tensor, found shape ",
+             x.shape.str());
+  if (examples_ < 0) examples_ = x.shape[0];
+  Slot s;
+  // Inputs are never written by any pass; the cast only lets them share the slot type.
+  s.value = View<T>(const_cast<T*>(x.data), x.shape);
+  s.depends = differentiable;
+  s.input = true;
+  slots_.push_back(s);
+  return Value{static_cast<int>(slots_.size() - 1)};
+}
+
+template <class T>
+Value Tape<T>::new_value(Shape shape, bool depends) {
+  Slot s;
+  s.value = arena_.alloc_view<T>(shape);
+  s.depends = depends;
+  slots_.push_back(s);
+  return Value{static_cast<int>(slots_.size() - 1)};
+}
+
+template <class T>
+Value Tape<T>::alias(Value v, Shape shape) {
+  Slot s;
+  s.value = slots_[idx(v)].value.reshape(shape);
+  s.depends = slots_[idx(v)].depends;
+  slots_.push_back(s);
+  return Value{static_cast<int>(slots_.size() - 1)};
+}
+
+template <class T>
+void Tape<T>::record(std::unique_ptr<Node<T>> node, std::initializer_list<Value> inputs,
+                     Value output) {
+  int k = 0;
+  for (Value v : inputs) node->inputs[static_cast<std::size_t>(k++)] = v.id;
+  node->num_inputs = k;
+  node->output = output.id;
+  nodes_.push_back(std::move(node));
+}
+
+template <class T>
+View<T> Tape<T>::ensure(View<T>& slot, const Shape& s) {
+  if (slot.empty()) slot = arena_.alloc_view<T>(s);
+  return slot;
+}
+
+template <class T>
+View<T> Tape<T>::seed(Value out, Bank bank) {
+  const int b = static_cast<int>(bank);
+  for (Slot& s : slots_) {
+    if (!s.depends) continue;
+    View<T> a = ensure(s.adjoint[b], s.value.shape);
+    std::fill(a.begin(), a.end(), T(0));
+  }
+  CURV_CHECK(depends(out), "tape: the seeded value does not depend on the parameters");
+  return slots_[idx(out)].adjoint[b];
+}
+
+template <class T>
+View<T> Tape<T>::adjoint(Value v, Bank bank) const {
+  return slots_[idx(v)].adjoint[static_cast<int>(bank)];
+}
+
+template <class T>
+void Tape<T>::reverse(Bank bank, const ParamGrad<T>& dtheta, bool notify_observer) {
+  const int b = static_cast<int>(bank);
+  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+    Node<T>& n = **it;
+    const Slot& out = slots_[static_cast<std::size_t>(n.output)];
+    if (!out.depends) continue;
+    VjpArgs<T> a;
+    a.dy = out.adjoint[b];
+    for (int i = 0; i < n.num_inputs; ++i) {
+      const Slot& in = slots_[static_cast<std::size_t>(n.inputs[static_cast<std::size_t>(i)])];
+      if (in.depends) a.dx[static_cast<std::size_t>(i)] = in.adjoint[b];
+    }
+    a.dtheta = dtheta;
+    a.observer = notify_observer ? observer_ : nullptr;
+    n.vjp(a);
+  }
+}
+
+template <class T>
+View<T> Tape<T>::input_tangent(Value v) {
+  Slot& s = slots_[idx(v)];
+  CURV_CHECK(s.input && s.depends, "tape: only differentiable inputs take a tangent");
+  s.tangent_set = true;
+  return ensure(s.tangent, s.value.shape);
+}
+
+template <class T>
+void Tape<T>::tangents(const T* theta_dot) {
+  for (auto& np : nodes_) {
+    Node<T>& n = *np;
+    Slot& out = slots_[static_cast<std::size_t>(n.output)];
+    if (!out.depends) continue;
+    JvpArgs<T> a;
+    for (int i = 0; i < n.num_inputs; ++i) {
+      const Slot& in = slots_[static_cast<std::size_t>(n.inputs[static_cast<std::size_t>(i)])];
+      if (in.depends && (!in.input || in.tangent_set)) a.x_dot[static_cast<std::size_t>(i)] = in.tangent;
+    }
+    a.theta_dot = theta_dot;
+    a.y_dot = ensure(out.tangent, out.value.shape);
+    n.jvp(a);
+  }
+}
+
+template <class T>
+View<T> Tape<T>::seed_rop(Value out) {
+  for (Slot& s : slots_) {
+    if (!s.depends) continue;
+    View<T> a = ensure(s.radjoint, s.value.shape);
+    std::fill(a.begin(), a.end(), T(0));
+  }
+  return slots_[idx(out)].radjoint;
+}
+
+template <class T>
+void Tape<T>::reverse_rop(const T* theta_dot, T* dtheta_dot) {
+  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+    Node<T>& n = **it;
+    const Slot& out = slots_[static_cast<std::size_t>(n.output)];
+    if (!out.depends) continue;
+    VjpRopArgs<T> a;
+    a.dy = out.adjoint[0];
+    a.dy_dot = out.radjoint;
+    for (int i = 0; i < n.num_inputs; ++i) {
+      const auto k = static_cast<std::size_t>(i);
+      const Slot& in = slots_[static_cast<std::size_t>(n.inputs[k])];
+      if (!in.depends) continue;
+      if (!in.input || in.tangent_set) a.x_dot[k] = in.tangent;
+      a.dx_dot[k] = in.radjoint;
+    }
+    a.theta_dot = theta_dot;
+    a.dtheta_dot = dtheta_dot;
+    n.vjp_rop(a);
+  }
+}
+
+template class Tape<float>;
+template class Tape<double>;
+
+}  // namespace curv

@@ -1,0 +1,85 @@
+#include "curv/nn/objective.hpp"
+
+#include <algorithm>
+
+namespace curv {
+
+template <class T>
+double Objective<T>::set_batch(View<const T> x, const Targets<T>& targets) {
+  const index_t per_example = model_.input_shape().numel();
+  CURV_CHECK(x.shape.rank() >= 1 && x.shape.rows() > 0 && x.shape.row_size() == per_example,
+             model_.name(), ": expected inputs (N,", model_.input_shape().str(), ") with ", per_example,
+             " values per example, found ", x.shape.str());
+  tape_.clear();
+  adjoints_ready_ = false;
+  Value in = tape_.input(x);
+  out_ = model_.forward(tape_, in);
+  loss_value_ = loss_.forward(tape_.value(out_), targets);
+  return loss_value_;
+}
+
+template <class T>
+void Objective<T>::gradient(T* g, bool notify_observer) {
+  std::fill(g, g + parameters(), T(0));
+  loss_.grad(tape_.seed(out_, Bank::Grad).data);
+  tape_.reverse(Bank::Grad, ParamGrad<T>::sum(g), notify_observer);
+  adjoints_ready_ = true;
+}
+
+template <class T>
+void Objective<T>::per_example_gradients(T* G) {
+  const index_t N = examples(), P = parameters();
+  std::fill(G, G + N * P, T(0));
+  loss_.grad(tape_.seed(out_, Bank::Grad).data);
+  tape_.reverse(Bank::Grad, ParamGrad<T>::per_example(G, P));
+  adjoints_ready_ = true;
+  // The seed is ∇ℓₙ/N (the batch loss's adjoint); per-example gradients are ∇ℓₙ.
+  const T n = T(N);
+  for (index_t i = 0; i < N * P; ++i) G[i] *= n;
+}
+
+template <class T>
+void Objective<T>::jvp(const T* v, T* out) {
+  tape_.tangents(v);
+  const View<T> t = tape_.tangent(out_);
+  std::copy(t.begin(), t.end(), out);
+}
+
+template <class T>
+void Objective<T>::vjp(const T* u, T* g) {
+  std::fill(g, g + parameters(), T(0));
+  View<T> seed = tape_.seed(out_, Bank::Aux);
+  std::copy(u, u + seed.numel(), seed.data);
+  tape_.reverse(Bank::Aux, ParamGrad<T>::sum(g));
+}
+
+template <class T>
+void Objective<T>::ensure_gradient_adjoints() {
+  if (adjoints_ready_) return;
+  // Only the adjoints are needed, not ∇L itself: skip the parameter gradients.
+  loss_.grad(tape_.seed(out_, Bank::Grad).data);
+  tape_.reverse(Bank::Grad, ParamGrad<T>::none());
+  adjoints_ready_ = true;
+}
+
+template <class T>
+void Objective<T>::hvp(const T* v, T* out) {
+  tape_.tangents(v);
+  ensure_gradient_adjoints();
+  loss_.hvp(tape_.tangent(out_).data, tape_.seed_rop(out_).data);  // R{∂L/∂z} = H_out ż
+  std::fill(out, out + parameters(), T(0));
+  tape_.reverse_rop(v, out);
+}
+
+template <class T>
+void Objective<T>::ggn_vp(const T* v, T* out) {
+  tape_.tangents(v);
+  loss_.hvp(tape_.tangent(out_).data, tape_.seed(out_, Bank::Aux).data);  // H_out J v
+  std::fill(out, out + parameters(), T(0));
+  tape_.reverse(Bank::Aux, ParamGrad<T>::sum(out));
+}
+
+template class Objective<float>;
+template class Objective<double>;
+
+}  // namespace curv

@@ -1,0 +1,130 @@
+// Elementwise activations y = f(x). Each is a derivative table, side by side with its forward:
+// f(x), f'(x) and f''(x), the last two given x and y = f(x) (whichever is cheaper). One local
+// derivative serves every pass:
+//   vjp      x̄ += f'(x) ȳ
+//   jvp      ẏ  = f'(x) ẋ
+//   vjp_rop  R{x̄} += f'(x) R{ȳ} + f''(x) ẋ ȳ
+#include <cmath>
+
+#include "common.hpp"
+#include "curv/ops/ops.hpp"
+
+namespace curv {
+namespace {
+
+struct Relu {
+  static constexpr std::string_view name = "relu";
+  template <class T> static T f(T x) { return x > T(0) ? x : T(0); }
+  template <class T> static T d1(T x, T) { return x > T(0) ? T(1) : T(0); }
+  template <class T> static T d2(T, T) { return T(0); }
+};
+
+struct Tanh {
+  static constexpr std::string_view name = "tanh";
+  template <class T> static T f(T x) { return std::tanh(x); }
+  template <class T> static T d1(T, T y) { return T(1) - y * y; }
+  template <class T> static T d2(T, T y) { return T(-2) * y * (T(1) - y * y); }
+};
+
+struct Sigmoid {
+  static constexpr std::string_view name = "sigmoid";
+  template <class T> static T f(T x) {
+    // Split by sign so exp never overflows.
+    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+    const T e = std::exp(x);
+    return e / (T(1) + e);
+  }
+  template <class T> static T d1(T, T y) { return y * (T(1) - y); }
+  template <class T> static T d2(T, T y) { return y * (T(1) - y) * (T(1) - T(2) * y); }
+};
+
+struct Gelu {  // exact GELU, x Φ(x), as PyTorch's default
+  static constexpr std::string_view name = "gelu";
+  template <class T> static T pdf(T x) { return T(0.3989422804014327) * std::exp(T(-0.5) * x * x); }
+  template <class T> static T cdf(T x) { return T(0.5) * std::erfc(-x * T(0.7071067811865476)); }
+  template <class T> static T f(T x) { return x * cdf(x); }
+  template <class T> static T d1(T x, T) { return cdf(x) + x * pdf(x); }
+  template <class T> static T d2(T x, T) { return pdf(x) * (T(2) - x * x); }
+};
+
+template <class T, class Fn>
+class Activation final : public Node<T> {
+ public:
+  Activation(View<const T> x, View<const T> y) : x_(x), y_(y) {}
+  std::string_view name() const override { return Fn::name; }
+
+  void forward(T* y) const {
+    const T* x = x_.data;
+    parallel_for(x_.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i) y[i] = Fn::f(x[i]);
+    });
+  }
+
+  void vjp(const VjpArgs<T>& a) override {
+    if (a.dx[0].empty()) return;
+    const T *x = x_.data, *y = y_.data, *dy = a.dy.data;
+    T* dx = a.dx[0].data;
+    parallel_for(x_.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i) dx[i] += Fn::d1(x[i], y[i]) * dy[i];
+    });
+  }
+
+  void jvp(const JvpArgs<T>& a) override {
+    T* yd = a.y_dot.data;
+    if (a.x_dot[0].empty()) {
+      std::fill(yd, yd + x_.numel(), T(0));
+      return;
+    }
+    const T *x = x_.data, *y = y_.data, *xd = a.x_dot[0].data;
+    parallel_for(x_.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i) yd[i] = Fn::d1(x[i], y[i]) * xd[i];
+    });
+  }
+
+  void vjp_rop(const VjpRopArgs<T>& a) override {
+    if (a.dx_dot[0].empty()) return;
+    const T *x = x_.data, *y = y_.data, *dy = a.dy.data, *rdy = a.dy_dot.data;
+    const T* xd = a.x_dot[0].empty() ? nullptr : a.x_dot[0].data;
+    T* rdx = a.dx_dot[0].data;
+    parallel_for(x_.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i) {
+        T r = Fn::d1(x[i], y[i]) * rdy[i];
+        if (xd) r += Fn::d2(x[i], y[i]) * xd[i] * dy[i];
+        rdx[i] += r;
+      }
+    });
+  }
+
+ private:
+  View<const T> x_, y_;
+};
+
+template <class Fn, class T>
+Value activation(Tape<T>& t, Value x) {
+  Value y = t.new_value(t.shape(x), t.depends(x));
+  auto node = std::make_unique<Activation<T, Fn>>(t.value(x), t.value(y));
+  node->forward(t.value(y).data);
+  t.record(std::move(node), {x}, y);
+  return y;
+}
+
+}  // namespace
+
+namespace ops {
+
+template <class T> Value relu(Tape<T>& t, Value x) { return activation<Relu>(t, x); }
+template <class T> Value tanh(Tape<T>& t, Value x) { return activation<Tanh>(t, x); }
+template <class T> Value sigmoid(Tape<T>& t, Value x) { return activation<Sigmoid>(t, x); }
+template <class T> Value gelu(Tape<T>& t, Value x) { return activation<Gelu>(t, x); }
+
+#define CURV_INSTANTIATE(T)                       \
+  template Value relu<T>(Tape<T>&, Value);        \
+  template Value tanh<T>(Tape<T>&, Value);        \
+  template Value sigmoid<T>(Tape<T>&, Value);     \
+  template Value gelu<T>(Tape<T>&, Value);
+CURV_INSTANTIATE(float)
+CURV_INSTANTIATE(double)
+#undef CURV_INSTANTIATE
+
+}  // namespace ops
+}  // namespace curv
