@@ -1,0 +1,82 @@
+// One small instance of every op, for `curv check` and the test suite. Adding an op: add a
+// line here (its shapes and how to record it).
+#include <algorithm>
+#include <numeric>
+
+#include "curv/check/check.hpp"
+#include "curv/ops/ops.hpp"
+
+namespace curv::check {
+namespace {
+
+using Ins = std::vector<Value>;
+using Ps = std::vector<ParamRef<double>>;
+using T = Tape<double>;
+
+// |x| ≥ 0.1: central differences never cross relu's kink at 0.
+void away_from_zero(Rng& rng, std::vector<double>& x) {
+  for (double& v : x) {
+    const double m = 0.1 + std::abs(rng.normal());
+    v = rng.uniform() < 0.5 ? -m : m;
+  }
+}
+
+// Distinct values at least 0.05 apart: every pooling window has a clear maximum.
+void distinct(Rng& rng, std::vector<double>& x) {
+  std::vector<std::size_t> order(x.size());
+  std::iota(order.begin(), order.end(), 0);
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  for (std::size_t i = 0; i < x.size(); ++i) x[order[i]] = 0.05 * double(i) - 0.025 * double(x.size());
+}
+
+std::vector<OpCase> make_cases() {
+  return {
+      {"linear", {{3, 4}}, {{5, 4}, {5}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::linear(t, x[0], p[0], p[1]); }, {}},
+      {"linear/no-bias", {{3, 4}}, {{5, 4}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::linear(t, x[0], p[0], ParamRef<double>{}); }, {}},
+      {"linear/tokens", {{2, 3, 4}}, {{5, 4}, {5}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::linear(t, x[0], p[0], p[1]); }, {}},
+      {"conv2d", {{2, 2, 5, 5}}, {{3, 2, 3, 3}, {3}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::conv2d(t, x[0], p[0], p[1], 1, 1); }, {}},
+      {"conv2d/stride2", {{2, 2, 6, 6}}, {{3, 2, 3, 3}, {3}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::conv2d(t, x[0], p[0], p[1], 2, 1); }, {}},
+      {"conv2d/no-bias", {{2, 3, 4, 4}}, {{2, 3, 2, 2}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::conv2d(t, x[0], p[0], ParamRef<double>{}, 1, 0); }, {}},
+      {"max_pool2d", {{2, 2, 4, 4}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::max_pool2d(t, x[0], 2, 2); }, distinct},
+      {"max_pool2d/overlap", {{1, 2, 5, 5}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::max_pool2d(t, x[0], 3, 2); }, distinct},
+      {"avg_pool2d", {{2, 2, 4, 4}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::avg_pool2d(t, x[0], 2, 2); }, {}},
+      {"relu", {{3, 5}}, {}, [](T& t, const Ins& x, const Ps&) { return ops::relu(t, x[0]); }, away_from_zero},
+      {"tanh", {{3, 5}}, {}, [](T& t, const Ins& x, const Ps&) { return ops::tanh(t, x[0]); }, {}},
+      {"sigmoid", {{3, 5}}, {}, [](T& t, const Ins& x, const Ps&) { return ops::sigmoid(t, x[0]); }, {}},
+      {"gelu", {{3, 5}}, {}, [](T& t, const Ins& x, const Ps&) { return ops::gelu(t, x[0]); }, {}},
+      {"softmax", {{3, 5}}, {}, [](T& t, const Ins& x, const Ps&) { return ops::softmax(t, x[0]); }, {}},
+      {"log_softmax", {{3, 5}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::log_softmax(t, x[0]); }, {}},
+      {"add", {{3, 4}, {3, 4}}, {}, [](T& t, const Ins& x, const Ps&) { return ops::add(t, x[0], x[1]); }, {}},
+      {"add/shared-input", {{3, 4}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::add(t, x[0], ops::tanh(t, x[0])); }, {}},
+      {"reshape", {{2, 3, 4}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::tanh(t, ops::reshape(t, x[0], Shape{2, 12})); }, {}},
+      {"flatten", {{2, 2, 2, 3}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::sigmoid(t, ops::flatten(t, x[0])); }, {}},
+  };
+}
+
+}  // namespace
+
+const std::vector<OpCase>& op_cases() {
+  static const std::vector<OpCase> cases = make_cases();
+  return cases;
+}
+
+const OpCase& op_case(const std::string& name) {
+  for (const OpCase& c : op_cases())
+    if (c.name == name) return c;
+  fail("check: expected a known op case, found '", name, "'");
+}
+
+}  // namespace curv::check

@@ -1,0 +1,16 @@
+// The subcommands of the `curv` program: each file cmd_NAME.cpp registers one.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace curv::cli {
+
+// Adds the subcommand to the app; the returned function runs it after parsing (exit code).
+using Runner = std::function<int()>;
+Runner add_check(CLI::App& app);
+Runner add_bench(CLI::App& app);
+Runner add_train(CLI::App& app);
+Runner add_data(CLI::App& app);
+
+}  // namespace curv::cli

@@ -1,0 +1,37 @@
+// curv: neural networks and second-order methods. `curv --help` lists the subcommands.
+#include <iostream>
+#include <map>
+
+#include "commands.hpp"
+#include "curv/core/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"curv: neural networks and second-order methods (curvature, K-FAC, Laplace, influence)"};
+  app.require_subcommand(1);
+  std::map<CLI::App*, curv::cli::Runner> runners;
+  auto reg = [&](curv::cli::Runner (*add)(CLI::App&)) {
+    const std::size_t before = app.get_subcommands({}).size();
+    curv::cli::Runner r = add(app);
+    runners[app.get_subcommands({})[before]] = std::move(r);
+  };
+  reg(curv::cli::add_check);
+  reg(curv::cli::add_bench);
+  reg(curv::cli::add_train);
+  reg(curv::cli::add_data);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto& [cmd, run] : runners)
+      if (cmd->parsed()) return run();
+  } catch (const curv::Error& e) {
+    std::cerr << "curv: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "curv: internal error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}
