@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <vector>
 
 #include "curv/kernels/gemm.hpp"
 #include "curv/kernels/parallel.hpp"
@@ -58,6 +59,16 @@ void for_each_example(const ParamGrad<T>& g, index_t examples, index_t offset, F
   parallel_for(examples, 1, [&](index_t n0, index_t n1) {
     for (index_t n = n0; n < n1; ++n) f(n, g.data + n * g.stride + offset);
   });
+}
+
+// Per-thread scratch that persists across calls (slot picks one of a few independent buffers),
+// so chunked kernels running inside TBB tasks allocate nothing in steady state.
+template <class T>
+T* thread_scratch(int slot, index_t n) {
+  thread_local std::vector<T> buffers[4];
+  std::vector<T>& b = buffers[slot];
+  if (static_cast<index_t>(b.size()) < n) b.resize(static_cast<std::size_t>(n));
+  return b.data();
 }
 
 }  // namespace curv::detail

@@ -1,7 +1,194 @@
+// curv bench: what a gradient, an exact H·v and a Gauss-Newton G·v cost on real models, as
+// ratios to one gradient measured side by side, each beside its multiply-add floor; and the
+// framework's overhead on a linear layer against the same cblas_sgemm calls made directly.
+//
+// Floors count the GEMM multiply-adds of the parameterized layers (F = the forward's, D = the
+// part whose input needs an adjoint, i.e. every layer but the first, which reads the data):
+//   gradient        forward F, W̄ F, x̄ D                     = 2F + D
+//   H·v             forward F, jvp F + D, x̄ D, vjp_rop F + 3D = 3F + 5D
+//   G·v             forward F, jvp F + D, vjp F + D           = 3F + 2D
+//   cached (forward and adjoints kept, as in CG/Lanczos):  H·v 2F + 4D,  G·v 2F + 2D
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
 #include "commands.hpp"
+#include "curv/kernels/parallel.hpp"
+#include "curv/loss/loss.hpp"
+#include "curv/nn/objective.hpp"
+#include "curv/ops/ops.hpp"
+
 namespace curv::cli {
-Runner add_bench(CLI::App& app) {
-  app.add_subcommand("bench", "todo");
-  return [] { return 0; };
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(const std::function<void()>& f) {
+  const auto t0 = Clock::now();
+  f();
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Runs every job once per round, interleaved, so load on the machine hits all of them alike;
+// returns each job's median time.
+std::vector<double> side_by_side(const std::vector<std::function<void()>>& jobs, int rounds) {
+  for (const auto& j : jobs) j(), j();  // warm-up: arena growth, caches, BLAS buffers
+  std::vector<std::vector<double>> t(jobs.size());
+  for (int r = 0; r < rounds; ++r)
+    for (std::size_t i = 0; i < jobs.size(); ++i) t[i].push_back(seconds(jobs[i]));
+  std::vector<double> m;
+  for (auto& v : t) m.push_back(median(v));
+  return m;
+}
+
+// Per-example multiply-adds of each parameterized layer, in forward order.
+struct LayerCounter final : LayerObserver<float> {
+  const ParamStore<float>* params = nullptr;
+  index_t examples = 1;
+  std::vector<double> macs;
+  void on_forward(const LayerEvent<float>& e) override {
+    for (const ParamInfo& p : params->info())
+      if (p.offset == e.weight_offset)
+        macs.push_back(double(e.a.rows()) * double(e.a.row_size()) * double(p.shape[0]) / double(examples));
+  }
+};
+
+struct Floors {
+  double F = 0, D = 0;
+  double grad() const { return 2 * F + D; }
+  double hvp() const { return (3 * F + 5 * D) / grad(); }
+  double ggn() const { return (3 * F + 2 * D) / grad(); }
+  double hvp_cached() const { return (2 * F + 4 * D) / grad(); }
+  double ggn_cached() const { return (2 * F + 2 * D) / grad(); }
+};
+
+void bench_model(const std::string& name, index_t batch, int rounds) {
+  auto model = make_model<float>(name);
+  Rng rng(42);
+  model->init(rng);
+  auto loss = make_loss<float>("cross_entropy");
+  Shape xs{batch};
+  for (int i = 0; i < model->input_shape().rank(); ++i) xs.push_back(model->input_shape()[i]);
+  Tensor<float> x(xs);
+  for (index_t i = 0; i < x.numel(); ++i) x[i] = float(rng.uniform());
+  std::vector<std::int64_t> labels(static_cast<std::size_t>(batch));
+  for (auto& l : labels) l = std::int64_t(rng.below(10));
+  const Targets<float> tg{labels.data(), {}};
+  Objective<float> obj(*model, *loss);
+  const index_t P = model->params().size();
+  std::vector<float> g(static_cast<std::size_t>(P)), v(g.size()), out(g.size());
+  for (float& e : v) e = float(rng.normal());
+
+  LayerCounter counter;
+  counter.params = &model->params();
+  counter.examples = batch;
+  obj.tape().set_observer(&counter);
+  obj.set_batch(x, tg);
+  obj.tape().set_observer(nullptr);
+  Floors f;
+  for (std::size_t l = 0; l < counter.macs.size(); ++l) {
+    f.F += counter.macs[l];
+    if (l > 0) f.D += counter.macs[l];
+  }
+
+  Objective<float> cached(*model, *loss);  // one batch recorded once, products repeated
+  cached.set_batch(x, tg);
+  cached.hvp(v.data(), out.data());
+  const std::vector<double> t = side_by_side(
+      {[&] { obj.set_batch(x, tg), obj.gradient(g.data()); },
+       [&] { obj.set_batch(x, tg), obj.hvp(v.data(), out.data()); },
+       [&] { obj.set_batch(x, tg), obj.ggn_vp(v.data(), out.data()); },
+       [&] { cached.hvp(v.data(), out.data()); },
+       [&] { cached.ggn_vp(v.data(), out.data()); }},
+      rounds);
+  std::printf("\n%s, batch %ld, float32, %ld parameters, median of %d interleaved rounds\n", name.c_str(),
+              long(batch), long(P), rounds);
+  std::printf("  multiply-adds per example: F = %.0f (forward), D = %.0f (layers after the first)\n", f.F, f.D);
+  std::printf("  %-26s %10s %9s %9s %12s\n", "product", "time [ms]", "ratio", "floor", "ratio/floor");
+  auto row = [&](const char* what, double time, double floor) {
+    const double ratio = time / t[0];
+    std::printf("  %-26s %10.3f %9.3f %9.3f %12.3f\n", what, time * 1e3, ratio, floor, ratio / floor);
+  };
+  std::printf("  %-26s %10.3f %9.3f %9s %12s   (%.1f k samples/s)\n", "gradient (fwd + bwd)", t[0] * 1e3, 1.0, "1",
+              "", double(batch) / t[0] / 1e3);
+  row("H·v (own forward)", t[1], f.hvp());
+  row("G·v (own forward)", t[2], f.ggn());
+  row("H·v (cached forward)", t[3], f.hvp_cached());
+  row("G·v (cached forward)", t[4], f.ggn_cached());
+}
+
+// One linear layer (x needs an adjoint, as in any layer after the first): forward and backward
+// through the tape against the three cblas_sgemm calls they make.
+void bench_linear(index_t batch, index_t in, index_t out, int rounds) {
+  Rng rng(3);
+  ParamStore<float> ps;
+  const index_t w = ps.add("fc.weight", Shape{out, in}), b = ps.add("fc.bias", Shape{out});
+  for (index_t i = 0; i < ps.size(); ++i) ps.data()[i] = float(rng.normal() * 0.05);
+  Tensor<float> x(Shape{batch, in}), dy(Shape{batch, out}), y(Shape{batch, out}), dx(Shape{batch, in}),
+      dw(Shape{out, in});
+  for (index_t i = 0; i < x.numel(); ++i) x[i] = float(rng.normal());
+  for (index_t i = 0; i < dy.numel(); ++i) dy[i] = float(rng.normal());
+  Tape<float> tape;
+  std::vector<float> grad(static_cast<std::size_t>(ps.size()));
+  const std::vector<double> t = side_by_side(
+      {[&] {
+         tape.clear();
+         Value xv = tape.input(x, true);
+         Value yv = ops::linear(tape, xv, ps.ref(w), ps.ref(b));
+         View<float> s = tape.seed(yv, Bank::Grad);
+         std::copy(dy.data(), dy.data() + dy.numel(), s.data);
+         tape.reverse(Bank::Grad, ParamGrad<float>::sum(grad.data()));
+       },
+       [&] {
+         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(batch), int(out), int(in), 1.f, x.data(), int(in),
+                     ps.data(), int(in), 0.f, y.data(), int(out));
+         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(batch), int(in), int(out), 1.f, dy.data(),
+                     int(out), ps.data(), int(in), 0.f, dx.data(), int(in));
+         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(out), int(in), int(batch), 1.f, dy.data(),
+                     int(out), x.data(), int(in), 0.f, dw.data(), int(in));
+       }},
+      rounds);
+  std::printf("  linear %4ld -> %-4ld batch %ld: curv fwd+bwd %.3f ms, 3 x cblas_sgemm %.3f ms, ratio %.3f\n",
+              long(in), long(out), long(batch), t[0] * 1e3, t[1] * 1e3, t[0] / t[1]);
+}
+
+}  // namespace
+
+Runner add_bench(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Time gradient, H·v and G·v against their multiply-add floors");
+  struct Opts {
+    std::vector<std::string> models{"mlp", "lenet5"};
+    index_t batch = 128;
+    int rounds = 40;
+    int threads = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--model", o->models, "Models to time")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--rounds", o->rounds, "Interleaved timing rounds (medians are reported)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--blas-threads", o->threads, "BLAS threads (0: OpenBLAS's default)")->capture_default_str();
+  return [o] {
+    if (o->threads > 0) set_blas_threads(o->threads);
+    std::printf("BLAS threads: %d\n", blas_threads());
+    for (const std::string& m : o->models) bench_model(m, o->batch, o->rounds);
+    std::printf("\nLinear layers: framework overhead over the GEMMs it calls (target <= 1.1)\n");
+    bench_linear(o->batch, 784, 256, o->rounds);
+    bench_linear(o->batch, 256, 256, o->rounds);
+    bench_linear(o->batch, 256, 10, o->rounds);
+    return 0;
+  };
+}
+
 }  // namespace curv::cli

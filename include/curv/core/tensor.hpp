@@ -62,7 +62,8 @@ class Tensor {
   T* data() { return data_.get(); }
   const T* data() const { return data_.get(); }
   const Shape& shape() const { return shape_; }
-  index_t numel() const { return shape_.numel(); }
+  index_t numel() const { return data_ ? shape_.numel() : 0; }
+  bool empty() const { return !data_; }
   T& operator[](index_t i) { return data_.get()[i]; }
   const T& operator[](index_t i) const { return data_.get()[i]; }
 

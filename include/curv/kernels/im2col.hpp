@@ -1,7 +1,11 @@
-// im2col / col2im for 2-D convolution in "rows" layout: one row per output position,
-//   cols[(n*OH + oh)*OW + ow, (c*KH + kh)*KW + kw] = x[n, c, oh*stride + kh - pad, ow*stride + kw - pad]
-// (zero outside the image). A convolution is then one GEMM  y_rows = cols · Wᵀ, and the same
-// rows are what KFC (Grosse & Martens 2016) treats as extra samples of the layer's input.
+// im2col / col2im for 2-D convolution (cross-correlation, zero padding).
+//
+// Two layouts of the same patches, with K = C·KH·KW and one patch per output position:
+//  - columns, for the GEMMs of a chunk of images [n0, n1):  cols (K, B·P), B = n1 − n0, P = OH·OW,
+//      cols[(c·KH + kh)·KW + kw, (n − n0)·P + oh·OW + ow] = x[n, c, oh·s + kh − pad, ow·s + kw − pad]
+//    so that W (O,K) · cols gives the outputs of B images, channel-major like NCHW;
+//  - rows, the transpose over the whole batch: (N·P, K), what KFC (Grosse & Martens 2016) treats
+//    as extra samples of a conv layer's input and what observers receive.
 #pragma once
 
 #include "curv/core/shape.hpp"
@@ -20,12 +24,16 @@ struct ConvGeometry {
   index_t positions() const { return oh * ow; }
 };
 
-// cols = im2col(x) (assigned).
+// cols (K, (n1−n0)·P) = patches of images [n0, n1) of x (assigned).
 template <class T>
-void im2col(const ConvGeometry& g, const T* x, T* cols);
+void im2col(const ConvGeometry& g, const T* x, index_t n0, index_t n1, T* cols);
 
-// dx += col2im(cols): the adjoint of im2col.
+// dx[n0:n1] += the adjoint of im2col applied to cols (K, (n1−n0)·P).
 template <class T>
-void col2im_add(const ConvGeometry& g, const T* cols, T* dx);
+void col2im_add(const ConvGeometry& g, const T* cols, index_t n0, index_t n1, T* dx);
+
+// rows (N·P, K) = patches of every image (assigned).
+template <class T>
+void im2row(const ConvGeometry& g, const T* x, T* rows);
 
 }  // namespace curv
