@@ -13,11 +13,13 @@ selected model once; medians over the rounds are reported after warm-up):
   gradient             forward + loss + torch.autograd.grad w.r.t. the parameters
   H·v (own forward)    forward, grads with create_graph=True, then
                        autograd.grad(grads, params, v) (double backward)
-  G·v (own forward)    forward-mode J·v (torch.autograd.forward_ad dual
+  G·v (own fwd, forward-mode)
+                       forward-mode J·v (torch.autograd.forward_ad dual
                        tensors: one forward pass yields the logits and J·v),
                        then H_out·(J·v) with H_out = (diag(p) - p p^T)/N per
                        example, then the vjp J^T(...) by reverse mode
-  G·v double-vjp       the same product with J·v taken by the double-vjp trick
+  G·v (own fwd, double-vjp)
+                       the same product with J·v taken by the double-vjp trick
                        (reverse mode twice through a dummy cotangent u)
   H·v / G·v (cached forward)
                        the forward graph is built once outside the timed region
@@ -45,7 +47,8 @@ try:
     import torch.nn.functional as F
     import torch.autograd.forward_ad as fwAD
 except ImportError:
-    sys.stderr.write("pytorch_reference.py needs PyTorch: apt-get install python3-torch\n")
+    sys.stderr.write("PyTorch is not importable by %s: apt-get install python3-torch is needed"
+                     " (Debian's package serves /usr/bin/python3)\n" % sys.executable)
     sys.exit(1)
 
 BATCH = 128
@@ -211,7 +214,7 @@ def check(seed):
 JOBS = [
     ("gradient (fwd + bwd)", "grad"),
     ("H·v (own forward)", "hvp"),
-    ("G·v (own forward)", "gvp"),
+    ("G·v (own fwd, forward-mode)", "gvp"),
     ("G·v (own fwd, double-vjp)", "gvp2"),
     ("H·v (cached forward)", "hvp_c"),
     ("G·v (cached forward)", "gvp_c"),
