@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "curv/check/check.hpp"
+#include "curv/core/error.hpp"
 
 namespace curv::cli {
 
@@ -20,6 +21,7 @@ Runner add_check(CLI::App& app) {
     std::vector<check::Row> rows;
     for (const check::Row& r : check::check_all(o->seed))
       if (o->only.empty() || r.subject.find(o->only) != std::string::npos) rows.push_back(r);
+    CURV_CHECK(!rows.empty(), "check: expected a known subject, found '", o->only, "'");
     check::print_table(std::cout, rows);
     std::size_t failed = 0;
     for (const check::Row& r : rows) failed += !r.ok();

@@ -21,7 +21,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    // Usage errors, like every other error, are one line.
+    std::cerr << "curv: " << e.what() << " (see curv --help)\n";
+    return 2;
   }
   try {
     for (auto& [cmd, run] : runners)

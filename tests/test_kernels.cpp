@@ -1,0 +1,72 @@
+// GEMM beta semantics and the im2col family, against direct loops.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "curv/core/rng.hpp"
+#include "curv/kernels/gemm.hpp"
+#include "curv/kernels/im2col.hpp"
+
+using namespace curv;
+
+TEST_CASE("gemm: transposes and beta accumulation match a triple loop") {
+  Rng rng(2);
+  const index_t m = 5, n = 4, k = 3;
+  for (Trans ta : {Trans::No, Trans::Yes})
+    for (Trans tb : {Trans::No, Trans::Yes}) {
+      std::vector<double> a(m * k), b(k * n), c(m * n), ref(m * n);
+      for (auto* v : {&a, &b, &c}) for (double& x : *v) x = rng.normal();
+      for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < n; ++j) {
+          double s = 0;
+          for (index_t l = 0; l < k; ++l)
+            s += (ta == Trans::No ? a[i * k + l] : a[l * m + i]) * (tb == Trans::No ? b[l * n + j] : b[j * k + l]);
+          ref[i * n + j] = 2 * s + 0.5 * c[i * n + j];
+        }
+      gemm(ta, tb, m, n, k, 2.0, a.data(), b.data(), 0.5, c.data());
+      for (index_t i = 0; i < m * n; ++i) CHECK(c[i] == doctest::Approx(ref[i]).epsilon(1e-13));
+    }
+}
+
+TEST_CASE("im2col: patches, col2im is its adjoint, im2row is its transpose") {
+  Rng rng(3);
+  for (auto [stride, pad] : {std::pair<index_t, index_t>{1, 0}, {1, 2}, {2, 1}, {3, 0}}) {
+    const ConvGeometry g = ConvGeometry::make(3, 2, 7, 6, 3, 2, stride, pad);
+    const index_t K = g.cols(), P = g.positions();
+    std::vector<double> x(g.n * g.c * g.h * g.w), cols(K * g.n * P), c(K * g.n * P), dx(x.size(), 0.0);
+    for (double& v : x) v = rng.normal();
+    for (double& v : c) v = rng.normal();
+    im2col(g, x.data(), 0, g.n, cols.data());
+    // Entry by entry against the definition.
+    for (index_t n = 0; n < g.n; ++n)
+      for (index_t ch = 0; ch < g.c; ++ch)
+        for (index_t kh = 0; kh < g.kh; ++kh)
+          for (index_t kw = 0; kw < g.kw; ++kw)
+            for (index_t oh = 0; oh < g.oh; ++oh)
+              for (index_t ow = 0; ow < g.ow; ++ow) {
+                const index_t ih = oh * stride + kh - pad, iw = ow * stride + kw - pad;
+                const double want = (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w) ? x[((n * g.c + ch) * g.h + ih) * g.w + iw] : 0.0;
+                CHECK(cols[((ch * g.kh + kh) * g.kw + kw) * g.n * P + n * P + oh * g.ow + ow] == want);
+              }
+    // ⟨c, im2col(x)⟩ = ⟨col2im(c), x⟩
+    col2im_add(g, c.data(), 0, g.n, dx.data());
+    double lhs = 0, rhs = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) lhs += c[i] * cols[i];
+    for (std::size_t i = 0; i < x.size(); ++i) rhs += dx[i] * x[i];
+    CHECK(lhs == doctest::Approx(rhs).epsilon(1e-12));
+    // A chunk of images [1,3) gives the same patches as those images' part of the whole.
+    std::vector<double> part(K * 2 * P);
+    im2col(g, x.data(), 1, 3, part.data());
+    for (index_t k = 0; k < K; ++k)
+      for (index_t q = 0; q < 2 * P; ++q) CHECK(part[k * 2 * P + q] == cols[k * g.n * P + P + q]);
+    std::vector<double> rows(g.rows() * K);
+    im2row(g, x.data(), rows.data());
+    for (index_t r = 0; r < g.rows(); ++r)
+      for (index_t k = 0; k < K; ++k) CHECK(rows[r * K + k] == cols[k * g.n * P + r]);
+  }
+}
+
+TEST_CASE("conv geometry: kernel larger than the padded input is an error") {
+  CHECK_THROWS_WITH_AS(ConvGeometry::make(1, 1, 3, 3, 5, 5, 1, 0),
+                       "conv2d: expected a kernel 5x5 to fit the padded input 3x3", Error);
+}

@@ -1,0 +1,192 @@
+// Sweeps over whole models: invariance to how a batch is split, float32 against float64,
+// observers, reproducible training and its NaN guard.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "curv/check/check.hpp"
+#include "curv/nn/objective.hpp"
+#include "curv/train/trainer.hpp"
+
+using namespace curv;
+
+namespace {
+
+template <class T>
+struct Batch {
+  Tensor<T> x;
+  std::vector<std::int64_t> y;
+  Batch(const Model<T>& m, index_t n, std::uint64_t seed) : y(static_cast<std::size_t>(n)) {
+    Shape s{n};
+    for (int i = 0; i < m.input_shape().rank(); ++i) s.push_back(m.input_shape()[i]);
+    x = Tensor<T>(s);
+    Rng rng(seed);
+    for (index_t i = 0; i < x.numel(); ++i) x[i] = T(rng.uniform());
+    for (auto& l : y) l = std::int64_t(rng.below(std::uint64_t(m.outputs())));
+  }
+  View<const T> rows(index_t a, index_t b) const { return x.view().slice(a, b); }
+  Targets<T> targets(index_t a) const { return {y.data() + a, {}}; }
+};
+
+std::vector<double> as_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+}  // namespace
+
+TEST_CASE("gradient, H·v and G·v of a batch are the size-weighted means over its parts") {
+  for (const char* name : {"mlp", "lenet5"}) {
+    CAPTURE(name);
+    auto model = make_model<double>(name);
+    Rng rng(5);
+    model->init(rng);
+    auto loss = make_loss<double>("cross_entropy");
+    Objective<double> obj(*model, *loss);
+    const index_t N = 10, cut = 3, P = model->params().size();
+    Batch<double> b(*model, N, 11);
+    std::vector<double> v(static_cast<std::size_t>(P));
+    for (double& e : v) e = rng.normal();
+    auto products = [&](index_t lo, index_t hi) {
+      obj.set_batch(b.rows(lo, hi), b.targets(lo));
+      std::vector<double> out(static_cast<std::size_t>(3 * P));
+      obj.gradient(out.data());
+      obj.hvp(v.data(), out.data() + P);
+      obj.ggn_vp(v.data(), out.data() + 2 * P);
+      return out;
+    };
+    const auto whole = products(0, N), a = products(0, cut), c = products(cut, N);
+    std::vector<double> mix(whole.size());
+    for (std::size_t i = 0; i < mix.size(); ++i) mix[i] = (double(cut) * a[i] + double(N - cut) * c[i]) / double(N);
+    CHECK(check::relative_error(whole, mix) < 1e-12);
+  }
+}
+
+TEST_CASE("float32 products agree with float64 ones") {
+  for (const char* name : {"mlp", "lenet5"}) {
+    CAPTURE(name);
+    auto m32 = make_model<float>(name);
+    auto m64 = make_model<double>(name);
+    Rng rng(9);
+    m64->init(rng);
+    const index_t P = m64->params().size();
+    for (index_t i = 0; i < P; ++i) m32->params().data()[i] = float(m64->params().data()[i]);
+    Batch<double> b64(*m64, 16, 4);
+    Batch<float> b32(*m32, 16, 4);
+    auto l32 = make_loss<float>("cross_entropy");
+    auto l64 = make_loss<double>("cross_entropy");
+    Objective<float> o32(*m32, *l32);
+    Objective<double> o64(*m64, *l64);
+    o32.set_batch(b32.x, b32.targets(0));
+    o64.set_batch(b64.x, b64.targets(0));
+    std::vector<double> v(static_cast<std::size_t>(P)), out64(v.size());
+    std::vector<float> vf(v.size()), out32(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) vf[i] = float(v[i] = rng.normal());
+    o32.hvp(vf.data(), out32.data());
+    o64.hvp(v.data(), out64.data());
+    CHECK(check::relative_error(as_double(out32), out64) < 1e-4);
+    o32.ggn_vp(vf.data(), out32.data());
+    o64.ggn_vp(v.data(), out64.data());
+    CHECK(check::relative_error(as_double(out32), out64) < 1e-4);
+  }
+}
+
+namespace {
+// Rebuilds each layer's weight gradient Σᵣ gᵣ aᵣᵀ from what observers are shown.
+struct GradientFromEvents final : LayerObserver<double> {
+  const ParamStore<double>* params;
+  std::vector<double> grad;
+  std::size_t forward_events = 0;
+  void on_forward(const LayerEvent<double>& e) override {
+    ++forward_events;
+    CHECK(e.g.empty());
+  }
+  void on_backward(const LayerEvent<double>& e) override {
+    const index_t R = e.a.rows(), I = e.a.row_size(), O = e.g.row_size();
+    CHECK(e.g.rows() == R);
+    for (index_t o = 0; o < O; ++o)
+      for (index_t i = 0; i < I; ++i) {
+        double s = 0;
+        for (index_t r = 0; r < R; ++r) s += e.g[r * O + o] * e.a[r * I + i];
+        grad[static_cast<std::size_t>(e.weight_offset + o * I + i)] += s;
+      }
+  }
+};
+}  // namespace
+
+TEST_CASE("observers see each layer's input rows and output gradients (linear and conv, KFC rows)") {
+  auto model = make_model<double>("lenet5");
+  Rng rng(1);
+  model->init(rng);
+  auto loss = make_loss<double>("cross_entropy");
+  Objective<double> obj(*model, *loss);
+  Batch<double> b(*model, 4, 2);
+  GradientFromEvents obs;
+  obs.params = &model->params();
+  obs.grad.assign(static_cast<std::size_t>(model->params().size()), 0.0);
+  obj.tape().set_observer(&obs);
+  obj.set_batch(b.x, b.targets(0));
+  std::vector<double> g(obs.grad.size());
+  obj.gradient(g.data(), true);
+  CHECK(obs.forward_events == 5);
+  for (const ParamInfo& p : model->params().info()) {
+    if (!p.name.ends_with(".weight")) continue;
+    CAPTURE(p.name);
+    std::vector<double> want(g.begin() + p.offset, g.begin() + p.offset + p.shape.numel());
+    std::vector<double> got(obs.grad.begin() + p.offset, obs.grad.begin() + p.offset + p.shape.numel());
+    CHECK(check::relative_error(got, want) < 1e-12);
+  }
+}
+
+namespace {
+Dataset toy_dataset(index_t n, std::uint64_t seed) {
+  Dataset ds;
+  ds.name = "toy";
+  ds.example = Shape{1, 4, 4};
+  Rng rng(seed);
+  for (index_t i = 0; i < n; ++i) {
+    const std::int64_t label = std::int64_t(rng.below(3));
+    ds.labels.push_back(label);
+    for (index_t j = 0; j < 16; ++j) ds.pixels.push_back(std::uint8_t(rng.below(128) + (j % 3 == label ? 127 : 0)));
+  }
+  ds.classes = 3;
+  return ds;
+}
+}  // namespace
+
+TEST_CASE("training: two seeded runs are bitwise identical, and the model learns") {
+  const Dataset train_set = toy_dataset(256, 1), test_set = toy_dataset(128, 2);
+  auto run = [&] {
+    auto model = make_mlp<float>({16, 12, 3}, "tanh");
+    Rng rng(3);
+    model->init(rng);
+    auto opt = make_sgd<float>(0.2, 0.9);
+    TrainConfig cfg;
+    cfg.epochs = 5;
+    cfg.batch = 32;
+    cfg.seed = 4;
+    const auto reports = train<float>(*model, *opt, train_set, test_set, cfg);
+    return std::make_pair(std::vector<float>(model->params().data(), model->params().data() + model->params().size()),
+                          reports.back().test.accuracy);
+  };
+  const auto [p1, acc1] = run();
+  const auto [p2, acc2] = run();
+  CHECK(p1 == p2);
+  CHECK(acc1 == acc2);
+  CHECK(acc1 > 0.9);
+}
+
+TEST_CASE("training stops at a non-finite loss or gradient, naming the step and the parameter") {
+  const Dataset ds = toy_dataset(64, 1);
+  auto model = make_mlp<float>({16, 12, 3}, "tanh");
+  Rng rng(3);
+  model->init(rng);
+  auto opt = make_sgd<float>(0.1);
+  TrainConfig cfg;
+  cfg.batch = 16;
+  model->params().data()[0] = NAN;  // fc1.weight
+  CHECK_THROWS_WITH_AS(train<float>(*model, *opt, ds, ds, cfg), "train: expected a finite loss, found nan at step 1",
+                       Error);
+  model->init(rng);
+  // An infinite weight in the last layer: the loss is infinite or NaN at once.
+  model->params().data()[model->params().info(model->params().find("fc2.bias")).offset] = INFINITY;
+  CHECK_THROWS_AS(train<float>(*model, *opt, ds, ds, cfg), Error);
+}
