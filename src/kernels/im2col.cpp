@@ -20,11 +20,26 @@ ConvGeometry ConvGeometry::make(index_t n, index_t c, index_t h, index_t w, inde
   return g;
 }
 
+index_t ConvGeometry::images_per_chunk() const {
+  return std::clamp<index_t>((index_t(1) << 16) / std::max<index_t>(1, cols() * positions()), 1, std::max<index_t>(1, n));
+}
+
 namespace {
 
-// Calls f(out_offset_in_row, x_row_or_null, iw0) for every (kernel offset k, image n, output row
-// oh): the run of OW outputs whose inputs lie on input row ih of channel c, starting at column
-// iw0 (stride apart). A null x row means the whole run reads padding.
+// Output columns [lo, hi) of a run read inside the image: iw = iw0 + ow·s ∈ [0, W).
+struct Span {
+  index_t lo, hi;
+};
+Span inside(index_t iw0, index_t s, index_t W, index_t OW) {
+  const index_t lo = iw0 >= 0 ? 0 : (-iw0 + s - 1) / s;
+  const index_t hi = iw0 >= W ? 0 : std::min(OW, (W - 1 - iw0) / s + 1);
+  return {std::min(lo, OW), std::max(std::min(lo, OW), hi)};
+}
+
+// Calls f(out, x_row_or_null, iw0, span) for every (kernel offset k, image n, output row oh):
+// the run of OW outputs at cols[k, (n − n0)·P + oh·OW …] whose inputs lie on input row ih of
+// channel c, at columns iw0 + ow·stride. A null row means the run reads padding only; span is
+// the part of the run inside the image (the rest is padding).
 template <class T, class F>
 void for_each_run(const ConvGeometry& g, const T* x, index_t n0, index_t n1, F&& f) {
   const index_t P = g.positions(), B = n1 - n0;
@@ -32,12 +47,14 @@ void for_each_run(const ConvGeometry& g, const T* x, index_t n0, index_t n1, F&&
     for (index_t kh = 0; kh < g.kh; ++kh)
       for (index_t kw = 0; kw < g.kw; ++kw) {
         const index_t k = (c * g.kh + kh) * g.kw + kw;
+        const index_t iw0 = kw - g.pad;
+        const Span span = inside(iw0, g.stride, g.w, g.ow);
         for (index_t n = n0; n < n1; ++n)
           for (index_t oh = 0; oh < g.oh; ++oh) {
             const index_t ih = oh * g.stride + kh - g.pad;
             const index_t at = k * B * P + (n - n0) * P + oh * g.ow;
             const T* row = (ih < 0 || ih >= g.h) ? nullptr : x + ((n * g.c + c) * g.h + ih) * g.w;
-            f(at, row, kw - g.pad);
+            f(at, row, iw0, span);
           }
       }
 }
@@ -46,28 +63,32 @@ void for_each_run(const ConvGeometry& g, const T* x, index_t n0, index_t n1, F&&
 
 template <class T>
 void im2col(const ConvGeometry& g, const T* x, index_t n0, index_t n1, T* cols) {
-  const index_t s = g.stride, OW = g.ow, W = g.w;
-  for_each_run(g, x, n0, n1, [&](index_t at, const T* row, index_t iw0) {
+  const index_t s = g.stride, OW = g.ow;
+  for_each_run(g, x, n0, n1, [&](index_t at, const T* row, index_t iw0, Span span) {
     T* out = cols + at;
     if (!row) return std::fill(out, out + OW, T(0));
-    for (index_t ow = 0; ow < OW; ++ow) {
-      const index_t iw = iw0 + ow * s;
-      out[ow] = (iw >= 0 && iw < W) ? row[iw] : T(0);
+    std::fill(out, out + span.lo, T(0));
+    if (s == 1) {
+      std::copy(row + iw0 + span.lo, row + iw0 + span.hi, out + span.lo);
+    } else {
+      for (index_t ow = span.lo; ow < span.hi; ++ow) out[ow] = row[iw0 + ow * s];
     }
+    std::fill(out + span.hi, out + OW, T(0));
   });
 }
 
 template <class T>
 void col2im_add(const ConvGeometry& g, const T* cols, index_t n0, index_t n1, T* dx) {
-  const index_t s = g.stride, OW = g.ow, W = g.w;
+  const index_t s = g.stride;
   // The same runs as im2col, with x rows made writable: the adjoint scatters where im2col gathers.
-  for_each_run(g, static_cast<const T*>(dx), n0, n1, [&](index_t at, const T* row, index_t iw0) {
+  for_each_run(g, static_cast<const T*>(dx), n0, n1, [&](index_t at, const T* row, index_t iw0, Span span) {
     if (!row) return;
-    T* d = const_cast<T*>(row);
+    T* d = const_cast<T*>(row) + iw0;
     const T* in = cols + at;
-    for (index_t ow = 0; ow < OW; ++ow) {
-      const index_t iw = iw0 + ow * s;
-      if (iw >= 0 && iw < W) d[iw] += in[ow];
+    if (s == 1) {
+      for (index_t ow = span.lo; ow < span.hi; ++ow) d[ow] += in[ow];
+    } else {
+      for (index_t ow = span.lo; ow < span.hi; ++ow) d[ow * s] += in[ow];
     }
   });
 }

@@ -25,8 +25,7 @@ class Conv2d final : public Node<T> {
  public:
   Conv2d(const ConvGeometry& g, ParamRef<T> w, ParamRef<T> b, View<const T> x)
       : g_(g), w_(w), b_(b), x_(x), O_(w.value.shape[0]), K_(g.cols()), P_(g.positions()) {
-    // Images per chunk: about 64k patch entries, at least one image.
-    B_ = std::clamp<index_t>((index_t(1) << 16) / std::max<index_t>(1, K_ * P_), 1, g.n);
+    B_ = g.images_per_chunk();
     chunks_ = (g.n + B_ - 1) / B_;
   }
 

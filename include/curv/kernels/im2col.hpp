@@ -22,6 +22,9 @@ struct ConvGeometry {
   index_t rows() const { return n * oh * ow; }
   index_t cols() const { return c * kh * kw; }
   index_t positions() const { return oh * ow; }
+  // Images per chunk for the column layout: about 64k patch entries (a cache-resident block),
+  // at least one image.
+  index_t images_per_chunk() const;
 };
 
 // cols (K, (n1−n0)·P) = patches of images [n0, n1) of x (assigned).
