@@ -78,3 +78,41 @@ TEST_CASE("the checker catches a wrong derivative and an unassigned tangent") {
   CHECK_FALSE(ok.at("adjoint"));
   CHECK_FALSE(ok.at("assign"));
 }
+
+namespace {
+// Correct derivatives, but it claims to assign fresh adjoints while it only adds to them.
+class FalselyAssigningTanh final : public Node<double> {
+ public:
+  explicit FalselyAssigningTanh(View<const double> y) : y_(y) {}
+  std::string_view name() const override { return "falsely_assigning_tanh"; }
+  bool assigns_fresh_adjoints() const override { return true; }
+  void vjp(const VjpArgs<double>& a) override {
+    for (index_t i = 0; i < y_.numel(); ++i) a.dx[0][i] += (1 - y_[i] * y_[i]) * a.dy[i];
+  }
+  void jvp(const JvpArgs<double>& a) override {
+    for (index_t i = 0; i < y_.numel(); ++i) a.y_dot[i] = (1 - y_[i] * y_[i]) * a.x_dot[0][i];
+  }
+  void vjp_rop(const VjpRopArgs<double>& a) override {
+    for (index_t i = 0; i < y_.numel(); ++i)
+      a.dx_dot[0][i] += (1 - y_[i] * y_[i]) * a.dy_dot[i] - 2 * y_[i] * (1 - y_[i] * y_[i]) * a.x_dot[0][i] * a.dy[i];
+  }
+
+ private:
+  View<const double> y_;
+};
+}  // namespace
+
+TEST_CASE("the checker catches an op that does not assign the fresh adjoints it claims to") {
+  check::OpCase c{"falsely_assigning_tanh", {{3, 4}}, {}, [](Tape<double>& t, const std::vector<Value>& x,
+                                                             const std::vector<ParamRef<double>>&) {
+                    Value y = t.new_value(t.shape(x[0]), true);
+                    const View<double> vx = t.value(x[0]), vy = t.value(y);
+                    for (index_t i = 0; i < vx.numel(); ++i) vy[i] = std::tanh(vx[i]);
+                    t.record(std::make_unique<FalselyAssigningTanh>(vy), {x[0]}, y);
+                    return y;
+                  }, {}};
+  std::map<std::string, bool> ok;
+  for (const check::Row& r : check::check_op(c)) ok[r.pass] = r.ok();
+  CHECK_FALSE(ok.at("vjp_fresh"));
+  CHECK_FALSE(ok.at("vjp_rop_fresh"));
+}

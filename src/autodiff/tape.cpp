@@ -62,19 +62,59 @@ View<T> Tape<T>::ensure(View<T>& slot, const Shape& s) {
 
 template <class T>
 View<T> Tape<T>::seed(Value out, Bank bank) {
+  CURV_CHECK(depends(out), "tape: the seeded value does not depend on the parameters");
   const int b = static_cast<int>(bank);
   for (Slot& s : slots_) {
     if (!s.depends) continue;
-    View<T> a = ensure(s.adjoint[b], s.value.shape);
-    std::fill(a.begin(), a.end(), T(0));
+    ensure(s.adjoint[b], s.value.shape);
+    s.fresh[b] = true;
   }
-  CURV_CHECK(depends(out), "tape: the seeded value does not depend on the parameters");
+  slots_[idx(out)].fresh[b] = false;
   return slots_[idx(out)].adjoint[b];
 }
 
 template <class T>
 View<T> Tape<T>::adjoint(Value v, Bank bank) const {
   return slots_[idx(v)].adjoint[static_cast<int>(bank)];
+}
+
+template <class T>
+View<T> Tape<T>::preset_adjoint(Value v, Bank bank) {
+  Slot& s = slots_[idx(v)];
+  s.fresh[static_cast<int>(bank)] = false;
+  return s.adjoint[static_cast<int>(bank)];
+}
+
+template <class T>
+void Tape<T>::poison_fresh(Bank bank, T v) {
+  const int b = static_cast<int>(bank);
+  for (Slot& s : slots_)
+    if (s.depends && s.fresh[b]) std::fill(s.adjoint[b].begin(), s.adjoint[b].end(), v);
+}
+
+template <class T>
+void Tape<T>::poison_fresh_radjoints(T v) {
+  for (Slot& s : slots_)
+    if (s.depends && s.fresh[2]) std::fill(s.radjoint.begin(), s.radjoint.end(), v);
+}
+
+template <class T>
+bool Tape<T>::take_fresh(Slot& s, int b, View<T> buf, bool node_assigns) {
+  if (!s.fresh[b]) return false;
+  s.fresh[b] = false;
+  if (node_assigns) return true;
+  std::fill(buf.begin(), buf.end(), T(0));
+  return false;
+}
+
+template <class T>
+void Tape<T>::zero_unreached(int b) {
+  for (Slot& s : slots_)
+    if (s.depends && s.fresh[b]) {
+      View<T> buf = b == 2 ? s.radjoint : s.adjoint[b];
+      std::fill(buf.begin(), buf.end(), T(0));
+      s.fresh[b] = false;
+    }
 }
 
 template <class T>
@@ -87,13 +127,17 @@ void Tape<T>::reverse(Bank bank, const ParamGrad<T>& dtheta, bool notify_observe
     VjpArgs<T> a;
     a.dy = out.adjoint[b];
     for (int i = 0; i < n.num_inputs; ++i) {
-      const Slot& in = slots_[static_cast<std::size_t>(n.inputs[static_cast<std::size_t>(i)])];
-      if (in.depends) a.dx[static_cast<std::size_t>(i)] = in.adjoint[b];
+      const auto k = static_cast<std::size_t>(i);
+      Slot& in = slots_[static_cast<std::size_t>(n.inputs[k])];
+      if (!in.depends) continue;
+      a.dx[k] = in.adjoint[b];
+      a.dx_assign[k] = take_fresh(in, b, in.adjoint[b], n.assigns_fresh_adjoints());
     }
     a.dtheta = dtheta;
     a.observer = notify_observer ? observer_ : nullptr;
     n.vjp(a);
   }
+  zero_unreached(b);
 }
 
 template <class T>
@@ -125,9 +169,10 @@ template <class T>
 View<T> Tape<T>::seed_rop(Value out) {
   for (Slot& s : slots_) {
     if (!s.depends) continue;
-    View<T> a = ensure(s.radjoint, s.value.shape);
-    std::fill(a.begin(), a.end(), T(0));
+    ensure(s.radjoint, s.value.shape);
+    s.fresh[2] = true;
   }
+  slots_[idx(out)].fresh[2] = false;
   return slots_[idx(out)].radjoint;
 }
 
@@ -142,15 +187,17 @@ void Tape<T>::reverse_rop(const T* theta_dot, T* dtheta_dot) {
     a.dy_dot = out.radjoint;
     for (int i = 0; i < n.num_inputs; ++i) {
       const auto k = static_cast<std::size_t>(i);
-      const Slot& in = slots_[static_cast<std::size_t>(n.inputs[k])];
+      Slot& in = slots_[static_cast<std::size_t>(n.inputs[k])];
       if (!in.depends) continue;
       if (!in.input || in.tangent_set) a.x_dot[k] = in.tangent;
       a.dx_dot[k] = in.radjoint;
+      a.dx_dot_assign[k] = take_fresh(in, 2, in.radjoint, n.assigns_fresh_adjoints());
     }
     a.theta_dot = theta_dot;
     a.dtheta_dot = dtheta_dot;
     n.vjp_rop(a);
   }
+  zero_unreached(2);
 }
 
 template class Tape<float>;

@@ -41,17 +41,19 @@ class Runner {
     return Vec(y.begin(), y.end());
   }
 
-  // [x̄₁, …, x̄_k, θ̄] for the cotangent u; `prefill` (same layout) is what the gradient buffers
-  // hold before the sweep, so accumulation can be checked.
-  Vec vjp(const Vec& z, const Vec& u, const Vec* prefill = nullptr) {
+  // [x̄₁, …, x̄_k, θ̄] for the cotangent u. `prefill` (same layout) is what the gradient buffers
+  // hold before the sweep, so accumulation can be checked; `poison` fills adjoints that are not
+  // yet written with +inf, so an op that assigns a fresh adjoint only partly shows up.
+  Vec vjp(const Vec& z, const Vec& u, const Vec* prefill = nullptr, bool poison = false) {
     record(z);
     View<double> seed = tape_.seed(out_, Bank::Grad);
     std::copy(u.begin(), u.end(), seed.data);
     Vec g(size(), 0.0);
     if (prefill) {
       g = *prefill;
-      scatter_inputs(*prefill, [&](std::size_t i) { return tape_.adjoint(in_[i], Bank::Grad); });
+      scatter_inputs(*prefill, [&](std::size_t i) { return tape_.preset_adjoint(in_[i], Bank::Grad); });
     }
+    if (poison) tape_.poison_fresh(Bank::Grad, std::numeric_limits<double>::infinity());
     tape_.reverse(Bank::Grad, ParamGrad<double>::sum(g.data() + in_size_));
     gather_inputs(g, [&](std::size_t i) { return tape_.adjoint(in_[i], Bank::Grad); });
     return g;
@@ -88,7 +90,7 @@ class Runner {
   }
 
   // [R{x̄₁}, …, R{θ̄}] for cotangent u, its R-derivative udot, and the tangent ż.
-  Vec vjp_rop(const Vec& z, const Vec& zdot, const Vec& u, const Vec& udot) {
+  Vec vjp_rop(const Vec& z, const Vec& zdot, const Vec& u, const Vec& udot, bool poison = false) {
     record(z);
     View<double> seed = tape_.seed(out_, Bank::Grad);
     std::copy(u.begin(), u.end(), seed.data);
@@ -98,6 +100,7 @@ class Runner {
     tape_.tangents(theta_dot);
     View<double> rseed = tape_.seed_rop(out_);
     std::copy(udot.begin(), udot.end(), rseed.data);
+    if (poison) tape_.poison_fresh_radjoints(std::numeric_limits<double>::infinity());
     Vec r(size(), 0.0);
     tape_.reverse_rop(theta_dot, r.data() + in_size_);
     gather_inputs(r, [&](std::size_t i) { return tape_.radjoint(in_[i]); });
@@ -225,8 +228,11 @@ std::vector<Row> check_op(const OpCase& c, std::uint64_t seed) {
   for (std::size_t i = 0; i < nz; ++i) acc[i] -= c0[i];
   add("accumulate", relative_error(acc, g), kAdjointTol);
 
-  // Tangents are assigned: a buffer pre-filled with +inf is fully overwritten.
+  // Tangents, and adjoints an op is first to write, are assigned: buffers pre-filled with +inf
+  // are fully overwritten.
   add("assign", relative_error(run.jvp(z, zdot, true), ydot), kAdjointTol);
+  add("vjp_fresh", relative_error(run.vjp(z, u, nullptr, true), g), kAdjointTol);
+  add("vjp_rop_fresh", relative_error(run.vjp_rop(z, zdot, u, udot, true), r), kAdjointTol);
 
   if (run.param_size() > 0) {
     const Vec pe = run.per_example_sum(z, u);

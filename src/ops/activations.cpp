@@ -3,7 +3,7 @@
 // derivative serves every pass:
 //   vjp      x̄ += f'(x) ȳ
 //   jvp      ẏ  = f'(x) ẋ
-//   vjp_rop  R{x̄} += f'(x) R{ȳ} + f''(x) ẋ ȳ
+//   vjp_rop  R{x̄} += f'(x) R{ȳ} + f''(x) ẋ ȳ   (the last term vanishes for piecewise-linear f)
 #include <cmath>
 
 #include "common.hpp"
@@ -14,6 +14,7 @@ namespace {
 
 struct Relu {
   static constexpr std::string_view name = "relu";
+  static constexpr bool piecewise_linear = true;  // f'' = 0 away from the kink
   template <class T> static T f(T x) { return x > T(0) ? x : T(0); }
   template <class T> static T d1(T x, T) { return x > T(0) ? T(1) : T(0); }
   template <class T> static T d2(T, T) { return T(0); }
@@ -21,6 +22,7 @@ struct Relu {
 
 struct Tanh {
   static constexpr std::string_view name = "tanh";
+  static constexpr bool piecewise_linear = false;
   template <class T> static T f(T x) { return std::tanh(x); }
   template <class T> static T d1(T, T y) { return T(1) - y * y; }
   template <class T> static T d2(T, T y) { return T(-2) * y * (T(1) - y * y); }
@@ -28,6 +30,7 @@ struct Tanh {
 
 struct Sigmoid {
   static constexpr std::string_view name = "sigmoid";
+  static constexpr bool piecewise_linear = false;
   template <class T> static T f(T x) {
     // Split by sign so exp never overflows.
     if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
@@ -40,6 +43,7 @@ struct Sigmoid {
 
 struct Gelu {  // exact GELU, x Φ(x), as PyTorch's default
   static constexpr std::string_view name = "gelu";
+  static constexpr bool piecewise_linear = false;
   template <class T> static T pdf(T x) { return T(0.3989422804014327) * std::exp(T(-0.5) * x * x); }
   template <class T> static T cdf(T x) { return T(0.5) * std::erfc(-x * T(0.7071067811865476)); }
   template <class T> static T f(T x) { return x * cdf(x); }
@@ -52,6 +56,7 @@ class Activation final : public Node<T> {
  public:
   Activation(View<const T> x, View<const T> y) : x_(x), y_(y) {}
   std::string_view name() const override { return Fn::name; }
+  bool assigns_fresh_adjoints() const override { return true; }
 
   void forward(T* y) const {
     const T* x = x_.data;
@@ -63,10 +68,8 @@ class Activation final : public Node<T> {
   void vjp(const VjpArgs<T>& a) override {
     if (a.dx[0].empty()) return;
     const T *x = x_.data, *y = y_.data, *dy = a.dy.data;
-    T* dx = a.dx[0].data;
-    parallel_for(x_.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
-      for (index_t i = b; i < e; ++i) dx[i] += Fn::d1(x[i], y[i]) * dy[i];
-    });
+    detail::write_elementwise(a.dx[0].data, x_.numel(), a.dx_assign[0],
+                              [&](index_t i) { return Fn::d1(x[i], y[i]) * dy[i]; });
   }
 
   void jvp(const JvpArgs<T>& a) override {
@@ -84,14 +87,16 @@ class Activation final : public Node<T> {
   void vjp_rop(const VjpRopArgs<T>& a) override {
     if (a.dx_dot[0].empty()) return;
     const T *x = x_.data, *y = y_.data, *dy = a.dy.data, *rdy = a.dy_dot.data;
-    const T* xd = a.x_dot[0].empty() ? nullptr : a.x_dot[0].data;
     T* rdx = a.dx_dot[0].data;
-    parallel_for(x_.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
-      for (index_t i = b; i < e; ++i) {
-        T r = Fn::d1(x[i], y[i]) * rdy[i];
-        if (xd) r += Fn::d2(x[i], y[i]) * xd[i] * dy[i];
-        rdx[i] += r;
-      }
+    const bool assign = a.dx_dot_assign[0];
+    // With and without the second-order term as separate loops, both branch-free.
+    if (a.x_dot[0].empty() || Fn::piecewise_linear) {
+      detail::write_elementwise(rdx, x_.numel(), assign, [&](index_t i) { return Fn::d1(x[i], y[i]) * rdy[i]; });
+      return;
+    }
+    const T* xd = a.x_dot[0].data;
+    detail::write_elementwise(rdx, x_.numel(), assign, [&](index_t i) {
+      return Fn::d1(x[i], y[i]) * rdy[i] + Fn::d2(x[i], y[i]) * xd[i] * dy[i];
     });
   }
 

@@ -61,6 +61,18 @@ void for_each_example(const ParamGrad<T>& g, index_t examples, index_t offset, F
   });
 }
 
+// dst[i] = f(i) (assign) or dst[i] += f(i) for i in [0, n), in parallel above the grain. The
+// branch sits outside the loops so both stay vectorizable.
+template <class T, class F>
+void write_elementwise(T* dst, index_t n, bool assign, F&& f) {
+  parallel_for(n, kElementwiseGrain, [&](index_t b, index_t e) {
+    if (assign)
+      for (index_t i = b; i < e; ++i) dst[i] = f(i);
+    else
+      for (index_t i = b; i < e; ++i) dst[i] += f(i);
+  });
+}
+
 // Per-thread scratch that persists across calls (slot picks one of a few independent buffers),
 // so chunked kernels running inside TBB tasks allocate nothing in steady state.
 template <class T>

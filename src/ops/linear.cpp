@@ -14,6 +14,7 @@ class Linear final : public Node<T> {
         O_(w.value.shape[0]), N_(examples) {}
 
   std::string_view name() const override { return "linear"; }
+  bool assigns_fresh_adjoints() const override { return true; }
 
   LayerEvent<T> event(View<const T> g) const {
     return {"linear", w_.offset, b_.empty() ? -1 : b_.offset, View<const T>(x_.data, Shape{R_, I_}),
@@ -28,8 +29,8 @@ class Linear final : public Node<T> {
 
   void vjp(const VjpArgs<T>& a) override {
     const T* dy = a.dy.data;  // (R,O)
-    if (!a.dx[0].empty())     // x̄ += ȳ W
-      gemm(Trans::No, Trans::No, R_, I_, O_, T(1), dy, w_.value.data, T(1), a.dx[0].data);
+    if (!a.dx[0].empty())  // x̄ += ȳ W  (or = when fresh)
+      gemm(Trans::No, Trans::No, R_, I_, O_, T(1), dy, w_.value.data, T(a.dx_assign[0] ? 0 : 1), a.dx[0].data);
     if (a.observer) a.observer->on_backward(event(View<const T>(dy, Shape{R_, O_})));
     switch (a.dtheta.mode) {
       case ParamGrad<T>::Mode::None:
@@ -65,9 +66,9 @@ class Linear final : public Node<T> {
   void vjp_rop(const VjpRopArgs<T>& a) override {
     const T* dy = a.dy.data;
     const T* rdy = a.dy_dot.data;
-    if (!a.dx_dot[0].empty()) {  // R{x̄} += R{ȳ} W + ȳ Ẇ
+    if (!a.dx_dot[0].empty()) {  // R{x̄} += R{ȳ} W + ȳ Ẇ  (or = when fresh)
       T* rdx = a.dx_dot[0].data;
-      gemm(Trans::No, Trans::No, R_, I_, O_, T(1), rdy, w_.value.data, T(1), rdx);
+      gemm(Trans::No, Trans::No, R_, I_, O_, T(1), rdy, w_.value.data, T(a.dx_dot_assign[0] ? 0 : 1), rdx);
       if (a.theta_dot)
         gemm(Trans::No, Trans::No, R_, I_, O_, T(1), dy, a.theta_dot + w_.offset, T(1), rdx);
     }

@@ -11,9 +11,10 @@ class Reshape final : public Node<T> {
  public:
   explicit Reshape(index_t n) : n_(n) {}
   std::string_view name() const override { return "reshape"; }
+  bool assigns_fresh_adjoints() const override { return true; }
 
   void vjp(const VjpArgs<T>& a) override {
-    if (!a.dx[0].empty()) axpy(n_, T(1), a.dy.data, a.dx[0].data);
+    if (!a.dx[0].empty()) pass_back(a.dy.data, a.dx[0].data, a.dx_assign[0]);
   }
   void jvp(const JvpArgs<T>& a) override {
     T* yd = a.y_dot.data;
@@ -23,10 +24,16 @@ class Reshape final : public Node<T> {
       std::copy(a.x_dot[0].data, a.x_dot[0].data + n_, yd);
   }
   void vjp_rop(const VjpRopArgs<T>& a) override {
-    if (!a.dx_dot[0].empty()) axpy(n_, T(1), a.dy_dot.data, a.dx_dot[0].data);
+    if (!a.dx_dot[0].empty()) pass_back(a.dy_dot.data, a.dx_dot[0].data, a.dx_dot_assign[0]);
   }
 
  private:
+  void pass_back(const T* dy, T* dx, bool assign) const {
+    if (assign)
+      std::copy(dy, dy + n_, dx);
+    else
+      axpy(n_, T(1), dy, dx);
+  }
   index_t n_;
 };
 

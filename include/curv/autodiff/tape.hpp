@@ -11,6 +11,9 @@
 // Gauss-Newton product, so such products never overwrite a cached gradient), its tangent R{v},
 // and its R-adjoint R{∂L/∂v}. All come from one arena and live until clear().
 //
+// Adjoint buffers are not zeroed up front: a sweep hands each one to its first writer, which
+// assigns it if the op can (see assigns_fresh_adjoints in op.hpp) or gets it zeroed first.
+//
 // Only values that depend on the parameters (or on an input marked differentiable) get
 // adjoints and tangents; the others are constants to every sweep, which is what lets products
 // skip work on the data input exactly as a hand-written backward would.
@@ -65,9 +68,17 @@ class Tape {
   void set_observer(LayerObserver<T>* o) { observer_ = o; }
 
   // --- sweeps --------------------------------------------------------------------------------
-  // Zeroes every adjoint of `bank` and returns the adjoint of `out` for the caller to seed.
+  // Starts a reverse sweep in `bank` and returns the adjoint of `out`, which the caller must
+  // assign entirely (the seed, e.g. the loss gradient). Every other adjoint starts empty.
   View<T> seed(Value out, Bank bank);
+  // After a sweep: the adjoint of v (zero if nothing reached it).
   View<T> adjoint(Value v, Bank bank) const;
+  // Between seed() and reverse(): v's adjoint for the caller to pre-fill; the sweep adds to it.
+  View<T> preset_adjoint(Value v, Bank bank);
+  // Test support (dlib's trick): fills every adjoint not yet written in this sweep with `v`, so
+  // an op that assigns a fresh adjoint only partly shows up as non-finite entries.
+  void poison_fresh(Bank bank, T v);
+  void poison_fresh_radjoints(T v);
   // vjp of every node after seed(); parameter gradients go to `dtheta` (accumulated).
   void reverse(Bank bank, const ParamGrad<T>& dtheta, bool notify_observer = false);
 
@@ -77,8 +88,8 @@ class Tape {
   void tangents(const T* theta_dot);
   View<T> tangent(Value v) const { return slots_[idx(v)].tangent; }
 
-  // Zeroes every R-adjoint and returns the one of `out` for the caller to seed with
-  // R{∂L/∂out} = H_out · R{out}.
+  // Starts an R-adjoint sweep and returns the R-adjoint of `out`, which the caller must assign
+  // entirely: R{∂L/∂out} = H_out · R{out}.
   View<T> seed_rop(Value out);
   View<T> radjoint(Value v) const { return slots_[idx(v)].radjoint; }
   // vjp_rop of every node; needs reverse(Bank::Grad) and tangents() for the same θ̇ first.
@@ -91,12 +102,17 @@ class Tape {
     View<T> adjoint[2];
     View<T> tangent;
     View<T> radjoint;
+    bool fresh[3] = {false, false, false};  // per bank (Grad, Aux, R): not yet written this sweep
     bool depends = false;
     bool input = false;
     bool tangent_set = false;  // inputs: a tangent was given for this sweep
   };
   std::size_t idx(Value v) const { return static_cast<std::size_t>(v.id); }
   View<T> ensure(View<T>& slot, const Shape& s);
+  // Before a node writes input adjoint `buf` of slot s in bank b: assign if the node can,
+  // otherwise zero the buffer; afterwards it is no longer fresh.
+  bool take_fresh(Slot& s, int b, View<T> buf, bool node_assigns);
+  void zero_unreached(int b);
 
   Arena arena_;
   std::vector<Slot> slots_;

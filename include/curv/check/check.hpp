@@ -5,7 +5,8 @@
 //   op passes     vjp vs central differences of ⟨u, y⟩ (every input and parameter coordinate);
 //                 jvp vs central differences along (ẋ, θ̇); the adjoint identity ⟨u,Jv⟩ = ⟨Jᵀu,v⟩;
 //                 vjp_rop vs central differences of the vjp; accumulate (+=) semantics of
-//                 gradients; assignment of every tangent entry (buffers pre-filled with +inf);
+//                 gradients; assignment of every tangent entry and of adjoints an op is first
+//                 to write (buffers pre-filled with +inf, dlib's trick);
 //                 per-example parameter gradients summing to the batch's.
 //   losses        gradient and output Hessian vs differences; square-root factors vs the Hessian;
 //                 the sampled factor's mean vs the Hessian.

@@ -10,11 +10,15 @@
 //   vjp       given ȳ = ∂L/∂y:  x̄_i += J_xᵢᵀ ȳ  (accumulate: shared inputs and residual adds
 //             sum their contributions) and θ̄ += J_θᵀ ȳ, either summed over the batch or kept per
 //             example (ParamGrad). An absent x̄_i (empty view) is not computed.
+//             An op may declare assigns_fresh_adjoints(): then, for an input whose adjoint no
+//             other op has written yet in this sweep, dx_assign[i] is set, x̄_i holds garbage,
+//             and the op assigns x̄_i = J_xᵢᵀ ȳ (every entry) instead of adding — which saves the
+//             tape zeroing the buffer first. Ops that do not declare it always accumulate.
 //   jvp       given tangents ẋ_i, θ̇:  ẏ = Σ J_xᵢ ẋ_i + J_θ θ̇  (assigned). An absent ẋ_i is zero;
 //             a null θ̇ is zero. This is Pearlmutter's R-operator: ẏ = R{y}.
 //   vjp_rop   the R-operator of the vjp, given ȳ, R{ȳ}, ẋ_i, θ̇:
 //               R{x̄_i} += J_xᵢᵀ R{ȳ} + (∂/∂ε J_xᵢ(x+εẋ, θ+εθ̇)ᵀ) ȳ,   and likewise R{θ̄}
-//             (summed over the batch). Sweeping jvp forward and then vjp_rop backward gives the
+//             (summed over the batch), with dx_dot_assign as dx_assign above. Sweeping jvp forward and then vjp_rop backward gives the
 //             exact Hessian-vector product H·θ̇ (Pearlmutter 1994), with no finite differences.
 //
 // Elementwise ops share one local derivative f'(x) between vjp and jvp; linear maps use their
@@ -61,6 +65,7 @@ template <class T>
 struct VjpArgs {
   View<const T> dy;                          // ȳ
   std::array<View<T>, kMaxInputs> dx{};      // x̄_i, accumulated; empty = not wanted
+  std::array<bool, kMaxInputs> dx_assign{};  // x̄_i is fresh: assign (see the contract)
   ParamGrad<T> dtheta;                       // θ̄
   LayerObserver<T>* observer = nullptr;      // parameterized layers report (a, ȳ) here
 };
@@ -78,6 +83,7 @@ struct VjpRopArgs {
   std::array<View<const T>, kMaxInputs> x_dot{};  // ẋ_i; empty = zero
   const T* theta_dot = nullptr;                   // flat θ̇; null = zero
   std::array<View<T>, kMaxInputs> dx_dot{};       // R{x̄_i}, accumulated; empty = not wanted
+  std::array<bool, kMaxInputs> dx_dot_assign{};   // R{x̄_i} is fresh: assign
   T* dtheta_dot = nullptr;                        // flat R{θ̄}, accumulated; null = not wanted
 };
 
@@ -111,6 +117,8 @@ class Node {
   virtual void vjp(const VjpArgs<T>&) = 0;
   virtual void jvp(const JvpArgs<T>&) = 0;
   virtual void vjp_rop(const VjpRopArgs<T>&) = 0;
+  // True if the op honours dx_assign / dx_dot_assign (see the contract above).
+  virtual bool assigns_fresh_adjoints() const { return false; }
 
   // Set by the tape when the node is recorded.
   std::array<int, kMaxInputs> inputs{-1, -1, -1};
