@@ -62,6 +62,12 @@ class BrokenTanh final : public Node<double> {
 };
 }  // namespace
 
+TEST_CASE("full-size models: products along random directions") {
+  for (const char* m : {"mlp", "lenet5"}) {
+    SUBCASE(m) { require_rows(check::check_model_directional(m)); }
+  }
+}
+
 TEST_CASE("the checker catches a wrong derivative and an unassigned tangent") {
   check::OpCase broken{"broken_tanh", {{3, 4}}, {}, [](Tape<double>& t, const std::vector<Value>& x,
                                                      const std::vector<ParamRef<double>>&) {

@@ -24,6 +24,7 @@ std::vector<Row> check_all(std::uint64_t seed) {
   for (const OpCase& c : op_cases()) append(check_op(c, seed));
   for (const char* l : {"cross_entropy", "bce", "mse"}) append(check_loss(l, seed));
   for (const std::string& m : model_case_names()) append(check_model(m, seed));
+  for (const char* m : {"mlp", "lenet5"}) append(check_model_directional(m, seed));
   return rows;
 }
 

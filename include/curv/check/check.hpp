@@ -61,6 +61,10 @@ std::vector<Row> check_loss(const std::string& loss, std::uint64_t seed = 1);
 std::vector<std::string> model_case_names();
 std::vector<Row> check_model(const std::string& name, std::uint64_t seed = 1);
 
+// The full-size models "mlp" and "lenet5", along random directions: gradient and H·v against
+// differences, G·v against Jᵀ H_out J v, G symmetric and positive, per-example mean.
+std::vector<Row> check_model_directional(const std::string& name, std::uint64_t seed = 1);
+
 // Everything above.
 std::vector<Row> check_all(std::uint64_t seed = 1);
 
