@@ -29,6 +29,12 @@ void distinct(Rng& rng, std::vector<double>& x) {
   for (std::size_t i = 0; i < x.size(); ++i) x[order[i]] = 0.05 * double(i) - 0.025 * double(x.size());
 }
 
+// Token ids in [0, 4), with a repeat so that two rows share an embedding.
+void token_ids(Rng& rng, std::vector<double>& x) {
+  for (double& v : x) v = double(rng.below(4));
+  if (x.size() > 1) x[1] = x[0];
+}
+
 std::vector<OpCase> make_cases() {
   return {
       {"linear", {{3, 4}}, {{5, 4}, {5}},
@@ -63,6 +69,18 @@ std::vector<OpCase> make_cases() {
        [](T& t, const Ins& x, const Ps&) { return ops::tanh(t, ops::reshape(t, x[0], Shape{2, 12})); }, {}},
       {"flatten", {{2, 2, 2, 3}}, {},
        [](T& t, const Ins& x, const Ps&) { return ops::sigmoid(t, ops::flatten(t, x[0])); }, {}},
+      {"layer_norm", {{2, 3, 5}}, {{5}, {5}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::layer_norm(t, x[0], p[0], p[1]); }, {}},
+      {"embedding", {}, {{4, 3}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::embedding(t, x[0], p[0]); }, {}, {{2, 3}}, token_ids},
+      {"positional", {{2, 3, 4}}, {{5, 4}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::positional(t, x[0], p[0]); }, {}},
+      {"self_attention", {{2, 3, 12}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::self_attention(t, x[0], 2, false); }, {}},
+      {"self_attention/causal", {{2, 4, 12}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::self_attention(t, x[0], 2, true); }, {}},
+      {"cross_attention", {{2, 3, 4}, {2, 5, 8}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::cross_attention(t, x[0], x[1], 2); }, {}},
   };
 }
 

@@ -27,9 +27,13 @@ double dot(const Vec& a, const Vec& b) {
 // Records an op case at a point z and runs its passes.
 class Runner {
  public:
-  explicit Runner(const OpCase& c) : c_(c) {
+  Runner(const OpCase& c, Rng& rng) : c_(c) {
     for (std::size_t i = 0; i < c.params.size(); ++i) ps_.add("p" + std::to_string(i), c.params[i]);
     for (const Shape& s : c.inputs) in_size_ += s.numel();
+    index_t nc = 0;
+    for (const Shape& s : c.constants) nc += s.numel();
+    constants_.resize(static_cast<std::size_t>(nc));
+    if (c.sample_constants) c.sample_constants(rng, constants_);
   }
   std::size_t size() const { return static_cast<std::size_t>(in_size_ + ps_.size()); }
   index_t param_size() const { return ps_.size(); }
@@ -123,9 +127,15 @@ class Runner {
       in_.push_back(tape_.input(View<const double>(x_.data() + off, s), true));
       off += s.numel();
     }
+    std::vector<Value> all = in_;
+    off = 0;
+    for (const Shape& s : c_.constants) {
+      all.push_back(tape_.input(View<const double>(constants_.data() + off, s), false));
+      off += s.numel();
+    }
     std::vector<ParamRef<double>> refs;
     for (index_t i = 0; i < ps_.count(); ++i) refs.push_back(ps_.ref(i));
-    out_ = c_.build(tape_, in_, refs);
+    out_ = c_.build(tape_, all, refs);
   }
   void set_input_tangents(const Vec& zdot) {
     scatter_inputs(zdot, [&](std::size_t i) { return tape_.input_tangent(in_[i]); });
@@ -152,7 +162,7 @@ class Runner {
   const OpCase& c_;
   ParamStore<double> ps_;
   Tape<double> tape_;
-  Vec x_;
+  Vec x_, constants_;
   std::vector<Value> in_;
   Value out_;
   index_t in_size_ = 0;
@@ -174,7 +184,7 @@ Vec central_difference(F&& f, const Vec& z, const Vec& d) {
 
 std::vector<Row> check_op(const OpCase& c, std::uint64_t seed) {
   Rng rng(seed);
-  Runner run(c);
+  Runner run(c, rng);
   const std::size_t nz = run.size();
   Vec z(nz);
   {  // inputs from the case's sampler (away from kinks), parameters N(0,1)

@@ -48,6 +48,10 @@ struct OpCase {
   std::vector<Shape> params;
   std::function<Value(Tape<double>&, const std::vector<Value>&, const std::vector<ParamRef<double>>&)> build;
   std::function<void(Rng&, std::vector<double>&)> sample;
+  // Inputs that are data, not differentiated (e.g. token ids), passed to build after the
+  // differentiable ones, drawn once by sample_constants.
+  std::vector<Shape> constants = {};
+  std::function<void(Rng&, std::vector<double>&)> sample_constants = {};
 };
 
 // Every op of the library, each with a small instance.

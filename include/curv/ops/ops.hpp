@@ -53,4 +53,24 @@ Value reshape(Tape<T>& t, Value x, Shape s);
 template <class T>
 Value flatten(Tape<T>& t, Value x);
 
+// Layer normalization over the last dimension: γ ⊙ (x − μ)/√(var + ε) + β.  γ, β:(D)
+template <class T>
+Value layer_norm(Tape<T>& t, Value x, ParamRef<T> gamma, ParamRef<T> beta, double eps = 1e-5);
+
+// Token embedding: ids (N,…) hold integer token ids (a constant input), W:(V,d) → (N,…,d).
+template <class T>
+Value embedding(Tape<T>& t, Value ids, ParamRef<T> w);
+
+// Learned positions added to x:(N,T,d) from P:(T_max,d), T ≤ T_max.
+template <class T>
+Value positional(Tape<T>& t, Value x, ParamRef<T> p);
+
+// Multi-head attention. self: qkv (N,T,3d) packed as [q | k | v] → (N,T,d), causal or not.
+// cross: q (N,Tq,d) and kv (N,Tk,2d) packed as [k | v] → (N,Tq,d). Heads are contiguous
+// blocks of d/heads columns inside q, k and v.
+template <class T>
+Value self_attention(Tape<T>& t, Value qkv, index_t heads, bool causal);
+template <class T>
+Value cross_attention(Tape<T>& t, Value q, Value kv, index_t heads);
+
 }  // namespace curv::ops
