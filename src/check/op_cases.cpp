@@ -29,6 +29,15 @@ void distinct(Rng& rng, std::vector<double>& x) {
   for (std::size_t i = 0; i < x.size(); ++i) x[order[i]] = 0.05 * double(i) - 0.025 * double(x.size());
 }
 
+// Scratch running statistics for batch_norm in train mode (their values do not enter y).
+View<double> running(index_t channels) {
+  static double buf[2][8];
+  static int k = 0;
+  k ^= 1;
+  std::fill(buf[k], buf[k] + 8, 1.0);
+  return View<double>(buf[k], Shape{channels});
+}
+
 // Token ids in [0, 4), with a repeat so that two rows share an embedding.
 void token_ids(Rng& rng, std::vector<double>& x) {
   for (double& v : x) v = double(rng.below(4));
@@ -79,6 +88,20 @@ std::vector<OpCase> make_cases() {
        [](T& t, const Ins& x, const Ps&) { return ops::self_attention(t, x[0], 2, false); }, {}},
       {"self_attention/causal", {{2, 4, 12}}, {},
        [](T& t, const Ins& x, const Ps&) { return ops::self_attention(t, x[0], 2, true); }, {}},
+      {"dropout", {{3, 5}}, {},
+       [](T& t, const Ins& x, const Ps&) {
+         Rng mask(11);  // the same mask at every recording
+         return ops::tanh(t, ops::dropout(t, x[0], 0.4, mask));
+       }, {}},
+      {"batch_norm/train", {{3, 2, 2, 2}}, {{2}, {2}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::batch_norm(t, x[0], p[0], p[1], running(2), running(2), true); }, {}},
+      {"batch_norm/train-2d", {{4, 3}}, {{3}, {3}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::batch_norm(t, x[0], p[0], p[1], running(3), running(3), true); }, {}},
+      {"batch_norm/eval", {{3, 2, 2, 2}}, {{2}, {2}},
+       [](T& t, const Ins& x, const Ps& p) {
+         static double mean[2] = {0.3, -0.2}, var[2] = {1.5, 0.7};
+         return ops::batch_norm(t, x[0], p[0], p[1], View<double>(mean, Shape{2}), View<double>(var, Shape{2}), false);
+       }, {}},
       {"cross_attention", {{2, 3, 4}, {2, 5, 8}}, {},
        [](T& t, const Ins& x, const Ps&) { return ops::cross_attention(t, x[0], x[1], 2); }, {}},
   };

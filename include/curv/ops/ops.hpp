@@ -8,6 +8,7 @@
 #pragma once
 
 #include "curv/autodiff/tape.hpp"
+#include "curv/core/rng.hpp"
 
 namespace curv::ops {
 
@@ -72,5 +73,15 @@ template <class T>
 Value self_attention(Tape<T>& t, Value qkv, index_t heads, bool causal);
 template <class T>
 Value cross_attention(Tape<T>& t, Value q, Value kv, index_t heads);
+
+// Dropout with probability p: the mask is drawn from rng when recorded (p = 0 returns x).
+template <class T>
+Value dropout(Tape<T>& t, Value x, double p, Rng& rng);
+
+// Batch normalization per channel of x:(N,C) or (N,C,H,W). train: batch statistics, and the
+// running ones updated with `momentum` (PyTorch's convention); eval: the running statistics.
+template <class T>
+Value batch_norm(Tape<T>& t, Value x, ParamRef<T> gamma, ParamRef<T> beta, View<T> running_mean,
+                 View<T> running_var, bool train, double momentum = 0.1, double eps = 1e-5);
 
 }  // namespace curv::ops
