@@ -22,7 +22,7 @@ expect() {
   fi
 }
 
-expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, found 'alexnet'" train --model alexnet
+expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-cnn, transformer, found 'alexnet'" train --model alexnet
 expect 1 "dataset: expected one of fashion-mnist, mnist, cifar10, found 'imagenet'" train --data imagenet
 expect 1 "train: model lenet5-cifar expects inputs [3,32,32], found fashion-mnist examples of [1,28,28]" \
   train --model lenet5-cifar --data fashion-mnist --epochs 1

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "curv/check/check.hpp"
+#include "curv/nn/model.hpp"
 
 using namespace curv;
 
@@ -63,8 +64,8 @@ class BrokenTanh final : public Node<double> {
 }  // namespace
 
 TEST_CASE("full-size models: products along random directions") {
-  for (const char* m : {"mlp", "lenet5"}) {
-    SUBCASE(m) { require_rows(check::check_model_directional(m)); }
+  for (const std::string& m : model_names()) {
+    SUBCASE(m.c_str()) { require_rows(check::check_model_directional(m)); }
   }
 }
 

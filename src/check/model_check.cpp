@@ -22,6 +22,7 @@ class TinyCnn final : public Model<double> {
     fc_ = add_affine("fc", Shape{3, 2});
   }
   std::string name() const override { return "cnn"; }
+  std::string config() const override { return "{}"; }
   Shape input_shape() const override { return Shape{1, 6, 6}; }
   index_t outputs() const override { return 3; }
   Value forward(Tape<double>& t, Value x) const override {
@@ -45,6 +46,7 @@ class Residual final : public Model<double> {
     f3_ = add_affine("fc3", Shape{4, 5});
   }
   std::string name() const override { return "residual"; }
+  std::string config() const override { return "{}"; }
   Shape input_shape() const override { return Shape{4}; }
   index_t outputs() const override { return 4; }
   Value forward(Tape<double>& t, Value x) const override {

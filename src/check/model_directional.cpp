@@ -33,19 +33,24 @@ std::vector<Row> check_model_directional(const std::string& name, std::uint64_t 
   Rng rng(seed);
   auto model = make_model<double>(name);
   model->init(rng);
-  auto loss = make_loss<double>("cross_entropy");
+  auto loss = make_loss<double>(model->loss());
   Objective<double> obj(*model, *loss);
   const std::string subject = "model/" + name;
-  const index_t N = 3, C = model->outputs();
-  const std::size_t P = static_cast<std::size_t>(model->params().size()), M = static_cast<std::size_t>(N * C);
+  const index_t N = 2;
   Shape xs{N};
   for (int i = 0; i < model->input_shape().rank(); ++i) xs.push_back(model->input_shape()[i]);
   Vec x(static_cast<std::size_t>(xs.numel()));
-  for (double& e : x) e = rng.uniform();
-  std::vector<std::int64_t> labels(static_cast<std::size_t>(N));
-  for (auto& l : labels) l = std::int64_t(rng.below(std::uint64_t(C)));
+  const bool tokens = name == "transformer";
+  for (double& e : x) e = tokens ? double(rng.below(std::uint64_t(model->outputs()))) : rng.uniform();
   const View<const double> xv(x.data(), xs);
-  const Targets<double> tg{labels.data(), {}};
+  // Targets: a label per output row (one per position for sequence models), or the input
+  // itself for a reconstruction loss.
+  Tape<double> probe;
+  const index_t out_rows = probe.shape(model->forward(probe, probe.input(xv))).rows();
+  std::vector<std::int64_t> labels(static_cast<std::size_t>(out_rows));
+  for (auto& l : labels) l = std::int64_t(rng.below(std::uint64_t(model->outputs())));
+  const Targets<double> tg{labels.data(), View<const double>(x.data(), Shape{N, xs.numel() / N})};
+  const std::size_t P = static_cast<std::size_t>(model->params().size()), M = static_cast<std::size_t>(out_rows * model->outputs());
   double* theta = model->params().data();
   const Vec theta0(theta, theta + P);
 

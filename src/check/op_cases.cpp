@@ -62,6 +62,8 @@ std::vector<OpCase> make_cases() {
        [](T& t, const Ins& x, const Ps&) { return ops::max_pool2d(t, x[0], 2, 2); }, distinct},
       {"max_pool2d/overlap", {{1, 2, 5, 5}}, {},
        [](T& t, const Ins& x, const Ps&) { return ops::max_pool2d(t, x[0], 3, 2); }, distinct},
+      {"max_pool2d/padded", {{1, 2, 6, 6}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::max_pool2d(t, x[0], 3, 2, 1); }, distinct},
       {"avg_pool2d", {{2, 2, 4, 4}}, {},
        [](T& t, const Ins& x, const Ps&) { return ops::avg_pool2d(t, x[0], 2, 2); }, {}},
       {"relu", {{3, 5}}, {}, [](T& t, const Ins& x, const Ps&) { return ops::relu(t, x[0]); }, away_from_zero},

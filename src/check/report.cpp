@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "curv/check/check.hpp"
+#include "curv/nn/model.hpp"
 
 namespace curv::check {
 
@@ -24,7 +25,7 @@ std::vector<Row> check_all(std::uint64_t seed) {
   for (const OpCase& c : op_cases()) append(check_op(c, seed));
   for (const char* l : {"cross_entropy", "bce", "mse"}) append(check_loss(l, seed));
   for (const std::string& m : model_case_names()) append(check_model(m, seed));
-  for (const char* m : {"mlp", "lenet5"}) append(check_model_directional(m, seed));
+  for (const std::string& m : model_names()) append(check_model_directional(m, seed));
   return rows;
 }
 

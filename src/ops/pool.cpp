@@ -1,6 +1,7 @@
-// 2-D pooling over k×k windows with a stride, no padding.  x:(N,C,H,W) → y:(N,C,OH,OW)
+// 2-D pooling over k×k windows with a stride.  x:(N,C,H,W) → y:(N,C,OH,OW)
 //
-// max_pool2d  y = x[argmax of window]; the argmax is saved, so every pass is a gather or a
+// max_pool2d  y = x[argmax of window] (padding, if any, never wins: PyTorch's −∞ padding);
+//             the argmax is saved, so every pass is a gather or a
 //             scatter through it (the op is piecewise linear: its second-order term is zero)
 //   vjp  x̄[arg] += ȳ     jvp  ẏ = ẋ[arg]     vjp_rop  R{x̄}[arg] += R{ȳ}
 // avg_pool2d  y = mean of window; linear, so vjp_rop is the vjp applied to R{ȳ}.
@@ -14,7 +15,7 @@ namespace curv {
 namespace {
 
 struct PoolGeometry {
-  index_t n, c, h, w, k, stride, oh, ow;
+  index_t n, c, h, w, k, stride, oh, ow, pad = 0;
   index_t planes() const { return n * c; }
   index_t out_plane() const { return oh * ow; }
   index_t in_plane() const { return h * w; }
@@ -32,10 +33,13 @@ class MaxPool final : public Node<T> {
         const T* xp = x + p * g_.in_plane();
         for (index_t i = 0; i < g_.oh; ++i)
           for (index_t j = 0; j < g_.ow; ++j) {
-            index_t best = (i * g_.stride) * g_.w + j * g_.stride;
-            for (index_t a = 0; a < g_.k; ++a)
-              for (index_t b = 0; b < g_.k; ++b) {
-                const index_t q = (i * g_.stride + a) * g_.w + j * g_.stride + b;
+            // The window clipped to the image (padding is never the maximum).
+            const index_t h0 = std::max<index_t>(0, i * g_.stride - g_.pad), h1 = std::min(g_.h, i * g_.stride - g_.pad + g_.k);
+            const index_t w0 = std::max<index_t>(0, j * g_.stride - g_.pad), w1 = std::min(g_.w, j * g_.stride - g_.pad + g_.k);
+            index_t best = h0 * g_.w + w0;
+            for (index_t a = h0; a < h1; ++a)
+              for (index_t b = w0; b < w1; ++b) {
+                const index_t q = a * g_.w + b;
                 if (xp[q] > xp[best]) best = q;
               }
             const index_t o = p * g_.out_plane() + i * g_.ow + j;
@@ -119,11 +123,11 @@ class AvgPool final : public Node<T> {
   PoolGeometry g_;
 };
 
-PoolGeometry pool_geometry(const char* op, const Shape& s, index_t k, index_t stride) {
+PoolGeometry pool_geometry(const char* op, const Shape& s, index_t k, index_t stride, index_t pad = 0) {
   CURV_CHECK(s.rank() == 4, op, ": expected input (N,C,H,W), found ", s.str());
-  CURV_CHECK(k >= 1 && stride >= 1 && s[2] >= k && s[3] >= k, op, ": expected a ", k, "x", k,
-             " window to fit input ", s.str());
-  return {s[0], s[1], s[2], s[3], k, stride, (s[2] - k) / stride + 1, (s[3] - k) / stride + 1};
+  CURV_CHECK(k >= 1 && stride >= 1 && pad >= 0 && 2 * pad <= k && s[2] + 2 * pad >= k && s[3] + 2 * pad >= k, op,
+             ": expected a ", k, "x", k, " window (padding ", pad, " <= half of it) to fit input ", s.str());
+  return {s[0], s[1], s[2], s[3], k, stride, (s[2] + 2 * pad - k) / stride + 1, (s[3] + 2 * pad - k) / stride + 1, pad};
 }
 
 template <class T, class N>
@@ -140,16 +144,16 @@ Value record_pool(Tape<T>& t, Value x, const PoolGeometry& g) {
 namespace ops {
 
 template <class T>
-Value max_pool2d(Tape<T>& t, Value x, index_t k, index_t stride) {
-  return record_pool<T, MaxPool<T>>(t, x, pool_geometry("max_pool2d", t.shape(x), k, stride));
+Value max_pool2d(Tape<T>& t, Value x, index_t k, index_t stride, index_t pad) {
+  return record_pool<T, MaxPool<T>>(t, x, pool_geometry("max_pool2d", t.shape(x), k, stride, pad));
 }
 template <class T>
 Value avg_pool2d(Tape<T>& t, Value x, index_t k, index_t stride) {
   return record_pool<T, AvgPool<T>>(t, x, pool_geometry("avg_pool2d", t.shape(x), k, stride));
 }
 
-template Value max_pool2d<float>(Tape<float>&, Value, index_t, index_t);
-template Value max_pool2d<double>(Tape<double>&, Value, index_t, index_t);
+template Value max_pool2d<float>(Tape<float>&, Value, index_t, index_t, index_t);
+template Value max_pool2d<double>(Tape<double>&, Value, index_t, index_t, index_t);
 template Value avg_pool2d<float>(Tape<float>&, Value, index_t, index_t);
 template Value avg_pool2d<double>(Tape<double>&, Value, index_t, index_t);
 

@@ -21,9 +21,10 @@ Value linear(Tape<T>& t, Value x, ParamRef<T> w, ParamRef<T> b);
 template <class T>
 Value conv2d(Tape<T>& t, Value x, ParamRef<T> w, ParamRef<T> b, index_t stride, index_t pad);
 
-// Pooling over k×k windows with the given stride, no padding.  x:(N,C,H,W)  y:(N,C,OH,OW)
+// Pooling over k×k windows with the given stride.  x:(N,C,H,W)  y:(N,C,OH,OW)
+// max_pool2d pads with −∞ (PyTorch's MaxPool2d(k, stride, pad)); avg_pool2d has no padding.
 template <class T>
-Value max_pool2d(Tape<T>& t, Value x, index_t k, index_t stride);
+Value max_pool2d(Tape<T>& t, Value x, index_t k, index_t stride, index_t pad = 0);
 template <class T>
 Value avg_pool2d(Tape<T>& t, Value x, index_t k, index_t stride);
 

@@ -3,8 +3,8 @@
 //   → fc1 120 → relu → fc2 84 → relu → fc3 10
 // One-channel 28×28 inputs use padding 2 on conv1 so they flow like the classic 32×32 ones;
 // the three-channel CIFAR variant takes 32×32 inputs with no padding. Both reach 16×5×5.
-#include "curv/nn/model.hpp"
 #include "curv/ops/ops.hpp"
+#include "registry.hpp"
 
 namespace curv {
 namespace {
@@ -21,7 +21,8 @@ class LeNet5 final : public Model<T> {
     fc3_ = this->add_affine("fc3", Shape{10, 84});
   }
 
-  std::string name() const override { return channels_ == 1 ? "lenet5" : "lenet5-cifar"; }
+  std::string name() const override { return "lenet5"; }
+  std::string config() const override { return detail::Config{{"channels", channels_}}.dump(); }
   Shape input_shape() const override {
     return channels_ == 1 ? Shape{1, 28, 28} : Shape{3, 32, 32};
   }
@@ -46,12 +47,14 @@ class LeNet5 final : public Model<T> {
 
 }  // namespace
 
+namespace detail {
 template <class T>
-std::unique_ptr<Model<T>> make_lenet5(index_t channels) {
-  return std::make_unique<LeNet5<T>>(channels);
+std::unique_ptr<Model<T>> make_lenet5_model(const Config& cfg) {
+  expect_keys(cfg, "lenet5", {"channels"});
+  return std::make_unique<LeNet5<T>>(get<index_t>(cfg, "lenet5", "channels", 1));
 }
-
-template std::unique_ptr<Model<float>> make_lenet5<float>(index_t);
-template std::unique_ptr<Model<double>> make_lenet5<double>(index_t);
+template std::unique_ptr<Model<float>> make_lenet5_model<float>(const Config&);
+template std::unique_ptr<Model<double>> make_lenet5_model<double>(const Config&);
+}  // namespace detail
 
 }  // namespace curv

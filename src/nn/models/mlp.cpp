@@ -1,6 +1,6 @@
 // mlp: fc1 → act → fc2 → act → … → fcK (no activation after the last layer).
-#include "curv/nn/model.hpp"
 #include "curv/ops/ops.hpp"
+#include "registry.hpp"
 
 namespace curv {
 namespace {
@@ -8,16 +8,17 @@ namespace {
 template <class T>
 class Mlp final : public Model<T> {
  public:
-  Mlp(const std::vector<index_t>& widths, const std::string& activation)
-      : widths_(widths), activation_(activation) {
-    CURV_CHECK(widths.size() >= 2, "mlp: expected at least two widths (in, out), found ", widths.size());
-    CURV_CHECK(activation == "relu" || activation == "tanh" || activation == "sigmoid" || activation == "gelu",
-               "mlp: expected activation relu, tanh, sigmoid or gelu, found '", activation, "'");
-    for (std::size_t l = 1; l < widths.size(); ++l)
-      layers_.push_back(this->add_affine("fc" + std::to_string(l), Shape{widths[l], widths[l - 1]}));
+  Mlp(std::vector<index_t> widths, std::string activation) : widths_(std::move(widths)), activation_(std::move(activation)) {
+    CURV_CHECK(widths_.size() >= 2, "mlp: expected at least two widths (in, out), found ", widths_.size());
+    for (index_t w : widths_) CURV_CHECK(w > 0, "mlp: expected positive widths, found ", w);
+    CURV_CHECK(activation_ == "relu" || activation_ == "tanh" || activation_ == "sigmoid" || activation_ == "gelu",
+               "mlp: expected activation relu, tanh, sigmoid or gelu, found '", activation_, "'");
+    for (std::size_t l = 1; l < widths_.size(); ++l)
+      layers_.push_back(this->add_affine("fc" + std::to_string(l), Shape{widths_[l], widths_[l - 1]}));
   }
 
   std::string name() const override { return "mlp"; }
+  std::string config() const override { return detail::Config{{"widths", widths_}, {"activation", activation_}}.dump(); }
   Shape input_shape() const override { return Shape{widths_.front()}; }
   index_t outputs() const override { return widths_.back(); }
 
@@ -44,12 +45,14 @@ class Mlp final : public Model<T> {
 
 }  // namespace
 
+namespace detail {
 template <class T>
-std::unique_ptr<Model<T>> make_mlp(const std::vector<index_t>& widths, const std::string& activation) {
-  return std::make_unique<Mlp<T>>(widths, activation);
+std::unique_ptr<Model<T>> make_mlp_model(const Config& cfg) {
+  expect_keys(cfg, "mlp", {"widths", "activation"});
+  return std::make_unique<Mlp<T>>(get<std::vector<index_t>>(cfg, "mlp", "widths", {784, 256, 256, 10}),
+                                  get<std::string>(cfg, "mlp", "activation", "relu"));
 }
-
-template std::unique_ptr<Model<float>> make_mlp<float>(const std::vector<index_t>&, const std::string&);
-template std::unique_ptr<Model<double>> make_mlp<double>(const std::vector<index_t>&, const std::string&);
-
+template std::unique_ptr<Model<float>> make_mlp_model<float>(const Config&);
+template std::unique_ptr<Model<double>> make_mlp_model<double>(const Config&);
+}  // namespace detail
 }  // namespace curv
