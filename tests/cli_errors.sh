@@ -23,11 +23,18 @@ expect() {
 }
 
 expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-cnn, transformer, found 'alexnet'" train --model alexnet
-expect 1 "dataset: expected one of fashion-mnist, mnist, cifar10, found 'imagenet'" train --data imagenet
-expect 1 "train: model lenet5-cifar expects inputs [3,32,32], found fashion-mnist examples of [1,28,28]" \
+expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, found 'imagenet'" train --data imagenet
+expect 1 "train: model lenet5 expects inputs [3,32,32], found fashion-mnist/train examples of [1,28,28]" \
   train --model lenet5-cifar --data fashion-mnist --epochs 1
-expect 1 "train: expected optimizer sgd, found 'lbfgs'" train --optimizer lbfgs
-CURV_DATA=$scratch/empty expect 1 "train-images-idx3-ubyte: expected a readable IDX file, found none" train
+expect 1 "train: expected optimizer sgd, adam or adamw, found 'lbfgs'" train --optimizer lbfgs
+expect 1 "train: expected --batch >= 1, found 0" train --batch 0
+expect 1 "train: expected a batch size in 1..256, found 512" train --limit 256 --batch 512
+expect 1 "schedule: expected one of constant, step, cosine, found 'linear'" train --schedule linear --limit 256
+expect 1 "mlp: expected config keys among {widths, activation}, found 'depth'" train --config '{"depth":3}'
+expect 1 "no-such.safetensors: expected a safetensors file, found none" eval --checkpoint "$scratch/no-such.safetensors" --data mnist
+printf 'garbage!' > "$scratch/bad.safetensors"
+expect 1 "bad.safetensors: expected a header length within the file's 0 bytes" info "$scratch/bad.safetensors"
+CURV_DATA=$scratch/empty expect 1 "-images-idx3-ubyte: expected a readable IDX file, found none" train
 expect 1 "data_batch_1.png: expected a readable PNG, found no file" data pack-cifar "$scratch"
 expect 1 "sgd: expected lr > 0" train --lr -1 --limit 256
 expect 2 "The following argument was not expected: --bogus" check --bogus

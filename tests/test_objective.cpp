@@ -7,7 +7,6 @@
 
 #include "curv/check/check.hpp"
 #include "curv/nn/objective.hpp"
-#include "curv/train/trainer.hpp"
 
 using namespace curv;
 
@@ -136,57 +135,3 @@ TEST_CASE("observers see each layer's input rows and output gradients (linear an
   }
 }
 
-namespace {
-Dataset toy_dataset(index_t n, std::uint64_t seed) {
-  Dataset ds;
-  ds.name = "toy";
-  ds.example = Shape{1, 4, 4};
-  Rng rng(seed);
-  for (index_t i = 0; i < n; ++i) {
-    const std::int64_t label = std::int64_t(rng.below(3));
-    ds.labels.push_back(label);
-    for (index_t j = 0; j < 16; ++j) ds.pixels.push_back(std::uint8_t(rng.below(128) + (j % 3 == label ? 127 : 0)));
-  }
-  ds.classes = 3;
-  return ds;
-}
-}  // namespace
-
-TEST_CASE("training: two seeded runs are bitwise identical, and the model learns") {
-  const Dataset train_set = toy_dataset(256, 1), test_set = toy_dataset(128, 2);
-  auto run = [&] {
-    auto model = make_mlp<float>({16, 12, 3}, "tanh");
-    Rng rng(3);
-    model->init(rng);
-    auto opt = make_sgd<float>(0.2, 0.9);
-    TrainConfig cfg;
-    cfg.epochs = 5;
-    cfg.batch = 32;
-    cfg.seed = 4;
-    const auto reports = train<float>(*model, *opt, train_set, test_set, cfg);
-    return std::make_pair(std::vector<float>(model->params().data(), model->params().data() + model->params().size()),
-                          reports.back().test.accuracy);
-  };
-  const auto [p1, acc1] = run();
-  const auto [p2, acc2] = run();
-  CHECK(p1 == p2);
-  CHECK(acc1 == acc2);
-  CHECK(acc1 > 0.9);
-}
-
-TEST_CASE("training stops at a non-finite loss or gradient, naming the step and the parameter") {
-  const Dataset ds = toy_dataset(64, 1);
-  auto model = make_mlp<float>({16, 12, 3}, "tanh");
-  Rng rng(3);
-  model->init(rng);
-  auto opt = make_sgd<float>(0.1);
-  TrainConfig cfg;
-  cfg.batch = 16;
-  model->params().data()[0] = NAN;  // fc1.weight
-  CHECK_THROWS_WITH_AS(train<float>(*model, *opt, ds, ds, cfg), "train: expected a finite loss, found nan at step 1",
-                       Error);
-  model->init(rng);
-  // An infinite weight in the last layer: the loss is infinite or NaN at once.
-  model->params().data()[model->params().info(model->params().find("fc2.bias")).offset] = INFINITY;
-  CHECK_THROWS_AS(train<float>(*model, *opt, ds, ds, cfg), Error);
-}

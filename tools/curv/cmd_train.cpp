@@ -1,66 +1,118 @@
-// curv train: minibatch training of a classifier on an image dataset, with test evaluation
-// after every epoch.
+// curv train: train a model on a dataset; progress on stderr, one JSON line per epoch to --log,
+// and a one-line JSON summary on stdout.
+#include <tbb/global_control.h>
+
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "curv/core/error.hpp"
+#include "curv/kernels/parallel.hpp"
+#include "curv/nn/checkpoint.hpp"
 #include "curv/train/trainer.hpp"
+#include "progress.hpp"
 
 namespace curv::cli {
 
 Runner add_train(CLI::App& app) {
-  auto* cmd = app.add_subcommand("train", "Train a model with minibatch SGD and evaluate it every epoch");
+  auto* cmd = app.add_subcommand("train", "Train a model and evaluate it after every epoch");
   struct Opts {
-    std::string model = "mlp", data = "fashion-mnist", optimizer = "sgd";
-    index_t epochs = 1, batch = 128, limit = -1;
-    double lr = 0.1, momentum = 0.9, weight_decay = 0;
-    bool nesterov = false;
+    std::string model = "mlp", config = "{}", data = "fashion-mnist", optimizer = "sgd", schedule = "constant";
+    std::string save, log;
+    index_t epochs = 1, batch = 128, limit = -1, warmup = 0, step_size = 1, context = 64, log_every = 50;
+    double lr = 0.05, momentum = 0.9, weight_decay = 0, gamma = 0.1, clip = 0;
+    bool nesterov = false, augment = false;
     std::uint64_t seed = 0;
-    index_t log_every = 100;
+    int threads = 0;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--model", o->model, "mlp, lenet5 or lenet5-cifar")->capture_default_str();
-  cmd->add_option("--data", o->data, "fashion-mnist, mnist or cifar10")->capture_default_str();
-  cmd->add_option("--optimizer", o->optimizer, "sgd")->capture_default_str();
-  cmd->add_option("--epochs", o->epochs, "Passes over the training set")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", o->batch, "Minibatch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", o->lr, "Learning rate")->capture_default_str();
-  cmd->add_option("--momentum", o->momentum, "Momentum")->capture_default_str();
-  cmd->add_flag("--nesterov", o->nesterov, "Nesterov momentum");
-  cmd->add_option("--weight-decay", o->weight_decay, "L2 weight decay")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of initialization and shuffling")->capture_default_str();
+  cmd->add_option("--model", o->model, "Model name (curv info lists the parameters)")->capture_default_str();
+  cmd->add_option("--config", o->config, "Model configuration as a JSON object")->capture_default_str();
+  cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10 or moby-dick")->capture_default_str();
+  cmd->add_option("--optimizer", o->optimizer, "sgd, adam or adamw")->capture_default_str();
+  cmd->add_option("--lr", o->lr, "Learning rate (the schedule's peak)")->capture_default_str();
+  cmd->add_option("--momentum", o->momentum, "SGD momentum")->capture_default_str();
+  cmd->add_flag("--nesterov", o->nesterov, "Nesterov momentum (SGD)");
+  cmd->add_option("--weight-decay", o->weight_decay, "L2 (sgd, adam) or decoupled (adamw) weight decay")->capture_default_str();
+  cmd->add_option("--schedule", o->schedule, "constant, step or cosine")->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "Linear warm-up steps")->capture_default_str();
+  cmd->add_option("--step-size", o->step_size, "step schedule: steps between decays")->capture_default_str();
+  cmd->add_option("--gamma", o->gamma, "step schedule: decay factor")->capture_default_str();
+  cmd->add_option("--clip", o->clip, "Clip the gradient norm to this (0: off)")->capture_default_str();
+  cmd->add_flag("--augment", o->augment, "CIFAR-10: random crop (padding 4) and horizontal flip");
+  cmd->add_option("--epochs", o->epochs, "Passes over the training set")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Minibatch size")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of initialization, shuffling and augmentation")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Threads for TBB and BLAS (0: all cores)")->capture_default_str();
   cmd->add_option("--limit", o->limit, "Use only the first N training examples")->capture_default_str();
-  cmd->add_option("--log-every", o->log_every, "Steps between progress lines (0: none)")->capture_default_str();
+  cmd->add_option("--context", o->context, "moby-dick: characters per window")->capture_default_str();
+  cmd->add_option("--save", o->save, "Write the trained model to this safetensors file");
+  cmd->add_option("--log", o->log, "Append one JSON line of metrics per epoch to this file");
+  cmd->add_option("--log-every", o->log_every, "Steps between progress updates")->capture_default_str();
   return [o] {
-    CURV_CHECK(o->optimizer == "sgd", "train: expected optimizer sgd, found '", o->optimizer, "'");
-    auto model = make_model<float>(o->model);
-    const Dataset train_set = load_dataset(o->data, "train").head(o->limit), test_set = load_dataset(o->data, "test");
-    CURV_CHECK(train_set.example.numel() == model->input_shape().numel(), "train: model ", o->model, " expects inputs ",
-               model->input_shape().str(), ", found ", o->data, " examples of ", train_set.example.str());
-    Rng rng(o->seed);
-    model->init(rng);
-    auto opt = make_sgd<float>(o->lr, o->momentum, o->nesterov, o->weight_decay);
+    CURV_CHECK(o->batch > 0, "train: expected --batch >= 1, found ", o->batch);
+    CURV_CHECK(o->epochs > 0, "train: expected --epochs >= 1, found ", o->epochs);
+    CURV_CHECK(o->threads >= 0, "train: expected --threads >= 0, found ", o->threads);
+    std::unique_ptr<tbb::global_control> threads;
+    if (o->threads > 0) {
+      threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, o->threads);
+      set_blas_threads(o->threads);
+    }
+    auto model = make_model<float>(o->model, o->config);
+    TaskOptions topt;
+    topt.augment = o->augment;
+    topt.limit = o->limit;
+    topt.context = o->context;
+    auto task = make_task<float>(o->data, model->loss(), topt);
+    task->check_model(*model);
+    CURV_CHECK(o->batch <= task->train_size(), "train: expected a batch size in 1..", task->train_size(), ", found ",
+               o->batch);
+    std::unique_ptr<Optimizer<float>> opt;
+    if (o->optimizer == "sgd") opt = make_sgd<float>(o->lr, o->momentum, o->nesterov, o->weight_decay);
+    else if (o->optimizer == "adam" || o->optimizer == "adamw")
+      opt = make_adam<float>(o->lr, 0.9, 0.999, 1e-8, o->weight_decay, o->optimizer == "adamw");
+    else fail("train: expected optimizer sgd, adam or adamw, found '", o->optimizer, "'");
     TrainConfig cfg;
     cfg.epochs = o->epochs;
     cfg.batch = o->batch;
     cfg.seed = o->seed;
     cfg.log_every = o->log_every;
-    std::printf("train %s on %s: %ld examples, batch %ld, %s lr %g momentum %g, %ld parameters\n", o->model.c_str(),
-                o->data.c_str(), long(train_set.size()), long(o->batch), o->optimizer.c_str(), o->lr, o->momentum,
-                long(model->params().size()));
+    cfg.clip_norm = o->clip;
+    cfg.schedule.kind = Schedule::kind_from(o->schedule);
+    cfg.schedule.base_lr = o->lr;
+    cfg.schedule.warmup_steps = o->warmup;
+    cfg.schedule.step_size = o->step_size;
+    cfg.schedule.gamma = o->gamma;
+    // Open the log before training so a bad path fails at once, not after the run.
+    std::ofstream log;
+    if (!o->log.empty()) {
+      log.open(o->log, std::ios::app);
+      CURV_CHECK(log.good(), o->log, ": expected a writable log file, found it cannot be opened");
+    }
+    Rng rng(o->seed);
+    model->init(rng);
+    Progress progress;
+    progress.line("train " + o->model + " on " + o->data + ": " + std::to_string(task->train_size()) + " examples, " +
+                  std::to_string(model->params().size()) + " parameters, " + o->optimizer + " lr " + std::to_string(o->lr));
+    double seconds = 0;
+    nlohmann::json last;
     train<float>(
-        *model, *opt, train_set, test_set, cfg,
+        *model, *opt, *task, cfg,
         [&](const EpochReport& r) {
-          const double per_epoch = double(train_set.size() / o->batch * o->batch);
-          std::printf("epoch %ld: train loss %.4f, test loss %.4f, test accuracy %.2f%%, %.1f s (%.0f samples/s)\n",
-                      long(r.epoch), r.train_loss, r.test.loss, 100 * r.test.accuracy, r.seconds,
-                      per_epoch / r.seconds);
-          std::fflush(stdout);
+          seconds += r.seconds;
+          nlohmann::json j = {{"epoch", r.epoch}, {"steps", r.steps}, {"train_loss", r.train_loss}, {"seconds", r.seconds}};
+          for (const auto& [k, v] : r.metrics) j[k] = v;
+          last = j;
+          progress.line(j.dump());
+          if (log.is_open()) log << j.dump() << "\n" << std::flush;
         },
-        [](index_t step, double loss) {
-          std::printf("  step %ld: loss %.4f\n", long(step), loss);
-          std::fflush(stdout);
-        });
+        [&](index_t step, index_t total, double loss) { progress.step(long(step), long(total), loss); });
+    if (!o->save.empty()) save_checkpoint(*model, o->save);
+    nlohmann::json summary = {{"model", o->model}, {"data", o->data}, {"epochs", o->epochs}, {"seconds", seconds}};
+    for (const auto& [k, v] : last.items())
+      if (k != "epoch" && k != "seconds") summary[k] = v;
+    std::printf("%s\n", summary.dump().c_str());
     return 0;
   };
 }

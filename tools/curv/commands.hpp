@@ -12,5 +12,7 @@ Runner add_check(CLI::App& app);
 Runner add_bench(CLI::App& app);
 Runner add_train(CLI::App& app);
 Runner add_data(CLI::App& app);
+Runner add_eval(CLI::App& app);
+Runner add_info(CLI::App& app);
 
 }  // namespace curv::cli

@@ -1,46 +1,40 @@
-// Minibatch training and evaluation of a classifier on a Dataset.
+// The training loop: minibatches from a Task, one optimizer step each, held-out evaluation after
+// every epoch.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 
-#include "curv/data/dataset.hpp"
-#include "curv/nn/model.hpp"
 #include "curv/optim/optimizer.hpp"
+#include "curv/optim/schedule.hpp"
+#include "curv/train/task.hpp"
 
 namespace curv {
 
 struct TrainConfig {
   index_t epochs = 1;
   index_t batch = 128;
-  std::uint64_t seed = 0;     // shuffling
-  index_t eval_batch = 1000;
-  index_t log_every = 0;      // steps between progress callbacks (0: none)
-};
-
-struct Evaluation {
-  double loss = 0;      // mean cross-entropy
-  double accuracy = 0;  // fraction correct
+  std::uint64_t seed = 0;  // shuffling and augmentation
+  index_t eval_batch = 500;
+  index_t log_every = 0;   // steps between on_step calls (0: none)
+  Schedule schedule;       // learning rate per step; cosine's total_steps 0 means the whole run
+  double clip_norm = 0;    // gradient-norm clipping (0: none)
 };
 
 struct EpochReport {
   index_t epoch = 0;
-  index_t steps = 0;         // total so far
-  double train_loss = 0;     // mean over the epoch's minibatches
-  Evaluation test;
-  double seconds = 0;        // training time of this epoch (evaluation excluded)
+  index_t steps = 0;      // total so far
+  double train_loss = 0;  // mean over the epoch's minibatches
+  Metrics metrics;        // the task's held-out metrics
+  double seconds = 0;     // training time of this epoch (evaluation excluded)
 };
 
-// Cross-entropy loss and accuracy of model on every example of ds.
+// Trains with the task's loss, reshuffling every epoch with the seed. Stops with curv::Error
+// naming the step and the first parameter when a loss or gradient is not finite. One thread
+// and one seed give bitwise identical runs.
 template <class T>
-Evaluation evaluate(const Model<T>& model, const Dataset& ds, index_t batch = 1000);
-
-// Trains with softmax cross-entropy, reshuffling every epoch with the seed; calls on_epoch
-// after each epoch's evaluation and on_step(step, loss) every log_every steps. Stops with
-// curv::Error naming the step and the first parameter when a loss or gradient is not finite.
-template <class T>
-std::vector<EpochReport> train(Model<T>& model, Optimizer<T>& opt, const Dataset& train, const Dataset& test,
-                               const TrainConfig& cfg, const std::function<void(const EpochReport&)>& on_epoch = {},
-                               const std::function<void(index_t, double)>& on_step = {});
+std::vector<EpochReport> train(Model<T>& model, Optimizer<T>& opt, const Task<T>& task, TrainConfig cfg,
+                               const std::function<void(const EpochReport&)>& on_epoch = {},
+                               const std::function<void(index_t step, index_t of, double loss)>& on_step = {});
 
 }  // namespace curv

@@ -1,0 +1,28 @@
+// Checkpoints: a model's parameters as safetensors, PyTorch's names and layouts, with the model
+// name and its JSON configuration in __metadata__ ("curv.model", "curv.config"), so the file
+// alone rebuilds the model. Files written by PyTorch's safetensors with the same names load too;
+// without curv metadata the caller names the architecture.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "curv/nn/model.hpp"
+
+namespace curv {
+
+// Writes the tensors (F32 or F64, as the model) in the model's parameter order (atomically: temp file, then rename).
+template <class T>
+void save_checkpoint(const Model<T>& model, const std::string& path,
+                     const std::map<std::string, std::string>& extra_metadata = {});
+
+// Rebuilds the model named in the file (or `model_name` with `config` when given, which must
+// agree with the file's metadata if it has any) and loads every parameter, converting F32/F64.
+// Throws curv::Error naming the first parameter that is missing, unexpected, or of another
+// shape or dtype.
+template <class T>
+std::unique_ptr<Model<T>> load_checkpoint(const std::string& path, const std::string& model_name = "",
+                                          const std::string& config = "");
+
+}  // namespace curv

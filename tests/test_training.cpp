@@ -1,0 +1,190 @@
+// Training: reproducibility, the NaN guard, optimizers, schedules, clipping, tasks, checkpoints.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "curv/io/safetensors.hpp"
+#include "curv/nn/checkpoint.hpp"
+#include "curv/train/trainer.hpp"
+
+using namespace curv;
+namespace fs = std::filesystem;
+
+namespace {
+Dataset toy_dataset(index_t n, std::uint64_t seed) {
+  Dataset ds;
+  ds.name = "toy";
+  ds.example = Shape{1, 4, 4};
+  Rng rng(seed);
+  for (index_t i = 0; i < n; ++i) {
+    const std::int64_t label = std::int64_t(rng.below(3));
+    ds.labels.push_back(label);
+    for (index_t j = 0; j < 16; ++j) ds.pixels.push_back(std::uint8_t(rng.below(128) + (j % 3 == label ? 127 : 0)));
+  }
+  ds.classes = 3;
+  return ds;
+}
+}  // namespace
+
+TEST_CASE("training: two seeded runs are bitwise identical, and the model learns") {
+  const auto task = make_image_task<float>(toy_dataset(256, 1), toy_dataset(128, 2));
+  auto run = [&] {
+    auto model = make_mlp<float>({16, 12, 3}, "tanh");
+    Rng rng(3);
+    model->init(rng);
+    auto opt = make_sgd<float>(0.2, 0.9);
+    TrainConfig cfg;
+    cfg.epochs = 5;
+    cfg.batch = 32;
+    cfg.seed = 4;
+    const auto reports = train<float>(*model, *opt, *task, cfg);
+    return std::make_pair(std::vector<float>(model->params().data(), model->params().data() + model->params().size()),
+                          reports.back().metrics.at("test_accuracy"));
+  };
+  const auto [p1, acc1] = run();
+  const auto [p2, acc2] = run();
+  CHECK(p1 == p2);
+  CHECK(acc1 == acc2);
+  CHECK(acc1 > 0.9);
+}
+
+TEST_CASE("training stops at a non-finite loss or gradient, naming the step and the parameter") {
+  const auto task = make_image_task<float>(toy_dataset(64, 1), toy_dataset(64, 1));
+  auto model = make_mlp<float>({16, 12, 3}, "tanh");
+  Rng rng(3);
+  model->init(rng);
+  auto opt = make_sgd<float>(0.1);
+  TrainConfig cfg;
+  cfg.batch = 16;
+  model->params().data()[0] = NAN;  // fc1.weight
+  CHECK_THROWS_WITH_AS(train<float>(*model, *opt, *task, cfg), "train: expected a finite loss, found nan at step 1",
+                       Error);
+  model->init(rng);
+  // An infinite weight in the last layer: the loss is infinite or NaN at once.
+  model->params().data()[model->params().info(model->params().find("fc2.bias")).offset] = INFINITY;
+  CHECK_THROWS_AS(train<float>(*model, *opt, *task, cfg), Error);
+}
+
+TEST_CASE("adam and adamw follow PyTorch's update on a quadratic") {
+  // L = ½‖θ‖²: ∇L = θ. Two steps by hand against the optimizer.
+  for (bool decoupled : {false, true}) {
+    ParamStore<double> ps;
+    ps.add("w", Shape{2});
+    ps.data()[0] = 1.0, ps.data()[1] = -2.0;
+    auto opt = make_adam<double>(0.1, 0.9, 0.999, 1e-8, 0.01, decoupled);
+    double th[2] = {1.0, -2.0}, m[2] = {0, 0}, v[2] = {0, 0};
+    for (int t = 1; t <= 2; ++t) {
+      for (int i = 0; i < 2; ++i) ps.grad()[i] = ps.data()[i];
+      opt->step(ps);
+      for (int i = 0; i < 2; ++i) {
+        double g = th[i];
+        if (decoupled) th[i] *= 1 - 0.1 * 0.01; else g += 0.01 * th[i];
+        m[i] = 0.9 * m[i] + 0.1 * g;
+        v[i] = 0.999 * v[i] + 0.001 * g * g;
+        const double mh = m[i] / (1 - std::pow(0.9, t)), vh = v[i] / (1 - std::pow(0.999, t));
+        th[i] -= 0.1 * mh / (std::sqrt(vh) + 1e-8);
+      }
+    }
+    CHECK(ps.data()[0] == doctest::Approx(th[0]).epsilon(1e-12));
+    CHECK(ps.data()[1] == doctest::Approx(th[1]).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("learning-rate schedules and gradient clipping") {
+  Schedule s;
+  s.base_lr = 1.0;
+  s.warmup_steps = 4;
+  CHECK(s.lr(0) == doctest::Approx(0.25));
+  CHECK(s.lr(3) == doctest::Approx(1.0));
+  s.kind = Schedule::Kind::Step;
+  s.step_size = 10;
+  s.gamma = 0.5;
+  CHECK(s.lr(4 + 9) == doctest::Approx(1.0));
+  CHECK(s.lr(4 + 10) == doctest::Approx(0.5));
+  s.kind = Schedule::Kind::Cosine;
+  s.total_steps = 104;
+  CHECK(s.lr(4 + 50) == doctest::Approx(0.5));
+  CHECK(s.lr(104) == doctest::Approx(0.0));
+  CHECK_THROWS_WITH_AS(Schedule::kind_from("linear"), "schedule: expected one of constant, step, cosine, found 'linear'",
+                       Error);
+  std::vector<double> g{3, 4};
+  CHECK(clip_grad_norm(g.data(), 2, 1.0) == doctest::Approx(5.0));
+  CHECK(g[0] == doctest::Approx(0.6));
+  CHECK(g[1] == doctest::Approx(0.8));
+  CHECK(clip_grad_norm(g.data(), 2, 10.0) == doctest::Approx(1.0));
+  CHECK(g[0] == doctest::Approx(0.6));
+}
+
+TEST_CASE("augmentation is seeded: same seed, same batch; it changes images but not labels") {
+  Dataset ds = toy_dataset(8, 3);
+  ds.example = Shape{1, 4, 4};
+  const auto task = make_image_task<float>(ds, ds, false, true);
+  Tensor<float> x1, x2;
+  BatchTargets<float> y1, y2;
+  const std::vector<index_t> idx{0, 1, 2, 3, 4, 5, 6, 7};
+  Rng a(5), b(5);
+  task->train_batch(idx.data(), 8, a, x1, y1);
+  task->train_batch(idx.data(), 8, b, x2, y2);
+  CHECK(std::equal(x1.data(), x1.data() + x1.numel(), x2.data()));
+  CHECK(y1.labels == ds.labels);
+  Tensor<float> plain(Shape{8, 1, 4, 4});
+  std::vector<std::int64_t> labels(8);
+  ds.gather(idx.data(), 8, plain.data(), labels.data());
+  CHECK_FALSE(std::equal(x1.data(), x1.data() + x1.numel(), plain.data()));
+}
+
+namespace {
+struct TempFile {
+  std::string path = (fs::temp_directory_path() / ("curv-ckpt-" + std::to_string(::getpid()) + ".safetensors")).string();
+  ~TempFile() { fs::remove(path); }
+};
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+void spit(const std::string& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+}  // namespace
+
+TEST_CASE("checkpoints: round trip, names in PyTorch order, and every corruption named") {
+  TempFile f;
+  auto model = make_model<float>("lenet5");
+  Rng rng(2);
+  model->init(rng);
+  save_checkpoint(*model, f.path);
+  auto back = load_checkpoint<float>(f.path);
+  CHECK(back->name() == "lenet5");
+  CHECK(std::equal(back->params().data(), back->params().data() + back->params().size(), model->params().data()));
+  const Safetensors st = read_safetensors(f.path);
+  CHECK(st.metadata.at("curv.model") == "lenet5");
+  CHECK(st.tensors.at("conv2.weight").shape == Shape{16, 6, 5, 5});
+  CHECK(st.tensors.at("fc1.weight").shape == Shape{120, 400});
+
+  // Another architecture of the same name: the first mismatching tensor is named.
+  auto mlp = make_mlp<float>({784, 100, 10});
+  save_checkpoint(*mlp, f.path);
+  CHECK_THROWS_WITH_AS(load_checkpoint<float>(f.path, "mlp", "{}"), (f.path + ": expected 'fc1.weight' of shape [256,784], found [100,784]").c_str(), Error);
+  CHECK_THROWS_WITH_AS(load_checkpoint<float>(f.path, "lenet5"), (f.path + ": expected a checkpoint of lenet5, found one of mlp").c_str(), Error);
+
+  save_checkpoint(*model, f.path);
+  const std::string good = slurp(f.path);
+  spit(f.path, good.substr(0, good.size() - 10));  // truncated data
+  CHECK_THROWS_WITH_AS(load_checkpoint<float>(f.path), (f.path + ": tensor 'fc3.bias': expected data_offsets within the 246814 data bytes, found [246784, 246824]").c_str(), Error);
+  spit(f.path, good.substr(0, 5));
+  CHECK_THROWS_WITH_AS(read_safetensors(f.path), (f.path + ": expected at least 8 bytes (the header length), found 5").c_str(), Error);
+  std::string bad = good;
+  bad[0] = char(0xff), bad[1] = char(0xff), bad[2] = char(0xff);  // header length past the end
+  spit(f.path, bad);
+  CHECK_THROWS_AS(read_safetensors(f.path), Error);
+  bad = good;
+  const std::string first = "\"data_offsets\":[0,";
+  const std::size_t at = bad.find(first);
+  REQUIRE(at != std::string::npos);
+  bad.replace(at, first.size(), "\"data_offsets\":[4,");  // a range of the wrong length
+  spit(f.path, bad);
+  CHECK_THROWS_WITH_AS(read_safetensors(f.path), doctest::Contains("expected 600 bytes for F32 [6,1,5,5], found 596"), Error);
+  CHECK(fs::exists(f.path));
+}

@@ -1,0 +1,29 @@
+// curv info: what a checkpoint holds — model, configuration, parameter count, tensor table.
+#include <cstdio>
+
+#include "commands.hpp"
+#include "curv/io/safetensors.hpp"
+#include "curv/nn/checkpoint.hpp"
+
+namespace curv::cli {
+
+Runner add_info(CLI::App& app) {
+  auto* cmd = app.add_subcommand("info", "Describe a checkpoint: model, configuration, tensors");
+  auto path = std::make_shared<std::string>();
+  auto model = std::make_shared<std::string>();
+  cmd->add_option("file", *path, "A safetensors file")->required();
+  cmd->add_option("--model", *model, "The architecture, for files without curv metadata");
+  return [path, model] {
+    const Safetensors st = read_safetensors(*path);
+    auto m = load_checkpoint<float>(*path, *model);  // validates names, shapes and dtypes
+    std::printf("file:       %s\nmodel:      %s\nconfig:     %s\nparameters: %ld\n", path->c_str(), m->name().c_str(),
+                m->config().c_str(), long(m->params().size()));
+    std::printf("%-28s %-6s %-18s %12s %10s\n", "tensor (flat order)", "dtype", "shape", "offset", "count");
+    for (const ParamInfo& p : m->params().info())
+      std::printf("%-28s %-6s %-18s %12ld %10ld\n", p.name.c_str(), st.tensors.at(p.name).dtype.c_str(),
+                  p.shape.str().c_str(), long(p.offset), long(p.shape.numel()));
+    return 0;
+  };
+}
+
+}  // namespace curv::cli
