@@ -22,8 +22,8 @@ expect() {
   fi
 }
 
-expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-cnn, transformer, found 'alexnet'" train --model alexnet
-expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, found 'imagenet'" train --data imagenet
+expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-cnn, transformer, t2t, found 'alexnet'" train --model alexnet
+expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, found 'imagenet'" train --data imagenet
 expect 1 "train: model lenet5 expects inputs [3,32,32], found fashion-mnist/train examples of [1,28,28]" \
   train --model lenet5-cifar --data fashion-mnist --epochs 1
 expect 1 "train: expected optimizer sgd, adam or adamw, found 'lbfgs'" train --optimizer lbfgs

@@ -40,7 +40,7 @@ std::vector<Row> check_model_directional(const std::string& name, std::uint64_t 
   Shape xs{N};
   for (int i = 0; i < model->input_shape().rank(); ++i) xs.push_back(model->input_shape()[i]);
   Vec x(static_cast<std::size_t>(xs.numel()));
-  const bool tokens = name == "transformer";
+  const bool tokens = name == "transformer" || name == "t2t";
   for (double& e : x) e = tokens ? double(rng.below(std::uint64_t(model->outputs()))) : rng.uniform();
   const View<const double> xv(x.data(), xs);
   // Targets: a label per output row (one per position for sequence models), or the input

@@ -104,6 +104,8 @@ std::vector<OpCase> make_cases() {
          static double mean[2] = {0.3, -0.2}, var[2] = {1.5, 0.7};
          return ops::batch_norm(t, x[0], p[0], p[1], View<double>(mean, Shape{2}), View<double>(var, Shape{2}), false);
        }, {}},
+      {"slice_tokens", {{2, 5, 3}}, {},
+       [](T& t, const Ins& x, const Ps&) { return ops::slice_tokens(t, x[0], 1, 4); }, {}},
       {"cross_attention", {{2, 3, 4}, {2, 5, 8}}, {},
        [](T& t, const Ins& x, const Ps&) { return ops::cross_attention(t, x[0], x[1], 2); }, {}},
   };

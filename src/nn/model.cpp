@@ -56,7 +56,7 @@ void expect_keys(const Config& cfg, const char* model, std::initializer_list<con
 }
 }  // namespace detail
 
-std::vector<std::string> model_names() { return {"mlp", "lenet5", "lenet5-cifar", "autoencoder", "cifar-cnn", "transformer"}; }
+std::vector<std::string> model_names() { return {"mlp", "lenet5", "lenet5-cifar", "autoencoder", "cifar-cnn", "transformer", "t2t"}; }
 
 template <class T>
 std::unique_ptr<Model<T>> make_model(const std::string& name, const std::string& config) {
@@ -75,6 +75,7 @@ std::unique_ptr<Model<T>> make_model(const std::string& name, const std::string&
   if (name == "autoencoder") return detail::make_autoencoder_model<T>(cfg);
   if (name == "cifar-cnn") return detail::make_cifar_cnn_model<T>(cfg);
   if (name == "transformer") return detail::make_transformer_model<T>(cfg);
+  if (name == "t2t") return detail::make_t2t_model<T>(cfg);
   std::string known;
   for (const std::string& n : model_names()) known += (known.empty() ? "" : ", ") + n;
   fail("model: expected one of ", known, ", found '", name, "'");

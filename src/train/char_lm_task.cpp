@@ -111,14 +111,15 @@ void Task<T>::check_model(const Model<T>& model) const {
 template class Task<float>;
 template class Task<double>;
 
-std::vector<std::string> task_dataset_names() { return {"mnist", "fashion-mnist", "cifar10", "moby-dick"}; }
+std::vector<std::string> task_dataset_names() { return {"mnist", "fashion-mnist", "cifar10", "moby-dick", "t2t-synthetic"}; }
 
 template <class T>
 std::unique_ptr<Task<T>> make_task(const std::string& dataset, const std::string& loss, const TaskOptions& opt) {
   if (dataset == "moby-dick") return detail::make_char_lm_task<T>(data_dir() + "/text/moby-dick.txt", opt);
+  if (dataset == "t2t-synthetic") return detail::make_t2t_task<T>(opt);
   if (dataset == "mnist" || dataset == "fashion-mnist" || dataset == "cifar10")
     return detail::make_image_task<T>(dataset, loss, opt);
-  fail("dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, found '", dataset, "'");
+  fail("dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, found '", dataset, "'");
 }
 template std::unique_ptr<Task<float>> make_task<float>(const std::string&, const std::string&, const TaskOptions&);
 template std::unique_ptr<Task<double>> make_task<double>(const std::string&, const std::string&, const TaskOptions&);

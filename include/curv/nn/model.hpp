@@ -63,6 +63,8 @@ class Model {
 //   autoencoder   {"activation":"sigmoid"|"tanh", "init":"default"|"sparse"}
 //   cifar-cnn     DeepOBS's 3c3d                                          conv1..3, fc1..3
 //   transformer   {"vocab":83, "d":128, "context":64, "layers":2, "heads":4}
+//   t2t           {"vocab":42, "d":128, "heads":4, "encoder_layers":2, "decoder_layers":2,
+//                  "source":24, "target":14}
 // Throws curv::Error naming the known models, or the offending key, otherwise.
 template <class T>
 std::unique_ptr<Model<T>> make_model(const std::string& name, const std::string& config = "{}");

@@ -75,6 +75,10 @@ Value self_attention(Tape<T>& t, Value qkv, index_t heads, bool causal);
 template <class T>
 Value cross_attention(Tape<T>& t, Value q, Value kv, index_t heads);
 
+// Positions [begin, end) of x:(N,T,…) → (N, end−begin, …).
+template <class T>
+Value slice_tokens(Tape<T>& t, Value x, index_t begin, index_t end);
+
 // Dropout with probability p: the mask is drawn from rng when recorded (p = 0 returns x).
 template <class T>
 Value dropout(Tape<T>& t, Value x, double p, Rng& rng);

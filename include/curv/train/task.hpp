@@ -5,6 +5,7 @@
 //                    Σ_pixels (σ(output) − x)² per image
 //   character LM     text windows → next characters (cross_entropy per position); the last 10%
 //                    of the text held out; validation loss and a bigram model's, in nats/char
+//   text-to-text     synthetic reverse/sort/add tasks; held-out loss and greedy exact match
 #pragma once
 
 #include <cstdint>
@@ -52,8 +53,8 @@ struct TaskOptions {
   index_t context = 64;   // character LM: tokens per window
 };
 
-// "mnist", "fashion-mnist", "cifar10" (classification, or reconstruction for loss "bce") and
-// "moby-dick" (character LM). Throws curv::Error naming the known datasets otherwise.
+// "mnist", "fashion-mnist", "cifar10" (classification, or reconstruction for loss "bce"),
+// "moby-dick" (character LM) and "t2t-synthetic" (text-to-text tasks, data/t2t.hpp). Throws curv::Error naming the known datasets otherwise.
 template <class T>
 std::unique_ptr<Task<T>> make_task(const std::string& dataset, const std::string& loss, const TaskOptions& opt);
 

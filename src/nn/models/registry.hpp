@@ -31,5 +31,6 @@ template <class T> std::unique_ptr<Model<T>> make_lenet5_model(const Config& cfg
 template <class T> std::unique_ptr<Model<T>> make_autoencoder_model(const Config& cfg);
 template <class T> std::unique_ptr<Model<T>> make_cifar_cnn_model(const Config& cfg);
 template <class T> std::unique_ptr<Model<T>> make_transformer_model(const Config& cfg);
+template <class T> std::unique_ptr<Model<T>> make_t2t_model(const Config& cfg);
 
 }  // namespace curv::detail
