@@ -40,17 +40,17 @@ std::string data_dir() {
   return std::string(home ? home : ".") + "/.cache/curv";
 }
 
-Dataset load_dataset(const std::string& name, const std::string& split) {
+Dataset load_dataset(const std::string& name, const std::string& split, index_t limit) {
   CURV_CHECK(split == "train" || split == "test", "dataset: expected split train or test, found '", split, "'");
   const bool train = split == "train";
   const std::string dir = data_dir() + "/" + name;
   if (name == "fashion-mnist" || name == "mnist") {
     const std::string prefix = dir + (train ? "/train" : "/t10k");
-    return load_idx(prefix + "-images-idx3-ubyte", prefix + "-labels-idx1-ubyte", name + "/" + split);
+    return load_idx(prefix + "-images-idx3-ubyte", prefix + "-labels-idx1-ubyte", name + "/" + split, limit);
   }
   if (name == "cifar10") {
-    if (std::filesystem::exists(dir + "/bin/test_batch.bin")) return load_cifar10_bin(dir + "/bin", train);
-    return load_cifar10_png(dir, train);
+    if (std::filesystem::exists(dir + "/bin/test_batch.bin")) return load_cifar10_bin(dir + "/bin", train).head(limit);
+    return load_cifar10_png(dir, train).head(limit);
   }
   fail("dataset: expected one of fashion-mnist, mnist, cifar10, found '", name, "'");
 }

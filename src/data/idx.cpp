@@ -47,7 +47,7 @@ std::vector<std::uint32_t> header(GzFile& f, std::uint32_t dims) {
 
 }  // namespace
 
-Dataset load_idx(const std::string& images, const std::string& labels, const std::string& name) {
+Dataset load_idx(const std::string& images, const std::string& labels, const std::string& name, index_t limit) {
   Dataset ds;
   ds.name = name;
   GzFile fi(images);
@@ -55,16 +55,18 @@ Dataset load_idx(const std::string& images, const std::string& labels, const std
   CURV_CHECK(d[1] > 0 && d[2] > 0 && d[1] <= 4096 && d[2] <= 4096, images, ": expected image sizes in 1..4096, found ",
              d[1], "x", d[2]);
   ds.example = Shape{1, index_t(d[1]), index_t(d[2])};
-  ds.pixels.resize(std::size_t(d[0]) * d[1] * d[2]);
+  const bool whole = limit < 0 || limit >= index_t(d[0]);
+  const std::size_t n = whole ? d[0] : std::size_t(limit);
+  ds.pixels.resize(n * d[1] * d[2]);
   fi.read(ds.pixels.data(), ds.pixels.size(), "pixels");
-  fi.expect_end();
+  if (whole) fi.expect_end();
 
   GzFile fl(labels);
-  const auto n = header(fl, 1);
-  CURV_CHECK(n[0] == d[0], labels, ": expected ", d[0], " labels to match ", images, ", found ", n[0]);
-  std::vector<std::uint8_t> raw(n[0]);
+  const auto lab = header(fl, 1);
+  CURV_CHECK(lab[0] == d[0], labels, ": expected ", d[0], " labels to match ", images, ", found ", lab[0]);
+  std::vector<std::uint8_t> raw(n);
   fl.read(raw.data(), raw.size(), "labels");
-  fl.expect_end();
+  if (whole) fl.expect_end();
   ds.labels.resize(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i) {
     CURV_CHECK(raw[i] < 10, labels, ": expected labels 0..9, found ", int(raw[i]), " at example ", i);

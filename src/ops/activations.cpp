@@ -15,6 +15,7 @@ namespace {
 struct Relu {
   static constexpr std::string_view name = "relu";
   static constexpr bool piecewise_linear = true;  // f'' = 0 away from the kink
+  static constexpr bool store_d1 = false;
   template <class T> static T f(T x) { return x > T(0) ? x : T(0); }
   template <class T> static T d1(T x, T) { return x > T(0) ? T(1) : T(0); }
   template <class T> static T d2(T, T) { return T(0); }
@@ -23,6 +24,7 @@ struct Relu {
 struct Tanh {
   static constexpr std::string_view name = "tanh";
   static constexpr bool piecewise_linear = false;
+  static constexpr bool store_d1 = false;
   template <class T> static T f(T x) { return std::tanh(x); }
   template <class T> static T d1(T, T y) { return T(1) - y * y; }
   template <class T> static T d2(T, T y) { return T(-2) * y * (T(1) - y * y); }
@@ -31,6 +33,7 @@ struct Tanh {
 struct Sigmoid {
   static constexpr std::string_view name = "sigmoid";
   static constexpr bool piecewise_linear = false;
+  static constexpr bool store_d1 = false;
   template <class T> static T f(T x) {
     // Split by sign so exp never overflows.
     if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
@@ -44,6 +47,8 @@ struct Sigmoid {
 struct Gelu {  // exact GELU, x Φ(x), as PyTorch's default
   static constexpr std::string_view name = "gelu";
   static constexpr bool piecewise_linear = false;
+  // erfc and exp cost more than the memory for f'(x): the forward keeps it for vjp and jvp.
+  static constexpr bool store_d1 = true;
   template <class T> static T pdf(T x) { return T(0.3989422804014327) * std::exp(T(-0.5) * x * x); }
   template <class T> static T cdf(T x) { return T(0.5) * std::erfc(-x * T(0.7071067811865476)); }
   template <class T> static T f(T x) { return x * cdf(x); }
@@ -58,18 +63,30 @@ class Activation final : public Node<T> {
   std::string_view name() const override { return Fn::name; }
   bool assigns_fresh_adjoints() const override { return true; }
 
-  void forward(T* y) const {
+  void forward(T* y) {
     const T* x = x_.data;
-    parallel_for(x_.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
-      for (index_t i = b; i < e; ++i) y[i] = Fn::f(x[i]);
-    });
+    if constexpr (Fn::store_d1) {
+      d1_.resize(x_.shape);
+      T* d = d1_.data();
+      parallel_for(x_.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
+        for (index_t i = b; i < e; ++i) y[i] = Fn::f(x[i]), d[i] = Fn::d1(x[i], y[i]);
+      });
+    } else {
+      parallel_for(x_.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
+        for (index_t i = b; i < e; ++i) y[i] = Fn::f(x[i]);
+      });
+    }
+  }
+  // f'(xᵢ), kept from the forward pass or recomputed.
+  T d1(index_t i) const {
+    if constexpr (Fn::store_d1) return d1_.data()[i];
+    return Fn::d1(x_.data[i], y_.data[i]);
   }
 
   void vjp(const VjpArgs<T>& a) override {
     if (a.dx[0].empty()) return;
-    const T *x = x_.data, *y = y_.data, *dy = a.dy.data;
-    detail::write_elementwise(a.dx[0].data, x_.numel(), a.dx_assign[0],
-                              [&](index_t i) { return Fn::d1(x[i], y[i]) * dy[i]; });
+    const T* dy = a.dy.data;
+    detail::write_elementwise(a.dx[0].data, x_.numel(), a.dx_assign[0], [&](index_t i) { return d1(i) * dy[i]; });
   }
 
   void jvp(const JvpArgs<T>& a) override {
@@ -78,9 +95,9 @@ class Activation final : public Node<T> {
       std::fill(yd, yd + x_.numel(), T(0));
       return;
     }
-    const T *x = x_.data, *y = y_.data, *xd = a.x_dot[0].data;
+    const T* xd = a.x_dot[0].data;
     parallel_for(x_.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
-      for (index_t i = b; i < e; ++i) yd[i] = Fn::d1(x[i], y[i]) * xd[i];
+      for (index_t i = b; i < e; ++i) yd[i] = d1(i) * xd[i];
     });
   }
 
@@ -91,17 +108,18 @@ class Activation final : public Node<T> {
     const bool assign = a.dx_dot_assign[0];
     // With and without the second-order term as separate loops, both branch-free.
     if (a.x_dot[0].empty() || Fn::piecewise_linear) {
-      detail::write_elementwise(rdx, x_.numel(), assign, [&](index_t i) { return Fn::d1(x[i], y[i]) * rdy[i]; });
+      detail::write_elementwise(rdx, x_.numel(), assign, [&](index_t i) { return d1(i) * rdy[i]; });
       return;
     }
     const T* xd = a.x_dot[0].data;
     detail::write_elementwise(rdx, x_.numel(), assign, [&](index_t i) {
-      return Fn::d1(x[i], y[i]) * rdy[i] + Fn::d2(x[i], y[i]) * xd[i] * dy[i];
+      return d1(i) * rdy[i] + Fn::d2(x[i], y[i]) * xd[i] * dy[i];
     });
   }
 
  private:
   View<const T> x_, y_;
+  Tensor<T> d1_;  // f'(x), for Fn::store_d1
 };
 
 template <class Fn, class T>

@@ -27,20 +27,22 @@ class LayerNorm final : public Node<T> {
   void forward(T* y) {
     const T* gamma = g_.value.data;
     const T* beta = b_.value.data;
-    for (index_t i = 0; i < R_; ++i) {
-      const T* x = x_.data + i * D_;
-      double mu = 0, var = 0;
-      for (index_t j = 0; j < D_; ++j) mu += double(x[j]);
-      mu /= double(D_);
-      for (index_t j = 0; j < D_; ++j) var += (double(x[j]) - mu) * (double(x[j]) - mu);
-      const T r = T(1.0 / std::sqrt(var / double(D_) + eps_));
-      r_[i] = r;
-      T* xh = xhat(i);
-      for (index_t j = 0; j < D_; ++j) {
-        xh[j] = (x[j] - T(mu)) * r;
-        y[i * D_ + j] = gamma[j] * xh[j] + beta[j];
+    parallel_for(R_, std::max<index_t>(1, kElementwiseGrain / D_), [&](index_t i0, index_t i1) {
+      for (index_t i = i0; i < i1; ++i) {
+        const T* x = x_.data + i * D_;
+        T mu = 0, var = 0;  // two passes: the centred sum of squares stays accurate
+        for (index_t j = 0; j < D_; ++j) mu += x[j];
+        mu /= T(D_);
+        for (index_t j = 0; j < D_; ++j) var += (x[j] - mu) * (x[j] - mu);
+        const T r = T(1) / std::sqrt(var / T(D_) + T(eps_));
+        r_[i] = r;
+        T* xh = xhat(i);
+        for (index_t j = 0; j < D_; ++j) {
+          xh[j] = (x[j] - mu) * r;
+          y[i * D_ + j] = gamma[j] * xh[j] + beta[j];
+        }
       }
-    }
+    });
   }
 
   void vjp(const VjpArgs<T>& a) override {

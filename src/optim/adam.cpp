@@ -21,6 +21,7 @@ class Adam final : public Optimizer<T> {
     this->lr_ = lr;
   }
   std::string name() const override { return decoupled_ ? "adamw" : "adam"; }
+  std::size_t state_bytes() const override { return (m_.size() + v_.size()) * sizeof(T); }
 
   void step(ParamStore<T>& p) override {
     const index_t n = p.size();

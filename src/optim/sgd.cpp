@@ -14,6 +14,7 @@ class Sgd final : public Optimizer<T> {
     this->lr_ = lr;
   }
   std::string name() const override { return "sgd"; }
+  std::size_t state_bytes() const override { return buf_.size() * sizeof(T); }
 
   void step(ParamStore<T>& p) override {
     const index_t n = p.size();

@@ -33,6 +33,7 @@ class CharLmTask final : public Task<T> {
   Shape example_shape() const override { return Shape{T_}; }
   index_t outputs() const override { return index_t(vocab_.size()); }
   index_t train_size() const override { return (split_ - 1) / T_ - 1; }
+  std::size_t data_bytes() const override { return ids_.size() * sizeof(std::int64_t) + vocab_.size() * 4; }
 
   void train_batch(const index_t* idx, index_t n, Rng& rng, Tensor<T>& x, BatchTargets<T>& y) const override {
     x.resize(Shape{n, T_});

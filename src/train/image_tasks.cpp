@@ -48,6 +48,9 @@ class ImageTask final : public Task<T> {
   Shape example_shape() const override { return train_.example; }
   index_t outputs() const override { return reconstruct_ ? train_.example.numel() : train_.classes; }
   index_t train_size() const override { return train_.size(); }
+  std::size_t data_bytes() const override {
+    return train_.pixels.size() + test_.pixels.size() + 8 * (train_.labels.size() + test_.labels.size());
+  }
 
   void train_batch(const index_t* idx, index_t n, Rng& rng, Tensor<T>& x, BatchTargets<T>& y) const override {
     x.resize(batch_shape(train_.example, n));
@@ -117,7 +120,7 @@ namespace detail {
 template <class T>
 std::unique_ptr<Task<T>> make_image_task(const std::string& dataset, const std::string& loss, const TaskOptions& opt) {
   CURV_CHECK(loss == "cross_entropy" || loss == "bce", dataset, ": expected loss cross_entropy or bce, found '", loss, "'");
-  return curv::make_image_task<T>(load_dataset(dataset, "train").head(opt.limit), load_dataset(dataset, "test"),
+  return curv::make_image_task<T>(load_dataset(dataset, "train", opt.limit), load_dataset(dataset, "test"),
                                   loss == "bce", opt.augment);
 }
 template std::unique_ptr<Task<float>> make_image_task<float>(const std::string&, const std::string&, const TaskOptions&);

@@ -20,6 +20,7 @@ class T2tTask final : public Task<T> {
   Shape example_shape() const override { return Shape{t2t::kSource + t2t::kTarget}; }
   index_t outputs() const override { return t2t::vocab_size(); }
   index_t train_size() const override { return train_size_; }
+  std::size_t data_bytes() const override { return 0; }  // generated on the fly
 
   void train_batch(const index_t* idx, index_t n, Rng& rng, Tensor<T>& x, BatchTargets<T>& y) const override {
     const index_t L = t2t::kSource + t2t::kTarget;

@@ -68,6 +68,7 @@ std::vector<EpochReport> train(Model<T>& model, Optimizer<T>& opt, const Task<T>
     r.steps = step;
     r.train_loss = sum / double(per_epoch);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.activation_bytes = obj.tape().memory_bytes();
     r.metrics = task.evaluate(model, cfg.eval_batch);
     reports.push_back(r);
     if (on_epoch) on_epoch(r);

@@ -16,6 +16,7 @@
 #include <functional>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "commands.hpp"
 #include "curv/kernels/gemm.hpp"
 #include "curv/kernels/im2col.hpp"
@@ -26,32 +27,6 @@
 
 namespace curv::cli {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds(const std::function<void()>& f) {
-  const auto t0 = Clock::now();
-  f();
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// Runs every job once per round, interleaved, so load on the machine hits all of them alike;
-// returns each job's median time.
-std::vector<double> side_by_side(const std::vector<std::function<void()>>& jobs, int rounds) {
-  for (const auto& j : jobs) j(), j();  // warm-up: arena growth, caches, BLAS buffers
-  std::vector<std::vector<double>> t(jobs.size());
-  for (int r = 0; r < rounds; ++r)
-    for (std::size_t i = 0; i < jobs.size(); ++i) t[i].push_back(seconds(jobs[i]));
-  std::vector<double> m;
-  for (auto& v : t) m.push_back(median(v));
-  return m;
-}
 
 // Per-example multiply-adds of each parameterized layer, in forward order.
 struct LayerCounter final : LayerObserver<float> {
@@ -215,6 +190,25 @@ void bench_conv(index_t batch, index_t c, index_t hw, index_t o, index_t k, inde
 
 }  // namespace
 
+std::vector<double> side_by_side(const std::vector<std::function<void()>>& jobs, int rounds) {
+  using Clock = std::chrono::steady_clock;
+  for (const auto& j : jobs) j(), j();  // warm-up: arena growth, caches, BLAS buffers
+  std::vector<std::vector<double>> t(jobs.size());
+  for (int r = 0; r < rounds; ++r)
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      const auto t0 = Clock::now();
+      jobs[i]();
+      t[i].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+  std::vector<double> m;
+  for (auto& v : t) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    m.push_back(n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
+  }
+  return m;
+}
+
 Runner add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Time gradient, H·v and G·v against their multiply-add floors");
   struct Opts {
@@ -222,6 +216,7 @@ Runner add_bench(CLI::App& app) {
     index_t batch = 128;
     int rounds = 40;
     int threads = 0;
+    bool train = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->models, "Models to time")->capture_default_str();
@@ -230,9 +225,14 @@ Runner add_bench(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--blas-threads", o->threads, "BLAS threads (0: OpenBLAS's default)")->capture_default_str();
+  cmd->add_flag("--train", o->train, "Time training steps of mlp, lenet5, autoencoder and transformer instead");
   return [o] {
     if (o->threads > 0) set_blas_threads(o->threads);
     std::printf("BLAS threads: %d\n", blas_threads());
+    if (o->train) {
+      bench_training(o->rounds);
+      return 0;
+    }
     for (const std::string& m : o->models) bench_model(m, o->batch, o->rounds);
     std::printf("\nLinear layers: framework overhead over the GEMMs it calls (target <= 1.1)\n");
     bench_linear(o->batch, 784, 256, o->rounds);

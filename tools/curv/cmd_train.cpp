@@ -1,5 +1,6 @@
 // curv train: train a model on a dataset; progress on stderr, one JSON line per epoch to --log,
 // and a one-line JSON summary on stdout.
+#include <sys/resource.h>
 #include <tbb/global_control.h>
 
 #include <cstdio>
@@ -96,11 +97,13 @@ Runner add_train(CLI::App& app) {
     progress.line("train " + o->model + " on " + o->data + ": " + std::to_string(task->train_size()) + " examples, " +
                   std::to_string(model->params().size()) + " parameters, " + o->optimizer + " lr " + std::to_string(o->lr));
     double seconds = 0;
+    std::size_t activations = 0;
     nlohmann::json last;
     train<float>(
         *model, *opt, *task, cfg,
         [&](const EpochReport& r) {
           seconds += r.seconds;
+          activations = r.activation_bytes;
           nlohmann::json j = {{"epoch", r.epoch}, {"steps", r.steps}, {"train_loss", r.train_loss}, {"seconds", r.seconds}};
           for (const auto& [k, v] : r.metrics) j[k] = v;
           last = j;
@@ -112,6 +115,15 @@ Runner add_train(CLI::App& app) {
     nlohmann::json summary = {{"model", o->model}, {"data", o->data}, {"epochs", o->epochs}, {"seconds", seconds}};
     for (const auto& [k, v] : last.items())
       if (k != "epoch" && k != "seconds") summary[k] = v;
+    // Memory: the process's peak against what the run must hold (parameters and their
+    // gradients, optimizer state, one batch's activations, the dataset).
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    const double mb = 1.0 / (1 << 20);
+    const std::size_t needed = 2 * sizeof(float) * std::size_t(model->params().size()) + opt->state_bytes() +
+                               activations + task->data_bytes();
+    summary["peak_rss_mb"] = double(ru.ru_maxrss) * 1024 * mb;
+    summary["needed_mb"] = double(needed) * mb;
     std::printf("%s\n", summary.dump().c_str());
     return 0;
   };

@@ -61,6 +61,8 @@ class Tape {
   bool depends(Value v) const { return slots_[idx(v)].depends; }
   index_t examples() const { return examples_; }
   std::size_t size() const { return nodes_.size(); }
+  // Bytes held for values, adjoints, tangents and saved contexts (the arena's capacity).
+  std::size_t memory_bytes() const { return arena_.capacity(); }
   const Node<T>& node(std::size_t i) const { return *nodes_[i]; }
 
   // The observer that parameterized layers report to (forward events while recording,

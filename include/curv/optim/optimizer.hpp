@@ -19,6 +19,8 @@ class Optimizer {
   // θ ← update(θ, ∇L) using params.grad(); the learning rate may change between steps.
   virtual void step(ParamStore<T>& params) = 0;
   void set_lr(double lr) { lr_ = lr; }
+  // Bytes of state kept between steps (momentum, moments).
+  virtual std::size_t state_bytes() const { return 0; }
   double lr() const { return lr_; }
 
  protected:

@@ -39,6 +39,8 @@ class Task {
   // Model outputs the task expects per example (per position): classes, pixels or vocabulary.
   virtual index_t outputs() const = 0;
   virtual index_t train_size() const = 0;
+  // Bytes of data the task keeps in memory.
+  virtual std::size_t data_bytes() const = 0;
   // x:(n, example…) and targets for training examples idx[0..n); rng drives augmentation.
   virtual void train_batch(const index_t* idx, index_t n, Rng& rng, Tensor<T>& x, BatchTargets<T>& y) const = 0;
   // Held-out metrics, e.g. {"test_loss", "test_accuracy"} or {"val_loss", "bigram_val_loss"}.

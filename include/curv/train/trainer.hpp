@@ -27,6 +27,7 @@ struct EpochReport {
   double train_loss = 0;  // mean over the epoch's minibatches
   Metrics metrics;        // the task's held-out metrics
   double seconds = 0;     // training time of this epoch (evaluation excluded)
+  std::size_t activation_bytes = 0;  // the tape's memory for one training batch
 };
 
 // Trains with the task's loss, reshuffling every epoch with the seed. Stops with curv::Error
