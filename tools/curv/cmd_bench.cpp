@@ -9,6 +9,7 @@
 //   G·v             forward F, jvp F + D, vjp F + D           = 3F + 2D
 //   cached (forward and adjoints kept, as in CG/Lanczos):  H·v 2F + 4D,  G·v 2F + 2D
 #include <cblas.h>
+#include <tbb/global_control.h>
 
 #include <algorithm>
 #include <chrono>
@@ -224,11 +225,16 @@ Runner add_bench(CLI::App& app) {
   cmd->add_option("--rounds", o->rounds, "Interleaved timing rounds (medians are reported)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--blas-threads", o->threads, "BLAS threads (0: OpenBLAS's default)")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Threads for TBB and BLAS (0: all cores)")->capture_default_str();
   cmd->add_flag("--train", o->train, "Time training steps of mlp, lenet5, autoencoder and transformer instead");
   return [o] {
-    if (o->threads > 0) set_blas_threads(o->threads);
-    std::printf("BLAS threads: %d\n", blas_threads());
+    std::unique_ptr<tbb::global_control> limit;
+    if (o->threads > 0) {
+      limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, o->threads);
+      set_blas_threads(o->threads);
+    }
+    std::printf("threads: TBB %zu, BLAS %d\n",
+                tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism), blas_threads());
     if (o->train) {
       bench_training(o->rounds);
       return 0;
