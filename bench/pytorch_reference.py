@@ -35,43 +35,22 @@ against each other; the relative errors are printed.
 """
 
 import argparse
-import ctypes
-import ctypes.util
-import statistics
+import os
 import sys
-import time
 
-try:
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-    import torch.autograd.forward_ad as fwAD
-except ImportError:
-    sys.stderr.write("PyTorch is not importable by %s: apt-get install python3-torch is needed"
-                     " (Debian's package serves /usr/bin/python3)\n" % sys.executable)
-    sys.exit(1)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in bench/
+# First: exits with a message when PyTorch is not importable.
+from torch_common import (add_round_args, add_thread_seed_args, set_threads, threads_line,
+                          time_interleaved)
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.autograd.forward_ad as fwAD
 
 BATCH = 128
 CLASSES = 10
-
-
-# --------------------------------------------------------------------------
-# BLAS threads. Debian's torch calls OpenBLAS for its GEMMs (BLAS_INFO=generic)
-# and torch.set_num_threads does not reach OpenBLAS's own thread pool, so the
-# thread count is set there too, through the library already loaded by torch.
-
-def _openblas():
-    for name in ("libopenblas.so.0", ctypes.util.find_library("openblas")):
-        if not name:
-            continue
-        try:
-            lib = ctypes.CDLL(name)
-            lib.openblas_get_num_threads.restype = ctypes.c_int
-            lib.openblas_get_config.restype = ctypes.c_char_p
-            return lib
-        except (OSError, AttributeError):
-            pass
-    return None
 
 
 # --------------------------------------------------------------------------
@@ -243,28 +222,15 @@ def build_jobs(name, seed):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", nargs="+", choices=sorted(MODELS), default=["mlp", "lenet5"])
-    ap.add_argument("--rounds", type=int, default=30, help="timed rounds (medians reported)")
-    ap.add_argument("--warmup", type=int, default=3, help="untimed rounds first")
-    ap.add_argument("--threads", type=int, default=0,
-                    help="torch and OpenBLAS threads (0: leave the defaults)")
-    ap.add_argument("--seed", type=int, default=0)
+    add_round_args(ap)
+    add_thread_seed_args(ap)
     ap.add_argument("--no-check", action="store_true", help="skip the correctness check")
     args = ap.parse_args()
     if args.rounds < 1:
         ap.error("--rounds must be positive")
 
-    blas = _openblas()
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-        if blas is not None:
-            blas.openblas_set_num_threads(args.threads)
-
-    blas_desc = "not found"
-    if blas is not None:
-        blas_desc = "%d (%s)" % (blas.openblas_get_num_threads(),
-                                 blas.openblas_get_config().decode().split(" ")[1])
-    print("PyTorch %s, torch threads: %d, OpenBLAS threads: %s"
-          % (torch.__version__, torch.get_num_threads(), blas_desc))
+    blas = set_threads(args.threads)
+    print(threads_line(blas))
     print("G·v method: forward-mode J·v (torch.autograd.forward_ad dual tensors,"
           " one forward pass), then H_out, then reverse-mode vjp;"
           " double-vjp row and cached row: J·v by the double-vjp trick")
@@ -278,23 +244,17 @@ def main():
         models.append((name, n, fns))
 
     order = [(mi, key) for mi in range(len(models)) for _, key in JOBS]
-    times = {o: [] for o in order}
-    for r in range(args.warmup + args.rounds):
-        for mi, key in order:
-            fn = models[mi][2][key]
-            t0 = time.perf_counter()
-            fn()
-            t1 = time.perf_counter()
-            if r >= args.warmup:
-                times[(mi, key)].append(t1 - t0)
+    medians, _ = time_interleaved([models[mi][2][key] for mi, key in order],
+                                  args.rounds, args.warmup)
+    median = dict(zip(order, medians))
 
     for mi, (name, n, _) in enumerate(models):
         print("%s, batch %d, float32, %d parameters, median of %d interleaved rounds"
               % (name, BATCH, n, args.rounds))
         print("  %-28s %9s %9s" % ("product", "time [ms]", "ratio"))
-        base = statistics.median(times[(mi, "grad")])
+        base = median[(mi, "grad")]
         for label, key in JOBS:
-            t = statistics.median(times[(mi, key)])
+            t = median[(mi, key)]
             extra = "  (%.1f k samples/s)" % (BATCH / base / 1e3) if key == "grad" else ""
             print("  %-28s %9.3f %9.3f%s" % (label, t * 1e3, t / base, extra))
         print()

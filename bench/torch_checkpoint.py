@@ -31,8 +31,6 @@ test_loss should agree to within ~0.1 point and a few 1e-6.
 """
 
 import argparse
-import ctypes
-import ctypes.util
 import gzip
 import json
 import os
@@ -40,14 +38,13 @@ import struct
 import sys
 import time
 
-try:
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-except ImportError:
-    sys.stderr.write("PyTorch is not importable by %s: apt-get install python3-torch is needed"
-                     " (Debian's package serves /usr/bin/python3)\n" % sys.executable)
-    sys.exit(1)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in bench/
+# First: exits with a message when PyTorch is not importable.
+from torch_common import LeNet5, add_thread_seed_args, set_threads
+
+import torch
+import torch.nn.functional as F
 
 
 # --------------------------------------------------------------------------
@@ -160,24 +157,6 @@ def load_split(root, prefix):
 
 # --------------------------------------------------------------------------
 
-class LeNet5(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        h = F.max_pool2d(F.relu(self.conv1(x)), 2, 2)  # (N,6,14,14)
-        h = F.max_pool2d(F.relu(self.conv2(h)), 2, 2)  # (N,16,5,5)
-        h = h.reshape(h.shape[0], -1)                  # (N,400)
-        h = F.relu(self.fc1(h))
-        h = F.relu(self.fc2(h))
-        return self.fc3(h)
-
-
 def evaluate(model, x, y, batch=1000):
     """Test accuracy [%] and mean cross-entropy."""
     correct, loss = 0, 0.0
@@ -189,35 +168,18 @@ def evaluate(model, x, y, batch=1000):
     return 100.0 * correct / x.shape[0], loss / x.shape[0]
 
 
-def _openblas():
-    for name in ("libopenblas.so.0", ctypes.util.find_library("openblas")):
-        if not name:
-            continue
-        try:
-            return ctypes.CDLL(name)
-        except OSError:
-            pass
-    return None
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--out", default="lenet5_torch.safetensors", help="the safetensors file to write")
     ap.add_argument("--data", default=None,
                     help="the fashion-mnist directory (default: ${CURV_DATA:-~/.cache/curv}/fashion-mnist)")
-    ap.add_argument("--threads", type=int, default=0,
-                    help="torch and OpenBLAS threads (0: leave the defaults)")
-    ap.add_argument("--seed", type=int, default=0)
+    add_thread_seed_args(ap)
     args = ap.parse_args()
     if args.epochs < 0:
         ap.error("--epochs must be non-negative")
 
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-        blas = _openblas()
-        if blas is not None:
-            blas.openblas_set_num_threads(args.threads)
+    set_threads(args.threads)
 
     root = args.data
     if root is None:

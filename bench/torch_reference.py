@@ -41,21 +41,19 @@ steps/s and samples/s (tokens/s for the transformer).
 """
 
 import argparse
-import ctypes
-import ctypes.util
 import math
-import statistics
+import os
 import sys
-import time
 
-try:
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-except ImportError:
-    sys.stderr.write("PyTorch is not importable by %s: apt-get install python3-torch is needed"
-                     " (Debian's package serves /usr/bin/python3)\n" % sys.executable)
-    sys.exit(1)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in bench/
+# First: exits with a message when PyTorch is not importable.
+from torch_common import (LeNet5, add_round_args, add_thread_seed_args, set_threads, threads_line,
+                          time_interleaved)
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
 
 BATCH = 128
 CLASSES = 10
@@ -70,26 +68,7 @@ LM_BATCH = 32
 
 
 # --------------------------------------------------------------------------
-# BLAS threads. Debian's torch calls OpenBLAS for its GEMMs (BLAS_INFO=generic)
-# and torch.set_num_threads does not reach OpenBLAS's own thread pool, so the
-# thread count is set there too, through the library already loaded by torch.
-
-def _openblas():
-    for name in ("libopenblas.so.0", ctypes.util.find_library("openblas")):
-        if not name:
-            continue
-        try:
-            lib = ctypes.CDLL(name)
-            lib.openblas_get_num_threads.restype = ctypes.c_int
-            lib.openblas_get_config.restype = ctypes.c_char_p
-            return lib
-        except (OSError, AttributeError):
-            pass
-    return None
-
-
-# --------------------------------------------------------------------------
-# Models. Attribute names are curv's parameter names.
+# Models. Attribute names are curv's parameter names (LeNet5: torch_common).
 
 class Mlp(nn.Module):
     def __init__(self):
@@ -100,24 +79,6 @@ class Mlp(nn.Module):
 
     def forward(self, x):
         h = x.reshape(x.shape[0], -1)
-        h = F.relu(self.fc1(h))
-        h = F.relu(self.fc2(h))
-        return self.fc3(h)
-
-
-class LeNet5(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, CLASSES)
-
-    def forward(self, x):
-        h = F.max_pool2d(F.relu(self.conv1(x)), 2, 2)  # (N,6,14,14)
-        h = F.max_pool2d(F.relu(self.conv2(h)), 2, 2)  # (N,16,5,5)
-        h = h.reshape(h.shape[0], -1)                  # (N,400)
         h = F.relu(self.fc1(h))
         h = F.relu(self.fc2(h))
         return self.fc3(h)
@@ -245,29 +206,16 @@ MODELS = ["mlp", "lenet5", "autoencoder", "transformer"]
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", nargs="+", choices=MODELS, default=MODELS)
-    ap.add_argument("--rounds", type=int, default=30, help="timed rounds (medians reported)")
-    ap.add_argument("--warmup", type=int, default=3, help="untimed rounds first")
-    ap.add_argument("--threads", type=int, default=0,
-                    help="torch and OpenBLAS threads (0: leave the defaults)")
-    ap.add_argument("--seed", type=int, default=0)
+    add_round_args(ap)
+    add_thread_seed_args(ap)
     args = ap.parse_args()
     if args.rounds < 1:
         ap.error("--rounds must be positive")
     if args.warmup < 0:
         ap.error("--warmup must be non-negative")
 
-    blas = _openblas()
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-        if blas is not None:
-            blas.openblas_set_num_threads(args.threads)
-
-    blas_desc = "not found"
-    if blas is not None:
-        blas_desc = "%d (%s)" % (blas.openblas_get_num_threads(),
-                                 blas.openblas_get_config().decode().split(" ")[1])
-    print("PyTorch %s, torch threads: %d, OpenBLAS threads: %s"
-          % (torch.__version__, torch.get_num_threads(), blas_desc))
+    blas = set_threads(args.threads)
+    print(threads_line(blas))
     print("training step: zero grads, forward, loss, backward, optimizer step; float32")
     print()
 
@@ -285,22 +233,13 @@ def main():
 
         setups.append((name, n, samples, unit, desc, step))
 
-    times = [[] for _ in setups]
-    last_loss = [None] * len(setups)
-    for r in range(args.warmup + args.rounds):
-        for i, s in enumerate(setups):
-            t0 = time.perf_counter()
-            loss = s[5]()
-            t1 = time.perf_counter()
-            if r >= args.warmup:
-                times[i].append(t1 - t0)
-            last_loss[i] = loss
+    medians, last_loss = time_interleaved([s[5] for s in setups], args.rounds, args.warmup)
 
     print("median of %d interleaved rounds after %d warm-up rounds" % (args.rounds, args.warmup))
     print("  %-12s %10s %10s %10s %14s  %s"
           % ("model", "params", "step [ms]", "steps/s", "per s", "setup"))
     for i, (name, n, samples, unit, desc, _) in enumerate(setups):
-        t = statistics.median(times[i])
+        t = medians[i]
         loss = last_loss[i].item()
         if not math.isfinite(loss):
             sys.stderr.write("%s: expected a finite loss, found %r\n" % (name, loss))

@@ -16,7 +16,10 @@ constexpr double kStep = 1e-7;
 Vec unit(Rng& rng, std::size_t n) {
   Vec v(n);
   double s = 0;
-  for (double& e : v) s += (e = rng.normal()) * e;
+  for (double& e : v) {
+    e = rng.normal();
+    s += e * e;
+  }
   for (double& e : v) e /= std::sqrt(s);
   return v;
 }

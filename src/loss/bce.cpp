@@ -15,15 +15,14 @@ template <class T>
 class Bce final : public Loss<T> {
   using Loss<T>::N_;
   using Loss<T>::C_;
+  using Loss<T>::loss_;
 
  public:
   std::string_view name() const override { return "bce"; }
 
   double forward(View<const T> z, const Targets<T>& t) override {
     this->set_shape(z.shape);
-    CURV_CHECK(t.values.numel() == z.numel(), "bce: expected targets with ", z.numel(),
-               " values like outputs ", z.shape.str(), ", found ", t.values.shape.str());
-    t_ = t.values.data;
+    t_ = this->target_values(z, t);
     s_.resize(static_cast<std::size_t>(N_ * C_));
     loss_.assign(static_cast<std::size_t>(N_), T(0));
     double total = 0;
@@ -41,8 +40,6 @@ class Bce final : public Loss<T> {
     }
     return total / double(N_);
   }
-
-  void per_example(T* out) const override { std::copy(loss_.begin(), loss_.end(), out); }
 
   void grad(T* dz) const override {
     const T inv = T(1) / T(N_);
@@ -77,7 +74,7 @@ class Bce final : public Loss<T> {
     return sg * (T(1) - sg);
   }
   const T* t_ = nullptr;
-  std::vector<T> s_, loss_;
+  std::vector<T> s_;
 };
 
 }  // namespace

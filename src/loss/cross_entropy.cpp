@@ -14,6 +14,7 @@ template <class T>
 class CrossEntropy final : public Loss<T> {
   using Loss<T>::N_;
   using Loss<T>::C_;
+  using Loss<T>::loss_;
 
  public:
   std::string_view name() const override { return "cross_entropy"; }
@@ -43,8 +44,6 @@ class CrossEntropy final : public Loss<T> {
     }
     return total / double(N_);
   }
-
-  void per_example(T* out) const override { std::copy(loss_.begin(), loss_.end(), out); }
 
   void grad(T* dz) const override {
     const T inv = T(1) / T(N_);
@@ -96,7 +95,7 @@ class CrossEntropy final : public Loss<T> {
       if ((acc += double(pn[c])) > u) return c;
     return C_ - 1;
   }
-  std::vector<T> p_, loss_;
+  std::vector<T> p_;
   std::vector<std::int64_t> labels_;
 };
 

@@ -17,6 +17,18 @@ void Loss<T>::set_shape(const Shape& z) {
 }
 
 template <class T>
+void Loss<T>::per_example(T* out) const {
+  std::copy(loss_.begin(), loss_.end(), out);
+}
+
+template <class T>
+const T* Loss<T>::target_values(View<const T> z, const Targets<T>& t) const {
+  CURV_CHECK(t.values.numel() == z.numel(), name(), ": expected targets with ", z.numel(), " values like outputs ",
+             z.shape.str(), ", found ", t.values.shape.str());
+  return t.values.data;
+}
+
+template <class T>
 void Loss<T>::symmetric_sqrt(T* s) const {
   const index_t C = C_, K = sqrt_columns();
   std::vector<T> factor(static_cast<std::size_t>(N_ * C * K));

@@ -13,6 +13,7 @@ template <class T>
 class Mse final : public Loss<T> {
   using Loss<T>::N_;
   using Loss<T>::C_;
+  using Loss<T>::loss_;
 
  public:
   std::string_view name() const override { return "mse"; }
@@ -36,8 +37,6 @@ class Mse final : public Loss<T> {
     }
     return total / double(N_);
   }
-
-  void per_example(T* out) const override { std::copy(loss_.begin(), loss_.end(), out); }
 
   void grad(T* dz) const override {
     const T inv = T(1) / T(N_);
@@ -66,7 +65,6 @@ class Mse final : public Loss<T> {
  private:
   const T* z_ = nullptr;
   const T* t_ = nullptr;
-  std::vector<T> loss_;
 };
 
 }  // namespace

@@ -21,6 +21,20 @@ index_t Model<T>::add_affine(const std::string& name, Shape weight_shape, bool b
 }
 
 template <class T>
+index_t Model<T>::add_linear(const std::string& name, index_t out, index_t in, InitRule rule) {
+  const index_t w = add_param(name + ".weight", Shape{out, in}, rule);
+  add_param(name + ".bias", Shape{out}, {InitRule::Kind::Constant, 0});
+  return w;
+}
+
+template <class T>
+index_t Model<T>::add_layer_norm(const std::string& name, index_t d) {
+  const index_t w = add_param(name + ".weight", Shape{d}, {InitRule::Kind::Constant, 1});
+  add_param(name + ".bias", Shape{d}, {InitRule::Kind::Constant, 0});
+  return w;
+}
+
+template <class T>
 ParamRef<T> Model<T>::bias(index_t w) const {
   const index_t b = w + 1;
   if (b < params_.count() && params_.info(b).name.ends_with(".bias")) return params_.ref(b);

@@ -41,7 +41,7 @@ class Loss {
   // methods need. Throws curv::Error on targets that do not fit z.
   virtual double forward(View<const T> z, const Targets<T>& targets) = 0;
   // ℓₙ for every example (not divided by N).
-  virtual void per_example(T* out) const = 0;
+  void per_example(T* out) const;
   // ∂L/∂z = ∇ℓₙ / N, assigned into dz:(N,C).
   virtual void grad(T* dz) const = 0;
   // out = (∂²L/∂z²) ż, assigned.
@@ -61,7 +61,10 @@ class Loss {
 
  protected:
   void set_shape(const Shape& z);
+  // The real-valued targets, checked to match z element for element.
+  const T* target_values(View<const T> z, const Targets<T>& t) const;
   index_t N_ = 0, C_ = 0;
+  std::vector<T> loss_;  // ℓₙ of the last forward
 };
 
 // "cross_entropy", "bce" or "mse"; throws curv::Error naming the known losses otherwise.

@@ -49,6 +49,10 @@ class Model {
   // A weight and bias pair named NAME.weight, NAME.bias, both U(±1/√fan_in) as PyTorch's Linear
   // and Conv2d; returns the weight's index.
   index_t add_affine(const std::string& name, Shape weight_shape, bool bias = true);
+  // NAME.weight (out,in) drawn by `rule`, NAME.bias zero (transformer layers); the weight's index.
+  index_t add_linear(const std::string& name, index_t out, index_t in, InitRule rule);
+  // NAME.weight ones and NAME.bias zeros, both (d): a LayerNorm's affine map.
+  index_t add_layer_norm(const std::string& name, index_t d);
   // (weight, bias) refs of the affine layer whose weight has index w (bias may be absent).
   ParamRef<T> weight(index_t w) const { return params_.ref(w); }
   ParamRef<T> bias(index_t w) const;

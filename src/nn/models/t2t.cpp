@@ -25,17 +25,9 @@ class T2t final : public Model<T> {
     CURV_CHECK(vocab > 0 && d > 0 && heads > 0 && d % heads == 0 && enc_layers > 0 && dec_layers > 0 && source > 0 &&
                    target > 0,
                "t2t: expected positive sizes with d divisible by heads, found ", config());
-    const Rule normal{Kind::Normal, 0.02}, zero{Kind::Constant, 0}, one{Kind::Constant, 1};
-    auto linear = [&](const std::string& n, index_t out, index_t in) {
-      const index_t w = this->add_param(n + ".weight", Shape{out, in}, normal);
-      this->add_param(n + ".bias", Shape{out}, zero);
-      return w;
-    };
-    auto norm = [&](const std::string& n) {
-      const index_t w = this->add_param(n + ".weight", Shape{d_}, one);
-      this->add_param(n + ".bias", Shape{d_}, zero);
-      return w;
-    };
+    const Rule normal{Kind::Normal, 0.02};
+    auto linear = [&](const std::string& n, index_t out, index_t in) { return this->add_linear(n, out, in, normal); };
+    auto norm = [&](const std::string& n) { return this->add_layer_norm(n, d_); };
     tok_ = this->add_param("tok.weight", Shape{V_, d_}, normal);
     enc_pos_ = this->add_param("enc_pos.weight", Shape{S_, d_}, normal);
     dec_pos_ = this->add_param("dec_pos.weight", Shape{U_, d_}, normal);

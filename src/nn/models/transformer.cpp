@@ -23,19 +23,11 @@ class Transformer final : public Model<T> {
     CURV_CHECK(vocab > 0 && d > 0 && context > 0 && layers > 0 && heads > 0 && d % heads == 0,
                "transformer: expected positive sizes with d divisible by heads, found vocab ", vocab, " d ", d,
                " context ", context, " layers ", layers, " heads ", heads);
-    const Rule normal{Kind::Normal, 0.02}, zero{Kind::Constant, 0}, one{Kind::Constant, 1};
+    const Rule normal{Kind::Normal, 0.02};
     tok_ = this->add_param("tok.weight", Shape{V_, d_}, normal);
     pos_ = this->add_param("pos.weight", Shape{T_, d_}, normal);
-    auto linear = [&](const std::string& n, index_t out, index_t in) {
-      const index_t w = this->add_param(n + ".weight", Shape{out, in}, normal);
-      this->add_param(n + ".bias", Shape{out}, zero);
-      return w;
-    };
-    auto norm = [&](const std::string& n) {
-      const index_t w = this->add_param(n + ".weight", Shape{d_}, one);
-      this->add_param(n + ".bias", Shape{d_}, zero);
-      return w;
-    };
+    auto linear = [&](const std::string& n, index_t out, index_t in) { return this->add_linear(n, out, in, normal); };
+    auto norm = [&](const std::string& n) { return this->add_layer_norm(n, d_); };
     for (index_t l = 0; l < L_; ++l) {
       const std::string b = "blocks." + std::to_string(l) + ".";
       Block k;
