@@ -105,8 +105,20 @@ void bench_model(const std::string& name, index_t batch, int rounds) {
   row("G·v (cached forward)", t[4], f.ggn_cached());
 }
 
-// One linear layer (x needs an adjoint, as in any layer after the first): forward and backward
-// through the tape against the three cblas_sgemm calls they make.
+// Forward and backward of one op through the tape, its input needing an adjoint (as for any
+// layer after the first), with the output gradient dy.
+template <class Build>
+void op_forward_backward(Tape<float>& tape, const Tensor<float>& x, const Tensor<float>& dy, std::vector<float>& grad,
+                         Build&& build) {
+  tape.clear();
+  const Value yv = build(tape, tape.input(x, true));
+  View<float> s = tape.seed(yv, Bank::Grad);
+  std::copy(dy.data(), dy.data() + dy.numel(), s.data);
+  tape.reverse(Bank::Grad, ParamGrad<float>::sum(grad.data()));
+}
+
+// One linear layer: forward and backward through the tape against the three cblas_sgemm calls
+// they make.
 void bench_linear(index_t batch, index_t in, index_t out, int rounds) {
   Rng rng(3);
   ParamStore<float> ps;
@@ -120,12 +132,7 @@ void bench_linear(index_t batch, index_t in, index_t out, int rounds) {
   std::vector<float> grad(static_cast<std::size_t>(ps.size()));
   const std::vector<double> t = side_by_side(
       {[&] {
-         tape.clear();
-         Value xv = tape.input(x, true);
-         Value yv = ops::linear(tape, xv, ps.ref(w), ps.ref(b));
-         View<float> s = tape.seed(yv, Bank::Grad);
-         std::copy(dy.data(), dy.data() + dy.numel(), s.data);
-         tape.reverse(Bank::Grad, ParamGrad<float>::sum(grad.data()));
+         op_forward_backward(tape, x, dy, grad, [&](Tape<float>& t, Value v) { return ops::linear(t, v, ps.ref(w), ps.ref(b)); });
        },
        [&] {
          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(batch), int(out), int(in), 1.f, x.data(), int(in),
@@ -162,12 +169,8 @@ void bench_conv(index_t batch, index_t c, index_t hw, index_t o, index_t k, inde
   std::vector<float> grad(static_cast<std::size_t>(ps.size()));
   const std::vector<double> t = side_by_side(
       {[&] {
-         tape.clear();
-         Value xv = tape.input(x, true);
-         Value yv = ops::conv2d(tape, xv, ps.ref(w), ps.ref(b), 1, pad);
-         View<float> s = tape.seed(yv, Bank::Grad);
-         std::copy(dy.data(), dy.data() + dy.numel(), s.data);
-         tape.reverse(Bank::Grad, ParamGrad<float>::sum(grad.data()));
+         op_forward_backward(tape, x, dy, grad,
+                             [&](Tape<float>& t, Value v) { return ops::conv2d(t, v, ps.ref(w), ps.ref(b), 1, pad); });
        },
        [&] {
          BlasSerial serial;
