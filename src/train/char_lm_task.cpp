@@ -48,6 +48,7 @@ class CharLmTask final : public Task<T> {
     auto loss_fn = make_loss<T>("cross_entropy");
     Objective<T> obj(model, *loss_fn);
     const index_t windows = (index_t(ids_.size()) - split_ - 1) / T_;
+    batch = std::min<index_t>(batch, 64);  // a window is T_ positions: keep the recording small
     Tensor<T> x;
     std::vector<std::int64_t> labels;
     double total = 0;
