@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "curv/data/t2t.hpp"
 #include "curv/io/safetensors.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/train/trainer.hpp"
@@ -187,4 +188,59 @@ TEST_CASE("checkpoints: round trip, names in PyTorch order, and every corruption
   spit(f.path, bad);
   CHECK_THROWS_WITH_AS(read_safetensors(f.path), doctest::Contains("expected 600 bytes for F32 [6,1,5,5], found 596"), Error);
   CHECK(fs::exists(f.path));
+}
+
+TEST_CASE("character LM task: windows and next-character targets, bigram baseline") {
+  const fs::path dir = fs::temp_directory_path() / ("curv-lm-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "text");
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += "abcab cabé ";  // includes a two-byte character
+  spit((dir / "text" / "moby-dick.txt").string(), text);
+  ::setenv("CURV_DATA", dir.string().c_str(), 1);
+  TaskOptions opt;
+  opt.context = 8;
+  const auto task = make_task<float>("moby-dick", "cross_entropy", opt);
+  ::unsetenv("CURV_DATA");
+  fs::remove_all(dir);
+  CHECK(task->outputs() == 5);  // ' ', 'a', 'b', 'c', 'é'
+  Tensor<float> x;
+  BatchTargets<float> y;
+  Rng rng(1);
+  const std::vector<index_t> idx{0, 3};
+  task->train_batch(idx.data(), 2, rng, x, y);
+  CHECK(x.shape() == Shape{2, 8});
+  for (index_t i = 0; i < 2; ++i)
+    for (index_t t = 0; t + 1 < 8; ++t) CHECK(y.labels[std::size_t(i * 8 + t)] == std::int64_t(x[i * 8 + t + 1]));
+  auto model = make_model<float>("transformer", R"({"vocab":5,"d":8,"context":8,"layers":1,"heads":2})");
+  Rng init(2);
+  model->init(init);
+  const Metrics m = task->evaluate(*model, 16);
+  // The text repeats with period 11: its bigram model is far better than uniform (log 5).
+  CHECK(m.at("bigram_val_loss") < 0.8);
+  CHECK(m.at("val_loss") == doctest::Approx(std::log(5.0)).epsilon(0.05));  // an untrained model is near uniform
+}
+
+TEST_CASE("t2t tasks: encoding, held-out split disjoint from training") {
+  Rng rng(3);
+  for (std::size_t k = 0; k < 3; ++k)
+    for (int i = 0; i < 200; ++i) {
+      const auto e = t2t::generate(rng, k, false);
+      CHECK_FALSE(t2t::held_out(e.source));
+      std::vector<float> x(t2t::kSource + t2t::kTarget);
+      std::vector<std::int64_t> y(t2t::kTarget);
+      t2t::encode(e, x.data(), y.data());
+      CHECK(x[t2t::kSource] == float(t2t::kBos));
+      std::string decoded;
+      for (std::int64_t id : y) {
+        if (id == t2t::kEos) break;
+        decoded += t2t::character(id);
+      }
+      CHECK(decoded == e.target);
+      if (k == 2) {  // add: the target is the sum
+        const auto plus = e.source.find('+');
+        CHECK(std::stol(e.source.substr(5, plus - 5)) + std::stol(e.source.substr(plus + 1)) == std::stol(e.target));
+      }
+    }
+  const auto h = t2t::generate(rng, 0, true);
+  CHECK(t2t::held_out(h.source));
 }
