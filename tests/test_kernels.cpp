@@ -4,6 +4,9 @@
 #include <vector>
 
 #include "curv/core/rng.hpp"
+#include <cmath>
+
+#include "curv/kernels/exp.hpp"
 #include "curv/kernels/gemm.hpp"
 #include "curv/kernels/im2col.hpp"
 
@@ -69,4 +72,18 @@ TEST_CASE("im2col: patches, col2im is its adjoint, im2row is its transpose") {
 TEST_CASE("conv geometry: kernel larger than the padded input is an error") {
   CHECK_THROWS_WITH_AS(ConvGeometry::make(1, 1, 3, 3, 5, 5, 1, 0),
                        "conv2d: expected a kernel 5x5 to fit the padded input 3x3", Error);
+}
+
+TEST_CASE("fast exp: float within 2 ulp of exp on [-87, 88], double is std::exp") {
+  double worst = 0;
+  for (int i = 0; i <= 200000; ++i) {
+    const float x = -87.0f + 175.0f * float(i) / 200000.0f;
+    const double e = std::exp(double(x));
+    const float ulp = std::nextafter(float(e), INFINITY) - float(e);
+    worst = std::max(worst, std::abs(double(exp_approx(x)) - e) / double(ulp));
+  }
+  CHECK(worst <= 2.0);
+  CHECK(exp_approx(-1000.0f) > 0.0f);  // clamped, never denormal or zero
+  CHECK(std::isfinite(exp_approx(1000.0f)));
+  CHECK(fast_exp(0.3) == std::exp(0.3));
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "curv/core/error.hpp"
+#include "curv/kernels/exp.hpp"
 #include "losses.hpp"
 
 namespace curv {
@@ -25,15 +26,21 @@ class Bce final : public Loss<T> {
     t_ = this->target_values(z, t);
     s_.resize(static_cast<std::size_t>(N_ * C_));
     loss_.assign(static_cast<std::size_t>(N_), T(0));
+    // σ(z) first, in a loop that vectorizes; then ℓ = Σ softplus(z) − t z, with
+    // softplus(z) = max(z, 0) + log1p(exp(−|z|)) stable for any z.
+    const index_t M = N_ * C_;
+    T* s = s_.data();
+    for (index_t i = 0; i < M; ++i) {
+      const T e = fast_exp(-std::abs(z.data[i]));
+      s[i] = (z.data[i] >= T(0) ? T(1) : e) / (T(1) + e);
+    }
     double total = 0;
     for (index_t n = 0; n < N_; ++n) {
       double l = 0;
       for (index_t c = 0; c < C_; ++c) {
         const index_t i = n * C_ + c;
-        const double x = z.data[i];
-        // softplus(x) − t x, stable for large |x|.
-        l += std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))) - double(t_[i]) * x;
-        s_[static_cast<std::size_t>(i)] = T(x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x)));
+        const T x = z.data[i];
+        l += double(std::max(x, T(0)) + std::log1p(fast_exp(-std::abs(x))) - t_[i] * x);
       }
       loss_[static_cast<std::size_t>(n)] = T(l);
       total += l;

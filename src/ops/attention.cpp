@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "common.hpp"
+#include "curv/kernels/exp.hpp"
 #include "curv/ops/ops.hpp"
 
 namespace curv {
@@ -162,7 +163,8 @@ class Attention final : public Node<T> {
       T m = r[0];
       for (index_t j = 1; j < end; ++j) m = std::max(m, r[j]);
       T s = 0;
-      for (index_t j = 0; j < end; ++j) s += (r[j] = std::exp(r[j] - m));
+      for (index_t j = 0; j < end; ++j) r[j] = fast_exp(r[j] - m);
+      for (index_t j = 0; j < end; ++j) s += r[j];
       for (index_t j = 0; j < end; ++j) r[j] /= s;
       std::fill(r + end, r + l_.Tk, T(0));
     }
