@@ -36,6 +36,7 @@ std::vector<EpochReport> train(Model<T>& model, Optimizer<T>& opt, const Task<T>
   const index_t per_epoch = task.train_size() / cfg.batch;  // full batches only: one loss scale
   const index_t total = per_epoch * cfg.epochs;
   if (cfg.schedule.total_steps == 0) cfg.schedule.total_steps = total;
+  if (cfg.eval_batch <= 0) cfg.eval_batch = cfg.batch;
   auto loss = make_loss<T>(task.loss());
   Objective<T> obj(model, *loss);
   Rng rng(cfg.seed);

@@ -27,7 +27,7 @@ Runner add_eval(CLI::App& app) {
     auto task = make_task<float>(o->data, model->loss(), topt);
     task->check_model(*model);
     nlohmann::json j = {{"model", model->name()}, {"data", o->data}, {"checkpoint", o->checkpoint}};
-    for (const auto& [k, v] : task->evaluate(*model, 500)) j[k] = v;
+    for (const auto& [k, v] : task->evaluate(*model, 128)) j[k] = v;
     std::printf("%s\n", j.dump().c_str());
     return 0;
   };

@@ -15,7 +15,7 @@ struct TrainConfig {
   index_t epochs = 1;
   index_t batch = 128;
   std::uint64_t seed = 0;  // shuffling and augmentation
-  index_t eval_batch = 500;
+  index_t eval_batch = 0;  // 0: the training batch size (evaluation then needs no more memory)
   index_t log_every = 0;   // steps between on_step calls (0: none)
   Schedule schedule;       // learning rate per step; cosine's total_steps 0 means the whole run
   double clip_norm = 0;    // gradient-norm clipping (0: none)
