@@ -30,7 +30,7 @@ Runner add_train(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->model, "Model name (curv info lists the parameters)")->capture_default_str();
   cmd->add_option("--config", o->config, "Model configuration as a JSON object")->capture_default_str();
-  cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10 or moby-dick")->capture_default_str();
+  cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10, moby-dick or t2t-synthetic")->capture_default_str();
   cmd->add_option("--optimizer", o->optimizer, "sgd, adam or adamw")->capture_default_str();
   cmd->add_option("--lr", o->lr, "Learning rate (the schedule's peak)")->capture_default_str();
   cmd->add_option("--momentum", o->momentum, "SGD momentum")->capture_default_str();
@@ -46,7 +46,7 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--batch", o->batch, "Minibatch size")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of initialization, shuffling and augmentation")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Threads for TBB and BLAS (0: all cores)")->capture_default_str();
-  cmd->add_option("--limit", o->limit, "Use only the first N training examples")->capture_default_str();
+  cmd->add_option("--limit", o->limit, "Use only the first N training examples (t2t-synthetic: examples per epoch)")->capture_default_str();
   cmd->add_option("--context", o->context, "moby-dick: characters per window")->capture_default_str();
   cmd->add_option("--save", o->save, "Write the trained model to this safetensors file");
   cmd->add_option("--log", o->log, "Append one JSON line of metrics per epoch to this file");
