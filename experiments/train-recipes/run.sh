@@ -12,7 +12,7 @@ declare -A recipe=(
   [mlp-fashion]="--model mlp --data fashion-mnist --epochs 30 --optimizer sgd --lr 0.05 --momentum 0.9 --weight-decay 0.0001 --schedule cosine"
   [lenet5-fashion]="--model lenet5 --data fashion-mnist --epochs 30 --optimizer sgd --lr 0.05 --momentum 0.9 --weight-decay 0.0001 --schedule cosine"
   [transformer-moby]="--model transformer --data moby-dick --batch 32 --epochs 12 --optimizer adamw --lr 0.002 --weight-decay 0.05 --warmup 200 --schedule cosine --clip 1"
-  [t2t]="--model t2t --data t2t-synthetic --batch 64 --epochs 8 --optimizer adamw --lr 0.002 --weight-decay 0.01 --warmup 300 --schedule cosine --clip 1"
+  [t2t]="--model t2t --data t2t-synthetic --batch 64 --epochs 16 --optimizer adamw --lr 0.002 --weight-decay 0.01 --warmup 300 --schedule cosine --clip 1"
   [cifar-cnn]="--model cifar-cnn --data cifar10 --epochs 30 --optimizer sgd --lr 0.03 --momentum 0.9 --weight-decay 0.0005 --schedule cosine --augment"
 )
 order=(mlp-mnist lenet5-mnist mlp-fashion lenet5-fashion transformer-moby t2t cifar-cnn)

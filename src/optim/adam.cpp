@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "curv/core/error.hpp"
+#include "curv/kernels/parallel.hpp"
 #include "curv/optim/optimizer.hpp"
 
 namespace curv {
@@ -34,12 +35,14 @@ class Adam final : public Optimizer<T> {
     T* theta = p.data();
     const T* grad = p.grad();
     T *m = m_.data(), *v = v_.data();
-    for (index_t i = 0; i < n; ++i) {
-      const T g = grad[i] + l2 * theta[i];
-      m[i] = b1 * m[i] + (T(1) - b1) * g;
-      v[i] = b2 * v[i] + (T(1) - b2) * g * g;
-      theta[i] = decay * theta[i] - step * m[i] / (std::sqrt(v[i]) * rc2 + eps);
-    }
+    parallel_for(n, kElementwiseGrain, [&](index_t lo, index_t hi) {  // memory-bound: split it
+      for (index_t i = lo; i < hi; ++i) {
+        const T g = grad[i] + l2 * theta[i];
+        m[i] = b1 * m[i] + (T(1) - b1) * g;
+        v[i] = b2 * v[i] + (T(1) - b2) * g * g;
+        theta[i] = decay * theta[i] - step * m[i] / (std::sqrt(v[i]) * rc2 + eps);
+      }
+    });
   }
 
  private:

@@ -1,4 +1,5 @@
 #include "curv/core/error.hpp"
+#include "curv/kernels/parallel.hpp"
 #include "curv/optim/optimizer.hpp"
 
 namespace curv {
@@ -23,21 +24,24 @@ class Sgd final : public Optimizer<T> {
     if (mu_ > 0 && buf_.size() != static_cast<std::size_t>(n)) buf_.assign(static_cast<std::size_t>(n), T(0));
     const T lr = T(this->lr_), mu = T(mu_), wd = T(wd_);
     T* b = buf_.data();
-    // Separate loops per variant keep each one branch-free and vectorized.
-    if (mu_ == 0) {
-      for (index_t i = 0; i < n; ++i) theta[i] -= lr * (g[i] + wd * theta[i]);
-    } else if (!nesterov_) {
-      for (index_t i = 0; i < n; ++i) {
-        b[i] = mu * b[i] + g[i] + wd * theta[i];
-        theta[i] -= lr * b[i];
+    // Separate loops per variant keep each one branch-free and vectorized; the update is
+    // memory-bound, so large models split it across threads (elementwise: no effect on results).
+    parallel_for(n, kElementwiseGrain, [&](index_t lo, index_t hi) {
+      if (mu_ == 0) {
+        for (index_t i = lo; i < hi; ++i) theta[i] -= lr * (g[i] + wd * theta[i]);
+      } else if (!nesterov_) {
+        for (index_t i = lo; i < hi; ++i) {
+          b[i] = mu * b[i] + g[i] + wd * theta[i];
+          theta[i] -= lr * b[i];
+        }
+      } else {
+        for (index_t i = lo; i < hi; ++i) {
+          const T d = g[i] + wd * theta[i];
+          b[i] = mu * b[i] + d;
+          theta[i] -= lr * (d + mu * b[i]);
+        }
       }
-    } else {
-      for (index_t i = 0; i < n; ++i) {
-        const T d = g[i] + wd * theta[i];
-        b[i] = mu * b[i] + d;
-        theta[i] -= lr * (d + mu * b[i]);
-      }
-    }
+    });
   }
 
  private:
