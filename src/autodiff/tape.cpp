@@ -17,29 +17,26 @@ Value Tape<T>::input(View<const T> x, bool differentiable) {
   CURV_CHECK(x.shape.rank() >= 1, "tape input: expected a batch-first tensor, found shape ",
              x.shape.str());
   if (examples_ < 0) examples_ = x.shape[0];
-  Slot s;
   // Inputs are never written by any pass; the cast only lets them share the slot type.
-  s.value = View<T>(const_cast<T*>(x.data), x.shape);
-  s.depends = differentiable;
-  s.input = true;
-  slots_.push_back(s);
-  return Value{static_cast<int>(slots_.size() - 1)};
+  return push(View<T>(const_cast<T*>(x.data), x.shape), differentiable, true);
 }
 
 template <class T>
 Value Tape<T>::new_value(Shape shape, bool depends) {
-  Slot s;
-  s.value = arena_.alloc_view<T>(shape);
-  s.depends = depends;
-  slots_.push_back(s);
-  return Value{static_cast<int>(slots_.size() - 1)};
+  return push(arena_.alloc_view<T>(shape), depends, false);
 }
 
 template <class T>
 Value Tape<T>::alias(Value v, Shape shape) {
+  return push(slots_[idx(v)].value.reshape(shape), slots_[idx(v)].depends, false);
+}
+
+template <class T>
+Value Tape<T>::push(View<T> value, bool depends, bool input) {
   Slot s;
-  s.value = slots_[idx(v)].value.reshape(shape);
-  s.depends = slots_[idx(v)].depends;
+  s.value = value;
+  s.depends = depends;
+  s.input = input;
   slots_.push_back(s);
   return Value{static_cast<int>(slots_.size() - 1)};
 }

@@ -26,21 +26,20 @@ class Bce final : public Loss<T> {
     t_ = this->target_values(z, t);
     s_.resize(static_cast<std::size_t>(N_ * C_));
     loss_.assign(static_cast<std::size_t>(N_), T(0));
-    // σ(z) first, in a loop that vectorizes; then ℓ = Σ softplus(z) − t z, with
-    // softplus(z) = max(z, 0) + log1p(exp(−|z|)) stable for any z.
+    // e = exp(−|z|) once, in a loop that vectorizes; from it σ(z) and the stable
+    // ℓ = Σ softplus(z) − t z with softplus(z) = max(z, 0) + log1p(e).
     const index_t M = N_ * C_;
     T* s = s_.data();
-    for (index_t i = 0; i < M; ++i) {
-      const T e = fast_exp(-std::abs(z.data[i]));
-      s[i] = (z.data[i] >= T(0) ? T(1) : e) / (T(1) + e);
-    }
+    e_.resize(static_cast<std::size_t>(M));
+    for (index_t i = 0; i < M; ++i) e_[std::size_t(i)] = fast_exp(-std::abs(z.data[i]));
+    for (index_t i = 0; i < M; ++i) s[i] = (z.data[i] >= T(0) ? T(1) : e_[std::size_t(i)]) / (T(1) + e_[std::size_t(i)]);
     double total = 0;
     for (index_t n = 0; n < N_; ++n) {
       double l = 0;
       for (index_t c = 0; c < C_; ++c) {
         const index_t i = n * C_ + c;
         const T x = z.data[i];
-        l += double(std::max(x, T(0)) + std::log1p(fast_exp(-std::abs(x))) - t_[i] * x);
+        l += double(std::max(x, T(0)) + std::log1p(e_[std::size_t(i)]) - t_[i] * x);
       }
       loss_[static_cast<std::size_t>(n)] = T(l);
       total += l;
@@ -81,7 +80,7 @@ class Bce final : public Loss<T> {
     return sg * (T(1) - sg);
   }
   const T* t_ = nullptr;
-  std::vector<T> s_;
+  std::vector<T> s_, e_;  // σ(z) and exp(−|z|)
 };
 
 }  // namespace

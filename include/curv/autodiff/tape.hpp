@@ -111,6 +111,7 @@ class Tape {
   };
   std::size_t idx(Value v) const { return static_cast<std::size_t>(v.id); }
   View<T> ensure(View<T>& slot, const Shape& s);
+  Value push(View<T> value, bool depends, bool input);
   // Before a node writes input adjoint `buf` of slot s in bank b: assign if the node can,
   // otherwise zero the buffer; afterwards it is no longer fresh.
   bool take_fresh(Slot& s, int b, View<T> buf, bool node_assigns);
