@@ -4,13 +4,14 @@
 #include <cmath>
 
 #include "curv/check/check.hpp"
+#include "vectors.hpp"
 #include "curv/nn/objective.hpp"
 #include "curv/ops/ops.hpp"
 
 namespace curv::check {
 namespace {
 
-using Vec = std::vector<double>;
+using detail::Vec;
 constexpr double kStep = 1e-6;
 
 // conv → relu → max-pool → conv → tanh → avg-pool → linear: every image op in one graph.
@@ -161,10 +162,7 @@ std::vector<Row> check_model(const std::string& name, std::uint64_t seed) {
   std::vector<Row> rows;
   auto add = [&](const char* pass, double err, double tol) { rows.push_back({subject, pass, err, tol}); };
   add("gradient", relative_error(g, g_fd), kDerivativeTol);
-  Vec mean(P, 0.0);
-  for (index_t n = 0; n < N; ++n)
-    for (std::size_t j = 0; j < P; ++j) mean[j] += G_rows[static_cast<std::size_t>(n) * P + j] / double(N);
-  add("per_example_mean", relative_error(mean, g), kAdjointTol);
+  add("per_example_mean", relative_error(detail::mean_rows(G_rows, N, P), g), kAdjointTol);
   add("jacobian", relative_error(J, J_fd), kDerivativeTol);
   add("hessian", relative_error(H, H_fd), kDerivativeTol);
 

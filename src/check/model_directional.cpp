@@ -3,12 +3,14 @@
 #include <cmath>
 
 #include "curv/check/check.hpp"
+#include "vectors.hpp"
 #include "curv/nn/objective.hpp"
 
 namespace curv::check {
 namespace {
 
-using Vec = std::vector<double>;
+using detail::dot;
+using detail::Vec;
 // Small enough that no ReLU or max-pool kink is crossed along a unit direction, large enough
 // that rounding stays far below the tolerance.
 constexpr double kStep = 1e-7;
@@ -22,12 +24,6 @@ Vec unit(Rng& rng, std::size_t n) {
   }
   for (double& e : v) e /= std::sqrt(s);
   return v;
-}
-
-double dot(const Vec& a, const Vec& b) {
-  double s = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
 }
 
 }  // namespace
@@ -100,10 +96,7 @@ std::vector<Row> check_model_directional(const std::string& name, std::uint64_t 
   auto add = [&](const char* pass, double err, double tol) { rows.push_back({subject, pass, err, tol}); };
   add("gradient_along_d", relative_error({dot(g, d)}, {fd_slope}), kDerivativeTol);
   add("hvp_along_v", relative_error(Hv, hv_fd), kDerivativeTol);
-  Vec mean(P, 0.0);
-  for (index_t n = 0; n < N; ++n)
-    for (std::size_t j = 0; j < P; ++j) mean[j] += G_rows[static_cast<std::size_t>(n) * P + j] / double(N);
-  add("per_example_mean", relative_error(mean, g), kAdjointTol);
+  add("per_example_mean", relative_error(detail::mean_rows(G_rows, N, P), g), kAdjointTol);
   add("jvp_along_v", relative_error(Jv, jv_fd), kDerivativeTol);
   add("ggn_along_v", relative_error(Gv, G_fd), kDerivativeTol);
   const double wGv = dot(w, Gv), vGw = dot(v, Gw);

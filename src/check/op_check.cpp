@@ -5,23 +5,19 @@
 #include <limits>
 
 #include "curv/check/check.hpp"
+#include "vectors.hpp"
 #include "curv/nn/params.hpp"
 
 namespace curv::check {
 namespace {
 
-using Vec = std::vector<double>;
+using detail::dot;
+using detail::Vec;
 
 Vec random_vec(Rng& rng, std::size_t n) {
   Vec v(n);
   for (double& x : v) x = rng.normal();
   return v;
-}
-
-double dot(const Vec& a, const Vec& b) {
-  double s = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
 }
 
 // Records an op case at a point z and runs its passes.
