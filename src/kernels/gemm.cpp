@@ -25,6 +25,15 @@ void gemm<double>(Trans ta, Trans tb, index_t m, index_t n, index_t k, double al
 }
 
 template <>
+void syrk_lower<float>(index_t n, index_t k, float alpha, const float* a, float beta, float* c) {
+  cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(n));
+}
+template <>
+void syrk_lower<double>(index_t n, index_t k, double alpha, const double* a, double beta, double* c) {
+  cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(n));
+}
+
+template <>
 void axpy<float>(index_t n, float alpha, const float* x, float* y) {
   cblas_saxpy(int(n), alpha, x, 1, y, 1);
 }

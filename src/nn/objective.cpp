@@ -48,9 +48,14 @@ void Objective<T>::jvp(const T* v, T* out) {
 template <class T>
 void Objective<T>::vjp(const T* u, T* g) {
   std::fill(g, g + parameters(), T(0));
+  pullback(u, ParamGrad<T>::sum(g));
+}
+
+template <class T>
+void Objective<T>::pullback(const T* u, const ParamGrad<T>& dtheta, bool notify_observer) {
   View<T> seed = tape_.seed(out_, Bank::Aux);
   std::copy(u, u + seed.numel(), seed.data);
-  tape_.reverse(Bank::Aux, ParamGrad<T>::sum(g));
+  tape_.reverse(Bank::Aux, dtheta, notify_observer);
 }
 
 template <class T>

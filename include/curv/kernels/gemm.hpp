@@ -20,6 +20,11 @@ void gemm(Trans ta, Trans tb, index_t m, index_t n, index_t k, T alpha, const T*
   gemm(ta, tb, m, n, k, alpha, a, ta == Trans::No ? k : m, b, tb == Trans::No ? n : k, beta, c, n);
 }
 
+// Symmetric rank-k update of the lower triangle (BLAS syrk): C = alpha·AᵀA + beta·C for
+// A:(k, n), C:(n, n). Half the multiply-adds of a GEMM; K-FAC's factors are built with it.
+template <class T>
+void syrk_lower(index_t n, index_t k, T alpha, const T* a, T beta, T* c);
+
 // y += alpha * x (BLAS axpy).
 template <class T>
 void axpy(index_t n, T alpha, const T* x, T* y);

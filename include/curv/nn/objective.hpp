@@ -41,6 +41,11 @@ class Objective {
   void jvp(const T* v, T* out);
   // g:(P) = Jᵀ u for u:(N,C) (assigned).
   void vjp(const T* u, T* g);
+  // The reverse sweep of an output cotangent u:(N,C), in the Aux bank so the gradient's cached
+  // adjoints survive: parameter cotangents go to `dtheta` (accumulated: summed, per example or
+  // not at all) and observers see every layer's (a, ȳ) if asked. Seeding u with a column of the
+  // loss's square-root Hessian is how exact GGN diagonals and K-FAC factors are computed.
+  void pullback(const T* u, const ParamGrad<T>& dtheta, bool notify_observer = false);
   // out = H v, the exact Hessian of L times v (forward-over-reverse), assigned.
   void hvp(const T* v, T* out);
   // out = G v = Jᵀ H_out J v, assigned.

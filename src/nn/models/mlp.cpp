@@ -1,4 +1,5 @@
-// mlp: fc1 → act → fc2 → act → … → fcK (no activation after the last layer).
+// mlp: fc1 → act → fc2 → act → … → fcK (no activation after the last layer). Activation "none"
+// gives a deep linear network, the setting where K-FAC's factorization is exact for the GGN.
 #include "curv/ops/ops.hpp"
 #include "registry.hpp"
 
@@ -11,8 +12,9 @@ class Mlp final : public Model<T> {
   Mlp(std::vector<index_t> widths, std::string activation) : widths_(std::move(widths)), activation_(std::move(activation)) {
     CURV_CHECK(widths_.size() >= 2, "mlp: expected at least two widths (in, out), found ", widths_.size());
     for (index_t w : widths_) CURV_CHECK(w > 0, "mlp: expected positive widths, found ", w);
-    CURV_CHECK(activation_ == "relu" || activation_ == "tanh" || activation_ == "sigmoid" || activation_ == "gelu",
-               "mlp: expected activation relu, tanh, sigmoid or gelu, found '", activation_, "'");
+    CURV_CHECK(activation_ == "relu" || activation_ == "tanh" || activation_ == "sigmoid" || activation_ == "gelu" ||
+                   activation_ == "none",
+               "mlp: expected activation relu, tanh, sigmoid, gelu or none, found '", activation_, "'");
     for (std::size_t l = 1; l < widths_.size(); ++l)
       layers_.push_back(this->add_affine("fc" + std::to_string(l), Shape{widths_[l], widths_[l - 1]}));
   }
@@ -26,7 +28,7 @@ class Mlp final : public Model<T> {
     Value h = ops::flatten(t, x);  // (N, in)
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       h = ops::linear(t, h, this->weight(layers_[l]), this->bias(layers_[l]));  // (N, widths[l+1])
-      if (l + 1 < layers_.size()) h = act(t, h);
+      if (l + 1 < layers_.size() && activation_ != "none") h = act(t, h);
     }
     return h;
   }

@@ -1,0 +1,36 @@
+// One entry point from a name to a curvature operator, shared by the `curv curvature` and
+// `curv spectrum` commands and by every method that lets its user pick the curvature:
+//   hessian ggn ef fisher   matrix-free products (curvature/model_operators.hpp)
+//   kfac ekfac              Kronecker-factored blocks (curvature/kfac.hpp); `factors` picks G
+//   diag                    the exact diagonal of the ggn, ef or fisher (`factors`)
+//   lowrank                 M-FAC: λI + (1/m) Σ ∇ℓᵢ∇ℓᵢᵀ over the m examples (static algorithm),
+//                           λ = `damping` (> 0)
+//   blockdiag-hessian, blockdiag-ggn, …   one exact block per layer of the named operator
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "curv/curvature/data.hpp"
+#include "curv/curvature/kronecker.hpp"
+#include "curv/curvature/operator.hpp"
+
+namespace curv {
+
+struct OperatorSpec {
+  std::string name;              // see above
+  std::string subset = "all";    // ParamSubset::parse
+  FactorKind factors = FactorKind::GGN;  // kfac, ekfac, diag
+  index_t samples = 1;           // labels drawn per example for fisher and mc factors
+  std::uint64_t seed = 0;
+  KfacDamping kfac_damping = KfacDamping::Eigen;
+  double damping = 0;            // lowrank's λ, fixed into the operator
+};
+
+std::vector<std::string> operator_names();
+
+template <class T>
+std::unique_ptr<LinearOperator> make_operator(CurvatureData<T>& data, const OperatorSpec& spec);
+
+}  // namespace curv

@@ -1,0 +1,73 @@
+// K-FAC and EK-FAC operators: block diagonal over layers, each block a KroneckerBlock
+// (curvature/kronecker.hpp) with factors from KfacStatistics (curvature/kfac_statistics.hpp).
+//
+//   kfac    Martens & Grosse 2015 (linear), Grosse & Martens 2016 (conv2d, KFC), tokens folded
+//           into the batch for linear layers of sequence models ("expand").
+//   ekfac   George et al. 2018: K-FAC's eigenbasis with the scaling re-fitted to the diagonal
+//           of the true block in that basis.
+// The output factor G comes from the loss's square-root factor (curvature/data.hpp):
+//   ggn  exact (type-2): all C columns of ∇²ℓₙ's square root are pulled back
+//   ef   empirical Fisher: ∇ℓₙ itself
+//   mc   Monte-Carlo Fisher: `samples` labels per example drawn from the model
+// K-FAC covers linear and conv2d layers only; a subset containing other parameters (norms,
+// embeddings) is refused with an error naming them (optimizers give those their own rule).
+#pragma once
+
+#include <memory>
+
+#include "curv/curvature/data.hpp"
+#include "curv/curvature/kronecker.hpp"
+#include "curv/curvature/operator.hpp"
+#include "curv/curvature/subset.hpp"
+
+namespace curv {
+
+struct KfacOptions {
+  FactorKind factors = FactorKind::GGN;
+  index_t samples = 1;  // mc: labels drawn per example
+  std::uint64_t seed = 0;
+  KfacDamping damping = KfacDamping::Eigen;  // how inverse_mv and logdet apply λ
+};
+
+class KfacOperator : public LinearOperator {
+ public:
+  // Blocks must cover the subset exactly (each weight and bias once).
+  KfacOperator(std::string name, ParamSubset subset, std::vector<KroneckerBlock> blocks, KfacDamping damping);
+
+  std::string name() const override { return name_; }
+  void mv(const double* v, double* out) override;
+  void inverse_mv(const double* v, double damping, double* out) override;
+  std::vector<double> diagonal() override;
+  double trace() override;
+  double logdet(double damping) override;
+  Eigenpairs eigendecomposition() override;
+  bool has_inverse() const override { return true; }
+  bool has_diagonal() const override { return true; }
+
+  const ParamSubset& subset() const { return subset_; }
+  std::vector<KroneckerBlock>& blocks() { return blocks_; }
+  KfacDamping damping() const { return damping_; }
+
+ private:
+  struct Place {
+    index_t w = -1, b = -1;  // where the block's weight and bias sit in the subset vector
+  };
+  // V̂ = [W | b] of block i from a subset vector, and back.
+  void gather(std::size_t i, const double* v, double* V) const;
+  void scatter(std::size_t i, const double* V, double* out) const;
+
+  std::string name_;
+  ParamSubset subset_;
+  std::vector<KroneckerBlock> blocks_;
+  std::vector<Place> places_;
+  KfacDamping damping_;
+};
+
+// Factors over all batches of `data` for the layers in `subset`.
+template <class T>
+std::unique_ptr<KfacOperator> make_kfac(CurvatureData<T>& data, const ParamSubset& subset, const KfacOptions& opt);
+// K-FAC's blocks with the re-fitted scaling (one more pass of the same sweeps). Damping is eigen.
+template <class T>
+std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<T>& data, const ParamSubset& subset, const KfacOptions& opt);
+
+}  // namespace curv

@@ -1,0 +1,85 @@
+// KroneckerBlock: one layer's curvature block in Kronecker-factored form, the piece K-FAC and
+// EK-FAC operators are assembled from.
+//
+// Layout. The layer maps a row a to W a + b with W:(out, in). Its parameters are handled as
+// Ŵ = [W | b]:(out, din), din = in + 1 with a bias (in without), and the block acts on Ŵ as
+//     M vec(Ŵ) = vec(G Ŵ A)      i.e. M[(o,i),(o',i')] = G[o,o'] A[i',i]
+// with A:(din, din) the input factor (the bias adds a ones entry to a) and G:(out, out) the
+// output-gradient factor. (Row-major vec, so this is the matrix A ⊗ G in curv's index order.)
+//
+// Eigenbasis. With A = Q_A diag(α) Q_Aᵀ and G = Q_G diag(γ) Q_Gᵀ the block is
+//     M vec(Ŵ) = Q_G [ (Q_Gᵀ Ŵ Q_A) ⊙ S ] Q_Aᵀ,   S[o,i] = γ_o α_i      (K-FAC)
+// and EK-FAC keeps the basis but replaces S by a re-fitted scaling (George et al. 2018), the
+// diagonal of the true block in this basis. Inverses, log-determinants and the diagonal follow
+// from the same form.
+//
+// Damping (inverse_mv, logdet with λ):
+//   eigen      (M + λI)⁻¹: S + λ in the eigenbasis — the exact damped inverse of the block.
+//   factored   (A + π√λ I)⁻¹ ⊗ (G + √λ/π I)⁻¹, π = √((tr A / din) / (tr G / out)) — Martens &
+//              Grosse's factored Tikhonov damping with π-adjustment (K-FAC only). It is the exact
+//              inverse of a different matrix, (A + π√λ I) ⊗ (G + √λ/π I), which is what logdet
+//              and the tests refer to.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "curv/core/shape.hpp"
+
+namespace curv {
+
+enum class KfacDamping { Eigen, Factored };
+// "eigen" or "factored".
+KfacDamping parse_kfac_damping(const std::string& name);
+
+struct KfacLayer {
+  std::string kind;            // "linear", "conv2d"
+  index_t weight_offset = -1;  // in the full flat parameter vector
+  index_t bias_offset = -1;    // -1 without a bias
+  index_t out = 0, in = 0;     // W:(out, in); conv2d: in = channels·kh·kw (KFC patches)
+  index_t rows_per_example = 1;  // output positions (conv2d) or tokens (sequence models)
+  index_t din() const { return in + (bias_offset >= 0 ? 1 : 0); }
+  index_t size() const { return out * din(); }
+};
+
+class KroneckerBlock {
+ public:
+  KroneckerBlock(KfacLayer layer, std::vector<double> A, std::vector<double> G);
+
+  const KfacLayer& layer() const { return layer_; }
+  const std::vector<double>& A() const { return A_; }
+  const std::vector<double>& G() const { return G_; }
+  // Eigendecompositions, computed on first use: values ascending, Q row-major (column j is
+  // eigenvector j).
+  const std::vector<double>& eigenvalues_A();
+  const std::vector<double>& eigenvalues_G();
+  const std::vector<double>& eigenvectors_A();
+  const std::vector<double>& eigenvectors_G();
+  // The π of factored damping.
+  double pi() const;
+
+  // EK-FAC: the scaling S:(out, din) in this block's eigenbasis; replaces γ αᵀ from then on.
+  void set_refit(std::vector<double> S);
+  bool refitted() const { return !S_.empty(); }
+  // The scaling in use: γ αᵀ, or the re-fit.
+  std::vector<double> scaling();
+
+  // V, out: (out, din) matrices Ŵ. out = M V.
+  void mv(const double* V, double* out);
+  // out = (M + λ)⁻¹ V under `damping` (factored needs an unrefitted block).
+  void inverse_mv(const double* V, double lambda, KfacDamping damping, double* out);
+  void diagonal(double* d);  // (out, din)
+  double trace();
+  double logdet(double lambda, KfacDamping damping);
+
+ private:
+  void ensure_eigen();
+  // out = Q_G [ (Q_Gᵀ V Q_A) ⊙ scale ] Q_Aᵀ.
+  void in_eigenbasis(const double* V, const std::vector<double>& scale, double* out);
+  KfacLayer layer_;
+  std::vector<double> A_, G_, S_;
+  std::vector<double> alpha_, gamma_, QA_, QG_;
+  std::vector<double> work_;
+};
+
+}  // namespace curv

@@ -1,0 +1,151 @@
+#include "curv/curvature/kfac_statistics.hpp"
+
+#include <cblas.h>
+
+#include "curv/core/error.hpp"
+#include "curv/kernels/gemm.hpp"
+
+namespace curv {
+
+namespace {
+
+// dst (lower triangle, leading dimension ld) += w · src (lower triangle, n×n, dense).
+template <class T>
+void add_lower(const T* src, index_t n, double w, double* dst, index_t ld) {
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = 0; j <= i; ++j) dst[i * ld + j] += w * double(src[i * n + j]);
+}
+
+std::vector<double> symmetric(const std::vector<double>& lower, index_t n) {
+  std::vector<double> m = lower;
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = i + 1; j < n; ++j) m[i * n + j] = m[j * n + i];
+  return m;
+}
+
+}  // namespace
+
+template <class T>
+void KfacStatistics<T>::begin_batch(double weight, double g_scale) {
+  weight_ = weight, g_scale_ = g_scale;
+  collect_a_ = true;
+}
+
+template <class T>
+void KfacStatistics<T>::clear() {
+  layers_.clear();
+  by_offset_.clear();
+  collect_a_ = true;
+}
+
+template <class T>
+typename KfacStatistics<T>::Layer& KfacStatistics<T>::find_or_add(const LayerEvent<T>& e) {
+  const auto it = by_offset_.find(e.weight_offset);
+  if (it != by_offset_.end()) return layers_[it->second];
+  Layer l;
+  l.info.kind = std::string(e.kind);
+  l.info.weight_offset = e.weight_offset;
+  l.info.bias_offset = (e.bias_offset >= 0 && (!subset_ || subset_->contains(e.bias_offset))) ? e.bias_offset : -1;
+  l.info.out = e.g.shape.row_size();
+  l.info.in = e.a.shape.row_size();
+  l.info.rows_per_example = e.rows_per_example;
+  const index_t din = l.info.din(), out = l.info.out;
+  l.A.assign(static_cast<std::size_t>(din * din), 0.0);
+  l.G.assign(static_cast<std::size_t>(out * out), 0.0);
+  by_offset_[e.weight_offset] = layers_.size();
+  layers_.push_back(std::move(l));
+  return layers_.back();
+}
+
+template <class T>
+void KfacStatistics<T>::on_backward(const LayerEvent<T>& e) {
+  if (subset_ && !subset_->contains(e.weight_offset)) return;
+  Layer& l = find_or_add(e);
+  const index_t R = e.a.shape.rows(), in = l.info.in, din = l.info.din(), out = l.info.out;
+  CURV_CHECK(e.a.shape.row_size() == in && e.g.shape.row_size() == out && e.g.shape.rows() == R,
+             "K-FAC statistics: layer at offset ", e.weight_offset, " changed shape between sweeps");
+  if (collect_a_) {
+    const double w = weight_ / double(R);  // A is a mean over rows
+    l.scratch.resize(static_cast<std::size_t>(in * in));
+    syrk_lower(in, R, T(1), e.a.data, T(0), l.scratch.data());  // Σ a aᵀ
+    add_lower(l.scratch.data(), in, w, l.A.data(), din);
+    if (l.info.bias_offset >= 0) {  // the ones entry: Σ a in the last row, R in the corner
+      std::vector<double> sums(static_cast<std::size_t>(in), 0.0);
+      for (index_t r = 0; r < R; ++r) {
+        const T* row = e.a.data + r * in;
+        for (index_t i = 0; i < in; ++i) sums[i] += double(row[i]);
+      }
+      for (index_t i = 0; i < in; ++i) l.A[in * din + i] += w * sums[i];
+      l.A[in * din + in] += w * double(R);
+    }
+  }
+  l.scratch.resize(static_cast<std::size_t>(std::max(in * in, out * out)));
+  syrk_lower(out, R, T(1), e.g.data, T(0), l.scratch.data());  // Σ ȳ ȳᵀ
+  add_lower(l.scratch.data(), out, weight_ * g_scale_, l.G.data(), out);
+}
+
+template <class T>
+std::vector<double> KfacStatistics<T>::A(index_t i) const {
+  const Layer& l = layers_[static_cast<std::size_t>(i)];
+  return symmetric(l.A, l.info.din());
+}
+
+template <class T>
+std::vector<double> KfacStatistics<T>::G(index_t i) const {
+  const Layer& l = layers_[static_cast<std::size_t>(i)];
+  return symmetric(l.G, l.info.out);
+}
+
+template <class T>
+EkfacRefit<T>::EkfacRefit(std::vector<KroneckerBlock*> blocks) : blocks_(std::move(blocks)) {
+  for (std::size_t i = 0; i < blocks_.size(); ++i) {
+    blocks_[i]->eigenvectors_A();  // computed once here, not inside the sweeps
+    S_.emplace_back(static_cast<std::size_t>(blocks_[i]->layer().size()), 0.0);
+    by_offset_[blocks_[i]->layer().weight_offset] = i;
+  }
+}
+
+template <class T>
+void EkfacRefit<T>::on_backward(const LayerEvent<T>& e) {
+  const auto it = by_offset_.find(e.weight_offset);
+  if (it == by_offset_.end()) return;
+  KroneckerBlock& b = *blocks_[it->second];
+  std::vector<double>& S = S_[it->second];
+  const KfacLayer& L = b.layer();
+  const index_t R = e.a.shape.rows(), in = L.in, din = L.din(), out = L.out;
+  const index_t per = e.rows_per_example, N = R / per;
+  // Rows in double, â with its ones entry, then rotated into the eigenbasis: Ã = Â Q_A, G̃ = Ȳ Q_G.
+  std::vector<double> a(static_cast<std::size_t>(R * din)), g(static_cast<std::size_t>(R * out));
+  for (index_t r = 0; r < R; ++r) {
+    for (index_t i = 0; i < in; ++i) a[r * din + i] = double(e.a.data[r * in + i]);
+    if (din > in) a[r * din + in] = 1.0;
+    for (index_t o = 0; o < out; ++o) g[r * out + o] = double(e.g.data[r * out + o]);
+  }
+  std::vector<double> ta(a.size()), tg(g.size());
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(R), int(din), int(din), 1.0, a.data(), int(din),
+              b.eigenvectors_A().data(), int(din), 0.0, ta.data(), int(din));
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(R), int(out), int(out), 1.0, g.data(), int(out),
+              b.eigenvectors_G().data(), int(out), 0.0, tg.data(), int(out));
+  const double w = weight_ * g_scale_;
+  if (per == 1) {
+    // Dₙ is rank one, so (Q_Gᵀ Dₙ Q_A)² = (G̃ₙ²)(Ãₙ²)ᵀ and the sum over n is one GEMM.
+    for (auto& v : ta) v *= v;
+    for (auto& v : tg) v *= v;
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(out), int(din), int(R), w, tg.data(), int(out),
+                ta.data(), int(din), 1.0, S.data(), int(din));
+    return;
+  }
+  std::vector<double> M(static_cast<std::size_t>(out * din));
+  for (index_t n = 0; n < N; ++n) {
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(out), int(din), int(per), 1.0,
+                tg.data() + n * per * out, int(out), ta.data() + n * per * din, int(din), 0.0, M.data(), int(din));
+    for (index_t j = 0; j < out * din; ++j) S[j] += w * M[j] * M[j];
+  }
+}
+
+template class KfacStatistics<float>;
+template class KfacStatistics<double>;
+template class EkfacRefit<float>;
+template class EkfacRefit<double>;
+
+}  // namespace curv

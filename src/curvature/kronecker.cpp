@@ -1,0 +1,159 @@
+#include "curv/curvature/kronecker.hpp"
+
+#include <cblas.h>
+
+#include <cmath>
+
+#include "curv/core/error.hpp"
+#include "curv/linalg/dense.hpp"
+
+namespace curv {
+
+namespace {
+
+// C (m,n) = op(A) op(B), row-major, assigned.
+void mul(bool ta, bool tb, index_t m, index_t n, index_t k, const double* A, const double* B, double* C) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k),
+              1.0, A, ta ? int(m) : int(k), B, tb ? int(k) : int(n), 0.0, C, int(n));
+}
+
+double trace_of(const std::vector<double>& M, index_t n) {
+  double t = 0;
+  for (index_t i = 0; i < n; ++i) t += M[i * n + i];
+  return t;
+}
+
+}  // namespace
+
+KfacDamping parse_kfac_damping(const std::string& name) {
+  if (name == "eigen") return KfacDamping::Eigen;
+  if (name == "factored") return KfacDamping::Factored;
+  fail("unknown K-FAC damping '", name, "': expected eigen (exact damped inverse) or factored (π-adjusted Tikhonov)");
+}
+
+KroneckerBlock::KroneckerBlock(KfacLayer layer, std::vector<double> A, std::vector<double> G)
+    : layer_(std::move(layer)), A_(std::move(A)), G_(std::move(G)) {
+  const index_t din = layer_.din(), out = layer_.out;
+  CURV_CHECK(index_t(A_.size()) == din * din && index_t(G_.size()) == out * out, "K-FAC block ", layer_.kind,
+             " at offset ", layer_.weight_offset, ": expected factors ", din, "x", din, " and ", out, "x", out,
+             ", found ", A_.size(), " and ", G_.size(), " entries");
+  for (double v : A_) CURV_CHECK(std::isfinite(v), "K-FAC block at offset ", layer_.weight_offset, ": input factor A has a non-finite entry ", v);
+  for (double v : G_) CURV_CHECK(std::isfinite(v), "K-FAC block at offset ", layer_.weight_offset, ": output factor G has a non-finite entry ", v);
+  work_.resize(static_cast<std::size_t>(out * din));
+}
+
+void KroneckerBlock::ensure_eigen() {
+  if (!QA_.empty()) return;
+  const index_t din = layer_.din(), out = layer_.out;
+  alpha_.resize(din), QA_.resize(din * din), gamma_.resize(out), QG_.resize(out * out);
+  linalg::eigh(A_.data(), din, alpha_.data(), QA_.data());
+  linalg::eigh(G_.data(), out, gamma_.data(), QG_.data());
+}
+
+const std::vector<double>& KroneckerBlock::eigenvalues_A() { return ensure_eigen(), alpha_; }
+const std::vector<double>& KroneckerBlock::eigenvalues_G() { return ensure_eigen(), gamma_; }
+const std::vector<double>& KroneckerBlock::eigenvectors_A() { return ensure_eigen(), QA_; }
+const std::vector<double>& KroneckerBlock::eigenvectors_G() { return ensure_eigen(), QG_; }
+
+double KroneckerBlock::pi() const {
+  const double a = trace_of(A_, layer_.din()) / double(layer_.din());
+  const double g = trace_of(G_, layer_.out) / double(layer_.out);
+  return a > 0 && g > 0 ? std::sqrt(a / g) : 1.0;
+}
+
+void KroneckerBlock::set_refit(std::vector<double> S) {
+  CURV_CHECK(index_t(S.size()) == layer_.size(), "EK-FAC block at offset ", layer_.weight_offset,
+             ": expected a scaling of ", layer_.size(), " entries, found ", S.size());
+  S_ = std::move(S);
+}
+
+std::vector<double> KroneckerBlock::scaling() {
+  if (refitted()) return S_;
+  ensure_eigen();
+  const index_t din = layer_.din(), out = layer_.out;
+  std::vector<double> s(static_cast<std::size_t>(out * din));
+  for (index_t o = 0; o < out; ++o)
+    for (index_t i = 0; i < din; ++i) s[o * din + i] = gamma_[o] * alpha_[i];
+  return s;
+}
+
+void KroneckerBlock::in_eigenbasis(const double* V, const std::vector<double>& scale, double* out) {
+  ensure_eigen();
+  const index_t din = layer_.din(), O = layer_.out;
+  mul(true, false, O, din, O, QG_.data(), V, work_.data());      // Q_Gᵀ V
+  mul(false, false, O, din, din, work_.data(), QA_.data(), out);  // (Q_Gᵀ V) Q_A
+  for (index_t j = 0; j < O * din; ++j) out[j] *= scale[j];
+  mul(false, true, O, din, din, out, QA_.data(), work_.data());   // (·) Q_Aᵀ
+  mul(false, false, O, din, O, QG_.data(), work_.data(), out);    // Q_G (·)
+}
+
+void KroneckerBlock::mv(const double* V, double* out) {
+  if (refitted()) return in_eigenbasis(V, S_, out);
+  const index_t din = layer_.din(), O = layer_.out;
+  mul(false, false, O, din, O, G_.data(), V, work_.data());      // G V
+  mul(false, false, O, din, din, work_.data(), A_.data(), out);  // (G V) A, A symmetric
+}
+
+void KroneckerBlock::inverse_mv(const double* V, double lambda, KfacDamping damping, double* out) {
+  CURV_CHECK(lambda >= 0, "K-FAC: expected a damping >= 0, found ", lambda);
+  const index_t din = layer_.din(), O = layer_.out;
+  std::vector<double> inv(static_cast<std::size_t>(O * din));
+  if (damping == KfacDamping::Factored) {
+    CURV_CHECK(!refitted(), "EK-FAC has no factored damping: use eigen damping");
+    ensure_eigen();
+    const double p = pi(), r = std::sqrt(lambda);
+    for (index_t o = 0; o < O; ++o)
+      for (index_t i = 0; i < din; ++i) inv[o * din + i] = (gamma_[o] + r / p) * (alpha_[i] + p * r);
+  } else {
+    inv = scaling();
+    for (auto& s : inv) s += lambda;
+  }
+  for (auto& s : inv) {
+    CURV_CHECK(s > 0, "K-FAC block at offset ", layer_.weight_offset,
+               " is singular under this damping (eigenvalue ", s, "): raise the damping above 0");
+    s = 1.0 / s;
+  }
+  in_eigenbasis(V, inv, out);
+}
+
+void KroneckerBlock::diagonal(double* d) {
+  const index_t din = layer_.din(), O = layer_.out;
+  if (!refitted()) {
+    for (index_t o = 0; o < O; ++o)
+      for (index_t i = 0; i < din; ++i) d[o * din + i] = G_[o * O + o] * A_[i * din + i];
+    return;
+  }
+  // diag = (Q_G∘Q_G) S (Q_A∘Q_A)ᵀ: each entry is Σ Q_G[o,o']² S[o',i'] Q_A[i,i']².
+  ensure_eigen();
+  std::vector<double> qa2(QA_.size()), qg2(QG_.size());
+  for (std::size_t j = 0; j < QA_.size(); ++j) qa2[j] = QA_[j] * QA_[j];
+  for (std::size_t j = 0; j < QG_.size(); ++j) qg2[j] = QG_[j] * QG_[j];
+  mul(false, false, O, din, O, qg2.data(), S_.data(), work_.data());
+  mul(false, true, O, din, din, work_.data(), qa2.data(), d);
+}
+
+double KroneckerBlock::trace() {
+  if (!refitted()) return trace_of(A_, layer_.din()) * trace_of(G_, layer_.out);
+  double t = 0;
+  for (double s : S_) t += s;
+  return t;
+}
+
+double KroneckerBlock::logdet(double lambda, KfacDamping damping) {
+  CURV_CHECK(lambda >= 0, "K-FAC: expected a damping >= 0, found ", lambda);
+  ensure_eigen();
+  double ld = 0;
+  if (damping == KfacDamping::Factored) {
+    CURV_CHECK(!refitted(), "EK-FAC has no factored damping: use eigen damping");
+    const double p = pi(), r = std::sqrt(lambda);
+    for (double a : alpha_) ld += double(layer_.out) * std::log(a + p * r);
+    for (double g : gamma_) ld += double(layer_.din()) * std::log(g + r / p);
+  } else {
+    for (double s : scaling()) ld += std::log(s + lambda);
+  }
+  CURV_CHECK(std::isfinite(ld), "K-FAC block at offset ", layer_.weight_offset,
+             " is singular under this damping: raise the damping above 0");
+  return ld;
+}
+
+}  // namespace curv

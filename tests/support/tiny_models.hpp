@@ -1,0 +1,135 @@
+// Tiny float64 models for tests that compare curvature with its dense definition: small enough
+// (< 200 parameters) to materialize every matrix, and shaped to exercise each kind of layer
+// K-FAC distinguishes: plain linear layers, a convolution with several output positions (KFC)
+// and a linear layer applied to every token of a sequence ("expand"). Each remembers the value
+// its first layer produced, so tests can read that layer's output adjoints straight off the tape.
+#pragma once
+
+#include <string>
+
+#include "curv/curvature/data.hpp"
+#include "curv/ops/ops.hpp"
+
+namespace curv::testing {
+
+// fc1 → act → fc2 → act → fc3 with widths (in, h1, h2, out); act "none" = deep linear network.
+class TinyMlp final : public Model<double> {
+ public:
+  TinyMlp(std::vector<index_t> widths, std::string act, std::string loss)
+      : widths_(std::move(widths)), act_(std::move(act)), loss_(std::move(loss)) {
+    for (std::size_t l = 1; l < widths_.size(); ++l)
+      layers_.push_back(add_affine("fc" + std::to_string(l), Shape{widths_[l], widths_[l - 1]}));
+  }
+  std::string name() const override { return "tiny-mlp"; }
+  std::string config() const override { return "{}"; }
+  Shape input_shape() const override { return Shape{widths_.front()}; }
+  index_t outputs() const override { return widths_.back(); }
+  std::string loss() const override { return loss_; }
+  Value forward(Tape<double>& t, Value x) const override {
+    Value h = x;
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      h = ops::linear(t, h, weight(layers_[l]), bias(layers_[l]));
+      if (l == 0) first_ = h;
+      if (l + 1 < layers_.size() && act_ == "tanh") h = ops::tanh(t, h);
+    }
+    return h;
+  }
+  mutable Value first_;
+
+ private:
+  std::vector<index_t> widths_;
+  std::string act_, loss_;
+  std::vector<index_t> layers_;
+};
+
+// conv (2 channels, 3×3, stride 1, no padding) on (1,5,5) → tanh → flatten (18) → fc (3).
+class TinyConv final : public Model<double> {
+ public:
+  TinyConv() {
+    conv_ = add_affine("conv", Shape{2, 1, 3, 3});
+    fc_ = add_affine("fc", Shape{3, 18});
+  }
+  std::string name() const override { return "tiny-conv"; }
+  std::string config() const override { return "{}"; }
+  Shape input_shape() const override { return Shape{1, 5, 5}; }
+  index_t outputs() const override { return 3; }
+  Value forward(Tape<double>& t, Value x) const override {
+    first_ = ops::conv2d(t, x, weight(conv_), bias(conv_), 1, 0);  // (N,2,3,3)
+    Value h = ops::flatten(t, ops::tanh(t, first_));
+    return ops::linear(t, h, weight(fc_), bias(fc_));
+  }
+  mutable Value first_;
+
+ private:
+  index_t conv_, fc_;
+};
+
+// tokens (N,3,2) → fc1 on every token (N,3,4) → tanh → reshape (N,12) → fc2 (3).
+class TinySequence final : public Model<double> {
+ public:
+  TinySequence() {
+    fc1_ = add_affine("fc1", Shape{4, 2});
+    fc2_ = add_affine("fc2", Shape{3, 12});
+  }
+  std::string name() const override { return "tiny-sequence"; }
+  std::string config() const override { return "{}"; }
+  Shape input_shape() const override { return Shape{3, 2}; }
+  index_t outputs() const override { return 3; }
+  Value forward(Tape<double>& t, Value x) const override {
+    first_ = ops::linear(t, x, weight(fc1_), bias(fc1_));
+    const index_t N = t.shape(x)[0];
+    Value h = ops::reshape(t, ops::tanh(t, first_), Shape{N, 12});
+    return ops::linear(t, h, weight(fc2_), bias(fc2_));
+  }
+  mutable Value first_;
+
+ private:
+  index_t fc1_, fc2_;
+};
+
+// Random inputs in [-1, 1) and targets (class labels, or values for mse/bce) for `sizes` batches.
+inline std::vector<CurvatureBatch<double>> random_batches(const Model<double>& m, std::vector<index_t> sizes,
+                                                          std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<CurvatureBatch<double>> out;
+  for (index_t n : sizes) {
+    CurvatureBatch<double> b;
+    Shape s{n};
+    for (int i = 0; i < m.input_shape().rank(); ++i) s.push_back(m.input_shape()[i]);
+    b.x = Tensor<double>(s);
+    for (index_t i = 0; i < b.x.numel(); ++i) b.x[i] = 2 * rng.uniform() - 1;
+    if (m.loss() == "cross_entropy") {
+      for (index_t i = 0; i < n; ++i) b.y.labels.push_back(std::int64_t(rng.below(std::uint64_t(m.outputs()))));
+    } else {
+      b.y.values = Tensor<double>(Shape{n, m.outputs()});
+      for (index_t i = 0; i < b.y.values.numel(); ++i) b.y.values[i] = rng.uniform();
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+// All batches' examples as one batch (the dense references are computed on it).
+inline CurvatureBatch<double> concatenate(const std::vector<CurvatureBatch<double>>& parts) {
+  CurvatureBatch<double> all;
+  index_t n = 0;
+  for (const auto& p : parts) n += p.x.shape()[0];
+  Shape s = parts.front().x.shape();
+  s[0] = n;
+  all.x = Tensor<double>(s);
+  index_t at = 0;
+  std::vector<double> values;
+  for (const auto& p : parts) {
+    for (index_t i = 0; i < p.x.numel(); ++i) all.x[at + i] = p.x[i];
+    at += p.x.numel();
+    all.y.labels.insert(all.y.labels.end(), p.y.labels.begin(), p.y.labels.end());
+    for (index_t i = 0; i < p.y.values.numel(); ++i) values.push_back(p.y.values[i]);
+  }
+  if (!values.empty()) {
+    all.y.values = Tensor<double>(Shape{n, index_t(values.size()) / n});
+    for (std::size_t i = 0; i < values.size(); ++i) all.y.values[index_t(i)] = values[i];
+  }
+  return all;
+}
+
+}  // namespace curv::testing
