@@ -23,7 +23,7 @@ void LinearOperator::inverse_mv(const double*, double, double*) {
 }
 
 std::vector<double> LinearOperator::diagonal() {
-  lacks("diagonal", "estimate it with Hutchinson probes instead (curv::hutchinson_diagonal)");
+  lacks("diagonal", "estimate it with Hutchinson probes instead (curv::linalg::hutchinson_diagonal)");
 }
 
 double LinearOperator::trace() {

@@ -4,6 +4,8 @@
 #include <functional>
 #include <vector>
 
+#include "curv/core/shape.hpp"
+
 namespace curv::cli {
 
 // Runs every job once per round, interleaved, so load on the machine hits all of them alike;
@@ -11,5 +13,7 @@ namespace curv::cli {
 std::vector<double> side_by_side(const std::vector<std::function<void()>>& jobs, int rounds);
 
 void bench_training(int rounds);
+
+void bench_curvature(index_t batch, int rounds);
 
 }  // namespace curv::cli

@@ -221,6 +221,7 @@ Runner add_bench(CLI::App& app) {
     int rounds = 40;
     int threads = 0;
     bool train = false;
+    bool curvature = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->models, "Models to time")->capture_default_str();
@@ -230,6 +231,7 @@ Runner add_bench(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--threads", o->threads, "Threads for TBB and BLAS (0: all cores)")->capture_default_str();
   cmd->add_flag("--train", o->train, "Time training steps of mlp, lenet5, autoencoder and transformer instead");
+  cmd->add_flag("--curvature", o->curvature, "Time K-FAC statistics and Lanczos instead");
   return [o] {
     std::unique_ptr<tbb::global_control> limit;
     if (o->threads > 0) {
@@ -240,6 +242,10 @@ Runner add_bench(CLI::App& app) {
                 tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism), blas_threads());
     if (o->train) {
       bench_training(o->rounds);
+      return 0;
+    }
+    if (o->curvature) {
+      bench_curvature(o->batch, o->rounds);
       return 0;
     }
     for (const std::string& m : o->models) bench_model(m, o->batch, o->rounds);

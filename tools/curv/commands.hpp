@@ -14,5 +14,7 @@ Runner add_train(CLI::App& app);
 Runner add_data(CLI::App& app);
 Runner add_eval(CLI::App& app);
 Runner add_info(CLI::App& app);
+Runner add_curvature(CLI::App& app);
+Runner add_spectrum(CLI::App& app);
 
 }  // namespace curv::cli

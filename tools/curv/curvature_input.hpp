@@ -1,0 +1,44 @@
+// What `curv curvature` and `curv spectrum` share: a checkpoint, the examples the curvature is
+// defined on (the first --samples training examples of --data, or exactly the examples in
+// --inputs/--labels .npy files), and the operator's name and settings.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "curv/curvature/factory.hpp"
+#include "curv/nn/model.hpp"
+
+namespace curv::cli {
+
+struct CurvatureInput {
+  std::string checkpoint, model, config;
+  std::string data, inputs, labels;
+  index_t samples = 1000, batch = 128, context = 64;
+  std::string op, subset = "all", factors = "ggn", kfac_damping = "eigen", precision = "float64";
+  index_t mc_samples = 1;
+  std::uint64_t seed = 0;
+  double damping = 0;
+
+  void add_options(CLI::App* cmd);
+  // Damping, names and files that can be checked before any work.
+  void validate() const;
+  OperatorSpec spec() const;
+};
+
+// A loaded model, its examples (each batch's forward pass recorded) and the operator on them.
+template <class T>
+struct CurvatureSetup {
+  std::unique_ptr<Model<T>> model;
+  std::unique_ptr<CurvatureData<T>> data;
+  std::unique_ptr<LinearOperator> op;
+  double seconds_setup = 0;
+  nlohmann::json describe() const;
+};
+
+template <class T>
+CurvatureSetup<T> load_curvature(const CurvatureInput& in);
+
+}  // namespace curv::cli
