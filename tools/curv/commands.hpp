@@ -16,5 +16,6 @@ Runner add_eval(CLI::App& app);
 Runner add_info(CLI::App& app);
 Runner add_curvature(CLI::App& app);
 Runner add_spectrum(CLI::App& app);
+Runner add_init(CLI::App& app);
 
 }  // namespace curv::cli

@@ -63,6 +63,12 @@ OperatorSpec CurvatureInput::spec() const {
 
 namespace {
 
+std::string shape_str(const std::vector<std::int64_t>& shape) {
+  std::string s;
+  for (auto d : shape) s += (s.empty() ? "" : ",") + std::to_string(d);
+  return "[" + s + "]";
+}
+
 // Batches of the examples in the .npy files, checked against the model's input layout and loss.
 template <class T>
 std::vector<CurvatureBatch<T>> npy_batches(const Model<T>& model, const CurvatureInput& in) {
@@ -73,18 +79,19 @@ std::vector<CurvatureBatch<T>> npy_batches(const Model<T>& model, const Curvatur
   bool fits = index_t(X.shape.size()) == per.rank() + 1 && N >= 1;
   for (int i = 0; fits && i < per.rank(); ++i) fits = X.shape[std::size_t(i + 1)] == per[i];
   if (!fits) {
-    std::string found;
-    for (auto d : X.shape) found += (found.empty() ? "" : ",") + std::to_string(d);
-    fail(in.inputs, ": expected inputs [N,", per.str(), "] for ", model.name(), ", found [", found, "]");
+    std::vector<std::int64_t> want;
+    for (int i = 0; i < per.rank(); ++i) want.push_back(per[i]);
+    fail(in.inputs, ": expected inputs [N,", shape_str(want).substr(1), " for ", model.name(), ", found ",
+         shape_str(X.shape));
   }
   const bool classes = model.loss() == "cross_entropy";
   if (classes) {
     CURV_CHECK(Y.shape == std::vector<std::int64_t>{N}, in.labels, ": expected ", N, " int64 class labels [", N,
-               "], found shape of ", Y.shape.size(), " dimensions and ", Y.numel(), " entries");
+               "], found shape ", shape_str(Y.shape));
     CURV_CHECK(Y.dtype == "<i8" || Y.dtype == "<i4", in.labels, ": expected int64 class labels, found dtype ", Y.dtype);
   } else {
     CURV_CHECK(Y.numel() == N * model.outputs(), in.labels, ": expected float targets [", N, ",", model.outputs(),
-               "] for loss ", model.loss(), ", found ", Y.numel(), " entries");
+               "] for loss ", model.loss(), ", found shape ", shape_str(Y.shape));
   }
   const std::vector<double> x = X.to_double();
   std::vector<std::int64_t> y;

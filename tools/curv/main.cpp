@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   reg(curv::cli::add_train);
   reg(curv::cli::add_eval);
   reg(curv::cli::add_info);
+  reg(curv::cli::add_init);
   reg(curv::cli::add_curvature);
   reg(curv::cli::add_spectrum);
   reg(curv::cli::add_data);

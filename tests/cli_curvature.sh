@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# curv init, curv curvature and curv spectrum end to end on a tiny MLP and examples given as .npy
+# files (written here byte by byte, so the test needs no data and no Python): products run and
+# write arrays of the right size, Lanczos and power iteration agree, and bad input gives one
+# line on stderr, a non-zero exit and no output file. Usage: cli_curvature.sh CURV_BINARY
+set -uo pipefail
+curv=$1
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+failed=0
+
+# npy DESCR SHAPE OUT < raw little-endian bytes: an .npy version 1.0 file.
+npy() {
+  local dict="{'descr': '$1', 'fortran_order': False, 'shape': $2, }"
+  local len=$(( ${#dict} + 1 ))
+  local pad=$(( (64 - (10 + len) % 64) % 64 ))
+  len=$(( len + pad ))
+  { printf '\x93NUMPY\x01\x00'
+    printf "\\x$(printf %02x $((len % 256)))\\x$(printf %02x $((len / 256)))"
+    printf '%s' "$dict"; printf "%${pad}s" ''; printf '\n'
+    cat; } > "$3"
+}
+# repeat N BYTES: the escaped byte string BYTES, N times.
+repeat() { for ((i = 0; i < $1; i++)); do printf "$2"; done; }
+
+one_f8='\x00\x00\x00\x00\x00\x00\xf0\x3f'
+nan_f8='\x00\x00\x00\x00\x00\x00\xf8\x7f'
+half_f4='\x00\x00\x00\x3f'
+
+check() {  # check DESCRIPTION COMMAND…: the command succeeds
+  local what=$1; shift
+  if "$@" >"$scratch/stdout" 2>"$scratch/stderr"; then echo "ok: $what"; else
+    echo "FAIL: $what"; cat "$scratch/stderr"; failed=1; fi
+}
+expect() {  # expect FRAGMENT ARGS…: curv ARGS… exits 1 with one stderr line containing FRAGMENT, no out file
+  local fragment=$1; shift
+  rm -f "$scratch/out.npy"
+  "$curv" "$@" >/dev/null 2>"$scratch/err"
+  local got=$? lines
+  lines=$(wc -l < "$scratch/err")
+  if [[ $got != 1 || $lines != 1 || -e $scratch/out.npy ]] || ! grep -qF -- "$fragment" "$scratch/err"; then
+    echo "FAIL: curv $*: expected exit 1, one line with '$fragment' and no output; found exit $got and:"
+    cat "$scratch/err"; failed=1
+  else
+    echo "ok: $(cat "$scratch/err")"
+  fi
+}
+
+model=(--checkpoint "$scratch/mlp.safetensors" --inputs "$scratch/x.npy" --labels "$scratch/y.npy")
+check "init" "$curv" init --model mlp --config '{"widths":[4,6,3],"activation":"tanh"}' --seed 3 --save "$scratch/mlp.safetensors"
+P=51
+repeat 20 "$half_f4" | npy '<f4' '(5, 4)' "$scratch/x.npy"
+printf '\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00' \
+  | npy '<i8' '(5,)' "$scratch/y.npy"
+repeat $P "$one_f8" | npy '<f8' "($P,)" "$scratch/v.npy"
+repeat $((P - 1)) "$one_f8" | npy '<f8' "($((P - 1)),)" "$scratch/short.npy"
+{ repeat $((P - 1)) "$one_f8"; printf "$nan_f8"; } | npy '<f8' "($P,)" "$scratch/nan.npy"
+repeat 20 "$half_f4" | npy '<f4' '(5, 2, 2)' "$scratch/x_bad.npy"
+
+for op in hessian ggn ef fisher kfac ekfac diag lowrank blockdiag-ggn; do
+  check "$op mv" "$curv" curvature "${model[@]}" --operator $op --damping 0.1 --product mv --vector "$scratch/v.npy" --out "$scratch/$op.npy"
+  size=$(stat -c %s "$scratch/$op.npy" 2>/dev/null || echo 0)
+  [[ $size == $((128 + P * 8)) ]] || { echo "FAIL: $op.npy has $size bytes, expected $((128 + P * 8))"; failed=1; }
+done
+check "kfac inverse" "$curv" curvature "${model[@]}" --operator kfac --kfac-damping factored --damping 0.1 --product inverse --vector "$scratch/v.npy" --out "$scratch/kinv.npy"
+check "hessian inverse by CG" "$curv" curvature "${model[@]}" --operator ggn --damping 0.1 --product inverse --solver cg --vector "$scratch/v.npy" --out "$scratch/cg.npy"
+repeat 21 "$one_f8" | npy '<f8' "(21,)" "$scratch/v_last.npy"  # fc2: 3×6 weights and 3 biases
+check "last-layer subset" "$curv" curvature "${model[@]}" --operator ggn --subset last --vector "$scratch/v_last.npy" --out "$scratch/last.npy"
+
+check "spectrum --top 2 --method all" "$curv" spectrum "${model[@]}" --operator ggn --top 2 --method all --iterations 40
+diff=$(grep -o '"lanczos_vs_power_relative_difference":[^,}]*' "$scratch/stdout" | cut -d: -f2)
+awk -v d="$diff" 'BEGIN { exit !(d != "" && d < 1e-3) }' || { echo "FAIL: Lanczos and power iteration differ by '$diff'"; failed=1; }
+check "spectrum --density" "$curv" spectrum "${model[@]}" --operator hessian --density --probes 3 --iterations 20 --grid 50 --out "$scratch/density.csv"
+[[ $(head -1 "$scratch/density.csv") == "eigenvalue,density" && $(wc -l < "$scratch/density.csv") == 51 ]] \
+  || { echo "FAIL: density.csv is not a 50-row table"; failed=1; }
+
+out=(--out "$scratch/out.npy")
+expect "short.npy: expected $P entries per vector (the flat parameter vector of mlp), found $((P - 1))" \
+  curvature "${model[@]}" --operator ggn --vector "$scratch/short.npy" "${out[@]}"
+expect "nan.npy: expected finite entries, found nan at index $((P - 1))" curvature "${model[@]}" --operator ggn --vector "$scratch/nan.npy" "${out[@]}"
+expect "expected --damping >= 0, found -1" curvature "${model[@]}" --operator kfac --damping -1 --vector "$scratch/v.npy" "${out[@]}"
+expect "operator 'hessian' has no structured inverse: pass --solver cg" \
+  curvature "${model[@]}" --operator hessian --product inverse --vector "$scratch/v.npy" "${out[@]}"
+expect "lissa: diverged at step" curvature "${model[@]}" --operator ggn --product inverse --solver lissa --lissa-scale 1e-4 --vector "$scratch/v.npy" "${out[@]}"
+expect "unknown --operator 'newton': expected one of hessian" curvature "${model[@]}" --operator newton --vector "$scratch/v.npy" "${out[@]}"
+expect "x_bad.npy: expected inputs [N,4] for mlp, found [5,2,2]" \
+  curvature --checkpoint "$scratch/mlp.safetensors" --inputs "$scratch/x_bad.npy" --labels "$scratch/y.npy" --operator ggn --vector "$scratch/v.npy" "${out[@]}"
+expect "x.npy: expected 5 int64 class labels [5], found shape [5,4]" \
+  curvature --checkpoint "$scratch/mlp.safetensors" --inputs "$scratch/x.npy" --labels "$scratch/x.npy" --operator ggn --vector "$scratch/v.npy" "${out[@]}"
+expect "none.npy: expected a readable .npy file, found none" curvature "${model[@]}" --operator ggn --vector "$scratch/none.npy" "${out[@]}"
+expect "lowrank: expected --damping > 0" curvature "${model[@]}" --operator lowrank --vector "$scratch/v.npy" "${out[@]}"
+expect "expected exactly one of --top K or --density" spectrum "${model[@]}" --operator ggn
+
+exit $failed
