@@ -9,17 +9,12 @@ namespace curv {
 
 namespace {
 
-// dst (lower triangle, leading dimension ld) += w · src (lower triangle, n×n, dense).
+// The full symmetric matrix, in float64, from its lower triangle.
 template <class T>
-void add_lower(const T* src, index_t n, double w, double* dst, index_t ld) {
+std::vector<double> symmetric(const std::vector<T>& lower, index_t n) {
+  std::vector<double> m(lower.size());
   for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j <= i; ++j) dst[i * ld + j] += w * double(src[i * n + j]);
-}
-
-std::vector<double> symmetric(const std::vector<double>& lower, index_t n) {
-  std::vector<double> m = lower;
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = i + 1; j < n; ++j) m[i * n + j] = m[j * n + i];
+    for (index_t j = 0; j <= i; ++j) m[i * n + j] = m[j * n + i] = double(lower[i * n + j]);
   return m;
 }
 
@@ -50,8 +45,8 @@ typename KfacStatistics<T>::Layer& KfacStatistics<T>::find_or_add(const LayerEve
   l.info.in = e.a.shape.row_size();
   l.info.rows_per_example = e.rows_per_example;
   const index_t din = l.info.din(), out = l.info.out;
-  l.A.assign(static_cast<std::size_t>(din * din), 0.0);
-  l.G.assign(static_cast<std::size_t>(out * out), 0.0);
+  l.A.assign(static_cast<std::size_t>(din * din), T(0));
+  l.G.assign(static_cast<std::size_t>(out * out), T(0));
   by_offset_[e.weight_offset] = layers_.size();
   layers_.push_back(std::move(l));
   return layers_.back();
@@ -65,23 +60,15 @@ void KfacStatistics<T>::on_backward(const LayerEvent<T>& e) {
   CURV_CHECK(e.a.shape.row_size() == in && e.g.shape.row_size() == out && e.g.shape.rows() == R,
              "K-FAC statistics: layer at offset ", e.weight_offset, " changed shape between sweeps");
   if (collect_a_) {
-    const double w = weight_ / double(R);  // A is a mean over rows
-    l.scratch.resize(static_cast<std::size_t>(in * in));
-    syrk_lower(in, R, T(1), e.a.data, T(0), l.scratch.data());  // Σ a aᵀ
-    add_lower(l.scratch.data(), in, w, l.A.data(), din);
+    const T w = T(weight_ / double(R));  // A is a mean over rows
+    syrk_lower(in, R, w, e.a.data, T(1), l.A.data(), din);  // Σ a aᵀ
     if (l.info.bias_offset >= 0) {  // the ones entry: Σ a in the last row, R in the corner
-      std::vector<double> sums(static_cast<std::size_t>(in), 0.0);
-      for (index_t r = 0; r < R; ++r) {
-        const T* row = e.a.data + r * in;
-        for (index_t i = 0; i < in; ++i) sums[i] += double(row[i]);
-      }
-      for (index_t i = 0; i < in; ++i) l.A[in * din + i] += w * sums[i];
-      l.A[in * din + in] += w * double(R);
+      if (index_t(ones_.size()) < R) ones_.assign(static_cast<std::size_t>(R), T(1));
+      gemm(Trans::Yes, Trans::No, in, 1, R, w, e.a.data, in, ones_.data(), 1, T(1), l.A.data() + in * din, 1);
+      l.A[in * din + in] += T(weight_);
     }
   }
-  l.scratch.resize(static_cast<std::size_t>(std::max(in * in, out * out)));
-  syrk_lower(out, R, T(1), e.g.data, T(0), l.scratch.data());  // Σ ȳ ȳᵀ
-  add_lower(l.scratch.data(), out, weight_ * g_scale_, l.G.data(), out);
+  syrk_lower(out, R, T(weight_ * g_scale_), e.g.data, T(1), l.G.data(), out);  // Σ ȳ ȳᵀ
 }
 
 template <class T>

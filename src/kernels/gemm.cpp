@@ -25,12 +25,12 @@ void gemm<double>(Trans ta, Trans tb, index_t m, index_t n, index_t k, double al
 }
 
 template <>
-void syrk_lower<float>(index_t n, index_t k, float alpha, const float* a, float beta, float* c) {
-  cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(n));
+void syrk_lower<float>(index_t n, index_t k, float alpha, const float* a, float beta, float* c, index_t ldc) {
+  cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(ldc));
 }
 template <>
-void syrk_lower<double>(index_t n, index_t k, double alpha, const double* a, double beta, double* c) {
-  cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(n));
+void syrk_lower<double>(index_t n, index_t k, double alpha, const double* a, double beta, double* c, index_t ldc) {
+  cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(ldc));
 }
 
 template <>

@@ -51,8 +51,10 @@ class KfacStatistics : public LayerObserver<T> {
  private:
   struct Layer {
     KfacLayer info;
-    std::vector<double> A, G;  // lower triangles accumulate; read through A()/G()
-    std::vector<T> scratch;    // float models: one syrk result before it is added in double
+    // Lower triangles, accumulated in the model's dtype by syrk straight into place (no
+    // scratch, no conversion pass: for a 785-wide input factor those passes cost as much as
+    // the update). Read, symmetrized and in float64, through A()/G().
+    std::vector<T> A, G;
   };
   Layer& find_or_add(const LayerEvent<T>& e);
   const ParamSubset* subset_;
@@ -60,6 +62,7 @@ class KfacStatistics : public LayerObserver<T> {
   std::map<index_t, std::size_t> by_offset_;
   double weight_ = 1, g_scale_ = 1;
   bool collect_a_ = true;
+  std::vector<T> ones_;  // for the bias row's column sums, as one gemv
 };
 
 // EK-FAC's re-fit (George et al. 2018): for each block's eigenbasis Q_A ⊗ Q_G, the scaling

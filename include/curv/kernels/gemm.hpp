@@ -21,9 +21,10 @@ void gemm(Trans ta, Trans tb, index_t m, index_t n, index_t k, T alpha, const T*
 }
 
 // Symmetric rank-k update of the lower triangle (BLAS syrk): C = alpha·AᵀA + beta·C for
-// A:(k, n), C:(n, n). Half the multiply-adds of a GEMM; K-FAC's factors are built with it.
+// A:(k, n), C:(n, n) with leading dimension ldc (≥ n). Half the multiply-adds of a GEMM;
+// K-FAC's factors are built with it.
 template <class T>
-void syrk_lower(index_t n, index_t k, T alpha, const T* a, T beta, T* c);
+void syrk_lower(index_t n, index_t k, T alpha, const T* a, T beta, T* c, index_t ldc);
 
 // y += alpha * x (BLAS axpy).
 template <class T>
