@@ -83,7 +83,7 @@ TEST_CASE("unknown names list what is known") {
         "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-cnn, transformer, t2t, found 'resnet50'");
   CHECK(error_of([] { make_loss<float>("hinge"); }) == "loss: expected one of cross_entropy, bce, mse, found 'hinge'");
   CHECK(error_of([] { make_mlp<float>({4, 3}, "swish"); }) ==
-        "mlp: expected activation relu, tanh, sigmoid or gelu, found 'swish'");
+        "mlp: expected activation relu, tanh, sigmoid, gelu or none, found 'swish'");
   CHECK(error_of([] { load_dataset("imagenet", "train"); }) ==
         "dataset: expected one of fashion-mnist, mnist, cifar10, found 'imagenet'");
   CHECK(error_of([] { load_dataset("mnist", "val"); }) == "dataset: expected split train or test, found 'val'");
