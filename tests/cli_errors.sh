@@ -26,7 +26,7 @@ expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-c
 expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, found 'imagenet'" train --data imagenet
 expect 1 "train: model lenet5 expects inputs [3,32,32], found fashion-mnist/train examples of [1,28,28]" \
   train --model lenet5-cifar --data fashion-mnist --epochs 1
-expect 1 "train: expected optimizer sgd, adam or adamw, found 'lbfgs'" train --optimizer lbfgs
+expect 1 "train: expected an optimizer among sgd, adam, adamw, kfac, ekfac, foof, mfac, found 'lbfgs'" train --optimizer lbfgs
 expect 1 "train: expected --batch >= 1, found 0" train --batch 0
 expect 1 "train: expected a batch size in 1..256, found 512" train --limit 256 --batch 512
 expect 1 "schedule: expected one of constant, step, cosine, found 'linear'" train --schedule linear --limit 256

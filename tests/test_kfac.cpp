@@ -15,20 +15,6 @@ using curv::check::relative_error;
 
 namespace {
 
-// M with every entry outside the diagonal blocks of the model's layers zeroed (a layer is the
-// parameters sharing a name prefix; they are consecutive in the flat vector).
-Matrix layer_blocks_of(const Matrix& M, const Model<double>& m) {
-  const index_t P = m.params().size();
-  std::vector<std::string> layer(static_cast<std::size_t>(P));
-  for (const auto& p : m.params().info())
-    for (index_t i = 0; i < p.shape.numel(); ++i) layer[std::size_t(p.offset + i)] = p.name.substr(0, p.name.rfind('.'));
-  Matrix out(M.size(), 0.0);
-  for (index_t i = 0; i < P; ++i)
-    for (index_t j = 0; j < P; ++j)
-      if (layer[std::size_t(i)] == layer[std::size_t(j)]) out[i * P + j] = M[i * P + j];
-  return out;
-}
-
 // Index of Ŵ's entry (o, i) in the full flat vector (i = in is the bias).
 index_t flat_index(const KfacLayer& L, index_t o, index_t i) {
   return i < L.in ? L.weight_offset + o * L.in + i : L.bias_offset + o;

@@ -21,9 +21,10 @@ std::vector<double> symmetric(const std::vector<T>& lower, index_t n) {
 }  // namespace
 
 template <class T>
-void KfacStatistics<T>::begin_batch(double weight, double g_scale) {
-  weight_ = weight, g_scale_ = g_scale;
+void KfacStatistics<T>::begin_batch(double weight, double g_scale, double keep) {
+  weight_ = weight, g_scale_ = g_scale, keep_ = keep;
   collect_a_ = true;
+  for (auto& l : layers_) l.a_fresh = l.g_fresh = true;
 }
 
 template <class T>
@@ -61,14 +62,19 @@ void KfacStatistics<T>::on_backward(const LayerEvent<T>& e) {
              "K-FAC statistics: layer at offset ", e.weight_offset, " changed shape between sweeps");
   if (collect_a_) {
     const T w = T(weight_ / double(R));  // A is a mean over rows
-    syrk_lower(in, R, w, e.a.data, T(1), l.A.data(), din);  // Σ a aᵀ
+    const T beta = l.a_fresh ? T(keep_) : T(1);
+    l.a_fresh = false;
+    syrk_lower(in, R, w, e.a.data, beta, l.A.data(), din);  // Σ a aᵀ
     if (l.info.bias_offset >= 0) {  // the ones entry: Σ a in the last row, R in the corner
       if (index_t(ones_.size()) < R) ones_.assign(static_cast<std::size_t>(R), T(1));
-      gemm(Trans::Yes, Trans::No, in, 1, R, w, e.a.data, in, ones_.data(), 1, T(1), l.A.data() + in * din, 1);
-      l.A[in * din + in] += T(weight_);
+      gemm(Trans::Yes, Trans::No, in, 1, R, w, e.a.data, in, ones_.data(), 1, beta, l.A.data() + in * din, 1);
+      l.A[in * din + in] = beta * l.A[in * din + in] + T(weight_);
     }
   }
-  syrk_lower(out, R, T(weight_ * g_scale_), e.g.data, T(1), l.G.data(), out);  // Σ ȳ ȳᵀ
+  if (!collect_g_) return;
+  const T beta = l.g_fresh ? T(keep_) : T(1);
+  l.g_fresh = false;
+  syrk_lower(out, R, T(weight_ * g_scale_), e.g.data, beta, l.G.data(), out);  // Σ ȳ ȳᵀ
 }
 
 template <class T>

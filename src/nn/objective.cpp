@@ -12,6 +12,7 @@ double Objective<T>::set_batch(View<const T> x, const Targets<T>& targets) {
              " values per example, found ", x.shape.str());
   tape_.clear();
   adjoints_ready_ = false;
+  x_ = x, targets_ = targets;
   Value in = tape_.input(x);
   out_ = model_.forward(tape_, in);
   loss_value_ = loss_.forward(tape_.value(out_), targets);

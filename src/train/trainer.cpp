@@ -54,7 +54,8 @@ std::vector<EpochReport> train(Model<T>& model, Optimizer<T>& opt, const Task<T>
       task.train_batch(order.data() + b * cfg.batch, cfg.batch, rng, x, y);
       const double l = obj.set_batch(x, y.view());
       CURV_CHECK(std::isfinite(l), "train: expected a finite loss, found ", l, " at step ", step + 1);
-      obj.gradient(model.params().grad());
+      opt.attach(obj);
+      obj.gradient(model.params().grad(), opt.observes_gradient());
       const std::string bad = first_non_finite(model.params());
       CURV_CHECK(bad.empty(), "train: expected finite gradients, found a non-finite one in ", bad, " at step ", step + 1);
       if (cfg.clip_norm > 0) clip_grad_norm(model.params().grad(), model.params().size(), cfg.clip_norm);

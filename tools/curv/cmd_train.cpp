@@ -11,6 +11,7 @@
 #include "curv/core/error.hpp"
 #include "curv/kernels/parallel.hpp"
 #include "curv/nn/checkpoint.hpp"
+#include "curv/optim/second_order.hpp"
 #include "curv/train/trainer.hpp"
 #include "progress.hpp"
 
@@ -23,16 +24,18 @@ Runner add_train(CLI::App& app) {
     std::string save, log;
     index_t epochs = 1, batch = 128, limit = -1, warmup = 0, step_size = 1, context = 64, log_every = 50;
     double lr = 0.05, momentum = 0.9, weight_decay = 0, gamma = 0.1, clip = 0;
-    bool nesterov = false, augment = false;
+    bool nesterov = false, augment = false, fixed_damping = false;
     std::uint64_t seed = 0;
     int threads = 0;
+    SecondOrderConfig so;
+    std::string factors = "mc", kfac_damping = "factored";
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->model, "Model name (curv info lists the parameters)")->capture_default_str();
   cmd->add_option("--config", o->config, "Model configuration as a JSON object")->capture_default_str();
   cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10, moby-dick or t2t-synthetic")->capture_default_str();
-  cmd->add_option("--optimizer", o->optimizer, "sgd, adam or adamw")->capture_default_str();
-  cmd->add_option("--lr", o->lr, "Learning rate (the schedule's peak)")->capture_default_str();
+  cmd->add_option("--optimizer", o->optimizer, "sgd, adam, adamw, kfac, ekfac, foof or mfac")->capture_default_str();
+  auto* lr_opt = cmd->add_option("--lr", o->lr, "Learning rate (the schedule's peak); default 0.05, kfac/ekfac 1, mfac 0.001");
   cmd->add_option("--momentum", o->momentum, "SGD momentum")->capture_default_str();
   cmd->add_flag("--nesterov", o->nesterov, "Nesterov momentum (SGD)");
   cmd->add_option("--weight-decay", o->weight_decay, "L2 (sgd, adam) or decoupled (adamw) weight decay")->capture_default_str();
@@ -51,7 +54,24 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--save", o->save, "Write the trained model to this safetensors file");
   cmd->add_option("--log", o->log, "Append one JSON line of metrics per epoch to this file");
   cmd->add_option("--log-every", o->log_every, "Steps between progress updates")->capture_default_str();
-  return [o] {
+  auto* so = cmd->add_option_group("second-order", "kfac, ekfac, foof, mfac (docs/optimizers.md)");
+  so->add_option("--damping", o->so.damping, "λ (kfac/ekfac qmodel: initial, then adapted)")->capture_default_str();
+  so->add_option("--damping-min", o->so.damping_min, "Floor of the adapted λ")->capture_default_str();
+  so->add_flag("--fixed-damping", o->fixed_damping, "Do not adapt λ (qmodel)");
+  so->add_option("--adapt-every", o->so.adapt_every, "Steps between λ adaptations")->capture_default_str();
+  so->add_option("--adapt-factor", o->so.adapt_factor, "λ ×= factor (ρ > 3/4) or ÷= factor (ρ < 1/4)")->capture_default_str();
+  so->add_option("--factor-decay", o->so.decay, "Moving-average decay of the K-FAC factors")->capture_default_str();
+  so->add_option("--inverse-every", o->so.inverse_every, "Steps between inversions / eigenbasis updates")->capture_default_str();
+  so->add_option("--factors", o->factors, "G from mc (sampled labels: true Fisher) or ef (empirical)")->capture_default_str();
+  so->add_option("--kfac-damping", o->kfac_damping, "kfac: factored (π-adjusted Tikhonov) or eigen")->capture_default_str();
+  so->add_option("--rescale", o->so.rescale, "qmodel (exact-curvature quadratic model), kl (KL clipping) or none")
+      ->capture_default_str();
+  so->add_option("--kl-clip", o->so.kl_clip, "kl: κ")->capture_default_str();
+  so->add_option("--fallback-lr", o->so.fallback_lr, "Adam learning rate for parameters outside linear/conv layers")
+      ->capture_default_str();
+  so->add_option("--window", o->so.window, "mfac: gradients in the sliding window")->capture_default_str();
+  return [o, lr_opt] {
+    if (lr_opt->count() == 0) o->lr = default_lr(o->optimizer);
     CURV_CHECK(o->batch > 0, "train: expected --batch >= 1, found ", o->batch);
     CURV_CHECK(o->epochs > 0, "train: expected --epochs >= 1, found ", o->epochs);
     CURV_CHECK(o->threads >= 0, "train: expected --threads >= 0, found ", o->threads);
@@ -69,11 +89,12 @@ Runner add_train(CLI::App& app) {
     task->check_model(*model);
     CURV_CHECK(o->batch <= task->train_size(), "train: expected a batch size in 1..", task->train_size(), ", found ",
                o->batch);
-    std::unique_ptr<Optimizer<float>> opt;
-    if (o->optimizer == "sgd") opt = make_sgd<float>(o->lr, o->momentum, o->nesterov, o->weight_decay);
-    else if (o->optimizer == "adam" || o->optimizer == "adamw")
-      opt = make_adam<float>(o->lr, 0.9, 0.999, 1e-8, o->weight_decay, o->optimizer == "adamw");
-    else fail("train: expected optimizer sgd, adam or adamw, found '", o->optimizer, "'");
+    o->so.weight_decay = o->weight_decay;
+    o->so.factors = parse_factor_kind(o->factors);
+    o->so.kfac_damping = parse_kfac_damping(o->kfac_damping);
+    o->so.adapt_damping = !o->fixed_damping;
+    o->so.seed = o->seed;
+    std::unique_ptr<Optimizer<float>> opt = make_optimizer<float>(o->optimizer, o->lr, o->momentum, o->nesterov, o->so);
     TrainConfig cfg;
     cfg.epochs = o->epochs;
     cfg.batch = o->batch;
@@ -105,6 +126,7 @@ Runner add_train(CLI::App& app) {
           seconds += r.seconds;
           activations = r.activation_bytes;
           nlohmann::json j = {{"epoch", r.epoch}, {"steps", r.steps}, {"train_loss", r.train_loss}, {"seconds", r.seconds}};
+          if (opt->damping() > 0) j["damping"] = opt->damping();
           for (const auto& [k, v] : r.metrics) j[k] = v;
           last = j;
           progress.line(j.dump());

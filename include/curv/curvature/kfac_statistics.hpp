@@ -35,8 +35,13 @@ class KfacStatistics : public LayerObserver<T> {
   explicit KfacStatistics(const ParamSubset* subset = nullptr) : subset_(subset) {}
 
   // Starts a batch: A is taken from the next sweep only (it does not depend on the seed), G from
-  // every sweep until the next begin_batch. `weight` multiplies both, `g_scale` G.
-  void begin_batch(double weight, double g_scale = 1.0);
+  // every sweep until the next begin_batch. `weight` multiplies both, `g_scale` G. `keep`
+  // scales what was accumulated before, on the batch's first write to each factor: 1 sums
+  // batches, ε < 1 makes the factors exponential moving averages (weight = 1 − ε), at no cost
+  // (it is the syrk's beta).
+  void begin_batch(double weight, double g_scale = 1.0, double keep = 1.0);
+  // Accumulate G only (FOOF needs no output factor; A costs the same either way).
+  void set_collect_g(bool on) { collect_g_ = on; }
   void end_sweep() { collect_a_ = false; }
   // Forgets all statistics, keeping nothing.
   void clear();
@@ -55,13 +60,14 @@ class KfacStatistics : public LayerObserver<T> {
     // scratch, no conversion pass: for a 785-wide input factor those passes cost as much as
     // the update). Read, symmetrized and in float64, through A()/G().
     std::vector<T> A, G;
+    bool a_fresh = true, g_fresh = true;  // not yet written in this batch
   };
   Layer& find_or_add(const LayerEvent<T>& e);
   const ParamSubset* subset_;
   std::vector<Layer> layers_;
   std::map<index_t, std::size_t> by_offset_;
-  double weight_ = 1, g_scale_ = 1;
-  bool collect_a_ = true;
+  double weight_ = 1, g_scale_ = 1, keep_ = 1;
+  bool collect_a_ = true, collect_g_ = true;
   std::vector<T> ones_;  // for the bias row's column sums, as one gemv
 };
 

@@ -25,6 +25,9 @@ class Objective {
   double set_batch(View<const T> x, const Targets<T>& targets);
 
   double loss() const { return loss_value_; }
+  // Records the forward pass of the same batch again, at the model's current parameters, and
+  // returns the loss there (an optimizer's actual reduction after a step).
+  double rerecord() { return set_batch(x_, targets_); }
   index_t examples() const { return tape_.examples(); }
   index_t parameters() const { return model_.params().size(); }
   index_t outputs() const { return tape_.shape(out_).numel() / examples(); }
@@ -58,6 +61,8 @@ class Objective {
   Loss<T>& loss_;
   Tape<T> tape_;
   Value out_;
+  View<const T> x_;
+  Targets<T> targets_;
   double loss_value_ = 0;
   bool adjoints_ready_ = false;  // Bank::Grad holds ∂L/∂v for this batch
 };

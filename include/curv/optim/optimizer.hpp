@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "curv/nn/params.hpp"
@@ -12,16 +13,31 @@
 namespace curv {
 
 template <class T>
+class Objective;
+
+template <class T>
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
   virtual std::string name() const = 0;
+  // Second-order rules see each step's batch. The training loop calls attach() after recording
+  // the batch and before its gradient sweep, which notifies the tape's observer when
+  // observes_gradient() is true (K-FAC statistics ride on that sweep); step() may then run
+  // more products on the batch (a sampled Fisher sweep, G·v for the quadratic model, the loss
+  // at the new parameters). First-order rules ignore both.
+  virtual void attach(Objective<T>& /*batch*/) {}
+  virtual bool observes_gradient() const { return false; }
   // θ ← update(θ, ∇L) using params.grad(); the learning rate may change between steps.
   virtual void step(ParamStore<T>& params) = 0;
   void set_lr(double lr) { lr_ = lr; }
   // Bytes of state kept between steps (momentum, moments).
   virtual std::size_t state_bytes() const { return 0; }
   double lr() const { return lr_; }
+  // The damping λ in use (second-order rules; 0 for first-order ones), for logs.
+  virtual double damping() const { return 0; }
+  // Seconds spent so far in the parts of a step worth telling apart (second-order rules:
+  // "factor sweeps", "inversion", "preconditioning", "rescaling"), for benchmarks.
+  virtual std::vector<std::pair<std::string, double>> profile() const { return {}; }
 
  protected:
   double lr_ = 0.1;

@@ -1,0 +1,20 @@
+// Line plots as PNG files (PLplot's pngcairo device): what every experiment draws its curves
+// with, so a README's figure is made by the program that produced its numbers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace curv::experiments {
+
+struct Series {
+  std::string label;
+  std::vector<double> x, y;
+};
+
+// One panel: every series as a line in its own colour, labelled in a legend. log_y plots
+// log10(y) with decade ticks. Written to a temporary file and renamed over `path`.
+void plot_lines(const std::string& path, const std::string& title, const std::string& x_label,
+                const std::string& y_label, const std::vector<Series>& series, bool log_y = false);
+
+}  // namespace curv::experiments

@@ -1,0 +1,80 @@
+// Second-order optimizers on the curvature toolkit, behind the same Optimizer interface as SGD
+// and Adam (optim/optimizer.hpp):
+//   kfac   Martens & Grosse 2015 (KFC for conv2d, Grosse & Martens 2016; tokens as rows for
+//          linear layers of sequence models): Kronecker factors A, G as exponential moving
+//          averages, inverted every `inverse_every` steps.
+//   ekfac  George et al. 2018: K-FAC's eigenbasis, refreshed every `inverse_every` steps, with
+//          the scaling re-estimated every step in that basis.
+//   foof   Benzing 2022 ("gradient descent on neurons"): the input factor only,
+//          Δ = ∇W (A + λI)⁻¹.
+//   mfac   Frantar et al. 2021, dynamic algorithm: a sliding window of the last m gradients,
+//          Δ = (λI + (1/m) Σ g gᵀ)⁻¹ ∇, in O(dm) per step.
+//
+// The objective is h(θ) = L(θ) + (η/2)‖θ‖² with η = weight_decay, so the L2 term is part of
+// the curvature model (it adds η to the damping) exactly as in the K-FAC paper.
+//
+// How a step is sized (`rescale`):
+//   qmodel  the K-FAC paper's §6.4/§7: the step δ = αΔ + μδ_prev with α and μ minimizing the
+//           quadratic model ½δᵀ(F + (λ+η)I)δ + ∇hᵀδ under the exact Gauss-Newton matrix F of the
+//           batch (two G·v products), then scaled by the learning rate (1 by default); λ follows
+//           Levenberg–Marquardt: every `adapt_every` steps the reduction ratio ρ of h on the batch
+//           multiplies λ by `adapt_factor` (ρ > 3/4) or divides it (ρ < 1/4), never below
+//           `damping_min`.
+//   kl      kfac-pytorch's KL clipping: ν = min(1, √(κ / (lr² |Δᵀ∇h|))), then SGD momentum on
+//           ν·Δ with the learning rate. λ fixed.
+//   none    SGD momentum on Δ with the learning rate (FOOF's and M-FAC's rule). λ fixed.
+// Parameters outside linear and conv2d layers (norms, embeddings, positions) are updated by
+// Adam with `fallback_lr` (PyTorch's defaults otherwise).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "curv/curvature/data.hpp"
+#include "curv/curvature/kronecker.hpp"
+#include "curv/optim/optimizer.hpp"
+
+namespace curv {
+
+struct SecondOrderConfig {
+  double damping = 1e-3;       // λ (the initial value when adapted)
+  double damping_min = 1e-8;   // adaptation never goes below
+  double weight_decay = 0;     // η
+  double decay = 0.95;         // factor moving average ε (warm start: min(1 − 1/k, ε) at step k)
+  index_t inverse_every = 10;  // steps between inversions (eigendecompositions)
+  FactorKind factors = FactorKind::MC;       // G from sampled labels (true Fisher) or ef
+  KfacDamping kfac_damping = KfacDamping::Factored;  // kfac: factored (π) or eigen
+  std::string rescale = "qmodel";  // qmodel, kl or none
+  double momentum = 0.9;       // kl, none
+  double kl_clip = 1e-3;       // kl
+  bool adapt_damping = true;   // qmodel
+  index_t adapt_every = 5;
+  double adapt_factor = 0.95;
+  double fallback_lr = 1e-3;   // Adam on parameters K-FAC does not cover
+  index_t window = 128;        // mfac: gradients kept (m)
+  std::uint64_t seed = 0;      // sampled labels
+};
+
+// `variant`: "kfac", "ekfac" or "foof". Throws curv::Error on bad settings.
+template <class T>
+std::unique_ptr<Optimizer<T>> make_kfac_optimizer(const std::string& variant, double lr, const SecondOrderConfig& cfg);
+
+template <class T>
+std::unique_ptr<Optimizer<T>> make_mfac_optimizer(double lr, const SecondOrderConfig& cfg);
+
+}  // namespace curv
+
+namespace curv {
+
+// Every optimizer by name: sgd, adam, adamw (momentum/nesterov/weight_decay as in make_sgd and
+// make_adam), kfac, ekfac, foof, mfac (cfg; cfg.weight_decay is their η). Throws curv::Error
+// naming the known ones otherwise.
+template <class T>
+std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, double lr, double momentum, bool nesterov,
+                                             const SecondOrderConfig& cfg);
+// The learning rate each optimizer is documented with when none is given: 0.05 for sgd, adam,
+// adamw and foof; 1 for kfac and ekfac (it scales the quadratic model's step); 0.001 for mfac.
+double default_lr(const std::string& name);
+std::vector<std::string> optimizer_names();
+
+}  // namespace curv

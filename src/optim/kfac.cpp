@@ -1,0 +1,365 @@
+// The K-FAC family of optimizers (optim/second_order.hpp): K-FAC, EK-FAC and FOOF. Statistics
+// come from KfacStatistics (and EkfacRefit) observing the step's own gradient sweep and, for the
+// true Fisher, one more sweep seeded with sampled labels; preconditioning is per layer
+// (kfac_preconditioner.hpp); the step is sized by the exact-curvature quadratic model, KL
+// clipping or plain momentum.
+#include <chrono>
+#include <cmath>
+
+#include "curv/core/error.hpp"
+#include "curv/curvature/kfac_statistics.hpp"
+#include "curv/kernels/gemm.hpp"
+#include "curv/nn/objective.hpp"
+#include "curv/optim/second_order.hpp"
+#include "kfac_preconditioner.hpp"
+
+namespace curv {
+namespace {
+
+using detail::LayerPreconditioner;
+using detail::Preconditioning;
+
+// Forwards layer events to two observers (the factors and EK-FAC's re-fit in one sweep).
+template <class T>
+struct FanOut final : LayerObserver<T> {
+  LayerObserver<T>* first = nullptr;
+  LayerObserver<T>* second = nullptr;
+  void on_backward(const LayerEvent<T>& e) override {
+    if (first) first->on_backward(e);
+    if (second) second->on_backward(e);
+  }
+};
+
+template <class T>
+double dot_d(const std::vector<T>& a, const std::vector<T>& b) {
+  return dot(index_t(a.size()), a.data(), b.data());
+}
+
+template <class T>
+class KfacFamily final : public Optimizer<T> {
+ public:
+  KfacFamily(std::string variant, double lr, SecondOrderConfig cfg)
+      : variant_(std::move(variant)), cfg_(std::move(cfg)), lambda_(cfg_.damping), rng_(cfg_.seed) {
+    this->lr_ = lr;
+    CURV_CHECK(variant_ == "kfac" || variant_ == "ekfac" || variant_ == "foof",
+               "expected optimizer kfac, ekfac or foof, found '", variant_, "'");
+    CURV_CHECK(lr > 0, variant_, ": expected lr > 0, found ", lr);
+    CURV_CHECK(cfg_.damping > 0 && cfg_.damping_min > 0, variant_, ": expected damping > 0 and a floor > 0, found ",
+               cfg_.damping, " and ", cfg_.damping_min);
+    CURV_CHECK(cfg_.weight_decay >= 0, variant_, ": expected weight decay >= 0, found ", cfg_.weight_decay);
+    CURV_CHECK(cfg_.decay >= 0 && cfg_.decay < 1, variant_, ": expected a factor decay in [0, 1), found ", cfg_.decay);
+    CURV_CHECK(cfg_.inverse_every >= 1, variant_, ": expected inverse_every >= 1, found ", cfg_.inverse_every);
+    CURV_CHECK(cfg_.rescale == "qmodel" || cfg_.rescale == "kl" || cfg_.rescale == "none", variant_,
+               ": expected rescale qmodel, kl or none, found '", cfg_.rescale, "'");
+    CURV_CHECK(cfg_.momentum >= 0 && cfg_.momentum < 1, variant_, ": expected momentum in [0, 1), found ", cfg_.momentum);
+    CURV_CHECK(cfg_.adapt_factor > 0 && cfg_.adapt_factor <= 1, variant_, ": expected an adaptation factor in (0, 1], found ",
+               cfg_.adapt_factor);
+    kind_ = variant_ == "foof"    ? Preconditioning::Foof
+            : variant_ == "ekfac" ? Preconditioning::Ekfac
+            : cfg_.kfac_damping == KfacDamping::Factored ? Preconditioning::Factored
+                                                         : Preconditioning::Eigen;
+    stats_.set_collect_g(kind_ != Preconditioning::Foof);
+  }
+
+  std::string name() const override { return variant_; }
+  double damping() const override { return lambda_; }
+  bool observes_gradient() const override { return true; }
+  std::size_t state_bytes() const override {
+    std::size_t b = (delta_prev_.size() + momentum_.size() + adam_m_.size() + adam_v_.size()) * sizeof(T);
+    for (index_t i = 0; i < stats_.layers(); ++i) {
+      const auto& L = stats_.layer(i);
+      b += (L.din() * L.din() + L.out * L.out) * sizeof(T) * 3;  // factors, and inverses or bases
+    }
+    return b;
+  }
+
+  void attach(Objective<T>& batch) override {
+    obj_ = &batch;
+    ++k_;
+    const double keep = std::min(1.0 - 1.0 / double(k_), cfg_.decay);
+    const bool own_sweeps = factor_sweeps();
+    // The gradient's sweep gives A (and, for the empirical Fisher, G: ȳ = ∇ℓₙ/N, so g_scale = N).
+    stats_.begin_batch(1.0 - keep, double(batch.examples()), keep);
+    stats_.set_collect_g(!own_sweeps && kind_ != Preconditioning::Foof);
+    refit_.reset();
+    fan_ = {};
+    fan_.first = &stats_;
+    if (kind_ == Preconditioning::Ekfac && !blocks_.empty() && !own_sweeps) {
+      refit_ = std::make_unique<EkfacRefit<T>>(block_pointers());
+      refit_->begin_batch(1.0, double(batch.examples()));
+      fan_.second = refit_.get();
+    }
+    batch.tape().set_observer(&fan_);
+  }
+
+  std::vector<std::pair<std::string, double>> profile() const override {
+    return {{"factor sweeps", seconds_[0]}, {"inversion", seconds_[1]}, {"preconditioning", seconds_[2]},
+            {"rescaling", seconds_[3]}};
+  }
+
+  void step(ParamStore<T>& p) override {
+    CURV_CHECK(obj_ != nullptr, variant_, ": step() needs the batch: call attach() before the gradient sweep");
+    const index_t P = p.size();
+    using clock = std::chrono::steady_clock;
+    auto t = clock::now();
+    auto lap = [&](int part) {
+      const auto now = clock::now();
+      seconds_[part] += std::chrono::duration<double>(now - t).count();
+      t = now;
+    };
+    if (factor_sweeps()) output_factor_sweeps();
+    obj_->tape().set_observer(nullptr);
+    lap(0);
+    if (layers_.empty()) discover(p);
+    const bool refresh = (k_ - 1) % cfg_.inverse_every == 0;
+    if (refresh) refresh_all();
+    else if (refit_) update_scaling();
+    lap(1);
+
+    // ∇h = ∇L + ηθ, and Δ = −(F̂ + (λ+η)I)⁻¹ ∇h on the covered layers.
+    grad_h_.resize(std::size_t(P)), delta_.assign(std::size_t(P), T(0));
+    const T eta = T(cfg_.weight_decay);
+    for (index_t i = 0; i < P; ++i) grad_h_[i] = p.grad()[i] + eta * p.data()[i];
+    for (auto& L : layers_) precondition(L);
+    fallback_adam(p);
+    lap(2);
+    if (cfg_.rescale == "qmodel") qmodel_step(p);
+    else momentum_step(p);
+    lap(3);
+    obj_ = nullptr;
+  }
+
+ private:
+  std::vector<KroneckerBlock*> block_pointers() {
+    std::vector<KroneckerBlock*> b;
+    for (auto& x : blocks_) b.push_back(&x);
+    return b;
+  }
+
+  // Whether G needs sweeps of its own (exact or sampled output factors) rather than the
+  // gradient's (empirical Fisher). FOOF has no G.
+  bool factor_sweeps() const { return cfg_.factors != FactorKind::EF && kind_ != Preconditioning::Foof; }
+
+  // G from the loss's square-root factor, one pullback per column: C columns of ∇²ℓₙ's square
+  // root (exact, type-2) or one column of sampled labels (the true Fisher, Martens & Grosse).
+  void output_factor_sweeps() {
+    const Loss<T>& loss = obj_->loss_fn();
+    const index_t N = loss.examples(), C = loss.outputs();
+    const index_t K = cfg_.factors == FactorKind::GGN ? loss.sqrt_columns() : 1;
+    factor_.resize(std::size_t(N * C * K));
+    if (cfg_.factors == FactorKind::GGN) loss.sqrt_hessian(factor_.data());
+    else loss.sampled_sqrt(rng_, 1, factor_.data());
+    stats_.set_collect_g(true);
+    stats_.end_sweep();
+    fan_.second = nullptr;
+    if (kind_ == Preconditioning::Ekfac && !blocks_.empty()) {
+      refit_ = std::make_unique<EkfacRefit<T>>(block_pointers());
+      refit_->begin_batch(1.0, 1.0);
+      fan_.second = refit_.get();
+    }
+    pull_factor_columns(&fan_);
+  }
+
+  void pull_factor_columns(LayerObserver<T>* observer) {
+    const Loss<T>& loss = obj_->loss_fn();
+    const index_t N = loss.examples(), C = loss.outputs(), K = index_t(factor_.size()) / (N * C);
+    column_.resize(std::size_t(N * C));
+    obj_->tape().set_observer(observer);
+    for (index_t k = 0; k < K; ++k) {
+      for (index_t j = 0; j < N * C; ++j) column_[j] = factor_[j * K + k];
+      obj_->pullback(column_.data(), ParamGrad<T>::none(), true);
+    }
+    obj_->tape().set_observer(nullptr);
+  }
+
+  // EK-FAC at a new basis: the scaling re-fitted on this batch in that basis, with the sweeps
+  // that gave the factors (the gradient's for ef, the factor columns otherwise) run once more.
+  void refit_in_new_basis() {
+    EkfacRefit<T> refit(block_pointers());
+    if (factor_sweeps()) {
+      refit.begin_batch(1.0, 1.0);
+      pull_factor_columns(&refit);
+    } else {
+      const Loss<T>& loss = obj_->loss_fn();
+      column_.resize(std::size_t(loss.examples() * loss.outputs()));
+      loss.grad(column_.data());  // ∇ℓₙ/N: g_scale = N makes the scaling the EF's
+      refit.begin_batch(1.0, double(loss.examples()));
+      obj_->tape().set_observer(&refit);
+      obj_->pullback(column_.data(), ParamGrad<T>::none(), true);
+      obj_->tape().set_observer(nullptr);
+    }
+    scaling_.clear();
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      scaling_.push_back(refit.scaling(index_t(i)));
+      layers_[i].set_scaling(scaling_.back());
+    }
+  }
+
+  // The layers K-FAC covers (seen in the first sweep) and the parameters left to Adam.
+  void discover(const ParamStore<T>& p) {
+    std::vector<bool> covered(static_cast<std::size_t>(p.size()), false);
+    for (index_t i = 0; i < stats_.layers(); ++i) {
+      const KfacLayer& L = stats_.layer(i);
+      layers_.emplace_back(L, kind_);
+      for (index_t j = 0; j < L.out * L.in; ++j) covered[std::size_t(L.weight_offset + j)] = true;
+      if (L.bias_offset >= 0)
+        for (index_t j = 0; j < L.out; ++j) covered[std::size_t(L.bias_offset + j)] = true;
+    }
+    CURV_CHECK(!layers_.empty(), variant_, ": the model has no linear or conv2d layer to precondition");
+    for (index_t i = 0; i < p.size(); ++i)
+      if (!covered[std::size_t(i)]) uncovered_.push_back(i);
+  }
+
+  void refresh_all() {
+    const double shift = lambda_ + cfg_.weight_decay;
+    if (kind_ == Preconditioning::Ekfac) blocks_.clear();
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      const std::vector<double> A = stats_.A(index_t(i)), G = stats_.G(index_t(i));
+      layers_[i].refresh(A, G, shift, k_);
+      if (kind_ == Preconditioning::Ekfac) blocks_.emplace_back(layers_[i].layer(), A, G);
+    }
+    if (kind_ == Preconditioning::Ekfac) refit_in_new_basis();
+  }
+
+  // EK-FAC: this step's re-fit, averaged into the scaling of the current basis.
+  void update_scaling() {
+    const double keep = cfg_.decay;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      const std::vector<double>& fresh = refit_->scaling(index_t(i));
+      for (std::size_t j = 0; j < fresh.size(); ++j) scaling_[i][j] = keep * scaling_[i][j] + (1 - keep) * fresh[j];
+      layers_[i].set_scaling(scaling_[i]);
+    }
+  }
+
+  void precondition(LayerPreconditioner<T>& L) {
+    const KfacLayer& info = L.layer();
+    const index_t din = info.din(), in = info.in;
+    V_.resize(std::size_t(info.out * din)), D_.resize(V_.size());
+    for (index_t o = 0; o < info.out; ++o) {
+      std::copy(grad_h_.begin() + info.weight_offset + o * in, grad_h_.begin() + info.weight_offset + (o + 1) * in,
+                V_.begin() + o * din);
+      if (info.bias_offset >= 0) V_[o * din + in] = grad_h_[info.bias_offset + o];
+    }
+    L.apply(V_.data(), D_.data());
+    for (index_t o = 0; o < info.out; ++o) {
+      for (index_t j = 0; j < in; ++j) delta_[info.weight_offset + o * in + j] = -D_[o * din + j];
+      if (info.bias_offset >= 0) delta_[info.bias_offset + o] = -D_[o * din + in];
+    }
+  }
+
+  // Adam (PyTorch's defaults) on the parameters no layer covers, applied directly.
+  void fallback_adam(ParamStore<T>& p) {
+    if (uncovered_.empty()) return;
+    adam_m_.resize(uncovered_.size()), adam_v_.resize(uncovered_.size());
+    ++adam_t_;
+    const double b1 = 0.9, b2 = 0.999, c1 = 1 - std::pow(b1, adam_t_), c2 = 1 - std::pow(b2, adam_t_);
+    for (std::size_t j = 0; j < uncovered_.size(); ++j) {
+      const index_t i = uncovered_[j];
+      const double g = grad_h_[i];
+      adam_m_[j] = T(b1 * adam_m_[j] + (1 - b1) * g);
+      adam_v_[j] = T(b2 * adam_v_[j] + (1 - b2) * g * g);
+      p.data()[i] -= T(cfg_.fallback_lr * (adam_m_[j] / c1) / (std::sqrt(adam_v_[j] / c2) + 1e-8));
+    }
+  }
+
+  // δ = αΔ + μδ_prev minimizing the damped quadratic model under the batch's exact GGN.
+  void qmodel_step(ParamStore<T>& p) {
+    const index_t P = p.size();
+    const double shift = lambda_ + cfg_.weight_decay;
+    FD_.resize(std::size_t(P)), Fp_.resize(std::size_t(P));
+    obj_->ggn_vp(delta_.data(), FD_.data());
+    const bool have_prev = !delta_prev_.empty();
+    const double dFd = dot_d(delta_, FD_), dd = dot_d(delta_, delta_), b1 = dot_d(grad_h_, delta_);
+    double alpha = 0, mu = 0, pFp = 0, dFp = 0, pp = 0, dp = 0, b2 = 0;
+    const double a11 = dFd + shift * dd;
+    CURV_CHECK(std::isfinite(a11) && std::isfinite(b1), variant_, ": the curvature became non-finite at step ", k_,
+               " (ΔᵀFΔ = ", dFd, ")");
+    if (a11 <= 0 || dd == 0) {  // a zero gradient: nothing to do
+      obj_ = nullptr;
+      return;
+    }
+    if (have_prev) {
+      obj_->ggn_vp(delta_prev_.data(), Fp_.data());
+      pFp = dot_d(delta_prev_, Fp_), dFp = dot_d(delta_, Fp_), pp = dot_d(delta_prev_, delta_prev_);
+      dp = dot_d(delta_, delta_prev_), b2 = dot_d(grad_h_, delta_prev_);
+      const double a12 = dFp + shift * dp, a22 = pFp + shift * pp, det = a11 * a22 - a12 * a12;
+      if (det > 1e-12 * a11 * a22) {
+        alpha = (-b1 * a22 + b2 * a12) / det;
+        mu = (-b2 * a11 + b1 * a12) / det;
+      } else {
+        alpha = -b1 / a11;
+      }
+    } else {
+      alpha = -b1 / a11;
+    }
+    const double lr = this->lr_;
+    alpha *= lr, mu *= lr;
+    // M(δ) = ½δᵀ(F + ηI)δ + ∇hᵀδ: the model of h's change (no λ), for the reduction ratio.
+    const double dFdelta = alpha * alpha * dFd + 2 * alpha * mu * dFp + mu * mu * pFp;
+    const double dnorm = alpha * alpha * dd + 2 * alpha * mu * dp + mu * mu * pp;
+    const double model = 0.5 * (dFdelta + cfg_.weight_decay * dnorm) + alpha * b1 + mu * b2;
+    if (delta_prev_.empty()) delta_prev_.assign(std::size_t(P), T(0));
+    const double h_old = obj_->loss() + 0.5 * cfg_.weight_decay * dot(P, p.data(), p.data());
+    for (index_t i = 0; i < P; ++i) {
+      const T d = T(alpha) * delta_[i] + T(mu) * delta_prev_[i];
+      delta_prev_[i] = d;
+      p.data()[i] += d;
+    }
+    CURV_CHECK(std::isfinite(alpha) && std::isfinite(mu), variant_, ": the step became non-finite at step ", k_);
+    if (cfg_.adapt_damping && k_ % cfg_.adapt_every == 0 && model < 0) {
+      const double h_new = obj_->rerecord() + 0.5 * cfg_.weight_decay * dot(P, p.data(), p.data());
+      const double rho = (h_new - h_old) / model;
+      if (rho > 0.75) lambda_ = std::max(cfg_.damping_min, lambda_ * cfg_.adapt_factor);
+      else if (rho < 0.25) lambda_ /= cfg_.adapt_factor;
+      for (auto& L : layers_) L.set_shift(lambda_ + cfg_.weight_decay);
+    }
+  }
+
+  // SGD momentum on the preconditioned gradient −Δ, KL-clipped or not.
+  void momentum_step(ParamStore<T>& p) {
+    const index_t P = p.size();
+    const double lr = this->lr_;
+    double nu = 1;
+    if (cfg_.rescale == "kl") {
+      const double vg = std::abs(dot_d(delta_, grad_h_));
+      if (vg > 0) nu = std::min(1.0, std::sqrt(cfg_.kl_clip / (lr * lr * vg)));
+    }
+    if (momentum_.empty()) momentum_.assign(std::size_t(P), T(0));
+    const T mu = T(cfg_.momentum), s = T(nu), step = T(lr);
+    for (index_t i = 0; i < P; ++i) {
+      if (delta_[i] == T(0)) continue;  // parameters left to the fallback rule
+      momentum_[i] = mu * momentum_[i] - s * delta_[i];
+      p.data()[i] -= step * momentum_[i];
+    }
+    CURV_CHECK(std::isfinite(nu), variant_, ": the step became non-finite at step ", k_);
+  }
+
+  std::string variant_;
+  SecondOrderConfig cfg_;
+  Preconditioning kind_;
+  double lambda_;
+  Rng rng_;
+  Objective<T>* obj_ = nullptr;
+  index_t k_ = 0, adam_t_ = 0;
+  double seconds_[4] = {0, 0, 0, 0};
+  KfacStatistics<T> stats_;
+  std::unique_ptr<EkfacRefit<T>> refit_;
+  FanOut<T> fan_;
+  std::vector<LayerPreconditioner<T>> layers_;
+  std::vector<KroneckerBlock> blocks_;             // EK-FAC: the bases the re-fit works in
+  std::vector<std::vector<double>> scaling_;       // EK-FAC: averaged scalings per layer
+  std::vector<index_t> uncovered_;
+  std::vector<T> grad_h_, delta_, delta_prev_, momentum_, FD_, Fp_, V_, D_, factor_, column_, adam_m_, adam_v_;
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<Optimizer<T>> make_kfac_optimizer(const std::string& variant, double lr, const SecondOrderConfig& cfg) {
+  return std::make_unique<KfacFamily<T>>(variant, lr, cfg);
+}
+
+template std::unique_ptr<Optimizer<float>> make_kfac_optimizer<float>(const std::string&, double, const SecondOrderConfig&);
+template std::unique_ptr<Optimizer<double>> make_kfac_optimizer<double>(const std::string&, double, const SecondOrderConfig&);
+
+}  // namespace curv

@@ -1,0 +1,141 @@
+#include "kfac_preconditioner.hpp"
+
+#include <lapacke.h>
+
+#include <cmath>
+
+#include "curv/core/error.hpp"
+#include "curv/kernels/gemm.hpp"
+#include "curv/linalg/dense.hpp"
+
+namespace curv::detail {
+
+namespace {
+
+double trace(const std::vector<double>& M, index_t n) {
+  double t = 0;
+  for (index_t i = 0; i < n; ++i) t += M[i * n + i];
+  return t;
+}
+
+// (M + shift·I)⁻¹ through its eigendecomposition (robust to a nearly singular M), in T.
+template <class T>
+std::vector<T> damped_inverse(const std::vector<double>& M, index_t n, double shift) {
+  std::vector<double> values(static_cast<std::size_t>(n)), Q(static_cast<std::size_t>(n * n));
+  linalg::eigh(M.data(), n, values.data(), Q.data());
+  // (Q diag(1/(values + shift))) Qᵀ as one GEMM.
+  std::vector<double> B(Q.size()), out(Q.size());
+  for (index_t i = 0; i < n; ++i)
+    for (index_t k = 0; k < n; ++k) B[i * n + k] = Q[i * n + k] / (std::max(values[k], 0.0) + shift);
+  gemm(Trans::No, Trans::Yes, n, n, n, 1.0, B.data(), Q.data(), 0.0, out.data());
+  std::vector<T> inv(out.begin(), out.end());
+  return inv;
+}
+
+// (M + shift·I)⁻¹ by Cholesky (LAPACK potrf + potri): about a quarter of an eigendecomposition's
+// work, which is what makes inverting a 1001-wide factor every few steps affordable. Falls back
+// to the eigendecomposition if rounding leaves M + shift·I not numerically positive definite.
+template <class T>
+std::vector<T> spd_inverse(const std::vector<double>& M, index_t n, double shift) {
+  std::vector<double> L = M;
+  for (index_t i = 0; i < n; ++i) L[i * n + i] += shift;
+  const auto N = static_cast<lapack_int>(n);
+  if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', N, L.data(), N) != 0 ||
+      LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', N, L.data(), N) != 0)
+    return damped_inverse<T>(M, n, shift);
+  std::vector<T> inv(L.size());
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = 0; j <= i; ++j) inv[i * n + j] = inv[j * n + i] = T(L[i * n + j]);
+  return inv;
+}
+
+}  // namespace
+
+template <class T>
+void LayerPreconditioner<T>::refresh(const std::vector<double>& A, const std::vector<double>& G, double shift,
+                                     index_t step) {
+  const index_t din = layer_.din(), out = layer_.out;
+  for (double v : A)
+    CURV_CHECK(std::isfinite(v), "kfac: the input factor of the ", layer_.kind, " layer at offset ", layer_.weight_offset,
+               " became non-finite at step ", step);
+  for (double v : G)
+    CURV_CHECK(std::isfinite(v), "kfac: the output factor of the ", layer_.kind, " layer at offset ",
+               layer_.weight_offset, " became non-finite at step ", step);
+  shift_ = shift;
+  switch (kind_) {
+    case Preconditioning::Foof:
+      Ainv_ = spd_inverse<T>(A, din, shift);
+      break;
+    case Preconditioning::Factored: {
+      const double a = trace(A, din) / double(din), g = trace(G, out) / double(out);
+      const double pi = a > 0 && g > 0 ? std::sqrt(a / g) : 1.0, gamma = std::sqrt(shift);
+      Ainv_ = spd_inverse<T>(A, din, pi * gamma);
+      Ginv_ = spd_inverse<T>(G, out, gamma / pi);
+      break;
+    }
+    case Preconditioning::Eigen:
+    case Preconditioning::Ekfac: {
+      std::vector<double> alpha(static_cast<std::size_t>(din)), gam(static_cast<std::size_t>(out));
+      std::vector<double> qa(static_cast<std::size_t>(din * din)), qg(static_cast<std::size_t>(out * out));
+      linalg::eigh(A.data(), din, alpha.data(), qa.data());
+      linalg::eigh(G.data(), out, gam.data(), qg.data());
+      QA_.assign(qa.begin(), qa.end());
+      QG_.assign(qg.begin(), qg.end());
+      base_scaling_.resize(static_cast<std::size_t>(out * din));
+      for (index_t o = 0; o < out; ++o)
+        for (index_t i = 0; i < din; ++i) base_scaling_[o * din + i] = std::max(gam[o], 0.0) * std::max(alpha[i], 0.0);
+      scaling_ = base_scaling_;
+      inv_scale_shift_ = -1;
+      break;
+    }
+  }
+  ready_ = true;
+}
+
+template <class T>
+void LayerPreconditioner<T>::set_scaling(const std::vector<double>& S) {
+  CURV_CHECK(S.size() == base_scaling_.size(), "ekfac: scaling of ", S.size(), " entries for a layer of ",
+             base_scaling_.size());
+  scaling_ = S;
+  inv_scale_shift_ = -1;
+}
+
+template <class T>
+void LayerPreconditioner<T>::apply_eigen(const T* V, const std::vector<T>& inv_scale, T* D) {
+  const index_t din = layer_.din(), O = layer_.out;
+  work_.resize(static_cast<std::size_t>(O * din));
+  gemm(Trans::Yes, Trans::No, O, din, O, T(1), QG_.data(), V, T(0), work_.data());   // Q_Gᵀ V
+  gemm(Trans::No, Trans::No, O, din, din, T(1), work_.data(), QA_.data(), T(0), D);   // · Q_A
+  for (index_t j = 0; j < O * din; ++j) D[j] *= inv_scale[j];
+  gemm(Trans::No, Trans::Yes, O, din, din, T(1), D, QA_.data(), T(0), work_.data());  // · Q_Aᵀ
+  gemm(Trans::No, Trans::No, O, din, O, T(1), QG_.data(), work_.data(), T(0), D);     // Q_G ·
+}
+
+template <class T>
+void LayerPreconditioner<T>::apply(const T* V, T* D) {
+  const index_t din = layer_.din(), O = layer_.out;
+  switch (kind_) {
+    case Preconditioning::Foof:
+      gemm(Trans::No, Trans::No, O, din, din, T(1), V, Ainv_.data(), T(0), D);
+      return;
+    case Preconditioning::Factored:
+      work_.resize(static_cast<std::size_t>(O * din));
+      gemm(Trans::No, Trans::No, O, din, O, T(1), Ginv_.data(), V, T(0), work_.data());
+      gemm(Trans::No, Trans::No, O, din, din, T(1), work_.data(), Ainv_.data(), T(0), D);
+      return;
+    case Preconditioning::Eigen:
+    case Preconditioning::Ekfac:
+      if (inv_scale_shift_ != shift_) {
+        inv_scale_.resize(scaling_.size());
+        for (std::size_t j = 0; j < scaling_.size(); ++j) inv_scale_[j] = T(1.0 / (std::max(scaling_[j], 0.0) + shift_));
+        inv_scale_shift_ = shift_;
+      }
+      apply_eigen(V, inv_scale_, D);
+      return;
+  }
+}
+
+template class LayerPreconditioner<float>;
+template class LayerPreconditioner<double>;
+
+}  // namespace curv::detail

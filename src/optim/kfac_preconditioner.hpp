@@ -1,0 +1,58 @@
+// One layer's preconditioner for the K-FAC family (internal to optim/): the damped inverse of
+// its curvature block applied to the layer's gradient Ŵ = [∇W | ∇b] (out, din), in the model's
+// dtype, with the expensive part (inverses, eigenbases) recomputed only every few steps.
+//
+//   factored (K-FAC)   D = (G + γ/π I)⁻¹ Ŵ (A + πγ I)⁻¹, γ = √(λ+η)      two GEMMs per step
+//   eigen (K-FAC)      D = Q_G [(Q_Gᵀ Ŵ Q_A) / (γ_G α_Aᵀ + λ+η)] Q_Aᵀ      four GEMMs per step
+//   ekfac              as eigen with a re-fitted scaling S in place of γ_G α_Aᵀ
+//   foof               D = Ŵ (A + (λ+η) I)⁻¹                                one GEMM per step
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "curv/curvature/kronecker.hpp"
+
+namespace curv::detail {
+
+enum class Preconditioning { Factored, Eigen, Ekfac, Foof };
+
+template <class T>
+class LayerPreconditioner {
+ public:
+  LayerPreconditioner(KfacLayer layer, Preconditioning kind) : layer_(std::move(layer)), kind_(kind) {}
+  const KfacLayer& layer() const { return layer_; }
+
+  // Recomputes inverses or eigenbases from the factors (float64, symmetric) with damping
+  // λ + η = `shift`. Throws curv::Error naming the layer and `step` if they are not finite.
+  void refresh(const std::vector<double>& A, const std::vector<double>& G, double shift, index_t step);
+  // EK-FAC: the scaling in the current basis (out, din), and the basis itself for the re-fit.
+  void set_scaling(const std::vector<double>& S);
+  const std::vector<double>& kfac_scaling() const { return base_scaling_; }
+  // The damping changed between refreshes: eigen-based kinds apply it at no cost; factored and
+  // FOOF inverses keep the λ of their last refresh (as in the K-FAC paper).
+  void set_shift(double shift) { shift_ = shift; }
+  bool ready() const { return ready_; }
+
+  // D = preconditioned V, both (out, din) in the model's dtype.
+  void apply(const T* V, T* D);
+
+ private:
+  void apply_eigen(const T* V, const std::vector<T>& inv_scale, T* D);
+  KfacLayer layer_;
+  Preconditioning kind_;
+  bool ready_ = false;
+  double shift_ = 0;
+  std::vector<T> Ainv_, Ginv_;             // factored, foof
+  std::vector<T> QA_, QG_;                 // eigen, ekfac
+  std::vector<double> base_scaling_;       // γ_G α_Aᵀ of the last refresh
+  std::vector<double> scaling_;            // in use: base or re-fitted
+  std::vector<T> inv_scale_;               // 1 / (scaling + shift), cached for shift_
+  double inv_scale_shift_ = -1;
+  std::vector<T> work_;
+};
+
+extern template class LayerPreconditioner<float>;
+extern template class LayerPreconditioner<double>;
+
+}  // namespace curv::detail

@@ -1,0 +1,228 @@
+// Second-order optimizers (optim/second_order.hpp) against dense linear algebra on tiny float64
+// models: one K-FAC, EK-FAC or FOOF step is the solve with its damped structured matrix
+// materialized; with one example, exact output factors and eigen damping, K-FAC's step is the
+// exact damped GGN block solve; M-FAC's is the dense damped-EF solve over its window; large
+// damping turns every rule into a scaled gradient step; the quadratic-model K-FAC trains.
+#include <doctest/doctest.h>
+
+#include "curv/check/check.hpp"
+#include "curv/curvature/kfac.hpp"
+#include "curv/linalg/dense.hpp"
+#include "curv/optim/second_order.hpp"
+#include "support/dense_curvature.hpp"
+
+using namespace curv;
+using namespace curv::testing;
+using curv::check::relative_error;
+
+namespace {
+
+// One step as the training loop takes it; returns θ_new − θ_old and the gradient used.
+Matrix one_step(Model<double>& m, Optimizer<double>& opt, const CurvatureBatch<double>& b, Matrix* grad = nullptr) {
+  const index_t P = m.params().size();
+  auto loss = make_loss<double>(m.loss());
+  Objective<double> obj(m, *loss);
+  obj.set_batch(b.x.view(), b.y.view());
+  opt.attach(obj);
+  obj.gradient(m.params().grad(), opt.observes_gradient());
+  if (grad) grad->assign(m.params().grad(), m.params().grad() + P);
+  const Matrix before(m.params().data(), m.params().data() + P);
+  opt.step(m.params());
+  Matrix d(static_cast<std::size_t>(P));
+  for (index_t i = 0; i < P; ++i) d[i] = m.params().data()[i] - before[i];
+  return d;
+}
+
+SecondOrderConfig plain(double damping, FactorKind factors) {
+  SecondOrderConfig c;
+  c.damping = c.damping_min = damping;
+  c.factors = factors;
+  c.rescale = "none";
+  c.momentum = 0;
+  c.adapt_damping = false;
+  return c;
+}
+
+Matrix identity(index_t n, double scale = 1) {
+  Matrix I(static_cast<std::size_t>(n * n), 0.0);
+  for (index_t i = 0; i < n; ++i) I[i * n + i] = scale;
+  return I;
+}
+
+// The KfacOperator with each block's factors replaced by f(block) = {A', G'}.
+template <class F>
+Matrix structured(KfacOperator& op, F f) {
+  std::vector<KroneckerBlock> blocks;
+  for (auto& b : op.blocks()) {
+    auto [A, G] = f(b);
+    blocks.emplace_back(b.layer(), A, G);
+  }
+  KfacOperator damped("damped", op.subset(), std::move(blocks), KfacDamping::Eigen);
+  return materialize(damped);
+}
+
+Matrix negated_solve(const Matrix& M, index_t n, const Matrix& g) {
+  Matrix x = linalg::solve_spd(M, n, g);
+  for (auto& v : x) v = -v;
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("one K-FAC, EK-FAC or FOOF step is the solve with its damped structured matrix") {
+  const double lambda = 0.05;
+  for (const char* variant : {"kfac-factored", "kfac-eigen", "ekfac", "foof"}) {
+    CAPTURE(variant);
+    auto model = tiny("mlp");
+    const index_t P = model->params().size();
+    CurvatureData<double> data(*model, random_batches(*model, {6}, 21));
+    KfacOptions ko;
+    ko.factors = FactorKind::EF;
+    auto op = std::string(variant) == "ekfac" ? make_ekfac(data, ParamSubset::all(model->params().info()), ko)
+                                              : make_kfac(data, ParamSubset::all(model->params().info()), ko);
+    Matrix M;
+    const std::string v = variant;
+    if (v == "kfac-factored") {
+      M = structured(*op, [&](KroneckerBlock& b) {
+        const double r = std::sqrt(lambda), pi = b.pi();
+        Matrix A = b.A(), G = b.G();
+        for (index_t i = 0; i < b.layer().din(); ++i) A[i * b.layer().din() + i] += pi * r;
+        for (index_t o = 0; o < b.layer().out; ++o) G[o * b.layer().out + o] += r / pi;
+        return std::pair(A, G);
+      });
+    } else if (v == "foof") {
+      M = structured(*op, [&](KroneckerBlock& b) {
+        Matrix A = b.A();
+        for (index_t i = 0; i < b.layer().din(); ++i) A[i * b.layer().din() + i] += lambda;
+        return std::pair(A, identity(b.layer().out));
+      });
+    } else {
+      M = materialize(*op);
+      for (index_t i = 0; i < P; ++i) M[i * P + i] += lambda;
+    }
+    SecondOrderConfig cfg = plain(lambda, FactorKind::EF);
+    cfg.kfac_damping = v == "kfac-eigen" ? KfacDamping::Eigen : KfacDamping::Factored;
+    auto opt = make_kfac_optimizer<double>(v == "foof" ? "foof" : v == "ekfac" ? "ekfac" : "kfac", 1.0, cfg);
+    Matrix g;
+    const Matrix step = one_step(*model, *opt, random_batches(*model, {6}, 21)[0], &g);
+    CHECK(relative_error(step, negated_solve(M, P, g)) <= 1e-10);
+  }
+}
+
+TEST_CASE("with one example, exact output factors and eigen damping, K-FAC's step is the damped GGN block solve") {
+  const double lambda = 0.02;
+  auto model = tiny("mlp");
+  const index_t P = model->params().size();
+  auto parts = random_batches(*model, {1}, 4);
+  const Dense d = dense_of(*model, concatenate(parts), false);
+  Matrix blocks = layer_blocks_of(sandwich(d, d.Hout), *model);
+  for (index_t i = 0; i < P; ++i) blocks[i * P + i] += lambda;
+  Matrix g;
+  for (auto damping : {KfacDamping::Eigen, KfacDamping::Factored}) {
+    auto m = tiny("mlp");
+    SecondOrderConfig cfg = plain(lambda, FactorKind::GGN);
+    cfg.kfac_damping = damping;
+    auto opt = make_kfac_optimizer<double>("kfac", 1.0, cfg);
+    const Matrix step = one_step(*m, *opt, random_batches(*m, {1}, 4)[0], &g);
+    const double err = relative_error(step, negated_solve(blocks, P, g));
+    if (damping == KfacDamping::Eigen) CHECK(err <= 1e-10);
+    else CHECK(err > 1e-3);  // factored Tikhonov damping is a different matrix, by design
+  }
+}
+
+TEST_CASE("M-FAC's step is the dense damped empirical-Fisher solve over its window") {
+  const double lambda = 0.1, lr = 0.5;
+  const index_t window = 3;
+  auto model = tiny("mlp");
+  const index_t P = model->params().size();
+  SecondOrderConfig cfg = plain(lambda, FactorKind::EF);
+  cfg.window = window;
+  auto opt = make_mfac_optimizer<double>(lr, cfg);
+  std::vector<Matrix> grads;
+  Matrix step;
+  for (index_t k = 0; k < 5; ++k) {
+    Matrix g;
+    step = one_step(*model, *opt, random_batches(*model, {4}, 30 + std::uint64_t(k))[0], &g);
+    grads.push_back(g);
+  }
+  // F = λI + (1/m) Σ gᵢgᵢᵀ over the last m gradients; the step is −lr F⁻¹ g.
+  Matrix F = identity(P, lambda);
+  for (std::size_t i = grads.size() - window; i < grads.size(); ++i)
+    for (index_t r = 0; r < P; ++r)
+      for (index_t c = 0; c < P; ++c) F[r * P + c] += grads[i][r] * grads[i][c] / double(window);
+  Matrix expected = negated_solve(F, P, grads.back());
+  for (auto& v : expected) v *= lr;
+  CHECK(relative_error(step, expected) <= 1e-8);
+}
+
+TEST_CASE("as damping grows every update tends to a scaled gradient step") {
+  const double lr = 0.3;
+  for (const std::string name : {"kfac", "ekfac", "foof", "mfac"}) {
+    for (auto damping : {KfacDamping::Factored, KfacDamping::Eigen}) {
+      CAPTURE(name);
+      // −(λ/lr)·step → ∇L as λ grows: the deviation shrinks like 1/λ, or like 1/√λ for factored
+      // damping, which adds √λ to each factor. (Much larger λ would make θ_new − θ_old cancel.)
+      std::vector<double> errors;
+      for (double lambda : {1e4, 1e6}) {
+        auto model = tiny("mlp");
+        SecondOrderConfig cfg = plain(lambda, FactorKind::MC);
+        cfg.kfac_damping = damping;
+        auto opt = make_optimizer<double>(name, lr, 0.0, false, cfg);
+        Matrix g;
+        Matrix step = one_step(*model, *opt, random_batches(*model, {5}, 8)[0], &g);
+        for (auto& v : step) v *= -lambda / lr;
+        errors.push_back(relative_error(step, g));
+      }
+      const bool factored = name == "kfac" && damping == KfacDamping::Factored;
+      CHECK(errors[1] <= errors[0] / (factored ? 8 : 80));
+      CHECK(errors[1] <= (factored ? 1e-2 : 1e-4));
+    }
+  }
+}
+
+TEST_CASE("K-FAC with the quadratic model and adapted damping trains, never below its damping floor") {
+  auto model = tiny("mlp");
+  auto batch = random_batches(*model, {32}, 2);
+  SecondOrderConfig cfg;
+  cfg.damping = 1.0, cfg.damping_min = 1e-3, cfg.adapt_every = 2, cfg.inverse_every = 3;
+  auto opt = make_kfac_optimizer<double>("kfac", 1.0, cfg);
+  auto loss = make_loss<double>(model->loss());
+  Objective<double> obj(*model, *loss);
+  const double first = obj.set_batch(batch[0].x.view(), batch[0].y.view());
+  double last = first;
+  for (int k = 0; k < 60; ++k) {
+    last = obj.set_batch(batch[0].x.view(), batch[0].y.view());
+    opt->attach(obj);
+    obj.gradient(model->params().grad(), true);
+    opt->step(model->params());
+    CHECK(opt->damping() >= cfg.damping_min);
+  }
+  CHECK(last < 0.5 * first);
+}
+
+TEST_CASE("K-FAC covers linear layers of a transformer and leaves norms and embeddings to Adam") {
+  auto model = make_model<double>("transformer", R"({"context":4,"d":8,"heads":2,"layers":1,"vocab":7})");
+  Rng rng(1);
+  model->init(rng);
+  CurvatureBatch<double> b;
+  b.x = Tensor<double>(Shape{3, 4});
+  for (index_t i = 0; i < 12; ++i) b.x[i] = double(rng.below(7)), b.y.labels.push_back(std::int64_t(rng.below(7)));
+  for (const char* name : {"kfac", "ekfac", "foof"}) {
+    CAPTURE(name);
+    auto opt = make_kfac_optimizer<double>(name, 1.0, plain(0.1, FactorKind::MC));
+    const Matrix step = one_step(*model, *opt, b);
+    const auto& ln = model->params().info(model->params().find("blocks.0.ln1.weight"));
+    CHECK(std::abs(step[std::size_t(ln.offset)]) > 0);  // moved by the fallback rule
+    for (double v : step) CHECK(std::isfinite(v));
+  }
+}
+
+TEST_CASE("second-order optimizers refuse bad settings with one-line errors") {
+  SecondOrderConfig c;
+  c.damping = -1;
+  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("expected damping > 0"), Error);
+  c = {};
+  c.rescale = "magic";
+  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("rescale qmodel, kl or none"), Error);
+  CHECK_THROWS_WITH_AS(make_optimizer<float>("lbfgs", 1.0, 0, false, {}), doctest::Contains("found 'lbfgs'"), Error);
+}
