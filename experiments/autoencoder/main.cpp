@@ -29,7 +29,7 @@ struct Run {
   std::string optimizer;
   double lr = 0;
   std::vector<double> iterations, seconds, errors;
-  double final_error = INFINITY, full_error = NAN;
+  double final_error = INFINITY, full_error = NAN, damping = 0;
   std::string failure;
 };
 
@@ -111,6 +111,7 @@ Run train_one(const Setup& s, const Task<float>& task, const std::string& name, 
       }
     }
     r.final_error = r.errors.back();
+    r.damping = opt->damping();
     r.full_error = reconstruction_error(*model, task, task.train_size());
   } catch (const Error& e) {
     r.failure = e.what();  // a diverged grid point is a result, not a crash
@@ -170,6 +171,7 @@ int main(int argc, char** argv) {
                             {"batch", s.batch}, {"final_error_10k", r.final_error}, {"error_60k", r.full_error},
                             {"seconds", r.seconds.empty() ? 0.0 : r.seconds.back()},
                             {"iteration_to_30", first_reaching(r.iterations, r.errors, 30)}};
+        if (r.damping > 0) j["final_damping"] = r.damping;
         if (!r.failure.empty()) j["failure"] = r.failure;
         std::printf("%s\n", j.dump().c_str());
         std::fflush(stdout);

@@ -309,8 +309,11 @@ class KfacFamily final : public Optimizer<T> {
     if (cfg_.adapt_damping && k_ % cfg_.adapt_every == 0 && model < 0) {
       const double h_new = obj_->rerecord() + 0.5 * cfg_.weight_decay * dot(P, p.data(), p.data());
       const double rho = (h_new - h_old) / model;
-      if (rho > 0.75) lambda_ = std::max(cfg_.damping_min, lambda_ * cfg_.adapt_factor);
-      else if (rho < 0.25) lambda_ /= cfg_.adapt_factor;
+      // Martens & Grosse's ω₁ = (19/20)^T₁: the factor is a per-step rate, applied for the
+      // adapt_every steps since the last adaptation.
+      const double omega = std::pow(cfg_.adapt_factor, double(cfg_.adapt_every));
+      if (rho > 0.75) lambda_ = std::max(cfg_.damping_min, lambda_ * omega);
+      else if (rho < 0.25) lambda_ /= omega;
       for (auto& L : layers_) L.set_shift(lambda_ + cfg_.weight_decay);
     }
   }

@@ -17,9 +17,9 @@
 //   qmodel  the K-FAC paper's §6.4/§7: the step δ = αΔ + μδ_prev with α and μ minimizing the
 //           quadratic model ½δᵀ(F + (λ+η)I)δ + ∇hᵀδ under the exact Gauss-Newton matrix F of the
 //           batch (two G·v products), then scaled by the learning rate (1 by default); λ follows
-//           Levenberg–Marquardt: every `adapt_every` steps the reduction ratio ρ of h on the batch
-//           multiplies λ by `adapt_factor` (ρ > 3/4) or divides it (ρ < 1/4), never below
-//           `damping_min`.
+//           Levenberg–Marquardt: every `adapt_every` (T₁) steps the reduction ratio ρ of h on the
+//           batch multiplies λ by ω₁ = adapt_factor^T₁ (ρ > 3/4) or divides it by ω₁ (ρ < 1/4),
+//           never below `damping_min` (the paper's ω₁ = (19/20)^T₁).
 //   kl      kfac-pytorch's KL clipping: ν = min(1, √(κ / (lr² |Δᵀ∇h|))), then SGD momentum on
 //           ν·Δ with the learning rate. λ fixed.
 //   none    SGD momentum on Δ with the learning rate (FOOF's and M-FAC's rule). λ fixed.
@@ -49,7 +49,7 @@ struct SecondOrderConfig {
   double kl_clip = 1e-3;       // kl
   bool adapt_damping = true;   // qmodel
   index_t adapt_every = 5;
-  double adapt_factor = 0.95;
+  double adapt_factor = 0.95;  // per step: λ changes by adapt_factor^adapt_every at a time
   double fallback_lr = 1e-3;   // Adam on parameters K-FAC does not cover
   index_t window = 128;        // mfac: gradients kept (m)
   std::uint64_t seed = 0;      // sampled labels

@@ -1,0 +1,182 @@
+#include "compare.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "curv/nn/objective.hpp"
+#include "curv/train/task.hpp"
+#include "plot.hpp"
+
+namespace curv::experiments {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  std::string optimizer;
+  double lr = 0;
+  std::uint64_t seed = 0;
+  std::vector<double> steps, seconds, values;
+  double steps_to_target = INFINITY, seconds_to_target = INFINITY, final_value = NAN;
+  std::string failure;
+};
+
+bool reached(const Comparison& c, double v) { return c.higher_is_better ? v >= c.target : v <= c.target; }
+bool better(const Comparison& c, double a, double b) {
+  if (std::isnan(b)) return !std::isnan(a);
+  return c.higher_is_better ? a > b : a < b;
+}
+
+Run train_one(const Comparison& c, const Task<float>& task, const std::string& name, double lr, std::uint64_t seed) {
+  Run r;
+  r.optimizer = name, r.lr = lr, r.seed = seed;
+  auto model = make_model<float>(c.model, c.config);
+  Rng init(seed);
+  model->init(init);
+  const auto it = c.settings.find(name);
+  SecondOrderConfig cfg = it == c.settings.end() ? SecondOrderConfig{} : it->second;
+  cfg.seed = seed;
+  auto opt = make_optimizer<float>(name, lr, c.momentum, false, cfg);
+  auto loss = make_loss<float>(task.loss());
+  Objective<float> obj(*model, *loss);
+  Rng rng(seed + 1000);
+  std::vector<index_t> order(std::size_t(task.train_size()));
+  std::iota(order.begin(), order.end(), 0);
+  Tensor<float> x;
+  BatchTargets<float> y;
+  const index_t per_epoch = task.train_size() / c.batch;
+  double seconds = 0;
+  index_t step = 0;
+  auto evaluate = [&] {
+    const double v = task.evaluate(*model, c.eval_batch).at(c.metric);
+    r.steps.push_back(double(step)), r.seconds.push_back(seconds), r.values.push_back(v);
+    if (reached(c, v) && std::isinf(r.steps_to_target)) r.steps_to_target = double(step), r.seconds_to_target = seconds;
+  };
+  try {
+    evaluate();
+    for (index_t epoch = 0; epoch < c.epochs; ++epoch) {
+      for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+      for (index_t b = 0; b < per_epoch; ++b) {
+        const auto t0 = std::chrono::steady_clock::now();
+        task.train_batch(order.data() + b * c.batch, c.batch, rng, x, y);
+        const double l = obj.set_batch(x, y.view());
+        CURV_CHECK(std::isfinite(l), name, " lr ", lr, ": the loss became ", l, " at step ", step + 1);
+        opt->attach(obj);
+        obj.gradient(model->params().grad(), opt->observes_gradient());
+        opt->step(model->params());
+        ++step;
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (step % c.eval_every == 0) evaluate();
+      }
+    }
+    if (r.steps.back() != double(step)) evaluate();
+    r.final_value = r.values.back();
+  } catch (const Error& e) {
+    r.failure = e.what();  // a diverged grid point is a result, not a crash
+  }
+  return r;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? NAN : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+}  // namespace
+
+int run_comparison(const Comparison& c) {
+  TaskOptions topt;
+  topt.limit = c.limit;
+  const auto probe = make_model<float>(c.model, c.config);
+  auto task = make_task<float>(c.data, probe->loss(), topt);
+  task->check_model(*probe);
+  fs::create_directories(c.out + "/curves");
+  std::ofstream results(c.out + "/results.jsonl", std::ios::app);
+  auto log = [&](const Run& r, const std::string& phase) {
+    nlohmann::json j = {{"phase", phase}, {"optimizer", r.optimizer}, {"lr", r.lr}, {"seed", r.seed},
+                        {"steps_to_target", finite_or_null(r.steps_to_target)},
+                        {"seconds_to_target", finite_or_null(r.seconds_to_target)},
+                        {"final", finite_or_null(r.final_value)},
+                        {"seconds", r.seconds.empty() ? 0.0 : r.seconds.back()}};
+    if (!r.failure.empty()) j["failure"] = r.failure;
+    std::printf("%s\n", j.dump().c_str());
+    std::fflush(stdout);
+    results << j.dump() << "\n" << std::flush;
+    char file[160];
+    std::snprintf(file, sizeof file, "/curves/%s-lr%g-seed%llu.csv", r.optimizer.c_str(), r.lr,
+                  static_cast<unsigned long long>(r.seed));
+    std::ofstream f(c.out + file);
+    f << "step,seconds," << c.metric << "\n";
+    for (std::size_t i = 0; i < r.values.size(); ++i) f << r.steps[i] << "," << r.seconds[i] << "," << r.values[i] << "\n";
+  };
+
+  std::vector<Series> by_steps, by_seconds;
+  nlohmann::json summary = {{"metric", c.metric}, {"target", c.target}};
+  std::printf("\n| optimizer | lr | steps to %s %g (median) | seconds to it (median) | final %s (median) | seeds |\n|---|---|---|---|---|---|\n",
+              c.metric.c_str(), c.target, c.metric.c_str());
+  std::string table;
+  for (const auto& name : c.optimizers) {
+    // Tuning on the first seed: fewest steps to the target, else the best final value.
+    Run best;
+    for (double lr : c.grids.at(name)) {
+      Run r = train_one(c, *task, name, lr, c.seeds.front());
+      log(r, "tune");
+      if (!r.failure.empty()) continue;
+      const bool take = best.values.empty() || r.steps_to_target < best.steps_to_target ||
+                        (r.steps_to_target == best.steps_to_target && better(c, r.final_value, best.final_value));
+      if (take) best = r;
+    }
+    if (best.values.empty()) {
+      summary["optimizers"][name] = {{"failure", "every learning rate of the grid failed"}};
+      continue;
+    }
+    std::vector<Run> runs{best};
+    for (std::size_t s = 1; s < c.seeds.size(); ++s) {
+      runs.push_back(train_one(c, *task, name, best.lr, c.seeds[s]));
+      log(runs.back(), "seed");
+    }
+    std::vector<double> steps, secs, finals;
+    for (const auto& r : runs) {
+      steps.push_back(r.failure.empty() ? r.steps_to_target : INFINITY);
+      secs.push_back(r.failure.empty() ? r.seconds_to_target : INFINITY);
+      finals.push_back(r.failure.empty() ? r.final_value : NAN);
+    }
+    const double ms = median(steps), mt = median(secs), mf = median(finals);
+    summary["optimizers"][name] = {{"lr", best.lr}, {"median_steps_to_target", finite_or_null(ms)},
+                                   {"median_seconds_to_target", finite_or_null(mt)}, {"median_final", finite_or_null(mf)},
+                                   {"steps_to_target", steps}, {"finals", finals}};
+    char row[256];
+    std::snprintf(row, sizeof row, "| %s | %g | %s | %s | %.4f | %zu |\n", name.c_str(), best.lr,
+                  std::isfinite(ms) ? std::to_string(long(ms)).c_str() : "not reached",
+                  std::isfinite(mt) ? std::to_string(mt).substr(0, 6).c_str() : "-", mf, runs.size());
+    table += row;
+    std::printf("%s", row);
+    // The run whose steps-to-target is the median represents the optimizer in the plots.
+    std::vector<std::size_t> idx(runs.size());
+    std::iota(idx.begin(), idx.end(), std::size_t(0));
+    std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return steps[a] < steps[b]; });
+    const Run& rep = runs[idx[idx.size() / 2]];
+    char label[64];
+    std::snprintf(label, sizeof label, "%s lr %g", name.c_str(), best.lr);
+    by_steps.push_back({label, rep.steps, rep.values});
+    by_seconds.push_back({label, rep.seconds, rep.values});
+  }
+  summary["table"] = table;
+  results << summary.dump() << "\n";
+  std::printf("%s\n", summary.dump().c_str());
+  if (!by_steps.empty()) {
+    plot_lines(c.out + "/" + c.metric + "_vs_steps.png", c.title, "step", c.metric, by_steps);
+    plot_lines(c.out + "/" + c.metric + "_vs_seconds.png", c.title, "seconds (training only)", c.metric, by_seconds);
+  }
+  return 0;
+}
+
+}  // namespace curv::experiments

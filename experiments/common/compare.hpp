@@ -1,0 +1,35 @@
+// The protocol shared by the optimizer-comparison experiments (lenet-optimizers,
+// transformer-optimizers): every optimizer is tuned over its documented learning-rate grid on
+// the first seed, its best rate is rerun on the other seeds, and the median over seeds is
+// reported — steps and training seconds until a held-out metric reaches its target, and the
+// final value. Curves go to CSV, the median seed's curves to PNG plots, results to JSON lines.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "curv/optim/second_order.hpp"
+
+namespace curv::experiments {
+
+struct Comparison {
+  std::string title;                    // for the plots
+  std::string model, config = "{}", data;
+  std::string metric;                   // a key of Task::evaluate, e.g. "test_accuracy"
+  bool higher_is_better = true;
+  double target = 0;                    // steps/seconds are counted until the metric reaches it
+  index_t epochs = 10, batch = 128, eval_every = 100, eval_batch = 500, limit = -1;
+  std::vector<std::uint64_t> seeds{0, 1, 2};
+  std::vector<std::string> optimizers;
+  std::map<std::string, std::vector<double>> grids;  // learning rates per optimizer
+  std::map<std::string, SecondOrderConfig> settings; // per optimizer (damping etc.)
+  double momentum = 0.9;                // sgd, and the momentum of kl/none-rescaled rules
+  std::string out;
+};
+
+// Runs the protocol and writes out/results.jsonl, out/curves/*.csv, out/*_vs_steps.png and
+// out/*_vs_seconds.png; prints one JSON line per run and a summary table. Returns 0.
+int run_comparison(const Comparison& c);
+
+}  // namespace curv::experiments
