@@ -30,8 +30,9 @@ void plot_lines(const std::string& path, const std::string& title, const std::st
   plsfnam(tmp.c_str());
   plspage(0, 0, 1000, 650, 0, 0);
   plscolbg(255, 255, 255);
+  plscol0(15, 0, 0, 0);  // colour 15 (white by default) becomes black for axes and labels
   plinit();
-  plcol0(15);  // axes and labels in black on the white background
+  plcol0(15);
   plenv(x0, x1, y0 - pad, y1 + pad, 0, log_y ? 20 : 2);
   pllab(x_label.c_str(), y_label.c_str(), title.c_str());
   const int colours[] = {1, 3, 9, 8, 12, 13, 4, 10};
