@@ -50,7 +50,7 @@ Run train_one(const Comparison& c, const Task<float>& task, const std::string& n
   std::iota(order.begin(), order.end(), 0);
   Tensor<float> x;
   BatchTargets<float> y;
-  const index_t per_epoch = task.train_size() / c.batch;
+  const index_t per_epoch = task.train_size() / c.batch, total = per_epoch * c.epochs;
   double seconds = 0;
   index_t step = 0;
   auto evaluate = [&] {
@@ -69,6 +69,7 @@ Run train_one(const Comparison& c, const Task<float>& task, const std::string& n
         CURV_CHECK(std::isfinite(l), name, " lr ", lr, ": the loss became ", l, " at step ", step + 1);
         opt->attach(obj);
         obj.gradient(model->params().grad(), opt->observes_gradient());
+        if (c.cosine) opt->set_lr(lr * 0.5 * (1 + std::cos(M_PI * double(step) / double(total))));
         opt->step(model->params());
         ++step;
         seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -80,6 +81,27 @@ Run train_one(const Comparison& c, const Task<float>& task, const std::string& n
   } catch (const Error& e) {
     r.failure = e.what();  // a diverged grid point is a result, not a crash
   }
+  return r;
+}
+
+// A run's curve read back from the CSV the protocol wrote (for --replot); a missing file reads
+// as a failed run.
+Run load_run(const Comparison& c, const std::string& name, double lr, std::uint64_t seed) {
+  Run r;
+  r.optimizer = name, r.lr = lr, r.seed = seed;
+  char file[160];
+  std::snprintf(file, sizeof file, "/curves/%s-lr%g-seed%llu.csv", name.c_str(), lr, static_cast<unsigned long long>(seed));
+  std::ifstream f(c.out + file);
+  std::string line;
+  std::getline(f, line);
+  while (std::getline(f, line)) {
+    double st = 0, sec = 0, v = 0;
+    if (std::sscanf(line.c_str(), "%lf,%lf,%lf", &st, &sec, &v) != 3) continue;
+    r.steps.push_back(st), r.seconds.push_back(sec), r.values.push_back(v);
+    if (reached(c, v) && std::isinf(r.steps_to_target)) r.steps_to_target = st, r.seconds_to_target = sec;
+  }
+  if (r.values.empty()) r.failure = "no curve";
+  else r.final_value = r.values.back();
   return r;
 }
 
@@ -127,8 +149,8 @@ int run_comparison(const Comparison& c) {
     // Tuning on the first seed: fewest steps to the target, else the best final value.
     Run best;
     for (double lr : c.grids.at(name)) {
-      Run r = train_one(c, *task, name, lr, c.seeds.front());
-      log(r, "tune");
+      Run r = c.replot ? load_run(c, name, lr, c.seeds.front()) : train_one(c, *task, name, lr, c.seeds.front());
+      if (!c.replot) log(r, "tune");
       if (!r.failure.empty()) continue;
       const bool take = best.values.empty() || r.steps_to_target < best.steps_to_target ||
                         (r.steps_to_target == best.steps_to_target && better(c, r.final_value, best.final_value));
@@ -140,8 +162,8 @@ int run_comparison(const Comparison& c) {
     }
     std::vector<Run> runs{best};
     for (std::size_t s = 1; s < c.seeds.size(); ++s) {
-      runs.push_back(train_one(c, *task, name, best.lr, c.seeds[s]));
-      log(runs.back(), "seed");
+      runs.push_back(c.replot ? load_run(c, name, best.lr, c.seeds[s]) : train_one(c, *task, name, best.lr, c.seeds[s]));
+      if (!c.replot) log(runs.back(), "seed");
     }
     std::vector<double> steps, secs, finals;
     for (const auto& r : runs) {
@@ -170,7 +192,7 @@ int run_comparison(const Comparison& c) {
     by_seconds.push_back({label, rep.seconds, rep.values});
   }
   summary["table"] = table;
-  results << summary.dump() << "\n";
+  if (!c.replot) results << summary.dump() << "\n";
   std::printf("%s\n", summary.dump().c_str());
   if (!by_steps.empty()) {
     plot_lines(c.out + "/" + c.metric + "_vs_steps.png", c.title, "step", c.metric, by_steps);

@@ -25,7 +25,9 @@ struct Comparison {
   std::map<std::string, std::vector<double>> grids;  // learning rates per optimizer
   std::map<std::string, SecondOrderConfig> settings; // per optimizer (damping etc.)
   double momentum = 0.9;                // sgd, and the momentum of kl/none-rescaled rules
+  bool cosine = true;                   // learning rate × ½(1 + cos(π step/steps)) over the run
   std::string out;
+  bool replot = false;  // rebuild the summary and plots from out/curves/*.csv, training nothing
 };
 
 // Runs the protocol and writes out/results.jsonl, out/curves/*.csv, out/*_vs_steps.png and

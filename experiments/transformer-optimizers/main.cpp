@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   app.add_option("--eval-every", c.eval_every, "Steps between validation evaluations")->capture_default_str();
   app.add_option("--target", c.target, "Validation loss counted to")->capture_default_str();
   app.add_option("--out", c.out, "Output directory")->capture_default_str();
+  app.add_flag("--replot", c.replot, "Rebuild the summary and plots from the curves of earlier runs");
   std::map<std::string, std::vector<double>> overrides;
   for (const auto& name : c.optimizers)
     app.add_option("--" + name + "-lrs", overrides[name], name + " learning-rate grid");

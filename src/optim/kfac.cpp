@@ -215,7 +215,7 @@ class KfacFamily final : public Optimizer<T> {
     if (kind_ == Preconditioning::Ekfac) blocks_.clear();
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       const std::vector<double> A = stats_.A(index_t(i)), G = stats_.G(index_t(i));
-      layers_[i].refresh(A, G, shift, k_);
+      layers_[i].refresh(A, G, shift, k_, variant_);
       if (kind_ == Preconditioning::Ekfac) blocks_.emplace_back(layers_[i].layer(), A, G);
     }
     if (kind_ == Preconditioning::Ekfac) refit_in_new_basis();

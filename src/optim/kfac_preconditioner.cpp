@@ -53,13 +53,13 @@ std::vector<T> spd_inverse(const std::vector<double>& M, index_t n, double shift
 
 template <class T>
 void LayerPreconditioner<T>::refresh(const std::vector<double>& A, const std::vector<double>& G, double shift,
-                                     index_t step) {
+                                     index_t step, const std::string& who) {
   const index_t din = layer_.din(), out = layer_.out;
   for (double v : A)
-    CURV_CHECK(std::isfinite(v), "kfac: the input factor of the ", layer_.kind, " layer at offset ", layer_.weight_offset,
+    CURV_CHECK(std::isfinite(v), who, ": the input factor of the ", layer_.kind, " layer at offset ", layer_.weight_offset,
                " became non-finite at step ", step);
   for (double v : G)
-    CURV_CHECK(std::isfinite(v), "kfac: the output factor of the ", layer_.kind, " layer at offset ",
+    CURV_CHECK(std::isfinite(v), who, ": the output factor of the ", layer_.kind, " layer at offset ",
                layer_.weight_offset, " became non-finite at step ", step);
   shift_ = shift;
   switch (kind_) {

@@ -24,8 +24,10 @@ class LayerPreconditioner {
   const KfacLayer& layer() const { return layer_; }
 
   // Recomputes inverses or eigenbases from the factors (float64, symmetric) with damping
-  // λ + η = `shift`. Throws curv::Error naming the layer and `step` if they are not finite.
-  void refresh(const std::vector<double>& A, const std::vector<double>& G, double shift, index_t step);
+  // λ + η = `shift`. Throws curv::Error naming the optimizer (`who`), the layer and `step` if
+  // they are not finite.
+  void refresh(const std::vector<double>& A, const std::vector<double>& G, double shift, index_t step,
+               const std::string& who);
   // EK-FAC: the scaling in the current basis (out, din), and the basis itself for the re-fit.
   void set_scaling(const std::vector<double>& S);
   const std::vector<double>& kfac_scaling() const { return base_scaling_; }
