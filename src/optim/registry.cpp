@@ -11,6 +11,12 @@ double default_lr(const std::string& name) {
   return 0.05;
 }
 
+double default_damping(const std::string& name) {
+  // The quadratic-model rules start cautious and let Levenberg–Marquardt lower λ; a small
+  // initial λ lets the first, poorly estimated factors propose steps the model cannot judge.
+  return name == "kfac" || name == "ekfac" ? 1.0 : 1e-3;
+}
+
 template <class T>
 std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, double lr, double momentum, bool nesterov,
                                              const SecondOrderConfig& cfg) {

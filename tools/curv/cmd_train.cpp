@@ -55,7 +55,7 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--log", o->log, "Append one JSON line of metrics per epoch to this file");
   cmd->add_option("--log-every", o->log_every, "Steps between progress updates")->capture_default_str();
   auto* so = cmd->add_option_group("second-order", "kfac, ekfac, foof, mfac (docs/optimizers.md)");
-  so->add_option("--damping", o->so.damping, "λ (kfac/ekfac qmodel: initial, then adapted)")->capture_default_str();
+  auto* damping_opt = so->add_option("--damping", o->so.damping, "λ; default 1 for kfac/ekfac (initial, then adapted), 1e-3 for foof/mfac");
   so->add_option("--damping-min", o->so.damping_min, "Floor of the adapted λ")->capture_default_str();
   so->add_flag("--fixed-damping", o->fixed_damping, "Do not adapt λ (qmodel)");
   so->add_option("--adapt-every", o->so.adapt_every, "Steps between λ adaptations")->capture_default_str();
@@ -64,14 +64,17 @@ Runner add_train(CLI::App& app) {
   so->add_option("--inverse-every", o->so.inverse_every, "Steps between inversions / eigenbasis updates")->capture_default_str();
   so->add_option("--factors", o->factors, "G from mc (sampled labels: true Fisher) or ef (empirical)")->capture_default_str();
   so->add_option("--kfac-damping", o->kfac_damping, "kfac: factored (π-adjusted Tikhonov) or eigen")->capture_default_str();
-  so->add_option("--rescale", o->so.rescale, "qmodel (exact-curvature quadratic model), kl (KL clipping) or none")
-      ->capture_default_str();
+  auto* rescale_opt = so->add_option("--rescale", o->so.rescale,
+                                     "qmodel (exact-curvature quadratic model; kfac/ekfac default), kl (KL clipping) or "
+                                     "none (foof default)");
   so->add_option("--kl-clip", o->so.kl_clip, "kl: κ")->capture_default_str();
   so->add_option("--fallback-lr", o->so.fallback_lr, "Adam learning rate for parameters outside linear/conv layers")
       ->capture_default_str();
   so->add_option("--window", o->so.window, "mfac: gradients in the sliding window")->capture_default_str();
-  return [o, lr_opt] {
+  return [o, lr_opt, damping_opt, rescale_opt] {
+    if (rescale_opt->count() == 0 && o->optimizer == "foof") o->so.rescale = "none";
     if (lr_opt->count() == 0) o->lr = default_lr(o->optimizer);
+    if (damping_opt->count() == 0) o->so.damping = default_damping(o->optimizer);
     CURV_CHECK(o->batch > 0, "train: expected --batch >= 1, found ", o->batch);
     CURV_CHECK(o->epochs > 0, "train: expected --epochs >= 1, found ", o->epochs);
     CURV_CHECK(o->threads >= 0, "train: expected --threads >= 0, found ", o->threads);

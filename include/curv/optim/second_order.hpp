@@ -75,6 +75,9 @@ std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, double lr,
 // The learning rate each optimizer is documented with when none is given: 0.05 for sgd, adam,
 // adamw and foof; 1 for kfac and ekfac (it scales the quadratic model's step); 0.001 for mfac.
 double default_lr(const std::string& name);
+// The damping each is documented with when none is given: 1 for kfac and ekfac (the initial λ
+// of the adapted quadratic model), 1e-3 for foof and mfac.
+double default_damping(const std::string& name);
 std::vector<std::string> optimizer_names();
 
 }  // namespace curv
