@@ -35,7 +35,7 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--config", o->config, "Model configuration as a JSON object")->capture_default_str();
   cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10, moby-dick or t2t-synthetic")->capture_default_str();
   cmd->add_option("--optimizer", o->optimizer, "sgd, adam, adamw, kfac, ekfac, foof or mfac")->capture_default_str();
-  auto* lr_opt = cmd->add_option("--lr", o->lr, "Learning rate (the schedule's peak); default 0.05, kfac/ekfac 1, mfac 0.001");
+  auto* lr_opt = cmd->add_option("--lr", o->lr, "Learning rate (the schedule's peak); default 0.05, foof 0.01, kfac/ekfac 1, mfac 0.001");
   cmd->add_option("--momentum", o->momentum, "SGD momentum")->capture_default_str();
   cmd->add_flag("--nesterov", o->nesterov, "Nesterov momentum (SGD)");
   cmd->add_option("--weight-decay", o->weight_decay, "L2 (sgd, adam) or decoupled (adamw) weight decay")->capture_default_str();
@@ -55,7 +55,7 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--log", o->log, "Append one JSON line of metrics per epoch to this file");
   cmd->add_option("--log-every", o->log_every, "Steps between progress updates")->capture_default_str();
   auto* so = cmd->add_option_group("second-order", "kfac, ekfac, foof, mfac (docs/optimizers.md)");
-  auto* damping_opt = so->add_option("--damping", o->so.damping, "λ; default 1 for kfac/ekfac (initial, then adapted), 1e-3 for foof/mfac");
+  auto* damping_opt = so->add_option("--damping", o->so.damping, "λ; default 1 for kfac/ekfac (initial, then adapted), 0.1 for foof, 1e-3 for mfac");
   so->add_option("--damping-min", o->so.damping_min, "Floor of the adapted λ")->capture_default_str();
   so->add_flag("--fixed-damping", o->fixed_damping, "Do not adapt λ (qmodel)");
   so->add_option("--adapt-every", o->so.adapt_every, "Steps between λ adaptations")->capture_default_str();
