@@ -10,30 +10,17 @@
 #include <fstream>
 #include <string>
 
+#include "support/errors.hpp"
 #include "curv/data/dataset.hpp"
 #include "curv/loss/loss.hpp"
 #include "curv/nn/objective.hpp"
 #include "curv/ops/ops.hpp"
 
 using namespace curv;
+using namespace curv::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A scratch directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() : path(fs::temp_directory_path() / ("curv-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++))) {
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  static int& counter() { static int c = 0; return c; }
-};
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
 
 std::string be32(std::uint32_t v) {
   return {char(v >> 24), char((v >> 16) & 0xff), char((v >> 8) & 0xff), char(v & 0xff)};
@@ -44,20 +31,6 @@ std::string idx_images(std::uint32_t n, std::size_t pixels) {
   return be32(0x803) + be32(n) + be32(2) + be32(2) + std::string(pixels, '\x07');
 }
 std::string idx_labels(std::uint32_t n, const std::string& labels) { return be32(0x801) + be32(n) + labels; }
-
-// The error message of f, which must throw curv::Error and be one line.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    CHECK(m.find('\n') == std::string::npos);
-    return m;
-  }
-  FAIL("expected curv::Error");
-  return "";
-}
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 

@@ -10,12 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "support/errors.hpp"
 #include "curv/core/error.hpp"
 #include "curv/core/rng.hpp"
 #include "curv/curvature/lowrank.hpp"
 #include "curv/linalg/dense.hpp"
 
 using namespace curv;
+using namespace curv::testing;
 
 namespace {
 
@@ -54,19 +56,6 @@ double rel_err(const std::vector<double>& a, const std::vector<double>& b) {
     den += b[i] * b[i];
   }
   return std::sqrt(num / den);
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    CHECK(m.find('\n') == std::string::npos);
-    return m;
-  }
-  FAIL("expected curv::Error");
-  return "";
 }
 
 }  // namespace

@@ -37,15 +37,28 @@ Tensor<float> random_inputs(const Model<float>& m, index_t n, Rng& rng) {
   return x;
 }
 
+// A freshly initialized model and one random batch of `batch` examples with class labels.
+struct Workload {
+  std::unique_ptr<Model<float>> model;
+  std::unique_ptr<Loss<float>> loss;
+  Tensor<float> x;
+  std::vector<std::int64_t> labels;
+  Workload(const std::string& name, index_t batch) : model(make_model<float>(name)), loss(make_loss<float>("cross_entropy")) {
+    Rng rng(42);
+    model->init(rng);
+    x = random_inputs(*model, batch, rng);
+    labels.resize(static_cast<std::size_t>(batch));
+    for (auto& l : labels) l = std::int64_t(rng.below(10));
+  }
+  Targets<float> targets() const { return {labels.data(), {}}; }
+};
+
 void bench_statistics(const std::string& name, index_t batch, int rounds) {
-  auto model = make_model<float>(name);
-  Rng rng(42);
-  model->init(rng);
-  auto loss = make_loss<float>("cross_entropy");
-  const Tensor<float> x = random_inputs(*model, batch, rng);
-  std::vector<std::int64_t> labels(static_cast<std::size_t>(batch));
-  for (auto& l : labels) l = std::int64_t(rng.below(10));
-  const Targets<float> tg{labels.data(), {}};
+  Workload w(name, batch);
+  auto& model = w.model;
+  auto& loss = w.loss;
+  const Tensor<float>& x = w.x;
+  const Targets<float> tg = w.targets();
   Objective<float> obj(*model, *loss);
   std::vector<float> g(static_cast<std::size_t>(model->params().size()));
 
@@ -136,14 +149,11 @@ void bench_lanczos(index_t examples, index_t iterations) {
 // multiply-add floor: gradient + statistics (syrk) + preconditioning (G⁻¹ Ŵ A⁻¹, two GEMMs
 // per layer) + a tenth of the inversions (Cholesky inverse: n³ per factor).
 void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
-  auto model = make_model<float>(name);
-  Rng rng(42);
-  model->init(rng);
-  auto loss = make_loss<float>("cross_entropy");
-  const Tensor<float> x = random_inputs(*model, batch, rng);
-  std::vector<std::int64_t> labels(static_cast<std::size_t>(batch));
-  for (auto& l : labels) l = std::int64_t(rng.below(10));
-  const Targets<float> tg{labels.data(), {}};
+  Workload w(name, batch);
+  auto& model = w.model;
+  auto& loss = w.loss;
+  const Tensor<float>& x = w.x;
+  const Targets<float> tg = w.targets();
   Objective<float> obj(*model, *loss);
   auto& params = model->params();
 
