@@ -28,7 +28,6 @@ TEST_CASE("hessian, ggn, ef and fisher equal their dense definitions, over batch
     const auto all = ParamSubset::all(model->params().info());
     const auto last = ParamSubset::parse("last", model->params().info());
 
-    std::vector<Matrix> H_out(1, d.Hout);
     const Matrix G = sandwich(d, d.Hout), EF = empirical_fisher(d), F = sampled_fisher(d, data, 4);
     struct Case {
       ModelCurvature kind;

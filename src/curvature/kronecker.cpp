@@ -55,11 +55,12 @@ const std::vector<double>& KroneckerBlock::eigenvalues_G() { return ensure_eigen
 const std::vector<double>& KroneckerBlock::eigenvectors_A() { return ensure_eigen(), QA_; }
 const std::vector<double>& KroneckerBlock::eigenvectors_G() { return ensure_eigen(), QG_; }
 
-double KroneckerBlock::pi() const {
-  const double a = trace_of(A_, layer_.din()) / double(layer_.din());
-  const double g = trace_of(G_, layer_.out) / double(layer_.out);
+double pi_adjustment(const std::vector<double>& A, index_t din, const std::vector<double>& G, index_t out) {
+  const double a = trace_of(A, din) / double(din), g = trace_of(G, out) / double(out);
   return a > 0 && g > 0 ? std::sqrt(a / g) : 1.0;
 }
+
+double KroneckerBlock::pi() const { return pi_adjustment(A_, layer_.din(), G_, layer_.out); }
 
 void KroneckerBlock::set_refit(std::vector<double> S) {
   CURV_CHECK(index_t(S.size()) == layer_.size(), "EK-FAC block at offset ", layer_.weight_offset,

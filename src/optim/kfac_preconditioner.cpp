@@ -12,12 +12,6 @@ namespace curv::detail {
 
 namespace {
 
-double trace(const std::vector<double>& M, index_t n) {
-  double t = 0;
-  for (index_t i = 0; i < n; ++i) t += M[i * n + i];
-  return t;
-}
-
 // (M + shift·I)⁻¹ through its eigendecomposition (robust to a nearly singular M), in T.
 template <class T>
 std::vector<T> damped_inverse(const std::vector<double>& M, index_t n, double shift) {
@@ -67,8 +61,7 @@ void LayerPreconditioner<T>::refresh(const std::vector<double>& A, const std::ve
       Ainv_ = spd_inverse<T>(A, din, shift);
       break;
     case Preconditioning::Factored: {
-      const double a = trace(A, din) / double(din), g = trace(G, out) / double(out);
-      const double pi = a > 0 && g > 0 ? std::sqrt(a / g) : 1.0, gamma = std::sqrt(shift);
+      const double pi = pi_adjustment(A, din, G, out), gamma = std::sqrt(shift);
       Ainv_ = spd_inverse<T>(A, din, pi * gamma);
       Ginv_ = spd_inverse<T>(G, out, gamma / pi);
       break;

@@ -53,6 +53,32 @@ struct Workload {
   Targets<float> targets() const { return {labels.data(), {}}; }
 };
 
+// Multiply-adds of one batch, from the layer shapes a backward sweep reports: the gradient
+// (forward F, W̄ F, x̄ F for every layer but the first), the K-FAC statistics (syrk:
+// R·n(n+1)/2 per factor of width n), the preconditioning (G⁻¹ Ŵ A⁻¹: out²·din + out·din²) and
+// one inversion of every factor (Cholesky inverse: n³).
+struct KfacCosts {
+  double gradient = 0, statistics = 0, preconditioning = 0, inversion = 0;
+};
+
+KfacCosts kfac_costs(Objective<float>& obj, const Tensor<float>& x, const Targets<float>& tg, float* grad) {
+  Shapes shapes;
+  obj.tape().set_observer(&shapes);
+  obj.set_batch(x, tg);
+  obj.gradient(grad, true);
+  obj.tape().set_observer(nullptr);
+  KfacCosts c;
+  for (std::size_t l = 0; l < shapes.layers.size(); ++l) {
+    const auto& L = shapes.layers[l];
+    const double fwd = L.R * L.in * L.out, din = L.in + 1;
+    c.gradient += 2 * fwd + (l + 1 < shapes.layers.size() ? fwd : 0);  // the first layer has no x̄
+    c.statistics += L.R * (din * (din + 1) / 2 + L.out * (L.out + 1) / 2);
+    c.preconditioning += L.out * L.out * din + L.out * din * din;
+    c.inversion += din * din * din + L.out * L.out * L.out;
+  }
+  return c;
+}
+
 void bench_statistics(const std::string& name, index_t batch, int rounds) {
   Workload w(name, batch);
   auto& model = w.model;
@@ -62,18 +88,8 @@ void bench_statistics(const std::string& name, index_t batch, int rounds) {
   Objective<float> obj(*model, *loss);
   std::vector<float> g(static_cast<std::size_t>(model->params().size()));
 
-  Shapes shapes;
-  obj.tape().set_observer(&shapes);
-  obj.set_batch(x, tg);
-  obj.gradient(g.data(), true);
-  double grad_macs = 0, stat_macs = 0;
-  for (std::size_t l = 0; l < shapes.layers.size(); ++l) {
-    const auto& L = shapes.layers[l];
-    const double fwd = L.R * L.in * L.out;
-    grad_macs += 2 * fwd + (l + 1 < shapes.layers.size() ? fwd : 0);  // the first layer has no x̄
-    const double din = L.in + 1;
-    stat_macs += L.R * (din * (din + 1) / 2 + L.out * (L.out + 1) / 2);
-  }
+  const KfacCosts costs = kfac_costs(obj, x, tg, g.data());
+  const double grad_macs = costs.gradient, stat_macs = costs.statistics;
 
   KfacStatistics<float> stats;
   Objective<float> sampled(*model, *loss);
@@ -157,21 +173,10 @@ void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
   Objective<float> obj(*model, *loss);
   auto& params = model->params();
 
-  Shapes shapes;
-  obj.tape().set_observer(&shapes);
-  obj.set_batch(x, tg);
-  obj.gradient(params.grad(), true);
-  obj.tape().set_observer(nullptr);
   const index_t every = 10;
-  double grad = 0, stats = 0, precond = 0, inversion = 0;
-  for (std::size_t l = 0; l < shapes.layers.size(); ++l) {
-    const auto& L = shapes.layers[l];
-    const double fwd = L.R * L.in * L.out, din = L.in + 1;
-    grad += 2 * fwd + (l + 1 < shapes.layers.size() ? fwd : 0);
-    stats += L.R * (din * (din + 1) / 2 + L.out * (L.out + 1) / 2);
-    precond += L.out * L.out * din + L.out * din * din;
-    inversion += (din * din * din + L.out * L.out * L.out) / double(every);
-  }
+  const KfacCosts costs = kfac_costs(obj, x, tg, params.grad());
+  const double grad = costs.gradient, stats = costs.statistics, precond = costs.preconditioning,
+               inversion = costs.inversion / double(every);
 
   // A tiny learning rate keeps the parameters where they started: trained to zero loss on one
   // repeated batch, the gradients would turn denormal and time the CPU's slow path instead.

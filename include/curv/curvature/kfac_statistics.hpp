@@ -40,7 +40,8 @@ class KfacStatistics : public LayerObserver<T> {
   // batches, ε < 1 makes the factors exponential moving averages (weight = 1 − ε), at no cost
   // (it is the syrk's beta).
   void begin_batch(double weight, double g_scale = 1.0, double keep = 1.0);
-  // Accumulate G only (FOOF needs no output factor; A costs the same either way).
+  // Whether sweeps add to G (off: A only, as FOOF needs, or while a sweep that does not define
+  // G, such as the gradient's under a sampled Fisher, runs).
   void set_collect_g(bool on) { collect_g_ = on; }
   void end_sweep() { collect_a_ = false; }
   // Forgets all statistics, keeping nothing.

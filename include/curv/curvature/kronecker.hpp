@@ -32,6 +32,10 @@ enum class KfacDamping { Eigen, Factored };
 // "eigen" or "factored".
 KfacDamping parse_kfac_damping(const std::string& name);
 
+// π of factored Tikhonov damping, √((tr A / din) / (tr G / out)) for symmetric A (din, din) and
+// G (out, out); 1 when either trace is not positive.
+double pi_adjustment(const std::vector<double>& A, index_t din, const std::vector<double>& G, index_t out);
+
 struct KfacLayer {
   std::string kind;            // "linear", "conv2d"
   index_t weight_offset = -1;  // in the full flat parameter vector
