@@ -1,6 +1,8 @@
 // GEMM beta semantics and the im2col family, against direct loops.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <limits>
 #include <vector>
 
 #include "curv/core/rng.hpp"
@@ -9,6 +11,7 @@
 #include "curv/kernels/exp.hpp"
 #include "curv/kernels/gemm.hpp"
 #include "curv/kernels/im2col.hpp"
+#include "curv/kernels/parallel.hpp"
 
 using namespace curv;
 
@@ -86,4 +89,25 @@ TEST_CASE("fast exp: float within 2 ulp of exp on [-87, 88], double is std::exp"
   CHECK(exp_approx(-1000.0f) > 0.0f);  // clamped, never denormal or zero
   CHECK(std::isfinite(exp_approx(1000.0f)));
   CHECK(fast_exp(0.3) == std::exp(0.3));
+}
+
+TEST_CASE("FlushDenormals: subnormal results are zero on the caller and TBB workers while it lives") {
+  // volatile keeps the products at run time, under the floating-point mode being tested.
+  static volatile float smallest_normal = std::numeric_limits<float>::min();
+  auto halved = [] {
+    volatile float y = smallest_normal * 0.5f;
+    return float(y);
+  };
+  CHECK(halved() > 0);
+  {
+    const FlushDenormals flush;
+    CHECK(halved() == 0);
+    std::atomic<int> subnormal{0};
+    parallel_for(1 << 16, 1 << 8, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i)
+        if (halved() != 0) ++subnormal;
+    });
+    CHECK(subnormal == 0);
+  }
+  CHECK(halved() > 0);
 }

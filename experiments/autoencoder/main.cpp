@@ -7,7 +7,6 @@
 // iterations and against seconds), and a summary to results.jsonl. See README.md.
 #include <CLI/CLI.hpp>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -18,7 +17,8 @@
 #include "../common/plot.hpp"
 #include "curv/nn/objective.hpp"
 #include "curv/optim/second_order.hpp"
-#include "curv/train/task.hpp"
+#include "curv/kernels/parallel.hpp"
+#include "curv/train/trainer.hpp"
 
 using namespace curv;
 namespace fs = std::filesystem;
@@ -77,44 +77,24 @@ Run train_one(const Setup& s, const Task<float>& task, const std::string& name, 
   SecondOrderConfig cfg = s.kfac;
   cfg.weight_decay = s.l2;
   auto opt = make_optimizer<float>(name, lr, 0.9, false, cfg);
-  auto loss = make_loss<float>("bce");
-  Objective<float> obj(*model, *loss);
-  Rng rng(s.seed + 1);  // the same batches, in the same order, for every run
-  std::vector<index_t> order(std::size_t(task.train_size()));
-  std::iota(order.begin(), order.end(), 0);
-  Tensor<float> x;
-  BatchTargets<float> y;
-  const index_t per_epoch = task.train_size() / s.batch;
-  double seconds = 0;
-  auto record = [&](index_t it) {
-    r.iterations.push_back(double(it));
-    r.seconds.push_back(seconds);
+  auto record = [&](const TrainLoop<float>& loop) {
+    r.iterations.push_back(double(loop.steps()));
+    r.seconds.push_back(loop.seconds());
     r.errors.push_back(reconstruction_error(*model, task, s.subset));
+    CURV_CHECK(std::isfinite(r.errors.back()), "the error became non-finite at iteration ", loop.steps());
   };
-  record(0);
   try {
-    for (index_t it = 0; it < s.iterations; ++it) {
-      if (it % per_epoch == 0)
-        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-      const auto t0 = std::chrono::steady_clock::now();
-      task.train_batch(order.data() + (it % per_epoch) * s.batch, s.batch, rng, x, y);
-      const double l = obj.set_batch(x, y.view());
-      CURV_CHECK(std::isfinite(l), name, " lr ", lr, ": the loss became ", l, " at iteration ", it + 1);
-      opt->attach(obj);
-      obj.gradient(model->params().grad(), opt->observes_gradient());
-      opt->set_lr(lr);
-      opt->step(model->params());
-      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if ((it + 1) % s.eval_every == 0 || it + 1 == s.iterations) {
-        record(it + 1);
-        CURV_CHECK(std::isfinite(r.errors.back()), name, " lr ", lr, ": the error became non-finite at iteration ", it + 1);
-      }
+    TrainLoop<float> loop(*model, *opt, task, s.batch, s.seed + 1);  // the same batches for every run
+    record(loop);
+    while (loop.steps() < s.iterations) {
+      loop.step(lr);
+      if (loop.steps() % s.eval_every == 0 || loop.steps() == s.iterations) record(loop);
     }
     r.final_error = r.errors.back();
     r.damping = opt->damping();
     r.full_error = reconstruction_error(*model, task, task.train_size());
   } catch (const Error& e) {
-    r.failure = e.what();  // a diverged grid point is a result, not a crash
+    r.failure = name + " lr " + std::to_string(lr) + ": " + e.what();  // a diverged grid point is a result
   }
   return r;
 }
@@ -172,6 +152,7 @@ int main(int argc, char** argv) {
   app.add_flag("--replot", replot, "Redraw the plots from the curves of an earlier run (no training)");
   CLI11_PARSE(app, argc, argv);
   try {
+    const FlushDenormals flush;  // see --help: subnormal weights would slow a run, not change it
     auto task = make_task<float>("mnist", "bce", {});
     const std::string dir = s.out + "/" + s.init;
     fs::create_directories(dir);

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
-#include "curv/nn/objective.hpp"
-#include "curv/train/task.hpp"
+#include "curv/kernels/parallel.hpp"
+#include "curv/train/trainer.hpp"
 #include "plot.hpp"
 
 namespace curv::experiments {
@@ -43,43 +43,26 @@ Run train_one(const Comparison& c, const Task<float>& task, const std::string& n
   SecondOrderConfig cfg = it == c.settings.end() ? SecondOrderConfig{} : it->second;
   cfg.seed = seed;
   auto opt = make_optimizer<float>(name, lr, c.momentum, false, cfg);
-  auto loss = make_loss<float>(task.loss());
-  Objective<float> obj(*model, *loss);
-  Rng rng(seed + 1000);
-  std::vector<index_t> order(std::size_t(task.train_size()));
-  std::iota(order.begin(), order.end(), 0);
-  Tensor<float> x;
-  BatchTargets<float> y;
-  const index_t per_epoch = task.train_size() / c.batch, total = per_epoch * c.epochs;
-  double seconds = 0;
-  index_t step = 0;
-  auto evaluate = [&] {
+  const index_t total = task.train_size() / c.batch * c.epochs;
+  auto evaluate = [&](const TrainLoop<float>& loop) {
     const double v = task.evaluate(*model, c.eval_batch).at(c.metric);
-    r.steps.push_back(double(step)), r.seconds.push_back(seconds), r.values.push_back(v);
-    if (reached(c, v) && std::isinf(r.steps_to_target)) r.steps_to_target = double(step), r.seconds_to_target = seconds;
+    r.steps.push_back(double(loop.steps())), r.seconds.push_back(loop.seconds()), r.values.push_back(v);
+    if (reached(c, v) && std::isinf(r.steps_to_target))
+      r.steps_to_target = double(loop.steps()), r.seconds_to_target = loop.seconds();
   };
   try {
-    evaluate();
-    for (index_t epoch = 0; epoch < c.epochs; ++epoch) {
-      for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-      for (index_t b = 0; b < per_epoch; ++b) {
-        const auto t0 = std::chrono::steady_clock::now();
-        task.train_batch(order.data() + b * c.batch, c.batch, rng, x, y);
-        const double l = obj.set_batch(x, y.view());
-        CURV_CHECK(std::isfinite(l), name, " lr ", lr, ": the loss became ", l, " at step ", step + 1);
-        opt->attach(obj);
-        obj.gradient(model->params().grad(), opt->observes_gradient());
-        if (c.cosine) opt->set_lr(lr * 0.5 * (1 + std::cos(M_PI * double(step) / double(total))));
-        opt->step(model->params());
-        ++step;
-        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (step % c.eval_every == 0) evaluate();
-      }
+    Schedule schedule;
+    schedule.kind = c.cosine ? Schedule::Kind::Cosine : Schedule::Kind::Constant;
+    schedule.base_lr = lr, schedule.total_steps = total, schedule.warmup_steps = c.warmup;
+    TrainLoop<float> loop(*model, *opt, task, c.batch, seed + 1000, c.clip);
+    evaluate(loop);
+    while (loop.steps() < total) {
+      loop.step(schedule.lr(loop.steps()));
+      if (loop.steps() % c.eval_every == 0 || loop.steps() == total) evaluate(loop);
     }
-    if (r.steps.back() != double(step)) evaluate();
     r.final_value = r.values.back();
   } catch (const Error& e) {
-    r.failure = e.what();  // a diverged grid point is a result, not a crash
+    r.failure = name + " lr " + std::to_string(lr) + ": " + e.what();  // a diverged grid point is a result
   }
   return r;
 }
@@ -115,7 +98,8 @@ nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::js
 }  // namespace
 
 int run_comparison(const Comparison& c) {
-  TaskOptions topt;
+  const FlushDenormals flush;  // subnormal weights would slow a run several-fold, not change it
+  TaskOptions topt = c.task;
   topt.limit = c.limit;
   const auto probe = make_model<float>(c.model, c.config);
   auto task = make_task<float>(c.data, probe->loss(), topt);

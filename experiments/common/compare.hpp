@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "curv/optim/second_order.hpp"
+#include "curv/train/task.hpp"
 
 namespace curv::experiments {
 
 struct Comparison {
   std::string title;                    // for the plots
   std::string model, config = "{}", data;
+  TaskOptions task;                     // e.g. the character LM's context
   std::string metric;                   // a key of Task::evaluate, e.g. "test_accuracy"
   bool higher_is_better = true;
   double target = 0;                    // steps/seconds are counted until the metric reaches it
@@ -26,6 +28,8 @@ struct Comparison {
   std::map<std::string, SecondOrderConfig> settings; // per optimizer (damping etc.)
   double momentum = 0.9;                // sgd, and the momentum of kl/none-rescaled rules
   bool cosine = true;                   // learning rate × ½(1 + cos(π step/steps)) over the run
+  index_t warmup = 0;                   // linear warm-up steps before the schedule
+  double clip = 0;                      // gradient-norm clipping (0: off)
   std::string out;
   bool replot = false;  // rebuild the summary and plots from out/curves/*.csv, training nothing
 };
