@@ -1,9 +1,8 @@
 #include "curv/curvature/kfac_statistics.hpp"
 
-#include <cblas.h>
-
 #include "curv/core/error.hpp"
 #include "curv/kernels/gemm.hpp"
+#include "curv/kernels/parallel.hpp"
 
 namespace curv {
 
@@ -92,48 +91,80 @@ std::vector<double> KfacStatistics<T>::G(index_t i) const {
 template <class T>
 EkfacRefit<T>::EkfacRefit(std::vector<KroneckerBlock*> blocks) : blocks_(std::move(blocks)) {
   for (std::size_t i = 0; i < blocks_.size(); ++i) {
-    blocks_[i]->eigenvectors_A();  // computed once here, not inside the sweeps
+    const auto& QA = blocks_[i]->eigenvectors_A();  // computed once here, not inside the sweeps
+    const auto& QG = blocks_[i]->eigenvectors_G();
+    bases_.push_back({std::vector<T>(QA.begin(), QA.end()), std::vector<T>(QG.begin(), QG.end())});
     S_.emplace_back(static_cast<std::size_t>(blocks_[i]->layer().size()), 0.0);
     by_offset_[blocks_[i]->layer().weight_offset] = i;
   }
 }
 
 template <class T>
+void EkfacRefit<T>::clear() {
+  for (auto& S : S_) std::fill(S.begin(), S.end(), 0.0);
+}
+
+template <class T>
 void EkfacRefit<T>::on_backward(const LayerEvent<T>& e) {
   const auto it = by_offset_.find(e.weight_offset);
   if (it == by_offset_.end()) return;
-  KroneckerBlock& b = *blocks_[it->second];
+  const Basis& q = bases_[it->second];
   std::vector<double>& S = S_[it->second];
-  const KfacLayer& L = b.layer();
+  const KfacLayer& L = blocks_[it->second]->layer();
   const index_t R = e.a.shape.rows(), in = L.in, din = L.din(), out = L.out;
   const index_t per = e.rows_per_example, N = R / per;
-  // Rows in double, â with its ones entry, then rotated into the eigenbasis: Ã = Â Q_A, G̃ = Ȳ Q_G.
-  std::vector<double> a(static_cast<std::size_t>(R * din)), g(static_cast<std::size_t>(R * out));
-  for (index_t r = 0; r < R; ++r) {
-    for (index_t i = 0; i < in; ++i) a[r * din + i] = double(e.a.data[r * in + i]);
-    if (din > in) a[r * din + in] = 1.0;
-    for (index_t o = 0; o < out; ++o) g[r * out + o] = double(e.g.data[r * out + o]);
-  }
-  std::vector<double> ta(a.size()), tg(g.size());
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(R), int(din), int(din), 1.0, a.data(), int(din),
-              b.eigenvectors_A().data(), int(din), 0.0, ta.data(), int(din));
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(R), int(out), int(out), 1.0, g.data(), int(out),
-              b.eigenvectors_G().data(), int(out), 0.0, tg.data(), int(out));
   const double w = weight_ * g_scale_;
+  // Â: the rows with the bias's ones entry.
+  a_.resize(static_cast<std::size_t>(R * din));
+  for (index_t r = 0; r < R; ++r) {
+    std::copy(e.a.data + r * in, e.a.data + (r + 1) * in, a_.begin() + r * din);
+    if (din > in) a_[r * din + in] = T(1);
+  }
+  // G̃ = Ȳ Q_G: rotating the output rows is cheap in every case.
+  tg_.resize(static_cast<std::size_t>(R * out));
+  gemm(Trans::No, Trans::No, R, out, out, T(1), e.g.data, q.QG.data(), T(0), tg_.data());
   if (per == 1) {
     // Dₙ is rank one, so (Q_Gᵀ Dₙ Q_A)² = (G̃ₙ²)(Ãₙ²)ᵀ and the sum over n is one GEMM.
-    for (auto& v : ta) v *= v;
-    for (auto& v : tg) v *= v;
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(out), int(din), int(R), w, tg.data(), int(out),
-                ta.data(), int(din), 1.0, S.data(), int(din));
+    ta_.resize(a_.size());
+    gemm(Trans::No, Trans::No, R, din, din, T(1), a_.data(), q.QA.data(), T(0), ta_.data());
+    for (auto& v : ta_) v *= v;
+    for (auto& v : tg_) v *= v;
+    rotated_.resize(static_cast<std::size_t>(out * din));
+    gemm(Trans::Yes, Trans::No, out, din, R, T(1), tg_.data(), ta_.data(), T(0), rotated_.data());
+    for (index_t j = 0; j < out * din; ++j) S[j] += w * double(rotated_[j]);
     return;
   }
-  std::vector<double> M(static_cast<std::size_t>(out * din));
-  for (index_t n = 0; n < N; ++n) {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(out), int(din), int(per), 1.0,
-                tg.data() + n * per * out, int(out), ta.data() + n * per * din, int(din), 0.0, M.data(), int(din));
-    for (index_t j = 0; j < out * din; ++j) S[j] += w * M[j] * M[j];
+  // Stack the examples' rotated gradients G̃ₙᵀ Âₙ (Q_A applied after or before the sum over
+  // rows, whichever costs less: N·out·din² against R·din²), then S += w Σₙ (·)².
+  const index_t block = out * din;
+  stacked_.resize(static_cast<std::size_t>(N * block));
+  const bool rotate_after = out < per;
+  const T* A = a_.data();
+  if (!rotate_after) {
+    ta_.resize(a_.size());
+    gemm(Trans::No, Trans::No, R, din, din, T(1), a_.data(), q.QA.data(), T(0), ta_.data());
+    A = ta_.data();
   }
+  {
+    const BlasSerial serial;
+    parallel_for(N, 8, [&](index_t b, index_t end) {
+      for (index_t n = b; n < end; ++n)
+        gemm(Trans::Yes, Trans::No, out, din, per, T(1), tg_.data() + n * per * out, A + n * per * din, T(0),
+             stacked_.data() + n * block);
+    });
+  }
+  const T* M = stacked_.data();
+  if (rotate_after) {
+    rotated_.resize(stacked_.size());
+    gemm(Trans::No, Trans::No, N * out, din, din, T(1), stacked_.data(), q.QA.data(), T(0), rotated_.data());
+    M = rotated_.data();
+  }
+  parallel_for(block, 256, [&](index_t b, index_t end) {
+    for (index_t n = 0; n < N; ++n) {
+      const T* m = M + n * block;
+      for (index_t j = b; j < end; ++j) S[j] += w * double(m[j]) * double(m[j]);
+    }
+  });
 }
 
 template class KfacStatistics<float>;

@@ -81,11 +81,10 @@ class KfacFamily final : public Optimizer<T> {
     // The gradient's sweep gives A (and, for the empirical Fisher, G: ȳ = ∇ℓₙ/N, so g_scale = N).
     stats_.begin_batch(1.0 - keep, double(batch.examples()), keep);
     stats_.set_collect_g(!own_sweeps && kind_ != Preconditioning::Foof);
-    refit_.reset();
     fan_ = {};
     fan_.first = &stats_;
-    if (kind_ == Preconditioning::Ekfac && !blocks_.empty() && !own_sweeps) {
-      refit_ = std::make_unique<EkfacRefit<T>>(block_pointers());
+    if (refit_ && !own_sweeps) {
+      refit_->clear();
       refit_->begin_batch(1.0, double(batch.examples()));
       fan_.second = refit_.get();
     }
@@ -152,8 +151,8 @@ class KfacFamily final : public Optimizer<T> {
     stats_.set_collect_g(true);
     stats_.end_sweep();
     fan_.second = nullptr;
-    if (kind_ == Preconditioning::Ekfac && !blocks_.empty()) {
-      refit_ = std::make_unique<EkfacRefit<T>>(block_pointers());
+    if (refit_) {
+      refit_->clear();
       refit_->begin_batch(1.0, 1.0);
       fan_.second = refit_.get();
     }
@@ -175,7 +174,8 @@ class KfacFamily final : public Optimizer<T> {
   // EK-FAC at a new basis: the scaling re-fitted on this batch in that basis, with the sweeps
   // that gave the factors (the gradient's for ef, the factor columns otherwise) run once more.
   void refit_in_new_basis() {
-    EkfacRefit<T> refit(block_pointers());
+    refit_ = std::make_unique<EkfacRefit<T>>(block_pointers());
+    EkfacRefit<T>& refit = *refit_;
     if (factor_sweeps()) {
       refit.begin_batch(1.0, 1.0);
       pull_factor_columns(&refit);
@@ -212,7 +212,7 @@ class KfacFamily final : public Optimizer<T> {
 
   void refresh_all() {
     const double shift = lambda_ + cfg_.weight_decay;
-    if (kind_ == Preconditioning::Ekfac) blocks_.clear();
+    if (kind_ == Preconditioning::Ekfac) refit_.reset(), blocks_.clear();  // the re-fit points into the blocks
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       const std::vector<double> A = stats_.A(index_t(i)), G = stats_.G(index_t(i));
       layers_[i].refresh(A, G, shift, k_, variant_);

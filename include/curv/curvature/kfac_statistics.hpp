@@ -76,6 +76,8 @@ class KfacStatistics : public LayerObserver<T> {
 //     S[o,i] = s Σ_sweeps Σₙ ( Q_Gᵀ Dₙ Q_A )[o,i]²,   Dₙ = Σ_{rows of n} ȳ âᵀ
 // i.e. the diagonal, in that basis, of the Gauss-Newton-type matrix the sweeps' seeds define
 // (Dₙ is example n's gradient of the layer for that seed), for any number of rows per example.
+// Computed in the model's dtype; the order of the products is chosen per layer for the fewest
+// multiply-adds (rank-one examples, or rotating rows before or after the per-example sum).
 template <class T>
 class EkfacRefit : public LayerObserver<T> {
  public:
@@ -83,15 +85,22 @@ class EkfacRefit : public LayerObserver<T> {
   // must outlive this object.
   explicit EkfacRefit(std::vector<KroneckerBlock*> blocks);
   void begin_batch(double weight, double g_scale = 1.0) { weight_ = weight, g_scale_ = g_scale; }
+  // Zeroes the scalings (a new batch in the same bases).
+  void clear();
   void on_backward(const LayerEvent<T>& e) override;
   // The accumulated scaling of block i, (out, din).
   const std::vector<double>& scaling(index_t i) const { return S_[static_cast<std::size_t>(i)]; }
 
  private:
+  struct Basis {
+    std::vector<T> QA, QG;  // the eigenvectors in T, row-major
+  };
   std::vector<KroneckerBlock*> blocks_;
+  std::vector<Basis> bases_;
   std::vector<std::vector<double>> S_;
   std::map<index_t, std::size_t> by_offset_;
   double weight_ = 1, g_scale_ = 1;
+  std::vector<T> a_, ta_, tg_, stacked_, rotated_;  // work space, kept between sweeps
 };
 
 extern template class KfacStatistics<float>;
