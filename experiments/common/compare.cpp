@@ -97,6 +97,40 @@ nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::js
 
 }  // namespace
 
+void add_options(CLI::App& app, Comparison& c, ComparisonOptions& o) {
+  app.add_option("--optimizers", c.optimizers, "Which to run")->capture_default_str();
+  app.add_option("--epochs", c.epochs, "Epochs per run")->capture_default_str();
+  app.add_option("--seeds", c.seeds, "Seeds (the first tunes the learning rate)")->capture_default_str();
+  app.add_option("--eval-every", c.eval_every, "Steps between held-out evaluations")->capture_default_str();
+  app.add_option("--limit", c.limit, "Use only the first N training examples")->capture_default_str();
+  app.add_option("--out", c.out, "Output directory")->capture_default_str();
+  app.add_flag("--replot", c.replot, "Rebuild the summary and plots from the curves of earlier runs");
+  for (const auto& name : c.optimizers) {
+    std::string grid;
+    for (double lr : c.grids.at(name)) {
+      char v[32];
+      std::snprintf(v, sizeof v, "%s%g", grid.empty() ? "" : " ", lr);
+      grid += v;
+    }
+    app.add_option("--" + name + "-lrs", o.grids[name], name + " learning-rate grid (" + grid + ")");
+  }
+  app.add_option("--damping", o.damping, "kfac/ekfac damping λ (0: the program's)");
+  app.add_option("--kl-clip", o.kl_clip, "kfac/ekfac KL clip κ (0: the program's)");
+  app.add_option("--fallback-lr", o.fallback_lr, "kfac/ekfac: Adam's rate for parameters outside linear/conv layers");
+}
+
+void apply_options(Comparison& c, const ComparisonOptions& o) {
+  for (const auto& [name, grid] : o.grids)
+    if (!grid.empty()) c.grids[name] = grid;
+  for (const char* name : {"kfac", "ekfac"}) {
+    auto it = c.settings.find(name);
+    if (it == c.settings.end()) continue;
+    if (o.damping > 0) it->second.damping = o.damping;
+    if (o.kl_clip > 0) it->second.kl_clip = o.kl_clip;
+    if (o.fallback_lr > 0) it->second.fallback_lr = o.fallback_lr;
+  }
+}
+
 int run_comparison(const Comparison& c) {
   const FlushDenormals flush;  // subnormal weights would slow a run several-fold, not change it
   TaskOptions topt = c.task;

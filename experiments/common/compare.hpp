@@ -5,6 +5,8 @@
 // final value. Curves go to CSV, the median seed's curves to PNG plots, results to JSON lines.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +35,17 @@ struct Comparison {
   std::string out;
   bool replot = false;  // rebuild the summary and plots from out/curves/*.csv, training nothing
 };
+
+// The command-line options every comparison program shares: --optimizers, --epochs, --seeds,
+// --eval-every, --limit, --out, --replot, one --NAME-lrs grid per optimizer, and the second-order
+// settings --damping, --kl-clip and --fallback-lr (for kfac and ekfac). Call apply_options after
+// parsing.
+struct ComparisonOptions {
+  std::map<std::string, std::vector<double>> grids;
+  double damping = 0, kl_clip = 0, fallback_lr = 0;  // 0: the program's setting
+};
+void add_options(CLI::App& app, Comparison& c, ComparisonOptions& o);
+void apply_options(Comparison& c, const ComparisonOptions& o);
 
 // Runs the protocol and writes out/results.jsonl, out/curves/*.csv, out/*_vs_steps.png and
 // out/*_vs_seconds.png; prints one JSON line per run and a summary table. Returns 0.

@@ -2,8 +2,6 @@
 // cosine learning-rate schedule: each tuned on its learning-rate grid (seed 0), the best rate
 // rerun on seeds 1 and 2; steps and seconds to 90 % test accuracy and the final accuracy,
 // medians over the three seeds. See README.md.
-#include <CLI/CLI.hpp>
-
 #include "../common/compare.hpp"
 
 using namespace curv;
@@ -28,19 +26,10 @@ int main(int argc, char** argv) {
   c.settings = {{"kfac", kfac}, {"ekfac", kfac}, {"foof", foof}, {"mfac", mfac}};
   c.out = "experiments/lenet-optimizers/out";
   CLI::App app{"LeNet-5 on Fashion-MNIST: SGD, Adam, K-FAC, EK-FAC, FOOF and M-FAC"};
-  app.add_option("--optimizers", c.optimizers, "Which to run")->capture_default_str();
-  app.add_option("--epochs", c.epochs, "Epochs per run")->capture_default_str();
-  app.add_option("--seeds", c.seeds, "Seeds (the first tunes the learning rate)")->capture_default_str();
-  app.add_option("--eval-every", c.eval_every, "Steps between test evaluations")->capture_default_str();
-  app.add_option("--limit", c.limit, "Use only the first N training examples")->capture_default_str();
-  app.add_option("--out", c.out, "Output directory")->capture_default_str();
-  app.add_flag("--replot", c.replot, "Rebuild the summary and plots from the curves of earlier runs");
-  std::map<std::string, std::vector<double>> overrides;
-  for (const auto& name : c.optimizers)
-    app.add_option("--" + name + "-lrs", overrides[name], name + " learning-rate grid");
+  experiments::ComparisonOptions options;
+  experiments::add_options(app, c, options);
   CLI11_PARSE(app, argc, argv);
-  for (auto& [name, grid] : overrides)
-    if (!grid.empty()) c.grids[name] = grid;
+  experiments::apply_options(c, options);
   try {
     return experiments::run_comparison(c);
   } catch (const Error& e) {

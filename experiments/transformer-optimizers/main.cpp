@@ -3,8 +3,6 @@
 // clipping shared by all three; each tuned on its learning-rate grid (seed 0), the best rate
 // rerun on seeds 1 and 2; steps and seconds to a validation loss of 1.85 nats/char and the
 // final loss, medians over the three seeds. See README.md.
-#include <CLI/CLI.hpp>
-
 #include "../common/compare.hpp"
 
 using namespace curv;
@@ -19,8 +17,7 @@ int main(int argc, char** argv) {
   c.grids = {{"adam", {1e-3, 3e-3, 1e-2}}, {"kfac", {0.1, 0.3, 1.0}}, {"mfac", {3e-4, 1e-3, 3e-3}}};
   // K-FAC: tokens are rows of every linear layer's factors (the "expand" setting); empirical-
   // Fisher factors from the gradient's own sweep, KL clipping; the embeddings and layer norms
-  // take Adam at the rate Adam's grid prefers. Damping is larger than LeNet-5's: the
-  // attention and MLP factors of a small text model are far from full rank.
+  // take Adam. Damping and the fallback rate come from a one-epoch screen (README.md).
   SecondOrderConfig kfac;
   kfac.factors = FactorKind::EF, kfac.rescale = "kl", kfac.damping = 1e-2, kfac.decay = 0.95;
   kfac.inverse_every = 10, kfac.kl_clip = 1e-3, kfac.fallback_lr = 3e-3;
@@ -29,22 +26,10 @@ int main(int argc, char** argv) {
   c.settings = {{"kfac", kfac}, {"mfac", mfac}};
   c.out = "experiments/transformer-optimizers/out";
   CLI::App app{"Character transformer on Moby-Dick: Adam, K-FAC and M-FAC"};
-  app.add_option("--optimizers", c.optimizers, "Which to run")->capture_default_str();
-  app.add_option("--epochs", c.epochs, "Epochs per run")->capture_default_str();
-  app.add_option("--seeds", c.seeds, "Seeds (the first tunes the learning rate)")->capture_default_str();
-  app.add_option("--eval-every", c.eval_every, "Steps between validation evaluations")->capture_default_str();
-  app.add_option("--damping", c.settings["kfac"].damping, "K-FAC damping λ")->capture_default_str();
-  app.add_option("--kl-clip", c.settings["kfac"].kl_clip, "K-FAC KL clip κ")->capture_default_str();
-  app.add_option("--fallback-lr", c.settings["kfac"].fallback_lr, "K-FAC: Adam's rate for embeddings and norms")
-      ->capture_default_str();
-  app.add_option("--out", c.out, "Output directory")->capture_default_str();
-  app.add_flag("--replot", c.replot, "Rebuild the summary and plots from the curves of earlier runs");
-  std::map<std::string, std::vector<double>> overrides;
-  for (const auto& name : c.optimizers)
-    app.add_option("--" + name + "-lrs", overrides[name], name + " learning-rate grid");
+  experiments::ComparisonOptions options;
+  experiments::add_options(app, c, options);
   CLI11_PARSE(app, argc, argv);
-  for (auto& [name, grid] : overrides)
-    if (!grid.empty()) c.grids[name] = grid;
+  experiments::apply_options(c, options);
   try {
     return experiments::run_comparison(c);
   } catch (const Error& e) {
