@@ -1,6 +1,7 @@
 // GEMM beta semantics and the im2col family, against direct loops.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <vector>
@@ -110,4 +111,30 @@ TEST_CASE("FlushDenormals: subnormal results are zero on the caller and TBB work
     CHECK(subnormal == 0);
   }
   CHECK(halved() > 0);
+}
+
+TEST_CASE("syrk_lower: lower triangle of alpha·AᵀA + beta·C, the upper left alone, tall inputs too") {
+  Rng rng(5);
+  // k = 12,305 rows is split across threads (KFC's tall patch matrices); k = 7 is not.
+  for (index_t k : {index_t(7), index_t(12305)}) {
+    CAPTURE(k);
+    const index_t n = 20, ldc = 23;
+    std::vector<double> a(std::size_t(k * n)), c(std::size_t(n * ldc));
+    for (auto& v : a) v = rng.uniform() - 0.5;
+    for (auto& v : c) v = rng.uniform();
+    const std::vector<double> c0 = c;
+    syrk_lower<double>(n, k, 0.75, a.data(), 0.5, c.data(), ldc);
+    double worst = 0;
+    for (index_t i = 0; i < n; ++i)
+      for (index_t j = 0; j < ldc; ++j) {
+        if (j > i) {
+          CHECK(c[i * ldc + j] == c0[i * ldc + j]);
+          continue;
+        }
+        double s = 0;
+        for (index_t r = 0; r < k; ++r) s += a[r * n + i] * a[r * n + j];
+        worst = std::max(worst, std::abs(c[i * ldc + j] - (0.75 * s + 0.5 * c0[i * ldc + j])) / (1 + std::abs(s)));
+      }
+    CHECK(worst < 1e-13);
+  }
 }

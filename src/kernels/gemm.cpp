@@ -1,6 +1,12 @@
 #include "curv/kernels/gemm.hpp"
 
 #include <cblas.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "curv/kernels/parallel.hpp"
 
 namespace curv {
 namespace {
@@ -24,13 +30,55 @@ void gemm<double>(Trans ta, Trans tb, index_t m, index_t n, index_t k, double al
               beta, c, int(ldc));
 }
 
+namespace {
+
+void blas_syrk(index_t n, index_t k, float alpha, const float* a, float beta, float* c, index_t ldc) {
+  cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(ldc));
+}
+void blas_syrk(index_t n, index_t k, double alpha, const double* a, double beta, double* c, index_t ldc) {
+  cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(ldc));
+}
+
+// BLAS threads a syrk over its n columns, so a factor a few hundred wide over tens of thousands
+// of rows (KFC's patches: LeNet-5's conv1 is 26 wide over 784 rows per image) runs on one core.
+// Such updates are split over the rows instead: each share into its own n×n scratch, summed in
+// a fixed order, so a run is reproducible for a given thread count.
+template <class T>
+void syrk_split_rows(index_t n, index_t k, T alpha, const T* a, T beta, T* c, index_t ldc) {
+  constexpr index_t kNarrow = 256, kMinRows = 4096;
+  const index_t threads = tbb::this_task_arena::max_concurrency();
+  if (threads < 2 || n >= kNarrow || k < 2 * kMinRows) {
+    blas_syrk(n, k, alpha, a, beta, c, ldc);
+    return;
+  }
+  const index_t parts = std::min(threads, k / kMinRows), rows = (k + parts - 1) / parts;
+  std::vector<T> scratch(static_cast<std::size_t>((parts - 1) * n * n));
+  {
+    const BlasSerial serial;
+    parallel_for(parts, 1, [&](index_t begin, index_t end) {
+      for (index_t p = begin; p < end; ++p) {
+        const index_t r0 = p * rows, m = std::min(rows, k - r0);
+        if (p == 0) blas_syrk(n, m, alpha, a, beta, c, ldc);
+        else blas_syrk(n, m, alpha, a + r0 * n, T(0), scratch.data() + (p - 1) * n * n, n);
+      }
+    });
+  }
+  for (index_t p = 1; p < parts; ++p) {
+    const T* s = scratch.data() + (p - 1) * n * n;
+    for (index_t i = 0; i < n; ++i)
+      for (index_t j = 0; j <= i; ++j) c[i * ldc + j] += s[i * n + j];
+  }
+}
+
+}  // namespace
+
 template <>
 void syrk_lower<float>(index_t n, index_t k, float alpha, const float* a, float beta, float* c, index_t ldc) {
-  cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(ldc));
+  syrk_split_rows(n, k, alpha, a, beta, c, ldc);
 }
 template <>
 void syrk_lower<double>(index_t n, index_t k, double alpha, const double* a, double beta, double* c, index_t ldc) {
-  cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(ldc));
+  syrk_split_rows(n, k, alpha, a, beta, c, ldc);
 }
 
 template <>
