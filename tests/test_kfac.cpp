@@ -105,6 +105,13 @@ TEST_CASE("K-FAC's inverse, diagonal, trace, log-determinant and eigenpairs are 
     }
     op->inverse_mv(v.data(), lambda, out.data());
     CHECK(relative_error(out, linalg::solve_spd(D, P, v)) <= 1e-10);
+    // The blocks keep the last inverted scaling: another λ must not reuse it, and returning to
+    // this λ gives this answer again.
+    std::vector<double> other(out.size()), again(out.size());
+    op->inverse_mv(v.data(), 10 * lambda, other.data());
+    op->inverse_mv(v.data(), lambda, again.data());
+    CHECK(relative_error(other, out) > 1e-3);
+    CHECK(again == out);
     CHECK(op->logdet(lambda) == doctest::Approx(linalg::cholesky_logdet(linalg::cholesky(D, P), P)).epsilon(1e-11));
     CHECK(relative_error(op->diagonal(), diag_of(M, P)) <= 1e-14);
     double trace_M = 0;

@@ -61,20 +61,20 @@ void KfacOperator::scatter(std::size_t i, const double* V, double* out) const {
 
 void KfacOperator::mv(const double* v, double* out) {
   for (std::size_t i = 0; i < blocks_.size(); ++i) {
-    std::vector<double> V(std::size_t(blocks_[i].layer().size())), R(V.size());
-    gather(i, v, V.data());
-    blocks_[i].mv(V.data(), R.data());
-    scatter(i, R.data(), out);
+    block_in_.resize(std::size_t(blocks_[i].layer().size())), block_out_.resize(block_in_.size());
+    gather(i, v, block_in_.data());
+    blocks_[i].mv(block_in_.data(), block_out_.data());
+    scatter(i, block_out_.data(), out);
   }
 }
 
 void KfacOperator::inverse_mv(const double* v, double damping, double* out) {
   CURV_CHECK(damping >= 0, name_, ": expected a damping >= 0, found ", damping);
   for (std::size_t i = 0; i < blocks_.size(); ++i) {
-    std::vector<double> V(std::size_t(blocks_[i].layer().size())), R(V.size());
-    gather(i, v, V.data());
-    blocks_[i].inverse_mv(V.data(), damping, damping_, R.data());
-    scatter(i, R.data(), out);
+    block_in_.resize(std::size_t(blocks_[i].layer().size())), block_out_.resize(block_in_.size());
+    gather(i, v, block_in_.data());
+    blocks_[i].inverse_mv(block_in_.data(), damping, damping_, block_out_.data());
+    scatter(i, block_out_.data(), out);
   }
 }
 

@@ -66,6 +66,7 @@ void KroneckerBlock::set_refit(std::vector<double> S) {
   CURV_CHECK(index_t(S.size()) == layer_.size(), "EK-FAC block at offset ", layer_.weight_offset,
              ": expected a scaling of ", layer_.size(), " entries, found ", S.size());
   S_ = std::move(S);
+  inverse_lambda_ = -1;
 }
 
 std::vector<double> KroneckerBlock::scaling() {
@@ -97,12 +98,15 @@ void KroneckerBlock::mv(const double* V, double* out) {
 
 void KroneckerBlock::inverse_mv(const double* V, double lambda, KfacDamping damping, double* out) {
   CURV_CHECK(lambda >= 0, "K-FAC: expected a damping >= 0, found ", lambda);
+  if (lambda == inverse_lambda_ && damping == inverse_damping_) return in_eigenbasis(V, inverse_scale_, out);
   const index_t din = layer_.din(), O = layer_.out;
-  std::vector<double> inv(static_cast<std::size_t>(O * din));
+  std::vector<double>& inv = inverse_scale_;
+  inverse_lambda_ = -1;  // invalid until filled
   if (damping == KfacDamping::Factored) {
     CURV_CHECK(!refitted(), "EK-FAC has no factored damping: use eigen damping");
     ensure_eigen();
     const double p = pi(), r = std::sqrt(lambda);
+    inv.resize(static_cast<std::size_t>(O * din));
     for (index_t o = 0; o < O; ++o)
       for (index_t i = 0; i < din; ++i) inv[o * din + i] = (gamma_[o] + r / p) * (alpha_[i] + p * r);
   } else {
@@ -114,6 +118,7 @@ void KroneckerBlock::inverse_mv(const double* V, double lambda, KfacDamping damp
                " is singular under this damping (eigenvalue ", s, "): raise the damping above 0");
     s = 1.0 / s;
   }
+  inverse_lambda_ = lambda, inverse_damping_ = damping;
   in_eigenbasis(V, inv, out);
 }
 

@@ -61,6 +61,7 @@ class KfacOperator : public LinearOperator {
   std::vector<KroneckerBlock> blocks_;
   std::vector<Place> places_;
   KfacDamping damping_;
+  std::vector<double> block_in_, block_out_;  // one block's Ŵ, reused across calls
 };
 
 // Factors over all batches of `data` for the layers in `subset`.

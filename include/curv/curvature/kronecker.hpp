@@ -84,6 +84,11 @@ class KroneckerBlock {
   std::vector<double> A_, G_, S_;
   std::vector<double> alpha_, gamma_, QA_, QG_;
   std::vector<double> work_;
+  // The inverted damped scaling of the last inverse_mv, reused while λ and the damping kind
+  // stay the same (CG and Lanczos call it with one λ many times).
+  std::vector<double> inverse_scale_;
+  double inverse_lambda_ = -1;
+  KfacDamping inverse_damping_ = KfacDamping::Eigen;
 };
 
 }  // namespace curv
