@@ -14,13 +14,13 @@ int main(int argc, char** argv) {
   c.target = 1.85;
   c.epochs = 2, c.batch = 32, c.eval_every = 50, c.eval_batch = 256, c.warmup = 100, c.clip = 1;
   c.optimizers = {"adam", "kfac", "mfac"};
-  c.grids = {{"adam", {1e-3, 3e-3, 1e-2}}, {"kfac", {0.1, 0.3, 1.0}}, {"mfac", {3e-4, 1e-3, 3e-3}}};
+  c.grids = {{"adam", {1e-3, 3e-3, 1e-2}}, {"kfac", {0.03, 0.1, 0.3}}, {"mfac", {3e-4, 1e-3, 3e-3}}};
   // K-FAC: tokens are rows of every linear layer's factors (the "expand" setting); empirical-
   // Fisher factors from the gradient's own sweep, KL clipping; the embeddings and layer norms
   // take Adam. Damping and the fallback rate come from a one-epoch screen (README.md).
   SecondOrderConfig kfac;
   kfac.factors = FactorKind::EF, kfac.rescale = "kl", kfac.damping = 1e-2, kfac.decay = 0.95;
-  kfac.inverse_every = 10, kfac.kl_clip = 1e-3, kfac.fallback_lr = 3e-3;
+  kfac.inverse_every = 10, kfac.kl_clip = 1e-3, kfac.fallback_lr = 2e-3;
   SecondOrderConfig mfac;
   mfac.window = 32, mfac.damping = 1e-4, mfac.rescale = "none";
   c.settings = {{"kfac", kfac}, {"mfac", mfac}};
