@@ -200,6 +200,44 @@ TEST_CASE("K-FAC with the quadratic model and adapted damping trains, never belo
   CHECK(last < 0.5 * first);
 }
 
+TEST_CASE("the quadratic model on the batch's first n examples sizes the step with their Gauss-Newton matrix") {
+  for (const char* which : {"mlp", "conv"}) {
+    CAPTURE(which);
+    auto model = tiny(which);
+    const index_t P = model->params().size();
+    const auto parts = random_batches(*model, {2, 4}, 8);
+    const CurvatureBatch<double> batch = concatenate(parts);
+    const Matrix theta0(model->params().data(), model->params().data() + P);
+    SecondOrderConfig cfg;
+    cfg.damping = 0.1, cfg.factors = FactorKind::EF, cfg.adapt_damping = false;
+    auto step_with = [&](index_t n) {
+      std::copy(theta0.begin(), theta0.end(), model->params().data());
+      cfg.qmodel_examples = n;
+      auto opt = make_kfac_optimizer<double>("kfac", 1.0, cfg);
+      return one_step(*model, *opt, batch);
+    };
+    const Matrix full = step_with(0), sub = step_with(2);
+    // The first step is α·Δ with α = −∇hᵀΔ / (ΔᵀFΔ + λΔᵀΔ): only F differs, so the two steps
+    // are parallel with ratio (δᵀF_batch δ + λδᵀδ) / (δᵀF_first-two δ + λδᵀδ).
+    std::copy(theta0.begin(), theta0.end(), model->params().data());
+    auto curvature = [&](const CurvatureBatch<double>& b) {
+      auto loss = make_loss<double>(model->loss());
+      Objective<double> obj(*model, *loss);
+      obj.set_batch(b.x.view(), b.y.view());
+      Matrix Fd(static_cast<std::size_t>(P));
+      obj.ggn_vp(full.data(), Fd.data());
+      double q = 0;
+      for (index_t i = 0; i < P; ++i) q += full[i] * Fd[i] + cfg.damping * full[i] * full[i];
+      return q;
+    };
+    const double ratio = curvature(batch) / curvature(parts[0]);
+    CHECK(std::abs(ratio - 1) > 1e-3);  // the two examples' curvature differs from the batch's
+    Matrix expected = full;
+    for (auto& v : expected) v *= ratio;
+    CHECK(relative_error(sub, expected) <= 1e-10);
+  }
+}
+
 TEST_CASE("K-FAC covers linear layers of a transformer and leaves norms and embeddings to Adam") {
   auto model = make_model<double>("transformer", R"({"context":4,"d":8,"heads":2,"layers":1,"vocab":7})");
   Rng rng(1);

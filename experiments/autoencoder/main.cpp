@@ -146,6 +146,8 @@ int main(int argc, char** argv) {
   app.add_option("--adam-lrs", s.adam_lrs, "Adam learning-rate grid")->capture_default_str();
   app.add_option("--kfac-lrs", s.kfac_lrs, "K-FAC step multipliers (on the quadratic model's step)")->capture_default_str();
   app.add_option("--kfac-damping", s.kfac.damping, "K-FAC initial λ")->capture_default_str();
+  app.add_option("--qmodel-examples", s.kfac.qmodel_examples,
+                 "K-FAC: examples of each batch whose exact GGN sizes the step (0: all)")->capture_default_str();
   app.add_option("--seed", s.seed, "Initialization and batch order")->capture_default_str();
   app.add_option("--out", s.out, "Directory for curves, plots and results.jsonl")->capture_default_str();
   bool replot = false;

@@ -54,7 +54,8 @@ Run train_one(const Comparison& c, const Task<float>& task, const std::string& n
     Schedule schedule;
     schedule.kind = c.cosine ? Schedule::Kind::Cosine : Schedule::Kind::Constant;
     schedule.base_lr = lr, schedule.total_steps = total, schedule.warmup_steps = c.warmup;
-    TrainLoop<float> loop(*model, *opt, task, c.batch, seed + 1000, c.clip);
+    const auto clip = c.clip.find(name);
+    TrainLoop<float> loop(*model, *opt, task, c.batch, seed + 1000, clip == c.clip.end() ? 0.0 : clip->second);
     evaluate(loop);
     while (loop.steps() < total) {
       loop.step(schedule.lr(loop.steps()));

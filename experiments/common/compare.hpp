@@ -31,7 +31,7 @@ struct Comparison {
   double momentum = 0.9;                // sgd, and the momentum of kl/none-rescaled rules
   bool cosine = true;                   // learning rate × ½(1 + cos(π step/steps)) over the run
   index_t warmup = 0;                   // linear warm-up steps before the schedule
-  double clip = 0;                      // gradient-norm clipping (0: off)
+  std::map<std::string, double> clip;   // gradient-norm clipping per optimizer (absent: off)
   std::string out;
   bool replot = false;  // rebuild the summary and plots from out/curves/*.csv, training nothing
 };

@@ -20,6 +20,22 @@ double Objective<T>::set_batch(View<const T> x, const Targets<T>& targets) {
 }
 
 template <class T>
+View<const T> Objective<T>::inputs(index_t n) const {
+  CURV_CHECK(n >= 1 && n <= examples(), "objective: expected 1..", examples(), " examples, found ", n);
+  Shape s = x_.shape;
+  s[0] = n;
+  return {x_.data, s};
+}
+
+template <class T>
+Targets<T> Objective<T>::targets(index_t n) const {
+  CURV_CHECK(n >= 1 && n <= examples(), "objective: expected 1..", examples(), " examples, found ", n);
+  Targets<T> t = targets_;
+  if (!t.values.empty()) t.values.shape[0] = t.values.shape[0] / examples() * n;  // rows may be tokens
+  return t;  // labels: the first n examples' come first
+}
+
+template <class T>
 void Objective<T>::gradient(T* g, bool notify_observer) {
   std::fill(g, g + parameters(), T(0));
   loss_.grad(tape_.seed(out_, Bank::Grad).data);

@@ -54,6 +54,8 @@ class KfacFamily final : public Optimizer<T> {
     CURV_CHECK(cfg_.momentum >= 0 && cfg_.momentum < 1, variant_, ": expected momentum in [0, 1), found ", cfg_.momentum);
     CURV_CHECK(cfg_.adapt_factor > 0 && cfg_.adapt_factor <= 1, variant_, ": expected an adaptation factor in (0, 1], found ",
                cfg_.adapt_factor);
+    CURV_CHECK(cfg_.qmodel_examples >= 0, variant_, ": expected qmodel_examples >= 0 (0: the whole batch), found ",
+               cfg_.qmodel_examples);
     kind_ = variant_ == "foof"    ? Preconditioning::Foof
             : variant_ == "ekfac" ? Preconditioning::Ekfac
             : cfg_.kfac_damping == KfacDamping::Factored ? Preconditioning::Factored
@@ -262,12 +264,26 @@ class KfacFamily final : public Optimizer<T> {
     }
   }
 
+  // The objective whose exact GGN sizes the step: the batch, or its first qmodel_examples
+  // examples recorded once more.
+  Objective<T>& curvature_batch() {
+    const index_t n = cfg_.qmodel_examples;
+    if (n <= 0 || n >= obj_->examples()) return *obj_;
+    if (!sub_obj_) {
+      sub_loss_ = make_loss<T>(obj_->loss_fn().name());
+      sub_obj_ = std::make_unique<Objective<T>>(obj_->model(), *sub_loss_);
+    }
+    sub_obj_->set_batch(obj_->inputs(n), obj_->targets(n));
+    return *sub_obj_;
+  }
+
   // δ = αΔ + μδ_prev minimizing the damped quadratic model under the batch's exact GGN.
   void qmodel_step(ParamStore<T>& p) {
     const index_t P = p.size();
     const double shift = lambda_ + cfg_.weight_decay;
     FD_.resize(std::size_t(P)), Fp_.resize(std::size_t(P));
-    obj_->ggn_vp(delta_.data(), FD_.data());
+    Objective<T>& F = curvature_batch();
+    F.ggn_vp(delta_.data(), FD_.data());
     const bool have_prev = !delta_prev_.empty();
     const double dFd = dot_d(delta_, FD_), dd = dot_d(delta_, delta_), b1 = dot_d(grad_h_, delta_);
     double alpha = 0, mu = 0, pFp = 0, dFp = 0, pp = 0, dp = 0, b2 = 0;
@@ -279,7 +295,7 @@ class KfacFamily final : public Optimizer<T> {
       return;
     }
     if (have_prev) {
-      obj_->ggn_vp(delta_prev_.data(), Fp_.data());
+      F.ggn_vp(delta_prev_.data(), Fp_.data());
       pFp = dot_d(delta_prev_, Fp_), dFp = dot_d(delta_, Fp_), pp = dot_d(delta_prev_, delta_prev_);
       dp = dot_d(delta_, delta_prev_), b2 = dot_d(grad_h_, delta_prev_);
       const double a12 = dFp + shift * dp, a22 = pFp + shift * pp, det = a11 * a22 - a12 * a12;
@@ -347,6 +363,8 @@ class KfacFamily final : public Optimizer<T> {
   double seconds_[4] = {0, 0, 0, 0};
   KfacStatistics<T> stats_;
   std::unique_ptr<EkfacRefit<T>> refit_;
+  std::unique_ptr<Loss<T>> sub_loss_;       // qmodel on part of the batch
+  std::unique_ptr<Objective<T>> sub_obj_;
   FanOut<T> fan_;
   std::vector<LayerPreconditioner<T>> layers_;
   std::vector<KroneckerBlock> blocks_;             // EK-FAC: the bases the re-fit works in

@@ -33,6 +33,10 @@ class Objective {
   index_t outputs() const { return tape_.shape(out_).numel() / examples(); }
   View<const T> output() const { return tape_.value(out_); }  // (N, C)
   const Loss<T>& loss_fn() const { return loss_; }
+  const Model<T>& model() const { return model_; }
+  // The recorded batch's first n examples (inputs and targets), to record them elsewhere.
+  View<const T> inputs(index_t n) const;
+  Targets<T> targets(index_t n) const;
   Tape<T>& tape() { return tape_; }
   Value output_value() const { return out_; }
 

@@ -19,7 +19,9 @@
 //           batch (two G·v products), then scaled by the learning rate (1 by default); λ follows
 //           Levenberg–Marquardt: every `adapt_every` (T₁) steps the reduction ratio ρ of h on the
 //           batch multiplies λ by ω₁ = adapt_factor^T₁ (ρ > 3/4) or divides it by ω₁ (ρ < 1/4),
-//           never below `damping_min` (the paper's ω₁ = (19/20)^T₁).
+//           never below `damping_min` (the paper's ω₁ = (19/20)^T₁). With qmodel_examples = n
+//           > 0, F is the Gauss-Newton matrix of the batch's first n examples (recorded once
+//           more): an unbiased estimate at n/N of the two products' cost; ρ stays on the batch.
 //   kl      kfac-pytorch's KL clipping: ν = min(1, √(κ / (lr² |Δᵀ∇h|))), then SGD momentum on
 //           ν·Δ with the learning rate. λ fixed.
 //   none    SGD momentum on Δ with the learning rate (FOOF's and M-FAC's rule). λ fixed.
@@ -50,6 +52,7 @@ struct SecondOrderConfig {
   bool adapt_damping = true;   // qmodel
   index_t adapt_every = 5;
   double adapt_factor = 0.95;  // per step: λ changes by adapt_factor^adapt_every at a time
+  index_t qmodel_examples = 0; // qmodel: examples whose exact F sizes the step (0: the batch)
   double fallback_lr = 1e-3;   // Adam on parameters K-FAC does not cover
   index_t window = 128;        // mfac: gradients kept (m)
   std::uint64_t seed = 0;      // sampled labels
