@@ -105,6 +105,7 @@ void add_options(CLI::App& app, Comparison& c, ComparisonOptions& o) {
   app.add_option("--eval-every", c.eval_every, "Steps between held-out evaluations")->capture_default_str();
   app.add_option("--limit", c.limit, "Use only the first N training examples")->capture_default_str();
   app.add_option("--out", c.out, "Output directory")->capture_default_str();
+  app.add_option("--target", c.target, "Level of " + c.metric + " whose steps and seconds are counted")->capture_default_str();
   app.add_flag("--replot", c.replot, "Rebuild the summary and plots from the curves of earlier runs");
   for (const auto& name : c.optimizers) {
     std::string grid;
@@ -115,8 +116,8 @@ void add_options(CLI::App& app, Comparison& c, ComparisonOptions& o) {
     }
     app.add_option("--" + name + "-lrs", o.grids[name], name + " learning-rate grid (" + grid + ")");
   }
-  app.add_option("--damping", o.damping, "kfac/ekfac damping λ (0: the program's)");
-  app.add_option("--kl-clip", o.kl_clip, "kfac/ekfac KL clip κ (0: the program's)");
+  app.add_option("--damping", o.damping, "kfac/ekfac damping λ, both (0: the program's)");
+  app.add_option("--kl-clip", o.kl_clip, "kfac/ekfac KL clip κ, both (0: the program's)");
   app.add_option("--fallback-lr", o.fallback_lr, "kfac/ekfac: Adam's rate for parameters outside linear/conv layers");
 }
 

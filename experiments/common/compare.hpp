@@ -37,7 +37,7 @@ struct Comparison {
 };
 
 // The command-line options every comparison program shares: --optimizers, --epochs, --seeds,
-// --eval-every, --limit, --out, --replot, one --NAME-lrs grid per optimizer, and the second-order
+// --eval-every, --limit, --out, --target, --replot, one --NAME-lrs grid per optimizer, and the second-order
 // settings --damping, --kl-clip and --fallback-lr (for kfac and ekfac). Call apply_options after
 // parsing.
 struct ComparisonOptions {
