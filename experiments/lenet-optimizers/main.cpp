@@ -12,8 +12,12 @@ int main(int argc, char** argv) {
   c.model = "lenet5", c.data = "fashion-mnist", c.metric = "test_accuracy", c.target = 0.90;
   c.epochs = 10, c.batch = 128, c.eval_every = 117, c.eval_batch = 1000;
   c.optimizers = {"sgd", "adam", "kfac", "ekfac", "foof", "mfac"};
-  c.grids = {{"sgd", {0.01, 0.03, 0.1}},    {"adam", {3e-4, 1e-3, 3e-3}}, {"kfac", {0.03, 0.1, 0.3}},
-             {"ekfac", {0.03, 0.1, 0.3}},   {"foof", {0.01, 0.03, 0.1}},  {"mfac", {1e-4, 3e-4, 1e-3}}};
+  c.grids = {{"sgd", {0.01, 0.03, 0.1}},
+             {"adam", {3e-4, 1e-3, 3e-3, 1e-2, 3e-2}},
+             {"kfac", {3e-3, 0.01, 0.03, 0.1, 0.3}},
+             {"ekfac", {0.01, 0.03, 0.1, 0.3}},
+             {"foof", {3e-3, 0.01, 0.03, 0.1}},
+             {"mfac", {1e-4, 3e-4, 1e-3}}};
   // K-FAC and EK-FAC: kfac-pytorch's recipe (empirical-Fisher factors from the gradient's own
   // sweep, damping 3e-3, factor decay 0.95, inverses every 10 steps, KL clip 1e-3, momentum 0.9).
   SecondOrderConfig kfac;
