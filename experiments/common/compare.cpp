@@ -215,8 +215,9 @@ int run_comparison(const Comparison& c) {
   if (!c.replot) results << summary.dump() << "\n";
   std::printf("%s\n", summary.dump().c_str());
   if (!by_steps.empty()) {
-    plot_lines(c.out + "/" + c.metric + "_vs_steps.png", c.title, "step", c.metric, by_steps);
-    plot_lines(c.out + "/" + c.metric + "_vs_seconds.png", c.title, "seconds (training only)", c.metric, by_seconds);
+    plot_lines(c.out + "/" + c.metric + "_vs_steps.png", c.title, "step", c.metric, by_steps, false, c.higher_is_better);
+    plot_lines(c.out + "/" + c.metric + "_vs_seconds.png", c.title, "seconds (training only)", c.metric, by_seconds,
+               false, c.higher_is_better);
   }
   return 0;
 }

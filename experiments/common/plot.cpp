@@ -11,7 +11,8 @@
 namespace curv::experiments {
 
 void plot_lines(const std::string& path, const std::string& title, const std::string& x_label,
-                const std::string& y_label, const std::vector<Series>& series, bool log_y) {
+                const std::string& y_label, const std::vector<Series>& series, bool log_y,
+                bool legend_low) {
   CURV_CHECK(!series.empty(), "plot ", path, ": expected at least one series, found none");
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   auto ty = [&](double y) { return log_y ? std::log10(y) : y; };
@@ -44,8 +45,10 @@ void plot_lines(const std::string& path, const std::string& title, const std::st
     plcol0(colours[k % 8]);
     plwidth(2.0);
     if (!xs.empty()) plline(int(xs.size()), xs.data(), ys.data());
-    // Legend: one line of text per series, in the series' colour, inside the top right corner.
-    plmtex("rv", -2.0, 1.0 - 0.05 * double(k + 1), 1.0, series[k].label.c_str());
+    // Legend: one line of text per series, in the series' colour, inside the top right corner
+    // (bottom right for rising curves, which end in the top right).
+    const double at = legend_low ? 0.05 * double(series.size() - k) : 1.0 - 0.05 * double(k + 1);
+    plmtex("rv", -2.0, at, 1.0, series[k].label.c_str());
   }
   plend();
   CURV_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "plot: cannot write ", path);

@@ -13,8 +13,10 @@ struct Series {
 };
 
 // One panel: every series as a line in its own colour, labelled in a legend. log_y plots
-// log10(y) with decade ticks. Written to a temporary file and renamed over `path`.
+// log10(y) with decade ticks; legend_low puts the legend in the bottom right corner instead of
+// the top right (for rising curves). Written to a temporary file and renamed over `path`.
 void plot_lines(const std::string& path, const std::string& title, const std::string& x_label,
-                const std::string& y_label, const std::vector<Series>& series, bool log_y = false);
+                const std::string& y_label, const std::vector<Series>& series, bool log_y = false,
+                bool legend_low = false);
 
 }  // namespace curv::experiments
