@@ -43,7 +43,6 @@ Run train_one(const Comparison& c, const Task<float>& task, const std::string& n
   SecondOrderConfig cfg = it == c.settings.end() ? SecondOrderConfig{} : it->second;
   cfg.seed = seed;
   auto opt = make_optimizer<float>(name, lr, c.momentum, false, cfg);
-  const index_t total = task.train_size() / c.batch * c.epochs;
   auto evaluate = [&](const TrainLoop<float>& loop) {
     const double v = task.evaluate(*model, c.eval_batch).at(c.metric);
     r.steps.push_back(double(loop.steps())), r.seconds.push_back(loop.seconds()), r.values.push_back(v);
@@ -51,11 +50,12 @@ Run train_one(const Comparison& c, const Task<float>& task, const std::string& n
       r.steps_to_target = double(loop.steps()), r.seconds_to_target = loop.seconds();
   };
   try {
+    const auto clip = c.clip.find(name);
+    TrainLoop<float> loop(*model, *opt, task, c.batch, seed + 1000, clip == c.clip.end() ? 0.0 : clip->second);
+    const index_t total = loop.steps_per_epoch() * c.epochs;
     Schedule schedule;
     schedule.kind = c.cosine ? Schedule::Kind::Cosine : Schedule::Kind::Constant;
     schedule.base_lr = lr, schedule.total_steps = total, schedule.warmup_steps = c.warmup;
-    const auto clip = c.clip.find(name);
-    TrainLoop<float> loop(*model, *opt, task, c.batch, seed + 1000, clip == c.clip.end() ? 0.0 : clip->second);
     evaluate(loop);
     while (loop.steps() < total) {
       loop.step(schedule.lr(loop.steps()));

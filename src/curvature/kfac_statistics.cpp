@@ -123,10 +123,15 @@ void EkfacRefit<T>::on_backward(const LayerEvent<T>& e) {
   // G̃ = Ȳ Q_G: rotating the output rows is cheap in every case.
   tg_.resize(static_cast<std::size_t>(R * out));
   gemm(Trans::No, Trans::No, R, out, out, T(1), e.g.data, q.QG.data(), T(0), tg_.data());
-  if (per == 1) {
-    // Dₙ is rank one, so (Q_Gᵀ Dₙ Q_A)² = (G̃ₙ²)(Ãₙ²)ᵀ and the sum over n is one GEMM.
+  // Ã = Â Q_A on the rows, unless Q_A is cheaper applied to the examples' sums (below): that
+  // costs N·out·din² against R·din², so it wins when out < rows per example.
+  const bool rotate_after = per > 1 && out < per;
+  if (!rotate_after) {
     ta_.resize(a_.size());
     gemm(Trans::No, Trans::No, R, din, din, T(1), a_.data(), q.QA.data(), T(0), ta_.data());
+  }
+  if (per == 1) {
+    // Dₙ is rank one, so (Q_Gᵀ Dₙ Q_A)² = (G̃ₙ²)(Ãₙ²)ᵀ and the sum over n is one GEMM.
     for (auto& v : ta_) v *= v;
     for (auto& v : tg_) v *= v;
     rotated_.resize(static_cast<std::size_t>(out * din));
@@ -134,17 +139,10 @@ void EkfacRefit<T>::on_backward(const LayerEvent<T>& e) {
     for (index_t j = 0; j < out * din; ++j) S[j] += w * double(rotated_[j]);
     return;
   }
-  // Stack the examples' rotated gradients G̃ₙᵀ Âₙ (Q_A applied after or before the sum over
-  // rows, whichever costs less: N·out·din² against R·din²), then S += w Σₙ (·)².
+  // Stack the examples' gradients G̃ₙᵀ Ãₙ (or G̃ₙᵀ Âₙ, rotated after), then S += w Σₙ (·)².
   const index_t block = out * din;
   stacked_.resize(static_cast<std::size_t>(N * block));
-  const bool rotate_after = out < per;
-  const T* A = a_.data();
-  if (!rotate_after) {
-    ta_.resize(a_.size());
-    gemm(Trans::No, Trans::No, R, din, din, T(1), a_.data(), q.QA.data(), T(0), ta_.data());
-    A = ta_.data();
-  }
+  const T* A = rotate_after ? a_.data() : ta_.data();
   {
     const BlasSerial serial;
     parallel_for(N, 8, [&](index_t b, index_t end) {

@@ -37,20 +37,24 @@ Tensor<float> random_inputs(const Model<float>& m, index_t n, Rng& rng) {
   return x;
 }
 
-// A freshly initialized model and one random batch of `batch` examples with class labels.
+// A freshly initialized model, one random batch of `batch` examples with class labels, and
+// the objective on it (not yet recorded).
 struct Workload {
   std::unique_ptr<Model<float>> model;
   std::unique_ptr<Loss<float>> loss;
   Tensor<float> x;
   std::vector<std::int64_t> labels;
-  Workload(const std::string& name, index_t batch) : model(make_model<float>(name)), loss(make_loss<float>("cross_entropy")) {
+  Targets<float> tg;
+  Objective<float> obj;
+  Workload(const std::string& name, index_t batch)
+      : model(make_model<float>(name)), loss(make_loss<float>("cross_entropy")), obj(*model, *loss) {
     Rng rng(42);
     model->init(rng);
     x = random_inputs(*model, batch, rng);
     labels.resize(static_cast<std::size_t>(batch));
     for (auto& l : labels) l = std::int64_t(rng.below(10));
+    tg = {labels.data(), {}};
   }
-  Targets<float> targets() const { return {labels.data(), {}}; }
 };
 
 // Multiply-adds of one batch, from the layer shapes a backward sweep reports: the gradient
@@ -81,11 +85,7 @@ KfacCosts kfac_costs(Objective<float>& obj, const Tensor<float>& x, const Target
 
 void bench_statistics(const std::string& name, index_t batch, int rounds) {
   Workload w(name, batch);
-  auto& model = w.model;
-  auto& loss = w.loss;
-  const Tensor<float>& x = w.x;
-  const Targets<float> tg = w.targets();
-  Objective<float> obj(*model, *loss);
+  auto& [model, loss, x, labels, tg, obj] = w;
   std::vector<float> g(static_cast<std::size_t>(model->params().size()));
 
   const KfacCosts costs = kfac_costs(obj, x, tg, g.data());
@@ -166,11 +166,7 @@ void bench_lanczos(index_t examples, index_t iterations) {
 // per layer) + a tenth of the inversions (Cholesky inverse: n³ per factor).
 void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
   Workload w(name, batch);
-  auto& model = w.model;
-  auto& loss = w.loss;
-  const Tensor<float>& x = w.x;
-  const Targets<float> tg = w.targets();
-  Objective<float> obj(*model, *loss);
+  auto& [model, loss, x, labels, tg, obj] = w;
   auto& params = model->params();
 
   const index_t every = 10;

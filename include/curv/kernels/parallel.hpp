@@ -57,10 +57,10 @@ class BlasSerial {
 
 // Flushes subnormal floats to zero (x86 FTZ and DAZ) on the calling thread, and in every chunk
 // of parallel_for, while alive; then restores the calling thread's mode. Meant for a program's
-// main thread (one at a time). A training run whose weights or
-// gradients drift into subnormal range otherwise slows several-fold with no change in its
-// result worth having; PyTorch's torch.set_flush_denormal is the same switch. OpenBLAS's own
-// threads (serial-code GEMMs) keep their mode. Off by default: results stay IEEE-exact.
+// main thread, one at a time. A training run whose weights or gradients drift into subnormal
+// range otherwise slows several-fold with no change in its result worth having; PyTorch's
+// torch.set_flush_denormal is the same switch. OpenBLAS's own threads (serial-code GEMMs) keep
+// their mode. Off by default: results stay IEEE-exact.
 class FlushDenormals {
  public:
   FlushDenormals();
