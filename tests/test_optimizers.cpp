@@ -262,5 +262,8 @@ TEST_CASE("second-order optimizers refuse bad settings with one-line errors") {
   c = {};
   c.rescale = "magic";
   CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("rescale qmodel, kl or none"), Error);
+  c = {};
+  c.qmodel_examples = -5;
+  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("expected qmodel_examples >= 0"), Error);
   CHECK_THROWS_WITH_AS(make_optimizer<float>("lbfgs", 1.0, 0, false, {}), doctest::Contains("found 'lbfgs'"), Error);
 }
