@@ -71,17 +71,21 @@ Matrix negated_solve(const Matrix& M, index_t n, const Matrix& g) {
 
 TEST_CASE("one K-FAC, EK-FAC or FOOF step is the solve with its damped structured matrix") {
   const double lambda = 0.05;
+  // Empirical-Fisher factors come from the gradient's own sweep; exact ones from sweeps of their
+  // own: both scales are checked on a batch of several examples.
+  for (FactorKind factors : {FactorKind::EF, FactorKind::GGN})
   for (const char* variant : {"kfac-factored", "kfac-eigen", "ekfac", "foof"}) {
-    CAPTURE(variant);
+    const std::string v = variant, kind = factor_kind_name(factors);
+    CAPTURE(v);
+    CAPTURE(kind);
     auto model = tiny("mlp");
     const index_t P = model->params().size();
     CurvatureData<double> data(*model, random_batches(*model, {6}, 21));
     KfacOptions ko;
-    ko.factors = FactorKind::EF;
+    ko.factors = factors;
     auto op = std::string(variant) == "ekfac" ? make_ekfac(data, ParamSubset::all(model->params().info()), ko)
                                               : make_kfac(data, ParamSubset::all(model->params().info()), ko);
     Matrix M;
-    const std::string v = variant;
     if (v == "kfac-factored") {
       M = structured(*op, [&](KroneckerBlock& b) {
         const double r = std::sqrt(lambda), pi = b.pi();
@@ -100,7 +104,7 @@ TEST_CASE("one K-FAC, EK-FAC or FOOF step is the solve with its damped structure
       M = materialize(*op);
       for (index_t i = 0; i < P; ++i) M[i * P + i] += lambda;
     }
-    SecondOrderConfig cfg = plain(lambda, FactorKind::EF);
+    SecondOrderConfig cfg = plain(lambda, factors);
     cfg.kfac_damping = v == "kfac-eigen" ? KfacDamping::Eigen : KfacDamping::Factored;
     auto opt = make_kfac_optimizer<double>(v == "foof" ? "foof" : v == "ekfac" ? "ekfac" : "kfac", 1.0, cfg);
     Matrix g;

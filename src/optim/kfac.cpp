@@ -151,6 +151,7 @@ class KfacFamily final : public Optimizer<T> {
     if (cfg_.factors == FactorKind::GGN) loss.sqrt_hessian(factor_.data());
     else loss.sampled_sqrt(rng_, 1, factor_.data());
     stats_.set_collect_g(true);
+    stats_.set_g_scale(1.0);  // Sₙ Sₙᵀ = ∇²ℓₙ/N already carries the mean's 1/N
     stats_.end_sweep();
     fan_.second = nullptr;
     if (refit_) {

@@ -43,6 +43,9 @@ class KfacStatistics : public LayerObserver<T> {
   // Whether sweeps add to G (off: A only, as FOOF needs, or while a sweep that does not define
   // G, such as the gradient's under a sampled Fisher, runs).
   void set_collect_g(bool on) { collect_g_ = on; }
+  // Changes g_scale within a batch: the gradient's sweep (s = N) gives A, sweeps seeded with
+  // square-root factor columns (s = 1) then give G.
+  void set_g_scale(double g_scale) { g_scale_ = g_scale; }
   void end_sweep() { collect_a_ = false; }
   // Forgets all statistics, keeping nothing.
   void clear();
