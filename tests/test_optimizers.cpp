@@ -113,6 +113,46 @@ TEST_CASE("one K-FAC, EK-FAC or FOOF step is the solve with its damped structure
   }
 }
 
+TEST_CASE("statistics from the batch's first n examples are that sub-batch's factors, the gradient the batch's") {
+  const double lambda = 0.05;
+  for (const char* which : {"mlp", "conv"})
+  for (FactorKind factors : {FactorKind::EF, FactorKind::GGN})
+  for (const char* variant : {"kfac", "ekfac", "foof"}) {
+    const std::string v = variant, kind = factor_kind_name(factors), net = which;
+    CAPTURE(net);
+    CAPTURE(kind);
+    CAPTURE(v);
+    auto model = tiny(which);
+    const index_t P = model->params().size();
+    auto parts = random_batches(*model, {2, 4}, 17);
+    const CurvatureBatch<double> batch = concatenate(parts);
+    parts.pop_back();
+    CurvatureData<double> first_two(*model, std::move(parts));
+    KfacOptions ko;
+    ko.factors = factors;
+    const auto all = ParamSubset::all(model->params().info());
+    auto op = v == "ekfac" ? make_ekfac(first_two, all, ko) : make_kfac(first_two, all, ko);
+    Matrix M;
+    if (v == "foof") {
+      M = structured(*op, [&](KroneckerBlock& b) {
+        Matrix A = b.A();
+        for (index_t i = 0; i < b.layer().din(); ++i) A[i * b.layer().din() + i] += lambda;
+        return std::pair(A, identity(b.layer().out));
+      });
+    } else {
+      M = materialize(*op);
+      for (index_t i = 0; i < P; ++i) M[i * P + i] += lambda;
+    }
+    SecondOrderConfig cfg = plain(lambda, factors);
+    cfg.kfac_damping = KfacDamping::Eigen;
+    cfg.stats_examples = 2;
+    auto opt = make_kfac_optimizer<double>(v, 1.0, cfg);
+    Matrix g;
+    const Matrix step = one_step(*model, *opt, batch, &g);
+    CHECK(relative_error(step, negated_solve(M, P, g)) <= 1e-10);
+  }
+}
+
 TEST_CASE("with one example, exact output factors and eigen damping, K-FAC's step is the damped GGN block solve") {
   const double lambda = 0.02;
   auto model = tiny("mlp");
@@ -268,6 +308,10 @@ TEST_CASE("second-order optimizers refuse bad settings with one-line errors") {
   CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("rescale qmodel, kl or none"), Error);
   c = {};
   c.qmodel_examples = -5;
+  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("expected qmodel_examples >= 0"), Error);
+  c.qmodel_examples = 0, c.stats_examples = -1;
+  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("expected stats_examples >= 0"), Error);
+  c.stats_examples = 0, c.qmodel_examples = -5;
   CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("expected qmodel_examples >= 0"), Error);
   CHECK_THROWS_WITH_AS(make_optimizer<float>("lbfgs", 1.0, 0, false, {}), doctest::Contains("found 'lbfgs'"), Error);
 }

@@ -30,6 +30,7 @@ struct Run {
   double lr = 0;
   std::vector<double> iterations, seconds, errors;
   double final_error = INFINITY, full_error = NAN, damping = 0;
+  std::vector<std::pair<std::string, double>> profile;  // the optimizer's own seconds by part
   std::string failure;
 };
 
@@ -92,6 +93,7 @@ Run train_one(const Setup& s, const Task<float>& task, const std::string& name, 
     }
     r.final_error = r.errors.back();
     r.damping = opt->damping();
+    r.profile = opt->profile();
     r.full_error = reconstruction_error(*model, task, task.train_size());
   } catch (const Error& e) {
     r.failure = name + " lr " + std::to_string(lr) + ": " + e.what();  // a diverged grid point is a result
@@ -148,6 +150,9 @@ int main(int argc, char** argv) {
   app.add_option("--kfac-damping", s.kfac.damping, "K-FAC initial λ")->capture_default_str();
   app.add_option("--qmodel-examples", s.kfac.qmodel_examples,
                  "K-FAC: examples of each batch whose exact GGN sizes the step (0: all)")->capture_default_str();
+  app.add_option("--inverse-every", s.kfac.inverse_every, "K-FAC: iterations between inversions")->capture_default_str();
+  app.add_option("--stats-examples", s.kfac.stats_examples,
+                 "K-FAC: examples of each batch the factors are estimated on (0: all)")->capture_default_str();
   app.add_option("--seed", s.seed, "Initialization and batch order")->capture_default_str();
   app.add_option("--out", s.out, "Directory for curves, plots and results.jsonl")->capture_default_str();
   bool replot = false;
@@ -178,6 +183,10 @@ int main(int argc, char** argv) {
                             {"seconds", r.seconds.empty() ? 0.0 : r.seconds.back()},
                             {"iteration_to_30", first_reaching(r.iterations, r.errors, 30)}};
         if (r.damping > 0) j["final_damping"] = r.damping;
+        for (const auto& [part, sec] : r.profile) j["optimizer_seconds"][part] = sec;
+        if (name == "kfac") j["inverse_every"] = s.kfac.inverse_every;
+        if (s.kfac.stats_examples > 0 && name == "kfac") j["stats_examples"] = s.kfac.stats_examples;
+        if (s.kfac.qmodel_examples > 0 && name == "kfac") j["qmodel_examples"] = s.kfac.qmodel_examples;
         if (!r.failure.empty()) j["failure"] = r.failure;
         std::printf("%s\n", j.dump().c_str());
         std::fflush(stdout);

@@ -54,6 +54,8 @@ class KfacFamily final : public Optimizer<T> {
     CURV_CHECK(cfg_.momentum >= 0 && cfg_.momentum < 1, variant_, ": expected momentum in [0, 1), found ", cfg_.momentum);
     CURV_CHECK(cfg_.adapt_factor > 0 && cfg_.adapt_factor <= 1, variant_, ": expected an adaptation factor in (0, 1], found ",
                cfg_.adapt_factor);
+    CURV_CHECK(cfg_.stats_examples >= 0, variant_, ": expected stats_examples >= 0 (0: the whole batch), found ",
+               cfg_.stats_examples);
     CURV_CHECK(cfg_.qmodel_examples >= 0, variant_, ": expected qmodel_examples >= 0 (0: the whole batch), found ",
                cfg_.qmodel_examples);
     kind_ = variant_ == "foof"    ? Preconditioning::Foof
@@ -77,11 +79,15 @@ class KfacFamily final : public Optimizer<T> {
 
   void attach(Objective<T>& batch) override {
     obj_ = &batch;
+    sub_n_ = 0;  // a new batch: the sub-batch is recorded again when needed
     ++k_;
-    const double keep = std::min(1.0 - 1.0 / double(k_), cfg_.decay);
-    const bool own_sweeps = factor_sweeps();
+    keep_ = std::min(1.0 - 1.0 / double(k_), cfg_.decay);
+    batch.tape().set_observer(nullptr);
+    stats_from_ = cfg_.stats_examples > 0 && cfg_.stats_examples < batch.examples() ? nullptr : &batch;
+    if (!stats_from_) return;  // the statistics come from a sub-batch, in step()
     // The gradient's sweep gives A (and, for the empirical Fisher, G: ȳ = ∇ℓₙ/N, so g_scale = N).
-    stats_.begin_batch(1.0 - keep, double(batch.examples()), keep);
+    const bool own_sweeps = factor_sweeps();
+    stats_.begin_batch(1.0 - keep_, double(batch.examples()), keep_);
     stats_.set_collect_g(!own_sweeps && kind_ != Preconditioning::Foof);
     fan_ = {};
     fan_.first = &stats_;
@@ -108,8 +114,9 @@ class KfacFamily final : public Optimizer<T> {
       seconds_[part] += std::chrono::duration<double>(now - t).count();
       t = now;
     };
-    if (factor_sweeps()) output_factor_sweeps();
     obj_->tape().set_observer(nullptr);
+    if (!stats_from_) sub_batch_statistics();
+    else if (factor_sweeps()) output_factor_sweeps();
     lap(0);
     if (layers_.empty()) discover(p);
     const bool refresh = (k_ - 1) % cfg_.inverse_every == 0;
@@ -143,8 +150,9 @@ class KfacFamily final : public Optimizer<T> {
 
   // G from the loss's square-root factor, one pullback per column: C columns of ∇²ℓₙ's square
   // root (exact, type-2) or one column of sampled labels (the true Fisher, Martens & Grosse).
-  void output_factor_sweeps() {
-    const Loss<T>& loss = obj_->loss_fn();
+  // A was taken from the gradient's sweep, unless `with_a` (a sub-batch's first sweep gives it).
+  void output_factor_sweeps(bool with_a = false) {
+    const Loss<T>& loss = stats_from_->loss_fn();
     const index_t N = loss.examples(), C = loss.outputs();
     const index_t K = cfg_.factors == FactorKind::GGN ? loss.sqrt_columns() : 1;
     factor_.resize(std::size_t(N * C * K));
@@ -152,8 +160,9 @@ class KfacFamily final : public Optimizer<T> {
     else loss.sampled_sqrt(rng_, 1, factor_.data());
     stats_.set_collect_g(true);
     stats_.set_g_scale(1.0);  // Sₙ Sₙᵀ = ∇²ℓₙ/N already carries the mean's 1/N
-    stats_.end_sweep();
-    fan_.second = nullptr;
+    if (!with_a) stats_.end_sweep();
+    fan_ = {};
+    fan_.first = &stats_;
     if (refit_) {
       refit_->clear();
       refit_->begin_batch(1.0, 1.0);
@@ -162,38 +171,61 @@ class KfacFamily final : public Optimizer<T> {
     pull_factor_columns(&fan_);
   }
 
-  void pull_factor_columns(LayerObserver<T>* observer) {
-    const Loss<T>& loss = obj_->loss_fn();
-    const index_t N = loss.examples(), C = loss.outputs(), K = index_t(factor_.size()) / (N * C);
-    column_.resize(std::size_t(N * C));
-    obj_->tape().set_observer(observer);
-    for (index_t k = 0; k < K; ++k) {
-      for (index_t j = 0; j < N * C; ++j) column_[j] = factor_[j * K + k];
-      obj_->pullback(column_.data(), ParamGrad<T>::none(), true);
+  // The statistics of the batch's first stats_examples examples (the K-FAC paper's §8 estimates
+  // them on part of each mini-batch): the sub-batch is recorded once more and swept on its own.
+  void sub_batch_statistics() {
+    stats_from_ = &sub_batch(cfg_.stats_examples);
+    const double n = double(stats_from_->examples());
+    stats_.begin_batch(1.0 - keep_, n, keep_);
+    if (factor_sweeps()) return output_factor_sweeps(true);
+    stats_.set_collect_g(kind_ != Preconditioning::Foof);
+    fan_ = {};
+    fan_.first = &stats_;
+    if (refit_) {
+      refit_->clear();
+      refit_->begin_batch(1.0, n);
+      fan_.second = refit_.get();
     }
-    obj_->tape().set_observer(nullptr);
+    gradient_sweep(&fan_);
   }
 
-  // EK-FAC at a new basis: the scaling re-fitted on this batch in that basis, with the sweeps
-  // that gave the factors (the gradient's for ef, the factor columns otherwise) run once more.
+  // The statistics' objective's gradient pulled back once more, observed (no parameter gradient).
+  void gradient_sweep(LayerObserver<T>* observer) {
+    const Loss<T>& loss = stats_from_->loss_fn();
+    column_.resize(std::size_t(loss.examples() * loss.outputs()));
+    loss.grad(column_.data());  // ∇ℓₙ/N: g_scale = N makes G the empirical Fisher's
+    stats_from_->tape().set_observer(observer);
+    stats_from_->pullback(column_.data(), ParamGrad<T>::none(), true);
+    stats_from_->tape().set_observer(nullptr);
+  }
+
+  void pull_factor_columns(LayerObserver<T>* observer) {
+    const Loss<T>& loss = stats_from_->loss_fn();
+    const index_t N = loss.examples(), C = loss.outputs(), K = index_t(factor_.size()) / (N * C);
+    column_.resize(std::size_t(N * C));
+    stats_from_->tape().set_observer(observer);
+    for (index_t k = 0; k < K; ++k) {
+      for (index_t j = 0; j < N * C; ++j) column_[j] = factor_[j * K + k];
+      stats_from_->pullback(column_.data(), ParamGrad<T>::none(), true);
+      stats_.end_sweep();  // A from the first sweep only
+    }
+    stats_from_->tape().set_observer(nullptr);
+  }
+
+  // EK-FAC at a new basis: the scaling re-fitted in that basis on the sweeps that gave the
+  // factors (the gradient's for ef, the factor columns otherwise), run once more.
   void refit_in_new_basis() {
     refit_ = std::make_unique<EkfacRefit<T>>(block_pointers());
-    EkfacRefit<T>& refit = *refit_;
     if (factor_sweeps()) {
-      refit.begin_batch(1.0, 1.0);
-      pull_factor_columns(&refit);
+      refit_->begin_batch(1.0, 1.0);
+      pull_factor_columns(refit_.get());
     } else {
-      const Loss<T>& loss = obj_->loss_fn();
-      column_.resize(std::size_t(loss.examples() * loss.outputs()));
-      loss.grad(column_.data());  // ∇ℓₙ/N: g_scale = N makes the scaling the EF's
-      refit.begin_batch(1.0, double(loss.examples()));
-      obj_->tape().set_observer(&refit);
-      obj_->pullback(column_.data(), ParamGrad<T>::none(), true);
-      obj_->tape().set_observer(nullptr);
+      refit_->begin_batch(1.0, double(stats_from_->examples()));
+      gradient_sweep(refit_.get());
     }
     scaling_.clear();
     for (std::size_t i = 0; i < layers_.size(); ++i) {
-      scaling_.push_back(refit.scaling(index_t(i)));
+      scaling_.push_back(refit_->scaling(index_t(i)));
       layers_[i].set_scaling(scaling_.back());
     }
   }
@@ -265,17 +297,20 @@ class KfacFamily final : public Optimizer<T> {
     }
   }
 
-  // The objective whose exact GGN sizes the step: the batch, or its first qmodel_examples
-  // examples recorded once more.
-  Objective<T>& curvature_batch() {
-    const index_t n = cfg_.qmodel_examples;
-    if (n <= 0 || n >= obj_->examples()) return *obj_;
+  // The batch's first n examples, recorded once more (at most once per step and size).
+  Objective<T>& sub_batch(index_t n) {
     if (!sub_obj_) {
       sub_loss_ = make_loss<T>(obj_->loss_fn().name());
       sub_obj_ = std::make_unique<Objective<T>>(obj_->model(), *sub_loss_);
     }
-    sub_obj_->set_batch(obj_->inputs(n), obj_->targets(n));
+    if (sub_n_ != n) sub_obj_->set_batch(obj_->inputs(n), obj_->targets(n)), sub_n_ = n;
     return *sub_obj_;
+  }
+
+  // The objective whose exact GGN sizes the step: the batch, or its first qmodel_examples.
+  Objective<T>& curvature_batch() {
+    const index_t n = cfg_.qmodel_examples;
+    return n <= 0 || n >= obj_->examples() ? *obj_ : sub_batch(n);
   }
 
   // δ = αΔ + μδ_prev minimizing the damped quadratic model under the batch's exact GGN.
@@ -360,11 +395,13 @@ class KfacFamily final : public Optimizer<T> {
   double lambda_;
   Rng rng_;
   Objective<T>* obj_ = nullptr;
-  index_t k_ = 0, adam_t_ = 0;
+  Objective<T>* stats_from_ = nullptr;  // this step's statistics' batch: obj_ or sub_obj_
+  index_t k_ = 0, adam_t_ = 0, sub_n_ = 0;
+  double keep_ = 0;  // this step's factor moving-average weight on the past
   double seconds_[4] = {0, 0, 0, 0};
   KfacStatistics<T> stats_;
   std::unique_ptr<EkfacRefit<T>> refit_;
-  std::unique_ptr<Loss<T>> sub_loss_;       // qmodel on part of the batch
+  std::unique_ptr<Loss<T>> sub_loss_;       // statistics or qmodel on part of the batch
   std::unique_ptr<Objective<T>> sub_obj_;
   FanOut<T> fan_;
   std::vector<LayerPreconditioner<T>> layers_;

@@ -62,6 +62,8 @@ Runner add_train(CLI::App& app) {
   so->add_option("--adapt-factor", o->so.adapt_factor, "λ ×= factor (ρ > 3/4) or ÷= factor (ρ < 1/4)")->capture_default_str();
   so->add_option("--qmodel-examples", o->so.qmodel_examples, "qmodel: size the step with the exact GGN of the batch's first N examples (0: all)")
       ->capture_default_str();
+  so->add_option("--stats-examples", o->so.stats_examples,
+                 "kfac/ekfac/foof: estimate the factors on the batch's first N examples (0: all)")->capture_default_str();
   so->add_option("--factor-decay", o->so.decay, "Moving-average decay of the K-FAC factors")->capture_default_str();
   so->add_option("--inverse-every", o->so.inverse_every, "Steps between inversions / eigenbasis updates")->capture_default_str();
   so->add_option("--factors", o->factors, "G from mc (sampled labels: true Fisher) or ef (empirical)")->capture_default_str();

@@ -25,6 +25,9 @@
 //   kl      kfac-pytorch's KL clipping: ν = min(1, √(κ / (lr² |Δᵀ∇h|))), then SGD momentum on
 //           ν·Δ with the learning rate. λ fixed.
 //   none    SGD momentum on Δ with the learning rate (FOOF's and M-FAC's rule). λ fixed.
+// With stats_examples = n > 0 the factors (and EK-FAC's re-fit) are estimated on the batch's first
+// n examples, recorded once more and swept on their own; the gradient stays the batch's. The
+// K-FAC paper (§8) estimates the statistics on part of each mini-batch in the same way.
 // Parameters outside linear and conv2d layers (norms, embeddings, positions) are updated by
 // Adam with `fallback_lr` (PyTorch's defaults otherwise).
 #pragma once
@@ -52,6 +55,7 @@ struct SecondOrderConfig {
   bool adapt_damping = true;   // qmodel
   index_t adapt_every = 5;
   double adapt_factor = 0.95;  // per step: λ changes by adapt_factor^adapt_every at a time
+  index_t stats_examples = 0;  // examples the factors (and their sweeps) come from (0: the batch)
   index_t qmodel_examples = 0; // qmodel: examples whose exact F sizes the step (0: the batch)
   double fallback_lr = 1e-3;   // Adam on parameters K-FAC does not cover
   index_t window = 128;        // mfac: gradients kept (m)
