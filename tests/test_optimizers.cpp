@@ -294,9 +294,16 @@ TEST_CASE("K-FAC covers linear layers of a transformer and leaves norms and embe
     auto opt = make_kfac_optimizer<double>(name, 1.0, plain(0.1, FactorKind::MC));
     const Matrix step = one_step(*model, *opt, b);
     const auto& ln = model->params().info(model->params().find("blocks.0.ln1.weight"));
-    CHECK(std::abs(step[std::size_t(ln.offset)]) > 0);  // moved by the fallback rule
+    // Adam's first step moves each parameter by the fallback rate (1e-3), whatever its gradient.
+    CHECK(std::abs(step[std::size_t(ln.offset)]) == doctest::Approx(1e-3).epsilon(1e-4));
     for (double v : step) CHECK(std::isfinite(v));
   }
+  // The fallback rate follows the schedule: at lr = lr₀/4 it is a quarter of fallback_lr.
+  auto opt = make_kfac_optimizer<double>("kfac", 2.0, plain(0.1, FactorKind::MC));
+  opt->set_lr(0.5);
+  const Matrix step = one_step(*model, *opt, b);
+  const auto& ln = model->params().info(model->params().find("blocks.0.ln1.weight"));
+  CHECK(std::abs(step[std::size_t(ln.offset)]) == doctest::Approx(2.5e-4).epsilon(1e-4));
 }
 
 TEST_CASE("second-order optimizers refuse bad settings with one-line errors") {

@@ -40,7 +40,7 @@ class KfacFamily final : public Optimizer<T> {
  public:
   KfacFamily(std::string variant, double lr, SecondOrderConfig cfg)
       : variant_(std::move(variant)), cfg_(std::move(cfg)), lambda_(cfg_.damping), rng_(cfg_.seed) {
-    this->lr_ = lr;
+    this->lr_ = base_lr_ = lr;
     CURV_CHECK(variant_ == "kfac" || variant_ == "ekfac" || variant_ == "foof",
                "expected optimizer kfac, ekfac or foof, found '", variant_, "'");
     CURV_CHECK(lr > 0, variant_, ": expected lr > 0, found ", lr);
@@ -282,18 +282,20 @@ class KfacFamily final : public Optimizer<T> {
     }
   }
 
-  // Adam (PyTorch's defaults) on the parameters no layer covers, applied directly.
+  // Adam (PyTorch's defaults) on the parameters no layer covers, applied directly. Its rate
+  // follows the learning-rate schedule: fallback_lr · lr/lr₀, lr₀ the rate given at creation.
   void fallback_adam(ParamStore<T>& p) {
     if (uncovered_.empty()) return;
     adam_m_.resize(uncovered_.size()), adam_v_.resize(uncovered_.size());
     ++adam_t_;
     const double b1 = 0.9, b2 = 0.999, c1 = 1 - std::pow(b1, adam_t_), c2 = 1 - std::pow(b2, adam_t_);
+    const double rate = cfg_.fallback_lr * this->lr_ / base_lr_;
     for (std::size_t j = 0; j < uncovered_.size(); ++j) {
       const index_t i = uncovered_[j];
       const double g = grad_h_[i];
       adam_m_[j] = T(b1 * adam_m_[j] + (1 - b1) * g);
       adam_v_[j] = T(b2 * adam_v_[j] + (1 - b2) * g * g);
-      p.data()[i] -= T(cfg_.fallback_lr * (adam_m_[j] / c1) / (std::sqrt(adam_v_[j] / c2) + 1e-8));
+      p.data()[i] -= T(rate * (adam_m_[j] / c1) / (std::sqrt(adam_v_[j] / c2) + 1e-8));
     }
   }
 
@@ -398,6 +400,7 @@ class KfacFamily final : public Optimizer<T> {
   Objective<T>* stats_from_ = nullptr;  // this step's statistics' batch: obj_ or sub_obj_
   index_t k_ = 0, adam_t_ = 0, sub_n_ = 0;
   double keep_ = 0;  // this step's factor moving-average weight on the past
+  double base_lr_;   // lr₀: the fallback rate is scaled by lr/lr₀
   double seconds_[4] = {0, 0, 0, 0};
   KfacStatistics<T> stats_;
   std::unique_ptr<EkfacRefit<T>> refit_;

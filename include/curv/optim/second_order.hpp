@@ -29,7 +29,8 @@
 // n examples, recorded once more and swept on their own; the gradient stays the batch's. The
 // K-FAC paper (§8) estimates the statistics on part of each mini-batch in the same way.
 // Parameters outside linear and conv2d layers (norms, embeddings, positions) are updated by
-// Adam with `fallback_lr` (PyTorch's defaults otherwise).
+// Adam with `fallback_lr` (PyTorch's defaults otherwise), scaled by the learning-rate schedule:
+// fallback_lr · lr/lr₀, with lr₀ the rate the optimizer was made with.
 #pragma once
 
 #include <memory>
