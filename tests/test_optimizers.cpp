@@ -61,6 +61,30 @@ Matrix structured(KfacOperator& op, F f) {
   return materialize(damped);
 }
 
+// The damped matrix a variant's step solves with, materialized: factored π-damping
+// (A + π√λ I) ⊗ (G + √λ/π I) for "kfac-factored", FOOF's (A + λI) ⊗ I for "foof", and the
+// operator + λI otherwise (eigen-damped K-FAC, EK-FAC).
+Matrix damped_matrix(KfacOperator& op, const std::string& variant, double lambda) {
+  if (variant == "kfac-factored")
+    return structured(op, [&](KroneckerBlock& b) {
+      const double r = std::sqrt(lambda), pi = b.pi();
+      Matrix A = b.A(), G = b.G();
+      for (index_t i = 0; i < b.layer().din(); ++i) A[i * b.layer().din() + i] += pi * r;
+      for (index_t o = 0; o < b.layer().out; ++o) G[o * b.layer().out + o] += r / pi;
+      return std::pair(A, G);
+    });
+  if (variant == "foof")
+    return structured(op, [&](KroneckerBlock& b) {
+      Matrix A = b.A();
+      for (index_t i = 0; i < b.layer().din(); ++i) A[i * b.layer().din() + i] += lambda;
+      return std::pair(A, identity(b.layer().out));
+    });
+  Matrix M = materialize(op);
+  const index_t P = op.size();
+  for (index_t i = 0; i < P; ++i) M[i * P + i] += lambda;
+  return M;
+}
+
 Matrix negated_solve(const Matrix& M, index_t n, const Matrix& g) {
   Matrix x = linalg::solve_spd(M, n, g);
   for (auto& v : x) v = -v;
@@ -83,27 +107,9 @@ TEST_CASE("one K-FAC, EK-FAC or FOOF step is the solve with its damped structure
     CurvatureData<double> data(*model, random_batches(*model, {6}, 21));
     KfacOptions ko;
     ko.factors = factors;
-    auto op = std::string(variant) == "ekfac" ? make_ekfac(data, ParamSubset::all(model->params().info()), ko)
-                                              : make_kfac(data, ParamSubset::all(model->params().info()), ko);
-    Matrix M;
-    if (v == "kfac-factored") {
-      M = structured(*op, [&](KroneckerBlock& b) {
-        const double r = std::sqrt(lambda), pi = b.pi();
-        Matrix A = b.A(), G = b.G();
-        for (index_t i = 0; i < b.layer().din(); ++i) A[i * b.layer().din() + i] += pi * r;
-        for (index_t o = 0; o < b.layer().out; ++o) G[o * b.layer().out + o] += r / pi;
-        return std::pair(A, G);
-      });
-    } else if (v == "foof") {
-      M = structured(*op, [&](KroneckerBlock& b) {
-        Matrix A = b.A();
-        for (index_t i = 0; i < b.layer().din(); ++i) A[i * b.layer().din() + i] += lambda;
-        return std::pair(A, identity(b.layer().out));
-      });
-    } else {
-      M = materialize(*op);
-      for (index_t i = 0; i < P; ++i) M[i * P + i] += lambda;
-    }
+    auto op = v == "ekfac" ? make_ekfac(data, ParamSubset::all(model->params().info()), ko)
+                           : make_kfac(data, ParamSubset::all(model->params().info()), ko);
+    const Matrix M = damped_matrix(*op, v, lambda);
     SecondOrderConfig cfg = plain(lambda, factors);
     cfg.kfac_damping = v == "kfac-eigen" ? KfacDamping::Eigen : KfacDamping::Factored;
     auto opt = make_kfac_optimizer<double>(v == "foof" ? "foof" : v == "ekfac" ? "ekfac" : "kfac", 1.0, cfg);
@@ -132,17 +138,7 @@ TEST_CASE("statistics from the batch's first n examples are that sub-batch's fac
     ko.factors = factors;
     const auto all = ParamSubset::all(model->params().info());
     auto op = v == "ekfac" ? make_ekfac(first_two, all, ko) : make_kfac(first_two, all, ko);
-    Matrix M;
-    if (v == "foof") {
-      M = structured(*op, [&](KroneckerBlock& b) {
-        Matrix A = b.A();
-        for (index_t i = 0; i < b.layer().din(); ++i) A[i * b.layer().din() + i] += lambda;
-        return std::pair(A, identity(b.layer().out));
-      });
-    } else {
-      M = materialize(*op);
-      for (index_t i = 0; i < P; ++i) M[i * P + i] += lambda;
-    }
+    const Matrix M = damped_matrix(*op, v, lambda);
     SecondOrderConfig cfg = plain(lambda, factors);
     cfg.kfac_damping = KfacDamping::Eigen;
     cfg.stats_examples = 2;

@@ -89,14 +89,7 @@ class KfacFamily final : public Optimizer<T> {
     const bool own_sweeps = factor_sweeps();
     stats_.begin_batch(1.0 - keep_, double(batch.examples()), keep_);
     stats_.set_collect_g(!own_sweeps && kind_ != Preconditioning::Foof);
-    fan_ = {};
-    fan_.first = &stats_;
-    if (refit_ && !own_sweeps) {
-      refit_->clear();
-      refit_->begin_batch(1.0, double(batch.examples()));
-      fan_.second = refit_.get();
-    }
-    batch.tape().set_observer(&fan_);
+    batch.tape().set_observer(statistics_observer(!own_sweeps, double(batch.examples())));
   }
 
   std::vector<std::pair<std::string, double>> profile() const override {
@@ -161,14 +154,7 @@ class KfacFamily final : public Optimizer<T> {
     stats_.set_collect_g(true);
     stats_.set_g_scale(1.0);  // Sₙ Sₙᵀ = ∇²ℓₙ/N already carries the mean's 1/N
     if (!with_a) stats_.end_sweep();
-    fan_ = {};
-    fan_.first = &stats_;
-    if (refit_) {
-      refit_->clear();
-      refit_->begin_batch(1.0, 1.0);
-      fan_.second = refit_.get();
-    }
-    pull_factor_columns(&fan_);
+    pull_factor_columns(statistics_observer(true, 1.0));
   }
 
   // The statistics of the batch's first stats_examples examples (the K-FAC paper's §8 estimates
@@ -179,14 +165,20 @@ class KfacFamily final : public Optimizer<T> {
     stats_.begin_batch(1.0 - keep_, n, keep_);
     if (factor_sweeps()) return output_factor_sweeps(true);
     stats_.set_collect_g(kind_ != Preconditioning::Foof);
+    gradient_sweep(statistics_observer(true, n));
+  }
+
+  // The factors' observer for a sweep, with EK-FAC's re-fit listening too when `with_refit`
+  // (its scaling restarted, with the g_scale the sweep's seeds need).
+  LayerObserver<T>* statistics_observer(bool with_refit, double refit_g_scale) {
     fan_ = {};
     fan_.first = &stats_;
-    if (refit_) {
+    if (refit_ && with_refit) {
       refit_->clear();
-      refit_->begin_batch(1.0, n);
+      refit_->begin_batch(1.0, refit_g_scale);
       fan_.second = refit_.get();
     }
-    gradient_sweep(&fan_);
+    return &fan_;
   }
 
   // The statistics' objective's gradient pulled back once more, observed (no parameter gradient).
