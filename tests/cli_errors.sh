@@ -27,6 +27,8 @@ expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t
 expect 1 "train: model lenet5 expects inputs [3,32,32], found fashion-mnist/train examples of [1,28,28]" \
   train --model lenet5-cifar --data fashion-mnist --epochs 1
 expect 1 "train: expected an optimizer among sgd, adam, adamw, kfac, ekfac, foof, mfac, found 'lbfgs'" train --optimizer lbfgs
+expect 1 "kfac: expected stats_examples >= 0 (0: the whole batch), found -1" \
+  train --model t2t --data t2t-synthetic --limit 64 --batch 32 --epochs 1 --optimizer kfac --stats-examples -1
 expect 1 "train: expected --batch >= 1, found 0" train --batch 0
 expect 1 "train: expected a batch size in 1..256, found 512" train --limit 256 --batch 512
 expect 1 "schedule: expected one of constant, step, cosine, found 'linear'" train --schedule linear --limit 256
