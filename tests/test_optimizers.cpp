@@ -2,7 +2,8 @@
 // models: one K-FAC, EK-FAC or FOOF step is the solve with its damped structured matrix
 // materialized; with one example, exact output factors and eigen damping, K-FAC's step is the
 // exact damped GGN block solve; M-FAC's is the dense damped-EF solve over its window; large
-// damping turns every rule into a scaled gradient step; the quadratic-model K-FAC trains.
+// damping turns every rule into a scaled gradient step; the KL clip sizes steps as documented;
+// the quadratic-model K-FAC trains.
 #include <doctest/doctest.h>
 
 #include "curv/check/check.hpp"
@@ -218,6 +219,43 @@ TEST_CASE("as damping grows every update tends to a scaled gradient step") {
       CHECK(errors[1] <= (factored ? 1e-2 : 1e-4));
     }
   }
+}
+
+TEST_CASE("the KL clip bounds the step at √(κ/|Δᵀ∇h|)·Δ, and a scheduled clip follows the schedule") {
+  const double lambda = 0.05, lr0 = 0.5;
+  auto step_of = [&](const std::string& rescale, double kappa, bool scheduled, double lr) {
+    auto model = tiny("mlp");
+    SecondOrderConfig cfg = plain(lambda, FactorKind::EF);
+    cfg.rescale = rescale, cfg.kl_clip = kappa, cfg.scheduled_clip = scheduled;
+    auto opt = make_kfac_optimizer<double>("kfac", lr0, cfg);
+    opt->set_lr(lr);  // the schedule's rate at the first step
+    Matrix g;
+    Matrix d = one_step(*model, *opt, random_batches(*model, {6}, 4)[0], &g);
+    return std::pair(d, g);
+  };
+  // The unclipped step at lr₀ is −lr₀Δ, so |Δᵀ∇h| = |stepᵀg| / lr₀.
+  auto [unclipped, g] = step_of("none", 0, true, lr0);
+  double vg = 0;
+  for (std::size_t i = 0; i < g.size(); ++i) vg += unclipped[i] * g[i];
+  vg = std::abs(vg) / lr0;
+  REQUIRE(vg > 0);
+  auto scaled = [&](double s) {
+    Matrix m = unclipped;
+    for (auto& v : m) v *= s;
+    return m;
+  };
+  // κ = ¼·lr₀²·|Δᵀ∇h| makes ν = ½ at lr₀: the clipped step is half the unclipped one.
+  const double kappa = 0.25 * lr0 * lr0 * vg;
+  for (bool scheduled : {true, false}) {
+    CAPTURE(scheduled);
+    CHECK(relative_error(step_of("kl", kappa, scheduled, lr0).first, scaled(0.5)) <= 1e-12);
+    // A loose clip leaves the step alone.
+    CHECK(relative_error(step_of("kl", 100 * kappa, scheduled, lr0).first, unclipped) <= 1e-12);
+  }
+  // At half the rate the scheduled clip halves the clipped step; kfac-pytorch's rule sizes ν
+  // with the current rate, finds the clip no longer binds, and gives the same step as before.
+  CHECK(relative_error(step_of("kl", kappa, true, lr0 / 2).first, scaled(0.25)) <= 1e-12);
+  CHECK(relative_error(step_of("kl", kappa, false, lr0 / 2).first, scaled(0.5)) <= 1e-12);
 }
 
 TEST_CASE("K-FAC with the quadratic model and adapted damping trains, never below its damping floor") {

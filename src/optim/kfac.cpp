@@ -370,8 +370,12 @@ class KfacFamily final : public Optimizer<T> {
     const double lr = this->lr_;
     double nu = 1;
     if (cfg_.rescale == "kl") {
+      // kfac-pytorch sizes ν with the current rate, so while the clip binds the step
+      // √(κ/|Δᵀ∇h|)·Δ ignores the schedule. Sized with lr₀ instead, the schedule's factor lr/lr₀
+      // scales clipped and unclipped steps alike (the two agree without a schedule).
+      const double clip_lr = cfg_.scheduled_clip ? base_lr_ : lr;
       const double vg = std::abs(dot_d(delta_, grad_h_));
-      if (vg > 0) nu = std::min(1.0, std::sqrt(cfg_.kl_clip / (lr * lr * vg)));
+      if (vg > 0) nu = std::min(1.0, std::sqrt(cfg_.kl_clip / (clip_lr * clip_lr * vg)));
     }
     if (momentum_.empty()) momentum_.assign(std::size_t(P), T(0));
     const T mu = T(cfg_.momentum), s = T(nu), step = T(lr);

@@ -23,7 +23,10 @@
 //           > 0, F is the Gauss-Newton matrix of the batch's first n examples (recorded once
 //           more): an unbiased estimate at n/N of the two products' cost; ρ stays on the batch.
 //   kl      kfac-pytorch's KL clipping: ν = min(1, √(κ / (lr² |Δᵀ∇h|))), then SGD momentum on
-//           ν·Δ with the learning rate. λ fixed.
+//           ν·Δ with the learning rate. λ fixed. With scheduled_clip (the default) ν is sized
+//           with the initial rate lr₀, so a warm-up or decay schedule (lr/lr₀) scales the step
+//           even while the clip binds; kfac-pytorch's rule (scheduled_clip = false) sizes ν with
+//           the current rate, and its clipped step √(κ/|Δᵀ∇h|)·Δ does not follow the schedule.
 //   none    SGD momentum on Δ with the learning rate (FOOF's and M-FAC's rule). λ fixed.
 // With stats_examples = n > 0 the factors (and EK-FAC's re-fit) are estimated on the batch's first
 // n examples, recorded once more and swept on their own; the gradient stays the batch's. The
@@ -53,6 +56,7 @@ struct SecondOrderConfig {
   std::string rescale = "qmodel";  // qmodel, kl or none
   double momentum = 0.9;       // kl, none
   double kl_clip = 1e-3;       // kl
+  bool scheduled_clip = true;  // kl: ν from lr₀, so the schedule scales clipped steps too
   bool adapt_damping = true;   // qmodel
   index_t adapt_every = 5;
   double adapt_factor = 0.95;  // per step: λ changes by adapt_factor^adapt_every at a time
