@@ -163,7 +163,8 @@ void bench_lanczos(index_t examples, index_t iterations) {
 // factored π-damping, explicit inverses every 10 steps, KL-clipped momentum: kfac-pytorch's
 // recipe) amortized over 10 steps, beside an SGD-momentum step, with its breakdown and its
 // multiply-add floor: gradient + statistics (syrk) + preconditioning (G⁻¹ Ŵ A⁻¹, two GEMMs
-// per layer) + a tenth of the inversions (Cholesky inverse: n³ per factor).
+// per layer) + a tenth of the inversions (Cholesky inverse: n³ per factor). Then a FOOF step with
+// the same input factors, against SGD in rounds of its own.
 void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
   Workload w(name, batch);
   auto& [model, loss, x, labels, tg, obj] = w;
@@ -181,6 +182,12 @@ void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
   cfg.factors = FactorKind::EF, cfg.rescale = "kl", cfg.kfac_damping = KfacDamping::Factored;
   cfg.inverse_every = every, cfg.damping = 1e-3;
   auto kfac = make_kfac_optimizer<float>("kfac", 1e-7, cfg);
+  // FOOF on the same statistics (A only, no G), with its own rule: plain momentum, no clip.
+  // Timed in rounds of its own beside SGD: interleaved with K-FAC's, each evicts the other's
+  // factors and both slow down.
+  SecondOrderConfig foof_cfg = cfg;
+  foof_cfg.rescale = "none";
+  auto foof = make_kfac_optimizer<float>("foof", 1e-7, foof_cfg);
   KfacStatistics<float> observer;
   auto sgd_step = [&] {
     obj.set_batch(x, tg);
@@ -229,6 +236,21 @@ void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
   const double rest = step - t[3] - st - inv - pre;
   std::printf("  %-34s %10.3f %12.3f\n", "  the rest (KL clip, update, copies)", rest * 1e3, rest / sgd_t);
   (void)rescale;
+
+  const std::vector<double> f = side_by_side({sgd_step,
+                                              [&] {
+                                                for (index_t k = 0; k < every; ++k) {
+                                                  obj.set_batch(x, tg);
+                                                  foof->attach(obj);
+                                                  obj.gradient(params.grad(), true);
+                                                  foof->step(params);
+                                                }
+                                              }},
+                                             rounds);
+  const double foof_ratio = f[1] / double(every) / f[0];
+  std::printf("  FOOF step (A only, plain momentum), own rounds: %.3f ms, %.3f× its SGD step (%.3f ms): %.2f× the K-FAC "
+              "step's ratio\n",
+              f[1] / double(every) * 1e3, foof_ratio, f[0] * 1e3, foof_ratio / (step / sgd_t));
 }
 
 }  // namespace
