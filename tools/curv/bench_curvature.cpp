@@ -194,16 +194,20 @@ void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
     obj.gradient(params.grad());
     sgd->step(params);
   };
+  // `every` steps of a K-FAC-family optimizer: one inversion's worth, to amortize it.
+  auto amortized_steps = [&](Optimizer<float>& opt) {
+    return [&, o = &opt] {
+      for (index_t k = 0; k < every; ++k) {
+        obj.set_batch(x, tg);
+        o->attach(obj);
+        obj.gradient(params.grad(), true);
+        o->step(params);
+      }
+    };
+  };
   const std::vector<double> t = side_by_side(
       {sgd_step,
-       [&] {
-         for (index_t k = 0; k < every; ++k) {
-           obj.set_batch(x, tg);
-           kfac->attach(obj);
-           obj.gradient(params.grad(), true);
-           kfac->step(params);
-         }
-       },
+       amortized_steps(*kfac),
        [&] {  // the gradient with the statistics riding on it, for the breakdown
          obj.tape().set_observer(&observer);
          obj.set_batch(x, tg);
@@ -237,16 +241,7 @@ void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
   std::printf("  %-34s %10.3f %12.3f\n", "  the rest (KL clip, update, copies)", rest * 1e3, rest / sgd_t);
   (void)rescale;
 
-  const std::vector<double> f = side_by_side({sgd_step,
-                                              [&] {
-                                                for (index_t k = 0; k < every; ++k) {
-                                                  obj.set_batch(x, tg);
-                                                  foof->attach(obj);
-                                                  obj.gradient(params.grad(), true);
-                                                  foof->step(params);
-                                                }
-                                              }},
-                                             rounds);
+  const std::vector<double> f = side_by_side({sgd_step, amortized_steps(*foof)}, rounds);
   const double foof_ratio = f[1] / double(every) / f[0];
   std::printf("  FOOF step (A only, plain momentum), own rounds: %.3f ms, %.3f× its SGD step (%.3f ms): %.2f× the K-FAC "
               "step's ratio\n",
