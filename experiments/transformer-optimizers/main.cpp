@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
   experiments::ComparisonOptions options;
   experiments::add_options(app, c, options);
   CLI11_PARSE(app, argc, argv);
-  experiments::apply_options(c, options);
   try {
+    experiments::apply_options(c, options);  // throws on an unknown --factors
     return experiments::run_comparison(c);
   } catch (const Error& e) {
     std::fprintf(stderr, "transformer-optimizers: %s\n", e.what());
