@@ -225,6 +225,52 @@ TEST_CASE("EK-FAC's scaling is the diagonal of the true layer block in K-FAC's e
   }
 }
 
+TEST_CASE("a re-fitted block's diagonal in any Kronecker basis is its matrix's quadratic form on that basis") {
+  // A 3×4 layer (bias included): random SPD factors for the block and for a second block whose
+  // eigenbasis is the one looked from; the first block carries a random positive scaling.
+  KfacLayer L;
+  L.kind = "linear", L.weight_offset = 0, L.bias_offset = 12, L.out = 3, L.in = 3;
+  const index_t din = L.din(), O = L.out;
+  Rng rng(5);
+  auto spd = [&](index_t n) {
+    Matrix B(static_cast<std::size_t>(n * n)), S(B.size(), 0.0);
+    for (auto& x : B) x = rng.normal();
+    for (index_t i = 0; i < n; ++i)
+      for (index_t j = 0; j < n; ++j)
+        for (index_t k = 0; k < n; ++k) S[i * n + j] += B[i * n + k] * B[j * n + k];
+    return S;
+  };
+  KroneckerBlock block(L, spd(din), spd(O)), other(L, spd(din), spd(O));
+  Matrix S(static_cast<std::size_t>(O * din));
+  for (auto& s : S) s = 0.5 + rng.uniform();
+  block.set_refit(S);
+  const Matrix& QA = other.eigenvectors_A();
+  const Matrix& QG = other.eigenvectors_G();
+  const Matrix in_other = block.diagonal_in(other);
+  Matrix in_standard(S.size());
+  block.diagonal(in_standard.data());
+  Matrix V(S.size()), MV(S.size()), expected_other(S.size()), expected_standard(S.size());
+  for (index_t o = 0; o < O; ++o)
+    for (index_t i = 0; i < din; ++i) {
+      for (index_t p = 0; p < O; ++p)  // V = q_G,o q_A,iᵀ: columns of the other basis
+        for (index_t q = 0; q < din; ++q) V[p * din + q] = QG[p * O + o] * QA[q * din + i];
+      block.mv(V.data(), MV.data());
+      for (std::size_t j = 0; j < V.size(); ++j) expected_other[o * din + i] += V[j] * MV[j];
+      std::fill(V.begin(), V.end(), 0.0);  // and the standard basis vector (o, i)
+      V[o * din + i] = 1;
+      block.mv(V.data(), MV.data());
+      expected_standard[o * din + i] = MV[o * din + i];
+    }
+  CHECK(relative_error(in_other, expected_other) <= 1e-13);
+  CHECK(relative_error(in_standard, expected_standard) <= 1e-13);
+  // In its own basis the diagonal is the scaling itself.
+  CHECK(relative_error(block.diagonal_in(block), S) <= 1e-13);
+  KfacLayer wider = L;
+  wider.out = 4;
+  KroneckerBlock mismatched(wider, spd(din), spd(4));
+  CHECK_THROWS_WITH_AS(block.diagonal_in(mismatched), doctest::Contains("expected a basis for a 3x4 layer, found 4x4"), Error);
+}
+
 TEST_CASE("K-FAC refuses parameters outside linear and conv2d layers, and negative damping") {
   auto model = tiny("mlp");
   CurvatureData<double> data(*model, random_batches(*model, {2}, 1));

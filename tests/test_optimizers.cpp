@@ -63,17 +63,24 @@ Matrix structured(KfacOperator& op, F f) {
 }
 
 // The damped matrix a variant's step solves with, materialized: factored π-damping
-// (A + π√λ I) ⊗ (G + √λ/π I) for "kfac-factored", FOOF's (A + λI) ⊗ I for "foof", and the
-// operator + λI otherwise (eigen-damped K-FAC, EK-FAC).
+// (A + π√λ I) ⊗ (G + √λ/π I) for "kfac-factored", the EK-FAC matrix plus the same damping terms,
+// (A + π√λ I) ⊗ (G + √λ/π I) − A ⊗ G, for "ekfac-factored", FOOF's (A + λI) ⊗ I for "foof", and
+// the operator + λI otherwise (eigen-damped K-FAC and EK-FAC).
 Matrix damped_matrix(KfacOperator& op, const std::string& variant, double lambda) {
-  if (variant == "kfac-factored")
-    return structured(op, [&](KroneckerBlock& b) {
-      const double r = std::sqrt(lambda), pi = b.pi();
-      Matrix A = b.A(), G = b.G();
-      for (index_t i = 0; i < b.layer().din(); ++i) A[i * b.layer().din() + i] += pi * r;
-      for (index_t o = 0; o < b.layer().out; ++o) G[o * b.layer().out + o] += r / pi;
-      return std::pair(A, G);
-    });
+  auto factored = [&](KroneckerBlock& b) {
+    const double r = std::sqrt(lambda), pi = b.pi();
+    Matrix A = b.A(), G = b.G();
+    for (index_t i = 0; i < b.layer().din(); ++i) A[i * b.layer().din() + i] += pi * r;
+    for (index_t o = 0; o < b.layer().out; ++o) G[o * b.layer().out + o] += r / pi;
+    return std::pair(A, G);
+  };
+  if (variant == "kfac-factored") return structured(op, factored);
+  if (variant == "ekfac-factored") {
+    Matrix M = materialize(op);
+    const Matrix damped = structured(op, factored), plain = structured(op, [](KroneckerBlock& b) { return std::pair(b.A(), b.G()); });
+    for (std::size_t j = 0; j < M.size(); ++j) M[j] += damped[j] - plain[j];
+    return M;
+  }
   if (variant == "foof")
     return structured(op, [&](KroneckerBlock& b) {
       Matrix A = b.A();
@@ -84,6 +91,11 @@ Matrix damped_matrix(KfacOperator& op, const std::string& variant, double lambda
   const index_t P = op.size();
   for (index_t i = 0; i < P; ++i) M[i * P + i] += lambda;
   return M;
+}
+
+// Index of Ŵ's entry (o, i) in the flat parameter vector (i = in is the bias).
+index_t flat_index(const KfacLayer& L, index_t o, index_t i) {
+  return i < L.in ? L.weight_offset + o * L.in + i : L.bias_offset + o;
 }
 
 Matrix negated_solve(const Matrix& M, index_t n, const Matrix& g) {
@@ -99,8 +111,8 @@ TEST_CASE("one K-FAC, EK-FAC or FOOF step is the solve with its damped structure
   // Empirical-Fisher factors come from the gradient's own sweep; exact ones from sweeps of their
   // own: both scales are checked on a batch of several examples.
   for (FactorKind factors : {FactorKind::EF, FactorKind::GGN})
-  for (const char* variant : {"kfac-factored", "kfac-eigen", "ekfac", "foof"}) {
-    const std::string v = variant, kind = factor_kind_name(factors);
+  for (const char* variant : {"kfac-factored", "kfac-eigen", "ekfac-factored", "ekfac-eigen", "foof"}) {
+    const std::string v = variant, kind = factor_kind_name(factors), name = v.substr(0, v.find('-'));
     CAPTURE(v);
     CAPTURE(kind);
     auto model = tiny("mlp");
@@ -108,15 +120,77 @@ TEST_CASE("one K-FAC, EK-FAC or FOOF step is the solve with its damped structure
     CurvatureData<double> data(*model, random_batches(*model, {6}, 21));
     KfacOptions ko;
     ko.factors = factors;
-    auto op = v == "ekfac" ? make_ekfac(data, ParamSubset::all(model->params().info()), ko)
-                           : make_kfac(data, ParamSubset::all(model->params().info()), ko);
+    auto op = name == "ekfac" ? make_ekfac(data, ParamSubset::all(model->params().info()), ko)
+                              : make_kfac(data, ParamSubset::all(model->params().info()), ko);
     const Matrix M = damped_matrix(*op, v, lambda);
     SecondOrderConfig cfg = plain(lambda, factors);
-    cfg.kfac_damping = v == "kfac-eigen" ? KfacDamping::Eigen : KfacDamping::Factored;
-    auto opt = make_kfac_optimizer<double>(v == "foof" ? "foof" : v == "ekfac" ? "ekfac" : "kfac", 1.0, cfg);
+    cfg.kfac_damping = v.ends_with("eigen") ? KfacDamping::Eigen : KfacDamping::Factored;
+    auto opt = make_kfac_optimizer<double>(name, 1.0, cfg);
     Matrix g;
     const Matrix step = one_step(*model, *opt, random_batches(*model, {6}, 21)[0], &g);
     CHECK(relative_error(step, negated_solve(M, P, g)) <= 1e-10);
+  }
+}
+
+TEST_CASE("at a new basis EK-FAC's scaling carries the old matrix's diagonal over, averaged with the re-fit") {
+  // Two steps with a basis each: on batch a, then (parameters restored) on batch b. The second
+  // step's factors are keep·F_a + (1 − keep)·F_b with keep = min(1 − 1/2, decay); its scaling in
+  // their eigenbasis is keep·(a's EK-FAC matrix seen there) + (1 − keep)·(b's empirical Fisher
+  // seen there) when carried, and b's part alone when restarted.
+  const double lambda = 0.05, decay = 0.8, keep = std::min(0.5, decay);  // keep 0.5: the warm start
+  for (const bool carry : {true, false}) {
+    CAPTURE(carry);
+    auto model = tiny("mlp");
+    const index_t P = model->params().size();
+    const auto a = random_batches(*model, {6}, 31), b = random_batches(*model, {5}, 32);  // the same again below
+    const auto all = ParamSubset::all(model->params().info());
+    KfacOptions ko;
+    ko.factors = FactorKind::EF;
+    CurvatureData<double> data_a(*model, random_batches(*model, {6}, 31)), data_b(*model, random_batches(*model, {5}, 32));
+    auto ekfac_a = make_ekfac(data_a, all, ko);
+    auto kfac_b = make_kfac(data_b, all, ko);
+    const Dense db = dense_of(*model, b[0], false);
+
+    SecondOrderConfig cfg = plain(lambda, FactorKind::EF);
+    cfg.kfac_damping = KfacDamping::Eigen, cfg.inverse_every = 1, cfg.decay = decay, cfg.carry_scaling = carry;
+    auto opt = make_kfac_optimizer<double>("ekfac", 1.0, cfg);
+    const Matrix theta(model->params().data(), model->params().data() + P);
+    one_step(*model, *opt, a[0]);
+    std::copy(theta.begin(), theta.end(), model->params().data());
+    Matrix g;
+    const Matrix step = one_step(*model, *opt, b[0], &g);
+
+    Matrix expected(static_cast<std::size_t>(P), 0.0);
+    for (std::size_t l = 0; l < ekfac_a->blocks().size(); ++l) {
+      KroneckerBlock& old = ekfac_a->blocks()[l];
+      const KfacLayer& L = old.layer();
+      const index_t din = L.din(), O = L.out;
+      Matrix A = old.A(), G = old.G();
+      const Matrix &Ab = kfac_b->blocks()[l].A(), &Gb = kfac_b->blocks()[l].G();
+      for (std::size_t j = 0; j < A.size(); ++j) A[j] = keep * A[j] + (1 - keep) * Ab[j];
+      for (std::size_t j = 0; j < G.size(); ++j) G[j] = keep * G[j] + (1 - keep) * Gb[j];
+      KroneckerBlock fresh(L, A, G);
+      const Matrix &QA = fresh.eigenvectors_A(), &QG = fresh.eigenvectors_G();
+      const Matrix past = old.diagonal_in(fresh);
+      Matrix S(static_cast<std::size_t>(O * din)), gl(S.size()), d(S.size());
+      for (index_t o = 0; o < O; ++o)
+        for (index_t i = 0; i < din; ++i) {
+          double ef = 0;  // (1/N) Σₙ (∇ℓₙᵀ v)² for v = q_G,o ⊗ q_A,i
+          for (index_t n = 0; n < db.N; ++n) {
+            double gv = 0;
+            for (index_t p = 0; p < O; ++p)
+              for (index_t q = 0; q < din; ++q) gv += db.grads[n * P + flat_index(L, p, q)] * QG[p * O + o] * QA[q * din + i];
+            ef += gv * gv / double(db.N);
+          }
+          S[o * din + i] = carry ? keep * past[o * din + i] + (1 - keep) * ef : ef;
+          gl[o * din + i] = g[flat_index(L, o, i)];
+        }
+      fresh.set_refit(S);
+      fresh.inverse_mv(gl.data(), lambda, KfacDamping::Eigen, d.data());
+      for (index_t o = 0; o < O; ++o)
+        for (index_t i = 0; i < din; ++i) expected[flat_index(L, o, i)] = -d[o * din + i];
+    }
+    CHECK(relative_error(step, expected) <= 1e-10);
   }
 }
 
@@ -214,7 +288,7 @@ TEST_CASE("as damping grows every update tends to a scaled gradient step") {
         for (auto& v : step) v *= -lambda / lr;
         errors.push_back(relative_error(step, g));
       }
-      const bool factored = name == "kfac" && damping == KfacDamping::Factored;
+      const bool factored = (name == "kfac" || name == "ekfac") && damping == KfacDamping::Factored;
       CHECK(errors[1] <= errors[0] / (factored ? 8 : 80));
       CHECK(errors[1] <= (factored ? 1e-2 : 1e-4));
     }

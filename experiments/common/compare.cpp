@@ -117,11 +117,13 @@ void add_options(CLI::App& app, Comparison& c, ComparisonOptions& o) {
     app.add_option("--" + name + "-lrs", o.grids[name], name + " learning-rate grid (" + grid + ")");
   }
   app.add_option("--damping", o.damping, "kfac/ekfac damping λ, both (0: the program's)");
+  app.add_option("--kfac-damping", o.kfac_damping, "kfac/ekfac damping form: eigen or factored (empty: the program's)");
   app.add_option("--kl-clip", o.kl_clip, "kfac/ekfac KL clip κ, both (0: the program's)");
   app.add_option("--fallback-lr", o.fallback_lr, "kfac/ekfac: Adam's rate for parameters outside linear/conv layers");
   app.add_option("--factors", o.factors, "kfac/ekfac output factor: ef, mc or ggn (empty: the program's)");
   app.add_option("--rescale", o.rescale, "kfac/ekfac step sizing: kl, none or qmodel (empty: the program's)");
   app.add_flag("--unscheduled-clip", o.unscheduled_clip, "kfac/ekfac: kfac-pytorch's KL clip, ν from the current rate");
+  app.add_flag("--restart-scaling", o.restart_scaling, "ekfac: restart the scaling at each new basis (no carry-over)");
 }
 
 void apply_options(Comparison& c, const ComparisonOptions& o) {
@@ -132,10 +134,12 @@ void apply_options(Comparison& c, const ComparisonOptions& o) {
     if (it == c.settings.end()) continue;
     if (o.damping > 0) it->second.damping = o.damping;
     if (o.kl_clip > 0) it->second.kl_clip = o.kl_clip;
+    if (!o.kfac_damping.empty()) it->second.kfac_damping = parse_kfac_damping(o.kfac_damping);
     if (o.fallback_lr > 0) it->second.fallback_lr = o.fallback_lr;
     if (!o.factors.empty()) it->second.factors = parse_factor_kind(o.factors);
     if (!o.rescale.empty()) it->second.rescale = o.rescale;
     if (o.unscheduled_clip) it->second.scheduled_clip = false;
+    if (o.restart_scaling) it->second.carry_scaling = false;
   }
 }
 

@@ -38,13 +38,14 @@ struct Comparison {
 
 // The command-line options every comparison program shares: --optimizers, --epochs, --seeds,
 // --eval-every, --limit, --out, --target, --replot, one --NAME-lrs grid per optimizer, and the second-order
-// settings --damping, --kl-clip, --fallback-lr, --factors, --rescale and --unscheduled-clip (for kfac and ekfac). Call
-// apply_options after parsing.
+// settings --damping, --kfac-damping, --kl-clip, --fallback-lr, --factors, --rescale and --unscheduled-clip (for kfac and ekfac)
+// and --restart-scaling (ekfac). Call apply_options after parsing.
 struct ComparisonOptions {
   std::map<std::string, std::vector<double>> grids;
   double damping = 0, kl_clip = 0, fallback_lr = 0;  // 0: the program's setting
-  std::string factors, rescale;                      // empty: the program's setting
+  std::string factors, rescale, kfac_damping;        // empty: the program's setting
   bool unscheduled_clip = false;                     // kfac-pytorch's KL clip (ν from the current rate)
+  bool restart_scaling = false;                      // ekfac: no scaling carried over to a new basis
 };
 void add_options(CLI::App& app, Comparison& c, ComparisonOptions& o);
 void apply_options(Comparison& c, const ComparisonOptions& o);

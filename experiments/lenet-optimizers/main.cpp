@@ -28,11 +28,10 @@ int main(int argc, char** argv) {
   foof.rescale = "none", foof.damping = 0.1;
   SecondOrderConfig mfac;
   mfac.window = 128, mfac.damping = 1e-4, mfac.rescale = "none";
-  // EK-FAC: the same recipe with λ = 0.1. Its damping is added to each eigenvalue (no factored
-  // cross terms √λ(πγ + α/π), which make K-FAC's λ a much larger effective damping); a
-  // 2-epoch screen at lr 0.1 chose 0.1 from {3e-3, 3e-2, 0.1} (README.md).
+  // EK-FAC: K-FAC's recipe unchanged, λ and factored damping included, so the two differ only
+  // in the scaling: EK-FAC's re-fit (carried over to each new basis) in place of γ αᵀ. The
+  // earlier eigen-damped recipe (λ = 0.1) is README.md's "EK-FAC's damping".
   SecondOrderConfig ekfac = kfac;
-  ekfac.damping = 0.1;
   c.settings = {{"kfac", kfac}, {"ekfac", ekfac}, {"foof", foof}, {"mfac", mfac}};
   c.out = "experiments/lenet-optimizers/out";
   CLI::App app{"LeNet-5 on Fashion-MNIST: SGD, Adam, K-FAC, EK-FAC, FOOF and M-FAC"};

@@ -17,6 +17,13 @@ void mul(bool ta, bool tb, index_t m, index_t n, index_t k, const double* A, con
               1.0, A, ta ? int(m) : int(k), B, tb ? int(k) : int(n), 0.0, C, int(n));
 }
 
+std::vector<double> transposed(const std::vector<double>& M, index_t n) {
+  std::vector<double> t(M.size());
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = 0; j < n; ++j) t[j * n + i] = M[i * n + j];
+  return t;
+}
+
 double trace_of(const std::vector<double>& M, index_t n) {
   double t = 0;
   for (index_t i = 0; i < n; ++i) t += M[i * n + i];
@@ -129,13 +136,36 @@ void KroneckerBlock::diagonal(double* d) {
       for (index_t i = 0; i < din; ++i) d[o * din + i] = G_[o * O + o] * A_[i * din + i];
     return;
   }
-  // diag = (Q_G∘Q_G) S (Q_A∘Q_A)ᵀ: each entry is Σ Q_G[o,o']² S[o',i'] Q_A[i,i']².
+  // In the standard basis: rows of Q_G and Q_A, i.e. Q_Gᵀ and Q_Aᵀ as the basis.
   ensure_eigen();
-  std::vector<double> qa2(QA_.size()), qg2(QG_.size());
-  for (std::size_t j = 0; j < QA_.size(); ++j) qa2[j] = QA_[j] * QA_[j];
-  for (std::size_t j = 0; j < QG_.size(); ++j) qg2[j] = QG_[j] * QG_[j];
-  mul(false, false, O, din, O, qg2.data(), S_.data(), work_.data());
-  mul(false, true, O, din, din, work_.data(), qa2.data(), d);
+  squared_sandwich(transposed(QG_, O), transposed(QA_, din), d);
+}
+
+std::vector<double> KroneckerBlock::diagonal_in(KroneckerBlock& basis) {
+  CURV_CHECK(basis.layer_.out == layer_.out && basis.layer_.din() == layer_.din(), "K-FAC block at offset ",
+             layer_.weight_offset, ": expected a basis for a ", layer_.out, "x", layer_.din(), " layer, found ",
+             basis.layer_.out, "x", basis.layer_.din());
+  ensure_eigen();
+  basis.ensure_eigen();
+  const index_t din = layer_.din(), O = layer_.out;
+  // The new basis's vectors in this one's coordinates: R = Qᵀ Q'.
+  std::vector<double> RG(QG_.size()), RA(QA_.size()), d(static_cast<std::size_t>(O * din));
+  mul(true, false, O, O, O, QG_.data(), basis.QG_.data(), RG.data());
+  mul(true, false, din, din, din, QA_.data(), basis.QA_.data(), RA.data());
+  squared_sandwich(RG, RA, d.data());
+  return d;
+}
+
+void KroneckerBlock::squared_sandwich(const std::vector<double>& QG, const std::vector<double>& QA, double* d) {
+  // M = Σ S[o',i'] (q_G,o' q_G,o'ᵀ) ⊗ (q_A,i' q_A,i'ᵀ) in this block's basis, so a unit vector
+  // u ⊗ w with coordinates U = Q_Gᵀu, W = Q_Aᵀw there has uᵀMu = Σ U[o']² S[o',i'] W[i']².
+  const index_t din = layer_.din(), O = layer_.out;
+  const std::vector<double> s = scaling();
+  std::vector<double> qa2(QA.size()), qg2(QG.size()), t(static_cast<std::size_t>(O * din));
+  for (std::size_t j = 0; j < QA.size(); ++j) qa2[j] = QA[j] * QA[j];
+  for (std::size_t j = 0; j < QG.size(); ++j) qg2[j] = QG[j] * QG[j];
+  mul(true, false, O, din, O, qg2.data(), s.data(), t.data());
+  mul(false, false, O, din, din, t.data(), qa2.data(), d);
 }
 
 double KroneckerBlock::trace() {

@@ -5,6 +5,7 @@
 // clipping or plain momentum.
 #include <chrono>
 #include <cmath>
+#include <utility>
 
 #include "curv/core/error.hpp"
 #include "curv/curvature/kfac_statistics.hpp"
@@ -58,10 +59,11 @@ class KfacFamily final : public Optimizer<T> {
                cfg_.stats_examples);
     CURV_CHECK(cfg_.qmodel_examples >= 0, variant_, ": expected qmodel_examples >= 0 (0: the whole batch), found ",
                cfg_.qmodel_examples);
+    const bool factored = cfg_.kfac_damping == KfacDamping::Factored;
     kind_ = variant_ == "foof"    ? Preconditioning::Foof
-            : variant_ == "ekfac" ? Preconditioning::Ekfac
-            : cfg_.kfac_damping == KfacDamping::Factored ? Preconditioning::Factored
-                                                         : Preconditioning::Eigen;
+            : variant_ == "ekfac" ? (factored ? Preconditioning::EkfacFactored : Preconditioning::Ekfac)
+            : factored            ? Preconditioning::Factored
+                                  : Preconditioning::Eigen;
     stats_.set_collect_g(kind_ != Preconditioning::Foof);
   }
 
@@ -137,6 +139,8 @@ class KfacFamily final : public Optimizer<T> {
     return b;
   }
 
+  bool ekfac() const { return kind_ == Preconditioning::Ekfac || kind_ == Preconditioning::EkfacFactored; }
+
   // Whether G needs sweeps of its own (exact or sampled output factors) rather than the
   // gradient's (empirical Fisher). FOOF has no G.
   bool factor_sweeps() const { return cfg_.factors != FactorKind::EF && kind_ != Preconditioning::Foof; }
@@ -205,8 +209,11 @@ class KfacFamily final : public Optimizer<T> {
   }
 
   // EK-FAC at a new basis: the scaling re-fitted in that basis on the sweeps that gave the
-  // factors (the gradient's for ef, the factor columns otherwise), run once more.
-  void refit_in_new_basis() {
+  // factors (the gradient's for ef, the factor columns otherwise), run once more. With
+  // carry_scaling the running scaling survives the change of basis: the previous EK-FAC matrix's
+  // diagonal in the new basis, averaged with this re-fit like the factors (weight keep_ on the
+  // past). Without it the scaling restarts from this one batch.
+  void refit_in_new_basis(std::vector<KroneckerBlock>& previous) {
     refit_ = std::make_unique<EkfacRefit<T>>(block_pointers());
     if (factor_sweeps()) {
       refit_->begin_batch(1.0, 1.0);
@@ -215,10 +222,17 @@ class KfacFamily final : public Optimizer<T> {
       refit_->begin_batch(1.0, double(stats_from_->examples()));
       gradient_sweep(refit_.get());
     }
-    scaling_.clear();
+    const bool carry = cfg_.carry_scaling && previous.size() == layers_.size();
     for (std::size_t i = 0; i < layers_.size(); ++i) {
-      scaling_.push_back(refit_->scaling(index_t(i)));
-      layers_[i].set_scaling(scaling_.back());
+      std::vector<double> S = refit_->scaling(index_t(i));
+      if (carry) {
+        previous[i].set_refit(std::move(scaling_[i]));
+        const std::vector<double> past = previous[i].diagonal_in(blocks_[i]);
+        for (std::size_t j = 0; j < S.size(); ++j) S[j] = keep_ * past[j] + (1 - keep_) * S[j];
+      }
+      if (scaling_.size() <= i) scaling_.emplace_back();
+      scaling_[i] = std::move(S);
+      layers_[i].set_scaling(scaling_[i]);
     }
   }
 
@@ -239,13 +253,14 @@ class KfacFamily final : public Optimizer<T> {
 
   void refresh_all() {
     const double shift = lambda_ + cfg_.weight_decay;
-    if (kind_ == Preconditioning::Ekfac) refit_.reset(), blocks_.clear();  // the re-fit points into the blocks
+    std::vector<KroneckerBlock> previous;  // EK-FAC: the bases the scaling was kept in
+    if (ekfac()) refit_.reset(), previous = std::exchange(blocks_, {});
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       const std::vector<double> A = stats_.A(index_t(i)), G = stats_.G(index_t(i));
       layers_[i].refresh(A, G, shift, k_, variant_);
-      if (kind_ == Preconditioning::Ekfac) blocks_.emplace_back(layers_[i].layer(), A, G);
+      if (ekfac()) blocks_.emplace_back(layers_[i].layer(), A, G);
     }
-    if (kind_ == Preconditioning::Ekfac) refit_in_new_basis();
+    if (ekfac()) refit_in_new_basis(previous);
   }
 
   // EK-FAC: this step's re-fit, averaged into the scaling of the current basis.

@@ -67,7 +67,8 @@ void LayerPreconditioner<T>::refresh(const std::vector<double>& A, const std::ve
       break;
     }
     case Preconditioning::Eigen:
-    case Preconditioning::Ekfac: {
+    case Preconditioning::Ekfac:
+    case Preconditioning::EkfacFactored: {
       std::vector<double> alpha(static_cast<std::size_t>(din)), gam(static_cast<std::size_t>(out));
       std::vector<double> qa(static_cast<std::size_t>(din * din)), qg(static_cast<std::size_t>(out * out));
       linalg::eigh(A.data(), din, alpha.data(), qa.data());
@@ -75,9 +76,12 @@ void LayerPreconditioner<T>::refresh(const std::vector<double>& A, const std::ve
       QA_.assign(qa.begin(), qa.end());
       QG_.assign(qg.begin(), qg.end());
       base_scaling_.resize(static_cast<std::size_t>(out * din));
+      for (auto& a : alpha) a = std::max(a, 0.0);
+      for (auto& g : gam) g = std::max(g, 0.0);
       for (index_t o = 0; o < out; ++o)
-        for (index_t i = 0; i < din; ++i) base_scaling_[o * din + i] = std::max(gam[o], 0.0) * std::max(alpha[i], 0.0);
+        for (index_t i = 0; i < din; ++i) base_scaling_[o * din + i] = gam[o] * alpha[i];
       scaling_ = base_scaling_;
+      if (kind_ == Preconditioning::EkfacFactored) alpha_ = alpha, gamma_ = gam, pi_ = pi_adjustment(A, din, G, out);
       inv_scale_shift_ = -1;
       break;
     }
@@ -118,9 +122,16 @@ void LayerPreconditioner<T>::apply(const T* V, T* D) {
       return;
     case Preconditioning::Eigen:
     case Preconditioning::Ekfac:
+    case Preconditioning::EkfacFactored:
       if (inv_scale_shift_ != shift_) {
         inv_scale_.resize(scaling_.size());
         for (std::size_t j = 0; j < scaling_.size(); ++j) inv_scale_[j] = T(1.0 / (std::max(scaling_[j], 0.0) + shift_));
+        if (kind_ == Preconditioning::EkfacFactored) {  // (γ_G + γ/π)(α_A + πγ) − γ_G α_A added
+          const double g = std::sqrt(shift_);
+          for (index_t o = 0; o < O; ++o)
+            for (index_t i = 0; i < din; ++i)
+              inv_scale_[o * din + i] = T(1.0 / (std::max(scaling_[o * din + i], 0.0) + g * (pi_ * gamma_[o] + alpha_[i] / pi_) + shift_));
+        }
         inv_scale_shift_ = shift_;
       }
       apply_eigen(V, inv_scale_, D);

@@ -5,6 +5,8 @@
 //   factored (K-FAC)   D = (G + γ/π I)⁻¹ Ŵ (A + πγ I)⁻¹, γ = √(λ+η)      two GEMMs per step
 //   eigen (K-FAC)      D = Q_G [(Q_Gᵀ Ŵ Q_A) / (γ_G α_Aᵀ + λ+η)] Q_Aᵀ      four GEMMs per step
 //   ekfac              as eigen with a re-fitted scaling S in place of γ_G α_Aᵀ
+//   ekfac, factored    S + γ(π γ_G + α_A/π)ᵀ + γ²: the terms factored damping adds to γ_G α_Aᵀ,
+//                      so without a re-fit it is factored K-FAC
 //   foof               D = Ŵ (A + (λ+η) I)⁻¹                                one GEMM per step
 #pragma once
 
@@ -15,7 +17,7 @@
 
 namespace curv::detail {
 
-enum class Preconditioning { Factored, Eigen, Ekfac, Foof };
+enum class Preconditioning { Factored, Eigen, Ekfac, EkfacFactored, Foof };
 
 template <class T>
 class LayerPreconditioner {
@@ -48,6 +50,8 @@ class LayerPreconditioner {
   std::vector<T> Ainv_, Ginv_;             // factored, foof
   std::vector<T> QA_, QG_;                 // eigen, ekfac
   std::vector<double> base_scaling_;       // γ_G α_Aᵀ of the last refresh
+  std::vector<double> alpha_, gamma_;      // ekfac, factored: the factors' eigenvalues (≥ 0)
+  double pi_ = 1;                          // and π
   std::vector<double> scaling_;            // in use: base or re-fitted
   std::vector<T> inv_scale_;               // 1 / (scaling + shift), cached for shift_
   double inv_scale_shift_ = -1;

@@ -74,6 +74,8 @@ Runner add_train(CLI::App& app) {
   so->add_option("--kl-clip", o->so.kl_clip, "kl: κ")->capture_default_str();
   so->add_flag("!--unscheduled-clip", o->so.scheduled_clip,
                "kl: size ν with the current rate (kfac-pytorch), so the schedule does not scale clipped steps");
+  so->add_flag("!--restart-scaling", o->so.carry_scaling,
+               "ekfac: restart the scaling from one batch's re-fit at each new basis instead of carrying it over");
   so->add_option("--fallback-lr", o->so.fallback_lr, "Adam learning rate for parameters outside linear/conv layers")
       ->capture_default_str();
   so->add_option("--window", o->so.window, "mfac: gradients in the sliding window")->capture_default_str();

@@ -4,7 +4,9 @@
 //          linear layers of sequence models): Kronecker factors A, G as exponential moving
 //          averages, inverted every `inverse_every` steps.
 //   ekfac  George et al. 2018: K-FAC's eigenbasis, refreshed every `inverse_every` steps, with
-//          the scaling re-estimated every step in that basis.
+//          the scaling re-estimated every step in that basis and averaged like the factors. With
+//          carry_scaling (the default) the average survives a new basis: the previous EK-FAC
+//          matrix's diagonal in the new basis is its past; otherwise it restarts there.
 //   foof   Benzing 2022 ("gradient descent on neurons"): the input factor only,
 //          Δ = ∇W (A + λI)⁻¹.
 //   mfac   Frantar et al. 2021, dynamic algorithm: a sliding window of the last m gradients,
@@ -57,6 +59,7 @@ struct SecondOrderConfig {
   double momentum = 0.9;       // kl, none
   double kl_clip = 1e-3;       // kl
   bool scheduled_clip = true;  // kl: ν from lr₀, so the schedule scales clipped steps too
+  bool carry_scaling = true;   // ekfac: the running scaling carries over to a new basis
   bool adapt_damping = true;   // qmodel
   index_t adapt_every = 5;
   double adapt_factor = 0.95;  // per step: λ changes by adapt_factor^adapt_every at a time
