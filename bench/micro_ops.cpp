@@ -5,6 +5,8 @@
 #include <functional>
 
 #include "curv/core/rng.hpp"
+#include "curv/kernels/gemm.hpp"
+#include "curv/kernels/im2col.hpp"
 #include "curv/nn/params.hpp"
 #include "curv/ops/ops.hpp"
 
@@ -92,6 +94,37 @@ CURV_OP_BENCH(linear_784_256)
 CURV_OP_BENCH(conv_lenet2)
 CURV_OP_BENCH(relu_lenet1)
 CURV_OP_BENCH(pool_lenet1)
+
+// KFC statistics of LeNet-5's convolutions at batch 128: the patch rows observers get (im2row),
+// and the symmetric rank-k update of the input factor over them.
+ConvGeometry lenet_conv(int which) {
+  return which == 1 ? ConvGeometry::make(128, 1, 28, 28, 5, 5, 1, 2) : ConvGeometry::make(128, 6, 14, 14, 5, 5, 1, 0);
+}
+Tensor<float> random_images(const ConvGeometry& g) {
+  Tensor<float> x(Shape{g.n, g.c, g.h, g.w});
+  Rng rng(3);
+  for (index_t i = 0; i < x.numel(); ++i) x[i] = float(rng.normal());
+  return x;
+}
+void patch_rows(benchmark::State& s) {
+  const ConvGeometry g = lenet_conv(int(s.range(0)));
+  const Tensor<float> x = random_images(g);
+  std::vector<float> rows(static_cast<std::size_t>(g.rows() * g.cols()));
+  for (auto _ : s) im2row(g, x.data(), rows.data());
+  s.SetBytesProcessed(int64_t(s.iterations()) * int64_t(rows.size() * sizeof(float)));
+}
+void patch_syrk(benchmark::State& s) {
+  const ConvGeometry g = lenet_conv(int(s.range(0)));
+  const Tensor<float> x = random_images(g);
+  const index_t K = g.cols();
+  std::vector<float> rows(static_cast<std::size_t>(g.rows() * K)), A(static_cast<std::size_t>(K * K));
+  im2row(g, x.data(), rows.data());
+  for (auto _ : s) syrk_lower(K, g.rows(), 1.f, rows.data(), 0.95f, A.data(), K);
+  s.counters["GMAC/s"] = benchmark::Counter(double(g.rows()) * double(K * (K + 1) / 2) * double(s.iterations()) / 1e9,
+                                            benchmark::Counter::kIsRate);
+}
+BENCHMARK(patch_rows)->Name("lenet_conv/patch_rows")->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(patch_syrk)->Name("lenet_conv/input_factor_syrk")->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -123,9 +123,19 @@ TEST_CASE("observers see each layer's input rows and output gradients (linear an
   obs.grad.assign(static_cast<std::size_t>(model->params().size()), 0.0);
   obj.tape().set_observer(&obs);
   obj.set_batch(b.x, b.targets(0));
-  std::vector<double> g(obs.grad.size());
+  std::vector<double> g(obs.grad.size()), plain(g.size());
+  obj.gradient(plain.data());  // no events: conv2d computes its own patches
   obj.gradient(g.data(), true);
   CHECK(obs.forward_events == 5);
+  // Conv2d's vjp reads the patch rows built for observers from then on: same gradients.
+  CHECK(check::relative_error(g, plain) < 1e-13);
+  const index_t N = 4, P = model->params().size();
+  std::vector<double> per(static_cast<std::size_t>(N * P)), per_plain(per.size());
+  obj.per_example_gradients(per.data());
+  Objective<double> unobserved(*model, *loss);
+  unobserved.set_batch(b.x, b.targets(0));
+  unobserved.per_example_gradients(per_plain.data());
+  CHECK(check::relative_error(per, per_plain) < 1e-13);
   for (const ParamInfo& p : model->params().info()) {
     if (!p.name.ends_with(".weight")) continue;
     CAPTURE(p.name);

@@ -101,8 +101,9 @@ void im2row(const ConvGeometry& g, const T* x, T* rows) {
     for (index_t n = n0; n < n1; ++n) {
       im2col(g, x, n, n + 1, cols.data());
       T* r = rows + n * P * K;
-      for (index_t k = 0; k < K; ++k)
-        for (index_t p = 0; p < P; ++p) r[p * K + k] = cols[static_cast<std::size_t>(k * P + p)];
+      // Row by row: each row is written once, contiguously, from K streams that stay in L1.
+      for (index_t p = 0; p < P; ++p)
+        for (index_t k = 0; k < K; ++k) r[p * K + k] = cols[static_cast<std::size_t>(k * P + p)];
     }
   });
 }

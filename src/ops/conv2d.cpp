@@ -7,9 +7,10 @@
 //   jvp      Ẏ = W im2col(ẋ) + Ẇ A + ḃ
 //   vjp_rop  R{W̄} += R{Ȳ} Aᵀ + Ȳ im2col(ẋ)ᵀ,  R{b̄} += Σ R{Ȳ},  R{x̄} += col2im(Wᵀ R{Ȳ} + Ẇᵀ Ȳ)
 // Patches are recomputed in each pass rather than stored: from cache that is cheaper than
-// streaming a batch-sized patch matrix through memory. Chunks run in parallel (BLAS serial
-// inside); parameter gradients are summed per chunk and then in chunk order, so results do not
-// depend on the number of threads. Observers get the patches as rows (KFC).
+// streaming a batch-sized patch matrix through memory. Observers get the whole batch's patches
+// as rows (KFC); a vjp that built them for an observer reads them instead of recomputing.
+// Chunks run in parallel (BLAS serial inside); parameter gradients are summed per chunk and then
+// in chunk order, so results do not depend on the number of threads.
 #include "common.hpp"
 #include "curv/kernels/im2col.hpp"
 #include "curv/ops/ops.hpp"
@@ -65,16 +66,21 @@ class Conv2d final : public Node<T> {
       const index_t BP = (n1 - n0) * P_;
       T* dY = from_images(kOut, a.dy.data, n0, n1);
       if (sum || per_example) {
-        T* A = patches(kCols, x_.data, n0, n1);
+        // Aᵀ (BP, K): the observers' patch rows when they were built, or this chunk's patches.
+        const bool rows = !rows_a_.empty();
+        const T* A = rows ? rows_a_.data() + n0 * P_ * K_ : patches(kCols, x_.data, n0, n1);
+        const Trans ta = rows ? Trans::No : Trans::Yes;
+        auto col = [&](index_t j) { return rows ? A + j * K_ : A + j; };  // column j of A
+        const index_t lda = rows ? K_ : BP;
         if (sum) {
           T* part = partials_.chunk(chunk);
-          gemm(Trans::No, Trans::Yes, O_, K_, BP, T(1), dY, A, T(0), part);  // Ȳ Aᵀ
+          gemm(Trans::No, ta, O_, K_, BP, T(1), dY, BP, A, lda, T(0), part, K_);  // Ȳ Aᵀ
           add_row_sums(dY, BP, part + O_ * K_);
         } else {
           for (index_t n = n0; n < n1; ++n) {
             T* row = a.dtheta.data + n * a.dtheta.stride;
             const index_t off = (n - n0) * P_;
-            gemm(Trans::No, Trans::Yes, O_, K_, P_, T(1), dY + off, BP, A + off, BP, T(1), row + w_.offset, K_);
+            gemm(Trans::No, ta, O_, K_, P_, T(1), dY + off, BP, col(off), lda, T(1), row + w_.offset, K_);
             if (!b_.empty())
               for (index_t o = 0; o < O_; ++o)
                 for (index_t p = 0; p < P_; ++p) row[b_.offset + o] += dY[o * BP + off + p];

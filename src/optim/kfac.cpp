@@ -394,10 +394,13 @@ class KfacFamily final : public Optimizer<T> {
     }
     if (momentum_.empty()) momentum_.assign(std::size_t(P), T(0));
     const T mu = T(cfg_.momentum), s = T(nu), step = T(lr);
+    // Parameters left to the fallback rule have Δ = 0 and so keep a zero momentum: no branch.
+    T* m = momentum_.data();
+    const T* d = delta_.data();
+    T* theta = p.data();
     for (index_t i = 0; i < P; ++i) {
-      if (delta_[i] == T(0)) continue;  // parameters left to the fallback rule
-      momentum_[i] = mu * momentum_[i] - s * delta_[i];
-      p.data()[i] -= step * momentum_[i];
+      m[i] = mu * m[i] - s * d[i];
+      theta[i] -= step * m[i];
     }
     CURV_CHECK(std::isfinite(nu), variant_, ": the step became non-finite at step ", k_);
   }

@@ -63,6 +63,7 @@ struct Workload {
 // one inversion of every factor (Cholesky inverse: n³).
 struct KfacCosts {
   double gradient = 0, statistics = 0, preconditioning = 0, inversion = 0;
+  double statistics_a = 0, preconditioning_a = 0, inversion_a = 0;  // the input factor's share (FOOF)
 };
 
 KfacCosts kfac_costs(Objective<float>& obj, const Tensor<float>& x, const Targets<float>& tg, float* grad) {
@@ -79,6 +80,9 @@ KfacCosts kfac_costs(Objective<float>& obj, const Tensor<float>& x, const Target
     c.statistics += L.R * (din * (din + 1) / 2 + L.out * (L.out + 1) / 2);
     c.preconditioning += L.out * L.out * din + L.out * din * din;
     c.inversion += din * din * din + L.out * L.out * L.out;
+    c.statistics_a += L.R * din * (din + 1) / 2;
+    c.preconditioning_a += L.out * din * din;
+    c.inversion_a += din * din * din;
   }
   return c;
 }
@@ -161,10 +165,10 @@ void bench_lanczos(index_t examples, index_t iterations) {
 
 // One K-FAC step (empirical-Fisher statistics from the gradient's own sweep every step,
 // factored π-damping, explicit inverses every 10 steps, KL-clipped momentum: kfac-pytorch's
-// recipe) amortized over 10 steps, beside an SGD-momentum step, with its breakdown and its
+// recipe) amortized over 10 steps, beside 10 SGD-momentum steps, with its breakdown and its
 // multiply-add floor: gradient + statistics (syrk) + preconditioning (G⁻¹ Ŵ A⁻¹, two GEMMs
-// per layer) + a tenth of the inversions (Cholesky inverse: n³ per factor). Then a FOOF step with
-// the same input factors, against SGD in rounds of its own.
+// per layer) + a tenth of the inversions (Cholesky inverse: n³ per factor). A FOOF step with the
+// same input factors (no G) runs in the same rounds. Ratios are medians of each round's ratio.
 void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
   Workload w(name, batch);
   auto& [model, loss, x, labels, tg, obj] = w;
@@ -174,6 +178,7 @@ void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
   const KfacCosts costs = kfac_costs(obj, x, tg, params.grad());
   const double grad = costs.gradient, stats = costs.statistics, precond = costs.preconditioning,
                inversion = costs.inversion / double(every);
+  const double foof_floor = (grad + costs.statistics_a + costs.preconditioning_a + costs.inversion_a / double(every)) / grad;
 
   // A tiny learning rate keeps the parameters where they started: trained to zero loss on one
   // repeated batch, the gradients would turn denormal and time the CPU's slow path instead.
@@ -183,31 +188,23 @@ void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
   cfg.inverse_every = every, cfg.damping = 1e-3;
   auto kfac = make_kfac_optimizer<float>("kfac", 1e-7, cfg);
   // FOOF on the same statistics (A only, no G), with its own rule: plain momentum, no clip.
-  // Timed in rounds of its own beside SGD: interleaved with K-FAC's, each evicts the other's
-  // factors and both slow down.
   SecondOrderConfig foof_cfg = cfg;
   foof_cfg.rescale = "none";
   auto foof = make_kfac_optimizer<float>("foof", 1e-7, foof_cfg);
   KfacStatistics<float> observer;
-  auto sgd_step = [&] {
-    obj.set_batch(x, tg);
-    obj.gradient(params.grad());
-    sgd->step(params);
-  };
-  // `every` steps of a K-FAC-family optimizer: one inversion's worth, to amortize it.
-  auto amortized_steps = [&](Optimizer<float>& opt) {
+  // `every` steps of an optimizer: one inversion's worth for the K-FAC family, to amortize it.
+  auto steps_of = [&](Optimizer<float>& opt) {
     return [&, o = &opt] {
       for (index_t k = 0; k < every; ++k) {
         obj.set_batch(x, tg);
         o->attach(obj);
-        obj.gradient(params.grad(), true);
+        obj.gradient(params.grad(), o->observes_gradient());
         o->step(params);
       }
     };
   };
-  const std::vector<double> t = side_by_side(
-      {sgd_step,
-       amortized_steps(*kfac),
+  const auto t = side_by_side_rounds(
+      {steps_of(*sgd), steps_of(*kfac), steps_of(*foof),
        [&] {  // the gradient with the statistics riding on it, for the breakdown
          obj.tape().set_observer(&observer);
          obj.set_batch(x, tg);
@@ -224,28 +221,28 @@ void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
     if (part == "preconditioning") pre = sec / steps;
     if (part == "rescaling") rescale = sec / steps;
   }
-  const double step = t[1] / double(every), sgd_t = t[0], st = t[2] - t[3];
-  const double floor = (grad + stats + precond + inversion) / grad;
+  const double sgd_t = median(t[0]) / double(every), step = median(t[1]) / double(every);
+  const double gradient = median(t[4]), st = median(t[3]) - gradient;
+  const double ratio = median_ratio(t, 1, 0), floor = (grad + stats + precond + inversion) / grad;
   std::printf("\n%s, batch %ld, float32: one K-FAC step (EF statistics every step, factored π-damping, inverses every %ld "
-              "steps, KL-clipped momentum), amortized; median of %d interleaved rounds\n",
-              name.c_str(), long(batch), long(every), rounds);
+              "steps, KL-clipped momentum), amortized over %ld steps beside as many SGD steps; medians of %d interleaved "
+              "rounds (ratios: of each round's ratio)\n",
+              name.c_str(), long(batch), long(every), long(every), rounds);
   std::printf("  %-34s %10s %12s %9s\n", "", "time [ms]", "× SGD step", "floor");
   std::printf("  %-34s %10.3f %12.3f %9s\n", "SGD step (momentum)", sgd_t * 1e3, 1.0, "1");
-  std::printf("  %-34s %10.3f %12.3f %9.3f   ratio/floor %.2f (target <= 1.2)\n", "K-FAC step", step * 1e3,
-              step / sgd_t, floor, step / sgd_t / floor);
-  std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  gradient", t[3] * 1e3, t[3] / sgd_t, 1.0);
+  std::printf("  %-34s %10.3f %12.3f %9.3f   ratio/floor %.2f (target <= 1.2)\n", "K-FAC step", step * 1e3, ratio, floor,
+              ratio / floor);
+  std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  gradient", gradient * 1e3, gradient / sgd_t, 1.0);
   std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  statistics (on the gradient sweep)", st * 1e3, st / sgd_t, stats / grad);
   std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  inversion (amortized)", inv * 1e3, inv / sgd_t, inversion / grad);
   std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  preconditioning", pre * 1e3, pre / sgd_t, precond / grad);
-  const double rest = step - t[3] - st - inv - pre;
-  std::printf("  %-34s %10.3f %12.3f\n", "  the rest (KL clip, update, copies)", rest * 1e3, rest / sgd_t);
-  (void)rescale;
-
-  const std::vector<double> f = side_by_side({sgd_step, amortized_steps(*foof)}, rounds);
-  const double foof_ratio = f[1] / double(every) / f[0];
-  std::printf("  FOOF step (A only, plain momentum), own rounds: %.3f ms, %.3f× its SGD step (%.3f ms): %.2f× the K-FAC "
-              "step's ratio\n",
-              f[1] / double(every) * 1e3, foof_ratio, f[0] * 1e3, foof_ratio / (step / sgd_t));
+  std::printf("  %-34s %10.3f %12.3f\n", "  KL clip and momentum update", rescale * 1e3, rescale / sgd_t);
+  const double rest = step - gradient - st - inv - pre - rescale;
+  std::printf("  %-34s %10.3f %12.3f\n", "  the rest (step minus the parts)", rest * 1e3, rest / sgd_t);
+  const double foof_ratio = median_ratio(t, 2, 0);
+  std::printf("  %-34s %10.3f %12.3f %9.3f   ratio/floor %.2f; %.2f× the K-FAC step (floor %.2f×)\n",
+              "FOOF step (A only, plain momentum)", median(t[2]) / double(every) * 1e3, foof_ratio, foof_floor,
+              foof_ratio / foof_floor, median_ratio(t, 2, 1), foof_floor / floor);
 }
 
 }  // namespace
@@ -253,8 +250,8 @@ void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
 void bench_curvature(index_t batch, int rounds) {
   bench_statistics("mlp", batch, rounds);
   bench_statistics("lenet5", batch, rounds);
-  bench_kfac_step("mlp", batch, std::max(5, rounds / 4));
-  bench_kfac_step("lenet5", batch, std::max(5, rounds / 4));
+  bench_kfac_step("mlp", batch, std::max(5, rounds / 2));
+  bench_kfac_step("lenet5", batch, std::max(5, rounds / 2));
   bench_lanczos(1000, 100);
 }
 

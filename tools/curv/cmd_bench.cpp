@@ -194,7 +194,7 @@ void bench_conv(index_t batch, index_t c, index_t hw, index_t o, index_t k, inde
 
 }  // namespace
 
-std::vector<double> side_by_side(const std::vector<std::function<void()>>& jobs, int rounds) {
+std::vector<std::vector<double>> side_by_side_rounds(const std::vector<std::function<void()>>& jobs, int rounds) {
   using Clock = std::chrono::steady_clock;
   for (const auto& j : jobs) j(), j();  // warm-up: arena growth, caches, BLAS buffers
   std::vector<std::vector<double>> t(jobs.size());
@@ -204,13 +204,25 @@ std::vector<double> side_by_side(const std::vector<std::function<void()>>& jobs,
       jobs[i]();
       t[i].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     }
+  return t;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::vector<double> side_by_side(const std::vector<std::function<void()>>& jobs, int rounds) {
   std::vector<double> m;
-  for (auto& v : t) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    m.push_back(n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
-  }
+  for (auto& v : side_by_side_rounds(jobs, rounds)) m.push_back(median(std::move(v)));
   return m;
+}
+
+double median_ratio(const std::vector<std::vector<double>>& times, std::size_t a, std::size_t b) {
+  std::vector<double> r;
+  for (std::size_t i = 0; i < times[a].size(); ++i) r.push_back(times[a][i] / times[b][i]);
+  return median(std::move(r));
 }
 
 Runner add_bench(CLI::App& app) {
