@@ -67,7 +67,7 @@ Runner add_train(CLI::App& app) {
   so->add_option("--factor-decay", o->so.decay, "Moving-average decay of the K-FAC factors")->capture_default_str();
   so->add_option("--inverse-every", o->so.inverse_every, "Steps between inversions / eigenbasis updates")->capture_default_str();
   so->add_option("--factors", o->factors, "G from mc (sampled labels: true Fisher) or ef (empirical)")->capture_default_str();
-  so->add_option("--kfac-damping", o->kfac_damping, "kfac: factored (π-adjusted Tikhonov) or eigen")->capture_default_str();
+  so->add_option("--kfac-damping", o->kfac_damping, "kfac/ekfac: factored (π-adjusted Tikhonov) or eigen")->capture_default_str();
   auto* rescale_opt = so->add_option("--rescale", o->so.rescale,
                                      "qmodel (exact-curvature quadratic model; kfac/ekfac default), kl (KL clipping) or "
                                      "none (foof default)");

@@ -54,7 +54,7 @@ struct SecondOrderConfig {
   double decay = 0.95;         // factor moving average ε (warm start: min(1 − 1/k, ε) at step k)
   index_t inverse_every = 10;  // steps between inversions (eigendecompositions)
   FactorKind factors = FactorKind::MC;       // G from sampled labels (true Fisher) or ef
-  KfacDamping kfac_damping = KfacDamping::Factored;  // kfac: factored (π) or eigen
+  KfacDamping kfac_damping = KfacDamping::Factored;  // kfac, ekfac: factored (π) or eigen
   std::string rescale = "qmodel";  // qmodel, kl or none
   double momentum = 0.9;       // kl, none
   double kl_clip = 1e-3;       // kl
