@@ -223,6 +223,7 @@ class KfacFamily final : public Optimizer<T> {
       gradient_sweep(refit_.get());
     }
     const bool carry = cfg_.carry_scaling && previous.size() == layers_.size();
+    scaling_.resize(layers_.size());
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       std::vector<double> S = refit_->scaling(index_t(i));
       if (carry) {
@@ -230,7 +231,6 @@ class KfacFamily final : public Optimizer<T> {
         const std::vector<double> past = previous[i].diagonal_in(blocks_[i]);
         for (std::size_t j = 0; j < S.size(); ++j) S[j] = keep_ * past[j] + (1 - keep_) * S[j];
       }
-      if (scaling_.size() <= i) scaling_.emplace_back();
       scaling_[i] = std::move(S);
       layers_[i].set_scaling(scaling_[i]);
     }

@@ -125,13 +125,16 @@ void LayerPreconditioner<T>::apply(const T* V, T* D) {
     case Preconditioning::EkfacFactored:
       if (inv_scale_shift_ != shift_) {
         inv_scale_.resize(scaling_.size());
-        for (std::size_t j = 0; j < scaling_.size(); ++j) inv_scale_[j] = T(1.0 / (std::max(scaling_[j], 0.0) + shift_));
-        if (kind_ == Preconditioning::EkfacFactored) {  // (γ_G + γ/π)(α_A + πγ) − γ_G α_A added
-          const double g = std::sqrt(shift_);
-          for (index_t o = 0; o < O; ++o)
-            for (index_t i = 0; i < din; ++i)
-              inv_scale_[o * din + i] = T(1.0 / (std::max(scaling_[o * din + i], 0.0) + g * (pi_ * gamma_[o] + alpha_[i] / pi_) + shift_));
-        }
+        // Each entry is damped by λ+η and, for factored EK-FAC, by the cross terms γ(πγ_G + α_A/π)
+        // of (γ_G + γ/π)(α_A + πγ) − γ_G α_A.
+        const bool cross = kind_ == Preconditioning::EkfacFactored;
+        const double g = std::sqrt(shift_);
+        for (index_t o = 0; o < O; ++o)
+          for (index_t i = 0; i < din; ++i) {
+            const index_t j = o * din + i;
+            const double cross_terms = cross ? g * (pi_ * gamma_[o] + alpha_[i] / pi_) : 0.0;
+            inv_scale_[j] = T(1.0 / (std::max(scaling_[j], 0.0) + cross_terms + shift_));
+          }
         inv_scale_shift_ = shift_;
       }
       apply_eigen(V, inv_scale_, D);
