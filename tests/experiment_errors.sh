@@ -25,5 +25,7 @@ expect() {
 for program in "$@"; do
   expect "$(basename "$program"): unknown curvature factor 'bogus': expected ggn (exact), ef (empirical Fisher) or mc (sampled Fisher)" \
     "$program" --optimizers kfac --factors bogus
+  expect "$(basename "$program"): unknown K-FAC damping 'bogus': expected eigen (exact damped inverse) or factored (π-adjusted Tikhonov)" \
+    "$program" --optimizers kfac --kfac-damping bogus
 done
 exit $failed
