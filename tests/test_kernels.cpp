@@ -138,3 +138,24 @@ TEST_CASE("syrk_lower: lower triangle of alpha·AᵀA + beta·C, the upper left 
     CHECK(worst < 1e-13);
   }
 }
+
+TEST_CASE("mirror_triangle: one triangle copied onto the other, the source and diagonal unchanged") {
+  // 1, 64 and 65 cover a single tile, an exact tile and a tile edge; 150 several partial tiles.
+  for (index_t n : {index_t(1), index_t(64), index_t(65), index_t(150)})
+    for (bool from_lower : {true, false}) {
+      CAPTURE(n);
+      CAPTURE(from_lower);
+      std::vector<float> m(std::size_t(n * n));
+      for (index_t i = 0; i < n * n; ++i) m[std::size_t(i)] = float(i);  // every entry distinct
+      const std::vector<float> m0 = m;
+      mirror_triangle(m.data(), n, from_lower);
+      int wrong = 0;
+      for (index_t i = 0; i < n; ++i)
+        for (index_t j = 0; j < n; ++j) {
+          const bool source = from_lower ? j <= i : j >= i;
+          const float expected = source ? m0[i * n + j] : m0[j * n + i];
+          wrong += m[i * n + j] != expected;
+        }
+      CHECK(wrong == 0);
+    }
+}

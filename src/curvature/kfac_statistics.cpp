@@ -13,7 +13,8 @@ template <class T>
 std::vector<double> symmetric(const std::vector<T>& lower, index_t n) {
   std::vector<double> m(lower.size());
   for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j <= i; ++j) m[i * n + j] = m[j * n + i] = double(lower[i * n + j]);
+    for (index_t j = 0; j <= i; ++j) m[i * n + j] = double(lower[i * n + j]);
+  mirror_triangle(m.data(), n);
   return m;
 }
 

@@ -81,6 +81,22 @@ void syrk_lower<double>(index_t n, index_t k, double alpha, const double* a, dou
   syrk_split_rows(n, k, alpha, a, beta, c, ldc);
 }
 
+template <class T>
+void mirror_triangle(T* m, index_t n, bool from_lower) {
+  constexpr index_t tile = 64;  // two 64×64 double tiles fit in L1
+  for (index_t i0 = 0; i0 < n; i0 += tile)
+    for (index_t j0 = 0; j0 <= i0; j0 += tile) {  // tiles on or below the diagonal
+      const index_t i1 = std::min(i0 + tile, n), j1 = std::min(j0 + tile, n);
+      for (index_t i = i0; i < i1; ++i)
+        for (index_t j = j0; j < std::min(j1, i); ++j) {
+          if (from_lower) m[j * n + i] = m[i * n + j];
+          else m[i * n + j] = m[j * n + i];
+        }
+    }
+}
+template void mirror_triangle<float>(float*, index_t, bool);
+template void mirror_triangle<double>(double*, index_t, bool);
+
 template <>
 void axpy<float>(index_t n, float alpha, const float* x, float* y) {
   cblas_saxpy(int(n), alpha, x, 1, y, 1);

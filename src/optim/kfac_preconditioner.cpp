@@ -29,17 +29,22 @@ std::vector<T> damped_inverse(const std::vector<double>& M, index_t n, double sh
 // (M + shift·I)⁻¹ by Cholesky (LAPACK potrf + potri): about a quarter of an eigendecomposition's
 // work, which is what makes inverting a 1001-wide factor every few steps affordable. Falls back
 // to the eigendecomposition if rounding leaves M + shift·I not numerically positive definite.
+// M is symmetric, so its row-major storage is also its column-major storage: LAPACK runs on it in
+// place, with none of the transpositions (two per call) or NaN scans that LAPACKE's row-major
+// path adds (refresh has checked M is finite). The inverse's lower triangle in column-major
+// order is the upper one in row-major order.
 template <class T>
 std::vector<T> spd_inverse(const std::vector<double>& M, index_t n, double shift) {
   std::vector<double> L = M;
   for (index_t i = 0; i < n; ++i) L[i * n + i] += shift;
   const auto N = static_cast<lapack_int>(n);
-  if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', N, L.data(), N) != 0 ||
-      LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', N, L.data(), N) != 0)
+  if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', N, L.data(), N) != 0 ||
+      LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'L', N, L.data(), N) != 0)
     return damped_inverse<T>(M, n, shift);
   std::vector<T> inv(L.size());
   for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j <= i; ++j) inv[i * n + j] = inv[j * n + i] = T(L[i * n + j]);
+    for (index_t j = i; j < n; ++j) inv[i * n + j] = T(L[i * n + j]);
+  mirror_triangle(inv.data(), n, /*from_lower=*/false);
   return inv;
 }
 
