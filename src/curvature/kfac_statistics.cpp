@@ -42,7 +42,7 @@ typename KfacStatistics<T>::Layer& KfacStatistics<T>::find_or_add(const LayerEve
   l.info.kind = std::string(e.kind);
   l.info.weight_offset = e.weight_offset;
   l.info.bias_offset = (e.bias_offset >= 0 && (!subset_ || subset_->contains(e.bias_offset))) ? e.bias_offset : -1;
-  l.info.out = e.g.shape.row_size();
+  l.info.out = e.fan_out;
   l.info.in = e.a.shape.row_size();
   l.info.rows_per_example = e.rows_per_example;
   const index_t din = l.info.din(), out = l.info.out;
@@ -58,7 +58,7 @@ void KfacStatistics<T>::on_backward(const LayerEvent<T>& e) {
   if (subset_ && !subset_->contains(e.weight_offset)) return;
   Layer& l = find_or_add(e);
   const index_t R = e.a.shape.rows(), in = l.info.in, din = l.info.din(), out = l.info.out;
-  CURV_CHECK(e.a.shape.row_size() == in && e.g.shape.row_size() == out && e.g.shape.rows() == R,
+  CURV_CHECK(e.a.shape.row_size() == in && e.fan_out == out && (!collect_g_ || e.g.shape == Shape{R, out}),
              "K-FAC statistics: layer at offset ", e.weight_offset, " changed shape between sweeps");
   if (collect_a_) {
     const T w = T(weight_ / double(R));  // A is a mean over rows

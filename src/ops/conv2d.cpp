@@ -32,7 +32,8 @@ class Conv2d final : public Node<T> {
 
   std::string_view name() const override { return "conv2d"; }
 
-  // Observers see the patches as rows (N·P, K) and Ȳ as rows (N·P, O); built only for them.
+  // Observers see the patches as rows (N·P, K) and Ȳ as rows (N·P, O); built only for them, and
+  // Ȳ's rows only for observers that read them.
   LayerEvent<T> event(const T* dy) {
     if (rows_a_.empty()) {
       rows_a_.resize(Shape{g_.rows(), K_});
@@ -44,7 +45,7 @@ class Conv2d final : public Node<T> {
       detail::images_to_rows(dy, g_.n, O_, P_, rows_g_.data());
       g = rows_g_.view();
     }
-    return {"conv2d", w_.offset, b_.empty() ? -1 : b_.offset, rows_a_.view(), g, P_};
+    return {"conv2d", w_.offset, b_.empty() ? -1 : b_.offset, rows_a_.view(), g, P_, O_};
   }
 
   void forward(T* y) {
@@ -58,7 +59,7 @@ class Conv2d final : public Node<T> {
   }
 
   void vjp(const VjpArgs<T>& a) override {
-    if (a.observer) a.observer->on_backward(event(a.dy.data));
+    if (a.observer) a.observer->on_backward(event(a.observer->reads_output_adjoints() ? a.dy.data : nullptr));
     const bool sum = a.dtheta.mode == ParamGrad<T>::Mode::Sum;
     const bool per_example = a.dtheta.mode == ParamGrad<T>::Mode::PerExample;
     if (sum) partials_.fill_zero(chunks_, O_ * K_ + O_);

@@ -18,7 +18,7 @@ class Linear final : public Node<T> {
 
   LayerEvent<T> event(View<const T> g) const {
     return {"linear", w_.offset, b_.empty() ? -1 : b_.offset, View<const T>(x_.data, Shape{R_, I_}),
-            g, R_ / N_};
+            g, R_ / N_, O_};
   }
 
   void forward(T* y) const {  // (R,O)

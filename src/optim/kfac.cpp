@@ -29,6 +29,9 @@ struct FanOut final : LayerObserver<T> {
     if (first) first->on_backward(e);
     if (second) second->on_backward(e);
   }
+  bool reads_output_adjoints() const override {
+    return (first && first->reads_output_adjoints()) || (second && second->reads_output_adjoints());
+  }
 };
 
 template <class T>

@@ -50,6 +50,7 @@ class KfacStatistics : public LayerObserver<T> {
   // Forgets all statistics, keeping nothing.
   void clear();
   void on_backward(const LayerEvent<T>& e) override;
+  bool reads_output_adjoints() const override { return collect_g_; }
 
   index_t layers() const { return static_cast<index_t>(layers_.size()); }
   const KfacLayer& layer(index_t i) const { return layers_[static_cast<std::size_t>(i)].info; }

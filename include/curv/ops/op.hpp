@@ -97,8 +97,10 @@ struct LayerEvent {
   index_t weight_offset = -1;   // identifies the layer: its weight's place in the flat vector
   index_t bias_offset = -1;     // -1 when the layer has no bias
   View<const T> a;              // (R, fan_in)
-  View<const T> g;              // (R, fan_out); empty in forward events
+  View<const T> g;              // (R, fan_out); empty in forward events and for observers
+                                // that do not read it (LayerObserver::reads_output_adjoints)
   index_t rows_per_example = 1;
+  index_t fan_out = 0;          // the layer's output width, given whether or not g is
 };
 
 template <class T>
@@ -107,6 +109,9 @@ class LayerObserver {
   virtual ~LayerObserver() = default;
   virtual void on_forward(const LayerEvent<T>&) {}
   virtual void on_backward(const LayerEvent<T>&) {}
+  // Whether on_backward reads g. Layers whose g must be rearranged into rows (conv2d) skip
+  // that work when it does not: FOOF's statistics need only the inputs a.
+  virtual bool reads_output_adjoints() const { return true; }
 };
 
 template <class T>
