@@ -259,9 +259,11 @@ class KfacFamily final : public Optimizer<T> {
     std::vector<KroneckerBlock> previous;  // EK-FAC: the bases the scaling was kept in
     if (ekfac()) refit_.reset(), previous = std::exchange(blocks_, {});
     for (std::size_t i = 0; i < layers_.size(); ++i) {
-      const std::vector<double> A = stats_.A(index_t(i)), G = stats_.G(index_t(i));
-      layers_[i].refresh(A, G, shift, k_, variant_);
-      if (ekfac()) blocks_.emplace_back(layers_[i].layer(), A, G);
+      std::vector<double> A = stats_.A(index_t(i)), G = stats_.G(index_t(i));
+      LayerPreconditioner<T>::check_factors(layers_[i].layer(), A, G, k_, variant_);
+      KroneckerBlock block(layers_[i].layer(), std::move(A), std::move(G));
+      layers_[i].refresh(block, shift);
+      if (ekfac()) blocks_.push_back(std::move(block));
     }
     if (ekfac()) refit_in_new_basis(previous);
   }

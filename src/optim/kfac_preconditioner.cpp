@@ -51,22 +51,27 @@ std::vector<T> spd_inverse(const std::vector<double>& M, index_t n, double shift
 }  // namespace
 
 template <class T>
-void LayerPreconditioner<T>::refresh(const std::vector<double>& A, const std::vector<double>& G, double shift,
-                                     index_t step, const std::string& who) {
-  const index_t din = layer_.din(), out = layer_.out;
+void LayerPreconditioner<T>::check_factors(const KfacLayer& layer, const std::vector<double>& A,
+                                           const std::vector<double>& G, index_t step, const std::string& who) {
   for (double v : A)
-    CURV_CHECK(std::isfinite(v), who, ": the input factor of the ", layer_.kind, " layer at offset ", layer_.weight_offset,
+    CURV_CHECK(std::isfinite(v), who, ": the input factor of the ", layer.kind, " layer at offset ", layer.weight_offset,
                " became non-finite at step ", step);
   for (double v : G)
-    CURV_CHECK(std::isfinite(v), who, ": the output factor of the ", layer_.kind, " layer at offset ",
-               layer_.weight_offset, " became non-finite at step ", step);
+    CURV_CHECK(std::isfinite(v), who, ": the output factor of the ", layer.kind, " layer at offset ",
+               layer.weight_offset, " became non-finite at step ", step);
+}
+
+template <class T>
+void LayerPreconditioner<T>::refresh(KroneckerBlock& block, double shift) {
+  const index_t din = layer_.din(), out = layer_.out;
+  const std::vector<double>&A = block.A(), &G = block.G();
   shift_ = shift;
   switch (kind_) {
     case Preconditioning::Foof:
       Ainv_ = spd_inverse<T>(A, din, shift);
       break;
     case Preconditioning::Factored: {
-      const double pi = pi_adjustment(A, din, G, out), gamma = std::sqrt(shift);
+      const double pi = block.pi(), gamma = std::sqrt(shift);
       Ainv_ = spd_inverse<T>(A, din, pi * gamma);
       Ginv_ = spd_inverse<T>(G, out, gamma / pi);
       break;
@@ -74,10 +79,8 @@ void LayerPreconditioner<T>::refresh(const std::vector<double>& A, const std::ve
     case Preconditioning::Eigen:
     case Preconditioning::Ekfac:
     case Preconditioning::EkfacFactored: {
-      std::vector<double> alpha(static_cast<std::size_t>(din)), gam(static_cast<std::size_t>(out));
-      std::vector<double> qa(static_cast<std::size_t>(din * din)), qg(static_cast<std::size_t>(out * out));
-      linalg::eigh(A.data(), din, alpha.data(), qa.data());
-      linalg::eigh(G.data(), out, gam.data(), qg.data());
+      std::vector<double> alpha = block.eigenvalues_A(), gam = block.eigenvalues_G();
+      const std::vector<double>&qa = block.eigenvectors_A(), &qg = block.eigenvectors_G();
       QA_.assign(qa.begin(), qa.end());
       QG_.assign(qg.begin(), qg.end());
       base_scaling_.resize(static_cast<std::size_t>(out * din));
@@ -86,7 +89,7 @@ void LayerPreconditioner<T>::refresh(const std::vector<double>& A, const std::ve
       for (index_t o = 0; o < out; ++o)
         for (index_t i = 0; i < din; ++i) base_scaling_[o * din + i] = gam[o] * alpha[i];
       scaling_ = base_scaling_;
-      if (kind_ == Preconditioning::EkfacFactored) alpha_ = alpha, gamma_ = gam, pi_ = pi_adjustment(A, din, G, out);
+      if (kind_ == Preconditioning::EkfacFactored) alpha_ = alpha, gamma_ = gam, pi_ = block.pi();
       inv_scale_shift_ = -1;
       break;
     }

@@ -25,11 +25,15 @@ class LayerPreconditioner {
   LayerPreconditioner(KfacLayer layer, Preconditioning kind) : layer_(std::move(layer)), kind_(kind) {}
   const KfacLayer& layer() const { return layer_; }
 
-  // Recomputes inverses or eigenbases from the factors (float64, symmetric) with damping
-  // λ + η = `shift`. Throws curv::Error naming the optimizer (`who`), the layer and `step` if
-  // they are not finite.
-  void refresh(const std::vector<double>& A, const std::vector<double>& G, double shift, index_t step,
-               const std::string& who);
+  // Throws curv::Error naming the optimizer (`who`), the layer and `step` if the factors (float64,
+  // symmetric) are not finite. Called before they become a KroneckerBlock, whose own check
+  // cannot name the step.
+  static void check_factors(const KfacLayer& layer, const std::vector<double>& A, const std::vector<double>& G,
+                            index_t step, const std::string& who);
+  // Recomputes inverses or eigenbases from the block's factors with damping λ + η = `shift`.
+  // Eigen-based kinds take the block's eigendecompositions, so EK-FAC's re-fit, which works in
+  // the same block's basis, does not decompose the factors a second time.
+  void refresh(KroneckerBlock& block, double shift);
   // EK-FAC: the scaling in the current basis (out, din), and the basis itself for the re-fit.
   void set_scaling(const std::vector<double>& S);
   const std::vector<double>& kfac_scaling() const { return base_scaling_; }
