@@ -27,5 +27,7 @@ for program in "$@"; do
     "$program" --optimizers kfac --factors bogus
   expect "$(basename "$program"): unknown K-FAC damping 'bogus': expected eigen (exact damped inverse) or factored (π-adjusted Tikhonov)" \
     "$program" --optimizers kfac --kfac-damping bogus
+  expect "$(basename "$program"): unknown tuning rule 'bogus': expected first (the first seed tunes) or median (every rate on every seed)" \
+    "$program" --tuning bogus
 done
 exit $failed

@@ -27,6 +27,13 @@ struct Run {
   std::string failure;
 };
 
+// out/curves/OPT-lrLR-seedS.csv, relative to the output directory.
+std::string curve_file(const std::string& name, double lr, std::uint64_t seed) {
+  char file[160];
+  std::snprintf(file, sizeof file, "/curves/%s-lr%g-seed%llu.csv", name.c_str(), lr, static_cast<unsigned long long>(seed));
+  return file;
+}
+
 bool reached(const Comparison& c, double v) { return c.higher_is_better ? v >= c.target : v <= c.target; }
 bool better(const Comparison& c, double a, double b) {
   if (std::isnan(b)) return !std::isnan(a);
@@ -73,9 +80,7 @@ Run train_one(const Comparison& c, const Task<float>& task, const std::string& n
 Run load_run(const Comparison& c, const std::string& name, double lr, std::uint64_t seed) {
   Run r;
   r.optimizer = name, r.lr = lr, r.seed = seed;
-  char file[160];
-  std::snprintf(file, sizeof file, "/curves/%s-lr%g-seed%llu.csv", name.c_str(), lr, static_cast<unsigned long long>(seed));
-  std::ifstream f(c.out + file);
+  std::ifstream f(c.out + curve_file(name, lr, seed));
   std::string line;
   std::getline(f, line);
   while (std::getline(f, line)) {
@@ -94,6 +99,21 @@ double median(std::vector<double> v) {
   return v.empty() ? NAN : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
+// Steps to the target per run; a failed run never reaches it.
+std::vector<double> steps_of(const std::vector<Run>& runs) {
+  std::vector<double> v;
+  for (const auto& r : runs) v.push_back(r.failure.empty() ? r.steps_to_target : INFINITY);
+  return v;
+}
+
+// The median final value, a failed run counting as the worst; NaN if most runs failed.
+double median_final(const Comparison& c, const std::vector<Run>& runs) {
+  std::vector<double> v;
+  for (const auto& r : runs) v.push_back(r.failure.empty() ? r.final_value : c.higher_is_better ? -INFINITY : INFINITY);
+  const double m = median(v);
+  return std::isfinite(m) ? m : NAN;
+}
+
 nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 }  // namespace
@@ -101,12 +121,16 @@ nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::js
 void add_options(CLI::App& app, Comparison& c, ComparisonOptions& o) {
   app.add_option("--optimizers", c.optimizers, "Which to run")->capture_default_str();
   app.add_option("--epochs", c.epochs, "Epochs per run")->capture_default_str();
-  app.add_option("--seeds", c.seeds, "Seeds (the first tunes the learning rate)")->capture_default_str();
+  app.add_option("--seeds", c.seeds, "Seeds (with --tuning first, the first tunes the learning rate)")->capture_default_str();
   app.add_option("--eval-every", c.eval_every, "Steps between held-out evaluations")->capture_default_str();
   app.add_option("--limit", c.limit, "Use only the first N training examples")->capture_default_str();
   app.add_option("--out", c.out, "Output directory")->capture_default_str();
   app.add_option("--target", c.target, "Level of " + c.metric + " whose steps and seconds are counted")->capture_default_str();
+  app.add_option("--tuning", c.tuning, "first: the grid on the first seed, the best rate on the others; median: "
+                 "every rate on every seed, the best median wins")
+      ->capture_default_str();
   app.add_flag("--replot", c.replot, "Rebuild the summary and plots from the curves of earlier runs");
+  app.add_flag("--resume", c.resume, "Read back runs whose curves are already in the output directory; train the rest");
   for (const auto& name : c.optimizers) {
     std::string grid;
     for (double lr : c.grids.at(name)) {
@@ -127,6 +151,8 @@ void add_options(CLI::App& app, Comparison& c, ComparisonOptions& o) {
 }
 
 void apply_options(Comparison& c, const ComparisonOptions& o) {
+  CURV_CHECK(c.tuning == "first" || c.tuning == "median", "unknown tuning rule '", c.tuning,
+             "': expected first (the first seed tunes) or median (every rate on every seed)");
   for (const auto& [name, grid] : o.grids)
     if (!grid.empty()) c.grids[name] = grid;
   for (const char* name : {"kfac", "ekfac"}) {
@@ -162,12 +188,18 @@ int run_comparison(const Comparison& c) {
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
     results << j.dump() << "\n" << std::flush;
-    char file[160];
-    std::snprintf(file, sizeof file, "/curves/%s-lr%g-seed%llu.csv", r.optimizer.c_str(), r.lr,
-                  static_cast<unsigned long long>(r.seed));
-    std::ofstream f(c.out + file);
+    std::ofstream f(c.out + curve_file(r.optimizer, r.lr, r.seed));
     f << "step,seconds," << c.metric << "\n";
     for (std::size_t i = 0; i < r.values.size(); ++i) f << r.steps[i] << "," << r.seconds[i] << "," << r.values[i] << "\n";
+  };
+
+  // A run trained now and logged, or read back from its curve (--replot, or --resume when the
+  // curve exists).
+  auto get = [&](const std::string& name, double lr, std::uint64_t seed, const std::string& phase) {
+    if (c.replot || (c.resume && fs::exists(c.out + curve_file(name, lr, seed)))) return load_run(c, name, lr, seed);
+    Run r = train_one(c, *task, name, lr, seed);
+    log(r, phase);
+    return r;
   };
 
   std::vector<Series> by_steps, by_seconds;
@@ -176,37 +208,48 @@ int run_comparison(const Comparison& c) {
               c.metric.c_str(), c.target, c.metric.c_str());
   std::string table;
   for (const auto& name : c.optimizers) {
-    // Tuning on the first seed: fewest steps to the target, else the best final value.
-    Run best;
-    for (double lr : c.grids.at(name)) {
-      Run r = c.replot ? load_run(c, name, lr, c.seeds.front()) : train_one(c, *task, name, lr, c.seeds.front());
-      if (!c.replot) log(r, "tune");
-      if (!r.failure.empty()) continue;
-      const bool take = best.values.empty() || r.steps_to_target < best.steps_to_target ||
-                        (r.steps_to_target == best.steps_to_target && better(c, r.final_value, best.final_value));
-      if (take) best = r;
+    std::vector<Run> runs;  // the chosen rate's runs, one per seed
+    double best_lr = NAN;
+    if (c.tuning == "first") {
+      Run best;
+      for (double lr : c.grids.at(name)) {
+        Run r = get(name, lr, c.seeds.front(), "tune");
+        if (!r.failure.empty()) continue;
+        const bool take = best.values.empty() || r.steps_to_target < best.steps_to_target ||
+                          (r.steps_to_target == best.steps_to_target && better(c, r.final_value, best.final_value));
+        if (take) best = r;
+      }
+      if (!best.values.empty()) {
+        best_lr = best.lr, runs.push_back(best);
+        for (std::size_t s = 1; s < c.seeds.size(); ++s) runs.push_back(get(name, best.lr, c.seeds[s], "seed"));
+      }
+    } else {
+      double best_steps = INFINITY, best_final = NAN;
+      for (double lr : c.grids.at(name)) {
+        std::vector<Run> at_lr;
+        for (auto seed : c.seeds) at_lr.push_back(get(name, lr, seed, "grid"));
+        const double ms = median(steps_of(at_lr)), mf = median_final(c, at_lr);
+        if (std::isnan(mf)) continue;  // failed on most seeds
+        const bool take = std::isnan(best_lr) || ms < best_steps || (ms == best_steps && better(c, mf, best_final));
+        if (take) best_lr = lr, best_steps = ms, best_final = mf, runs = std::move(at_lr);
+      }
     }
-    if (best.values.empty()) {
+    if (runs.empty()) {
       summary["optimizers"][name] = {{"failure", "every learning rate of the grid failed"}};
       continue;
     }
-    std::vector<Run> runs{best};
-    for (std::size_t s = 1; s < c.seeds.size(); ++s) {
-      runs.push_back(c.replot ? load_run(c, name, best.lr, c.seeds[s]) : train_one(c, *task, name, best.lr, c.seeds[s]));
-      if (!c.replot) log(runs.back(), "seed");
-    }
-    std::vector<double> steps, secs, finals;
+    const std::vector<double> steps = steps_of(runs);
+    std::vector<double> secs, finals;
     for (const auto& r : runs) {
-      steps.push_back(r.failure.empty() ? r.steps_to_target : INFINITY);
       secs.push_back(r.failure.empty() ? r.seconds_to_target : INFINITY);
       finals.push_back(r.failure.empty() ? r.final_value : NAN);
     }
-    const double ms = median(steps), mt = median(secs), mf = median(finals);
-    summary["optimizers"][name] = {{"lr", best.lr}, {"median_steps_to_target", finite_or_null(ms)},
+    const double ms = median(steps), mt = median(secs), mf = median_final(c, runs);
+    summary["optimizers"][name] = {{"lr", best_lr}, {"median_steps_to_target", finite_or_null(ms)},
                                    {"median_seconds_to_target", finite_or_null(mt)}, {"median_final", finite_or_null(mf)},
                                    {"steps_to_target", steps}, {"finals", finals}};
     char row[256];
-    std::snprintf(row, sizeof row, "| %s | %g | %s | %s | %.4f | %zu |\n", name.c_str(), best.lr,
+    std::snprintf(row, sizeof row, "| %s | %g | %s | %s | %.4f | %zu |\n", name.c_str(), best_lr,
                   std::isfinite(ms) ? std::to_string(long(ms)).c_str() : "not reached",
                   std::isfinite(mt) ? std::to_string(mt).substr(0, 6).c_str() : "-", mf, runs.size());
     table += row;
@@ -217,7 +260,7 @@ int run_comparison(const Comparison& c) {
     std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return steps[a] < steps[b]; });
     const Run& rep = runs[idx[idx.size() / 2]];
     char label[64];
-    std::snprintf(label, sizeof label, "%s lr %g", name.c_str(), best.lr);
+    std::snprintf(label, sizeof label, "%s lr %g", name.c_str(), best_lr);
     by_steps.push_back({label, rep.steps, rep.values});
     by_seconds.push_back({label, rep.seconds, rep.values});
   }

@@ -1,8 +1,12 @@
 // The protocol shared by the optimizer-comparison experiments (lenet-optimizers,
-// transformer-optimizers): every optimizer is tuned over its documented learning-rate grid on
-// the first seed, its best rate is rerun on the other seeds, and the median over seeds is
-// reported — steps and training seconds until a held-out metric reaches its target, and the
-// final value. Curves go to CSV, the median seed's curves to PNG plots, results to JSON lines.
+// transformer-optimizers): every optimizer is tuned over its documented learning-rate grid and
+// the median over seeds of its best rate is reported — steps and training seconds until a
+// held-out metric reaches its target, and the final value. Two tuning rules:
+//   first   the grid runs on the first seed, and only the best rate on the others (cheap, but
+//           a rate that was lucky on one seed wins);
+//   median  every rate runs on every seed, and the rate with the best median is kept.
+// "Best" is the fewest steps to the target, then the better final value. Curves go to CSV, the
+// median seed's curves to PNG plots, results to JSON lines.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -33,11 +37,14 @@ struct Comparison {
   index_t warmup = 0;                   // linear warm-up steps before the schedule
   std::map<std::string, double> clip;   // gradient-norm clipping per optimizer (absent: off)
   std::string out;
+  std::string tuning = "first";  // "first" or "median" (above)
   bool replot = false;  // rebuild the summary and plots from out/curves/*.csv, training nothing
+  bool resume = false;  // read back runs whose curve is already in out/curves; train the rest
 };
 
 // The command-line options every comparison program shares: --optimizers, --epochs, --seeds,
-// --eval-every, --limit, --out, --target, --replot, one --NAME-lrs grid per optimizer, and the second-order
+// --eval-every, --limit, --out, --target, --tuning, --replot, --resume, one --NAME-lrs grid per
+// optimizer, and the second-order
 // settings --damping, --kfac-damping, --kl-clip, --fallback-lr, --factors, --rescale and --unscheduled-clip (for kfac and ekfac)
 // and --restart-scaling (ekfac). Call apply_options after parsing.
 struct ComparisonOptions {

@@ -1,7 +1,7 @@
 // LeNet-5 on Fashion-MNIST with SGD, Adam, K-FAC, EK-FAC, FOOF and M-FAC, 10 epochs with a
-// cosine learning-rate schedule: each tuned on its learning-rate grid (seed 0), the best rate
-// rerun on seeds 1 and 2; steps and seconds to 90 % test accuracy and the final accuracy,
-// medians over the three seeds. See README.md.
+// cosine learning-rate schedule: every rate of each learning-rate grid runs on seeds 0, 1 and 2
+// and the rate with the best median is kept (`--tuning median`); steps and seconds to 90 % test
+// accuracy and the final accuracy, medians over the three seeds. See README.md.
 #include "../common/compare.hpp"
 
 using namespace curv;
@@ -11,11 +11,14 @@ int main(int argc, char** argv) {
   c.title = "LeNet-5, Fashion-MNIST, batch 128";
   c.model = "lenet5", c.data = "fashion-mnist", c.metric = "test_accuracy", c.target = 0.90;
   c.epochs = 10, c.batch = 128, c.eval_every = 117, c.eval_batch = 1000;
+  // Steps to 90 % vary by hundreds between seeds, so a rate chosen on one seed is often a lucky
+  // one: each rate is judged by its median over the seeds.
+  c.tuning = "median";
   c.optimizers = {"sgd", "adam", "kfac", "ekfac", "foof", "mfac"};
   c.grids = {{"sgd", {0.01, 0.03, 0.1}},
              {"adam", {3e-4, 1e-3, 3e-3, 1e-2, 3e-2}},
              {"kfac", {3e-3, 0.01, 0.03, 0.1, 0.3}},
-             {"ekfac", {3e-3, 0.01, 0.03, 0.1, 0.3}},
+             {"ekfac", {1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3}},
              {"foof", {3e-3, 0.01, 0.03, 0.1}},
              {"mfac", {1e-4, 3e-4, 1e-3}}};
   // K-FAC and EK-FAC: kfac-pytorch's recipe (empirical-Fisher factors from the gradient's own
