@@ -29,10 +29,10 @@ std::vector<T> damped_inverse(const std::vector<double>& M, index_t n, double sh
 // (M + shift·I)⁻¹ by Cholesky (LAPACK potrf + potri): about a quarter of an eigendecomposition's
 // work, which is what makes inverting a 1001-wide factor every few steps affordable. Falls back
 // to the eigendecomposition if rounding leaves M + shift·I not numerically positive definite.
-// M is symmetric, so its row-major storage is also its column-major storage: LAPACK runs on it in
-// place, with none of the transpositions (two per call) or NaN scans that LAPACKE's row-major
-// path adds (refresh has checked M is finite). The inverse's lower triangle in column-major
-// order is the upper one in row-major order.
+// M is symmetric, so its row-major storage is also its column-major storage: LAPACK runs on it
+// in place, with none of the transpositions (two per call) or NaN scans that LAPACKE's row-major
+// path adds (M is a KroneckerBlock's factor, checked finite). The inverse's lower triangle in
+// column-major order is the upper one in row-major order.
 template <class T>
 std::vector<T> spd_inverse(const std::vector<double>& M, index_t n, double shift) {
   std::vector<double> L = M;
@@ -64,7 +64,8 @@ void LayerPreconditioner<T>::check_factors(const KfacLayer& layer, const std::ve
 template <class T>
 void LayerPreconditioner<T>::refresh(KroneckerBlock& block, double shift) {
   const index_t din = layer_.din(), out = layer_.out;
-  const std::vector<double>&A = block.A(), &G = block.G();
+  const std::vector<double>& A = block.A();
+  const std::vector<double>& G = block.G();
   shift_ = shift;
   switch (kind_) {
     case Preconditioning::Foof:
@@ -80,7 +81,8 @@ void LayerPreconditioner<T>::refresh(KroneckerBlock& block, double shift) {
     case Preconditioning::Ekfac:
     case Preconditioning::EkfacFactored: {
       std::vector<double> alpha = block.eigenvalues_A(), gam = block.eigenvalues_G();
-      const std::vector<double>&qa = block.eigenvectors_A(), &qg = block.eigenvectors_G();
+      const std::vector<double>& qa = block.eigenvectors_A();
+      const std::vector<double>& qg = block.eigenvectors_G();
       QA_.assign(qa.begin(), qa.end());
       QG_.assign(qg.begin(), qg.end());
       base_scaling_.resize(static_cast<std::size_t>(out * din));
