@@ -32,9 +32,13 @@ int main(int argc, char** argv) {
   SecondOrderConfig mfac;
   mfac.window = 128, mfac.damping = 1e-4, mfac.rescale = "none";
   // EK-FAC: K-FAC's recipe unchanged, λ and factored damping included, so the two differ only
-  // in the scaling: EK-FAC's re-fit (carried over to each new basis) in place of γ αᵀ. The
-  // earlier eigen-damped recipe (λ = 0.1) is README.md's "EK-FAC's damping".
+  // in the scaling: EK-FAC's re-fit in place of γ αᵀ. The earlier eigen-damped recipe (λ = 0.1)
+  // is README.md's "EK-FAC's damping".
   SecondOrderConfig ekfac = kfac;
+  // Each new basis restarts the scaling from that step's re-fit. Carrying the old scaling over
+  // (the library's default) never needed fewer steps here: a median of 1755 against 1638 at
+  // 0.003 over three seeds, and 1989 against 1638 at 0.01 on seed 0 (README.md).
+  ekfac.carry_scaling = false;
   c.settings = {{"kfac", kfac}, {"ekfac", ekfac}, {"foof", foof}, {"mfac", mfac}};
   c.out = "experiments/lenet-optimizers/out";
   CLI::App app{"LeNet-5 on Fashion-MNIST: SGD, Adam, K-FAC, EK-FAC, FOOF and M-FAC"};
