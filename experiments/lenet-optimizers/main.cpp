@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   c.optimizers = {"sgd", "adam", "kfac", "ekfac", "foof", "mfac"};
   c.grids = {{"sgd", {0.01, 0.03, 0.1}},
              {"adam", {3e-4, 1e-3, 3e-3, 1e-2, 3e-2}},
-             {"kfac", {3e-3, 0.01, 0.03, 0.1, 0.3}},
+             {"kfac", {1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3}},
              {"ekfac", {1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3}},
              {"foof", {3e-3, 0.01, 0.03, 0.1}},
              {"mfac", {1e-4, 3e-4, 1e-3}}};
