@@ -44,9 +44,9 @@ struct Comparison {
 
 // The command-line options every comparison program shares: --optimizers, --epochs, --seeds,
 // --eval-every, --limit, --out, --target, --tuning, --replot, --resume, one --NAME-lrs grid per
-// optimizer, and the second-order
-// settings --damping, --kfac-damping, --kl-clip, --fallback-lr, --factors, --rescale and --unscheduled-clip (for kfac and ekfac)
-// and --restart-scaling (ekfac). Call apply_options after parsing.
+// optimizer, and the second-order settings --damping, --kfac-damping, --kl-clip, --fallback-lr,
+// --factors, --rescale and --unscheduled-clip (for kfac and ekfac) and --restart-scaling (ekfac).
+// Call apply_options after parsing.
 struct ComparisonOptions {
   std::map<std::string, std::vector<double>> grids;
   double damping = 0, kl_clip = 0, fallback_lr = 0;  // 0: the program's setting
