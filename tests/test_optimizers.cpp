@@ -9,7 +9,7 @@
 #include "curv/check/check.hpp"
 #include "curv/curvature/kfac.hpp"
 #include "curv/linalg/dense.hpp"
-#include "curv/optim/second_order.hpp"
+#include "curv/optim/registry.hpp"
 #include "support/dense_curvature.hpp"
 
 using namespace curv;

@@ -16,7 +16,7 @@
 
 #include "../common/plot.hpp"
 #include "curv/nn/objective.hpp"
-#include "curv/optim/second_order.hpp"
+#include "curv/optim/registry.hpp"
 #include "curv/kernels/parallel.hpp"
 #include "curv/train/trainer.hpp"
 

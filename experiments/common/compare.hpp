@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "curv/optim/second_order.hpp"
-#include "curv/train/task.hpp"
+#include "curv/optim/registry.hpp"
+#include "curv/data/task.hpp"
 
 namespace curv::experiments {
 

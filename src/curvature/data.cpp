@@ -4,22 +4,6 @@
 
 namespace curv {
 
-FactorKind parse_factor_kind(const std::string& name) {
-  if (name == "ggn" || name == "exact") return FactorKind::GGN;
-  if (name == "ef" || name == "empirical") return FactorKind::EF;
-  if (name == "mc" || name == "fisher") return FactorKind::MC;
-  fail("unknown curvature factor '", name, "': expected ggn (exact), ef (empirical Fisher) or mc (sampled Fisher)");
-}
-
-const char* factor_kind_name(FactorKind k) {
-  switch (k) {
-    case FactorKind::GGN: return "ggn";
-    case FactorKind::EF: return "ef";
-    case FactorKind::MC: return "mc";
-  }
-  return "?";
-}
-
 template <class T>
 CurvatureData<T>::CurvatureData(const Model<T>& model, std::vector<CurvatureBatch<T>> batches) : model_(model) {
   CURV_CHECK(!batches.empty(), "curvature: expected at least one batch of examples, found none");

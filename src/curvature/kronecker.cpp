@@ -32,12 +32,6 @@ double trace_of(const std::vector<double>& M, index_t n) {
 
 }  // namespace
 
-KfacDamping parse_kfac_damping(const std::string& name) {
-  if (name == "eigen") return KfacDamping::Eigen;
-  if (name == "factored") return KfacDamping::Factored;
-  fail("unknown K-FAC damping '", name, "': expected eigen (exact damped inverse) or factored (π-adjusted Tikhonov)");
-}
-
 KroneckerBlock::KroneckerBlock(KfacLayer layer, std::vector<double> A, std::vector<double> G)
     : layer_(std::move(layer)), A_(std::move(A)), G_(std::move(G)) {
   const index_t din = layer_.din(), out = layer_.out;

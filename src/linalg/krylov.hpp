@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "curv/core/rng.hpp"
-#include "curv/curvature/operator.hpp"
+#include "curv/linalg/operator.hpp"
 #include "curv/linalg/eigensolvers.hpp"
 #include "curv/linalg/estimators.hpp"
 

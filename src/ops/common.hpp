@@ -6,7 +6,7 @@
 
 #include "curv/kernels/gemm.hpp"
 #include "curv/kernels/parallel.hpp"
-#include "curv/ops/op.hpp"
+#include "curv/autodiff/node.hpp"
 
 namespace curv::detail {
 

@@ -1,5 +1,5 @@
 #include "curv/core/error.hpp"
-#include "curv/optim/second_order.hpp"
+#include "curv/optim/registry.hpp"
 
 namespace curv {
 

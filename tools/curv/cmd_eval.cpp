@@ -4,7 +4,7 @@
 
 #include "commands.hpp"
 #include "curv/nn/checkpoint.hpp"
-#include "curv/train/task.hpp"
+#include "curv/data/task.hpp"
 
 namespace curv::cli {
 

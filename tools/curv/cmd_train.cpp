@@ -11,7 +11,7 @@
 #include "curv/core/error.hpp"
 #include "curv/kernels/parallel.hpp"
 #include "curv/nn/checkpoint.hpp"
-#include "curv/optim/second_order.hpp"
+#include "curv/optim/registry.hpp"
 #include "curv/train/trainer.hpp"
 #include "progress.hpp"
 

@@ -5,7 +5,7 @@
 
 #include "curv/io/npy.hpp"
 #include "curv/nn/checkpoint.hpp"
-#include "curv/train/task.hpp"
+#include "curv/data/task.hpp"
 
 namespace curv::cli {
 

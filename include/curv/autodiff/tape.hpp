@@ -12,7 +12,7 @@
 // and its R-adjoint R{∂L/∂v}. All come from one arena and live until clear().
 //
 // Adjoint buffers are not zeroed up front: a sweep hands each one to its first writer, which
-// assigns it if the op can (see assigns_fresh_adjoints in op.hpp) or gets it zeroed first.
+// assigns it if the op can (see assigns_fresh_adjoints in node.hpp) or gets it zeroed first.
 //
 // Only values that depend on the parameters (or on an input marked differentiable) get
 // adjoints and tangents; the others are constants to every sweep, which is what lets products
@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "curv/core/arena.hpp"
-#include "curv/ops/op.hpp"
+#include "curv/autodiff/node.hpp"
 
 namespace curv {
 

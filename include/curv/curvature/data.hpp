@@ -18,15 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "curv/curvature/kinds.hpp"
 #include "curv/nn/objective.hpp"
-#include "curv/train/task.hpp"
+#include "curv/data/task.hpp"
 
 namespace curv {
-
-enum class FactorKind { GGN, EF, MC };
-// "ggn", "ef" or "mc" (also accepted: "exact" for ggn, "empirical" for ef, "fisher" for mc).
-FactorKind parse_factor_kind(const std::string& name);
-const char* factor_kind_name(FactorKind k);
 
 template <class T>
 struct CurvatureBatch {

@@ -14,7 +14,7 @@
 
 #include "curv/curvature/data.hpp"
 #include "curv/curvature/kronecker.hpp"
-#include "curv/curvature/operator.hpp"
+#include "curv/linalg/operator.hpp"
 
 namespace curv {
 

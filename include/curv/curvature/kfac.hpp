@@ -17,7 +17,7 @@
 
 #include "curv/curvature/data.hpp"
 #include "curv/curvature/kronecker.hpp"
-#include "curv/curvature/operator.hpp"
+#include "curv/linalg/operator.hpp"
 #include "curv/curvature/subset.hpp"
 
 namespace curv {

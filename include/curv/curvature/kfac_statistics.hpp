@@ -1,6 +1,6 @@
 // Observers that turn the layer events of backward sweeps into K-FAC's Kronecker factors and
 // EK-FAC's re-fitted scalings. Ops know nothing of K-FAC: every linear and conv2d layer reports
-// (a, ȳ) rows during sweeps that ask for it (ops/op.hpp, LayerEvent), and these observers do
+// (a, ȳ) rows during sweeps that ask for it (autodiff/node.hpp, LayerEvent), and these observers do
 // the rest — so the factors can be gathered alongside a gradient pass (the optimizers) or from
 // dedicated pullbacks of the loss's square-root factor columns (the operators).
 //
@@ -23,7 +23,7 @@
 
 #include "curv/curvature/kronecker.hpp"
 #include "curv/curvature/subset.hpp"
-#include "curv/ops/op.hpp"
+#include "curv/autodiff/node.hpp"
 
 namespace curv {
 

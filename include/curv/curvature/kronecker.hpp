@@ -25,12 +25,9 @@
 #include <vector>
 
 #include "curv/core/shape.hpp"
+#include "curv/curvature/kinds.hpp"
 
 namespace curv {
-
-enum class KfacDamping { Eigen, Factored };
-// "eigen" or "factored".
-KfacDamping parse_kfac_damping(const std::string& name);
 
 // π of factored Tikhonov damping, √((tr A / din) / (tr G / out)) for symmetric A (din, din) and
 // G (out, out); 1 when either trace is not positive.

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "curv/curvature/data.hpp"
-#include "curv/curvature/operator.hpp"
+#include "curv/linalg/operator.hpp"
 #include "curv/curvature/subset.hpp"
 
 namespace curv {

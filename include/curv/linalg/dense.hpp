@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "curv/curvature/operator.hpp"
+#include "curv/linalg/operator.hpp"
 
 namespace curv::linalg {
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "curv/curvature/operator.hpp"
+#include "curv/linalg/operator.hpp"
 
 namespace curv::linalg {
 

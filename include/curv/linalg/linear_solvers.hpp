@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "curv/curvature/operator.hpp"
+#include "curv/linalg/operator.hpp"
 
 namespace curv::linalg {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "curv/core/tensor.hpp"
-#include "curv/ops/op.hpp"
+#include "curv/autodiff/node.hpp"
 
 namespace curv {
 

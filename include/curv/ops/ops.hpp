@@ -4,7 +4,8 @@
 // the expected vs found shape when its inputs do not fit.
 //
 // Adding an op: one file src/ops/NAME.cpp with a Node subclass holding the four passes (see
-// op.hpp for the contract), its builder declared here, and one line in tests/test_ops.cpp.
+// autodiff/node.hpp for the contract), its builder declared here, and one case in
+// src/check/op_cases.cpp, which `curv check` and tests/test_derivatives.cpp run.
 #pragma once
 
 #include "curv/autodiff/tape.hpp"

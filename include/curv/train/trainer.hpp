@@ -9,7 +9,7 @@
 
 #include "curv/optim/optimizer.hpp"
 #include "curv/optim/schedule.hpp"
-#include "curv/train/task.hpp"
+#include "curv/data/task.hpp"
 
 namespace curv {
 

@@ -23,7 +23,7 @@
 //
 // Elementwise ops share one local derivative f'(x) between vjp and jvp; linear maps use their
 // forward as their jvp (what PyTorch's derivatives.yaml calls auto_element_wise / auto_linear).
-// The float64 finite-difference checker in tests/support/ checks all four passes of every op.
+// The float64 finite-difference checker (check/, `curv check`) checks all four passes of every op.
 #pragma once
 
 #include <array>

@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "curv/nn/objective.hpp"
-#include "curv/train/task.hpp"
+#include "curv/data/task.hpp"
 #include "tasks.hpp"
 
 namespace curv {

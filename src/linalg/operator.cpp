@@ -1,4 +1,4 @@
-#include "curv/curvature/operator.hpp"
+#include "curv/linalg/operator.hpp"
 
 #include <cblas.h>
 

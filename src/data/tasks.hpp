@@ -1,7 +1,7 @@
 // Constructors of the concrete tasks, for make_task (internal to the library).
 #pragma once
 
-#include "curv/train/task.hpp"
+#include "curv/data/task.hpp"
 
 namespace curv::detail {
 template <class T>
