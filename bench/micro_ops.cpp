@@ -23,7 +23,8 @@ struct OpBench {
   std::vector<float> theta_dot, grad;
   std::function<Value(Tape<float>&, Value)> build;
 
-  OpBench(Shape xs, std::vector<std::pair<std::string, Shape>> params, std::function<Value(Tape<float>&, Value, const ParamStore<float>&)> f)
+  OpBench(Shape xs, std::vector<std::pair<std::string, Shape>> params,
+          std::function<Value(Tape<float>&, Value, const ParamStore<float>&)> f)
       : x(xs) {
     for (auto& [n, s] : params) ps.add(n, s);
     Rng rng(1);
@@ -47,18 +48,24 @@ struct OpBench {
 
 OpBench linear_784_256() {
   return OpBench(Shape{128, 784}, {{"w", Shape{256, 784}}, {"b", Shape{256}}},
-                 [](Tape<float>& t, Value v, const ParamStore<float>& p) { return ops::linear(t, v, p.ref(0), p.ref(1)); });
+                 [](Tape<float>& t, Value v, const ParamStore<float>& p) {
+                   return ops::linear(t, v, p.ref(0), p.ref(1));
+                 });
 }
 OpBench conv_lenet2() {
   return OpBench(Shape{128, 6, 14, 14}, {{"w", Shape{16, 6, 5, 5}}, {"b", Shape{16}}},
-                 [](Tape<float>& t, Value v, const ParamStore<float>& p) { return ops::conv2d(t, v, p.ref(0), p.ref(1), 1, 0); });
+                 [](Tape<float>& t, Value v, const ParamStore<float>& p) {
+                   return ops::conv2d(t, v, p.ref(0), p.ref(1), 1, 0);
+                 });
 }
 OpBench relu_lenet1() {
-  return OpBench(Shape{128, 6, 28, 28}, {}, [](Tape<float>& t, Value v, const ParamStore<float>&) { return ops::relu(t, v); });
+  return OpBench(Shape{128, 6, 28, 28}, {},
+                 [](Tape<float>& t, Value v, const ParamStore<float>&) { return ops::relu(t, v); });
 }
 OpBench pool_lenet1() {
-  return OpBench(Shape{128, 6, 28, 28}, {},
-                 [](Tape<float>& t, Value v, const ParamStore<float>&) { return ops::max_pool2d(t, v, 2, 2); });
+  return OpBench(Shape{128, 6, 28, 28}, {}, [](Tape<float>& t, Value v, const ParamStore<float>&) {
+    return ops::max_pool2d(t, v, 2, 2);
+  });
 }
 
 template <OpBench (*Make)()>
@@ -84,10 +91,10 @@ void vjp_rop(benchmark::State& s) {
   for (auto _ : s) b.tape.reverse_rop(b.theta_dot.data(), b.grad.data());
 }
 
-#define CURV_OP_BENCH(make)                                       \
-  BENCHMARK(forward<make>)->Name(#make "/forward");               \
-  BENCHMARK(vjp<make>)->Name(#make "/vjp");                       \
-  BENCHMARK(jvp<make>)->Name(#make "/jvp");                       \
+#define CURV_OP_BENCH(make)                         \
+  BENCHMARK(forward<make>)->Name(#make "/forward"); \
+  BENCHMARK(vjp<make>)->Name(#make "/vjp");         \
+  BENCHMARK(jvp<make>)->Name(#make "/jvp");         \
   BENCHMARK(vjp_rop<make>)->Name(#make "/vjp_rop");
 
 CURV_OP_BENCH(linear_784_256)
@@ -98,7 +105,8 @@ CURV_OP_BENCH(pool_lenet1)
 // KFC statistics of LeNet-5's convolutions at batch 128: the patch rows observers get (im2row),
 // and the symmetric rank-k update of the input factor over them.
 ConvGeometry lenet_conv(int which) {
-  return which == 1 ? ConvGeometry::make(128, 1, 28, 28, 5, 5, 1, 2) : ConvGeometry::make(128, 6, 14, 14, 5, 5, 1, 0);
+  return which == 1 ? ConvGeometry::make(128, 1, 28, 28, 5, 5, 1, 2)
+                    : ConvGeometry::make(128, 6, 14, 14, 5, 5, 1, 0);
 }
 Tensor<float> random_images(const ConvGeometry& g) {
   Tensor<float> x(Shape{g.n, g.c, g.h, g.w});
@@ -117,14 +125,20 @@ void patch_syrk(benchmark::State& s) {
   const ConvGeometry g = lenet_conv(int(s.range(0)));
   const Tensor<float> x = random_images(g);
   const index_t K = g.cols();
-  std::vector<float> rows(static_cast<std::size_t>(g.rows() * K)), A(static_cast<std::size_t>(K * K));
+  std::vector<float> rows(static_cast<std::size_t>(g.rows() * K)),
+      A(static_cast<std::size_t>(K * K));
   im2row(g, x.data(), rows.data());
   for (auto _ : s) syrk_lower(K, g.rows(), 1.f, rows.data(), 0.95f, A.data(), K);
-  s.counters["GMAC/s"] = benchmark::Counter(double(g.rows()) * double(K * (K + 1) / 2) * double(s.iterations()) / 1e9,
-                                            benchmark::Counter::kIsRate);
+  s.counters["GMAC/s"] =
+      benchmark::Counter(double(g.rows()) * double(K * (K + 1) / 2) * double(s.iterations()) / 1e9,
+                         benchmark::Counter::kIsRate);
 }
 BENCHMARK(patch_rows)->Name("lenet_conv/patch_rows")->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
-BENCHMARK(patch_syrk)->Name("lenet_conv/input_factor_syrk")->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(patch_syrk)
+    ->Name("lenet_conv/input_factor_syrk")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

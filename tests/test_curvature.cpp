@@ -16,8 +16,8 @@ using namespace curv;
 using namespace curv::testing;
 using curv::check::relative_error;
 
-
-TEST_CASE("hessian, ggn, ef and fisher equal their dense definitions, over batches and on subsets") {
+TEST_CASE(
+    "hessian, ggn, ef and fisher equal their dense definitions, over batches and on subsets") {
   for (const char* which : {"mlp", "conv", "sequence", "mlp-bce"}) {
     CAPTURE(which);
     auto model = tiny(which);
@@ -35,8 +35,9 @@ TEST_CASE("hessian, ggn, ef and fisher equal their dense definitions, over batch
       double tol;
     };
     // The Hessian's reference is a central difference (error O(h²) ≈ 1e-9), the others exact.
-    for (const Case c : {Case{ModelCurvature::Hessian, &d.H, 1e-8}, Case{ModelCurvature::GGN, &G, 1e-12},
-                         Case{ModelCurvature::EF, &EF, 1e-12}, Case{ModelCurvature::Fisher, &F, 1e-12}}) {
+    for (const Case c :
+         {Case{ModelCurvature::Hessian, &d.H, 1e-8}, Case{ModelCurvature::GGN, &G, 1e-12},
+          Case{ModelCurvature::EF, &EF, 1e-12}, Case{ModelCurvature::Fisher, &F, 1e-12}}) {
       ModelOperator<double> op(data, c.kind, all, 4, 0);
       CAPTURE(op.name());
       CHECK(relative_error(materialize(op), *c.dense) <= c.tol);
@@ -44,7 +45,8 @@ TEST_CASE("hessian, ggn, ef and fisher equal their dense definitions, over batch
       CHECK(relative_error(materialize(head), restrict(*c.dense, P, last)) <= c.tol);
       if (op.has_diagonal()) {
         CHECK(relative_error(op.diagonal(), diag_of(*c.dense, P)) <= 1e-12);
-        CHECK(relative_error(head.diagonal(), diag_of(restrict(*c.dense, P, last), last.size())) <= 1e-12);
+        CHECK(relative_error(head.diagonal(), diag_of(restrict(*c.dense, P, last), last.size())) <=
+              1e-12);
       }
     }
     // GGN and EF are PSD; the Hessian is symmetric but indefinite in general.
@@ -84,7 +86,8 @@ TEST_CASE("diagonal operators invert, decompose and take log-determinants exactl
   CHECK(out[1] == doctest::Approx(2.0));
   CHECK(op.logdet(0.5) == doctest::Approx(std::log(3.5 * 1.0 * 2.5)));
   CHECK(op.eigendecomposition().values == Matrix{0.5, 2.0, 3.0});
-  CHECK_THROWS_WITH_AS(op.inverse_mv(v.data(), -1.0, out.data()), doctest::Contains("damping >= 0"), Error);
+  CHECK_THROWS_WITH_AS(op.inverse_mv(v.data(), -1.0, out.data()), doctest::Contains("damping >= 0"),
+                       Error);
   CHECK_THROWS_WITH_AS(DiagonalOperator({1.0, NAN}), doctest::Contains("finite"), Error);
 }
 
@@ -93,7 +96,8 @@ TEST_CASE("operators without a structured inverse say which solver to use") {
   CurvatureData<double> data(*model, random_batches(*model, {2}, 1));
   ModelOperator<double> h(data, ModelCurvature::Hessian, ParamSubset::all(model->params().info()));
   std::vector<double> v(std::size_t(h.size()), 1.0), out(v.size());
-  CHECK_THROWS_WITH_AS(h.inverse_mv(v.data(), 1.0, out.data()), doctest::Contains("conjugate gradient"), Error);
+  CHECK_THROWS_WITH_AS(h.inverse_mv(v.data(), 1.0, out.data()),
+                       doctest::Contains("conjugate gradient"), Error);
   CHECK_THROWS_WITH_AS(h.diagonal(), doctest::Contains("Hutchinson"), Error);
   CHECK_THROWS_WITH_AS(h.logdet(1.0), doctest::Contains("Lanczos"), Error);
 }

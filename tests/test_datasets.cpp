@@ -14,12 +14,15 @@ TEST_CASE("Fashion-MNIST, MNIST and CIFAR-10 load with the documented sizes and 
   CHECK(load_dataset("fashion-mnist", "test").size() == 10000);
   const Dataset m = load_dataset("mnist", "test");
   CHECK(m.size() == 10000);
-  CHECK(std::vector<std::int64_t>(m.labels.begin(), m.labels.begin() + 5) == std::vector<std::int64_t>{7, 2, 1, 0, 4});
+  CHECK(std::vector<std::int64_t>(m.labels.begin(), m.labels.begin() + 5) ==
+        std::vector<std::int64_t>{7, 2, 1, 0, 4});
   const Dataset c = load_dataset("cifar10", "train");
   CHECK(c.size() == 50000);
-  CHECK(std::vector<std::int64_t>(c.labels.begin(), c.labels.begin() + 6) == std::vector<std::int64_t>{6, 9, 9, 4, 1, 1});
+  CHECK(std::vector<std::int64_t>(c.labels.begin(), c.labels.begin() + 6) ==
+        std::vector<std::int64_t>{6, 9, 9, 4, 1, 1});
   const Dataset ct = load_cifar10_png(data_dir() + "/cifar10", false);
-  CHECK(std::vector<std::int64_t>(ct.labels.begin(), ct.labels.begin() + 6) == std::vector<std::int64_t>{3, 8, 8, 0, 6, 6});
+  CHECK(std::vector<std::int64_t>(ct.labels.begin(), ct.labels.begin() + 6) ==
+        std::vector<std::int64_t>{3, 8, 8, 0, 6, 6});
   // PNG and binary batches hold the same images.
   const Dataset cb = load_dataset("cifar10", "test");
   CHECK(cb.pixels == ct.pixels);

@@ -70,14 +70,18 @@ TEST_CASE("full-size models: products along random directions") {
 }
 
 TEST_CASE("the checker catches a wrong derivative and an unassigned tangent") {
-  check::OpCase broken{"broken_tanh", {{3, 4}}, {}, [](Tape<double>& t, const std::vector<Value>& x,
-                                                     const std::vector<ParamRef<double>>&) {
-                         Value y = t.new_value(t.shape(x[0]), true);
-                         const View<double> vx = t.value(x[0]), vy = t.value(y);
-                         for (index_t i = 0; i < vx.numel(); ++i) vy[i] = std::tanh(vx[i]);
-                         t.record(std::make_unique<BrokenTanh>(vy), {x[0]}, y);
-                         return y;
-                       }, {}};
+  check::OpCase broken{
+      "broken_tanh",
+      {{3, 4}},
+      {},
+      [](Tape<double>& t, const std::vector<Value>& x, const std::vector<ParamRef<double>>&) {
+        Value y = t.new_value(t.shape(x[0]), true);
+        const View<double> vx = t.value(x[0]), vy = t.value(y);
+        for (index_t i = 0; i < vx.numel(); ++i) vy[i] = std::tanh(vx[i]);
+        t.record(std::make_unique<BrokenTanh>(vy), {x[0]}, y);
+        return y;
+      },
+      {}};
   std::map<std::string, bool> ok;
   for (const check::Row& r : check::check_op(broken)) ok[r.pass] = r.ok();
   CHECK_FALSE(ok.at("vjp"));
@@ -101,7 +105,8 @@ class FalselyAssigningTanh final : public Node<double> {
   }
   void vjp_rop(const VjpRopArgs<double>& a) override {
     for (index_t i = 0; i < y_.numel(); ++i)
-      a.dx_dot[0][i] += (1 - y_[i] * y_[i]) * a.dy_dot[i] - 2 * y_[i] * (1 - y_[i] * y_[i]) * a.x_dot[0][i] * a.dy[i];
+      a.dx_dot[0][i] += (1 - y_[i] * y_[i]) * a.dy_dot[i] -
+                        2 * y_[i] * (1 - y_[i] * y_[i]) * a.x_dot[0][i] * a.dy[i];
   }
 
  private:
@@ -110,14 +115,18 @@ class FalselyAssigningTanh final : public Node<double> {
 }  // namespace
 
 TEST_CASE("the checker catches an op that does not assign the fresh adjoints it claims to") {
-  check::OpCase c{"falsely_assigning_tanh", {{3, 4}}, {}, [](Tape<double>& t, const std::vector<Value>& x,
-                                                             const std::vector<ParamRef<double>>&) {
-                    Value y = t.new_value(t.shape(x[0]), true);
-                    const View<double> vx = t.value(x[0]), vy = t.value(y);
-                    for (index_t i = 0; i < vx.numel(); ++i) vy[i] = std::tanh(vx[i]);
-                    t.record(std::make_unique<FalselyAssigningTanh>(vy), {x[0]}, y);
-                    return y;
-                  }, {}};
+  check::OpCase c{
+      "falsely_assigning_tanh",
+      {{3, 4}},
+      {},
+      [](Tape<double>& t, const std::vector<Value>& x, const std::vector<ParamRef<double>>&) {
+        Value y = t.new_value(t.shape(x[0]), true);
+        const View<double> vx = t.value(x[0]), vy = t.value(y);
+        for (index_t i = 0; i < vx.numel(); ++i) vy[i] = std::tanh(vx[i]);
+        t.record(std::make_unique<FalselyAssigningTanh>(vy), {x[0]}, y);
+        return y;
+      },
+      {}};
   std::map<std::string, bool> ok;
   for (const check::Row& r : check::check_op(c)) ok[r.pass] = r.ok();
   CHECK_FALSE(ok.at("vjp_fresh"));

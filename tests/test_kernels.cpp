@@ -6,8 +6,8 @@
 #include <limits>
 #include <vector>
 
-#include "curv/core/rng.hpp"
 #include <cmath>
+#include "curv/core/rng.hpp"
 
 #include "curv/kernels/exp.hpp"
 #include "curv/kernels/gemm.hpp"
@@ -22,12 +22,14 @@ TEST_CASE("gemm: transposes and beta accumulation match a triple loop") {
   for (Trans ta : {Trans::No, Trans::Yes})
     for (Trans tb : {Trans::No, Trans::Yes}) {
       std::vector<double> a(m * k), b(k * n), c(m * n), ref(m * n);
-      for (auto* v : {&a, &b, &c}) for (double& x : *v) x = rng.normal();
+      for (auto* v : {&a, &b, &c})
+        for (double& x : *v) x = rng.normal();
       for (index_t i = 0; i < m; ++i)
         for (index_t j = 0; j < n; ++j) {
           double s = 0;
           for (index_t l = 0; l < k; ++l)
-            s += (ta == Trans::No ? a[i * k + l] : a[l * m + i]) * (tb == Trans::No ? b[l * n + j] : b[j * k + l]);
+            s += (ta == Trans::No ? a[i * k + l] : a[l * m + i]) *
+                 (tb == Trans::No ? b[l * n + j] : b[j * k + l]);
           ref[i * n + j] = 2 * s + 0.5 * c[i * n + j];
         }
       gemm(ta, tb, m, n, k, 2.0, a.data(), b.data(), 0.5, c.data());
@@ -40,7 +42,8 @@ TEST_CASE("im2col: patches, col2im is its adjoint, im2row is its transpose") {
   for (auto [stride, pad] : {std::pair<index_t, index_t>{1, 0}, {1, 2}, {2, 1}, {3, 0}}) {
     const ConvGeometry g = ConvGeometry::make(3, 2, 7, 6, 3, 2, stride, pad);
     const index_t K = g.cols(), P = g.positions();
-    std::vector<double> x(g.n * g.c * g.h * g.w), cols(K * g.n * P), c(K * g.n * P), dx(x.size(), 0.0);
+    std::vector<double> x(g.n * g.c * g.h * g.w), cols(K * g.n * P), c(K * g.n * P),
+        dx(x.size(), 0.0);
     for (double& v : x) v = rng.normal();
     for (double& v : c) v = rng.normal();
     im2col(g, x.data(), 0, g.n, cols.data());
@@ -52,8 +55,11 @@ TEST_CASE("im2col: patches, col2im is its adjoint, im2row is its transpose") {
             for (index_t oh = 0; oh < g.oh; ++oh)
               for (index_t ow = 0; ow < g.ow; ++ow) {
                 const index_t ih = oh * stride + kh - pad, iw = ow * stride + kw - pad;
-                const double want = (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w) ? x[((n * g.c + ch) * g.h + ih) * g.w + iw] : 0.0;
-                CHECK(cols[((ch * g.kh + kh) * g.kw + kw) * g.n * P + n * P + oh * g.ow + ow] == want);
+                const double want = (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w)
+                                        ? x[((n * g.c + ch) * g.h + ih) * g.w + iw]
+                                        : 0.0;
+                CHECK(cols[((ch * g.kh + kh) * g.kw + kw) * g.n * P + n * P + oh * g.ow + ow] ==
+                      want);
               }
     // ⟨c, im2col(x)⟩ = ⟨col2im(c), x⟩
     col2im_add(g, c.data(), 0, g.n, dx.data());
@@ -92,7 +98,8 @@ TEST_CASE("fast exp: float within 2 ulp of exp on [-87, 88], double is std::exp"
   CHECK(fast_exp(0.3) == std::exp(0.3));
 }
 
-TEST_CASE("FlushDenormals: subnormal results are zero on the caller and TBB workers while it lives") {
+TEST_CASE(
+    "FlushDenormals: subnormal results are zero on the caller and TBB workers while it lives") {
   // volatile keeps the products at run time, under the floating-point mode being tested.
   static volatile float smallest_normal = std::numeric_limits<float>::min();
   auto halved = [] {
@@ -113,7 +120,8 @@ TEST_CASE("FlushDenormals: subnormal results are zero on the caller and TBB work
   CHECK(halved() > 0);
 }
 
-TEST_CASE("syrk_lower: lower triangle of alpha·AᵀA + beta·C, the upper left alone, tall inputs too") {
+TEST_CASE(
+    "syrk_lower: lower triangle of alpha·AᵀA + beta·C, the upper left alone, tall inputs too") {
   Rng rng(5);
   // k = 12,305 rows is split across threads (KFC's tall patch matrices); k = 7 is not.
   for (index_t k : {index_t(7), index_t(12305)}) {
@@ -133,13 +141,15 @@ TEST_CASE("syrk_lower: lower triangle of alpha·AᵀA + beta·C, the upper left 
         }
         double s = 0;
         for (index_t r = 0; r < k; ++r) s += a[r * n + i] * a[r * n + j];
-        worst = std::max(worst, std::abs(c[i * ldc + j] - (0.75 * s + 0.5 * c0[i * ldc + j])) / (1 + std::abs(s)));
+        worst = std::max(worst, std::abs(c[i * ldc + j] - (0.75 * s + 0.5 * c0[i * ldc + j])) /
+                                    (1 + std::abs(s)));
       }
     CHECK(worst < 1e-13);
   }
 }
 
-TEST_CASE("mirror_triangle: one triangle copied onto the other, the source and diagonal unchanged") {
+TEST_CASE(
+    "mirror_triangle: one triangle copied onto the other, the source and diagonal unchanged") {
   // 1, 64 and 65 cover a single tile, an exact tile and a tile edge; 150 several partial tiles.
   for (index_t n : {index_t(1), index_t(64), index_t(65), index_t(150)})
     for (bool from_lower : {true, false}) {

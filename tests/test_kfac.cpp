@@ -65,18 +65,21 @@ TEST_CASE("for a deep linear network with MSE, K-FAC is the GGN's layer blocks a
   const Dense d = dense_of(*model, concatenate(parts), false);
   CurvatureData<double> data(*model, std::move(parts));
   const Matrix G = layer_blocks_of(sandwich(d, d.Hout), *model);
-  CHECK(relative_error(materialize(*make_kfac(data, ParamSubset::all(model->params().info()), with(FactorKind::GGN))),
+  CHECK(relative_error(materialize(*make_kfac(data, ParamSubset::all(model->params().info()),
+                                              with(FactorKind::GGN))),
                        G) <= 1e-12);
   // The identity needs linearity: with tanh and several examples K-FAC is only an approximation.
   auto nonlinear = tiny("mlp");
   auto more = random_batches(*nonlinear, {5}, 5);
   const Dense dn = dense_of(*nonlinear, concatenate(more), false);
   CurvatureData<double> data_n(*nonlinear, std::move(more));
-  CHECK(relative_error(materialize(*make_kfac(data_n, ParamSubset::all(nonlinear->params().info()), with(FactorKind::GGN))),
+  CHECK(relative_error(materialize(*make_kfac(data_n, ParamSubset::all(nonlinear->params().info()),
+                                              with(FactorKind::GGN))),
                        layer_blocks_of(sandwich(dn, dn.Hout), *nonlinear)) > 1e-3);
 }
 
-TEST_CASE("K-FAC's inverse, diagonal, trace, log-determinant and eigenpairs are those of its matrix") {
+TEST_CASE(
+    "K-FAC's inverse, diagonal, trace, log-determinant and eigenpairs are those of its matrix") {
   auto model = tiny("mlp");
   CurvatureData<double> data(*model, random_batches(*model, {5}, 9));
   const index_t P = model->params().size();
@@ -89,7 +92,9 @@ TEST_CASE("K-FAC's inverse, diagonal, trace, log-determinant and eigenpairs are 
     opt.damping = damping;
     auto op = make_kfac(data, ParamSubset::all(model->params().info()), opt);
     const Matrix M = materialize(*op);
-    CHECK(relative_error(M, kron_dense(*op, P, [](KroneckerBlock& b) { return std::pair(b.A(), b.G()); })) <= 1e-13);
+    CHECK(relative_error(M, kron_dense(*op, P, [](KroneckerBlock& b) {
+                           return std::pair(b.A(), b.G());
+                         })) <= 1e-13);
     // The damped matrix each damping inverts exactly.
     Matrix D = M;
     if (damping == KfacDamping::Eigen) {
@@ -112,7 +117,8 @@ TEST_CASE("K-FAC's inverse, diagonal, trace, log-determinant and eigenpairs are 
     op->inverse_mv(v.data(), lambda, again.data());
     CHECK(relative_error(other, out) > 1e-3);
     CHECK(again == out);
-    CHECK(op->logdet(lambda) == doctest::Approx(linalg::cholesky_logdet(linalg::cholesky(D, P), P)).epsilon(1e-11));
+    CHECK(op->logdet(lambda) ==
+          doctest::Approx(linalg::cholesky_logdet(linalg::cholesky(D, P), P)).epsilon(1e-11));
     CHECK(relative_error(op->diagonal(), diag_of(M, P)) <= 1e-14);
     double trace_M = 0;
     for (index_t i = 0; i < P; ++i) trace_M += M[i * P + i];
@@ -127,7 +133,9 @@ TEST_CASE("K-FAC's inverse, diagonal, trace, log-determinant and eigenpairs are 
   std::vector<double> Mv(static_cast<std::size_t>(P));
   for (std::size_t j = 0; j < e.values.size(); j += 7) {
     op->mv(e.vectors[j].data(), Mv.data());
-    for (index_t i = 0; i < P; ++i) CHECK(Mv[i] == doctest::Approx(e.values[j] * e.vectors[j][i]).scale(ref.values.back()).epsilon(1e-12));
+    for (index_t i = 0; i < P; ++i)
+      CHECK(Mv[i] ==
+            doctest::Approx(e.values[j] * e.vectors[j][i]).scale(ref.values.back()).epsilon(1e-12));
   }
 }
 
@@ -156,12 +164,14 @@ TEST_CASE("KFC and expand factors equal brute-force sums over patches and tokens
               for (index_t ox = 0; ox < 3; ++ox) {
                 Matrix a;
                 for (index_t ky = 0; ky < 3; ++ky)
-                  for (index_t kx = 0; kx < 3; ++kx) a.push_back(x[n * 25 + (oy + ky) * 5 + ox + kx]);
+                  for (index_t kx = 0; kx < 3; ++kx)
+                    a.push_back(x[n * 25 + (oy + ky) * 5 + ox + kx]);
                 a.push_back(1.0);
                 rows.push_back(a);
               }
           } else {
-            for (index_t t = 0; t < 3; ++t) rows.push_back({x[n * 6 + t * 2], x[n * 6 + t * 2 + 1], 1.0});
+            for (index_t t = 0; t < 3; ++t)
+              rows.push_back({x[n * 6 + t * 2], x[n * 6 + t * 2 + 1], 1.0});
           }
         }
         const double w = data.weight(b), R = double(rows.size());
@@ -181,7 +191,8 @@ TEST_CASE("KFC and expand factors equal brute-force sums over patches and tokens
             for (index_t r = 0; r < per; ++r) {
               Matrix g(static_cast<std::size_t>(L.out));
               for (index_t o = 0; o < L.out; ++o)  // conv: (N,O,positions); tokens: (N,T,O)
-                g[o] = L.kind == "conv2d" ? gy.data[(n * L.out + o) * per + r] : gy.data[(n * per + r) * L.out + o];
+                g[o] = L.kind == "conv2d" ? gy.data[(n * L.out + o) * per + r]
+                                          : gy.data[(n * per + r) * L.out + o];
               for (index_t o = 0; o < L.out; ++o)
                 for (index_t p = 0; p < L.out; ++p) G[o * L.out + p] += w * g[o] * g[p];
             }
@@ -203,7 +214,8 @@ TEST_CASE("EK-FAC's scaling is the diagonal of the true layer block in K-FAC's e
     CurvatureData<double> data(*model, std::move(parts));
     const index_t P = d.P;
     for (FactorKind kind : {FactorKind::GGN, FactorKind::EF}) {
-      const Matrix B = layer_blocks_of(kind == FactorKind::GGN ? sandwich(d, d.Hout) : empirical_fisher(d), *model);
+      const Matrix B = layer_blocks_of(
+          kind == FactorKind::GGN ? sandwich(d, d.Hout) : empirical_fisher(d), *model);
       auto op = make_ekfac(data, ParamSubset::all(model->params().info()), with(kind));
       const Eigenpairs e = op->eigendecomposition();
       REQUIRE(index_t(e.values.size()) == P);
@@ -225,7 +237,9 @@ TEST_CASE("EK-FAC's scaling is the diagonal of the true layer block in K-FAC's e
   }
 }
 
-TEST_CASE("a re-fitted block's diagonal in any Kronecker basis is its matrix's quadratic form on that basis") {
+TEST_CASE(
+    "a re-fitted block's diagonal in any Kronecker basis is its matrix's quadratic form on that "
+    "basis") {
   // A 3×4 layer (bias included): random SPD factors for the block and for a second block whose
   // eigenbasis is the one looked from; the first block carries a random positive scaling.
   KfacLayer L;
@@ -268,16 +282,20 @@ TEST_CASE("a re-fitted block's diagonal in any Kronecker basis is its matrix's q
   KfacLayer wider = L;
   wider.out = 4;
   KroneckerBlock mismatched(wider, spd(din), spd(4));
-  CHECK_THROWS_WITH_AS(block.diagonal_in(mismatched), doctest::Contains("expected a basis for a 3x4 layer, found 4x4"), Error);
+  CHECK_THROWS_WITH_AS(block.diagonal_in(mismatched),
+                       doctest::Contains("expected a basis for a 3x4 layer, found 4x4"), Error);
 }
 
 TEST_CASE("K-FAC refuses parameters outside linear and conv2d layers, and negative damping") {
   auto model = tiny("mlp");
   CurvatureData<double> data(*model, random_batches(*model, {2}, 1));
   const auto bias_only = ParamSubset::parse("fc2.bias", model->params().info());
-  CHECK_THROWS_WITH_AS(make_kfac(data, bias_only, with(FactorKind::GGN)), doctest::Contains("fc2.bias"), Error);
+  CHECK_THROWS_WITH_AS(make_kfac(data, bias_only, with(FactorKind::GGN)),
+                       doctest::Contains("fc2.bias"), Error);
   auto op = make_kfac(data, ParamSubset::all(model->params().info()), with(FactorKind::GGN));
   std::vector<double> v(std::size_t(op->size()), 1.0), out(v.size());
-  CHECK_THROWS_WITH_AS(op->inverse_mv(v.data(), -1.0, out.data()), doctest::Contains("damping >= 0"), Error);
-  CHECK_THROWS_WITH_AS(ParamSubset::parse("fc9", model->params().info()), doctest::Contains("fc1.weight"), Error);
+  CHECK_THROWS_WITH_AS(op->inverse_mv(v.data(), -1.0, out.data()),
+                       doctest::Contains("damping >= 0"), Error);
+  CHECK_THROWS_WITH_AS(ParamSubset::parse("fc9", model->params().info()),
+                       doctest::Contains("fc1.weight"), Error);
 }

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "support/errors.hpp"
 #include "curv/core/error.hpp"
 #include "curv/core/rng.hpp"
 #include "curv/curvature/lowrank.hpp"
 #include "curv/linalg/dense.hpp"
+#include "support/errors.hpp"
 
 using namespace curv;
 using namespace curv::testing;
@@ -31,10 +31,11 @@ std::vector<double> normals(Rng& rng, index_t n) {
 }
 
 // λI + (1/m) Σ over `rows` gradients of G (d each), with m the window's capacity.
-std::vector<double> dense_fisher(const double* G, index_t rows, index_t m, index_t d, double lambda) {
+std::vector<double> dense_fisher(const double* G, index_t rows, index_t m, index_t d,
+                                 double lambda) {
   std::vector<double> F(static_cast<std::size_t>(d * d), 0.0);
-  cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, int(d), int(rows), 1.0 / double(m), G, int(d), 0.0, F.data(),
-              int(d));
+  cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, int(d), int(rows), 1.0 / double(m), G, int(d),
+              0.0, F.data(), int(d));
   for (index_t i = 0; i < d; ++i) {
     F[i * d + i] += lambda;
     for (index_t j = 0; j < i; ++j) F[j * d + i] = F[i * d + j];
@@ -45,7 +46,8 @@ std::vector<double> dense_fisher(const double* G, index_t rows, index_t m, index
 std::vector<double> dense_mv(const std::vector<double>& F, const std::vector<double>& v) {
   const index_t d = static_cast<index_t>(v.size());
   std::vector<double> out(v.size());
-  cblas_dgemv(CblasRowMajor, CblasNoTrans, int(d), int(d), 1.0, F.data(), int(d), v.data(), 1, 0.0, out.data(), 1);
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, int(d), int(d), 1.0, F.data(), int(d), v.data(), 1, 0.0,
+              out.data(), 1);
   return out;
 }
 
@@ -90,8 +92,10 @@ TEST_CASE("mfac-static: F⁻¹, its entries, F v and log det match the dense Fis
   CHECK(worst / scale < 1e-8);
   worst = 0;
   for (index_t k = 0; k < kD; k += 37)
-    for (index_t l = 0; l <= k; l += 13) worst = std::max(worst, std::abs(op.inverse_entry(k, l) - inv[k * kD + l]));
-  for (index_t k = 0; k < kD; k += 101) worst = std::max(worst, std::abs(op.inverse_entry(k, k) - idiag[k]));
+    for (index_t l = 0; l <= k; l += 13)
+      worst = std::max(worst, std::abs(op.inverse_entry(k, l) - inv[k * kD + l]));
+  for (index_t k = 0; k < kD; k += 101)
+    worst = std::max(worst, std::abs(op.inverse_entry(k, k) - idiag[k]));
   CHECK(worst / scale < 1e-8);
   CHECK(op.inverse_entry(3, 900) == doctest::Approx(op.inverse_entry(900, 3)).epsilon(1e-12));
 
@@ -118,7 +122,8 @@ TEST_CASE("mfac-dynamic: a sliding window equals the dense solve with its last m
   const std::vector<double> all = normals(rng, 3 * kM * kD);
   const std::vector<double> probe = normals(rng, kD);
 
-  // Compares F⁻¹v, F v, the diagonal, trace and log det with the dense F of rows [first, first+rows).
+  // Compares F⁻¹v, F v, the diagonal, trace and log det with the dense F of rows [first,
+  // first+rows).
   auto check_against_dense = [&](DynamicMfac& op, index_t first, index_t rows) {
     const std::vector<double> F = dense_fisher(all.data() + first * kD, rows, kM, kD, kLambda);
     const std::vector<double> L = linalg::cholesky(F, kD);
@@ -173,25 +178,34 @@ TEST_CASE("mfac-dynamic: a sliding window equals the dense solve with its last m
 TEST_CASE("mfac: bad input gets one-line errors") {
   Rng rng(3);
   std::vector<double> G = normals(rng, 4 * 10);
-  CHECK(error_of([&] { StaticMfac(G, 4, 9, 0.1); }) == "mfac-static: expected m·d = 4·9 = 36 gradient values, found 40");
-  CHECK(error_of([&] { StaticMfac(G, 4, 10, 0.0); }) == "mfac-static: expected a finite damping λ > 0, found 0");
-  CHECK(error_of([&] { StaticMfac(G, 4, 10, -1.0); }) == "mfac-static: expected a finite damping λ > 0, found -1");
+  CHECK(error_of([&] { StaticMfac(G, 4, 9, 0.1); }) ==
+        "mfac-static: expected m·d = 4·9 = 36 gradient values, found 40");
+  CHECK(error_of([&] { StaticMfac(G, 4, 10, 0.0); }) ==
+        "mfac-static: expected a finite damping λ > 0, found 0");
+  CHECK(error_of([&] { StaticMfac(G, 4, 10, -1.0); }) ==
+        "mfac-static: expected a finite damping λ > 0, found -1");
   CHECK(error_of([&] { StaticMfac({}, 0, 10, 1.0); }) ==
         "mfac-static: expected at least one gradient of dimension ≥ 1, found m = 0, d = 10");
   G[27] = std::numeric_limits<double>::quiet_NaN();
-  CHECK(error_of([&] { StaticMfac(G, 4, 10, 0.1); }) == "mfac-static: expected finite gradients, found nan at gradient 2, index 7");
+  CHECK(error_of([&] { StaticMfac(G, 4, 10, 0.1); }) ==
+        "mfac-static: expected finite gradients, found nan at gradient 2, index 7");
   G[27] = 0.5;
   StaticMfac st(G, 4, 10, 0.1);
   std::vector<double> v(10, 1.0), out(10);
   CHECK(error_of([&] { st.inverse_mv(v.data(), 0.5, out.data()); }) ==
-        "mfac-static: expected inverse_mv damping 0 (λ is fixed at construction; set_damping changes it for "
+        "mfac-static: expected inverse_mv damping 0 (λ is fixed at construction; set_damping "
+        "changes it for "
         "mfac-dynamic), found 0.5");
   CHECK(error_of([&] { st.logdet(1.0); }) ==
-        "mfac-static: expected logdet damping 0 (λ is fixed at construction; set_damping changes it for "
+        "mfac-static: expected logdet damping 0 (λ is fixed at construction; set_damping changes "
+        "it for "
         "mfac-dynamic), found 1");
-  CHECK(error_of([&] { st.solve(std::vector<double>(9)); }) == "mfac-static: expected a vector of length 10, found 9");
-  CHECK(error_of([&] { st.inverse_entry(10, 0); }) == "mfac-static: expected indices in [0,10), found (10, 0)");
-  CHECK(error_of([&] { st.inverse_entry(0, -1); }) == "mfac-static: expected indices in [0,10), found (0, -1)");
+  CHECK(error_of([&] { st.solve(std::vector<double>(9)); }) ==
+        "mfac-static: expected a vector of length 10, found 9");
+  CHECK(error_of([&] { st.inverse_entry(10, 0); }) ==
+        "mfac-static: expected indices in [0,10), found (10, 0)");
+  CHECK(error_of([&] { st.inverse_entry(0, -1); }) ==
+        "mfac-static: expected indices in [0,10), found (0, -1)");
 
   CHECK(error_of([] { DynamicMfac(10, 4, std::numeric_limits<double>::infinity()); }) ==
         "mfac-dynamic: expected a finite damping λ > 0, found inf");
@@ -199,15 +213,20 @@ TEST_CASE("mfac: bad input gets one-line errors") {
         "mfac-dynamic: expected capacity m ≥ 1 and dimension d ≥ 1, found m = 0, d = 10");
   DynamicMfac dy(10, 4, 0.1);
   dy.push(std::vector<double>(G.begin(), G.begin() + 10));
-  CHECK(error_of([&] { dy.push(std::vector<double>(11)); }) == "mfac-dynamic: expected a gradient of length 10, found 11");
+  CHECK(error_of([&] { dy.push(std::vector<double>(11)); }) ==
+        "mfac-dynamic: expected a gradient of length 10, found 11");
   std::vector<double> bad(10, 1.0);
   bad[3] = -std::numeric_limits<double>::infinity();
-  CHECK(error_of([&] { dy.push(bad); }) == "mfac-dynamic: expected a finite gradient, found -inf at index 3");
+  CHECK(error_of([&] { dy.push(bad); }) ==
+        "mfac-dynamic: expected a finite gradient, found -inf at index 3");
   CHECK(dy.count() == 1);  // the rejected gradient left the window unchanged
-  CHECK(error_of([&] { dy.set_damping(0.0); }) == "mfac-dynamic: expected a finite damping λ > 0, found 0");
+  CHECK(error_of([&] { dy.set_damping(0.0); }) ==
+        "mfac-dynamic: expected a finite damping λ > 0, found 0");
   CHECK(error_of([&] { dy.inverse_mv(v.data(), 1e-3, out.data()); }) ==
-        "mfac-dynamic: expected inverse_mv damping 0 (λ is fixed at construction; set_damping changes it for "
+        "mfac-dynamic: expected inverse_mv damping 0 (λ is fixed at construction; set_damping "
+        "changes it for "
         "mfac-dynamic), found 0.001");
-  CHECK(error_of([&] { dy.solve(std::vector<double>(3)); }) == "mfac-dynamic: expected a vector of length 10, found 3");
+  CHECK(error_of([&] { dy.solve(std::vector<double>(3)); }) ==
+        "mfac-dynamic: expected a vector of length 10, found 3");
   CHECK(dy.damping() == 0.1);
 }

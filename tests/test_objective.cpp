@@ -54,7 +54,8 @@ TEST_CASE("gradient, H·v and G·v of a batch are the size-weighted means over i
     };
     const auto whole = products(0, N), a = products(0, cut), c = products(cut, N);
     std::vector<double> mix(whole.size());
-    for (std::size_t i = 0; i < mix.size(); ++i) mix[i] = (double(cut) * a[i] + double(N - cut) * c[i]) / double(N);
+    for (std::size_t i = 0; i < mix.size(); ++i)
+      mix[i] = (double(cut) * a[i] + double(N - cut) * c[i]) / double(N);
     CHECK(check::relative_error(whole, mix) < 1e-12);
   }
 }
@@ -111,7 +112,8 @@ struct GradientFromEvents final : LayerObserver<double> {
 };
 }  // namespace
 
-TEST_CASE("observers see each layer's input rows and output gradients (linear and conv, KFC rows)") {
+TEST_CASE(
+    "observers see each layer's input rows and output gradients (linear and conv, KFC rows)") {
   auto model = make_model<double>("lenet5");
   Rng rng(1);
   model->init(rng);
@@ -140,8 +142,8 @@ TEST_CASE("observers see each layer's input rows and output gradients (linear an
     if (!p.name.ends_with(".weight")) continue;
     CAPTURE(p.name);
     std::vector<double> want(g.begin() + p.offset, g.begin() + p.offset + p.shape.numel());
-    std::vector<double> got(obs.grad.begin() + p.offset, obs.grad.begin() + p.offset + p.shape.numel());
+    std::vector<double> got(obs.grad.begin() + p.offset,
+                            obs.grad.begin() + p.offset + p.shape.numel());
     CHECK(check::relative_error(got, want) < 1e-12);
   }
 }
-

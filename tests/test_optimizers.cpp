@@ -19,7 +19,8 @@ using curv::check::relative_error;
 namespace {
 
 // One step as the training loop takes it; returns θ_new − θ_old and the gradient used.
-Matrix one_step(Model<double>& m, Optimizer<double>& opt, const CurvatureBatch<double>& b, Matrix* grad = nullptr) {
+Matrix one_step(Model<double>& m, Optimizer<double>& opt, const CurvatureBatch<double>& b,
+                Matrix* grad = nullptr) {
   const index_t P = m.params().size();
   auto loss = make_loss<double>(m.loss());
   Objective<double> obj(m, *loss);
@@ -77,7 +78,8 @@ Matrix damped_matrix(KfacOperator& op, const std::string& variant, double lambda
   if (variant == "kfac-factored") return structured(op, factored);
   if (variant == "ekfac-factored") {
     Matrix M = materialize(op);
-    const Matrix damped = structured(op, factored), plain = structured(op, [](KroneckerBlock& b) { return std::pair(b.A(), b.G()); });
+    const Matrix damped = structured(op, factored),
+                 plain = structured(op, [](KroneckerBlock&b) { return std::pair(b.A(), b.G()); });
     for (std::size_t j = 0; j < M.size(); ++j) M[j] += damped[j] - plain[j];
     return M;
   }
@@ -113,30 +115,34 @@ TEST_CASE("one K-FAC, EK-FAC or FOOF step is the solve with its damped structure
   // The conv model's conv2d layers build their output-adjoint rows only for observers that read
   // them, which FOOF's statistics do not.
   for (const char* which : {"mlp", "conv"})
-  for (FactorKind factors : {FactorKind::EF, FactorKind::GGN})
-  for (const char* variant : {"kfac-factored", "kfac-eigen", "ekfac-factored", "ekfac-eigen", "foof"}) {
-    const std::string v = variant, kind = factor_kind_name(factors), name = v.substr(0, v.find('-'));
-    CAPTURE(which);
-    CAPTURE(v);
-    CAPTURE(kind);
-    auto model = tiny(which);
-    const index_t P = model->params().size();
-    CurvatureData<double> data(*model, random_batches(*model, {6}, 21));
-    KfacOptions ko;
-    ko.factors = factors;
-    auto op = name == "ekfac" ? make_ekfac(data, ParamSubset::all(model->params().info()), ko)
-                              : make_kfac(data, ParamSubset::all(model->params().info()), ko);
-    const Matrix M = damped_matrix(*op, v, lambda);
-    SecondOrderConfig cfg = plain(lambda, factors);
-    cfg.kfac_damping = v.ends_with("eigen") ? KfacDamping::Eigen : KfacDamping::Factored;
-    auto opt = make_kfac_optimizer<double>(name, 1.0, cfg);
-    Matrix g;
-    const Matrix step = one_step(*model, *opt, random_batches(*model, {6}, 21)[0], &g);
-    CHECK(relative_error(step, negated_solve(M, P, g)) <= 1e-10);
-  }
+    for (FactorKind factors : {FactorKind::EF, FactorKind::GGN})
+      for (const char* variant :
+           {"kfac-factored", "kfac-eigen", "ekfac-factored", "ekfac-eigen", "foof"}) {
+        const std::string v = variant, kind = factor_kind_name(factors),
+                          name = v.substr(0, v.find('-'));
+        CAPTURE(which);
+        CAPTURE(v);
+        CAPTURE(kind);
+        auto model = tiny(which);
+        const index_t P = model->params().size();
+        CurvatureData<double> data(*model, random_batches(*model, {6}, 21));
+        KfacOptions ko;
+        ko.factors = factors;
+        auto op = name == "ekfac" ? make_ekfac(data, ParamSubset::all(model->params().info()), ko)
+                                  : make_kfac(data, ParamSubset::all(model->params().info()), ko);
+        const Matrix M = damped_matrix(*op, v, lambda);
+        SecondOrderConfig cfg = plain(lambda, factors);
+        cfg.kfac_damping = v.ends_with("eigen") ? KfacDamping::Eigen : KfacDamping::Factored;
+        auto opt = make_kfac_optimizer<double>(name, 1.0, cfg);
+        Matrix g;
+        const Matrix step = one_step(*model, *opt, random_batches(*model, {6}, 21)[0], &g);
+        CHECK(relative_error(step, negated_solve(M, P, g)) <= 1e-10);
+      }
 }
 
-TEST_CASE("at a new basis EK-FAC's scaling carries the old matrix's diagonal over, averaged with the re-fit") {
+TEST_CASE(
+    "at a new basis EK-FAC's scaling carries the old matrix's diagonal over, averaged with the "
+    "re-fit") {
   // Two steps with a basis each: on batch a, then (parameters restored) on batch b. The second
   // step's factors are keep·F_a + (1 − keep)·F_b with keep = min(1 − 1/2, decay); its scaling in
   // their eigenbasis is keep·(a's EK-FAC matrix seen there) + (1 − keep)·(b's empirical Fisher
@@ -146,17 +152,20 @@ TEST_CASE("at a new basis EK-FAC's scaling carries the old matrix's diagonal ove
     CAPTURE(carry);
     auto model = tiny("mlp");
     const index_t P = model->params().size();
-    const auto a = random_batches(*model, {6}, 31), b = random_batches(*model, {5}, 32);  // the same again below
+    const auto a = random_batches(*model, {6}, 31),
+               b = random_batches(*model, {5}, 32);  // the same again below
     const auto all = ParamSubset::all(model->params().info());
     KfacOptions ko;
     ko.factors = FactorKind::EF;
-    CurvatureData<double> data_a(*model, random_batches(*model, {6}, 31)), data_b(*model, random_batches(*model, {5}, 32));
+    CurvatureData<double> data_a(*model, random_batches(*model, {6}, 31)),
+        data_b(*model, random_batches(*model, {5}, 32));
     auto ekfac_a = make_ekfac(data_a, all, ko);
     auto kfac_b = make_kfac(data_b, all, ko);
     const Dense db = dense_of(*model, b[0], false);
 
     SecondOrderConfig cfg = plain(lambda, FactorKind::EF);
-    cfg.kfac_damping = KfacDamping::Eigen, cfg.inverse_every = 1, cfg.decay = decay, cfg.carry_scaling = carry;
+    cfg.kfac_damping = KfacDamping::Eigen, cfg.inverse_every = 1, cfg.decay = decay,
+    cfg.carry_scaling = carry;
     auto opt = make_kfac_optimizer<double>("ekfac", 1.0, cfg);
     const Matrix theta(model->params().data(), model->params().data() + P);
     one_step(*model, *opt, a[0]);
@@ -183,7 +192,8 @@ TEST_CASE("at a new basis EK-FAC's scaling carries the old matrix's diagonal ove
           for (index_t n = 0; n < db.N; ++n) {
             double gv = 0;
             for (index_t p = 0; p < O; ++p)
-              for (index_t q = 0; q < din; ++q) gv += db.grads[n * P + flat_index(L, p, q)] * QG[p * O + o] * QA[q * din + i];
+              for (index_t q = 0; q < din; ++q)
+                gv += db.grads[n * P + flat_index(L, p, q)] * QG[p * O + o] * QA[q * din + i];
             ef += gv * gv / double(db.N);
           }
           S[o * din + i] = carry ? keep * past[o * din + i] + (1 - keep) * ef : ef;
@@ -198,37 +208,41 @@ TEST_CASE("at a new basis EK-FAC's scaling carries the old matrix's diagonal ove
   }
 }
 
-TEST_CASE("statistics from the batch's first n examples are that sub-batch's factors, the gradient the batch's") {
+TEST_CASE(
+    "statistics from the batch's first n examples are that sub-batch's factors, the gradient the "
+    "batch's") {
   const double lambda = 0.05;
   for (const char* which : {"mlp", "conv"})
-  for (FactorKind factors : {FactorKind::EF, FactorKind::GGN})
-  for (const char* variant : {"kfac", "ekfac", "foof"}) {
-    const std::string v = variant, kind = factor_kind_name(factors), net = which;
-    CAPTURE(net);
-    CAPTURE(kind);
-    CAPTURE(v);
-    auto model = tiny(which);
-    const index_t P = model->params().size();
-    auto parts = random_batches(*model, {2, 4}, 17);
-    const CurvatureBatch<double> batch = concatenate(parts);
-    parts.pop_back();
-    CurvatureData<double> first_two(*model, std::move(parts));
-    KfacOptions ko;
-    ko.factors = factors;
-    const auto all = ParamSubset::all(model->params().info());
-    auto op = v == "ekfac" ? make_ekfac(first_two, all, ko) : make_kfac(first_two, all, ko);
-    const Matrix M = damped_matrix(*op, v, lambda);
-    SecondOrderConfig cfg = plain(lambda, factors);
-    cfg.kfac_damping = KfacDamping::Eigen;
-    cfg.stats_examples = 2;
-    auto opt = make_kfac_optimizer<double>(v, 1.0, cfg);
-    Matrix g;
-    const Matrix step = one_step(*model, *opt, batch, &g);
-    CHECK(relative_error(step, negated_solve(M, P, g)) <= 1e-10);
-  }
+    for (FactorKind factors : {FactorKind::EF, FactorKind::GGN})
+      for (const char* variant : {"kfac", "ekfac", "foof"}) {
+        const std::string v = variant, kind = factor_kind_name(factors), net = which;
+        CAPTURE(net);
+        CAPTURE(kind);
+        CAPTURE(v);
+        auto model = tiny(which);
+        const index_t P = model->params().size();
+        auto parts = random_batches(*model, {2, 4}, 17);
+        const CurvatureBatch<double> batch = concatenate(parts);
+        parts.pop_back();
+        CurvatureData<double> first_two(*model, std::move(parts));
+        KfacOptions ko;
+        ko.factors = factors;
+        const auto all = ParamSubset::all(model->params().info());
+        auto op = v == "ekfac" ? make_ekfac(first_two, all, ko) : make_kfac(first_two, all, ko);
+        const Matrix M = damped_matrix(*op, v, lambda);
+        SecondOrderConfig cfg = plain(lambda, factors);
+        cfg.kfac_damping = KfacDamping::Eigen;
+        cfg.stats_examples = 2;
+        auto opt = make_kfac_optimizer<double>(v, 1.0, cfg);
+        Matrix g;
+        const Matrix step = one_step(*model, *opt, batch, &g);
+        CHECK(relative_error(step, negated_solve(M, P, g)) <= 1e-10);
+      }
 }
 
-TEST_CASE("with one example, exact output factors and eigen damping, K-FAC's step is the damped GGN block solve") {
+TEST_CASE(
+    "with one example, exact output factors and eigen damping, K-FAC's step is the damped GGN "
+    "block solve") {
   const double lambda = 0.02;
   auto model = tiny("mlp");
   const index_t P = model->params().size();
@@ -244,8 +258,10 @@ TEST_CASE("with one example, exact output factors and eigen damping, K-FAC's ste
     auto opt = make_kfac_optimizer<double>("kfac", 1.0, cfg);
     const Matrix step = one_step(*m, *opt, random_batches(*m, {1}, 4)[0], &g);
     const double err = relative_error(step, negated_solve(blocks, P, g));
-    if (damping == KfacDamping::Eigen) CHECK(err <= 1e-10);
-    else CHECK(err > 1e-3);  // factored Tikhonov damping is a different matrix, by design
+    if (damping == KfacDamping::Eigen)
+      CHECK(err <= 1e-10);
+    else
+      CHECK(err > 1e-3);  // factored Tikhonov damping is a different matrix, by design
   }
 }
 
@@ -299,7 +315,8 @@ TEST_CASE("as damping grows every update tends to a scaled gradient step") {
   }
 }
 
-TEST_CASE("the KL clip bounds the step at √(κ/|Δᵀ∇h|)·Δ, and a scheduled clip follows the schedule") {
+TEST_CASE(
+    "the KL clip bounds the step at √(κ/|Δᵀ∇h|)·Δ, and a scheduled clip follows the schedule") {
   const double lambda = 0.05, lr0 = 0.5;
   auto step_of = [&](const std::string& rescale, double kappa, bool scheduled, double lr) {
     auto model = tiny("mlp");
@@ -336,7 +353,8 @@ TEST_CASE("the KL clip bounds the step at √(κ/|Δᵀ∇h|)·Δ, and a schedul
   CHECK(relative_error(step_of("kl", kappa, false, lr0 / 2).first, scaled(0.5)) <= 1e-12);
 }
 
-TEST_CASE("K-FAC with the quadratic model and adapted damping trains, never below its damping floor") {
+TEST_CASE(
+    "K-FAC with the quadratic model and adapted damping trains, never below its damping floor") {
   auto model = tiny("mlp");
   auto batch = random_batches(*model, {32}, 2);
   SecondOrderConfig cfg;
@@ -356,7 +374,9 @@ TEST_CASE("K-FAC with the quadratic model and adapted damping trains, never belo
   CHECK(last < 0.5 * first);
 }
 
-TEST_CASE("the quadratic model on the batch's first n examples sizes the step with their Gauss-Newton matrix") {
+TEST_CASE(
+    "the quadratic model on the batch's first n examples sizes the step with their Gauss-Newton "
+    "matrix") {
   for (const char* which : {"mlp", "conv"}) {
     CAPTURE(which);
     auto model = tiny(which);
@@ -395,12 +415,14 @@ TEST_CASE("the quadratic model on the batch's first n examples sizes the step wi
 }
 
 TEST_CASE("K-FAC covers linear layers of a transformer and leaves norms and embeddings to Adam") {
-  auto model = make_model<double>("transformer", R"({"context":4,"d":8,"heads":2,"layers":1,"vocab":7})");
+  auto model =
+      make_model<double>("transformer", R"({"context":4,"d":8,"heads":2,"layers":1,"vocab":7})");
   Rng rng(1);
   model->init(rng);
   CurvatureBatch<double> b;
   b.x = Tensor<double>(Shape{3, 4});
-  for (index_t i = 0; i < 12; ++i) b.x[i] = double(rng.below(7)), b.y.labels.push_back(std::int64_t(rng.below(7)));
+  for (index_t i = 0; i < 12; ++i)
+    b.x[i] = double(rng.below(7)), b.y.labels.push_back(std::int64_t(rng.below(7)));
   for (const char* name : {"kfac", "ekfac", "foof"}) {
     CAPTURE(name);
     auto opt = make_kfac_optimizer<double>(name, 1.0, plain(0.1, FactorKind::MC));
@@ -421,14 +443,19 @@ TEST_CASE("K-FAC covers linear layers of a transformer and leaves norms and embe
 TEST_CASE("second-order optimizers refuse bad settings with one-line errors") {
   SecondOrderConfig c;
   c.damping = -1;
-  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("expected damping > 0"), Error);
+  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c),
+                       doctest::Contains("expected damping > 0"), Error);
   c = {};
   c.rescale = "magic";
-  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("rescale qmodel, kl or none"), Error);
+  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c),
+                       doctest::Contains("rescale qmodel, kl or none"), Error);
   c = {};
   c.qmodel_examples = -5;
-  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("expected qmodel_examples >= 0"), Error);
+  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c),
+                       doctest::Contains("expected qmodel_examples >= 0"), Error);
   c.qmodel_examples = 0, c.stats_examples = -1;
-  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c), doctest::Contains("expected stats_examples >= 0"), Error);
-  CHECK_THROWS_WITH_AS(make_optimizer<float>("lbfgs", 1.0, 0, false, {}), doctest::Contains("found 'lbfgs'"), Error);
+  CHECK_THROWS_WITH_AS(make_kfac_optimizer<float>("kfac", 1.0, c),
+                       doctest::Contains("expected stats_examples >= 0"), Error);
+  CHECK_THROWS_WITH_AS(make_optimizer<float>("lbfgs", 1.0, 0, false, {}),
+                       doctest::Contains("found 'lbfgs'"), Error);
 }

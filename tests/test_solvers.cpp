@@ -34,7 +34,9 @@ Vec random_vector(index_t n, std::uint64_t seed) {
   return v;
 }
 
-double norm(const Vec& v) { return std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.0)); }
+double norm(const Vec& v) {
+  return std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.0));
+}
 
 double relative_error(const Vec& estimate, const Vec& exact) {
   Vec d(exact.size());
@@ -59,9 +61,11 @@ Vec with_spectrum(const Vec& spectrum, const Vec& Q) {
   for (index_t i = 0; i < n; ++i)
     for (index_t j = 0; j < n; ++j) scaled[sz(i * n + j)] *= spectrum[sz(j)];
   const int m = static_cast<int>(n);
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, m, 1.0, scaled.data(), m, Q.data(), m, 0.0, M.data(), m);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, m, 1.0, scaled.data(), m, Q.data(), m,
+              0.0, M.data(), m);
   for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < i; ++j) M[sz(i * n + j)] = M[sz(j * n + i)] = 0.5 * (M[sz(i * n + j)] + M[sz(j * n + i)]);
+    for (index_t j = 0; j < i; ++j)
+      M[sz(i * n + j)] = M[sz(j * n + i)] = 0.5 * (M[sz(i * n + j)] + M[sz(j * n + i)]);
   return M;
 }
 
@@ -73,7 +77,8 @@ Vec with_spectrum(const Vec& spectrum, std::uint64_t seed) {
 Vec hessian_like_spectrum(index_t n, std::uint64_t seed) {
   Rng rng(seed);
   Vec s(sz(n));
-  for (index_t i = 0; i < n; ++i) s[sz(i)] = i < 10 ? 100 * std::pow(0.7, double(i)) : -0.01 + 0.11 * rng.uniform();
+  for (index_t i = 0; i < n; ++i)
+    s[sz(i)] = i < 10 ? 100 * std::pow(0.7, double(i)) : -0.01 + 0.11 * rng.uniform();
   return s;
 }
 
@@ -105,14 +110,16 @@ TEST_CASE("conjugate gradient matches a dense Cholesky solve") {
   CHECK(r.iterations < 100);
 
   // A warm start at the solution needs no iterations; the exact inverse as preconditioner one.
-  const linalg::CgResult warm = linalg::cg(op, b, {.damping = damping, .tolerance = 1e-8, .initial_guess = r.x});
+  const linalg::CgResult warm =
+      linalg::cg(op, b, {.damping = damping, .tolerance = 1e-8, .initial_guess = r.x});
   CHECK((warm.converged && warm.iterations == 0));
-  const linalg::CgResult exact =
-      linalg::cg(op, b, {.damping = damping, .preconditioner = linalg::inverse_preconditioner(op, damping)});
+  const linalg::CgResult exact = linalg::cg(
+      op, b, {.damping = damping, .preconditioner = linalg::inverse_preconditioner(op, damping)});
   CHECK((exact.converged && exact.iterations == 1));
 }
 
-TEST_CASE("a Jacobi preconditioner makes CG converge in fewer iterations on a badly scaled matrix") {
+TEST_CASE(
+    "a Jacobi preconditioner makes CG converge in fewer iterations on a badly scaled matrix") {
   // B = S A S: A well conditioned (eigenvalues in [1, 10]), S a diagonal spanning 4 decades, so
   // κ(B) ~ 1e9 while the Jacobi-preconditioned diag(B)^-½ B diag(B)^-½ is as tame as A.
   const index_t n = 300;
@@ -163,7 +170,8 @@ TEST_CASE("LiSSA approximates the damped inverse and diverges loudly when scale 
 
   // scale 12 > λ_max + λ = 10.5; the series contracts by 1 − 1.5/12 per term, so 100 terms leave
   // a relative truncation error of about 0.875^100 ≈ 1.6e-6.
-  const linalg::LissaResult r = linalg::lissa(op, v, {.scale = 12, .depth = 100, .damping = damping});
+  const linalg::LissaResult r =
+      linalg::lissa(op, v, {.scale = 12, .depth = 100, .damping = damping});
   CHECK(relative_error(r.x, exact) <= 1e-2);
   CHECK(r.relative_last_term < 1e-4);
 
@@ -191,7 +199,8 @@ TEST_CASE("LiSSA approximates the damped inverse and diverges loudly when scale 
     } catch (const Error& e) {
       message = e.what();
     }
-    for (const char* part : {"diverged at step", "must exceed the largest eigenvalue", "raise scale"})
+    for (const char* part :
+         {"diverged at step", "must exceed the largest eigenvalue", "raise scale"})
       CHECK(message.find(part) != std::string::npos);
   }
 }
@@ -208,11 +217,12 @@ TEST_CASE("Lanczos and Arnoldi find the top 10 eigenpairs of a 2000×2000 Hessia
     CHECK(std::abs(lapack_values[sz(n - 1 - i)] - spectrum[sz(i)]) <= 1e-10 * spectrum[0]);
   DenseOperator op(M, n);
 
-  const linalg::KrylovOptions options{.iterations = 100, .wanted = 10, .which = linalg::Which::largest_algebraic,
-                                      .seed = 17};
+  const linalg::KrylovOptions options{
+      .iterations = 100, .wanted = 10, .which = linalg::Which::largest_algebraic, .seed = 17};
   for (const bool use_lanczos : {true, false}) {
     CAPTURE(use_lanczos);
-    const linalg::Eigensolution s = use_lanczos ? linalg::lanczos(op, options) : linalg::arnoldi(op, options);
+    const linalg::Eigensolution s =
+        use_lanczos ? linalg::lanczos(op, options) : linalg::arnoldi(op, options);
     REQUIRE(s.values.size() == 10);
     CHECK(!s.breakdown);
     CHECK(s.iterations == 100);
@@ -232,13 +242,16 @@ TEST_CASE("Lanczos and Arnoldi find the top 10 eigenpairs of a 2000×2000 Hessia
 TEST_CASE("Lanczos and Arnoldi return the end of the spectrum asked for") {
   const index_t n = 200;
   Vec spectrum(sz(n));  // −5, −4, −3, 4.5 and a bulk in [0.04, 2)
-  for (index_t i = 0; i < n; ++i) spectrum[sz(i)] = i < 3 ? double(i) - 5 : i == 3 ? 4.5 : 0.01 * double(i);
+  for (index_t i = 0; i < n; ++i)
+    spectrum[sz(i)] = i < 3 ? double(i) - 5 : i == 3 ? 4.5 : 0.01 * double(i);
   DenseOperator op(with_spectrum(spectrum, 18), n);
-  const linalg::KrylovOptions smallest{.iterations = 120, .wanted = 3, .which = linalg::Which::smallest_algebraic};
+  const linalg::KrylovOptions smallest{
+      .iterations = 120, .wanted = 3, .which = linalg::Which::smallest_algebraic};
   const linalg::Eigensolution low = linalg::lanczos(op, smallest);
-  const linalg::Eigensolution top = linalg::arnoldi(op, {.iterations = 120, .wanted = 3});  // by magnitude
-  const linalg::Eigensolution high =
-      linalg::lanczos(op, {.iterations = 120, .wanted = 1, .which = linalg::Which::largest_algebraic});
+  const linalg::Eigensolution top =
+      linalg::arnoldi(op, {.iterations = 120, .wanted = 3});  // by magnitude
+  const linalg::Eigensolution high = linalg::lanczos(
+      op, {.iterations = 120, .wanted = 1, .which = linalg::Which::largest_algebraic});
   REQUIRE((low.values.size() == 3 && top.values.size() == 3 && high.values.size() == 1));
   const Vec expected_low{-5, -4, -3}, expected_top{-5, 4.5, -4};
   for (std::size_t i = 0; i < 3; ++i) {
@@ -263,18 +276,21 @@ TEST_CASE("Krylov breakdown returns the exact pairs of the invariant subspace wi
     Vec spectrum(sz(n), 0.0);
     for (index_t i = 0; i < 5; ++i) spectrum[sz(i)] = 5 - double(i);
     DenseOperator op(with_spectrum(spectrum, Q), n);
-    const linalg::KrylovOptions options{.iterations = 50, .wanted = 10, .which = linalg::Which::largest_algebraic};
+    const linalg::KrylovOptions options{
+        .iterations = 50, .wanted = 10, .which = linalg::Which::largest_algebraic};
     for (const bool use_lanczos : {true, false}) {
       CAPTURE(use_lanczos);
       linalg::Eigensolution s;
-      REQUIRE_NOTHROW(s = use_lanczos ? linalg::lanczos(op, options) : linalg::arnoldi(op, options));
+      REQUIRE_NOTHROW(s = use_lanczos ? linalg::lanczos(op, options)
+                                      : linalg::arnoldi(op, options));
       CHECK(s.breakdown);
       CHECK(s.iterations == 6);
       CHECK(s.message.find("invariant subspace") != std::string::npos);
       REQUIRE(s.values.size() == 6);
       for (std::size_t i = 0; i < 5; ++i) CHECK(std::abs(s.values[i] - spectrum[i]) <= 1e-10);
       CHECK(std::abs(s.values[5]) <= 1e-10);
-      for (std::size_t i = 0; i < 6; ++i) CHECK(true_residual(op, s.vectors[i], s.values[i]) <= 1e-10);
+      for (std::size_t i = 0; i < 6; ++i)
+        CHECK(true_residual(op, s.vectors[i], s.values[i]) <= 1e-10);
     }
   }
 
@@ -285,8 +301,9 @@ TEST_CASE("Krylov breakdown returns the exact pairs of the invariant subspace wi
     Vec start(sz(n), 0.0);
     for (index_t j : {4, 50, 120})
       for (index_t i = 0; i < n; ++i) start[sz(i)] += eigenvector(j)[sz(i)];
-    const linalg::Eigensolution s =
-        linalg::lanczos(op, {.iterations = 40, .wanted = 5, .which = linalg::Which::largest_algebraic, .start = start});
+    const linalg::Eigensolution s = linalg::lanczos(
+        op,
+        {.iterations = 40, .wanted = 5, .which = linalg::Which::largest_algebraic, .start = start});
     CHECK(s.breakdown);
     CHECK(s.iterations == 3);
     REQUIRE(s.values.size() == 3);
@@ -301,7 +318,8 @@ TEST_CASE("power iteration with deflation finds the top 3 eigenpairs") {
   const Vec M = with_spectrum(hessian_like_spectrum(n, 20), 21);
   DenseOperator op(M, n);
   const Eigenpairs reference = linalg::eigh(M, n);
-  const linalg::PowerIterationResult r = linalg::power_iteration(op, {.wanted = 3, .max_iterations = 500});
+  const linalg::PowerIterationResult r =
+      linalg::power_iteration(op, {.wanted = 3, .max_iterations = 500});
   CAPTURE(r.iterations);
   CHECK(r.converged == 3);
   REQUIRE(r.values.size() == 3);
@@ -365,9 +383,11 @@ TEST_CASE("stochastic Lanczos quadrature recovers moments, the density's mass an
   const Vec spectrum = hessian_like_spectrum(n, 27);
   const Vec M = with_spectrum(spectrum, 28);
   DenseOperator op(M, n);
-  const linalg::SpectralQuadrature q = linalg::slq(op, {.probes = probes, .steps = steps, .seed = 29});
+  const linalg::SpectralQuadrature q =
+      linalg::slq(op, {.probes = probes, .steps = steps, .seed = 29});
   REQUIRE(q.nodes.size() == sz(probes));
-  for (const Vec& w : q.weights) CHECK(std::accumulate(w.begin(), w.end(), 0.0) == doctest::Approx(1).epsilon(1e-12));
+  for (const Vec& w : q.weights)
+    CHECK(std::accumulate(w.begin(), w.end(), 0.0) == doctest::Approx(1).epsilon(1e-12));
 
   // Gauss quadrature with 40 nodes is exact for polynomials of degree ≤ 79, so for k ≤ 2 the only
   // error is the probes' sampling error, which for Rademacher probes has the exact standard error
@@ -383,25 +403,29 @@ TEST_CASE("stochastic Lanczos quadrature recovers moments, the density's mass an
   const double se1 = std::sqrt(2 * (trace2 - diag1) / double(probes));
   const double se2 = std::sqrt(2 * (frob4 - diag2) / double(probes));
   CHECK(linalg::slq_moment(q, 0).value == doctest::Approx(double(n)).epsilon(1e-12));
-  const linalg::SpectralQuadrature gaussian = linalg::slq(op, {.probes = 2, .steps = 5, .probe = linalg::Probe::gaussian});
+  const linalg::SpectralQuadrature gaussian =
+      linalg::slq(op, {.probes = 2, .steps = 5, .probe = linalg::Probe::gaussian});
   CHECK(linalg::slq_moment(gaussian, 0).value == doctest::Approx(double(n)).epsilon(1e-12));
   CHECK(std::abs(linalg::slq_moment(q, 1).value - trace1) <= 4 * se1);
   CHECK(std::abs(linalg::slq_moment(q, 2).value - trace2) <= 4 * se2);
 
   // The density (σ = 0.1) integrates to 1, has mean tr M / n, and second moment tr M² / n + σ²
-  // (Gaussian broadening adds its variance); the bulk [−0.01, 0.1] holds 490 of the 500 eigenvalues.
+  // (Gaussian broadening adds its variance); the bulk [−0.01, 0.1] holds 490 of the 500
+  // eigenvalues.
   const double sigma = 0.1, lo = -2, hi = 102, dt = 0.01;
   Vec grid;
   for (double t = lo; t <= hi; t += dt) grid.push_back(t);
   const Vec density = linalg::slq_density(q, grid, sigma);
   double mass = 0, mean = 0, second = 0, bulk = 0;
   for (std::size_t g = 0; g < grid.size(); ++g) {
-    mass += density[g] * dt, mean += grid[g] * density[g] * dt, second += grid[g] * grid[g] * density[g] * dt;
+    mass += density[g] * dt, mean += grid[g] * density[g] * dt,
+        second += grid[g] * grid[g] * density[g] * dt;
     if (grid[g] < 1) bulk += density[g] * dt;
   }
   CHECK(mass == doctest::Approx(1).epsilon(1e-6));
   CHECK(double(n) * mean == doctest::Approx(linalg::slq_moment(q, 1).value).epsilon(1e-6));
-  CHECK(double(n) * (second - sigma * sigma) == doctest::Approx(linalg::slq_moment(q, 2).value).epsilon(1e-6));
+  CHECK(double(n) * (second - sigma * sigma) ==
+        doctest::Approx(linalg::slq_moment(q, 2).value).epsilon(1e-6));
   CHECK(std::abs(bulk - 490.0 / 500.0) <= 0.01);
 
   // log det(M + λI): log is smooth on [0.09, 100.1], so 40 nodes leave a negligible quadrature

@@ -24,7 +24,8 @@ Dataset toy_dataset(index_t n, std::uint64_t seed) {
   for (index_t i = 0; i < n; ++i) {
     const std::int64_t label = std::int64_t(rng.below(3));
     ds.labels.push_back(label);
-    for (index_t j = 0; j < 16; ++j) ds.pixels.push_back(std::uint8_t(rng.below(128) + (j % 3 == label ? 127 : 0)));
+    for (index_t j = 0; j < 16; ++j)
+      ds.pixels.push_back(std::uint8_t(rng.below(128) + (j % 3 == label ? 127 : 0)));
   }
   ds.classes = 3;
   return ds;
@@ -43,8 +44,9 @@ TEST_CASE("training: two seeded runs are bitwise identical, and the model learns
     cfg.batch = 32;
     cfg.seed = 4;
     const auto reports = train<float>(*model, *opt, *task, cfg);
-    return std::make_pair(std::vector<float>(model->params().data(), model->params().data() + model->params().size()),
-                          reports.back().metrics.at("test_accuracy"));
+    return std::make_pair(
+        std::vector<float>(model->params().data(), model->params().data() + model->params().size()),
+        reports.back().metrics.at("test_accuracy"));
   };
   const auto [p1, acc1] = run();
   const auto [p2, acc2] = run();
@@ -62,8 +64,8 @@ TEST_CASE("training stops at a non-finite loss or gradient, naming the step and 
   TrainConfig cfg;
   cfg.batch = 16;
   model->params().data()[0] = NAN;  // fc1.weight
-  CHECK_THROWS_WITH_AS(train<float>(*model, *opt, *task, cfg), "train: expected a finite loss, found nan at step 1",
-                       Error);
+  CHECK_THROWS_WITH_AS(train<float>(*model, *opt, *task, cfg),
+                       "train: expected a finite loss, found nan at step 1", Error);
   model->init(rng);
   // An infinite weight in the last layer: the loss is infinite or NaN at once.
   model->params().data()[model->params().info(model->params().find("fc2.bias")).offset] = INFINITY;
@@ -83,7 +85,10 @@ TEST_CASE("adam and adamw follow PyTorch's update on a quadratic") {
       opt->step(ps);
       for (int i = 0; i < 2; ++i) {
         double g = th[i];
-        if (decoupled) th[i] *= 1 - 0.1 * 0.01; else g += 0.01 * th[i];
+        if (decoupled)
+          th[i] *= 1 - 0.1 * 0.01;
+        else
+          g += 0.01 * th[i];
         m[i] = 0.9 * m[i] + 0.1 * g;
         v[i] = 0.999 * v[i] + 0.001 * g * g;
         const double mh = m[i] / (1 - std::pow(0.9, t)), vh = v[i] / (1 - std::pow(0.999, t));
@@ -110,8 +115,8 @@ TEST_CASE("learning-rate schedules and gradient clipping") {
   s.total_steps = 104;
   CHECK(s.lr(4 + 50) == doctest::Approx(0.5));
   CHECK(s.lr(104) == doctest::Approx(0.0));
-  CHECK_THROWS_WITH_AS(Schedule::kind_from("linear"), "schedule: expected one of constant, step, cosine, found 'linear'",
-                       Error);
+  CHECK_THROWS_WITH_AS(Schedule::kind_from("linear"),
+                       "schedule: expected one of constant, step, cosine, found 'linear'", Error);
   std::vector<double> g{3, 4};
   CHECK(clip_grad_norm(g.data(), 2, 1.0) == doctest::Approx(5.0));
   CHECK(g[0] == doctest::Approx(0.6));
@@ -140,7 +145,9 @@ TEST_CASE("augmentation is seeded: same seed, same batch; it changes images but 
 
 namespace {
 struct TempFile {
-  std::string path = (fs::temp_directory_path() / ("curv-ckpt-" + std::to_string(::getpid()) + ".safetensors")).string();
+  std::string path =
+      (fs::temp_directory_path() / ("curv-ckpt-" + std::to_string(::getpid()) + ".safetensors"))
+          .string();
   ~TempFile() { fs::remove(path); }
 };
 std::string slurp(const std::string& p) {
@@ -158,7 +165,8 @@ TEST_CASE("checkpoints: round trip, names in PyTorch order, and every corruption
   save_checkpoint(*model, f.path);
   auto back = load_checkpoint<float>(f.path);
   CHECK(back->name() == "lenet5");
-  CHECK(std::equal(back->params().data(), back->params().data() + back->params().size(), model->params().data()));
+  CHECK(std::equal(back->params().data(), back->params().data() + back->params().size(),
+                   model->params().data()));
   const Safetensors st = read_safetensors(f.path);
   CHECK(st.metadata.at("curv.model") == "lenet5");
   CHECK(st.tensors.at("conv2.weight").shape == Shape{16, 6, 5, 5});
@@ -167,15 +175,25 @@ TEST_CASE("checkpoints: round trip, names in PyTorch order, and every corruption
   // Another architecture of the same name: the first mismatching tensor is named.
   auto mlp = make_mlp<float>({784, 100, 10});
   save_checkpoint(*mlp, f.path);
-  CHECK_THROWS_WITH_AS(load_checkpoint<float>(f.path, "mlp", "{}"), (f.path + ": expected 'fc1.weight' of shape [256,784], found [100,784]").c_str(), Error);
-  CHECK_THROWS_WITH_AS(load_checkpoint<float>(f.path, "lenet5"), (f.path + ": expected a checkpoint of lenet5, found one of mlp").c_str(), Error);
+  CHECK_THROWS_WITH_AS(
+      load_checkpoint<float>(f.path, "mlp", "{}"),
+      (f.path + ": expected 'fc1.weight' of shape [256,784], found [100,784]").c_str(), Error);
+  CHECK_THROWS_WITH_AS(load_checkpoint<float>(f.path, "lenet5"),
+                       (f.path + ": expected a checkpoint of lenet5, found one of mlp").c_str(),
+                       Error);
 
   save_checkpoint(*model, f.path);
   const std::string good = slurp(f.path);
   spit(f.path, good.substr(0, good.size() - 10));  // truncated data
-  CHECK_THROWS_WITH_AS(load_checkpoint<float>(f.path), (f.path + ": tensor 'fc3.bias': expected data_offsets within the 246814 data bytes, found [246784, 246824]").c_str(), Error);
+  CHECK_THROWS_WITH_AS(load_checkpoint<float>(f.path),
+                       (f.path + ": tensor 'fc3.bias': expected data_offsets within the 246814 "
+                                 "data bytes, found [246784, 246824]")
+                           .c_str(),
+                       Error);
   spit(f.path, good.substr(0, 5));
-  CHECK_THROWS_WITH_AS(read_safetensors(f.path), (f.path + ": expected at least 8 bytes (the header length), found 5").c_str(), Error);
+  CHECK_THROWS_WITH_AS(
+      read_safetensors(f.path),
+      (f.path + ": expected at least 8 bytes (the header length), found 5").c_str(), Error);
   std::string bad = good;
   bad[0] = char(0xff), bad[1] = char(0xff), bad[2] = char(0xff);  // header length past the end
   spit(f.path, bad);
@@ -186,7 +204,8 @@ TEST_CASE("checkpoints: round trip, names in PyTorch order, and every corruption
   REQUIRE(at != std::string::npos);
   bad.replace(at, first.size(), "\"data_offsets\":[4,");  // a range of the wrong length
   spit(f.path, bad);
-  CHECK_THROWS_WITH_AS(read_safetensors(f.path), doctest::Contains("expected 600 bytes for F32 [6,1,5,5], found 596"), Error);
+  CHECK_THROWS_WITH_AS(read_safetensors(f.path),
+                       doctest::Contains("expected 600 bytes for F32 [6,1,5,5], found 596"), Error);
   CHECK(fs::exists(f.path));
 }
 
@@ -210,14 +229,17 @@ TEST_CASE("character LM task: windows and next-character targets, bigram baselin
   task->train_batch(idx.data(), 2, rng, x, y);
   CHECK(x.shape() == Shape{2, 8});
   for (index_t i = 0; i < 2; ++i)
-    for (index_t t = 0; t + 1 < 8; ++t) CHECK(y.labels[std::size_t(i * 8 + t)] == std::int64_t(x[i * 8 + t + 1]));
-  auto model = make_model<float>("transformer", R"({"vocab":5,"d":8,"context":8,"layers":1,"heads":2})");
+    for (index_t t = 0; t + 1 < 8; ++t)
+      CHECK(y.labels[std::size_t(i * 8 + t)] == std::int64_t(x[i * 8 + t + 1]));
+  auto model =
+      make_model<float>("transformer", R"({"vocab":5,"d":8,"context":8,"layers":1,"heads":2})");
   Rng init(2);
   model->init(init);
   const Metrics m = task->evaluate(*model, 16);
   // The text repeats with period 11: its bigram model is far better than uniform (log 5).
   CHECK(m.at("bigram_val_loss") < 0.8);
-  CHECK(m.at("val_loss") == doctest::Approx(std::log(5.0)).epsilon(0.05));  // an untrained model is near uniform
+  CHECK(m.at("val_loss") ==
+        doctest::Approx(std::log(5.0)).epsilon(0.05));  // an untrained model is near uniform
 }
 
 TEST_CASE("t2t tasks: encoding, held-out split disjoint from training") {
@@ -238,7 +260,8 @@ TEST_CASE("t2t tasks: encoding, held-out split disjoint from training") {
       CHECK(decoded == e.target);
       if (k == 2) {  // add: the target is the sum
         const auto plus = e.source.find('+');
-        CHECK(std::stol(e.source.substr(5, plus - 5)) + std::stol(e.source.substr(plus + 1)) == std::stol(e.target));
+        CHECK(std::stol(e.source.substr(5, plus - 5)) + std::stol(e.source.substr(plus + 1)) ==
+              std::stol(e.target));
       }
     }
   const auto h = t2t::generate(rng, 0, true);

@@ -15,9 +15,9 @@
 #include <numeric>
 
 #include "../common/plot.hpp"
+#include "curv/kernels/parallel.hpp"
 #include "curv/nn/objective.hpp"
 #include "curv/optim/registry.hpp"
-#include "curv/kernels/parallel.hpp"
 #include "curv/train/trainer.hpp"
 
 using namespace curv;
@@ -82,10 +82,12 @@ Run train_one(const Setup& s, const Task<float>& task, const std::string& name, 
     r.iterations.push_back(double(loop.steps()));
     r.seconds.push_back(loop.seconds());
     r.errors.push_back(reconstruction_error(*model, task, s.subset));
-    CURV_CHECK(std::isfinite(r.errors.back()), "the error became non-finite at iteration ", loop.steps());
+    CURV_CHECK(std::isfinite(r.errors.back()), "the error became non-finite at iteration ",
+               loop.steps());
   };
   try {
-    TrainLoop<float> loop(*model, *opt, task, s.batch, s.seed + 1);  // the same batches for every run
+    TrainLoop<float> loop(*model, *opt, task, s.batch,
+                          s.seed + 1);  // the same batches for every run
     record(loop);
     while (loop.steps() < s.iterations) {
       loop.step(lr);
@@ -96,7 +98,8 @@ Run train_one(const Setup& s, const Task<float>& task, const std::string& name, 
     r.profile = opt->profile();
     r.full_error = reconstruction_error(*model, task, task.train_size());
   } catch (const Error& e) {
-    r.failure = name + " lr " + std::to_string(lr) + ": " + e.what();  // a diverged grid point is a result
+    r.failure =
+        name + " lr " + std::to_string(lr) + ": " + e.what();  // a diverged grid point is a result
   }
   return r;
 }
@@ -120,7 +123,8 @@ Run read_curve(const std::string& path, const std::string& optimizer, double lr)
 void write_curve(const std::string& path, const Run& r) {
   std::ofstream f(path + ".tmp");
   f << "iteration,seconds,error_10k\n";
-  for (std::size_t i = 0; i < r.errors.size(); ++i) f << r.iterations[i] << "," << r.seconds[i] << "," << r.errors[i] << "\n";
+  for (std::size_t i = 0; i < r.errors.size(); ++i)
+    f << r.iterations[i] << "," << r.seconds[i] << "," << r.errors[i] << "\n";
   f.close();
   fs::rename(path + ".tmp", path);
 }
@@ -144,24 +148,35 @@ int main(int argc, char** argv) {
   s.kfac.damping = 0.01, s.kfac.adapt_every = 5, s.kfac.adapt_factor = 0.95, s.kfac.decay = 0.95;
   s.kfac.inverse_every = 5, s.kfac.factors = FactorKind::MC, s.kfac.rescale = "qmodel";
   s.kfac.stats_examples = 250, s.kfac.qmodel_examples = 250;
-  app.add_option("--init", s.init, "default (PyTorch) or sparse (Martens 2010)")->capture_default_str();
-  app.add_option("--iterations", s.iterations, "Iterations for every method")->capture_default_str();
+  app.add_option("--init", s.init, "default (PyTorch) or sparse (Martens 2010)")
+      ->capture_default_str();
+  app.add_option("--iterations", s.iterations, "Iterations for every method")
+      ->capture_default_str();
   app.add_option("--batch", s.batch, "Batch size for every method")->capture_default_str();
-  app.add_option("--eval-every", s.eval_every, "Iterations between error evaluations")->capture_default_str();
-  app.add_option("--optimizers", s.optimizers, "Which of sgd, adam, kfac to run")->capture_default_str();
-  app.add_option("--sgd-lrs", s.sgd_lrs, "SGD-momentum (0.9) learning-rate grid")->capture_default_str();
+  app.add_option("--eval-every", s.eval_every, "Iterations between error evaluations")
+      ->capture_default_str();
+  app.add_option("--optimizers", s.optimizers, "Which of sgd, adam, kfac to run")
+      ->capture_default_str();
+  app.add_option("--sgd-lrs", s.sgd_lrs, "SGD-momentum (0.9) learning-rate grid")
+      ->capture_default_str();
   app.add_option("--adam-lrs", s.adam_lrs, "Adam learning-rate grid")->capture_default_str();
-  app.add_option("--kfac-lrs", s.kfac_lrs, "K-FAC step multipliers (on the quadratic model's step)")->capture_default_str();
+  app.add_option("--kfac-lrs", s.kfac_lrs, "K-FAC step multipliers (on the quadratic model's step)")
+      ->capture_default_str();
   app.add_option("--kfac-damping", s.kfac.damping, "K-FAC initial λ")->capture_default_str();
   app.add_option("--qmodel-examples", s.kfac.qmodel_examples,
-                 "K-FAC: examples of each batch whose exact GGN sizes the step (0: all)")->capture_default_str();
-  app.add_option("--inverse-every", s.kfac.inverse_every, "K-FAC: iterations between inversions")->capture_default_str();
+                 "K-FAC: examples of each batch whose exact GGN sizes the step (0: all)")
+      ->capture_default_str();
+  app.add_option("--inverse-every", s.kfac.inverse_every, "K-FAC: iterations between inversions")
+      ->capture_default_str();
   app.add_option("--stats-examples", s.kfac.stats_examples,
-                 "K-FAC: examples of each batch the factors are estimated on (0: all)")->capture_default_str();
+                 "K-FAC: examples of each batch the factors are estimated on (0: all)")
+      ->capture_default_str();
   app.add_option("--seed", s.seed, "Initialization and batch order")->capture_default_str();
-  app.add_option("--out", s.out, "Directory for curves, plots and results.jsonl")->capture_default_str();
+  app.add_option("--out", s.out, "Directory for curves, plots and results.jsonl")
+      ->capture_default_str();
   bool replot = false;
-  app.add_flag("--replot", replot, "Redraw the plots from the curves of an earlier run (no training)");
+  app.add_flag("--replot", replot,
+               "Redraw the plots from the curves of an earlier run (no training)");
   CLI11_PARSE(app, argc, argv);
   try {
     const FlushDenormals flush;  // see --help: subnormal weights would slow a run, not change it
@@ -183,15 +198,22 @@ int main(int argc, char** argv) {
         }
         Run r = train_one(s, *task, name, lr);
         if (!r.errors.empty()) write_curve(dir + file, r);
-        nlohmann::json j = {{"init", s.init}, {"optimizer", name}, {"lr", lr}, {"iterations", s.iterations},
-                            {"batch", s.batch}, {"final_error_10k", r.final_error}, {"error_60k", r.full_error},
+        nlohmann::json j = {{"init", s.init},
+                            {"optimizer", name},
+                            {"lr", lr},
+                            {"iterations", s.iterations},
+                            {"batch", s.batch},
+                            {"final_error_10k", r.final_error},
+                            {"error_60k", r.full_error},
                             {"seconds", r.seconds.empty() ? 0.0 : r.seconds.back()},
                             {"iteration_to_30", first_reaching(r.iterations, r.errors, 30)}};
         if (r.damping > 0) j["final_damping"] = r.damping;
         for (const auto& [part, sec] : r.profile) j["optimizer_seconds"][part] = sec;
         if (name == "kfac") j["inverse_every"] = s.kfac.inverse_every;
-        if (s.kfac.stats_examples > 0 && name == "kfac") j["stats_examples"] = s.kfac.stats_examples;
-        if (s.kfac.qmodel_examples > 0 && name == "kfac") j["qmodel_examples"] = s.kfac.qmodel_examples;
+        if (s.kfac.stats_examples > 0 && name == "kfac")
+          j["stats_examples"] = s.kfac.stats_examples;
+        if (s.kfac.qmodel_examples > 0 && name == "kfac")
+          j["qmodel_examples"] = s.kfac.qmodel_examples;
         if (!r.failure.empty()) j["failure"] = r.failure;
         std::printf("%s\n", j.dump().c_str());
         std::fflush(stdout);
@@ -208,10 +230,12 @@ int main(int argc, char** argv) {
       by_seconds.push_back({label, r.seconds, r.errors});
     }
     if (!best.empty()) {
-      experiments::plot_lines(dir + "/error_vs_iterations.png", "Deep autoencoder, MNIST (" + s.init + " init)",
-                              "iteration", "reconstruction error (10k train images)", by_iteration, true);
-      experiments::plot_lines(dir + "/error_vs_seconds.png", "Deep autoencoder, MNIST (" + s.init + " init)",
-                              "seconds (training only)", "reconstruction error (10k train images)", by_seconds, true);
+      experiments::plot_lines(dir + "/error_vs_iterations.png",
+                              "Deep autoencoder, MNIST (" + s.init + " init)", "iteration",
+                              "reconstruction error (10k train images)", by_iteration, true);
+      experiments::plot_lines(
+          dir + "/error_vs_seconds.png", "Deep autoencoder, MNIST (" + s.init + " init)",
+          "seconds (training only)", "reconstruction error (10k train images)", by_seconds, true);
     }
     // The targets, from the best runs: K-FAC's iterations to 30, and its time to Adam's best.
     const Run* kfac = nullptr;
@@ -222,12 +246,18 @@ int main(int argc, char** argv) {
     }
     nlohmann::json summary = {{"init", s.init}};
     for (const auto& r : best)
-      summary["best"][r.optimizer] = {{"lr", r.lr}, {"final_error_10k", r.final_error}, {"error_60k", r.full_error},
-                                      {"seconds", r.seconds.back()}, {"seconds_per_iteration", r.seconds.back() / double(s.iterations)}};
+      summary["best"][r.optimizer] = {
+          {"lr", r.lr},
+          {"final_error_10k", r.final_error},
+          {"error_60k", r.full_error},
+          {"seconds", r.seconds.back()},
+          {"seconds_per_iteration", r.seconds.back() / double(s.iterations)}};
     if (kfac) summary["kfac_iteration_to_30"] = first_reaching(kfac->iterations, kfac->errors, 30);
     if (kfac && adam) {
-      summary["kfac_seconds_to_adam_best"] = first_reaching(kfac->seconds, kfac->errors, adam->final_error);
-      summary["adam_seconds_to_adam_best"] = first_reaching(adam->seconds, adam->errors, adam->final_error);
+      summary["kfac_seconds_to_adam_best"] =
+          first_reaching(kfac->seconds, kfac->errors, adam->final_error);
+      summary["adam_seconds_to_adam_best"] =
+          first_reaching(adam->seconds, adam->errors, adam->final_error);
     }
     if (replot) return 0;
     std::printf("%s\n", summary.dump().c_str());

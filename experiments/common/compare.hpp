@@ -15,27 +15,27 @@
 #include <string>
 #include <vector>
 
-#include "curv/optim/registry.hpp"
 #include "curv/data/task.hpp"
+#include "curv/optim/registry.hpp"
 
 namespace curv::experiments {
 
 struct Comparison {
-  std::string title;                    // for the plots
+  std::string title;  // for the plots
   std::string model, config = "{}", data;
-  TaskOptions task;                     // e.g. the character LM's context
-  std::string metric;                   // a key of Task::evaluate, e.g. "test_accuracy"
+  TaskOptions task;    // e.g. the character LM's context
+  std::string metric;  // a key of Task::evaluate, e.g. "test_accuracy"
   bool higher_is_better = true;
-  double target = 0;                    // steps/seconds are counted until the metric reaches it
+  double target = 0;  // steps/seconds are counted until the metric reaches it
   index_t epochs = 10, batch = 128, eval_every = 100, eval_batch = 500, limit = -1;
   std::vector<std::uint64_t> seeds{0, 1, 2};
   std::vector<std::string> optimizers;
-  std::map<std::string, std::vector<double>> grids;  // learning rates per optimizer
-  std::map<std::string, SecondOrderConfig> settings; // per optimizer (damping etc.)
-  double momentum = 0.9;                // sgd, and the momentum of kl/none-rescaled rules
-  bool cosine = true;                   // learning rate × ½(1 + cos(π step/steps)) over the run
-  index_t warmup = 0;                   // linear warm-up steps before the schedule
-  std::map<std::string, double> clip;   // gradient-norm clipping per optimizer (absent: off)
+  std::map<std::string, std::vector<double>> grids;   // learning rates per optimizer
+  std::map<std::string, SecondOrderConfig> settings;  // per optimizer (damping etc.)
+  double momentum = 0.9;               // sgd, and the momentum of kl/none-rescaled rules
+  bool cosine = true;                  // learning rate × ½(1 + cos(π step/steps)) over the run
+  index_t warmup = 0;                  // linear warm-up steps before the schedule
+  std::map<std::string, double> clip;  // gradient-norm clipping per optimizer (absent: off)
   std::string out;
   std::string tuning = "first";  // "first" or "median" (above)
   bool replot = false;  // rebuild the summary and plots from out/curves/*.csv, training nothing
@@ -51,8 +51,8 @@ struct ComparisonOptions {
   std::map<std::string, std::vector<double>> grids;
   double damping = 0, kl_clip = 0, fallback_lr = 0;  // 0: the program's setting
   std::string factors, rescale, kfac_damping;        // empty: the program's setting
-  bool unscheduled_clip = false;                     // kfac-pytorch's KL clip (ν from the current rate)
-  bool restart_scaling = false;                      // ekfac: no scaling carried over to a new basis
+  bool unscheduled_clip = false;  // kfac-pytorch's KL clip (ν from the current rate)
+  bool restart_scaling = false;   // ekfac: no scaling carried over to a new basis
 };
 void add_options(CLI::App& app, Comparison& c, ComparisonOptions& o);
 void apply_options(Comparison& c, const ComparisonOptions& o);

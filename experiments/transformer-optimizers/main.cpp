@@ -17,7 +17,9 @@ int main(int argc, char** argv) {
   // bounds the step, and clipping the gradient first shrinks that bounded step further.
   c.clip = {{"adam", 1.0}, {"mfac", 1.0}};
   c.optimizers = {"adam", "kfac", "mfac"};
-  c.grids = {{"adam", {1e-3, 3e-3, 1e-2, 3e-2}}, {"kfac", {0.03, 0.1, 0.3, 1.0}}, {"mfac", {3e-4, 1e-3, 3e-3}}};
+  c.grids = {{"adam", {1e-3, 3e-3, 1e-2, 3e-2}},
+             {"kfac", {0.03, 0.1, 0.3, 1.0}},
+             {"mfac", {3e-4, 1e-3, 3e-3}}};
   // K-FAC: tokens are rows of every linear layer's factors (the "expand" setting); the Fisher's
   // output factor from sampled labels, KL clipping sized with the peak rate so the schedule
   // scales clipped steps; the embeddings and layer norms take Adam. Damping and the fallback

@@ -154,7 +154,8 @@ void Tape<T>::tangents(const T* theta_dot) {
     JvpArgs<T> a;
     for (int i = 0; i < n.num_inputs; ++i) {
       const Slot& in = slots_[static_cast<std::size_t>(n.inputs[static_cast<std::size_t>(i)])];
-      if (in.depends && (!in.input || in.tangent_set)) a.x_dot[static_cast<std::size_t>(i)] = in.tangent;
+      if (in.depends && (!in.input || in.tangent_set))
+        a.x_dot[static_cast<std::size_t>(i)] = in.tangent;
     }
     a.theta_dot = theta_dot;
     a.y_dot = ensure(out.tangent, out.value.shape);

@@ -19,7 +19,8 @@ Vec outer_blocks(const Vec& s, index_t k) {
       for (index_t j = 0; j < C; ++j) {
         double acc = 0;
         for (index_t m = 0; m < k; ++m)
-          acc += s[static_cast<std::size_t>((n * C + i) * k + m)] * s[static_cast<std::size_t>((n * C + j) * k + m)];
+          acc += s[static_cast<std::size_t>((n * C + i) * k + m)] *
+                 s[static_cast<std::size_t>((n * C + j) * k + m)];
         h[static_cast<std::size_t>((n * C + i) * C + j)] = acc;
       }
   return h;
@@ -37,7 +38,9 @@ std::vector<Row> check_loss(const std::string& name, std::uint64_t seed) {
   for (double& v : target) v = name == "bce" ? rng.uniform() : rng.normal();
   for (auto& l : labels) l = static_cast<std::int64_t>(rng.below(C));
   const Targets<double> tg{labels.data(), View<const double>(target.data(), Shape{N, C})};
-  auto value = [&](const Vec& p) { return loss->forward(View<const double>(p.data(), Shape{N, C}), tg); };
+  auto value = [&](const Vec& p) {
+    return loss->forward(View<const double>(p.data(), Shape{N, C}), tg);
+  };
   auto gradient = [&](const Vec& p) {
     value(p);
     Vec g(p.size());
@@ -45,7 +48,9 @@ std::vector<Row> check_loss(const std::string& name, std::uint64_t seed) {
     return g;
   };
   std::vector<Row> rows;
-  auto add = [&](const char* pass, double err, double tol) { rows.push_back({subject, pass, err, tol}); };
+  auto add = [&](const char* pass, double err, double tol) {
+    rows.push_back({subject, pass, err, tol});
+  };
 
   // vjp (the gradient) and vjp_rop (the output Hessian) against differences, column by column.
   const std::size_t nz = z.size();
@@ -88,7 +93,8 @@ std::vector<Row> check_loss(const std::string& name, std::uint64_t seed) {
   for (index_t n = 0; n < N; ++n)
     for (index_t i = 0; i < C; ++i)
       for (index_t j = 0; j < C; ++j)
-        blocks[static_cast<std::size_t>((n * C + i) * C + j)] = H[static_cast<std::size_t>((n * C + i) * nz + n * C + j)];
+        blocks[static_cast<std::size_t>((n * C + i) * C + j)] =
+            H[static_cast<std::size_t>((n * C + i) * nz + n * C + j)];
 
   const index_t K = loss->sqrt_columns();
   Vec S(static_cast<std::size_t>(N * C * K));
@@ -100,7 +106,8 @@ std::vector<Row> check_loss(const std::string& name, std::uint64_t seed) {
   for (index_t n = 0; n < N; ++n)
     for (index_t i = 0; i < C; ++i)
       for (index_t j = 0; j < C; ++j)
-        Rt[static_cast<std::size_t>((n * C + i) * C + j)] = R[static_cast<std::size_t>((n * C + j) * C + i)];
+        Rt[static_cast<std::size_t>((n * C + i) * C + j)] =
+            R[static_cast<std::size_t>((n * C + j) * C + i)];
   add("symmetric_sqrt", std::max(relative_error(outer_blocks(R, C), blocks), relative_error(R, Rt)),
       kAdjointTol);
 

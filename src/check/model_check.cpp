@@ -4,9 +4,9 @@
 #include <cmath>
 
 #include "curv/check/check.hpp"
-#include "vectors.hpp"
 #include "curv/nn/objective.hpp"
 #include "curv/ops/ops.hpp"
+#include "vectors.hpp"
 
 namespace curv::check {
 namespace {
@@ -89,7 +89,8 @@ std::vector<Row> check_model(const std::string& name, std::uint64_t seed) {
   const std::string subject = "model/" + name;
 
   const index_t N = 4, C = model.outputs(), D = model.input_shape().numel();
-  const std::size_t P = static_cast<std::size_t>(model.params().size()), M = static_cast<std::size_t>(N * C);
+  const std::size_t P = static_cast<std::size_t>(model.params().size()),
+                    M = static_cast<std::size_t>(N * C);
   for (index_t i = 0; i < model.params().size(); ++i) model.params().data()[i] = 0.5 * rng.normal();
   Vec x(static_cast<std::size_t>(N * D)), target(M);
   std::vector<std::int64_t> labels(static_cast<std::size_t>(N));
@@ -155,12 +156,15 @@ std::vector<Row> check_model(const std::string& name, std::uint64_t seed) {
     for (std::size_t b = 0; b < P; ++b) {
       double acc = 0;
       for (std::size_t r = 0; r < M; ++r)
-        for (std::size_t s = 0; s < M; ++s) acc += at(J, M, a, r) * at(Hout, M, r, s) * at(J, M, b, s);
+        for (std::size_t s = 0; s < M; ++s)
+          acc += at(J, M, a, r) * at(Hout, M, r, s) * at(J, M, b, s);
       G_dense[a * P + b] = acc;
     }
 
   std::vector<Row> rows;
-  auto add = [&](const char* pass, double err, double tol) { rows.push_back({subject, pass, err, tol}); };
+  auto add = [&](const char* pass, double err, double tol) {
+    rows.push_back({subject, pass, err, tol});
+  };
   add("gradient", relative_error(g, g_fd), kDerivativeTol);
   add("per_example_mean", relative_error(detail::mean_rows(G_rows, N, P), g), kAdjointTol);
   add("jacobian", relative_error(J, J_fd), kDerivativeTol);
@@ -187,7 +191,8 @@ std::vector<Row> check_model(const std::string& name, std::uint64_t seed) {
 
   double wHv = 0, vHw = 0;
   for (std::size_t i = 0; i < P; ++i) wHv += w[i] * Hv[i], vHw += v[i] * Hw[i];
-  add("hessian_symmetric", std::abs(wHv - vHw) / std::max(std::abs(wHv), std::abs(vHw)), kAdjointTol);
+  add("hessian_symmetric", std::abs(wHv - vHw) / std::max(std::abs(wHv), std::abs(vHw)),
+      kAdjointTol);
 
   // ⟨u, J v⟩ = ⟨Jᵀ u, v⟩
   Vec Jv(M), JTu(P);

@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "curv/check/check.hpp"
-#include "vectors.hpp"
 #include "curv/nn/objective.hpp"
+#include "vectors.hpp"
 
 namespace curv::check {
 namespace {
@@ -40,7 +40,8 @@ std::vector<Row> check_model_directional(const std::string& name, std::uint64_t 
   for (int i = 0; i < model->input_shape().rank(); ++i) xs.push_back(model->input_shape()[i]);
   Vec x(static_cast<std::size_t>(xs.numel()));
   const bool tokens = name == "transformer" || name == "t2t";
-  for (double& e : x) e = tokens ? double(rng.below(std::uint64_t(model->outputs()))) : rng.uniform();
+  for (double& e : x)
+    e = tokens ? double(rng.below(std::uint64_t(model->outputs()))) : rng.uniform();
   const View<const double> xv(x.data(), xs);
   // Targets: a label per output row (one per position for sequence models), or the input
   // itself for a reconstruction loss.
@@ -49,7 +50,8 @@ std::vector<Row> check_model_directional(const std::string& name, std::uint64_t 
   std::vector<std::int64_t> labels(static_cast<std::size_t>(out_rows));
   for (auto& l : labels) l = std::int64_t(rng.below(std::uint64_t(model->outputs())));
   const Targets<double> tg{labels.data(), View<const double>(x.data(), Shape{N, xs.numel() / N})};
-  const std::size_t P = static_cast<std::size_t>(model->params().size()), M = static_cast<std::size_t>(out_rows * model->outputs());
+  const std::size_t P = static_cast<std::size_t>(model->params().size()),
+                    M = static_cast<std::size_t>(out_rows * model->outputs());
   double* theta = model->params().data();
   const Vec theta0(theta, theta + P);
 
@@ -79,7 +81,8 @@ std::vector<Row> check_model_directional(const std::string& name, std::uint64_t 
   shifted(v, kStep);
   const Vec op(obj.output().begin(), obj.output().end());
   shifted(v, -kStep);
-  for (std::size_t i = 0; i < M; ++i) jv_fd[i] = (op[i] - obj.output()[static_cast<index_t>(i)]) / (2 * kStep);
+  for (std::size_t i = 0; i < M; ++i)
+    jv_fd[i] = (op[i] - obj.output()[static_cast<index_t>(i)]) / (2 * kStep);
 
   shifted(d, 0);  // back at θ₀, one recording for every exact product
   Vec Hv(P), Gv(P), Gw(P), G_rows(static_cast<std::size_t>(N) * P), Jv(M), HJv(M), G_fd(P);
@@ -93,7 +96,9 @@ std::vector<Row> check_model_directional(const std::string& name, std::uint64_t 
   obj.vjp(HJv.data(), G_fd.data());
 
   std::vector<Row> rows;
-  auto add = [&](const char* pass, double err, double tol) { rows.push_back({subject, pass, err, tol}); };
+  auto add = [&](const char* pass, double err, double tol) {
+    rows.push_back({subject, pass, err, tol});
+  };
   add("gradient_along_d", relative_error({dot(g, d)}, {fd_slope}), kDerivativeTol);
   add("hvp_along_v", relative_error(Hv, hv_fd), kDerivativeTol);
   add("per_example_mean", relative_error(detail::mean_rows(G_rows, N, P), g), kAdjointTol);

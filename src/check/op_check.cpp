@@ -5,8 +5,8 @@
 #include <limits>
 
 #include "curv/check/check.hpp"
-#include "vectors.hpp"
 #include "curv/nn/params.hpp"
+#include "vectors.hpp"
 
 namespace curv::check {
 namespace {
@@ -51,7 +51,8 @@ class Runner {
     Vec g(size(), 0.0);
     if (prefill) {
       g = *prefill;
-      scatter_inputs(*prefill, [&](std::size_t i) { return tape_.preset_adjoint(in_[i], Bank::Grad); });
+      scatter_inputs(*prefill,
+                     [&](std::size_t i) { return tape_.preset_adjoint(in_[i], Bank::Grad); });
     }
     if (poison) tape_.poison_fresh(Bank::Grad, std::numeric_limits<double>::infinity());
     tape_.reverse(Bank::Grad, ParamGrad<double>::sum(g.data() + in_size_));
@@ -69,7 +70,8 @@ class Runner {
     tape_.reverse(Bank::Grad, ParamGrad<double>::per_example(G.data(), P));
     Vec s(static_cast<std::size_t>(P), 0.0);
     for (index_t n = 0; n < N; ++n)
-      for (index_t p = 0; p < P; ++p) s[static_cast<std::size_t>(p)] += G[static_cast<std::size_t>(n * P + p)];
+      for (index_t p = 0; p < P; ++p)
+        s[static_cast<std::size_t>(p)] += G[static_cast<std::size_t>(n * P + p)];
     return s;
   }
 
@@ -185,14 +187,19 @@ std::vector<Row> check_op(const OpCase& c, std::uint64_t seed) {
   Vec z(nz);
   {  // inputs from the case's sampler (away from kinks), parameters N(0,1)
     Vec x(static_cast<std::size_t>(run.input_size()));
-    if (c.sample) c.sample(rng, x); else for (double& v : x) v = rng.normal();
+    if (c.sample)
+      c.sample(rng, x);
+    else
+      for (double& v : x) v = rng.normal();
     std::copy(x.begin(), x.end(), z.begin());
     for (std::size_t i = x.size(); i < nz; ++i) z[i] = rng.normal();
   }
   const std::size_t ny = static_cast<std::size_t>(run.out_size());
   const Vec u = random_vec(rng, ny), udot = random_vec(rng, ny), zdot = random_vec(rng, nz);
   std::vector<Row> rows;
-  auto add = [&](const char* pass, double err, double tol) { rows.push_back({c.name, pass, err, tol}); };
+  auto add = [&](const char* pass, double err, double tol) {
+    rows.push_back({c.name, pass, err, tol});
+  };
 
   // vjp: every coordinate of ⟨u, y(z)⟩ by central differences.
   const Vec g = run.vjp(z, u);
@@ -206,12 +213,14 @@ std::vector<Row> check_op(const OpCase& c, std::uint64_t seed) {
 
   // jvp: ẏ against the directional difference of y.
   const Vec ydot = run.jvp(z, zdot);
-  add("jvp", relative_error(ydot, central_difference([&](const Vec& p) { return run.eval(p); }, z, zdot)),
+  add("jvp",
+      relative_error(ydot, central_difference([&](const Vec& p) { return run.eval(p); }, z, zdot)),
       kDerivativeTol);
 
   // ⟨u, J ż⟩ = ⟨Jᵀu, ż⟩
   const double lhs = dot(u, ydot), rhs = dot(g, zdot);
-  add("adjoint", std::abs(lhs - rhs) / std::max({std::abs(lhs), std::abs(rhs), 1e-300}), kAdjointTol);
+  add("adjoint", std::abs(lhs - rhs) / std::max({std::abs(lhs), std::abs(rhs), 1e-300}),
+      kAdjointTol);
 
   // vjp_rop: the derivative of the vjp along (ż, u̇).
   const Vec r = run.vjp_rop(z, zdot, u, udot);

@@ -8,8 +8,8 @@
 namespace curv::check {
 
 double relative_error(const std::vector<double>& a, const std::vector<double>& b) {
-  CURV_CHECK(a.size() == b.size(), "check: expected vectors of equal length, found ", a.size(), " and ",
-             b.size());
+  CURV_CHECK(a.size() == b.size(), "check: expected vectors of equal length, found ", a.size(),
+             " and ", b.size());
   double diff = 0, scale = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (!std::isfinite(a[i]) || !std::isfinite(b[i])) return INFINITY;
@@ -31,11 +31,12 @@ std::vector<Row> check_all(std::uint64_t seed) {
 
 void print_table(std::ostream& out, const std::vector<Row>& rows) {
   char line[160];
-  std::snprintf(line, sizeof line, "%-22s %-18s %12s %10s  %s\n", "subject", "pass", "rel. error", "tolerance", "");
+  std::snprintf(line, sizeof line, "%-22s %-18s %12s %10s  %s\n", "subject", "pass", "rel. error",
+                "tolerance", "");
   out << line;
   for (const Row& r : rows) {
-    std::snprintf(line, sizeof line, "%-22s %-18s %12.3e %10.0e  %s\n", r.subject.c_str(), r.pass.c_str(), r.error,
-                  r.tolerance, r.ok() ? "ok" : "FAIL");
+    std::snprintf(line, sizeof line, "%-22s %-18s %12.3e %10.0e  %s\n", r.subject.c_str(),
+                  r.pass.c_str(), r.error, r.tolerance, r.ok() ? "ok" : "FAIL");
     out << line;
   }
 }

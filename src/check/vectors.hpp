@@ -19,7 +19,8 @@ inline double dot(const Vec& a, const Vec& b) {
 inline Vec mean_rows(const Vec& m, index_t n, std::size_t p) {
   Vec mean(p, 0.0);
   for (index_t r = 0; r < n; ++r)
-    for (std::size_t j = 0; j < p; ++j) mean[j] += m[static_cast<std::size_t>(r) * p + j] / double(n);
+    for (std::size_t j = 0; j < p; ++j)
+      mean[j] += m[static_cast<std::size_t>(r) * p + j] / double(n);
   return mean;
 }
 

@@ -5,7 +5,8 @@
 namespace curv {
 
 Shape::Shape(std::initializer_list<index_t> dims) {
-  CURV_CHECK(dims.size() <= kMaxRank, "shape: expected rank <= ", kMaxRank, ", found ", dims.size());
+  CURV_CHECK(dims.size() <= kMaxRank, "shape: expected rank <= ", kMaxRank, ", found ",
+             dims.size());
   for (index_t d : dims) push_back(d);
 }
 

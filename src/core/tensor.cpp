@@ -24,7 +24,8 @@ void* Arena::alloc_bytes(std::size_t bytes) {
   bytes = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   total_used_ += bytes;
   if (blocks_.empty() || used_ + bytes > blocks_.back().size) {
-    std::size_t size = std::max<std::size_t>(bytes, blocks_.empty() ? (1u << 20) : 2 * blocks_.back().size);
+    std::size_t size =
+        std::max<std::size_t>(bytes, blocks_.empty() ? (1u << 20) : 2 * blocks_.back().size);
     blocks_.push_back(Block{std::unique_ptr<std::byte[], detail::AlignedFree>(
                                 static_cast<std::byte*>(detail::aligned_alloc_bytes(size))),
                             size});

@@ -5,7 +5,8 @@
 namespace curv {
 
 template <class T>
-CurvatureData<T>::CurvatureData(const Model<T>& model, std::vector<CurvatureBatch<T>> batches) : model_(model) {
+CurvatureData<T>::CurvatureData(const Model<T>& model, std::vector<CurvatureBatch<T>> batches)
+    : model_(model) {
   CURV_CHECK(!batches.empty(), "curvature: expected at least one batch of examples, found none");
   for (auto& b : batches) {
     auto part = std::make_unique<Part>();
@@ -26,26 +27,32 @@ double CurvatureData<T>::weight(index_t b) const {
 template <class T>
 double CurvatureData<T>::loss() const {
   double s = 0;
-  for (index_t b = 0; b < batches(); ++b) s += weight(b) * parts_[static_cast<std::size_t>(b)]->objective->loss();
+  for (index_t b = 0; b < batches(); ++b)
+    s += weight(b) * parts_[static_cast<std::size_t>(b)]->objective->loss();
   return s;
 }
 
 template <class T>
 index_t CurvatureData<T>::factor_columns(FactorKind kind, index_t samples) const {
   switch (kind) {
-    case FactorKind::GGN: return parts_.front()->loss->sqrt_columns();
-    case FactorKind::EF: return 1;
-    case FactorKind::MC: return samples;
+    case FactorKind::GGN:
+      return parts_.front()->loss->sqrt_columns();
+    case FactorKind::EF:
+      return 1;
+    case FactorKind::MC:
+      return samples;
   }
   return 0;
 }
 
 template <class T>
-const Tensor<T>& CurvatureData<T>::output_factor(index_t b, FactorKind kind, index_t samples, std::uint64_t seed) {
-  CURV_CHECK(kind != FactorKind::MC || samples >= 1, "curvature: expected at least 1 sampled label per example, found ",
-             samples);
+const Tensor<T>& CurvatureData<T>::output_factor(index_t b, FactorKind kind, index_t samples,
+                                                 std::uint64_t seed) {
+  CURV_CHECK(kind != FactorKind::MC || samples >= 1,
+             "curvature: expected at least 1 sampled label per example, found ", samples);
   Part& p = *parts_[static_cast<std::size_t>(b)];
-  if (!p.factor.empty() && p.factor_kind == kind && p.factor_samples == samples && p.factor_seed == seed)
+  if (!p.factor.empty() && p.factor_kind == kind && p.factor_samples == samples &&
+      p.factor_seed == seed)
     return p.factor;
   const Loss<T>& loss = *p.loss;
   const index_t N = loss.examples(), C = loss.outputs(), K = factor_columns(kind, samples);

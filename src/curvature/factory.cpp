@@ -8,8 +8,10 @@
 namespace curv {
 
 std::vector<std::string> operator_names() {
-  return {"hessian", "ggn", "ef", "fisher", "kfac", "ekfac", "diag", "lowrank",
-          "blockdiag-hessian", "blockdiag-ggn", "blockdiag-ef", "blockdiag-fisher"};
+  return {"hessian",       "ggn",          "ef",
+          "fisher",        "kfac",         "ekfac",
+          "diag",          "lowrank",      "blockdiag-hessian",
+          "blockdiag-ggn", "blockdiag-ef", "blockdiag-fisher"};
 }
 
 namespace {
@@ -26,8 +28,10 @@ ModelCurvature model_curvature(const std::string& name) {
 
 // The M-FAC matrix over every example's gradient, restricted to the subset.
 template <class T>
-std::unique_ptr<LinearOperator> lowrank(CurvatureData<T>& data, const ParamSubset& subset, double damping) {
-  CURV_CHECK(damping > 0, "lowrank: expected --damping > 0 (the λ of λI + (1/m) Σ g gᵀ), found ", damping);
+std::unique_ptr<LinearOperator> lowrank(CurvatureData<T>& data, const ParamSubset& subset,
+                                        double damping) {
+  CURV_CHECK(damping > 0, "lowrank: expected --damping > 0 (the λ of λI + (1/m) Σ g gᵀ), found ",
+             damping);
   const index_t P = data.parameters(), d = subset.size(), m = data.examples();
   std::vector<double> grads(static_cast<std::size_t>(m * d));
   std::vector<double> full(static_cast<std::size_t>(P));
@@ -51,7 +55,8 @@ template <class T>
 std::unique_ptr<LinearOperator> make_operator(CurvatureData<T>& data, const OperatorSpec& spec) {
   const ParamSubset subset = ParamSubset::parse(spec.subset, data.model().params().info());
   KfacOptions kopt;
-  kopt.factors = spec.factors, kopt.samples = spec.samples, kopt.seed = spec.seed, kopt.damping = spec.kfac_damping;
+  kopt.factors = spec.factors, kopt.samples = spec.samples, kopt.seed = spec.seed,
+  kopt.damping = spec.kfac_damping;
   if (spec.name == "kfac") return make_kfac(data, subset, kopt);
   if (spec.name == "ekfac") return make_ekfac(data, subset, kopt);
   if (spec.name == "lowrank") return lowrank(data, subset, spec.damping);
@@ -60,11 +65,14 @@ std::unique_ptr<LinearOperator> make_operator(CurvatureData<T>& data, const Oper
                                 : spec.factors == FactorKind::EF ? ModelCurvature::EF
                                                                  : ModelCurvature::Fisher;
     ModelOperator<T> op(data, kind, subset, spec.samples, spec.seed);
-    return std::make_unique<DiagonalOperator>(op.diagonal(), std::string("diag-") + factor_kind_name(spec.factors));
+    return std::make_unique<DiagonalOperator>(
+        op.diagonal(), std::string("diag-") + factor_kind_name(spec.factors));
   }
   if (spec.name.rfind("blockdiag-", 0) == 0)
-    return layer_blocks(data, model_curvature(spec.name.substr(10)), subset, spec.samples, spec.seed);
-  return std::make_unique<ModelOperator<T>>(data, model_curvature(spec.name), subset, spec.samples, spec.seed);
+    return layer_blocks(data, model_curvature(spec.name.substr(10)), subset, spec.samples,
+                        spec.seed);
+  return std::make_unique<ModelOperator<T>>(data, model_curvature(spec.name), subset, spec.samples,
+                                            spec.seed);
 }
 
 template std::unique_ptr<LinearOperator> make_operator(CurvatureData<float>&, const OperatorSpec&);

@@ -20,14 +20,16 @@ KfacOperator::KfacOperator(std::string name, ParamSubset subset, std::vector<Kro
   const auto& ranges = subset_.ranges();
   std::vector<index_t> start(ranges.size());
   std::vector<bool> covered(ranges.size(), false);
-  for (std::size_t r = 0, s = 0; r < ranges.size(); s += std::size_t(ranges[r].size), ++r) start[r] = index_t(s);
+  for (std::size_t r = 0, s = 0; r < ranges.size(); s += std::size_t(ranges[r].size), ++r)
+    start[r] = index_t(s);
   auto place_of = [&](index_t offset, index_t size) -> index_t {
     for (std::size_t r = 0; r < ranges.size(); ++r)
       if (ranges[r].offset == offset && ranges[r].size == size && !covered[r]) {
         covered[r] = true;
         return start[r];
       }
-    fail(name_, ": a layer's parameter at offset ", offset, " (", size, " entries) is not one parameter of the subset");
+    fail(name_, ": a layer's parameter at offset ", offset, " (", size,
+         " entries) is not one parameter of the subset");
   };
   for (const auto& b : blocks_) {
     const KfacLayer& L = b.layer();
@@ -37,8 +39,10 @@ KfacOperator::KfacOperator(std::string name, ParamSubset subset, std::vector<Kro
     places_.push_back(p);
   }
   for (std::size_t r = 0; r < ranges.size(); ++r)
-    CURV_CHECK(covered[r], name_, " covers the weights and biases of linear and conv2d layers; parameter '",
-               subset_.names()[r], "' is not one: restrict the subset to such layers (e.g. --subset last)");
+    CURV_CHECK(covered[r], name_,
+               " covers the weights and biases of linear and conv2d layers; parameter '",
+               subset_.names()[r],
+               "' is not one: restrict the subset to such layers (e.g. --subset last)");
 }
 
 void KfacOperator::gather(std::size_t i, const double* v, double* V) const {
@@ -136,7 +140,8 @@ namespace {
 // listening; begin(b) runs before batch b's sweeps, end_sweep() after each.
 template <class T>
 void factor_sweeps(CurvatureData<T>& data, const KfacOptions& opt, LayerObserver<T>& observer,
-                   const std::function<void(index_t)>& begin, const std::function<void()>& end_sweep) {
+                   const std::function<void(index_t)>& begin,
+                   const std::function<void()>& end_sweep) {
   for (index_t b = 0; b < data.batches(); ++b) {
     const Tensor<T>& S = data.output_factor(b, opt.factors, opt.samples, opt.seed);
     const index_t N = S.shape()[0], C = S.shape()[1], K = S.shape()[2];
@@ -155,19 +160,24 @@ void factor_sweeps(CurvatureData<T>& data, const KfacOptions& opt, LayerObserver
 }  // namespace
 
 template <class T>
-std::unique_ptr<KfacOperator> make_kfac(CurvatureData<T>& data, const ParamSubset& subset, const KfacOptions& opt) {
+std::unique_ptr<KfacOperator> make_kfac(CurvatureData<T>& data, const ParamSubset& subset,
+                                        const KfacOptions& opt) {
   KfacStatistics<T> stats(&subset);
   factor_sweeps<T>(
-      data, opt, stats, [&](index_t b) { stats.begin_batch(data.weight(b)); }, [&] { stats.end_sweep(); });
+      data, opt, stats, [&](index_t b) { stats.begin_batch(data.weight(b)); },
+      [&] { stats.end_sweep(); });
   std::vector<KroneckerBlock> blocks;
-  for (index_t i = 0; i < stats.layers(); ++i) blocks.emplace_back(stats.layer(i), stats.A(i), stats.G(i));
-  std::sort(blocks.begin(), blocks.end(),
-            [](const auto& x, const auto& y) { return x.layer().weight_offset < y.layer().weight_offset; });
+  for (index_t i = 0; i < stats.layers(); ++i)
+    blocks.emplace_back(stats.layer(i), stats.A(i), stats.G(i));
+  std::sort(blocks.begin(), blocks.end(), [](const auto& x, const auto& y) {
+    return x.layer().weight_offset < y.layer().weight_offset;
+  });
   return std::make_unique<KfacOperator>("kfac", subset, std::move(blocks), opt.damping);
 }
 
 template <class T>
-std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<T>& data, const ParamSubset& subset, const KfacOptions& opt) {
+std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<T>& data, const ParamSubset& subset,
+                                         const KfacOptions& opt) {
   auto k = make_kfac(data, subset, opt);
   std::vector<KroneckerBlock*> basis;
   for (auto& b : k->blocks()) basis.push_back(&b);
@@ -182,9 +192,13 @@ std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<T>& data, const ParamSubs
   return std::make_unique<KfacOperator>("ekfac", subset, std::move(blocks), KfacDamping::Eigen);
 }
 
-template std::unique_ptr<KfacOperator> make_kfac(CurvatureData<float>&, const ParamSubset&, const KfacOptions&);
-template std::unique_ptr<KfacOperator> make_kfac(CurvatureData<double>&, const ParamSubset&, const KfacOptions&);
-template std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<float>&, const ParamSubset&, const KfacOptions&);
-template std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<double>&, const ParamSubset&, const KfacOptions&);
+template std::unique_ptr<KfacOperator> make_kfac(CurvatureData<float>&, const ParamSubset&,
+                                                 const KfacOptions&);
+template std::unique_ptr<KfacOperator> make_kfac(CurvatureData<double>&, const ParamSubset&,
+                                                 const KfacOptions&);
+template std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<float>&, const ParamSubset&,
+                                                  const KfacOptions&);
+template std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<double>&, const ParamSubset&,
+                                                  const KfacOptions&);
 
 }  // namespace curv

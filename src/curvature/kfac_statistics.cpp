@@ -41,7 +41,8 @@ typename KfacStatistics<T>::Layer& KfacStatistics<T>::find_or_add(const LayerEve
   Layer l;
   l.info.kind = std::string(e.kind);
   l.info.weight_offset = e.weight_offset;
-  l.info.bias_offset = (e.bias_offset >= 0 && (!subset_ || subset_->contains(e.bias_offset))) ? e.bias_offset : -1;
+  l.info.bias_offset =
+      (e.bias_offset >= 0 && (!subset_ || subset_->contains(e.bias_offset))) ? e.bias_offset : -1;
   l.info.out = e.fan_out;
   l.info.in = e.a.shape.row_size();
   l.info.rows_per_example = e.rows_per_example;
@@ -58,8 +59,9 @@ void KfacStatistics<T>::on_backward(const LayerEvent<T>& e) {
   if (subset_ && !subset_->contains(e.weight_offset)) return;
   Layer& l = find_or_add(e);
   const index_t R = e.a.shape.rows(), in = l.info.in, din = l.info.din(), out = l.info.out;
-  CURV_CHECK(e.a.shape.row_size() == in && e.fan_out == out && (!collect_g_ || e.g.shape == Shape{R, out}),
-             "K-FAC statistics: layer at offset ", e.weight_offset, " changed shape between sweeps");
+  CURV_CHECK(
+      e.a.shape.row_size() == in && e.fan_out == out && (!collect_g_ || e.g.shape == Shape{R, out}),
+      "K-FAC statistics: layer at offset ", e.weight_offset, " changed shape between sweeps");
   if (collect_a_) {
     const T w = T(weight_ / double(R));  // A is a mean over rows
     const T beta = l.a_fresh ? T(keep_) : T(1);
@@ -67,7 +69,8 @@ void KfacStatistics<T>::on_backward(const LayerEvent<T>& e) {
     syrk_lower(in, R, w, e.a.data, beta, l.A.data(), din);  // Σ a aᵀ
     if (l.info.bias_offset >= 0) {  // the ones entry: Σ a in the last row, R in the corner
       if (index_t(ones_.size()) < R) ones_.assign(static_cast<std::size_t>(R), T(1));
-      gemm(Trans::Yes, Trans::No, in, 1, R, w, e.a.data, in, ones_.data(), 1, beta, l.A.data() + in * din, 1);
+      gemm(Trans::Yes, Trans::No, in, 1, R, w, e.a.data, in, ones_.data(), 1, beta,
+           l.A.data() + in * din, 1);
       l.A[in * din + in] = beta * l.A[in * din + in] + T(weight_);
     }
   }
@@ -148,14 +151,15 @@ void EkfacRefit<T>::on_backward(const LayerEvent<T>& e) {
     const BlasSerial serial;
     parallel_for(N, 8, [&](index_t b, index_t end) {
       for (index_t n = b; n < end; ++n)
-        gemm(Trans::Yes, Trans::No, out, din, per, T(1), tg_.data() + n * per * out, A + n * per * din, T(0),
-             stacked_.data() + n * block);
+        gemm(Trans::Yes, Trans::No, out, din, per, T(1), tg_.data() + n * per * out,
+             A + n * per * din, T(0), stacked_.data() + n * block);
     });
   }
   const T* M = stacked_.data();
   if (rotate_after) {
     rotated_.resize(stacked_.size());
-    gemm(Trans::No, Trans::No, N * out, din, din, T(1), stacked_.data(), q.QA.data(), T(0), rotated_.data());
+    gemm(Trans::No, Trans::No, N * out, din, din, T(1), stacked_.data(), q.QA.data(), T(0),
+         rotated_.data());
     M = rotated_.data();
   }
   parallel_for(block, 256, [&](index_t b, index_t end) {

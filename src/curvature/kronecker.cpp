@@ -12,9 +12,11 @@ namespace curv {
 namespace {
 
 // C (m,n) = op(A) op(B), row-major, assigned.
-void mul(bool ta, bool tb, index_t m, index_t n, index_t k, const double* A, const double* B, double* C) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k),
-              1.0, A, ta ? int(m) : int(k), B, tb ? int(k) : int(n), 0.0, C, int(n));
+void mul(bool ta, bool tb, index_t m, index_t n, index_t k, const double* A, const double* B,
+         double* C) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m),
+              int(n), int(k), 1.0, A, ta ? int(m) : int(k), B, tb ? int(k) : int(n), 0.0, C,
+              int(n));
 }
 
 std::vector<double> transposed(const std::vector<double>& M, index_t n) {
@@ -35,11 +37,15 @@ double trace_of(const std::vector<double>& M, index_t n) {
 KroneckerBlock::KroneckerBlock(KfacLayer layer, std::vector<double> A, std::vector<double> G)
     : layer_(std::move(layer)), A_(std::move(A)), G_(std::move(G)) {
   const index_t din = layer_.din(), out = layer_.out;
-  CURV_CHECK(index_t(A_.size()) == din * din && index_t(G_.size()) == out * out, "K-FAC block ", layer_.kind,
-             " at offset ", layer_.weight_offset, ": expected factors ", din, "x", din, " and ", out, "x", out,
-             ", found ", A_.size(), " and ", G_.size(), " entries");
-  for (double v : A_) CURV_CHECK(std::isfinite(v), "K-FAC block at offset ", layer_.weight_offset, ": input factor A has a non-finite entry ", v);
-  for (double v : G_) CURV_CHECK(std::isfinite(v), "K-FAC block at offset ", layer_.weight_offset, ": output factor G has a non-finite entry ", v);
+  CURV_CHECK(index_t(A_.size()) == din * din && index_t(G_.size()) == out * out, "K-FAC block ",
+             layer_.kind, " at offset ", layer_.weight_offset, ": expected factors ", din, "x", din,
+             " and ", out, "x", out, ", found ", A_.size(), " and ", G_.size(), " entries");
+  for (double v : A_)
+    CURV_CHECK(std::isfinite(v), "K-FAC block at offset ", layer_.weight_offset,
+               ": input factor A has a non-finite entry ", v);
+  for (double v : G_)
+    CURV_CHECK(std::isfinite(v), "K-FAC block at offset ", layer_.weight_offset,
+               ": output factor G has a non-finite entry ", v);
   work_.resize(static_cast<std::size_t>(out * din));
 }
 
@@ -56,7 +62,8 @@ const std::vector<double>& KroneckerBlock::eigenvalues_G() { return ensure_eigen
 const std::vector<double>& KroneckerBlock::eigenvectors_A() { return ensure_eigen(), QA_; }
 const std::vector<double>& KroneckerBlock::eigenvectors_G() { return ensure_eigen(), QG_; }
 
-double pi_adjustment(const std::vector<double>& A, index_t din, const std::vector<double>& G, index_t out) {
+double pi_adjustment(const std::vector<double>& A, index_t din, const std::vector<double>& G,
+                     index_t out) {
   const double a = trace_of(A, din) / double(din), g = trace_of(G, out) / double(out);
   return a > 0 && g > 0 ? std::sqrt(a / g) : 1.0;
 }
@@ -83,11 +90,11 @@ std::vector<double> KroneckerBlock::scaling() {
 void KroneckerBlock::in_eigenbasis(const double* V, const std::vector<double>& scale, double* out) {
   ensure_eigen();
   const index_t din = layer_.din(), O = layer_.out;
-  mul(true, false, O, din, O, QG_.data(), V, work_.data());      // Q_Gᵀ V
+  mul(true, false, O, din, O, QG_.data(), V, work_.data());       // Q_Gᵀ V
   mul(false, false, O, din, din, work_.data(), QA_.data(), out);  // (Q_Gᵀ V) Q_A
   for (index_t j = 0; j < O * din; ++j) out[j] *= scale[j];
-  mul(false, true, O, din, din, out, QA_.data(), work_.data());   // (·) Q_Aᵀ
-  mul(false, false, O, din, O, QG_.data(), work_.data(), out);    // Q_G (·)
+  mul(false, true, O, din, din, out, QA_.data(), work_.data());  // (·) Q_Aᵀ
+  mul(false, false, O, din, O, QG_.data(), work_.data(), out);   // Q_G (·)
 }
 
 void KroneckerBlock::mv(const double* V, double* out) {
@@ -99,7 +106,8 @@ void KroneckerBlock::mv(const double* V, double* out) {
 
 void KroneckerBlock::inverse_mv(const double* V, double lambda, KfacDamping damping, double* out) {
   CURV_CHECK(lambda >= 0, "K-FAC: expected a damping >= 0, found ", lambda);
-  if (lambda == inverse_lambda_ && damping == inverse_damping_) return in_eigenbasis(V, inverse_scale_, out);
+  if (lambda == inverse_lambda_ && damping == inverse_damping_)
+    return in_eigenbasis(V, inverse_scale_, out);
   const index_t din = layer_.din(), O = layer_.out;
   std::vector<double>& inv = inverse_scale_;
   inverse_lambda_ = -1;  // invalid until filled
@@ -109,7 +117,8 @@ void KroneckerBlock::inverse_mv(const double* V, double lambda, KfacDamping damp
     const double p = pi(), r = std::sqrt(lambda);
     inv.resize(static_cast<std::size_t>(O * din));
     for (index_t o = 0; o < O; ++o)
-      for (index_t i = 0; i < din; ++i) inv[o * din + i] = (gamma_[o] + r / p) * (alpha_[i] + p * r);
+      for (index_t i = 0; i < din; ++i)
+        inv[o * din + i] = (gamma_[o] + r / p) * (alpha_[i] + p * r);
   } else {
     inv = scaling();
     for (auto& s : inv) s += lambda;
@@ -136,9 +145,10 @@ void KroneckerBlock::diagonal(double* d) {
 }
 
 std::vector<double> KroneckerBlock::diagonal_in(KroneckerBlock& basis) {
-  CURV_CHECK(basis.layer_.out == layer_.out && basis.layer_.din() == layer_.din(), "K-FAC block at offset ",
-             layer_.weight_offset, ": expected a basis for a ", layer_.out, "x", layer_.din(), " layer, found ",
-             basis.layer_.out, "x", basis.layer_.din());
+  CURV_CHECK(basis.layer_.out == layer_.out && basis.layer_.din() == layer_.din(),
+             "K-FAC block at offset ", layer_.weight_offset, ": expected a basis for a ",
+             layer_.out, "x", layer_.din(), " layer, found ", basis.layer_.out, "x",
+             basis.layer_.din());
   ensure_eigen();
   basis.ensure_eigen();
   const index_t din = layer_.din(), O = layer_.out;
@@ -150,7 +160,8 @@ std::vector<double> KroneckerBlock::diagonal_in(KroneckerBlock& basis) {
   return d;
 }
 
-void KroneckerBlock::squared_sandwich(const std::vector<double>& QG, const std::vector<double>& QA, double* d) {
+void KroneckerBlock::squared_sandwich(const std::vector<double>& QG, const std::vector<double>& QA,
+                                      double* d) {
   // M = Σ S[o',i'] (q_G,o' q_G,o'ᵀ) ⊗ (q_A,i' q_A,i'ᵀ) in this block's basis, so a unit vector
   // u ⊗ w with coordinates U = Q_Gᵀu, W = Q_Aᵀw there has uᵀMu = Σ U[o']² S[o',i'] W[i']².
   const index_t din = layer_.din(), O = layer_.out;

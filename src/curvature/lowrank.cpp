@@ -16,20 +16,24 @@ namespace curv {
 namespace {
 
 void check_damping(const char* who, double damping) {
-  CURV_CHECK(std::isfinite(damping) && damping > 0, who, ": expected a finite damping λ > 0, found ", damping);
+  CURV_CHECK(std::isfinite(damping) && damping > 0, who,
+             ": expected a finite damping λ > 0, found ", damping);
 }
 
 // The operators' λ is built in; a second damping would have to be folded into every vᵢ, so it is
 // refused rather than ignored.
 void check_no_extra(const char* who, const char* what, double extra) {
-  CURV_CHECK(extra == 0, who, ": expected ", what, " damping 0 (λ is fixed at construction; set_damping "
-             "changes it for mfac-dynamic), found ", extra);
+  CURV_CHECK(extra == 0, who, ": expected ", what,
+             " damping 0 (λ is fixed at construction; set_damping "
+             "changes it for mfac-dynamic), found ",
+             extra);
 }
 
 void check_finite(const char* who, const double* g, index_t d, index_t row) {
   for (index_t k = 0; k < d; ++k)
     if (!std::isfinite(g[k])) {
-      if (row >= 0) fail(who, ": expected finite gradients, found ", g[k], " at gradient ", row, ", index ", k);
+      if (row >= 0)
+        fail(who, ": expected finite gradients, found ", g[k], " at gradient ", row, ", index ", k);
       fail(who, ": expected a finite gradient, found ", g[k], " at index ", k);
     }
 }
@@ -39,7 +43,8 @@ void check_finite(const char* who, const double* g, index_t d, index_t row) {
 void potrf_lower(const char* who, double* a, index_t n, index_t ld) {
   if (n == 0) return;
   const lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', lapack_int(n), a, lapack_int(ld));
-  CURV_CHECK(info == 0, who, ": expected mλI + GGᵀ to be positive definite, found a failed Cholesky pivot (info ",
+  CURV_CHECK(info == 0, who,
+             ": expected mλI + GGᵀ to be positive definite, found a failed Cholesky pivot (info ",
              info, "); raise the damping");
 }
 
@@ -58,9 +63,10 @@ void potrf_lower(const char* who, double* a, index_t n, index_t ld) {
 StaticMfac::StaticMfac(std::vector<double> gradients, index_t m, index_t d, double damping)
     : LinearOperator(d), m_(m), d_(d), lambda_(damping), V_(std::move(gradients)) {
   const char* who = "mfac-static";
-  CURV_CHECK(m >= 1 && d >= 1, who, ": expected at least one gradient of dimension ≥ 1, found m = ", m, ", d = ", d);
-  CURV_CHECK(static_cast<index_t>(V_.size()) == m * d, who, ": expected m·d = ", m, "·", d, " = ", m * d,
-             " gradient values, found ", V_.size());
+  CURV_CHECK(m >= 1 && d >= 1, who,
+             ": expected at least one gradient of dimension ≥ 1, found m = ", m, ", d = ", d);
+  CURV_CHECK(static_cast<index_t>(V_.size()) == m * d, who, ": expected m·d = ", m, "·", d, " = ",
+             m * d, " gradient values, found ", V_.size());
   check_damping(who, damping);
   for (index_t i = 0; i < m; ++i) check_finite(who, V_.data() + i * d, d, i);
 
@@ -74,8 +80,8 @@ StaticMfac::StaticMfac(std::vector<double> gradients, index_t m, index_t d, doub
 
   // K = G Gᵀ (lower triangle), O(d m²).
   L_.assign(static_cast<std::size_t>(m * m), 0.0);
-  cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, int(m), int(d), 1.0, V_.data(), int(d), 0.0, L_.data(),
-              int(m));
+  cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, int(m), int(d), 1.0, V_.data(), int(d), 0.0,
+              L_.data(), int(m));
   double sum_k = 0;
   for (index_t i = 0; i < m; ++i) sum_k += L_[i * m + i];
   trace_ = double(d) * damping + sum_k / double(m);
@@ -85,8 +91,8 @@ StaticMfac::StaticMfac(std::vector<double> gradients, index_t m, index_t d, doub
     for (index_t j = i + 1; j < m; ++j) L_[i * m + j] = 0;
 
   // V = diag(L_ii / λ) L⁻¹ G, O(d m²).
-  cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, int(m), int(d), 1.0, L_.data(),
-              int(m), V_.data(), int(d));
+  cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, int(m), int(d), 1.0,
+              L_.data(), int(m), V_.data(), int(d));
   den_.resize(static_cast<std::size_t>(m));
   // det F = λ^d Πᵢ (m + gᵢᵀvᵢ)/m: each Sherman–Morrison step multiplies det by 1 + gᵢᵀvᵢ/m (the
   // matrix determinant lemma applied one gradient at a time).
@@ -105,11 +111,13 @@ void StaticMfac::mv(const double* v, double* out) {
   std::vector<double> y(static_cast<std::size_t>(m_));
   cblas_dgemv(CblasRowMajor, CblasNoTrans, m, d, 1.0, V_.data(), d, v, 1, 0.0, y.data(), 1);
   for (index_t i = 0; i < m_; ++i) y[i] *= lambda_ / L_[i * m_ + i];
-  cblas_dtrmv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, m, L_.data(), m, y.data(), 1);  // y = G v
+  cblas_dtrmv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, m, L_.data(), m, y.data(),
+              1);  // y = G v
   cblas_dtrmv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, m, L_.data(), m, y.data(), 1);
   for (index_t i = 0; i < m_; ++i) y[i] *= lambda_ / L_[i * m_ + i];
   for (index_t k = 0; k < d_; ++k) out[k] = lambda_ * v[k];
-  cblas_dgemv(CblasRowMajor, CblasTrans, m, d, 1.0 / double(m_), V_.data(), d, y.data(), 1, 1.0, out, 1);
+  cblas_dgemv(CblasRowMajor, CblasTrans, m, d, 1.0 / double(m_), V_.data(), d, y.data(), 1, 1.0,
+              out, 1);
 }
 
 void StaticMfac::apply_inverse(const double* x, double* out) const {
@@ -128,8 +136,8 @@ void StaticMfac::inverse_mv(const double* v, double damping, double* out) {
 }
 
 std::vector<double> StaticMfac::solve(const std::vector<double>& x) const {
-  CURV_CHECK(static_cast<index_t>(x.size()) == d_, "mfac-static: expected a vector of length ", d_, ", found ",
-             x.size());
+  CURV_CHECK(static_cast<index_t>(x.size()) == d_, "mfac-static: expected a vector of length ", d_,
+             ", found ", x.size());
   std::vector<double> out(x.size());
   apply_inverse(x.data(), out.data());
   return out;
@@ -141,8 +149,8 @@ double StaticMfac::logdet(double damping) {
 }
 
 double StaticMfac::inverse_entry(index_t k, index_t l) const {
-  CURV_CHECK(k >= 0 && k < d_ && l >= 0 && l < d_, "mfac-static: expected indices in [0,", d_, "), found (", k,
-             ", ", l, ")");
+  CURV_CHECK(k >= 0 && k < d_ && l >= 0 && l < d_, "mfac-static: expected indices in [0,", d_,
+             "), found (", k, ", ", l, ")");
   double s = k == l ? 1.0 / lambda_ : 0.0;
   for (index_t i = 0; i < m_; ++i) s -= V_[i * d_ + k] * V_[i * d_ + l] / den_[i];
   return s;
@@ -172,8 +180,13 @@ std::vector<double> StaticMfac::inverse_diagonal() const {
 // the periodic refactorization discards.
 
 DynamicMfac::DynamicMfac(index_t d, index_t m, double damping, index_t refresh_every)
-    : LinearOperator(d), d_(d), m_(m), lambda_(damping), refresh_every_(refresh_every < 0 ? m : refresh_every) {
-  CURV_CHECK(m >= 1 && d >= 1, "mfac-dynamic: expected capacity m ≥ 1 and dimension d ≥ 1, found m = ", m,
+    : LinearOperator(d),
+      d_(d),
+      m_(m),
+      lambda_(damping),
+      refresh_every_(refresh_every < 0 ? m : refresh_every) {
+  CURV_CHECK(m >= 1 && d >= 1,
+             "mfac-dynamic: expected capacity m ≥ 1 and dimension d ≥ 1, found m = ", m,
              ", d = ", d);
   check_damping("mfac-dynamic", damping);
   G_.assign(static_cast<std::size_t>(m * d), 0.0);
@@ -184,8 +197,8 @@ DynamicMfac::DynamicMfac(index_t d, index_t m, double damping, index_t refresh_e
 }
 
 void DynamicMfac::push(const std::vector<double>& g) {
-  CURV_CHECK(static_cast<index_t>(g.size()) == d_, "mfac-dynamic: expected a gradient of length ", d_, ", found ",
-             g.size());
+  CURV_CHECK(static_cast<index_t>(g.size()) == d_, "mfac-dynamic: expected a gradient of length ",
+             d_, ", found ", g.size());
   push(g.data());
 }
 
@@ -193,23 +206,29 @@ void DynamicMfac::push(const double* g) {
   // Validated before anything changes, so a rejected gradient leaves the window as it was.
   check_finite("mfac-dynamic", g, d_, -1);
   const index_t r = next_;
-  if (n_ == m_) remove_slot(r);
-  else ++n_;  // while filling, r == n_ − 1 after this
+  if (n_ == m_)
+    remove_slot(r);
+  else
+    ++n_;  // while filling, r == n_ − 1 after this
   std::copy(g, g + d_, G_.begin() + r * d_);
   // The new row and column of K: dot products with every occupied slot, O(d n).
-  cblas_dgemv(CblasRowMajor, CblasNoTrans, int(n_), int(d_), 1.0, G_.data(), int(d_), g, 1, 0.0, b_.data(), 1);
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, int(n_), int(d_), 1.0, G_.data(), int(d_), g, 1, 0.0,
+              b_.data(), 1);
   for (index_t j = 0; j < n_; ++j) K_[r * m_ + j] = K_[j * m_ + r] = b_[j];
   next_ = (r + 1) % m_;
   ++pushes_;
-  if (refresh_every_ > 0 && ++since_refresh_ >= refresh_every_) refactorize();
-  else add_slot(r);
+  if (refresh_every_ > 0 && ++since_refresh_ >= refresh_every_)
+    refactorize();
+  else
+    add_slot(r);
 }
 
 void DynamicMfac::remove_slot(index_t r) {
   const index_t m = m_;
   const double p = M_[r * m + r];
   for (index_t j = 0; j < n_; ++j) u_[j] = M_[j * m + r];
-  cblas_dger(CblasRowMajor, int(n_), int(n_), -1.0 / p, u_.data(), 1, u_.data(), 1, M_.data(), int(m));
+  cblas_dger(CblasRowMajor, int(n_), int(n_), -1.0 / p, u_.data(), 1, u_.data(), 1, M_.data(),
+             int(m));
   // Mathematically already zero; set exactly so the slot drops out of every product.
   for (index_t j = 0; j < n_; ++j) M_[r * m + j] = M_[j * m + r] = 0;
 }
@@ -219,7 +238,8 @@ void DynamicMfac::add_slot(index_t r) {
   for (index_t j = 0; j < n_; ++j) b_[j] = K_[r * m + j];
   b_[r] = 0;
   const double c = double(m) * lambda_ + K_[r * m + r];
-  cblas_dgemv(CblasRowMajor, CblasNoTrans, int(n_), int(n_), 1.0, M_.data(), int(m), b_.data(), 1, 0.0, u_.data(), 1);
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, int(n_), int(n_), 1.0, M_.data(), int(m), b_.data(), 1,
+              0.0, u_.data(), 1);
   const double s = c - cblas_ddot(int(n_), b_.data(), 1, u_.data(), 1);
   // s ≥ mλ in exact arithmetic (a Schur complement of mλI + K); far below that, cancellation has
   // eaten the update and the exact route is taken instead.
@@ -227,7 +247,8 @@ void DynamicMfac::add_slot(index_t r) {
     refactorize();
     return;
   }
-  cblas_dger(CblasRowMajor, int(n_), int(n_), 1.0 / s, u_.data(), 1, u_.data(), 1, M_.data(), int(m));
+  cblas_dger(CblasRowMajor, int(n_), int(n_), 1.0 / s, u_.data(), 1, u_.data(), 1, M_.data(),
+             int(m));
   for (index_t j = 0; j < n_; ++j) M_[r * m + j] = M_[j * m + r] = -u_[j] / s;
   M_[r * m + r] = 1.0 / s;
 }
@@ -241,8 +262,11 @@ void DynamicMfac::refactorize() {
     for (index_t j = 0; j <= i; ++j) M_[i * m + j] = K_[i * m + j];
   for (index_t i = 0; i < n; ++i) M_[i * m + i] += double(m) * lambda_;
   potrf_lower("mfac-dynamic", M_.data(), n, m);
-  const lapack_int info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', lapack_int(n), M_.data(), lapack_int(m));
-  CURV_CHECK(info == 0, "mfac-dynamic: expected an invertible Cholesky factor, found LAPACK dpotri info ", info);
+  const lapack_int info =
+      LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', lapack_int(n), M_.data(), lapack_int(m));
+  CURV_CHECK(info == 0,
+             "mfac-dynamic: expected an invertible Cholesky factor, found LAPACK dpotri info ",
+             info);
   for (index_t i = 0; i < n; ++i)
     for (index_t j = 0; j < i; ++j) M_[j * m + i] = M_[i * m + j];
 }
@@ -256,9 +280,10 @@ void DynamicMfac::set_damping(double damping) {
 void DynamicMfac::mv(const double* v, double* out) {
   for (index_t k = 0; k < d_; ++k) out[k] = lambda_ * v[k];
   if (n_ == 0) return;
-  cblas_dgemv(CblasRowMajor, CblasNoTrans, int(n_), int(d_), 1.0, G_.data(), int(d_), v, 1, 0.0, u_.data(), 1);
-  cblas_dgemv(CblasRowMajor, CblasTrans, int(n_), int(d_), 1.0 / double(m_), G_.data(), int(d_), u_.data(), 1, 1.0,
-              out, 1);
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, int(n_), int(d_), 1.0, G_.data(), int(d_), v, 1, 0.0,
+              u_.data(), 1);
+  cblas_dgemv(CblasRowMajor, CblasTrans, int(n_), int(d_), 1.0 / double(m_), G_.data(), int(d_),
+              u_.data(), 1, 1.0, out, 1);
 }
 
 void DynamicMfac::inverse_mv(const double* v, double damping, double* out) {
@@ -275,8 +300,8 @@ void DynamicMfac::inverse_mv(const double* v, double damping, double* out) {
 }
 
 std::vector<double> DynamicMfac::solve(const std::vector<double>& x) {
-  CURV_CHECK(static_cast<index_t>(x.size()) == d_, "mfac-dynamic: expected a vector of length ", d_, ", found ",
-             x.size());
+  CURV_CHECK(static_cast<index_t>(x.size()) == d_, "mfac-dynamic: expected a vector of length ", d_,
+             ", found ", x.size());
   std::vector<double> out(x.size());
   inverse_mv(x.data(), 0.0, out.data());
   return out;

@@ -9,13 +9,18 @@
 namespace curv {
 
 template <class T>
-ModelOperator<T>::ModelOperator(CurvatureData<T>& data, ModelCurvature kind, ParamSubset subset, index_t samples,
-                                std::uint64_t seed)
-    : LinearOperator(subset.size()), data_(data), kind_(kind), subset_(std::move(subset)), samples_(samples), seed_(seed) {
-  CURV_CHECK(subset_.full_size() == data.parameters(), name(), ": the subset is for ", subset_.full_size(),
-             " parameters, the model has ", data.parameters());
-  CURV_CHECK(kind != ModelCurvature::Fisher || samples >= 1, "fisher: expected at least 1 sampled label per example, found ",
-             samples);
+ModelOperator<T>::ModelOperator(CurvatureData<T>& data, ModelCurvature kind, ParamSubset subset,
+                                index_t samples, std::uint64_t seed)
+    : LinearOperator(subset.size()),
+      data_(data),
+      kind_(kind),
+      subset_(std::move(subset)),
+      samples_(samples),
+      seed_(seed) {
+  CURV_CHECK(subset_.full_size() == data.parameters(), name(), ": the subset is for ",
+             subset_.full_size(), " parameters, the model has ", data.parameters());
+  CURV_CHECK(kind != ModelCurvature::Fisher || samples >= 1,
+             "fisher: expected at least 1 sampled label per example, found ", samples);
   const auto P = std::size_t(data.parameters());
   full_in_.resize(P), full_out_.resize(P), v_.resize(P), r_.resize(P);
 }
@@ -23,17 +28,23 @@ ModelOperator<T>::ModelOperator(CurvatureData<T>& data, ModelCurvature kind, Par
 template <class T>
 std::string ModelOperator<T>::name() const {
   switch (kind_) {
-    case ModelCurvature::Hessian: return "hessian";
-    case ModelCurvature::GGN: return "ggn";
-    case ModelCurvature::EF: return "ef";
-    case ModelCurvature::Fisher: return "fisher";
+    case ModelCurvature::Hessian:
+      return "hessian";
+    case ModelCurvature::GGN:
+      return "ggn";
+    case ModelCurvature::EF:
+      return "ef";
+    case ModelCurvature::Fisher:
+      return "fisher";
   }
   return "?";
 }
 
 template <class T>
 FactorKind ModelOperator<T>::factor_kind() const {
-  return kind_ == ModelCurvature::EF ? FactorKind::EF : kind_ == ModelCurvature::Fisher ? FactorKind::MC : FactorKind::GGN;
+  return kind_ == ModelCurvature::EF       ? FactorKind::EF
+         : kind_ == ModelCurvature::Fisher ? FactorKind::MC
+                                           : FactorKind::GGN;
 }
 
 template <class T>
@@ -82,7 +93,9 @@ void ModelOperator<T>::mv(const double* v, double* out) {
 template <class T>
 std::vector<double> ModelOperator<T>::diagonal() {
   if (kind_ == ModelCurvature::Hessian)
-    lacks("diagonal", "estimate it with Hutchinson probes (curv::linalg::hutchinson_diagonal) or use the ggn's");
+    lacks(
+        "diagonal",
+        "estimate it with Hutchinson probes (curv::linalg::hutchinson_diagonal) or use the ggn's");
   const index_t P = data_.parameters();
   std::vector<double> full(std::size_t(P), 0.0);
   for (index_t b = 0; b < data_.batches(); ++b) {
@@ -108,7 +121,8 @@ std::vector<double> ModelOperator<T>::diagonal() {
 
 DiagonalOperator::DiagonalOperator(std::vector<double> d, std::string name)
     : LinearOperator(index_t(d.size())), d_(std::move(d)), name_(std::move(name)) {
-  for (double x : d_) CURV_CHECK(std::isfinite(x), name_, ": expected a finite diagonal, found ", x);
+  for (double x : d_)
+    CURV_CHECK(std::isfinite(x), name_, ": expected a finite diagonal, found ", x);
 }
 
 void DiagonalOperator::mv(const double* v, double* out) {
@@ -119,7 +133,8 @@ void DiagonalOperator::inverse_mv(const double* v, double damping, double* out) 
   CURV_CHECK(damping >= 0, name_, ": expected a damping >= 0, found ", damping);
   for (std::size_t i = 0; i < d_.size(); ++i) {
     const double s = d_[i] + damping;
-    CURV_CHECK(s > 0, name_, ": entry ", i, " of the damped diagonal is ", s, ", not invertible: raise the damping");
+    CURV_CHECK(s > 0, name_, ": entry ", i, " of the damped diagonal is ", s,
+               ", not invertible: raise the damping");
     out[i] = v[i] / s;
   }
 }
@@ -147,9 +162,11 @@ Eigenpairs DiagonalOperator::eigendecomposition() {
 
 RestrictedOperator::RestrictedOperator(std::unique_ptr<LinearOperator> inner, ParamSubset subset)
     : LinearOperator(subset.size()), inner_(std::move(inner)), subset_(std::move(subset)) {
-  CURV_CHECK(subset_.full_size() == inner_->size(), "restriction of ", inner_->name(), ": the subset is for ",
-             subset_.full_size(), " parameters, the operator has ", inner_->size());
-  full_in_.resize(static_cast<std::size_t>(inner_->size())), full_out_.resize(static_cast<std::size_t>(inner_->size()));
+  CURV_CHECK(subset_.full_size() == inner_->size(), "restriction of ", inner_->name(),
+             ": the subset is for ", subset_.full_size(), " parameters, the operator has ",
+             inner_->size());
+  full_in_.resize(static_cast<std::size_t>(inner_->size())),
+      full_out_.resize(static_cast<std::size_t>(inner_->size()));
 }
 
 void RestrictedOperator::mv(const double* v, double* out) {
@@ -166,7 +183,8 @@ index_t total_size(const std::vector<std::unique_ptr<LinearOperator>>& blocks) {
 }
 }  // namespace
 
-BlockDiagonalOperator::BlockDiagonalOperator(std::vector<std::unique_ptr<LinearOperator>> blocks, std::string name)
+BlockDiagonalOperator::BlockDiagonalOperator(std::vector<std::unique_ptr<LinearOperator>> blocks,
+                                             std::string name)
     : LinearOperator(total_size(blocks)), blocks_(std::move(blocks)), name_(std::move(name)) {}
 
 void BlockDiagonalOperator::mv(const double* v, double* out) {
@@ -212,13 +230,15 @@ bool BlockDiagonalOperator::has_diagonal() const {
 
 template <class T>
 std::unique_ptr<BlockDiagonalOperator> layer_blocks(CurvatureData<T>& data, ModelCurvature kind,
-                                                    const ParamSubset& subset, index_t samples, std::uint64_t seed) {
+                                                    const ParamSubset& subset, index_t samples,
+                                                    std::uint64_t seed) {
   const auto& params = data.model().params().info();
   std::vector<std::unique_ptr<LinearOperator>> blocks;
   std::string layer, names;
   auto flush = [&] {
     if (names.empty()) return;
-    blocks.push_back(std::make_unique<ModelOperator<T>>(data, kind, ParamSubset::parse(names, params), samples, seed));
+    blocks.push_back(std::make_unique<ModelOperator<T>>(
+        data, kind, ParamSubset::parse(names, params), samples, seed));
     names.clear();
   };
   for (const auto& name : subset.names()) {
@@ -232,9 +252,11 @@ std::unique_ptr<BlockDiagonalOperator> layer_blocks(CurvatureData<T>& data, Mode
 
 template class ModelOperator<float>;
 template class ModelOperator<double>;
-template std::unique_ptr<BlockDiagonalOperator> layer_blocks(CurvatureData<float>&, ModelCurvature, const ParamSubset&,
-                                                             index_t, std::uint64_t);
-template std::unique_ptr<BlockDiagonalOperator> layer_blocks(CurvatureData<double>&, ModelCurvature, const ParamSubset&,
-                                                             index_t, std::uint64_t);
+template std::unique_ptr<BlockDiagonalOperator> layer_blocks(CurvatureData<float>&, ModelCurvature,
+                                                             const ParamSubset&, index_t,
+                                                             std::uint64_t);
+template std::unique_ptr<BlockDiagonalOperator> layer_blocks(CurvatureData<double>&, ModelCurvature,
+                                                             const ParamSubset&, index_t,
+                                                             std::uint64_t);
 
 }  // namespace curv

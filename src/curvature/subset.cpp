@@ -50,7 +50,8 @@ ParamSubset ParamSubset::parse(const std::string& spec, const std::vector<ParamI
     while (std::getline(in, item, ','))
       if (!item.empty()) wanted.push_back(item);
   }
-  CURV_CHECK(!wanted.empty(), "parameter subset: expected all, last or layer names, found '", spec, "'");
+  CURV_CHECK(!wanted.empty(), "parameter subset: expected all, last or layer names, found '", spec,
+             "'");
   for (const auto& w : wanted) {
     bool found = false;
     for (const auto& p : params)
@@ -64,7 +65,8 @@ ParamSubset ParamSubset::parse(const std::string& spec, const std::vector<ParamI
   // Flat-vector order, whatever order the names were given in.
   std::vector<std::size_t> order(s.ranges_.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return s.ranges_[a].offset < s.ranges_[b].offset; });
+  std::sort(order.begin(), order.end(),
+            [&](auto a, auto b) { return s.ranges_[a].offset < s.ranges_[b].offset; });
   ParamSubset sorted;
   sorted.full_ = s.full_;
   for (auto i : order) {

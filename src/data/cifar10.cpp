@@ -39,10 +39,12 @@ Dataset load_cifar10_png(const std::string& dir, bool train) {
     const std::string path = dir + "/" + b + ".png";
     int w = 0, h = 0, ch = 0;
     unsigned char* img = stbi_load(path.c_str(), &w, &h, &ch, 3);
-    CURV_CHECK(img != nullptr, path, ": expected a readable PNG, found ",
-               std::filesystem::exists(path) ? stbi_failure_reason() : "no file (run datasets/fetch.sh)");
+    CURV_CHECK(
+        img != nullptr, path, ": expected a readable PNG, found ",
+        std::filesystem::exists(path) ? stbi_failure_reason() : "no file (run datasets/fetch.sh)");
     std::unique_ptr<unsigned char, void (*)(void*)> guard(img, stbi_image_free);
-    CURV_CHECK(w == kPixels && h == kImages, path, ": expected 1024x10000 pixels, found ", w, "x", h);
+    CURV_CHECK(w == kPixels && h == kImages, path, ": expected 1024x10000 pixels, found ", w, "x",
+               h);
     const std::size_t at = ds.pixels.size();
     ds.pixels.resize(at + std::size_t(kImages * 3 * kPixels));
     for (index_t i = 0; i < kImages; ++i)
@@ -60,7 +62,8 @@ Dataset load_cifar10_png(const std::string& dir, bool train) {
     fail(labels, ": expected a JSON array of labels, found invalid JSON (", e.what(), ")");
   }
   const std::size_t images = ds.pixels.size() / (3 * kPixels);
-  CURV_CHECK(j.is_array() && j.size() == images, labels, ": expected an array of ", images, " labels, found ",
+  CURV_CHECK(j.is_array() && j.size() == images, labels, ": expected an array of ", images,
+             " labels, found ",
              j.is_array() ? std::to_string(j.size()) + " entries" : std::string("no array"));
   for (const auto& v : j) {
     CURV_CHECK(v.is_number_integer() && v.get<int>() >= 0 && v.get<int>() < 10, labels,
@@ -78,8 +81,9 @@ Dataset load_cifar10_bin(const std::string& dir, bool train) {
     CURV_CHECK(in.good(), path, ": expected a CIFAR-10 binary batch, found none");
     std::vector<unsigned char> buf(std::size_t(kImages * kRecord));
     in.read(reinterpret_cast<char*>(buf.data()), std::streamsize(buf.size()));
-    CURV_CHECK(in.gcount() == std::streamsize(buf.size()) && in.peek() == EOF, path, ": expected ", buf.size(),
-               " bytes (10000 records of 3073), found ", in.gcount() < std::streamsize(buf.size()) ? "fewer" : "more");
+    CURV_CHECK(in.gcount() == std::streamsize(buf.size()) && in.peek() == EOF, path, ": expected ",
+               buf.size(), " bytes (10000 records of 3073), found ",
+               in.gcount() < std::streamsize(buf.size()) ? "fewer" : "more");
     for (index_t i = 0; i < kImages; ++i) {
       const unsigned char* r = buf.data() + i * kRecord;
       CURV_CHECK(r[0] < 10, path, ": expected labels 0..9, found ", int(r[0]), " at record ", i);
@@ -101,12 +105,14 @@ void write_cifar10_bin(const Dataset& train, const Dataset& test, const std::str
         out.put(char(ds.labels[std::size_t(i)]));
         out.write(reinterpret_cast<const char*>(ds.pixels.data() + i * 3 * kPixels), 3 * kPixels);
       }
-      CURV_CHECK(out.good(), tmp, ": expected to write ", kImages * kRecord, " bytes, found a write error");
+      CURV_CHECK(out.good(), tmp, ": expected to write ", kImages * kRecord,
+                 " bytes, found a write error");
     }
     std::filesystem::rename(tmp, path);
   };
-  CURV_CHECK(train.size() == 5 * kImages && test.size() == kImages, "cifar10: expected 50000 train and 10000 test ",
-             "images, found ", train.size(), " and ", test.size());
+  CURV_CHECK(train.size() == 5 * kImages && test.size() == kImages,
+             "cifar10: expected 50000 train and 10000 test ", "images, found ", train.size(),
+             " and ", test.size());
   const auto names = batch_names(true);
   for (index_t b = 0; b < 5; ++b) write(train, b * kImages, names[std::size_t(b)]);
   write(test, 0, "test_batch");

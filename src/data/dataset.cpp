@@ -12,8 +12,8 @@ void Dataset::gather(const index_t* idx, index_t n, T* x, std::int64_t* y) const
   const index_t d = example.numel();
   const T scale = T(1) / T(255);
   for (index_t i = 0; i < n; ++i) {
-    CURV_CHECK(idx[i] >= 0 && idx[i] < size(), name, ": expected an example index in [0,", size(), "), found ",
-               idx[i]);
+    CURV_CHECK(idx[i] >= 0 && idx[i] < size(), name, ": expected an example index in [0,", size(),
+               "), found ", idx[i]);
     const std::uint8_t* p = pixels.data() + idx[i] * d;
     for (index_t j = 0; j < d; ++j) x[i * d + j] = T(p[j]) * scale;
     if (y) y[i] = labels[static_cast<std::size_t>(idx[i])];
@@ -41,15 +41,18 @@ std::string data_dir() {
 }
 
 Dataset load_dataset(const std::string& name, const std::string& split, index_t limit) {
-  CURV_CHECK(split == "train" || split == "test", "dataset: expected split train or test, found '", split, "'");
+  CURV_CHECK(split == "train" || split == "test", "dataset: expected split train or test, found '",
+             split, "'");
   const bool train = split == "train";
   const std::string dir = data_dir() + "/" + name;
   if (name == "fashion-mnist" || name == "mnist") {
     const std::string prefix = dir + (train ? "/train" : "/t10k");
-    return load_idx(prefix + "-images-idx3-ubyte", prefix + "-labels-idx1-ubyte", name + "/" + split, limit);
+    return load_idx(prefix + "-images-idx3-ubyte", prefix + "-labels-idx1-ubyte",
+                    name + "/" + split, limit);
   }
   if (name == "cifar10") {
-    if (std::filesystem::exists(dir + "/bin/test_batch.bin")) return load_cifar10_bin(dir + "/bin", train).head(limit);
+    if (std::filesystem::exists(dir + "/bin/test_batch.bin"))
+      return load_cifar10_bin(dir + "/bin", train).head(limit);
     return load_cifar10_png(dir, train).head(limit);
   }
   fail("dataset: expected one of fashion-mnist, mnist, cifar10, found '", name, "'");

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "curv/nn/objective.hpp"
 #include "curv/data/task.hpp"
+#include "curv/nn/objective.hpp"
 #include "tasks.hpp"
 
 namespace curv {
@@ -25,14 +25,16 @@ void crop_and_flip(T* x, index_t n, const Shape& ex, Rng& rng) {
   for (index_t i = 0; i < n; ++i) {
     T* xi = x + i * C * H * W;
     std::copy(xi, xi + C * H * W, img.begin());
-    const index_t dy = index_t(rng.below(2 * pad + 1)) - pad, dx = index_t(rng.below(2 * pad + 1)) - pad;
+    const index_t dy = index_t(rng.below(2 * pad + 1)) - pad,
+                  dx = index_t(rng.below(2 * pad + 1)) - pad;
     const bool flip = rng.uniform() < 0.5;
     for (index_t c = 0; c < C; ++c)
       for (index_t h = 0; h < H; ++h)
         for (index_t w = 0; w < W; ++w) {
           const index_t sh = h + dy, sw = (flip ? W - 1 - w : w) + dx;
-          xi[(c * H + h) * W + w] =
-              (sh >= 0 && sh < H && sw >= 0 && sw < W) ? img[std::size_t((c * H + sh) * W + sw)] : T(0);
+          xi[(c * H + h) * W + w] = (sh >= 0 && sh < H && sw >= 0 && sw < W)
+                                        ? img[std::size_t((c * H + sh) * W + sw)]
+                                        : T(0);
         }
   }
 }
@@ -41,18 +43,25 @@ template <class T>
 class ImageTask final : public Task<T> {
  public:
   ImageTask(Dataset train, Dataset test, bool reconstruct, bool augment)
-      : train_(std::move(train)), test_(std::move(test)), reconstruct_(reconstruct), augment_(augment) {}
+      : train_(std::move(train)),
+        test_(std::move(test)),
+        reconstruct_(reconstruct),
+        augment_(augment) {}
 
   std::string name() const override { return train_.name; }
   std::string loss() const override { return reconstruct_ ? "bce" : "cross_entropy"; }
   Shape example_shape() const override { return train_.example; }
-  index_t outputs() const override { return reconstruct_ ? train_.example.numel() : train_.classes; }
+  index_t outputs() const override {
+    return reconstruct_ ? train_.example.numel() : train_.classes;
+  }
   index_t train_size() const override { return train_.size(); }
   std::size_t data_bytes() const override {
-    return train_.pixels.size() + test_.pixels.size() + 8 * (train_.labels.size() + test_.labels.size());
+    return train_.pixels.size() + test_.pixels.size() +
+           8 * (train_.labels.size() + test_.labels.size());
   }
 
-  void train_batch(const index_t* idx, index_t n, Rng& rng, Tensor<T>& x, BatchTargets<T>& y) const override {
+  void train_batch(const index_t* idx, index_t n, Rng& rng, Tensor<T>& x,
+                   BatchTargets<T>& y) const override {
     x.resize(batch_shape(train_.example, n));
     y.labels.resize(static_cast<std::size_t>(n));
     train_.gather(idx, n, x.data(), y.labels.data());
@@ -108,9 +117,10 @@ class ImageTask final : public Task<T> {
 }  // namespace
 
 template <class T>
-std::unique_ptr<Task<T>> make_image_task(Dataset train, Dataset test, bool reconstruct, bool augment) {
-  CURV_CHECK(!augment || train.example.rank() == 3, train.name, ": expected images (C,H,W) to augment, found ",
-             train.example.str());
+std::unique_ptr<Task<T>> make_image_task(Dataset train, Dataset test, bool reconstruct,
+                                         bool augment) {
+  CURV_CHECK(!augment || train.example.rank() == 3, train.name,
+             ": expected images (C,H,W) to augment, found ", train.example.str());
   return std::make_unique<ImageTask<T>>(std::move(train), std::move(test), reconstruct, augment);
 }
 template std::unique_ptr<Task<float>> make_image_task<float>(Dataset, Dataset, bool, bool);
@@ -118,12 +128,17 @@ template std::unique_ptr<Task<double>> make_image_task<double>(Dataset, Dataset,
 
 namespace detail {
 template <class T>
-std::unique_ptr<Task<T>> make_image_task(const std::string& dataset, const std::string& loss, const TaskOptions& opt) {
-  CURV_CHECK(loss == "cross_entropy" || loss == "bce", dataset, ": expected loss cross_entropy or bce, found '", loss, "'");
-  return curv::make_image_task<T>(load_dataset(dataset, "train", opt.limit), load_dataset(dataset, "test"),
-                                  loss == "bce", opt.augment);
+std::unique_ptr<Task<T>> make_image_task(const std::string& dataset, const std::string& loss,
+                                         const TaskOptions& opt) {
+  CURV_CHECK(loss == "cross_entropy" || loss == "bce", dataset,
+             ": expected loss cross_entropy or bce, found '", loss, "'");
+  return curv::make_image_task<T>(load_dataset(dataset, "train", opt.limit),
+                                  load_dataset(dataset, "test"), loss == "bce", opt.augment);
 }
-template std::unique_ptr<Task<float>> make_image_task<float>(const std::string&, const std::string&, const TaskOptions&);
-template std::unique_ptr<Task<double>> make_image_task<double>(const std::string&, const std::string&, const TaskOptions&);
+template std::unique_ptr<Task<float>> make_image_task<float>(const std::string&, const std::string&,
+                                                             const TaskOptions&);
+template std::unique_ptr<Task<double>> make_image_task<double>(const std::string&,
+                                                               const std::string&,
+                                                               const TaskOptions&);
 }  // namespace detail
 }  // namespace curv

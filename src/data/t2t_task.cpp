@@ -13,7 +13,8 @@ namespace {
 template <class T>
 class T2tTask final : public Task<T> {
  public:
-  T2tTask(index_t train_size, index_t eval_per_task) : train_size_(train_size), eval_(eval_per_task) {}
+  T2tTask(index_t train_size, index_t eval_per_task)
+      : train_size_(train_size), eval_(eval_per_task) {}
 
   std::string name() const override { return "t2t-synthetic"; }
   std::string loss() const override { return "cross_entropy"; }
@@ -22,7 +23,8 @@ class T2tTask final : public Task<T> {
   index_t train_size() const override { return train_size_; }
   std::size_t data_bytes() const override { return 0; }  // generated on the fly
 
-  void train_batch(const index_t* idx, index_t n, Rng& rng, Tensor<T>& x, BatchTargets<T>& y) const override {
+  void train_batch(const index_t* idx, index_t n, Rng& rng, Tensor<T>& x,
+                   BatchTargets<T>& y) const override {
     const index_t L = t2t::kSource + t2t::kTarget;
     x.resize(Shape{n, L});
     y.labels.resize(static_cast<std::size_t>(n * t2t::kTarget));
@@ -44,10 +46,12 @@ class T2tTask final : public Task<T> {
       for (index_t i = 0; i < eval_; ++i) ex.push_back(t2t::generate(rng, k, true));
       Tensor<T> x(Shape{eval_, L});
       std::vector<std::int64_t> labels(static_cast<std::size_t>(eval_ * U));
-      for (index_t i = 0; i < eval_; ++i) t2t::encode(ex[std::size_t(i)], x.data() + i * L, labels.data() + i * U);
+      for (index_t i = 0; i < eval_; ++i)
+        t2t::encode(ex[std::size_t(i)], x.data() + i * L, labels.data() + i * U);
       const double l = obj.set_batch(x, Targets<T>{labels.data(), {}});
       // Greedy decoding: position u's argmax becomes the decoder input at u + 1.
-      for (index_t i = 0; i < eval_; ++i) std::fill(x.data() + i * L + t2t::kSource + 1, x.data() + (i + 1) * L, T(t2t::kPad));
+      for (index_t i = 0; i < eval_; ++i)
+        std::fill(x.data() + i * L + t2t::kSource + 1, x.data() + (i + 1) * L, T(t2t::kPad));
       std::vector<std::string> out(static_cast<std::size_t>(eval_));
       std::vector<bool> done(static_cast<std::size_t>(eval_), false);
       for (index_t u = 0; u < U; ++u) {
@@ -67,7 +71,8 @@ class T2tTask final : public Task<T> {
         }
       }
       index_t match = 0;
-      for (index_t i = 0; i < eval_; ++i) match += done[std::size_t(i)] && out[std::size_t(i)] == ex[std::size_t(i)].target;
+      for (index_t i = 0; i < eval_; ++i)
+        match += done[std::size_t(i)] && out[std::size_t(i)] == ex[std::size_t(i)].target;
       const double em = double(match) / double(eval_);
       m["exact_match_" + t2t::task_names()[k]] = em;
       total_loss += l / 3, total_match += em / 3;

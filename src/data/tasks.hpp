@@ -5,7 +5,8 @@
 
 namespace curv::detail {
 template <class T>
-std::unique_ptr<Task<T>> make_image_task(const std::string& dataset, const std::string& loss, const TaskOptions& opt);
+std::unique_ptr<Task<T>> make_image_task(const std::string& dataset, const std::string& loss,
+                                         const TaskOptions& opt);
 template <class T>
 std::unique_ptr<Task<T>> make_char_lm_task(const std::string& path, const TaskOptions& opt);
 template <class T>

@@ -16,13 +16,15 @@
 namespace curv {
 
 // Data bytes are copied as they are: the host must share the files' byte order.
-static_assert(std::endian::native == std::endian::little, "curv's .npy I/O assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "curv's .npy I/O assumes a little-endian host");
 
 namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr std::size_t kMagicLen = 6;
-constexpr std::size_t kAlign = 64;  // numpy's ARRAY_ALIGN: data start aligned for mmap and SIMD loads
+constexpr std::size_t kAlign =
+    64;  // numpy's ARRAY_ALIGN: data start aligned for mmap and SIMD loads
 constexpr std::size_t kGrowthDigits = 21;  // numpy's GROWTH_AXIS_MAX_DIGITS, see shape_header
 constexpr const char* kDtypes = "'<f4', '<f8', '<i8', '<i4' or '|u1'";
 
@@ -37,7 +39,8 @@ std::size_t itemsize(const std::string& dtype) {
 std::string printable(std::string s, std::size_t max = 80) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.pop_back();
   std::string out;
-  for (char c : s.substr(0, max)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  for (char c : s.substr(0, max))
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
   if (s.size() > max) out += "…";
   return out;
 }
@@ -64,7 +67,8 @@ class HeaderParser {
       skip();
       if (key == "descr" && !has_descr) {
         // A list here is a structured (record) dtype, e.g. [('x', '<f8'), ('y', '<i4')].
-        CURV_CHECK(peek() != '[', path_, ": expected dtype ", kDtypes, ", found a structured dtype");
+        CURV_CHECK(peek() != '[', path_, ": expected dtype ", kDtypes,
+                   ", found a structured dtype");
         a.dtype = string_literal();
         has_descr = true;
       } else if (key == "fortran_order" && !has_fortran) {
@@ -76,28 +80,37 @@ class HeaderParser {
         a.shape = tuple();
         has_shape = true;
       } else {
-        fail(path_, ": expected header keys 'descr', 'fortran_order' and 'shape' once each, found '",
-             printable(key), "'", (key == "descr" || key == "fortran_order" || key == "shape") ? " twice" : "");
+        fail(path_,
+             ": expected header keys 'descr', 'fortran_order' and 'shape' once each, found '",
+             printable(key), "'",
+             (key == "descr" || key == "fortran_order" || key == "shape") ? " twice" : "");
       }
       skip();
-      if (peek() == ',') ++p_;
-      else if (peek() != '}') bad("',' or '}'");
+      if (peek() == ',')
+        ++p_;
+      else if (peek() != '}')
+        bad("',' or '}'");
     }
     ++p_;
     skip();
     if (p_ != s_.size()) bad("the end of the header after '}'");
     if (!has_descr || !has_fortran || !has_shape)
       fail(path_, ": expected header keys 'descr', 'fortran_order' and 'shape', found no '",
-           !has_descr ? "descr" : !has_fortran ? "fortran_order" : "shape", "' in ", printable(s_));
+           !has_descr     ? "descr"
+           : !has_fortran ? "fortran_order"
+                          : "shape",
+           "' in ", printable(s_));
   }
 
  private:
   char peek() const { return p_ < s_.size() ? s_[p_] : '\0'; }
   void skip() {
-    while (p_ < s_.size() && (s_[p_] == ' ' || s_[p_] == '\t' || s_[p_] == '\n' || s_[p_] == '\r')) ++p_;
+    while (p_ < s_.size() && (s_[p_] == ' ' || s_[p_] == '\t' || s_[p_] == '\n' || s_[p_] == '\r'))
+      ++p_;
   }
   [[noreturn]] void bad(const std::string& what) const {
-    const std::string found = p_ < s_.size() ? "'" + printable(s_.substr(p_), 20) + "'" : "the end of the header";
+    const std::string found =
+        p_ < s_.size() ? "'" + printable(s_.substr(p_), 20) + "'" : "the end of the header";
     fail(path_, ": expected ", what, " at header byte ", p_, ", found ", found);
   }
   void expect(char c) {
@@ -128,18 +141,22 @@ class HeaderParser {
     std::vector<std::int64_t> dims;
     expect('(');
     for (skip(); peek() != ')'; skip()) {
-      if (!std::isdigit(static_cast<unsigned char>(peek()))) bad("a non-negative dimension in shape");
+      if (!std::isdigit(static_cast<unsigned char>(peek())))
+        bad("a non-negative dimension in shape");
       std::int64_t v = 0;
       for (; std::isdigit(static_cast<unsigned char>(peek())); ++p_) {
         const int digit = peek() - '0';
-        if (v > (std::numeric_limits<std::int64_t>::max() - digit) / 10) bad("a dimension below 2^63");
+        if (v > (std::numeric_limits<std::int64_t>::max() - digit) / 10)
+          bad("a dimension below 2^63");
         v = v * 10 + digit;
       }
       if (peek() == 'L' || peek() == 'l') ++p_;
       dims.push_back(v);
       skip();
-      if (peek() == ',') ++p_;
-      else if (peek() != ')') bad("',' or ')' in shape");
+      if (peek() == ',')
+        ++p_;
+      else if (peek() != ')')
+        bad("',' or ')' in shape");
     }
     ++p_;
     return dims;
@@ -154,7 +171,8 @@ class HeaderParser {
 // appends spaces for the digits the first axis could grow to, so a file can be appended to in
 // place without rewriting its data.
 std::string shape_header(const char* dtype, const std::vector<std::int64_t>& shape) {
-  std::string h = std::string("{'descr': '") + dtype + "', 'fortran_order': False, 'shape': " + shape_str(shape) + ", }";
+  std::string h = std::string("{'descr': '") + dtype +
+                  "', 'fortran_order': False, 'shape': " + shape_str(shape) + ", }";
   if (!shape.empty()) h.append(kGrowthDigits - std::to_string(shape[0]).size(), ' ');
   return h;
 }
@@ -165,13 +183,15 @@ void write_file(const std::string& path, const char* dtype, std::size_t size, co
                 const std::vector<std::int64_t>& shape) {
   std::uint64_t n = 1;
   for (std::int64_t d : shape) {
-    CURV_CHECK(d >= 0, path, ": expected non-negative dimensions to write, found shape ", shape_str(shape));
-    CURV_CHECK(d == 0 || n <= std::numeric_limits<std::uint64_t>::max() / 8 / std::uint64_t(d), path,
-               ": expected a shape whose bytes fit in 64 bits, found ", shape_str(shape));
+    CURV_CHECK(d >= 0, path, ": expected non-negative dimensions to write, found shape ",
+               shape_str(shape));
+    CURV_CHECK(d == 0 || n <= std::numeric_limits<std::uint64_t>::max() / 8 / std::uint64_t(d),
+               path, ": expected a shape whose bytes fit in 64 bits, found ", shape_str(shape));
     n *= std::uint64_t(d);
   }
   const std::uint64_t data_bytes = n * size;
-  CURV_CHECK(data != nullptr || data_bytes == 0, path, ": expected data for ", n, " elements, found a null pointer");
+  CURV_CHECK(data != nullptr || data_bytes == 0, path, ": expected data for ", n,
+             " elements, found a null pointer");
 
   const std::string dict = shape_header(dtype, shape);
   // numpy pads with 1..64 spaces (a full 64 when already aligned), then '\n'.
@@ -200,7 +220,8 @@ void write_file(const std::string& path, const char* dtype, std::size_t size, co
   bool ok;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    CURV_CHECK(out.good(), path, ": expected a writable temporary file ", tmp, ", found it cannot be created");
+    CURV_CHECK(out.good(), path, ": expected a writable temporary file ", tmp,
+               ", found it cannot be created");
     out.write(header.data(), std::streamsize(header.size()));
     if (data_bytes) out.write(static_cast<const char*>(data), std::streamsize(data_bytes));
     out.flush();
@@ -234,14 +255,21 @@ std::vector<T> convert(const NpyArray& a, bool to_int) {
     }
   };
   const std::string& d = a.dtype;
-  if (d == "<i8") copy(std::int64_t{});
-  else if (d == "<i4") copy(std::int32_t{});
-  else if (d == "|u1") copy(std::uint8_t{});
+  if (d == "<i8")
+    copy(std::int64_t{});
+  else if (d == "<i4")
+    copy(std::int32_t{});
+  else if (d == "|u1")
+    copy(std::uint8_t{});
   else if (to_int)
-    fail(a.source, ": expected an integer dtype ('<i8', '<i4' or '|u1') to read as int64, found '", d, "'");
-  else if (d == "<f8") copy(double{});
-  else if (d == "<f4") copy(float{});
-  else fail(a.source, ": expected dtype ", kDtypes, ", found '", printable(d), "'");
+    fail(a.source, ": expected an integer dtype ('<i8', '<i4' or '|u1') to read as int64, found '",
+         d, "'");
+  else if (d == "<f8")
+    copy(double{});
+  else if (d == "<f4")
+    copy(float{});
+  else
+    fail(a.source, ": expected dtype ", kDtypes, ", found '", printable(d), "'");
   return out;
 }
 
@@ -260,7 +288,8 @@ std::vector<std::int64_t> NpyArray::to_int64() const { return convert<std::int64
 NpyArray read_npy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::error_code ec;  // a directory opens as a stream on Linux but reads nothing
-  CURV_CHECK(in.good() && !std::filesystem::is_directory(path, ec), path, ": expected a readable .npy file, found none");
+  CURV_CHECK(in.good() && !std::filesystem::is_directory(path, ec), path,
+             ": expected a readable .npy file, found none");
   in.seekg(0, std::ios::end);
   const auto size = static_cast<std::uint64_t>(in.tellg());
   in.seekg(0);
@@ -273,12 +302,14 @@ NpyArray read_npy(const std::string& path) {
       static const char hex[] = "0123456789abcdef";
       found += std::string("\\x") + hex[pre[i] >> 4] + hex[pre[i] & 15];
     }
-    fail(path, ": expected the .npy magic \\x93NUMPY, found ", found.empty() ? "an empty file" : "'" + found + "'");
+    fail(path, ": expected the .npy magic \\x93NUMPY, found ",
+         found.empty() ? "an empty file" : "'" + found + "'");
   }
-  CURV_CHECK(size >= 8, path, ": truncated header: expected at least 8 bytes (magic and version), found ", size);
+  CURV_CHECK(size >= 8, path,
+             ": truncated header: expected at least 8 bytes (magic and version), found ", size);
   const int major = pre[6], minor = pre[7];
-  CURV_CHECK(major >= 1 && major <= 3 && minor == 0, path, ": expected .npy version 1.0, 2.0 or 3.0, found ", major,
-             ".", minor);
+  CURV_CHECK(major >= 1 && major <= 3 && minor == 0, path,
+             ": expected .npy version 1.0, 2.0 or 3.0, found ", major, ".", minor);
   const std::size_t len_bytes = major == 1 ? 2 : 4;
   const std::uint64_t preamble = 8 + len_bytes;
   CURV_CHECK(size >= preamble, path, ": truncated header: expected at least ", preamble,
@@ -286,8 +317,8 @@ NpyArray read_npy(const std::string& path) {
   in.read(reinterpret_cast<char*>(pre + 8), std::streamsize(len_bytes));
   std::uint64_t hlen = 0;
   for (std::size_t i = len_bytes; i-- > 0;) hlen = (hlen << 8) | pre[8 + i];
-  CURV_CHECK(hlen <= size - preamble, path, ": truncated header: expected ", hlen, " header bytes after the ",
-             preamble, "-byte preamble, found ", size - preamble);
+  CURV_CHECK(hlen <= size - preamble, path, ": truncated header: expected ", hlen,
+             " header bytes after the ", preamble, "-byte preamble, found ", size - preamble);
   std::string text(static_cast<std::size_t>(hlen), '\0');
   in.read(text.data(), std::streamsize(hlen));
   CURV_CHECK(in.good(), path, ": expected ", hlen, " readable header bytes, found a short read");
@@ -295,7 +326,8 @@ NpyArray read_npy(const std::string& path) {
     static const char hex[] = "0123456789abcdef";
     const auto last = static_cast<unsigned char>(text.empty() ? 0 : text.back());
     fail(path, ": expected the header to end with '\\n', found ",
-         text.empty() ? std::string("an empty header") : std::string("byte 0x") + hex[last >> 4] + hex[last & 15]);
+         text.empty() ? std::string("an empty header")
+                      : std::string("byte 0x") + hex[last >> 4] + hex[last & 15]);
   }
 
   NpyArray a;
@@ -306,7 +338,8 @@ NpyArray read_npy(const std::string& path) {
   CURV_CHECK(es > 0, path, ": expected dtype ", kDtypes, ", found '", printable(a.dtype), "'");
   // Fortran order is refused even for 1-d arrays (where the bytes agree): numpy writes False
   // for those, so True means the file came from elsewhere and deserves a look.
-  CURV_CHECK(!fortran, path, ": expected C order (fortran_order False), found fortran_order True for shape ",
+  CURV_CHECK(!fortran, path,
+             ": expected C order (fortran_order False), found fortran_order True for shape ",
              shape_str(a.shape));
 
   const std::uint64_t available = size - preamble - hlen;
@@ -315,27 +348,30 @@ NpyArray read_npy(const std::string& path) {
   if (std::find(a.shape.begin(), a.shape.end(), 0) != a.shape.end()) want = 0;
   for (std::int64_t d : a.shape) {
     CURV_CHECK(d == 0 || want <= std::numeric_limits<std::uint64_t>::max() / std::uint64_t(d), path,
-               ": truncated data: expected more than 2^64 bytes for '", a.dtype, "' ", shape_str(a.shape),
-               ", found ", available);
+               ": truncated data: expected more than 2^64 bytes for '", a.dtype, "' ",
+               shape_str(a.shape), ", found ", available);
     want *= std::uint64_t(d);
   }
-  CURV_CHECK(available >= want, path, ": truncated data: expected ", want, " bytes for '", a.dtype, "' ",
-             shape_str(a.shape), ", found ", available);
-  CURV_CHECK(available == want, path, ": data size mismatch: expected ", want, " bytes for '", a.dtype, "' ",
-             shape_str(a.shape), ", found ", available);
+  CURV_CHECK(available >= want, path, ": truncated data: expected ", want, " bytes for '", a.dtype,
+             "' ", shape_str(a.shape), ", found ", available);
+  CURV_CHECK(available == want, path, ": data size mismatch: expected ", want, " bytes for '",
+             a.dtype, "' ", shape_str(a.shape), ", found ", available);
   a.bytes.resize(static_cast<std::size_t>(want));
   in.read(reinterpret_cast<char*>(a.bytes.data()), std::streamsize(want));
-  CURV_CHECK(in.good() || want == 0, path, ": expected ", want, " readable data bytes, found a short read");
+  CURV_CHECK(in.good() || want == 0, path, ": expected ", want,
+             " readable data bytes, found a short read");
   return a;
 }
 
-void write_npy(const std::string& path, const double* data, const std::vector<std::int64_t>& shape) {
+void write_npy(const std::string& path, const double* data,
+               const std::vector<std::int64_t>& shape) {
   write_file(path, "<f8", sizeof(double), data, shape);
 }
 void write_npy(const std::string& path, const float* data, const std::vector<std::int64_t>& shape) {
   write_file(path, "<f4", sizeof(float), data, shape);
 }
-void write_npy(const std::string& path, const std::int64_t* data, const std::vector<std::int64_t>& shape) {
+void write_npy(const std::string& path, const std::int64_t* data,
+               const std::vector<std::int64_t>& shape) {
   write_file(path, "<i8", sizeof(std::int64_t), data, shape);
 }
 

@@ -48,8 +48,8 @@ Safetensors read_safetensors(const std::string& path) {
   in.read(reinterpret_cast<char*>(len8), 8);
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | len8[i];
-  CURV_CHECK(n >= 2 && n <= size - 8, path, ": expected a header length within the file's ", size - 8,
-             " bytes, found ", n);
+  CURV_CHECK(n >= 2 && n <= size - 8, path, ": expected a header length within the file's ",
+             size - 8, " bytes, found ", n);
   std::string header(static_cast<std::size_t>(n), '\0');
   in.read(header.data(), std::streamsize(n));
   nlohmann::json j;
@@ -64,16 +64,19 @@ Safetensors read_safetensors(const std::string& path) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
   for (const auto& [name, e] : j.items()) {
     if (name == "__metadata__") {
-      CURV_CHECK(e.is_object(), path, ": expected __metadata__ to be an object, found ", e.type_name());
+      CURV_CHECK(e.is_object(), path, ": expected __metadata__ to be an object, found ",
+                 e.type_name());
       for (const auto& [k, v] : e.items()) {
-        CURV_CHECK(v.is_string(), path, ": expected string metadata values, found ", v.type_name(), " for '", k, "'");
+        CURV_CHECK(v.is_string(), path, ": expected string metadata values, found ", v.type_name(),
+                   " for '", k, "'");
         st.metadata[k] = v.get<std::string>();
       }
       continue;
     }
     const std::string where = path + ": tensor '" + name + "'";
-    CURV_CHECK(e.is_object() && e.contains("dtype") && e.contains("shape") && e.contains("data_offsets"), where,
-               ": expected dtype, shape and data_offsets, found ", e.dump());
+    CURV_CHECK(
+        e.is_object() && e.contains("dtype") && e.contains("shape") && e.contains("data_offsets"),
+        where, ": expected dtype, shape and data_offsets, found ", e.dump());
     SafeTensor t;
     t.dtype = e["dtype"].is_string() ? e["dtype"].get<std::string>() : "";
     const std::size_t es = dtype_size(t.dtype);
@@ -81,18 +84,20 @@ Safetensors read_safetensors(const std::string& path) {
     CURV_CHECK(e["shape"].is_array() && e["shape"].size() <= std::size_t(Shape::kMaxRank), where,
                ": expected a shape of rank <= ", Shape::kMaxRank, ", found ", e["shape"].dump());
     for (const auto& d : e["shape"]) {
-      CURV_CHECK(d.is_number_unsigned(), where, ": expected non-negative dimensions, found ", e["shape"].dump());
+      CURV_CHECK(d.is_number_unsigned(), where, ": expected non-negative dimensions, found ",
+                 e["shape"].dump());
       t.shape.push_back(d.get<index_t>());
     }
     const auto& off = e["data_offsets"];
-    CURV_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() && off[1].is_number_unsigned(),
+    CURV_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() &&
+                   off[1].is_number_unsigned(),
                where, ": expected data_offsets [begin, end], found ", off.dump());
     const auto b = off[0].get<std::uint64_t>(), en = off[1].get<std::uint64_t>();
     CURV_CHECK(b <= en && en <= data_size, where, ": expected data_offsets within the ", data_size,
                " data bytes, found [", b, ", ", en, "]");
     const std::uint64_t want = std::uint64_t(t.shape.numel()) * es;
-    CURV_CHECK(en - b == want, where, ": expected ", want, " bytes for ", t.dtype, " ", t.shape.str(), ", found ",
-               en - b, " in data_offsets");
+    CURV_CHECK(en - b == want, where, ": expected ", want, " bytes for ", t.dtype, " ",
+               t.shape.str(), ", found ", en - b, " in data_offsets");
     ranges.emplace_back(b, en);
     t.bytes.resize(static_cast<std::size_t>(want));
     in.seekg(std::streamoff(8 + n + b));
@@ -102,9 +107,10 @@ Safetensors read_safetensors(const std::string& path) {
   }
   std::sort(ranges.begin(), ranges.end());
   for (std::size_t i = 1; i < ranges.size(); ++i)
-    CURV_CHECK(ranges[i].first >= ranges[i - 1].second, path, ": expected non-overlapping tensor data, found [",
-               ranges[i - 1].first, ", ", ranges[i - 1].second, ") overlapping [", ranges[i].first, ", ",
-               ranges[i].second, ")");
+    CURV_CHECK(ranges[i].first >= ranges[i - 1].second, path,
+               ": expected non-overlapping tensor data, found [", ranges[i - 1].first, ", ",
+               ranges[i - 1].second, ") overlapping [", ranges[i].first, ", ", ranges[i].second,
+               ")");
   return st;
 }
 
@@ -134,9 +140,11 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
     out.write(reinterpret_cast<const char*>(len8), 8);
     out.write(header.data(), std::streamsize(header.size()));
     for (const TensorToWrite& t : tensors)
-      out.write(static_cast<const char*>(t.data), std::streamsize(std::uint64_t(t.shape.numel()) * dtype_size(t.dtype)));
+      out.write(static_cast<const char*>(t.data),
+                std::streamsize(std::uint64_t(t.shape.numel()) * dtype_size(t.dtype)));
     out.flush();
-    CURV_CHECK(out.good(), tmp, ": expected to write ", 8 + header.size() + offset, " bytes, found a write error");
+    CURV_CHECK(out.good(), tmp, ": expected to write ", 8 + header.size() + offset,
+               " bytes, found a write error");
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);

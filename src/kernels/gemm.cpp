@@ -17,8 +17,8 @@ template <>
 void gemm<float>(Trans ta, Trans tb, index_t m, index_t n, index_t k, float alpha, const float* a,
                  index_t lda, const float* b, index_t ldb, float beta, float* c, index_t ldc) {
   if (m == 0 || n == 0) return;
-  cblas_sgemm(CblasRowMajor, cb(ta), cb(tb), int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb),
-              beta, c, int(ldc));
+  cblas_sgemm(CblasRowMajor, cb(ta), cb(tb), int(m), int(n), int(k), alpha, a, int(lda), b,
+              int(ldb), beta, c, int(ldc));
 }
 
 template <>
@@ -26,17 +26,21 @@ void gemm<double>(Trans ta, Trans tb, index_t m, index_t n, index_t k, double al
                   const double* a, index_t lda, const double* b, index_t ldb, double beta,
                   double* c, index_t ldc) {
   if (m == 0 || n == 0) return;
-  cblas_dgemm(CblasRowMajor, cb(ta), cb(tb), int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb),
-              beta, c, int(ldc));
+  cblas_dgemm(CblasRowMajor, cb(ta), cb(tb), int(m), int(n), int(k), alpha, a, int(lda), b,
+              int(ldb), beta, c, int(ldc));
 }
 
 namespace {
 
-void blas_syrk(index_t n, index_t k, float alpha, const float* a, float beta, float* c, index_t ldc) {
-  cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(ldc));
+void blas_syrk(index_t n, index_t k, float alpha, const float* a, float beta, float* c,
+               index_t ldc) {
+  cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c,
+              int(ldc));
 }
-void blas_syrk(index_t n, index_t k, double alpha, const double* a, double beta, double* c, index_t ldc) {
-  cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c, int(ldc));
+void blas_syrk(index_t n, index_t k, double alpha, const double* a, double beta, double* c,
+               index_t ldc) {
+  cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), alpha, a, int(n), beta, c,
+              int(ldc));
 }
 
 // BLAS threads a syrk over its n columns, so a factor a few hundred wide over tens of thousands
@@ -58,8 +62,10 @@ void syrk_split_rows(index_t n, index_t k, T alpha, const T* a, T beta, T* c, in
     parallel_for(parts, 1, [&](index_t begin, index_t end) {
       for (index_t p = begin; p < end; ++p) {
         const index_t r0 = p * rows, m = std::min(rows, k - r0);
-        if (p == 0) blas_syrk(n, m, alpha, a, beta, c, ldc);
-        else blas_syrk(n, m, alpha, a + r0 * n, T(0), scratch.data() + (p - 1) * n * n, n);
+        if (p == 0)
+          blas_syrk(n, m, alpha, a, beta, c, ldc);
+        else
+          blas_syrk(n, m, alpha, a + r0 * n, T(0), scratch.data() + (p - 1) * n * n, n);
       }
     });
   }
@@ -73,11 +79,13 @@ void syrk_split_rows(index_t n, index_t k, T alpha, const T* a, T beta, T* c, in
 }  // namespace
 
 template <>
-void syrk_lower<float>(index_t n, index_t k, float alpha, const float* a, float beta, float* c, index_t ldc) {
+void syrk_lower<float>(index_t n, index_t k, float alpha, const float* a, float beta, float* c,
+                       index_t ldc) {
   syrk_split_rows(n, k, alpha, a, beta, c, ldc);
 }
 template <>
-void syrk_lower<double>(index_t n, index_t k, double alpha, const double* a, double beta, double* c, index_t ldc) {
+void syrk_lower<double>(index_t n, index_t k, double alpha, const double* a, double beta, double* c,
+                        index_t ldc) {
   syrk_split_rows(n, k, alpha, a, beta, c, ldc);
 }
 
@@ -89,8 +97,10 @@ void mirror_triangle(T* m, index_t n, bool from_lower) {
       const index_t i1 = std::min(i0 + tile, n), j1 = std::min(j0 + tile, n);
       for (index_t i = i0; i < i1; ++i)
         for (index_t j = j0; j < std::min(j1, i); ++j) {
-          if (from_lower) m[j * n + i] = m[i * n + j];
-          else m[i * n + j] = m[j * n + i];
+          if (from_lower)
+            m[j * n + i] = m[i * n + j];
+          else
+            m[i * n + j] = m[j * n + i];
         }
     }
 }

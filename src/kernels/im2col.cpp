@@ -21,7 +21,8 @@ ConvGeometry ConvGeometry::make(index_t n, index_t c, index_t h, index_t w, inde
 }
 
 index_t ConvGeometry::images_per_chunk() const {
-  return std::clamp<index_t>((index_t(1) << 16) / std::max<index_t>(1, cols() * positions()), 1, std::max<index_t>(1, n));
+  return std::clamp<index_t>((index_t(1) << 16) / std::max<index_t>(1, cols() * positions()), 1,
+                             std::max<index_t>(1, n));
 }
 
 namespace {
@@ -81,16 +82,17 @@ template <class T>
 void col2im_add(const ConvGeometry& g, const T* cols, index_t n0, index_t n1, T* dx) {
   const index_t s = g.stride;
   // The same runs as im2col, with x rows made writable: the adjoint scatters where im2col gathers.
-  for_each_run(g, static_cast<const T*>(dx), n0, n1, [&](index_t at, const T* row, index_t iw0, Span span) {
-    if (!row) return;
-    T* d = const_cast<T*>(row) + iw0;
-    const T* in = cols + at;
-    if (s == 1) {
-      for (index_t ow = span.lo; ow < span.hi; ++ow) d[ow] += in[ow];
-    } else {
-      for (index_t ow = span.lo; ow < span.hi; ++ow) d[ow * s] += in[ow];
-    }
-  });
+  for_each_run(g, static_cast<const T*>(dx), n0, n1,
+               [&](index_t at, const T* row, index_t iw0, Span span) {
+                 if (!row) return;
+                 T* d = const_cast<T*>(row) + iw0;
+                 const T* in = cols + at;
+                 if (s == 1) {
+                   for (index_t ow = span.lo; ow < span.hi; ++ow) d[ow] += in[ow];
+                 } else {
+                   for (index_t ow = span.lo; ow < span.hi; ++ow) d[ow * s] += in[ow];
+                 }
+               });
 }
 
 template <class T>

@@ -16,8 +16,8 @@ using detail::Vector;
 Preconditioner jacobi_preconditioner(std::vector<double> diagonal, double damping) {
   for (std::size_t i = 0; i < diagonal.size(); ++i) {
     diagonal[i] += damping;
-    CURV_CHECK(diagonal[i] > 0, "jacobi preconditioner: expected diag(M) + damping > 0, found ", diagonal[i],
-               " at entry ", i, " (damping ", damping, "); raise the damping");
+    CURV_CHECK(diagonal[i] > 0, "jacobi preconditioner: expected diag(M) + damping > 0, found ",
+               diagonal[i], " at entry ", i, " (damping ", damping, "); raise the damping");
   }
   // Store the reciprocal once: applying it is then a product per entry.
   for (double& d : diagonal) d = 1 / d;
@@ -27,7 +27,8 @@ Preconditioner jacobi_preconditioner(std::vector<double> diagonal, double dampin
 }
 
 Preconditioner inverse_preconditioner(LinearOperator& approximation, double damping) {
-  CURV_CHECK(approximation.has_inverse(), "inverse preconditioner: operator '", approximation.name(),
+  CURV_CHECK(approximation.has_inverse(), "inverse preconditioner: operator '",
+             approximation.name(),
              "' has no exact inverse_mv; use a Jacobi preconditioner or none");
   LinearOperator* a = &approximation;
   return [a, damping](const double* r, double* z) { a->inverse_mv(r, damping, z); };
@@ -42,7 +43,8 @@ void damped_mv(LinearOperator& op, double damping, const double* v, double* out)
 }
 
 // r = b − (M + λI) x, returning ‖r‖.
-double true_residual(LinearOperator& op, double damping, const Vector& b, const Vector& x, Vector& r) {
+double true_residual(LinearOperator& op, double damping, const Vector& b, const Vector& x,
+                     Vector& r) {
   damped_mv(op, damping, x.data(), r.data());
   for (std::size_t i = 0; i < r.size(); ++i) r[i] = b[i] - r[i];
   return norm(r.data(), static_cast<index_t>(r.size()));
@@ -56,7 +58,8 @@ CgResult cg(LinearOperator& op, std::span<const double> b_in, const CgOptions& o
   CURV_CHECK(static_cast<index_t>(b_in.size()) == n, "cg: expected a right-hand side of length ", n,
              " (operator '", op.name(), "'), found ", b_in.size());
   CURV_CHECK(options.tolerance > 0, "cg: expected a positive tolerance, found ", options.tolerance);
-  CURV_CHECK(options.max_iterations >= 0, "cg: expected max_iterations ≥ 0, found ", options.max_iterations);
+  CURV_CHECK(options.max_iterations >= 0, "cg: expected max_iterations ≥ 0, found ",
+             options.max_iterations);
   const Vector b(b_in.begin(), b_in.end());
   const double b_norm = norm(b.data(), n);
   CURV_CHECK(std::isfinite(b_norm), "cg: the right-hand side is not finite");
@@ -71,8 +74,9 @@ CgResult cg(LinearOperator& op, std::span<const double> b_in, const CgOptions& o
   Vector r = b;
   double r_norm = b_norm;
   if (!options.initial_guess.empty()) {
-    CURV_CHECK(static_cast<index_t>(options.initial_guess.size()) == n, "cg: expected an initial guess of length ",
-               n, ", found ", options.initial_guess.size());
+    CURV_CHECK(static_cast<index_t>(options.initial_guess.size()) == n,
+               "cg: expected an initial guess of length ", n, ", found ",
+               options.initial_guess.size());
     x = options.initial_guess;
     r_norm = true_residual(op, damping, b, x, r);
   }
@@ -89,7 +93,8 @@ CgResult cg(LinearOperator& op, std::span<const double> b_in, const CgOptions& o
     precondition(r, z);
     p = z;
     const double rz = dot(r.data(), z.data(), n);
-    CURV_CHECK(rz > 0 || r_norm == 0, "cg: the preconditioner is not positive definite (rᵀP⁻¹r = ", rz,
+    CURV_CHECK(rz > 0 || r_norm == 0,
+               "cg: the preconditioner is not positive definite (rᵀP⁻¹r = ", rz,
                "); CG needs a symmetric positive definite preconditioner");
     return rz;
   };
@@ -111,13 +116,14 @@ CgResult cg(LinearOperator& op, std::span<const double> b_in, const CgOptions& o
     damped_mv(op, damping, p.data(), Ap.data());
     ++result.iterations;
     const double curvature = dot(p.data(), Ap.data(), n);
-    CURV_CHECK(std::isfinite(curvature), "cg: operator '", op.name(), "' returned a non-finite product at iteration ",
-               result.iterations);
+    CURV_CHECK(std::isfinite(curvature), "cg: operator '", op.name(),
+               "' returned a non-finite product at iteration ", result.iterations);
     if (curvature <= 0) {
       const double p_squared = dot(p.data(), p.data(), n);
-      fail("cg: non-positive curvature pᵀ(M + λI)p = ", curvature, " along search direction ", result.iterations,
-           " of operator '", op.name(), "' with damping λ = ", damping,
-           ": M + λI is not positive definite; raise the damping (to more than ", damping - curvature / p_squared,
+      fail("cg: non-positive curvature pᵀ(M + λI)p = ", curvature, " along search direction ",
+           result.iterations, " of operator '", op.name(), "' with damping λ = ", damping,
+           ": M + λI is not positive definite; raise the damping (to more than ",
+           damping - curvature / p_squared,
            " at the very least) or use a solver for indefinite systems");
     }
     const double step = rz / curvature;
@@ -126,7 +132,8 @@ CgResult cg(LinearOperator& op, std::span<const double> b_in, const CgOptions& o
     r_norm = norm(r.data(), n);
     precondition(r, z);
     const double rz_next = dot(r.data(), z.data(), n);
-    CURV_CHECK(rz_next > 0 || r_norm == 0, "cg: the preconditioner is not positive definite (rᵀP⁻¹r = ", rz_next, ")");
+    CURV_CHECK(rz_next > 0 || r_norm == 0,
+               "cg: the preconditioner is not positive definite (rᵀP⁻¹r = ", rz_next, ")");
     // p = z + (rz_next / rz) p: the new direction is M-conjugate to all previous ones.
     const double ratio = rz_next / rz;
     for (index_t i = 0; i < n; ++i) p[sz(i)] = z[sz(i)] + ratio * p[sz(i)];

@@ -10,18 +10,20 @@ namespace curv::linalg {
 
 void eigh(const double* a, index_t n, double* values, double* Q) {
   for (index_t i = 0; i < n * n; ++i)
-    CURV_CHECK(std::isfinite(a[i]), "eigh: expected a finite symmetric matrix, found ", a[i], " at (",
-               i / n, ",", i % n, ")");
+    CURV_CHECK(std::isfinite(a[i]), "eigh: expected a finite symmetric matrix, found ", a[i],
+               " at (", i / n, ",", i % n, ")");
   std::copy(a, a + n * n, Q);
   if (n == 0) return;
   // dsyevd: divide and conquer, the fastest LAPACK route to all eigenvectors.
   const lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', static_cast<lapack_int>(n), Q,
                                          static_cast<lapack_int>(n), values);
-  CURV_CHECK(info == 0, "eigh: LAPACK dsyevd failed to converge on a ", n, "x", n, " matrix (info ", info, ")");
+  CURV_CHECK(info == 0, "eigh: LAPACK dsyevd failed to converge on a ", n, "x", n, " matrix (info ",
+             info, ")");
 }
 
 Eigenpairs eigh(const std::vector<double>& a, index_t n) {
-  CURV_CHECK(static_cast<index_t>(a.size()) == n * n, "eigh: expected ", n * n, " entries, found ", a.size());
+  CURV_CHECK(static_cast<index_t>(a.size()) == n * n, "eigh: expected ", n * n, " entries, found ",
+             a.size());
   std::vector<double> values(static_cast<std::size_t>(n)), Q(static_cast<std::size_t>(n * n));
   eigh(a.data(), n, values.data(), Q.data());
   Eigenpairs e;
@@ -33,14 +35,15 @@ Eigenpairs eigh(const std::vector<double>& a, index_t n) {
 }
 
 std::vector<double> cholesky(const std::vector<double>& a, index_t n, double shift) {
-  CURV_CHECK(static_cast<index_t>(a.size()) == n * n, "cholesky: expected ", n * n, " entries, found ",
-             a.size());
+  CURV_CHECK(static_cast<index_t>(a.size()) == n * n, "cholesky: expected ", n * n,
+             " entries, found ", a.size());
   std::vector<double> L = a;
   for (index_t i = 0; i < n; ++i) L[i * n + i] += shift;
-  const lapack_int info =
-      LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', static_cast<lapack_int>(n), L.data(), static_cast<lapack_int>(n));
+  const lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', static_cast<lapack_int>(n),
+                                         L.data(), static_cast<lapack_int>(n));
   CURV_CHECK(info >= 0, "cholesky: invalid argument ", -info);
-  CURV_CHECK(info == 0, "cholesky: expected a positive definite matrix, found a non-positive pivot at row ",
+  CURV_CHECK(info == 0,
+             "cholesky: expected a positive definite matrix, found a non-positive pivot at row ",
              info - 1, " of ", n, " (raise the damping)");
   for (index_t i = 0; i < n; ++i)
     for (index_t j = i + 1; j < n; ++j) L[i * n + j] = 0;
@@ -48,9 +51,9 @@ std::vector<double> cholesky(const std::vector<double>& a, index_t n, double shi
 }
 
 void cholesky_solve(const std::vector<double>& L, index_t n, double* B, index_t k) {
-  const lapack_int info = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', static_cast<lapack_int>(n),
-                                         static_cast<lapack_int>(k), L.data(), static_cast<lapack_int>(n), B,
-                                         static_cast<lapack_int>(k));
+  const lapack_int info =
+      LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', static_cast<lapack_int>(n), static_cast<lapack_int>(k),
+                     L.data(), static_cast<lapack_int>(n), B, static_cast<lapack_int>(k));
   CURV_CHECK(info == 0, "cholesky_solve: LAPACK dpotrs failed (info ", info, ")");
 }
 

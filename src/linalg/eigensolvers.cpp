@@ -19,9 +19,10 @@ void check_krylov_options(LinearOperator& op, const KrylovOptions& o, const char
   CURV_CHECK(op.size() >= 1, solver, ": operator '", op.name(), "' is empty");
   CURV_CHECK(o.iterations >= 1, solver, ": expected iterations ≥ 1, found ", o.iterations);
   CURV_CHECK(o.wanted >= 1, solver, ": expected wanted ≥ 1 eigenpairs, found ", o.wanted);
-  CURV_CHECK(o.wanted <= std::min(o.iterations, op.size()), solver, ": asked for ", o.wanted,
-             " eigenpairs from ", std::min(o.iterations, op.size()),
-             " iterations; a Krylov space of dimension m holds at most m Ritz pairs (raise iterations)");
+  CURV_CHECK(
+      o.wanted <= std::min(o.iterations, op.size()), solver, ": asked for ", o.wanted,
+      " eigenpairs from ", std::min(o.iterations, op.size()),
+      " iterations; a Krylov space of dimension m holds at most m Ritz pairs (raise iterations)");
   CURV_CHECK(o.breakdown_tolerance >= 0, solver, ": expected breakdown_tolerance ≥ 0, found ",
              o.breakdown_tolerance);
 }
@@ -31,7 +32,8 @@ void check_krylov_options(LinearOperator& op, const KrylovOptions& o, const char
 // residual_factor is the norm of the coupling to the next Krylov vector: a Ritz pair's residual
 // is |residual_factor · last component of its small eigenvector|.
 Eigensolution ritz_pairs(const Vector& basis, index_t steps, index_t n, const Vector& values,
-                         const Vector& small_vectors, double residual_factor, const KrylovOptions& o) {
+                         const Vector& small_vectors, double residual_factor,
+                         const KrylovOptions& o) {
   Eigensolution s;
   s.iterations = steps;
   Vector y(sz(steps));
@@ -53,11 +55,14 @@ void describe_breakdown(Eigensolution& s, const char* solver, index_t asked_iter
                         const KrylovOptions& o) {
   s.breakdown = true;
   if (s.iterations == n)  // the Krylov space is the whole space: nothing can be missing
-    s.message = cat(solver, " ran ", n, " iterations, the operator's full dimension: every Ritz pair is exact");
+    s.message = cat(solver, " ran ", n,
+                    " iterations, the operator's full dimension: every Ritz pair is exact");
   else
     s.message = cat(solver, " breakdown after ", s.iterations, " of ", asked_iterations,
-                    " iterations: the start vector lies in an invariant subspace of dimension ", s.iterations,
-                    ", so its Ritz pairs are exact eigenpairs; eigenvalues whose eigenvectors are orthogonal to it "
+                    " iterations: the start vector lies in an invariant subspace of dimension ",
+                    s.iterations,
+                    ", so its Ritz pairs are exact eigenpairs; eigenvalues whose eigenvectors are "
+                    "orthogonal to it "
                     "are not found");
   if (static_cast<index_t>(s.values.size()) < o.wanted)
     s.message += cat(" (returned ", s.values.size(), " of the ", o.wanted, " pairs asked for)");
@@ -69,10 +74,12 @@ Eigensolution lanczos(LinearOperator& op, const KrylovOptions& o) {
   check_krylov_options(op, o, "lanczos");
   const index_t n = op.size(), m = std::min(o.iterations, n);
   const Vector start = detail::unit_start_vector(o.start, o.seed, n, "lanczos");
-  const detail::LanczosRecurrence rec = detail::lanczos_recurrence(op, start.data(), m, o.breakdown_tolerance);
+  const detail::LanczosRecurrence rec =
+      detail::lanczos_recurrence(op, start.data(), m, o.breakdown_tolerance);
   Vector values, small_vectors;
   detail::tridiagonal_eigen(rec.alpha, rec.beta, values, small_vectors);
-  Eigensolution s = ritz_pairs(rec.basis, rec.steps, n, values, small_vectors, rec.beta[sz(rec.steps - 1)], o);
+  Eigensolution s =
+      ritz_pairs(rec.basis, rec.steps, n, values, small_vectors, rec.beta[sz(rec.steps - 1)], o);
   if (rec.breakdown) describe_breakdown(s, "Lanczos", m, n, o);
   return s;
 }
@@ -116,7 +123,8 @@ Eigensolution arnoldi(LinearOperator& op, const KrylovOptions& o) {
       square[sz(i * steps + j)] = 0.5 * (H[sz(i * m + j)] + H[sz(j * m + i)]);
   Vector values(sz(steps)), small_vectors(sz(steps * steps));
   linalg::eigh(square.data(), steps, values.data(), small_vectors.data());
-  Eigensolution s = ritz_pairs(basis, steps, n, values, small_vectors, H[sz(steps * m + steps - 1)], o);
+  Eigensolution s =
+      ritz_pairs(basis, steps, n, values, small_vectors, H[sz(steps * m + steps - 1)], o);
   if (breakdown) describe_breakdown(s, "Arnoldi", m, n, o);
   return s;
 }
@@ -124,8 +132,10 @@ Eigensolution arnoldi(LinearOperator& op, const KrylovOptions& o) {
 PowerIterationResult power_iteration(LinearOperator& op, const PowerIterationOptions& o) {
   const index_t n = op.size();
   CURV_CHECK(n >= 1, "power iteration: operator '", op.name(), "' is empty");
-  CURV_CHECK(o.wanted >= 1 && o.wanted <= n, "power iteration: expected 1 ≤ wanted ≤ ", n, ", found ", o.wanted);
-  CURV_CHECK(o.max_iterations >= 1, "power iteration: expected max_iterations ≥ 1, found ", o.max_iterations);
+  CURV_CHECK(o.wanted >= 1 && o.wanted <= n, "power iteration: expected 1 ≤ wanted ≤ ", n,
+             ", found ", o.wanted);
+  CURV_CHECK(o.max_iterations >= 1, "power iteration: expected max_iterations ≥ 1, found ",
+             o.max_iterations);
   CURV_CHECK(o.tolerance >= 0, "power iteration: expected tolerance ≥ 0, found ", o.tolerance);
   PowerIterationResult result;
   Vector found(sz(o.wanted * n));  // rows: the eigenvectors found so far, projected out
@@ -173,9 +183,10 @@ PowerIterationResult power_iteration(LinearOperator& op, const PowerIterationOpt
     std::copy(v.begin(), v.end(), found.begin() + pair * n);
   }
   if (result.converged < o.wanted)
-    result.message = cat("power iteration: ", o.wanted - result.converged, " of ", o.wanted,
-                         " eigenpairs did not converge within ", o.max_iterations,
-                         " iterations (close or opposite eigenvalue magnitudes converge slowly; use lanczos)");
+    result.message =
+        cat("power iteration: ", o.wanted - result.converged, " of ", o.wanted,
+            " eigenpairs did not converge within ", o.max_iterations,
+            " iterations (close or opposite eigenvalue magnitudes converge slowly; use lanczos)");
   return result;
 }
 

@@ -44,20 +44,22 @@ void fill_probe(Probe kind, Rng& rng, double* v, index_t n) {
     fill_gaussian(rng, v, n);
 }
 
-Vector unit_start_vector(const std::vector<double>& given, std::uint64_t seed, index_t n, const char* solver) {
+Vector unit_start_vector(const std::vector<double>& given, std::uint64_t seed, index_t n,
+                         const char* solver) {
   Vector v;
   if (given.empty()) {
     v.resize(sz(n));
     Rng rng(seed);
     fill_gaussian(rng, v.data(), n);
   } else {
-    CURV_CHECK(static_cast<index_t>(given.size()) == n, solver, ": expected a start vector of length ", n,
-               " (the operator's size), found ", given.size());
+    CURV_CHECK(static_cast<index_t>(given.size()) == n, solver,
+               ": expected a start vector of length ", n, " (the operator's size), found ",
+               given.size());
     v = given;
   }
   const double length = norm(v.data(), n);
-  CURV_CHECK(std::isfinite(length) && length > 0, solver, ": expected a finite, non-zero start vector, found norm ",
-             length);
+  CURV_CHECK(std::isfinite(length) && length > 0, solver,
+             ": expected a finite, non-zero start vector, found norm ", length);
   scale(1 / length, v.data(), n);
   return v;
 }
@@ -76,13 +78,14 @@ void orthogonalize(const double* basis, index_t count, index_t n, double* w, dou
   }
 }
 
-void combine_rows(const double* basis, index_t count, index_t n, const double* coefficients, double* out) {
+void combine_rows(const double* basis, index_t count, index_t n, const double* coefficients,
+                  double* out) {
   cblas_dgemv(CblasRowMajor, CblasTrans, static_cast<int>(count), static_cast<int>(n), 1.0, basis,
               static_cast<int>(n), coefficients, 1, 0.0, out, 1);
 }
 
-LanczosRecurrence lanczos_recurrence(LinearOperator& op, const double* unit_start, index_t max_steps,
-                                     double breakdown_tolerance) {
+LanczosRecurrence lanczos_recurrence(LinearOperator& op, const double* unit_start,
+                                     index_t max_steps, double breakdown_tolerance) {
   const index_t n = op.size();
   // A Krylov space never exceeds the dimension of the whole space.
   max_steps = std::min(max_steps, n);
@@ -96,8 +99,8 @@ LanczosRecurrence lanczos_recurrence(LinearOperator& op, const double* unit_star
     const double* q = rec.basis.data() + j * n;
     op.mv(q, w.data());
     operator_scale = std::max(operator_scale, norm(w.data(), n));
-    CURV_CHECK(std::isfinite(operator_scale), "lanczos: operator '", op.name(), "' returned a non-finite product at step ",
-               j + 1);
+    CURV_CHECK(std::isfinite(operator_scale), "lanczos: operator '", op.name(),
+               "' returned a non-finite product at step ", j + 1);
     // Three-term recurrence, then full re-orthogonalization: in floating point the recurrence
     // alone loses orthogonality as soon as a Ritz pair converges, which produces spurious copies
     // of converged eigenvalues.
@@ -129,8 +132,9 @@ void tridiagonal_eigen(const Vector& diagonal, const Vector& off, Vector& values
   Vector e(off.begin(), off.begin() + std::max<index_t>(m - 1, 0));
   e.push_back(0);  // dstev wants at least one element even when m == 1
   vectors.assign(sz(m * m), 0.0);
-  const lapack_int info = LAPACKE_dstev(LAPACK_ROW_MAJOR, 'V', static_cast<lapack_int>(m), values.data(), e.data(),
-                                        vectors.data(), static_cast<lapack_int>(m));
+  const lapack_int info =
+      LAPACKE_dstev(LAPACK_ROW_MAJOR, 'V', static_cast<lapack_int>(m), values.data(), e.data(),
+                    vectors.data(), static_cast<lapack_int>(m));
   CURV_CHECK(info == 0, "tridiagonal eigensolver: LAPACK dstev failed on a ", m, "x", m,
              " tridiagonal matrix (info ", info, "); is the operator finite?");
 }
@@ -141,9 +145,12 @@ std::vector<index_t> select_indices(const Vector& values, Which which, index_t c
   auto before = [&](index_t a, index_t b) {
     const double x = values[sz(a)], y = values[sz(b)];
     switch (which) {
-      case Which::largest_algebraic: return x > y;
-      case Which::smallest_algebraic: return x < y;
-      case Which::largest_magnitude: return std::abs(x) > std::abs(y);
+      case Which::largest_algebraic:
+        return x > y;
+      case Which::smallest_algebraic:
+        return x < y;
+      case Which::largest_magnitude:
+        return std::abs(x) > std::abs(y);
     }
     return false;
   };
@@ -159,7 +166,8 @@ Estimate mean_and_standard_error(const Vector& samples) {
   if (samples.empty()) return e;
   e.value = std::accumulate(samples.begin(), samples.end(), 0.0) / count;
   if (samples.size() < 2) {
-    e.standard_error = std::numeric_limits<double>::infinity();  // one sample says nothing about spread
+    e.standard_error =
+        std::numeric_limits<double>::infinity();  // one sample says nothing about spread
     return e;
   }
   double squares = 0;

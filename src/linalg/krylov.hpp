@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "curv/core/rng.hpp"
-#include "curv/linalg/operator.hpp"
 #include "curv/linalg/eigensolvers.hpp"
 #include "curv/linalg/estimators.hpp"
+#include "curv/linalg/operator.hpp"
 
 namespace curv::linalg::detail {
 
@@ -32,7 +32,8 @@ void fill_probe(Probe kind, Rng& rng, double* v, index_t n);
 // The unit start vector of a Krylov method: `given` normalized if the caller supplied one,
 // otherwise a Gaussian vector from `seed` (rotation invariant, so no eigendirection is
 // favoured). `solver` names the caller in error messages.
-Vector unit_start_vector(const std::vector<double>& given, std::uint64_t seed, index_t n, const char* solver);
+Vector unit_start_vector(const std::vector<double>& given, std::uint64_t seed, index_t n,
+                         const char* solver);
 
 // Removes from w its components along the `count` orthonormal rows of `basis` (row-major
 // (count, n)). Classical Gram–Schmidt applied twice: one pass leaves a loss of orthogonality
@@ -40,11 +41,13 @@ Vector unit_start_vector(const std::vector<double>& given, std::uint64_t seed, i
 // rounding level ("twice is enough"). Both passes are matrix–vector products (BLAS 2), unlike
 // modified Gram–Schmidt. If `coefficients` is not null it receives the total removed component
 // along each row (count entries).
-void orthogonalize(const double* basis, index_t count, index_t n, double* w, double* coefficients = nullptr);
+void orthogonalize(const double* basis, index_t count, index_t n, double* w,
+                   double* coefficients = nullptr);
 
 // out = Σ_j coefficients[j] · basis row j (count rows of length n): a Ritz vector from the
 // eigenvector of a projected matrix.
-void combine_rows(const double* basis, index_t count, index_t n, const double* coefficients, double* out);
+void combine_rows(const double* basis, index_t count, index_t n, const double* coefficients,
+                  double* out);
 
 // The Lanczos recurrence with full re-orthogonalization, run for up to max_steps steps from
 // a unit start vector. T = tridiag(beta[0..steps-2], alpha, beta[0..steps-2]) is the
@@ -59,8 +62,8 @@ struct LanczosRecurrence {
   index_t steps = 0;
   bool breakdown = false;
 };
-LanczosRecurrence lanczos_recurrence(LinearOperator& op, const double* unit_start, index_t max_steps,
-                                     double breakdown_tolerance);
+LanczosRecurrence lanczos_recurrence(LinearOperator& op, const double* unit_start,
+                                     index_t max_steps, double breakdown_tolerance);
 
 // Eigenpairs of the symmetric tridiagonal matrix with the given diagonal (m) and off-diagonal
 // (first m-1 entries of `off` are used), through LAPACK dstev: values ascending, vectors (m, m)

@@ -11,11 +11,13 @@ namespace curv::linalg {
 using detail::sz;
 using detail::Vector;
 
-LissaResult lissa(const OperatorSampler& sample, std::span<const double> v, const LissaOptions& options) {
+LissaResult lissa(const OperatorSampler& sample, std::span<const double> v,
+                  const LissaOptions& options) {
   const index_t n = static_cast<index_t>(v.size());
   const double s = options.scale, damping = options.damping;
-  CURV_CHECK(std::isfinite(s) && s > 0, "lissa: expected a positive scale larger than the largest eigenvalue of M + λI, found ",
-             s);
+  CURV_CHECK(
+      std::isfinite(s) && s > 0,
+      "lissa: expected a positive scale larger than the largest eigenvalue of M + λI, found ", s);
   CURV_CHECK(options.depth >= 1, "lissa: expected depth ≥ 1, found ", options.depth);
   CURV_CHECK(options.repeats >= 1, "lissa: expected repeats ≥ 1, found ", options.repeats);
   CURV_CHECK(options.divergence_factor >= 1, "lissa: expected divergence_factor ≥ 1, found ",
@@ -32,8 +34,8 @@ LissaResult lissa(const OperatorSampler& sample, std::span<const double> v, cons
     double term_norm = 0, h_norm = v_norm;
     for (index_t j = 1; j <= options.depth; ++j) {
       LinearOperator& op = sample(repeat, j - 1);
-      CURV_CHECK(op.size() == n, "lissa: the sampled operator '", op.name(), "' has size ", op.size(),
-                 ", expected ", n, " (the length of v)");
+      CURV_CHECK(op.size() == n, "lissa: the sampled operator '", op.name(), "' has size ",
+                 op.size(), ", expected ", n, " (the length of v)");
       op.mv(h.data(), Mh.data());
       // h ← v + h − (M h + λ h)/s; the change is the newest series term (I − (M + λI)/s)^j v.
       double term_squared = 0, h_squared = 0;
@@ -50,14 +52,19 @@ LissaResult lissa(const OperatorSampler& sample, std::span<const double> v, cons
       // at most (j+1)‖v‖; a longer h proves some eigenvalue of (M + λI)/s lies outside (0, 2).
       const double limit = options.divergence_factor * double(j + 1) * v_norm;
       if (!std::isfinite(h_norm) || h_norm > limit)
-        fail("lissa: diverged at step ", j, " of ", options.depth, " (repeat ", repeat + 1, "): ‖h‖ = ", h_norm,
-             std::isfinite(h_norm) ? cat(" exceeds ", limit, ", more than a convergent recursion can reach")
-                                   : std::string(" is not finite"),
-             ". The scale (", s, ") must exceed the largest eigenvalue of M + λI (damping λ = ", damping,
+        fail("lissa: diverged at step ", j, " of ", options.depth, " (repeat ", repeat + 1,
+             "): ‖h‖ = ", h_norm,
+             std::isfinite(h_norm)
+                 ? cat(" exceeds ", limit, ", more than a convergent recursion can reach")
+                 : std::string(" is not finite"),
+             ". The scale (", s,
+             ") must exceed the largest eigenvalue of M + λI (damping λ = ", damping,
              "): raise scale, e.g. by 10× to ", 10 * s,
-             "; if it already does, M + λI has a negative eigenvalue and the damping must be raised");
+             "; if it already does, M + λI has a negative eigenvalue and the damping must be "
+             "raised");
     }
-    result.relative_last_term = std::max(result.relative_last_term, h_norm > 0 ? term_norm / h_norm : 0.0);
+    result.relative_last_term =
+        std::max(result.relative_last_term, h_norm > 0 ? term_norm / h_norm : 0.0);
     detail::axpy(1.0 / (s * double(options.repeats)), h.data(), result.x.data(), n);
   }
   return result;

@@ -23,7 +23,8 @@ void LinearOperator::inverse_mv(const double*, double, double*) {
 }
 
 std::vector<double> LinearOperator::diagonal() {
-  lacks("diagonal", "estimate it with Hutchinson probes instead (curv::linalg::hutchinson_diagonal)");
+  lacks("diagonal",
+        "estimate it with Hutchinson probes instead (curv::linalg::hutchinson_diagonal)");
 }
 
 double LinearOperator::trace() {
@@ -70,8 +71,8 @@ void DenseOperator::mv(const double* v, double* out) {
 void DenseOperator::mm(const double* V, index_t k, double* out) {
   const int n = static_cast<int>(size());
   // out (k,n) = V (k,n) Aᵀ, and A is symmetric.
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(k), n, n, 1.0, V, n, a_.data(), n, 0.0,
-              out, n);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(k), n, n, 1.0, V, n,
+              a_.data(), n, 0.0, out, n);
 }
 
 void DenseOperator::inverse_mv(const double* v, double damping, double* out) {

@@ -27,7 +27,8 @@ SpectralQuadrature slq(LinearOperator& op, const SlqOptions& o) {
   for (index_t p = 0; p < o.probes; ++p) {
     detail::fill_probe(o.probe, rng, v.data(), n);
     detail::scale(1 / detail::norm(v.data(), n), v.data(), n);
-    const detail::LanczosRecurrence rec = detail::lanczos_recurrence(op, v.data(), o.steps, breakdown_tolerance);
+    const detail::LanczosRecurrence rec =
+        detail::lanczos_recurrence(op, v.data(), o.steps, breakdown_tolerance);
     detail::tridiagonal_eigen(rec.alpha, rec.beta, values, vectors);
     // The quadrature weight of node j is (e₁ᵀ y_j)²: the probe's squared component along the
     // Ritz vector, since the probe is the first Lanczos vector.
@@ -39,7 +40,8 @@ SpectralQuadrature slq(LinearOperator& op, const SlqOptions& o) {
   return q;
 }
 
-std::vector<double> slq_density(const SpectralQuadrature& q, std::span<const double> grid, double sigma) {
+std::vector<double> slq_density(const SpectralQuadrature& q, std::span<const double> grid,
+                                double sigma) {
   CURV_CHECK(sigma > 0, "slq_density: expected a positive broadening sigma, found ", sigma);
   CURV_CHECK(!q.nodes.empty(), "slq_density: the quadrature has no probes");
   const double probes = double(q.nodes.size());
@@ -61,7 +63,8 @@ Estimate slq_trace(const SpectralQuadrature& q, const std::function<double(doubl
   Vector samples;
   for (std::size_t p = 0; p < q.nodes.size(); ++p) {
     double quadrature = 0;
-    for (std::size_t j = 0; j < q.nodes[p].size(); ++j) quadrature += q.weights[p][j] * f(q.nodes[p][j]);
+    for (std::size_t j = 0; j < q.nodes[p].size(); ++j)
+      quadrature += q.weights[p][j] * f(q.nodes[p][j]);
     samples.push_back(double(q.size) * quadrature);
   }
   return detail::mean_and_standard_error(samples);
@@ -75,9 +78,12 @@ Estimate slq_moment(const SpectralQuadrature& q, int k) {
 Estimate slq_logdet(const SpectralQuadrature& q, double damping) {
   for (const auto& nodes : q.nodes)
     for (double theta : nodes)
-      CURV_CHECK(theta + damping > 0, "slq_logdet: quadrature node θ = ", theta, " with damping λ = ", damping,
-                 " gives θ + λ ≤ 0, so M + λI is not positive definite (its smallest eigenvalue is at most θ); "
-                 "raise the damping above ", -theta);
+      CURV_CHECK(theta + damping > 0, "slq_logdet: quadrature node θ = ", theta,
+                 " with damping λ = ", damping,
+                 " gives θ + λ ≤ 0, so M + λI is not positive definite (its smallest eigenvalue is "
+                 "at most θ); "
+                 "raise the damping above ",
+                 -theta);
   return slq_trace(q, [damping](double theta) { return std::log(theta + damping); });
 }
 

@@ -38,7 +38,8 @@ void for_each_probe(LinearOperator& op, index_t probes, Rng& rng, Prepare prepar
 }  // namespace
 
 Estimate hutchinson_trace(LinearOperator& op, index_t probes, std::uint64_t seed) {
-  CURV_CHECK(probes >= 2, "hutchinson_trace: expected at least 2 probes (one gives no standard error), found ",
+  CURV_CHECK(probes >= 2,
+             "hutchinson_trace: expected at least 2 probes (one gives no standard error), found ",
              probes);
   const index_t n = op.size();
   Rng rng(seed);
@@ -50,8 +51,10 @@ Estimate hutchinson_trace(LinearOperator& op, index_t probes, std::uint64_t seed
 }
 
 Estimate hutchpp_trace(LinearOperator& op, index_t matvecs, std::uint64_t seed) {
-  CURV_CHECK(matvecs >= 6, "hutchpp_trace: expected a budget of at least 6 products (2 each for the sketch, its "
-             "trace and the residual probes), found ", matvecs);
+  CURV_CHECK(matvecs >= 6,
+             "hutchpp_trace: expected a budget of at least 6 products (2 each for the sketch, its "
+             "trace and the residual probes), found ",
+             matvecs);
   const index_t n = op.size();
   // A sketch wider than n cannot capture more than the whole space.
   const index_t sketch = std::min(matvecs / 3, n), probes = matvecs - 2 * sketch;

@@ -32,7 +32,8 @@ class Bce final : public Loss<T> {
     T* s = s_.data();
     e_.resize(static_cast<std::size_t>(M));
     for (index_t i = 0; i < M; ++i) e_[std::size_t(i)] = fast_exp(-std::abs(z.data[i]));
-    for (index_t i = 0; i < M; ++i) s[i] = (z.data[i] >= T(0) ? T(1) : e_[std::size_t(i)]) / (T(1) + e_[std::size_t(i)]);
+    for (index_t i = 0; i < M; ++i)
+      s[i] = (z.data[i] >= T(0) ? T(1) : e_[std::size_t(i)]) / (T(1) + e_[std::size_t(i)]);
     double total = 0;
     for (index_t n = 0; n < N_; ++n) {
       double l = 0;
@@ -63,7 +64,8 @@ class Bce final : public Loss<T> {
     const T inv = T(1) / std::sqrt(T(N_));
     std::fill(s, s + N_ * C_ * C_, T(0));
     for (index_t n = 0; n < N_; ++n)
-      for (index_t c = 0; c < C_; ++c) s[(n * C_ + c) * C_ + c] = std::sqrt(curvature(n * C_ + c)) * inv;
+      for (index_t c = 0; c < C_; ++c)
+        s[(n * C_ + c) * C_ + c] = std::sqrt(curvature(n * C_ + c)) * inv;
   }
 
   void sampled_sqrt(Rng& rng, index_t m, T* s) const override {
@@ -87,7 +89,9 @@ class Bce final : public Loss<T> {
 
 namespace detail {
 template <class T>
-std::unique_ptr<Loss<T>> make_bce() { return std::make_unique<Bce<T>>(); }
+std::unique_ptr<Loss<T>> make_bce() {
+  return std::make_unique<Bce<T>>();
+}
 template std::unique_ptr<Loss<float>> make_bce<float>();
 template std::unique_ptr<Loss<double>> make_bce<double>();
 }  // namespace detail

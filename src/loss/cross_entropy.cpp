@@ -48,8 +48,7 @@ class CrossEntropy final : public Loss<T> {
   void grad(T* dz) const override {
     const T inv = T(1) / T(N_);
     for (index_t n = 0; n < N_; ++n)
-      for (index_t c = 0; c < C_; ++c)
-        dz[n * C_ + c] = (p(n)[c] - T(c == label(n))) * inv;
+      for (index_t c = 0; c < C_; ++c) dz[n * C_ + c] = (p(n)[c] - T(c == label(n))) * inv;
   }
 
   void hvp(const T* zd, T* out) const override {
@@ -103,7 +102,9 @@ class CrossEntropy final : public Loss<T> {
 
 namespace detail {
 template <class T>
-std::unique_ptr<Loss<T>> make_cross_entropy() { return std::make_unique<CrossEntropy<T>>(); }
+std::unique_ptr<Loss<T>> make_cross_entropy() {
+  return std::make_unique<CrossEntropy<T>>();
+}
 template std::unique_ptr<Loss<float>> make_cross_entropy<float>();
 template std::unique_ptr<Loss<double>> make_cross_entropy<double>();
 }  // namespace detail

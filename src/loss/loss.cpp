@@ -23,8 +23,8 @@ void Loss<T>::per_example(T* out) const {
 
 template <class T>
 const T* Loss<T>::target_values(View<const T> z, const Targets<T>& t) const {
-  CURV_CHECK(t.values.numel() == z.numel(), name(), ": expected targets with ", z.numel(), " values like outputs ",
-             z.shape.str(), ", found ", t.values.shape.str());
+  CURV_CHECK(t.values.numel() == z.numel(), name(), ": expected targets with ", z.numel(),
+             " values like outputs ", z.shape.str(), ", found ", t.values.shape.str());
   return t.values.data;
 }
 
@@ -43,13 +43,15 @@ void Loss<T>::symmetric_sqrt(T* s) const {
         h[static_cast<std::size_t>(i * C + j)] = acc;
       }
     const int info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', int(C), h.data(), int(C), w.data());
-    CURV_CHECK(info == 0, name(), ": eigendecomposition of an output Hessian failed (info ", info, ")");
+    CURV_CHECK(info == 0, name(), ": eigendecomposition of an output Hessian failed (info ", info,
+               ")");
     T* out = s + n * C * C;
     for (index_t i = 0; i < C; ++i)  // V diag(√λ) Vᵀ, with rounding's negative λ clipped
       for (index_t j = 0; j < C; ++j) {
         double acc = 0;
         for (index_t k = 0; k < C; ++k)
-          acc += h[static_cast<std::size_t>(i * C + k)] * std::sqrt(std::max(0.0, w[static_cast<std::size_t>(k)])) *
+          acc += h[static_cast<std::size_t>(i * C + k)] *
+                 std::sqrt(std::max(0.0, w[static_cast<std::size_t>(k)])) *
                  h[static_cast<std::size_t>(j * C + k)];
         out[i * C + j] = T(acc);
       }

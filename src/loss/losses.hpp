@@ -4,7 +4,10 @@
 #include "curv/loss/loss.hpp"
 
 namespace curv::detail {
-template <class T> std::unique_ptr<Loss<T>> make_cross_entropy();
-template <class T> std::unique_ptr<Loss<T>> make_bce();
-template <class T> std::unique_ptr<Loss<T>> make_mse();
+template <class T>
+std::unique_ptr<Loss<T>> make_cross_entropy();
+template <class T>
+std::unique_ptr<Loss<T>> make_bce();
+template <class T>
+std::unique_ptr<Loss<T>> make_mse();
 }  // namespace curv::detail

@@ -71,7 +71,9 @@ class Mse final : public Loss<T> {
 
 namespace detail {
 template <class T>
-std::unique_ptr<Loss<T>> make_mse() { return std::make_unique<Mse<T>>(); }
+std::unique_ptr<Loss<T>> make_mse() {
+  return std::make_unique<Mse<T>>();
+}
 template std::unique_ptr<Loss<float>> make_mse<float>();
 template std::unique_ptr<Loss<double>> make_mse<double>();
 }  // namespace detail

@@ -8,11 +8,13 @@
 namespace curv {
 
 template <class T>
-void save_checkpoint(const Model<T>& model, const std::string& path, const std::map<std::string, std::string>& extra) {
+void save_checkpoint(const Model<T>& model, const std::string& path,
+                     const std::map<std::string, std::string>& extra) {
   const ParamStore<T>& ps = model.params();
   const char* dtype = sizeof(T) == 8 ? "F64" : "F32";
   std::vector<TensorToWrite> tensors;
-  for (const ParamInfo& p : ps.info()) tensors.push_back({p.name, dtype, p.shape, ps.data() + p.offset});
+  for (const ParamInfo& p : ps.info())
+    tensors.push_back({p.name, dtype, p.shape, ps.data() + p.offset});
   std::map<std::string, std::string> meta = extra;
   meta["format"] = "pt";
   meta["curv.model"] = model.name();
@@ -30,18 +32,21 @@ std::unique_ptr<Model<T>> load_checkpoint(const std::string& path, const std::st
   };
   std::string name = meta("curv.model"), cfg = meta("curv.config");
   if (!model_name.empty()) {
-    CURV_CHECK(name.empty() || name == model_name, path, ": expected a checkpoint of ", model_name, ", found one of ", name);
+    CURV_CHECK(name.empty() || name == model_name, path, ": expected a checkpoint of ", model_name,
+               ", found one of ", name);
     name = model_name;
     if (!config.empty()) cfg = config;
   }
-  CURV_CHECK(!name.empty(), path, ": expected curv metadata naming the model, found none (name it with --model)");
+  CURV_CHECK(!name.empty(), path,
+             ": expected curv metadata naming the model, found none (name it with --model)");
   auto model = make_model<T>(name, cfg.empty() ? "{}" : cfg);
   ParamStore<T>& ps = model->params();
   for (const ParamInfo& p : ps.info()) {
     const auto it = st.tensors.find(p.name);
-    CURV_CHECK(it != st.tensors.end(), path, ": expected tensor '", p.name, "' of ", name, ", found none");
-    CURV_CHECK(it->second.shape == p.shape, path, ": expected '", p.name, "' of shape ", p.shape.str(), ", found ",
-               it->second.shape.str());
+    CURV_CHECK(it != st.tensors.end(), path, ": expected tensor '", p.name, "' of ", name,
+               ", found none");
+    CURV_CHECK(it->second.shape == p.shape, path, ": expected '", p.name, "' of shape ",
+               p.shape.str(), ", found ", it->second.shape.str());
     const std::vector<T> v = it->second.as<T>(path + ": '" + p.name + "'");
     std::copy(v.begin(), v.end(), ps.data() + p.offset);
   }
@@ -53,9 +58,15 @@ std::unique_ptr<Model<T>> load_checkpoint(const std::string& path, const std::st
   return model;
 }
 
-template void save_checkpoint<float>(const Model<float>&, const std::string&, const std::map<std::string, std::string>&);
-template void save_checkpoint<double>(const Model<double>&, const std::string&, const std::map<std::string, std::string>&);
-template std::unique_ptr<Model<float>> load_checkpoint<float>(const std::string&, const std::string&, const std::string&);
-template std::unique_ptr<Model<double>> load_checkpoint<double>(const std::string&, const std::string&, const std::string&);
+template void save_checkpoint<float>(const Model<float>&, const std::string&,
+                                     const std::map<std::string, std::string>&);
+template void save_checkpoint<double>(const Model<double>&, const std::string&,
+                                      const std::map<std::string, std::string>&);
+template std::unique_ptr<Model<float>> load_checkpoint<float>(const std::string&,
+                                                              const std::string&,
+                                                              const std::string&);
+template std::unique_ptr<Model<double>> load_checkpoint<double>(const std::string&,
+                                                                const std::string&,
+                                                                const std::string&);
 
 }  // namespace curv

@@ -47,9 +47,15 @@ void Model<T>::init(Rng& rng) {
     const InitRule& r = rules_[static_cast<std::size_t>(i)];
     for (T& x : params_.value(i)) {
       switch (r.kind) {
-        case InitRule::Kind::Uniform: x = T((2 * rng.uniform() - 1) * r.value); break;
-        case InitRule::Kind::Normal: x = T(rng.normal() * r.value); break;
-        case InitRule::Kind::Constant: x = T(r.value); break;
+        case InitRule::Kind::Uniform:
+          x = T((2 * rng.uniform() - 1) * r.value);
+          break;
+        case InitRule::Kind::Normal:
+          x = T(rng.normal() * r.value);
+          break;
+        case InitRule::Kind::Constant:
+          x = T(r.value);
+          break;
       }
     }
   }
@@ -60,7 +66,8 @@ template class Model<double>;
 
 namespace detail {
 void expect_keys(const Config& cfg, const char* model, std::initializer_list<const char*> known) {
-  CURV_CHECK(cfg.is_object(), model, ": expected a JSON object as configuration, found ", cfg.dump());
+  CURV_CHECK(cfg.is_object(), model, ": expected a JSON object as configuration, found ",
+             cfg.dump());
   for (const auto& [k, v] : cfg.items()) {
     bool ok = false;
     std::string list;
@@ -70,7 +77,9 @@ void expect_keys(const Config& cfg, const char* model, std::initializer_list<con
 }
 }  // namespace detail
 
-std::vector<std::string> model_names() { return {"mlp", "lenet5", "lenet5-cifar", "autoencoder", "cifar-cnn", "transformer", "t2t"}; }
+std::vector<std::string> model_names() {
+  return {"mlp", "lenet5", "lenet5-cifar", "autoencoder", "cifar-cnn", "transformer", "t2t"};
+}
 
 template <class T>
 std::unique_ptr<Model<T>> make_model(const std::string& name, const std::string& config) {
@@ -96,13 +105,16 @@ std::unique_ptr<Model<T>> make_model(const std::string& name, const std::string&
 }
 
 template <class T>
-std::unique_ptr<Model<T>> make_mlp(const std::vector<index_t>& widths, const std::string& activation) {
+std::unique_ptr<Model<T>> make_mlp(const std::vector<index_t>& widths,
+                                   const std::string& activation) {
   return detail::make_mlp_model<T>(detail::Config{{"widths", widths}, {"activation", activation}});
 }
 
 template std::unique_ptr<Model<float>> make_model<float>(const std::string&, const std::string&);
 template std::unique_ptr<Model<double>> make_model<double>(const std::string&, const std::string&);
-template std::unique_ptr<Model<float>> make_mlp<float>(const std::vector<index_t>&, const std::string&);
-template std::unique_ptr<Model<double>> make_mlp<double>(const std::vector<index_t>&, const std::string&);
+template std::unique_ptr<Model<float>> make_mlp<float>(const std::vector<index_t>&,
+                                                       const std::string&);
+template std::unique_ptr<Model<double>> make_mlp<double>(const std::vector<index_t>&,
+                                                         const std::string&);
 
 }  // namespace curv

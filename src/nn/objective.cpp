@@ -8,8 +8,8 @@ template <class T>
 double Objective<T>::set_batch(View<const T> x, const Targets<T>& targets) {
   const index_t per_example = model_.input_shape().numel();
   CURV_CHECK(x.shape.rank() >= 1 && x.shape.rows() > 0 && x.shape.row_size() == per_example,
-             model_.name(), ": expected inputs (N,", model_.input_shape().str(), ") with ", per_example,
-             " values per example, found ", x.shape.str());
+             model_.name(), ": expected inputs (N,", model_.input_shape().str(), ") with ",
+             per_example, " values per example, found ", x.shape.str());
   tape_.clear();
   adjoints_ready_ = false;
   x_ = x, targets_ = targets;
@@ -21,7 +21,8 @@ double Objective<T>::set_batch(View<const T> x, const Targets<T>& targets) {
 
 template <class T>
 View<const T> Objective<T>::inputs(index_t n) const {
-  CURV_CHECK(n >= 1 && n <= examples(), "objective: expected 1..", examples(), " examples, found ", n);
+  CURV_CHECK(n >= 1 && n <= examples(), "objective: expected 1..", examples(), " examples, found ",
+             n);
   Shape s = x_.shape;
   s[0] = n;
   return {x_.data, s};
@@ -29,9 +30,11 @@ View<const T> Objective<T>::inputs(index_t n) const {
 
 template <class T>
 Targets<T> Objective<T>::targets(index_t n) const {
-  CURV_CHECK(n >= 1 && n <= examples(), "objective: expected 1..", examples(), " examples, found ", n);
+  CURV_CHECK(n >= 1 && n <= examples(), "objective: expected 1..", examples(), " examples, found ",
+             n);
   Targets<T> t = targets_;
-  if (!t.values.empty()) t.values.shape[0] = t.values.shape[0] / examples() * n;  // rows may be tokens
+  if (!t.values.empty())
+    t.values.shape[0] = t.values.shape[0] / examples() * n;  // rows may be tokens
   return t;  // labels: the first n examples' come first
 }
 

@@ -17,31 +17,56 @@ struct Relu {
   static constexpr std::string_view name = "relu";
   static constexpr bool piecewise_linear = true;  // f'' = 0 away from the kink
   static constexpr bool store_d1 = false;
-  template <class T> static T f(T x) { return x > T(0) ? x : T(0); }
-  template <class T> static T d1(T x, T) { return x > T(0) ? T(1) : T(0); }
-  template <class T> static T d2(T, T) { return T(0); }
+  template <class T>
+  static T f(T x) {
+    return x > T(0) ? x : T(0);
+  }
+  template <class T>
+  static T d1(T x, T) {
+    return x > T(0) ? T(1) : T(0);
+  }
+  template <class T>
+  static T d2(T, T) {
+    return T(0);
+  }
 };
 
 struct Tanh {
   static constexpr std::string_view name = "tanh";
   static constexpr bool piecewise_linear = false;
   static constexpr bool store_d1 = false;
-  template <class T> static T f(T x) { return std::tanh(x); }
-  template <class T> static T d1(T, T y) { return T(1) - y * y; }
-  template <class T> static T d2(T, T y) { return T(-2) * y * (T(1) - y * y); }
+  template <class T>
+  static T f(T x) {
+    return std::tanh(x);
+  }
+  template <class T>
+  static T d1(T, T y) {
+    return T(1) - y * y;
+  }
+  template <class T>
+  static T d2(T, T y) {
+    return T(-2) * y * (T(1) - y * y);
+  }
 };
 
 struct Sigmoid {
   static constexpr std::string_view name = "sigmoid";
   static constexpr bool piecewise_linear = false;
   static constexpr bool store_d1 = false;
-  template <class T> static T f(T x) {
+  template <class T>
+  static T f(T x) {
     // e = exp(−|x|) ≤ 1 never overflows; a select instead of a branch keeps loops vectorized.
     const T e = fast_exp(-std::abs(x));
     return (x >= T(0) ? T(1) : e) / (T(1) + e);
   }
-  template <class T> static T d1(T, T y) { return y * (T(1) - y); }
-  template <class T> static T d2(T, T y) { return y * (T(1) - y) * (T(1) - T(2) * y); }
+  template <class T>
+  static T d1(T, T y) {
+    return y * (T(1) - y);
+  }
+  template <class T>
+  static T d2(T, T y) {
+    return y * (T(1) - y) * (T(1) - T(2) * y);
+  }
 };
 
 struct Gelu {  // exact GELU, x Φ(x), as PyTorch's default
@@ -49,11 +74,26 @@ struct Gelu {  // exact GELU, x Φ(x), as PyTorch's default
   static constexpr bool piecewise_linear = false;
   // erfc and exp cost more than the memory for f'(x): the forward keeps it for vjp and jvp.
   static constexpr bool store_d1 = true;
-  template <class T> static T pdf(T x) { return T(0.3989422804014327) * std::exp(T(-0.5) * x * x); }
-  template <class T> static T cdf(T x) { return T(0.5) * std::erfc(-x * T(0.7071067811865476)); }
-  template <class T> static T f(T x) { return x * cdf(x); }
-  template <class T> static T d1(T x, T) { return cdf(x) + x * pdf(x); }
-  template <class T> static T d2(T x, T) { return pdf(x) * (T(2) - x * x); }
+  template <class T>
+  static T pdf(T x) {
+    return T(0.3989422804014327) * std::exp(T(-0.5) * x * x);
+  }
+  template <class T>
+  static T cdf(T x) {
+    return T(0.5) * std::erfc(-x * T(0.7071067811865476));
+  }
+  template <class T>
+  static T f(T x) {
+    return x * cdf(x);
+  }
+  template <class T>
+  static T d1(T x, T) {
+    return cdf(x) + x * pdf(x);
+  }
+  template <class T>
+  static T d2(T x, T) {
+    return pdf(x) * (T(2) - x * x);
+  }
 };
 
 template <class T, class Fn>
@@ -86,7 +126,8 @@ class Activation final : public Node<T> {
   void vjp(const VjpArgs<T>& a) override {
     if (a.dx[0].empty()) return;
     const T* dy = a.dy.data;
-    detail::write_elementwise(a.dx[0].data, x_.numel(), a.dx_assign[0], [&](index_t i) { return d1(i) * dy[i]; });
+    detail::write_elementwise(a.dx[0].data, x_.numel(), a.dx_assign[0],
+                              [&](index_t i) { return d1(i) * dy[i]; });
   }
 
   void jvp(const JvpArgs<T>& a) override {
@@ -135,15 +176,27 @@ Value activation(Tape<T>& t, Value x) {
 
 namespace ops {
 
-template <class T> Value relu(Tape<T>& t, Value x) { return activation<Relu>(t, x); }
-template <class T> Value tanh(Tape<T>& t, Value x) { return activation<Tanh>(t, x); }
-template <class T> Value sigmoid(Tape<T>& t, Value x) { return activation<Sigmoid>(t, x); }
-template <class T> Value gelu(Tape<T>& t, Value x) { return activation<Gelu>(t, x); }
+template <class T>
+Value relu(Tape<T>& t, Value x) {
+  return activation<Relu>(t, x);
+}
+template <class T>
+Value tanh(Tape<T>& t, Value x) {
+  return activation<Tanh>(t, x);
+}
+template <class T>
+Value sigmoid(Tape<T>& t, Value x) {
+  return activation<Sigmoid>(t, x);
+}
+template <class T>
+Value gelu(Tape<T>& t, Value x) {
+  return activation<Gelu>(t, x);
+}
 
-#define CURV_INSTANTIATE(T)                       \
-  template Value relu<T>(Tape<T>&, Value);        \
-  template Value tanh<T>(Tape<T>&, Value);        \
-  template Value sigmoid<T>(Tape<T>&, Value);     \
+#define CURV_INSTANTIATE(T)                   \
+  template Value relu<T>(Tape<T>&, Value);    \
+  template Value tanh<T>(Tape<T>&, Value);    \
+  template Value sigmoid<T>(Tape<T>&, Value); \
   template Value gelu<T>(Tape<T>&, Value);
 CURV_INSTANTIATE(float)
 CURV_INSTANTIATE(double)

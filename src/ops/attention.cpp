@@ -25,7 +25,7 @@ enum Slot { kS = 0, kDP = 1, kSd = 2, kRDP = 3 };
 // (values, adjoints or tangents share one layout).
 struct Layout {
   index_t N, Tq, Tk, d, H, dh;
-  int q_in, kv_in;           // which node input holds q, and k/v
+  int q_in, kv_in;              // which node input holds q, and k/v
   index_t q_off, k_off, v_off;  // column offsets inside their rows
   index_t ldq, ldkv;            // row lengths of the q and kv inputs
 };
@@ -38,23 +38,33 @@ class Attention final : public Node<T> {
   std::string_view name() const override { return "attention"; }
   // q, k, v of head h of example n, from the per-input base pointers b.
   template <class P>
-  P* q(std::array<P*, 2> b, index_t n, index_t h) const { return b[l_.q_in] + n * l_.Tq * l_.ldq + l_.q_off + h * l_.dh; }
+  P* q(std::array<P*, 2> b, index_t n, index_t h) const {
+    return b[l_.q_in] + n * l_.Tq * l_.ldq + l_.q_off + h * l_.dh;
+  }
   template <class P>
-  P* k(std::array<P*, 2> b, index_t n, index_t h) const { return b[l_.kv_in] + n * l_.Tk * l_.ldkv + l_.k_off + h * l_.dh; }
+  P* k(std::array<P*, 2> b, index_t n, index_t h) const {
+    return b[l_.kv_in] + n * l_.Tk * l_.ldkv + l_.k_off + h * l_.dh;
+  }
   template <class P>
-  P* v(std::array<P*, 2> b, index_t n, index_t h) const { return b[l_.kv_in] + n * l_.Tk * l_.ldkv + l_.v_off + h * l_.dh; }
+  P* v(std::array<P*, 2> b, index_t n, index_t h) const {
+    return b[l_.kv_in] + n * l_.Tk * l_.ldkv + l_.v_off + h * l_.dh;
+  }
   T* p(index_t n, index_t h) { return P_.data() + (n * l_.H + h) * l_.Tq * l_.Tk; }
   T* o(T* base, index_t n, index_t h) const { return base + n * l_.Tq * l_.d + h * l_.dh; }
-  const T* o(const T* base, index_t n, index_t h) const { return base + n * l_.Tq * l_.d + h * l_.dh; }
+  const T* o(const T* base, index_t n, index_t h) const {
+    return base + n * l_.Tq * l_.d + h * l_.dh;
+  }
   T scale() const { return T(1) / std::sqrt(T(l_.dh)); }
 
   void forward(T* out) {
     const std::array<const T*, 2> x{in_[0].data, in_[1].data};
     for_each_head([&](index_t n, index_t h) {
       T* P = p(n, h);
-      gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, scale(), q(x, n, h), l_.ldq, k(x, n, h), l_.ldkv, T(0), P, l_.Tk);
+      gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, scale(), q(x, n, h), l_.ldq, k(x, n, h),
+           l_.ldkv, T(0), P, l_.Tk);
       softmax_rows(P);
-      gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, T(1), P, l_.Tk, v(x, n, h), l_.ldkv, T(0), o(out, n, h), l_.d);
+      gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, T(1), P, l_.Tk, v(x, n, h), l_.ldkv, T(0),
+           o(out, n, h), l_.d);
     });
   }
 
@@ -67,13 +77,17 @@ class Attention final : public Node<T> {
       const T* dO = o(a.dy.data, n, h);
       T* dS = detail::thread_scratch<T>(kDP, l_.Tq * l_.Tk);
       if (dx[l_.kv_in])  // V̄ += Pᵀ Ō
-        gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, T(1), P, l_.Tk, dO, l_.d, T(1), v(dx, n, h), l_.ldkv);
-      gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, T(1), dO, l_.d, v(x, n, h), l_.ldkv, T(0), dS, l_.Tk);  // P̄
+        gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, T(1), P, l_.Tk, dO, l_.d, T(1),
+             v(dx, n, h), l_.ldkv);
+      gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, T(1), dO, l_.d, v(x, n, h), l_.ldkv, T(0),
+           dS, l_.Tk);  // P̄
       softmax_backward(P, dS);
       if (dx[l_.q_in])
-        gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, scale(), dS, l_.Tk, k(x, n, h), l_.ldkv, T(1), q(dx, n, h), l_.ldq);
+        gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, scale(), dS, l_.Tk, k(x, n, h), l_.ldkv,
+             T(1), q(dx, n, h), l_.ldq);
       if (dx[l_.kv_in])
-        gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, scale(), dS, l_.Tk, q(x, n, h), l_.ldq, T(1), k(dx, n, h), l_.ldkv);
+        gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, scale(), dS, l_.Tk, q(x, n, h), l_.ldq,
+             T(1), k(dx, n, h), l_.ldkv);
     });
   }
 
@@ -84,9 +98,12 @@ class Attention final : public Node<T> {
       T* Pd = detail::thread_scratch<T>(kSd, l_.Tq * l_.Tk);
       T* Od = o(a.y_dot.data, n, h);
       const bool has_s = p_dot(x, xd, n, h, Pd);
-      if (has_s) gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, T(1), Pd, l_.Tk, v(x, n, h), l_.ldkv, T(0), Od, l_.d);
+      if (has_s)
+        gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, T(1), Pd, l_.Tk, v(x, n, h), l_.ldkv, T(0),
+             Od, l_.d);
       if (xd[l_.kv_in])
-        gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, T(1), p(n, h), l_.Tk, v(xd, n, h), l_.ldkv, T(has_s ? 1 : 0), Od, l_.d);
+        gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, T(1), p(n, h), l_.Tk, v(xd, n, h), l_.ldkv,
+             T(has_s ? 1 : 0), Od, l_.d);
       else if (!has_s)
         for (index_t i = 0; i < l_.Tq; ++i) std::fill(Od + i * l_.d, Od + i * l_.d + l_.dh, T(0));
     });
@@ -107,13 +124,19 @@ class Attention final : public Node<T> {
       T* Pd = detail::thread_scratch<T>(kSd, TT);
       const bool has_pd = p_dot(x, xd, n, h, Pd);
       if (rdx[l_.kv_in]) {  // R{V̄} += Ṗᵀ Ō + Pᵀ R{Ō}
-        if (has_pd) gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, T(1), Pd, l_.Tk, dO, l_.d, T(1), v(rdx, n, h), l_.ldkv);
-        gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, T(1), P, l_.Tk, rdO, l_.d, T(1), v(rdx, n, h), l_.ldkv);
+        if (has_pd)
+          gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, T(1), Pd, l_.Tk, dO, l_.d, T(1),
+               v(rdx, n, h), l_.ldkv);
+        gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, T(1), P, l_.Tk, rdO, l_.d, T(1),
+             v(rdx, n, h), l_.ldkv);
       }
-      gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, T(1), dO, l_.d, v(x, n, h), l_.ldkv, T(0), dS, l_.Tk);    // P̄
-      gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, T(1), rdO, l_.d, v(x, n, h), l_.ldkv, T(0), rdS, l_.Tk);  // R{P̄}
+      gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, T(1), dO, l_.d, v(x, n, h), l_.ldkv, T(0),
+           dS, l_.Tk);  // P̄
+      gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, T(1), rdO, l_.d, v(x, n, h), l_.ldkv, T(0),
+           rdS, l_.Tk);  // R{P̄}
       if (xd[l_.kv_in])
-        gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, T(1), dO, l_.d, v(xd, n, h), l_.ldkv, T(1), rdS, l_.Tk);
+        gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, T(1), dO, l_.d, v(xd, n, h), l_.ldkv, T(1),
+             rdS, l_.Tk);
       // R{S̄} from P̄ and R{P̄} (before P̄ becomes S̄ in place).
       for (index_t i = 0; i < l_.Tq; ++i) {
         const T* Pi = P + i * l_.Tk;
@@ -132,14 +155,18 @@ class Attention final : public Node<T> {
         }
       }
       if (rdx[l_.q_in]) {  // R{Q̄} += s (R{S̄} K + S̄ K̇)
-        gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, scale(), rdS, l_.Tk, k(x, n, h), l_.ldkv, T(1), q(rdx, n, h), l_.ldq);
+        gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, scale(), rdS, l_.Tk, k(x, n, h), l_.ldkv,
+             T(1), q(rdx, n, h), l_.ldq);
         if (xd[l_.kv_in])
-          gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, scale(), dS, l_.Tk, k(xd, n, h), l_.ldkv, T(1), q(rdx, n, h), l_.ldq);
+          gemm(Trans::No, Trans::No, l_.Tq, l_.dh, l_.Tk, scale(), dS, l_.Tk, k(xd, n, h), l_.ldkv,
+               T(1), q(rdx, n, h), l_.ldq);
       }
       if (rdx[l_.kv_in]) {  // R{K̄} += s (R{S̄}ᵀ Q + S̄ᵀ Q̇)
-        gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, scale(), rdS, l_.Tk, q(x, n, h), l_.ldq, T(1), k(rdx, n, h), l_.ldkv);
+        gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, scale(), rdS, l_.Tk, q(x, n, h), l_.ldq,
+             T(1), k(rdx, n, h), l_.ldkv);
         if (xd[l_.q_in])
-          gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, scale(), dS, l_.Tk, q(xd, n, h), l_.ldq, T(1), k(rdx, n, h), l_.ldkv);
+          gemm(Trans::Yes, Trans::No, l_.Tk, l_.dh, l_.Tq, scale(), dS, l_.Tk, q(xd, n, h), l_.ldq,
+               T(1), k(rdx, n, h), l_.ldkv);
       }
     });
   }
@@ -184,8 +211,13 @@ class Attention final : public Node<T> {
     const bool qd = xd[l_.q_in] != nullptr, kd = xd[l_.kv_in] != nullptr;
     if (!qd && !kd) return false;
     T beta = 0;
-    if (qd) gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, scale(), q(xd, n, h), l_.ldq, k(x, n, h), l_.ldkv, beta, Pd, l_.Tk), beta = 1;
-    if (kd) gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, scale(), q(x, n, h), l_.ldq, k(xd, n, h), l_.ldkv, beta, Pd, l_.Tk);
+    if (qd)
+      gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, scale(), q(xd, n, h), l_.ldq, k(x, n, h),
+           l_.ldkv, beta, Pd, l_.Tk),
+          beta = 1;
+    if (kd)
+      gemm(Trans::No, Trans::Yes, l_.Tq, l_.Tk, l_.dh, scale(), q(x, n, h), l_.ldq, k(xd, n, h),
+           l_.ldkv, beta, Pd, l_.Tk);
     softmax_backward(p(n, h), Pd);  // Ṗ = P ⊙ (Ṡ − rowsum(Ṡ ⊙ P)); masked entries have P = 0
     return true;
   }
@@ -203,12 +235,14 @@ namespace ops {
 template <class T>
 Value self_attention(Tape<T>& t, Value qkv, index_t heads, bool causal) {
   const Shape s = t.shape(qkv);
-  CURV_CHECK(s.rank() == 3 && s[2] % 3 == 0 && heads > 0 && (s[2] / 3) % heads == 0, "self_attention: expected ",
-             "(N,T,3d) with d divisible by ", heads, " heads, found ", s.str());
+  CURV_CHECK(s.rank() == 3 && s[2] % 3 == 0 && heads > 0 && (s[2] / 3) % heads == 0,
+             "self_attention: expected ", "(N,T,3d) with d divisible by ", heads, " heads, found ",
+             s.str());
   const index_t d = s[2] / 3;
   const Layout l{s[0], s[1], s[1], d, heads, d / heads, 0, 0, 0, d, 2 * d, 3 * d, 3 * d};
   Value y = t.new_value(Shape{s[0], s[1], d}, t.depends(qkv));
-  auto node = std::make_unique<Attention<T>>(l, causal, std::array<View<const T>, 2>{t.value(qkv), t.value(qkv)});
+  auto node = std::make_unique<Attention<T>>(
+      l, causal, std::array<View<const T>, 2>{t.value(qkv), t.value(qkv)});
   node->forward(t.value(y).data);
   t.record(std::move(node), {qkv}, y);
   return y;
@@ -217,14 +251,15 @@ Value self_attention(Tape<T>& t, Value qkv, index_t heads, bool causal) {
 template <class T>
 Value cross_attention(Tape<T>& t, Value q, Value kv, index_t heads) {
   const Shape qs = t.shape(q), ks = t.shape(kv);
-  CURV_CHECK(qs.rank() == 3 && ks.rank() == 3 && qs[0] == ks[0] && ks[2] == 2 * qs[2] && heads > 0 &&
-                 qs[2] % heads == 0,
-             "cross_attention: expected q (N,Tq,d) and kv (N,Tk,2d) with d divisible by ", heads, " heads, found ",
-             qs.str(), " and ", ks.str());
+  CURV_CHECK(qs.rank() == 3 && ks.rank() == 3 && qs[0] == ks[0] && ks[2] == 2 * qs[2] &&
+                 heads > 0 && qs[2] % heads == 0,
+             "cross_attention: expected q (N,Tq,d) and kv (N,Tk,2d) with d divisible by ", heads,
+             " heads, found ", qs.str(), " and ", ks.str());
   const index_t d = qs[2];
   const Layout l{qs[0], qs[1], ks[1], d, heads, d / heads, 0, 1, 0, 0, d, d, 2 * d};
   Value y = t.new_value(qs, t.depends(q) || t.depends(kv));
-  auto node = std::make_unique<Attention<T>>(l, false, std::array<View<const T>, 2>{t.value(q), t.value(kv)});
+  auto node = std::make_unique<Attention<T>>(l, false,
+                                             std::array<View<const T>, 2>{t.value(q), t.value(kv)});
   node->forward(t.value(y).data);
   t.record(std::move(node), {q, kv}, y);
   return y;

@@ -19,8 +19,16 @@ template <class T>
 class BatchNorm final : public Node<T> {
  public:
   BatchNorm(View<const T> x, ParamRef<T> g, ParamRef<T> b, bool train, double eps)
-      : x_(x), g_(g), b_(b), N_(x.shape[0]), C_(x.shape[1]), S_(x.numel() / (x.shape[0] * x.shape[1])),
-        train_(train), eps_(eps), xhat_(x.shape), r_(Shape{C_}) {}
+      : x_(x),
+        g_(g),
+        b_(b),
+        N_(x.shape[0]),
+        C_(x.shape[1]),
+        S_(x.numel() / (x.shape[0] * x.shape[1])),
+        train_(train),
+        eps_(eps),
+        xhat_(x.shape),
+        r_(Shape{C_}) {}
   std::string_view name() const override { return "batch_norm"; }
 
   // Normalizes with batch statistics (train) or the running ones (eval).
@@ -37,7 +45,8 @@ class BatchNorm final : public Node<T> {
         for_channel(c, [&](index_t i) { var += (double(x_[i]) - mu) * (double(x_[i]) - mu); });
         var /= M;
         running_mean[c] = T((1 - momentum) * running_mean[c] + momentum * mu);
-        running_var[c] = T((1 - momentum) * running_var[c] + momentum * var * M / std::max(1.0, M - 1));
+        running_var[c] =
+            T((1 - momentum) * running_var[c] + momentum * var * M / std::max(1.0, M - 1));
       }
       const T r = T(1 / std::sqrt(var + eps_));
       r_[c] = r;
@@ -53,7 +62,8 @@ class BatchNorm final : public Node<T> {
     for (index_t c = 0; c < C_; ++c) {
       if (a.dtheta.mode != ParamGrad<T>::Mode::None)
         for (index_t n = 0; n < N_; ++n) {
-          T* dp = a.dtheta.data + (a.dtheta.mode == ParamGrad<T>::Mode::PerExample ? n * a.dtheta.stride : 0);
+          T* dp = a.dtheta.data +
+                  (a.dtheta.mode == ParamGrad<T>::Mode::PerExample ? n * a.dtheta.stride : 0);
           for (index_t s = 0; s < S_; ++s) {
             const index_t i = (n * C_ + c) * S_ + s;
             dp[g_.offset + c] += a.dy[i] * xhat_[i];
@@ -66,9 +76,11 @@ class BatchNorm final : public Node<T> {
         continue;
       }
       T mg = 0, mgx = 0;
-      for_channel(c, [&](index_t i) { mg += a.dy[i] * gamma[c], mgx += a.dy[i] * gamma[c] * xhat_[i]; });
+      for_channel(
+          c, [&](index_t i) { mg += a.dy[i] * gamma[c], mgx += a.dy[i] * gamma[c] * xhat_[i]; });
       mg /= T(N_ * S_), mgx /= T(N_ * S_);
-      for_channel(c, [&](index_t i) { a.dx[0][i] += r_[c] * (a.dy[i] * gamma[c] - mg - xhat_[i] * mgx); });
+      for_channel(
+          c, [&](index_t i) { a.dx[0][i] += r_[c] * (a.dy[i] * gamma[c] - mg - xhat_[i] * mgx); });
     }
   }
 
@@ -93,7 +105,9 @@ class BatchNorm final : public Node<T> {
     const T M = T(N_ * S_);
     for (index_t c = 0; c < C_; ++c) {
       const auto [m, ad] = moments(c, xd);
-      auto xhd = [&](index_t i) { return xd ? r_[c] * (xd[i] - (train_ ? m + xhat_[i] * ad : T(0))) : T(0); };
+      auto xhd = [&](index_t i) {
+        return xd ? r_[c] * (xd[i] - (train_ ? m + xhat_[i] * ad : T(0))) : T(0);
+      };
       if (a.dtheta_dot)
         for_channel(c, [&](index_t i) {
           a.dtheta_dot[g_.offset + c] += a.dy_dot[i] * xhat_[i] + a.dy[i] * xhd(i);
@@ -102,7 +116,9 @@ class BatchNorm final : public Node<T> {
       if (a.dx_dot[0].empty()) continue;
       const T gd_c = td ? td[g_.offset + c] : T(0);
       if (!train_) {
-        for_channel(c, [&](index_t i) { a.dx_dot[0][i] += (a.dy_dot[i] * gamma[c] + a.dy[i] * gd_c) * r_[c]; });
+        for_channel(c, [&](index_t i) {
+          a.dx_dot[0][i] += (a.dy_dot[i] * gamma[c] + a.dy[i] * gd_c) * r_[c];
+        });
         continue;
       }
       const T r = r_[c], rd = -r * r * ad;
@@ -114,7 +130,8 @@ class BatchNorm final : public Node<T> {
       mg /= M, cc /= M, mgd /= M, cd /= M;
       for_channel(c, [&](index_t i) {
         const T g = a.dy[i] * gamma[c], gd = a.dy_dot[i] * gamma[c] + a.dy[i] * gd_c;
-        a.dx_dot[0][i] += rd * (g - mg - xhat_[i] * cc) + r * (gd - mgd - xhd(i) * cc - xhat_[i] * cd);
+        a.dx_dot[0][i] +=
+            rd * (g - mg - xhat_[i] * cc) + r * (gd - mgd - xhd(i) * cc - xhat_[i] * cd);
       });
     }
   }
@@ -150,11 +167,14 @@ Value batch_norm(Tape<T>& t, Value x, ParamRef<T> gamma, ParamRef<T> beta, View<
                  View<T> running_var, bool train, double momentum, double eps) {
   const Shape xs = t.shape(x);
   CURV_CHECK((xs.rank() == 2 || xs.rank() == 4) && gamma.value.shape == Shape{xs[1]} &&
-                 beta.value.shape == Shape{xs[1]} && running_mean.numel() == xs[1] && running_var.numel() == xs[1],
-             "batch_norm: expected input (N,C) or (N,C,H,W) with weight, bias and running statistics [C], found ",
+                 beta.value.shape == Shape{xs[1]} && running_mean.numel() == xs[1] &&
+                 running_var.numel() == xs[1],
+             "batch_norm: expected input (N,C) or (N,C,H,W) with weight, bias and running "
+             "statistics [C], found ",
              xs.str(), " and ", gamma.value.shape.str());
   CURV_CHECK(!train || xs[0] * (xs.numel() / (xs[0] * xs[1])) > 1,
-             "batch_norm: expected more than one value per channel in train mode, found input ", xs.str());
+             "batch_norm: expected more than one value per channel in train mode, found input ",
+             xs.str());
   Value y = t.new_value(xs, true);
   auto node = std::make_unique<BatchNorm<T>>(t.value(x), gamma, beta, train, eps);
   node->forward(t.value(y).data, running_mean.data, running_var.data, momentum);
@@ -162,10 +182,10 @@ Value batch_norm(Tape<T>& t, Value x, ParamRef<T> gamma, ParamRef<T> beta, View<
   return y;
 }
 
-template Value batch_norm<float>(Tape<float>&, Value, ParamRef<float>, ParamRef<float>, View<float>, View<float>,
-                                 bool, double, double);
-template Value batch_norm<double>(Tape<double>&, Value, ParamRef<double>, ParamRef<double>, View<double>,
-                                  View<double>, bool, double, double);
+template Value batch_norm<float>(Tape<float>&, Value, ParamRef<float>, ParamRef<float>, View<float>,
+                                 View<float>, bool, double, double);
+template Value batch_norm<double>(Tape<double>&, Value, ParamRef<double>, ParamRef<double>,
+                                  View<double>, View<double>, bool, double, double);
 
 }  // namespace ops
 }  // namespace curv

@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "curv/autodiff/node.hpp"
 #include "curv/kernels/gemm.hpp"
 #include "curv/kernels/parallel.hpp"
-#include "curv/autodiff/node.hpp"
 
 namespace curv::detail {
 

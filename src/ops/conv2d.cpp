@@ -59,7 +59,8 @@ class Conv2d final : public Node<T> {
   }
 
   void vjp(const VjpArgs<T>& a) override {
-    if (a.observer) a.observer->on_backward(event(a.observer->reads_output_adjoints() ? a.dy.data : nullptr));
+    if (a.observer)
+      a.observer->on_backward(event(a.observer->reads_output_adjoints() ? a.dy.data : nullptr));
     const bool sum = a.dtheta.mode == ParamGrad<T>::Mode::Sum;
     const bool per_example = a.dtheta.mode == ParamGrad<T>::Mode::PerExample;
     if (sum) partials_.fill_zero(chunks_, O_ * K_ + O_);
@@ -81,7 +82,8 @@ class Conv2d final : public Node<T> {
           for (index_t n = n0; n < n1; ++n) {
             T* row = a.dtheta.data + n * a.dtheta.stride;
             const index_t off = (n - n0) * P_;
-            gemm(Trans::No, ta, O_, K_, P_, T(1), dY + off, BP, col(off), lda, T(1), row + w_.offset, K_);
+            gemm(Trans::No, ta, O_, K_, P_, T(1), dY + off, BP, col(off), lda, T(1),
+                 row + w_.offset, K_);
             if (!b_.empty())
               for (index_t o = 0; o < O_; ++o)
                 for (index_t p = 0; p < P_; ++p) row[b_.offset + o] += dY[o * BP + off + p];
@@ -94,7 +96,9 @@ class Conv2d final : public Node<T> {
         col2im_add(g_, dA, n0, n1, a.dx[0].data);
       }
     });
-    if (sum) partials_.reduce_into(a.dtheta.data + w_.offset, O_ * K_, b_.empty() ? nullptr : a.dtheta.data + b_.offset);
+    if (sum)
+      partials_.reduce_into(a.dtheta.data + w_.offset, O_ * K_,
+                            b_.empty() ? nullptr : a.dtheta.data + b_.offset);
   }
 
   void jvp(const JvpArgs<T>& a) override {
@@ -106,7 +110,10 @@ class Conv2d final : public Node<T> {
       const T* bias_dot = td && !b_.empty() ? td + b_.offset : nullptr;
       T beta = 0;
       if (xd) affine(w_.value.data, patches(kColsDot, xd, n0, n1), bias_dot, BP, T(0), Y), beta = 1;
-      if (td) affine(td + w_.offset, patches(kCols, x_.data, n0, n1), beta == T(0) ? bias_dot : nullptr, BP, beta, Y), beta = 1;
+      if (td)
+        affine(td + w_.offset, patches(kCols, x_.data, n0, n1), beta == T(0) ? bias_dot : nullptr,
+               BP, beta, Y),
+            beta = 1;
       if (beta == T(0)) std::fill(Y, Y + O_ * BP, T(0));
       to_images(Y, n0, n1, a.y_dot.data);
     });
@@ -122,8 +129,11 @@ class Conv2d final : public Node<T> {
       T* rdY = from_images(kOutDot, a.dy_dot.data, n0, n1);
       if (a.dtheta_dot) {  // R{W̄} = R{Ȳ} Aᵀ + Ȳ im2col(ẋ)ᵀ
         T* part = partials_.chunk(chunk);
-        gemm(Trans::No, Trans::Yes, O_, K_, BP, T(1), rdY, patches(kCols, x_.data, n0, n1), T(0), part);
-        if (xd) gemm(Trans::No, Trans::Yes, O_, K_, BP, T(1), dY, patches(kColsDot, xd, n0, n1), T(1), part);
+        gemm(Trans::No, Trans::Yes, O_, K_, BP, T(1), rdY, patches(kCols, x_.data, n0, n1), T(0),
+             part);
+        if (xd)
+          gemm(Trans::No, Trans::Yes, O_, K_, BP, T(1), dY, patches(kColsDot, xd, n0, n1), T(1),
+               part);
         add_row_sums(rdY, BP, part + O_ * K_);
       }
       if (!a.dx_dot[0].empty()) {  // R{x̄} += col2im(Wᵀ R{Ȳ} + Ẇᵀ Ȳ)
@@ -134,7 +144,8 @@ class Conv2d final : public Node<T> {
       }
     });
     if (a.dtheta_dot)
-      partials_.reduce_into(a.dtheta_dot + w_.offset, O_ * K_, b_.empty() ? nullptr : a.dtheta_dot + b_.offset);
+      partials_.reduce_into(a.dtheta_dot + w_.offset, O_ * K_,
+                            b_.empty() ? nullptr : a.dtheta_dot + b_.offset);
   }
 
  private:
@@ -154,7 +165,8 @@ class Conv2d final : public Node<T> {
   // Y (O, BP) = beta·Y + W A, plus the bias broadcast along each row when given.
   void affine(const T* w, const T* a, const T* bias, index_t BP, T beta, T* Y) const {
     if (bias) {
-      for (index_t o = 0; o < O_; ++o) std::fill(Y + o * BP, Y + (o + 1) * BP, beta * T(0) + bias[o]);
+      for (index_t o = 0; o < O_; ++o)
+        std::fill(Y + o * BP, Y + (o + 1) * BP, beta * T(0) + bias[o]);
       if (beta != T(0)) fail("conv2d: internal: bias with accumulation");
       beta = 1;
     }
@@ -173,7 +185,8 @@ class Conv2d final : public Node<T> {
     const index_t BP = (n1 - n0) * P_;
     for (index_t n = n0; n < n1; ++n)
       for (index_t o = 0; o < O_; ++o)
-        std::copy(Y + o * BP + (n - n0) * P_, Y + o * BP + (n - n0 + 1) * P_, y + (n * O_ + o) * P_);
+        std::copy(Y + o * BP + (n - n0) * P_, Y + o * BP + (n - n0 + 1) * P_,
+                  y + (n * O_ + o) * P_);
   }
   T* from_images(Slot slot, const T* y, index_t n0, index_t n1) const {
     const index_t BP = (n1 - n0) * P_;
@@ -220,8 +233,8 @@ template <class T>
 Value conv2d(Tape<T>& t, Value x, ParamRef<T> w, ParamRef<T> b, index_t stride, index_t pad) {
   const Shape xs = t.shape(x), ws = w.value.shape;
   CURV_CHECK(ws.rank() == 4, "conv2d: expected a weight (O,C,KH,KW), found ", ws.str());
-  CURV_CHECK(xs.rank() == 4 && xs[1] == ws[1], "conv2d: expected input (N,", ws[1],
-             ",H,W), found ", xs.str());
+  CURV_CHECK(xs.rank() == 4 && xs[1] == ws[1], "conv2d: expected input (N,", ws[1], ",H,W), found ",
+             xs.str());
   CURV_CHECK(b.empty() || b.value.shape == Shape{ws[0]}, "conv2d: expected bias [", ws[0],
              "], found ", b.value.shape.str());
   const ConvGeometry g = ConvGeometry::make(xs[0], xs[1], xs[2], xs[3], ws[2], ws[3], stride, pad);
@@ -233,8 +246,10 @@ Value conv2d(Tape<T>& t, Value x, ParamRef<T> w, ParamRef<T> b, index_t stride, 
   return y;
 }
 
-template Value conv2d<float>(Tape<float>&, Value, ParamRef<float>, ParamRef<float>, index_t, index_t);
-template Value conv2d<double>(Tape<double>&, Value, ParamRef<double>, ParamRef<double>, index_t, index_t);
+template Value conv2d<float>(Tape<float>&, Value, ParamRef<float>, ParamRef<float>, index_t,
+                             index_t);
+template Value conv2d<double>(Tape<double>&, Value, ParamRef<double>, ParamRef<double>, index_t,
+                              index_t);
 
 }  // namespace ops
 }  // namespace curv

@@ -32,7 +32,8 @@ class Embedding final : public Node<T> {
     const index_t per = index_t(ids_.size()) / N_;
     for (std::size_t r = 0; r < ids_.size(); ++r) {
       T* g = a.dtheta.data + w_.offset + ids_[r] * d_;
-      if (a.dtheta.mode == ParamGrad<T>::Mode::PerExample) g += (index_t(r) / per) * a.dtheta.stride;
+      if (a.dtheta.mode == ParamGrad<T>::Mode::PerExample)
+        g += (index_t(r) / per) * a.dtheta.stride;
       const T* dy = a.dy.data + index_t(r) * d_;
       for (index_t j = 0; j < d_; ++j) g[j] += dy[j];
     }
@@ -62,7 +63,8 @@ class Embedding final : public Node<T> {
 template <class T>
 class Positional final : public Node<T> {
  public:
-  Positional(ParamRef<T> p, index_t n, index_t tokens, index_t d) : p_(p), N_(n), T_(tokens), d_(d) {}
+  Positional(ParamRef<T> p, index_t n, index_t tokens, index_t d)
+      : p_(p), N_(n), T_(tokens), d_(d) {}
   std::string_view name() const override { return "positional"; }
 
   void forward(const T* x, T* y) const { add_positions(x, p_.value.data, y); }
@@ -70,20 +72,24 @@ class Positional final : public Node<T> {
     if (!a.dx[0].empty()) axpy(N_ * T_ * d_, T(1), a.dy.data, a.dx[0].data);
     if (a.dtheta.mode == ParamGrad<T>::Mode::None) return;
     for (index_t n = 0; n < N_; ++n) {
-      T* g = a.dtheta.data + p_.offset + (a.dtheta.mode == ParamGrad<T>::Mode::PerExample ? n * a.dtheta.stride : 0);
+      T* g = a.dtheta.data + p_.offset +
+             (a.dtheta.mode == ParamGrad<T>::Mode::PerExample ? n * a.dtheta.stride : 0);
       axpy(T_ * d_, T(1), a.dy.data + n * T_ * d_, g);
     }
   }
   void jvp(const JvpArgs<T>& a) override {
     T* yd = a.y_dot.data;
-    if (a.x_dot[0].empty()) std::fill(yd, yd + N_ * T_ * d_, T(0));
-    else std::copy(a.x_dot[0].data, a.x_dot[0].data + N_ * T_ * d_, yd);
+    if (a.x_dot[0].empty())
+      std::fill(yd, yd + N_ * T_ * d_, T(0));
+    else
+      std::copy(a.x_dot[0].data, a.x_dot[0].data + N_ * T_ * d_, yd);
     if (a.theta_dot) add_positions(yd, a.theta_dot + p_.offset, yd);
   }
   void vjp_rop(const VjpRopArgs<T>& a) override {
     if (!a.dx_dot[0].empty()) axpy(N_ * T_ * d_, T(1), a.dy_dot.data, a.dx_dot[0].data);
     if (!a.dtheta_dot) return;
-    for (index_t n = 0; n < N_; ++n) axpy(T_ * d_, T(1), a.dy_dot.data + n * T_ * d_, a.dtheta_dot + p_.offset);
+    for (index_t n = 0; n < N_; ++n)
+      axpy(T_ * d_, T(1), a.dy_dot.data + n * T_ * d_, a.dtheta_dot + p_.offset);
   }
 
  private:
@@ -101,16 +107,18 @@ namespace ops {
 
 template <class T>
 Value embedding(Tape<T>& t, Value ids, ParamRef<T> w) {
-  CURV_CHECK(w.value.shape.rank() == 2, "embedding: expected a weight (vocab,d), found ", w.value.shape.str());
-  CURV_CHECK(!t.depends(ids), "embedding: expected constant token ids, found a value that depends on parameters");
+  CURV_CHECK(w.value.shape.rank() == 2, "embedding: expected a weight (vocab,d), found ",
+             w.value.shape.str());
+  CURV_CHECK(!t.depends(ids),
+             "embedding: expected constant token ids, found a value that depends on parameters");
   const Shape is = t.shape(ids);
   const index_t V = w.value.shape[0];
   const View<T> iv = t.value(ids);
   std::vector<std::int64_t> v(static_cast<std::size_t>(iv.numel()));
   for (std::size_t i = 0; i < v.size(); ++i) {
     const T id = iv[index_t(i)];
-    CURV_CHECK(id >= T(0) && id < T(V) && id == T(std::int64_t(id)), "embedding: expected ids in [0,", V,
-               "), found ", double(id), " at position ", i);
+    CURV_CHECK(id >= T(0) && id < T(V) && id == T(std::int64_t(id)),
+               "embedding: expected ids in [0,", V, "), found ", double(id), " at position ", i);
     v[i] = std::int64_t(id);
   }
   Shape ys = is;
@@ -125,8 +133,9 @@ Value embedding(Tape<T>& t, Value ids, ParamRef<T> w) {
 template <class T>
 Value positional(Tape<T>& t, Value x, ParamRef<T> p) {
   const Shape xs = t.shape(x), ps = p.value.shape;
-  CURV_CHECK(xs.rank() == 3 && ps.rank() == 2 && xs[2] == ps[1] && xs[1] <= ps[0], "positional: expected input ",
-             "(N,T,", ps.rank() == 2 ? ps[1] : -1, ") with T <= ", ps.rank() == 2 ? ps[0] : -1, ", found ", xs.str());
+  CURV_CHECK(xs.rank() == 3 && ps.rank() == 2 && xs[2] == ps[1] && xs[1] <= ps[0],
+             "positional: expected input ", "(N,T,", ps.rank() == 2 ? ps[1] : -1,
+             ") with T <= ", ps.rank() == 2 ? ps[0] : -1, ", found ", xs.str());
   Value y = t.new_value(xs, true);
   auto node = std::make_unique<Positional<T>>(p, xs[0], xs[1], xs[2]);
   node->forward(t.value(x).data, t.value(y).data);

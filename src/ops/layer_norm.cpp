@@ -19,8 +19,15 @@ template <class T>
 class LayerNorm final : public Node<T> {
  public:
   LayerNorm(View<const T> x, ParamRef<T> g, ParamRef<T> b, index_t examples, double eps)
-      : x_(x), g_(g), b_(b), D_(g.value.numel()), R_(x.numel() / g.value.numel()), N_(examples), eps_(eps),
-        xhat_(Shape{R_, D_}), r_(Shape{R_}) {}
+      : x_(x),
+        g_(g),
+        b_(b),
+        D_(g.value.numel()),
+        R_(x.numel() / g.value.numel()),
+        N_(examples),
+        eps_(eps),
+        xhat_(Shape{R_, D_}),
+        r_(Shape{R_}) {}
 
   std::string_view name() const override { return "layer_norm"; }
 
@@ -52,7 +59,8 @@ class LayerNorm final : public Node<T> {
       const T* dy = a.dy.data + i * D_;
       const T* xh = xhat(i);
       if (T* dp = param_grad(a.dtheta, i)) {
-        for (index_t j = 0; j < D_; ++j) dp[g_.offset + j] += dy[j] * xh[j], dp[b_.offset + j] += dy[j];
+        for (index_t j = 0; j < D_; ++j)
+          dp[g_.offset + j] += dy[j] * xh[j], dp[b_.offset + j] += dy[j];
       }
       if (a.dx[0].empty()) continue;
       T mg = 0, mgx = 0;
@@ -152,9 +160,10 @@ template <class T>
 Value layer_norm(Tape<T>& t, Value x, ParamRef<T> gamma, ParamRef<T> beta, double eps) {
   const Shape xs = t.shape(x);
   const index_t D = gamma.value.numel();
-  CURV_CHECK(xs.rank() >= 2 && xs[xs.rank() - 1] == D && gamma.value.shape == Shape{D} && beta.value.shape == Shape{D},
-             "layer_norm: expected input (N,…,", D, ") and weight, bias [", D, "], found ", xs.str(), ", ",
-             gamma.value.shape.str(), ", ", beta.value.shape.str());
+  CURV_CHECK(xs.rank() >= 2 && xs[xs.rank() - 1] == D && gamma.value.shape == Shape{D} &&
+                 beta.value.shape == Shape{D},
+             "layer_norm: expected input (N,…,", D, ") and weight, bias [", D, "], found ",
+             xs.str(), ", ", gamma.value.shape.str(), ", ", beta.value.shape.str());
   Value y = t.new_value(xs, true);
   auto node = std::make_unique<LayerNorm<T>>(t.value(x), gamma, beta, t.examples(), eps);
   node->forward(t.value(y).data);

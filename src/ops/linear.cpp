@@ -10,15 +10,21 @@ template <class T>
 class Linear final : public Node<T> {
  public:
   Linear(View<const T> x, ParamRef<T> w, ParamRef<T> b, index_t examples)
-      : x_(x), w_(w), b_(b), R_(x.numel() / w.value.shape[1]), I_(w.value.shape[1]),
-        O_(w.value.shape[0]), N_(examples) {}
+      : x_(x),
+        w_(w),
+        b_(b),
+        R_(x.numel() / w.value.shape[1]),
+        I_(w.value.shape[1]),
+        O_(w.value.shape[0]),
+        N_(examples) {}
 
   std::string_view name() const override { return "linear"; }
   bool assigns_fresh_adjoints() const override { return true; }
 
   LayerEvent<T> event(View<const T> g) const {
-    return {"linear", w_.offset, b_.empty() ? -1 : b_.offset, View<const T>(x_.data, Shape{R_, I_}),
-            g, R_ / N_, O_};
+    return {
+        "linear", w_.offset, b_.empty() ? -1 : b_.offset, View<const T>(x_.data, Shape{R_, I_}), g,
+        R_ / N_,  O_};
   }
 
   void forward(T* y) const {  // (R,O)
@@ -29,8 +35,9 @@ class Linear final : public Node<T> {
 
   void vjp(const VjpArgs<T>& a) override {
     const T* dy = a.dy.data;  // (R,O)
-    if (!a.dx[0].empty())  // x̄ += ȳ W  (or = when fresh)
-      gemm(Trans::No, Trans::No, R_, I_, O_, T(1), dy, w_.value.data, T(a.dx_assign[0] ? 0 : 1), a.dx[0].data);
+    if (!a.dx[0].empty())     // x̄ += ȳ W  (or = when fresh)
+      gemm(Trans::No, Trans::No, R_, I_, O_, T(1), dy, w_.value.data, T(a.dx_assign[0] ? 0 : 1),
+           a.dx[0].data);
     if (a.observer) a.observer->on_backward(event(View<const T>(dy, Shape{R_, O_})));
     switch (a.dtheta.mode) {
       case ParamGrad<T>::Mode::None:
@@ -55,11 +62,14 @@ class Linear final : public Node<T> {
   void jvp(const JvpArgs<T>& a) override {  // ẏ = ẋ Wᵀ + x Ẇᵀ + ḃ
     T* yd = a.y_dot.data;
     T beta = 0;
-    if (a.theta_dot && !b_.empty()) detail::fill_rows(yd, R_, O_, a.theta_dot + b_.offset), beta = 1;
+    if (a.theta_dot && !b_.empty())
+      detail::fill_rows(yd, R_, O_, a.theta_dot + b_.offset), beta = 1;
     if (!a.x_dot[0].empty())
-      gemm(Trans::No, Trans::Yes, R_, O_, I_, T(1), a.x_dot[0].data, w_.value.data, beta, yd), beta = 1;
+      gemm(Trans::No, Trans::Yes, R_, O_, I_, T(1), a.x_dot[0].data, w_.value.data, beta, yd),
+          beta = 1;
     if (a.theta_dot)
-      gemm(Trans::No, Trans::Yes, R_, O_, I_, T(1), x_.data, a.theta_dot + w_.offset, beta, yd), beta = 1;
+      gemm(Trans::No, Trans::Yes, R_, O_, I_, T(1), x_.data, a.theta_dot + w_.offset, beta, yd),
+          beta = 1;
     if (beta == T(0)) std::fill(yd, yd + R_ * O_, T(0));
   }
 
@@ -68,7 +78,8 @@ class Linear final : public Node<T> {
     const T* rdy = a.dy_dot.data;
     if (!a.dx_dot[0].empty()) {  // R{x̄} += R{ȳ} W + ȳ Ẇ  (or = when fresh)
       T* rdx = a.dx_dot[0].data;
-      gemm(Trans::No, Trans::No, R_, I_, O_, T(1), rdy, w_.value.data, T(a.dx_dot_assign[0] ? 0 : 1), rdx);
+      gemm(Trans::No, Trans::No, R_, I_, O_, T(1), rdy, w_.value.data,
+           T(a.dx_dot_assign[0] ? 0 : 1), rdx);
       if (a.theta_dot)
         gemm(Trans::No, Trans::No, R_, I_, O_, T(1), dy, a.theta_dot + w_.offset, T(1), rdx);
     }

@@ -24,7 +24,8 @@ struct PoolGeometry {
 template <class T>
 class MaxPool final : public Node<T> {
  public:
-  explicit MaxPool(PoolGeometry g) : g_(g), arg_(static_cast<std::size_t>(g.planes() * g.out_plane())) {}
+  explicit MaxPool(PoolGeometry g)
+      : g_(g), arg_(static_cast<std::size_t>(g.planes() * g.out_plane())) {}
   std::string_view name() const override { return "max_pool2d"; }
 
   void forward(const T* x, T* y) {
@@ -34,8 +35,10 @@ class MaxPool final : public Node<T> {
         for (index_t i = 0; i < g_.oh; ++i)
           for (index_t j = 0; j < g_.ow; ++j) {
             // The window clipped to the image (padding is never the maximum).
-            const index_t h0 = std::max<index_t>(0, i * g_.stride - g_.pad), h1 = std::min(g_.h, i * g_.stride - g_.pad + g_.k);
-            const index_t w0 = std::max<index_t>(0, j * g_.stride - g_.pad), w1 = std::min(g_.w, j * g_.stride - g_.pad + g_.k);
+            const index_t h0 = std::max<index_t>(0, i * g_.stride - g_.pad),
+                          h1 = std::min(g_.h, i * g_.stride - g_.pad + g_.k);
+            const index_t w0 = std::max<index_t>(0, j * g_.stride - g_.pad),
+                          w1 = std::min(g_.w, j * g_.stride - g_.pad + g_.k);
             index_t best = h0 * g_.w + w0;
             for (index_t a = h0; a < h1; ++a)
               for (index_t b = w0; b < w1; ++b) {
@@ -123,11 +126,22 @@ class AvgPool final : public Node<T> {
   PoolGeometry g_;
 };
 
-PoolGeometry pool_geometry(const char* op, const Shape& s, index_t k, index_t stride, index_t pad = 0) {
+PoolGeometry pool_geometry(const char* op, const Shape& s, index_t k, index_t stride,
+                           index_t pad = 0) {
   CURV_CHECK(s.rank() == 4, op, ": expected input (N,C,H,W), found ", s.str());
-  CURV_CHECK(k >= 1 && stride >= 1 && pad >= 0 && 2 * pad <= k && s[2] + 2 * pad >= k && s[3] + 2 * pad >= k, op,
-             ": expected a ", k, "x", k, " window (padding ", pad, " <= half of it) to fit input ", s.str());
-  return {s[0], s[1], s[2], s[3], k, stride, (s[2] + 2 * pad - k) / stride + 1, (s[3] + 2 * pad - k) / stride + 1, pad};
+  CURV_CHECK(k >= 1 && stride >= 1 && pad >= 0 && 2 * pad <= k && s[2] + 2 * pad >= k &&
+                 s[3] + 2 * pad >= k,
+             op, ": expected a ", k, "x", k, " window (padding ", pad,
+             " <= half of it) to fit input ", s.str());
+  return {s[0],
+          s[1],
+          s[2],
+          s[3],
+          k,
+          stride,
+          (s[2] + 2 * pad - k) / stride + 1,
+          (s[3] + 2 * pad - k) / stride + 1,
+          pad};
 }
 
 template <class T, class N>

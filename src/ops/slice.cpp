@@ -1,5 +1,5 @@
 // slice_tokens: the positions [begin, end) of x:(N,T,…) → (N, end−begin, …). Linear:
-//   vjp  x̄[:, begin:end] += ȳ     jvp  ẏ = ẋ[:, begin:end]     vjp_rop  R{x̄}[:, begin:end] += R{ȳ}
+//   vjp  x̄[:, begin:end] += ȳ    jvp  ẏ = ẋ[:, begin:end]    vjp_rop  R{x̄}[:, begin:end] += R{ȳ}
 #include "common.hpp"
 #include "curv/ops/ops.hpp"
 
@@ -19,7 +19,8 @@ class SliceTokens final : public Node<T> {
       std::copy(in + (n * T_ + b_) * row_, in + (n * T_ + b_ + len_) * row_, out + n * len_ * row_);
   }
   void scatter_add(const T* dy, T* dx) const {
-    for (index_t n = 0; n < N_; ++n) axpy(len_ * row_, T(1), dy + n * len_ * row_, dx + (n * T_ + b_) * row_);
+    for (index_t n = 0; n < N_; ++n)
+      axpy(len_ * row_, T(1), dy + n * len_ * row_, dx + (n * T_ + b_) * row_);
   }
   void vjp(const VjpArgs<T>& a) override {
     if (!a.dx[0].empty()) scatter_add(a.dy.data, a.dx[0].data);
@@ -43,8 +44,9 @@ namespace ops {
 template <class T>
 Value slice_tokens(Tape<T>& t, Value x, index_t begin, index_t end) {
   const Shape s = t.shape(x);
-  CURV_CHECK(s.rank() >= 2 && 0 <= begin && begin < end && end <= s[1], "slice_tokens: expected 0 <= begin < end <= ",
-             s.rank() >= 2 ? s[1] : 0, " on (N,T,…), found [", begin, ", ", end, ") of ", s.str());
+  CURV_CHECK(s.rank() >= 2 && 0 <= begin && begin < end && end <= s[1],
+             "slice_tokens: expected 0 <= begin < end <= ", s.rank() >= 2 ? s[1] : 0,
+             " on (N,T,…), found [", begin, ", ", end, ") of ", s.str());
   Shape ys = s;
   ys[1] = end - begin;
   const index_t row = s.numel() / (s[0] * s[1]);

@@ -84,7 +84,9 @@ class Softmax final : public Node<T> {
 
  private:
   template <class P>
-  P* row(P* base, index_t r) const { return base + r * c_; }
+  P* row(P* base, index_t r) const {
+    return base + r * c_;
+  }
   View<const T> y_;
   index_t rows_, c_;
 };
@@ -136,7 +138,9 @@ class LogSoftmax final : public Node<T> {
 
  private:
   template <class P>
-  P* row(P* base, index_t r) const { return base + r * c_; }
+  P* row(P* base, index_t r) const {
+    return base + r * c_;
+  }
   View<const T> y_;
   index_t rows_, c_;
 };
@@ -159,9 +163,13 @@ Value record_softmax(Tape<T>& t, Value x) {
 namespace ops {
 
 template <class T>
-Value softmax(Tape<T>& t, Value x) { return record_softmax<T, Softmax, false>(t, x); }
+Value softmax(Tape<T>& t, Value x) {
+  return record_softmax<T, Softmax, false>(t, x);
+}
 template <class T>
-Value log_softmax(Tape<T>& t, Value x) { return record_softmax<T, LogSoftmax, true>(t, x); }
+Value log_softmax(Tape<T>& t, Value x) {
+  return record_softmax<T, LogSoftmax, true>(t, x);
+}
 
 template Value softmax<float>(Tape<float>&, Value);
 template Value softmax<double>(Tape<double>&, Value);

@@ -17,8 +17,9 @@ class Adam final : public Optimizer<T> {
   Adam(double lr, double beta1, double beta2, double eps, double wd, bool decoupled)
       : b1_(beta1), b2_(beta2), eps_(eps), wd_(wd), decoupled_(decoupled) {
     CURV_CHECK(lr > 0 && beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0 && wd >= 0,
-               decoupled ? "adamw" : "adam", ": expected lr > 0, betas in [0,1), eps > 0, weight decay >= 0, found lr ",
-               lr, " betas ", beta1, ",", beta2, " eps ", eps, " weight decay ", wd);
+               decoupled ? "adamw" : "adam",
+               ": expected lr > 0, betas in [0,1), eps > 0, weight decay >= 0, found lr ", lr,
+               " betas ", beta1, ",", beta2, " eps ", eps, " weight decay ", wd);
     this->lr_ = lr;
   }
   std::string name() const override { return decoupled_ ? "adamw" : "adam"; }
@@ -26,12 +27,14 @@ class Adam final : public Optimizer<T> {
 
   void step(ParamStore<T>& p) override {
     const index_t n = p.size();
-    if (m_.size() != static_cast<std::size_t>(n)) m_.assign(std::size_t(n), T(0)), v_.assign(std::size_t(n), T(0)), t_ = 0;
+    if (m_.size() != static_cast<std::size_t>(n))
+      m_.assign(std::size_t(n), T(0)), v_.assign(std::size_t(n), T(0)), t_ = 0;
     ++t_;
     const double c1 = 1 - std::pow(b1_, double(t_)), c2 = 1 - std::pow(b2_, double(t_));
     // θ ← θ − (lr/c₁) m / (√v/√c₂ + ε), PyTorch's arrangement of the bias corrections.
     const T step = T(this->lr_ / c1), eps = T(eps_), rc2 = T(1 / std::sqrt(c2));
-    const T b1 = T(b1_), b2 = T(b2_), l2 = decoupled_ ? T(0) : T(wd_), decay = decoupled_ ? T(1 - this->lr_ * wd_) : T(1);
+    const T b1 = T(b1_), b2 = T(b2_), l2 = decoupled_ ? T(0) : T(wd_),
+            decay = decoupled_ ? T(1 - this->lr_ * wd_) : T(1);
     T* theta = p.data();
     const T* grad = p.grad();
     T *m = m_.data(), *v = v_.data();
@@ -55,12 +58,14 @@ class Adam final : public Optimizer<T> {
 }  // namespace
 
 template <class T>
-std::unique_ptr<Optimizer<T>> make_adam(double lr, double beta1, double beta2, double eps, double weight_decay,
-                                        bool decoupled) {
+std::unique_ptr<Optimizer<T>> make_adam(double lr, double beta1, double beta2, double eps,
+                                        double weight_decay, bool decoupled) {
   return std::make_unique<Adam<T>>(lr, beta1, beta2, eps, weight_decay, decoupled);
 }
 
-template std::unique_ptr<Optimizer<float>> make_adam<float>(double, double, double, double, double, bool);
-template std::unique_ptr<Optimizer<double>> make_adam<double>(double, double, double, double, double, bool);
+template std::unique_ptr<Optimizer<float>> make_adam<float>(double, double, double, double, double,
+                                                            bool);
+template std::unique_ptr<Optimizer<double>> make_adam<double>(double, double, double, double,
+                                                              double, bool);
 
 }  // namespace curv

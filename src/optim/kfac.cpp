@@ -48,25 +48,32 @@ class KfacFamily final : public Optimizer<T> {
     CURV_CHECK(variant_ == "kfac" || variant_ == "ekfac" || variant_ == "foof",
                "expected optimizer kfac, ekfac or foof, found '", variant_, "'");
     CURV_CHECK(lr > 0, variant_, ": expected lr > 0, found ", lr);
-    CURV_CHECK(cfg_.damping > 0 && cfg_.damping_min > 0, variant_, ": expected damping > 0 and a floor > 0, found ",
-               cfg_.damping, " and ", cfg_.damping_min);
-    CURV_CHECK(cfg_.weight_decay >= 0, variant_, ": expected weight decay >= 0, found ", cfg_.weight_decay);
-    CURV_CHECK(cfg_.decay >= 0 && cfg_.decay < 1, variant_, ": expected a factor decay in [0, 1), found ", cfg_.decay);
-    CURV_CHECK(cfg_.inverse_every >= 1, variant_, ": expected inverse_every >= 1, found ", cfg_.inverse_every);
+    CURV_CHECK(cfg_.damping > 0 && cfg_.damping_min > 0, variant_,
+               ": expected damping > 0 and a floor > 0, found ", cfg_.damping, " and ",
+               cfg_.damping_min);
+    CURV_CHECK(cfg_.weight_decay >= 0, variant_, ": expected weight decay >= 0, found ",
+               cfg_.weight_decay);
+    CURV_CHECK(cfg_.decay >= 0 && cfg_.decay < 1, variant_,
+               ": expected a factor decay in [0, 1), found ", cfg_.decay);
+    CURV_CHECK(cfg_.inverse_every >= 1, variant_, ": expected inverse_every >= 1, found ",
+               cfg_.inverse_every);
     CURV_CHECK(cfg_.rescale == "qmodel" || cfg_.rescale == "kl" || cfg_.rescale == "none", variant_,
                ": expected rescale qmodel, kl or none, found '", cfg_.rescale, "'");
-    CURV_CHECK(cfg_.momentum >= 0 && cfg_.momentum < 1, variant_, ": expected momentum in [0, 1), found ", cfg_.momentum);
-    CURV_CHECK(cfg_.adapt_factor > 0 && cfg_.adapt_factor <= 1, variant_, ": expected an adaptation factor in (0, 1], found ",
-               cfg_.adapt_factor);
-    CURV_CHECK(cfg_.stats_examples >= 0, variant_, ": expected stats_examples >= 0 (0: the whole batch), found ",
-               cfg_.stats_examples);
-    CURV_CHECK(cfg_.qmodel_examples >= 0, variant_, ": expected qmodel_examples >= 0 (0: the whole batch), found ",
+    CURV_CHECK(cfg_.momentum >= 0 && cfg_.momentum < 1, variant_,
+               ": expected momentum in [0, 1), found ", cfg_.momentum);
+    CURV_CHECK(cfg_.adapt_factor > 0 && cfg_.adapt_factor <= 1, variant_,
+               ": expected an adaptation factor in (0, 1], found ", cfg_.adapt_factor);
+    CURV_CHECK(cfg_.stats_examples >= 0, variant_,
+               ": expected stats_examples >= 0 (0: the whole batch), found ", cfg_.stats_examples);
+    CURV_CHECK(cfg_.qmodel_examples >= 0, variant_,
+               ": expected qmodel_examples >= 0 (0: the whole batch), found ",
                cfg_.qmodel_examples);
     const bool factored = cfg_.kfac_damping == KfacDamping::Factored;
-    kind_ = variant_ == "foof"    ? Preconditioning::Foof
-            : variant_ == "ekfac" ? (factored ? Preconditioning::EkfacFactored : Preconditioning::Ekfac)
-            : factored            ? Preconditioning::Factored
-                                  : Preconditioning::Eigen;
+    kind_ = variant_ == "foof" ? Preconditioning::Foof
+            : variant_ == "ekfac"
+                ? (factored ? Preconditioning::EkfacFactored : Preconditioning::Ekfac)
+            : factored ? Preconditioning::Factored
+                       : Preconditioning::Eigen;
     stats_.set_collect_g(kind_ != Preconditioning::Foof);
   }
 
@@ -74,7 +81,8 @@ class KfacFamily final : public Optimizer<T> {
   double damping() const override { return lambda_; }
   bool observes_gradient() const override { return true; }
   std::size_t state_bytes() const override {
-    std::size_t b = (delta_prev_.size() + momentum_.size() + adam_m_.size() + adam_v_.size()) * sizeof(T);
+    std::size_t b =
+        (delta_prev_.size() + momentum_.size() + adam_m_.size() + adam_v_.size()) * sizeof(T);
     for (index_t i = 0; i < stats_.layers(); ++i) {
       const auto& L = stats_.layer(i);
       b += (L.din() * L.din() + L.out * L.out) * sizeof(T) * 3;  // factors, and inverses or bases
@@ -88,7 +96,8 @@ class KfacFamily final : public Optimizer<T> {
     ++k_;
     keep_ = std::min(1.0 - 1.0 / double(k_), cfg_.decay);
     batch.tape().set_observer(nullptr);
-    stats_from_ = cfg_.stats_examples > 0 && cfg_.stats_examples < batch.examples() ? nullptr : &batch;
+    stats_from_ =
+        cfg_.stats_examples > 0 && cfg_.stats_examples < batch.examples() ? nullptr : &batch;
     if (!stats_from_) return;  // the statistics come from a sub-batch, in step()
     // The gradient's sweep gives A (and, for the empirical Fisher, G: ȳ = ∇ℓₙ/N, so g_scale = N).
     const bool own_sweeps = factor_sweeps();
@@ -98,12 +107,15 @@ class KfacFamily final : public Optimizer<T> {
   }
 
   std::vector<std::pair<std::string, double>> profile() const override {
-    return {{"factor sweeps", seconds_[0]}, {"inversion", seconds_[1]}, {"preconditioning", seconds_[2]},
+    return {{"factor sweeps", seconds_[0]},
+            {"inversion", seconds_[1]},
+            {"preconditioning", seconds_[2]},
             {"rescaling", seconds_[3]}};
   }
 
   void step(ParamStore<T>& p) override {
-    CURV_CHECK(obj_ != nullptr, variant_, ": step() needs the batch: call attach() before the gradient sweep");
+    CURV_CHECK(obj_ != nullptr, variant_,
+               ": step() needs the batch: call attach() before the gradient sweep");
     const index_t P = p.size();
     using clock = std::chrono::steady_clock;
     auto t = clock::now();
@@ -113,13 +125,17 @@ class KfacFamily final : public Optimizer<T> {
       t = now;
     };
     obj_->tape().set_observer(nullptr);
-    if (!stats_from_) sub_batch_statistics();
-    else if (factor_sweeps()) output_factor_sweeps();
+    if (!stats_from_)
+      sub_batch_statistics();
+    else if (factor_sweeps())
+      output_factor_sweeps();
     lap(0);
     if (layers_.empty()) discover(p);
     const bool refresh = (k_ - 1) % cfg_.inverse_every == 0;
-    if (refresh) refresh_all();
-    else if (refit_) update_scaling();
+    if (refresh)
+      refresh_all();
+    else if (refit_)
+      update_scaling();
     lap(1);
 
     // ∇h = ∇L + ηθ, and Δ = −(F̂ + (λ+η)I)⁻¹ ∇h on the covered layers.
@@ -129,8 +145,10 @@ class KfacFamily final : public Optimizer<T> {
     for (auto& L : layers_) precondition(L);
     fallback_adam(p);
     lap(2);
-    if (cfg_.rescale == "qmodel") qmodel_step(p);
-    else momentum_step(p);
+    if (cfg_.rescale == "qmodel")
+      qmodel_step(p);
+    else
+      momentum_step(p);
     lap(3);
     obj_ = nullptr;
   }
@@ -142,11 +160,15 @@ class KfacFamily final : public Optimizer<T> {
     return b;
   }
 
-  bool ekfac() const { return kind_ == Preconditioning::Ekfac || kind_ == Preconditioning::EkfacFactored; }
+  bool ekfac() const {
+    return kind_ == Preconditioning::Ekfac || kind_ == Preconditioning::EkfacFactored;
+  }
 
   // Whether G needs sweeps of its own (exact or sampled output factors) rather than the
   // gradient's (empirical Fisher). FOOF has no G.
-  bool factor_sweeps() const { return cfg_.factors != FactorKind::EF && kind_ != Preconditioning::Foof; }
+  bool factor_sweeps() const {
+    return cfg_.factors != FactorKind::EF && kind_ != Preconditioning::Foof;
+  }
 
   // G from the loss's square-root factor, one pullback per column: C columns of ∇²ℓₙ's square
   // root (exact, type-2) or one column of sampled labels (the true Fisher, Martens & Grosse).
@@ -156,8 +178,10 @@ class KfacFamily final : public Optimizer<T> {
     const index_t N = loss.examples(), C = loss.outputs();
     const index_t K = cfg_.factors == FactorKind::GGN ? loss.sqrt_columns() : 1;
     factor_.resize(std::size_t(N * C * K));
-    if (cfg_.factors == FactorKind::GGN) loss.sqrt_hessian(factor_.data());
-    else loss.sampled_sqrt(rng_, 1, factor_.data());
+    if (cfg_.factors == FactorKind::GGN)
+      loss.sqrt_hessian(factor_.data());
+    else
+      loss.sampled_sqrt(rng_, 1, factor_.data());
     stats_.set_collect_g(true);
     stats_.set_g_scale(1.0);  // Sₙ Sₙᵀ = ∇²ℓₙ/N already carries the mean's 1/N
     if (!with_a) stats_.end_sweep();
@@ -249,7 +273,8 @@ class KfacFamily final : public Optimizer<T> {
       if (L.bias_offset >= 0)
         for (index_t j = 0; j < L.out; ++j) covered[std::size_t(L.bias_offset + j)] = true;
     }
-    CURV_CHECK(!layers_.empty(), variant_, ": the model has no linear or conv2d layer to precondition");
+    CURV_CHECK(!layers_.empty(), variant_,
+               ": the model has no linear or conv2d layer to precondition");
     for (index_t i = 0; i < p.size(); ++i)
       if (!covered[std::size_t(i)]) uncovered_.push_back(i);
   }
@@ -273,7 +298,8 @@ class KfacFamily final : public Optimizer<T> {
     const double keep = cfg_.decay;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       const std::vector<double>& fresh = refit_->scaling(index_t(i));
-      for (std::size_t j = 0; j < fresh.size(); ++j) scaling_[i][j] = keep * scaling_[i][j] + (1 - keep) * fresh[j];
+      for (std::size_t j = 0; j < fresh.size(); ++j)
+        scaling_[i][j] = keep * scaling_[i][j] + (1 - keep) * fresh[j];
       layers_[i].set_scaling(scaling_[i]);
     }
   }
@@ -283,8 +309,8 @@ class KfacFamily final : public Optimizer<T> {
     const index_t din = info.din(), in = info.in;
     V_.resize(std::size_t(info.out * din)), D_.resize(V_.size());
     for (index_t o = 0; o < info.out; ++o) {
-      std::copy(grad_h_.begin() + info.weight_offset + o * in, grad_h_.begin() + info.weight_offset + (o + 1) * in,
-                V_.begin() + o * din);
+      std::copy(grad_h_.begin() + info.weight_offset + o * in,
+                grad_h_.begin() + info.weight_offset + (o + 1) * in, V_.begin() + o * din);
       if (info.bias_offset >= 0) V_[o * din + in] = grad_h_[info.bias_offset + o];
     }
     L.apply(V_.data(), D_.data());
@@ -300,7 +326,8 @@ class KfacFamily final : public Optimizer<T> {
     if (uncovered_.empty()) return;
     adam_m_.resize(uncovered_.size()), adam_v_.resize(uncovered_.size());
     ++adam_t_;
-    const double b1 = 0.9, b2 = 0.999, c1 = 1 - std::pow(b1, adam_t_), c2 = 1 - std::pow(b2, adam_t_);
+    const double b1 = 0.9, b2 = 0.999, c1 = 1 - std::pow(b1, adam_t_),
+                 c2 = 1 - std::pow(b2, adam_t_);
     const double rate = cfg_.fallback_lr * this->lr_ / base_lr_;
     for (std::size_t j = 0; j < uncovered_.size(); ++j) {
       const index_t i = uncovered_[j];
@@ -338,8 +365,8 @@ class KfacFamily final : public Optimizer<T> {
     const double dFd = dot_d(delta_, FD_), dd = dot_d(delta_, delta_), b1 = dot_d(grad_h_, delta_);
     double alpha = 0, mu = 0, pFp = 0, dFp = 0, pp = 0, dp = 0, b2 = 0;
     const double a11 = dFd + shift * dd;
-    CURV_CHECK(std::isfinite(a11) && std::isfinite(b1), variant_, ": the curvature became non-finite at step ", k_,
-               " (ΔᵀFΔ = ", dFd, ")");
+    CURV_CHECK(std::isfinite(a11) && std::isfinite(b1), variant_,
+               ": the curvature became non-finite at step ", k_, " (ΔᵀFΔ = ", dFd, ")");
     if (a11 <= 0 || dd == 0) {  // a zero gradient: nothing to do
       obj_ = nullptr;
       return;
@@ -371,15 +398,18 @@ class KfacFamily final : public Optimizer<T> {
       delta_prev_[i] = d;
       p.data()[i] += d;
     }
-    CURV_CHECK(std::isfinite(alpha) && std::isfinite(mu), variant_, ": the step became non-finite at step ", k_);
+    CURV_CHECK(std::isfinite(alpha) && std::isfinite(mu), variant_,
+               ": the step became non-finite at step ", k_);
     if (cfg_.adapt_damping && k_ % cfg_.adapt_every == 0 && model < 0) {
       const double h_new = obj_->rerecord() + 0.5 * cfg_.weight_decay * dot(P, p.data(), p.data());
       const double rho = (h_new - h_old) / model;
       // Martens & Grosse's ω₁ = (19/20)^T₁: the factor is a per-step rate, applied for the
       // adapt_every steps since the last adaptation.
       const double omega = std::pow(cfg_.adapt_factor, double(cfg_.adapt_every));
-      if (rho > 0.75) lambda_ = std::max(cfg_.damping_min, lambda_ * omega);
-      else if (rho < 0.25) lambda_ /= omega;
+      if (rho > 0.75)
+        lambda_ = std::max(cfg_.damping_min, lambda_ * omega);
+      else if (rho < 0.25)
+        lambda_ /= omega;
       for (auto& L : layers_) L.set_shift(lambda_ + cfg_.weight_decay);
     }
   }
@@ -423,24 +453,28 @@ class KfacFamily final : public Optimizer<T> {
   double seconds_[4] = {0, 0, 0, 0};
   KfacStatistics<T> stats_;
   std::unique_ptr<EkfacRefit<T>> refit_;
-  std::unique_ptr<Loss<T>> sub_loss_;       // statistics or qmodel on part of the batch
+  std::unique_ptr<Loss<T>> sub_loss_;  // statistics or qmodel on part of the batch
   std::unique_ptr<Objective<T>> sub_obj_;
   FanOut<T> fan_;
   std::vector<LayerPreconditioner<T>> layers_;
-  std::vector<KroneckerBlock> blocks_;             // EK-FAC: the bases the re-fit works in
-  std::vector<std::vector<double>> scaling_;       // EK-FAC: averaged scalings per layer
+  std::vector<KroneckerBlock> blocks_;        // EK-FAC: the bases the re-fit works in
+  std::vector<std::vector<double>> scaling_;  // EK-FAC: averaged scalings per layer
   std::vector<index_t> uncovered_;
-  std::vector<T> grad_h_, delta_, delta_prev_, momentum_, FD_, Fp_, V_, D_, factor_, column_, adam_m_, adam_v_;
+  std::vector<T> grad_h_, delta_, delta_prev_, momentum_, FD_, Fp_, V_, D_, factor_, column_,
+      adam_m_, adam_v_;
 };
 
 }  // namespace
 
 template <class T>
-std::unique_ptr<Optimizer<T>> make_kfac_optimizer(const std::string& variant, double lr, const SecondOrderConfig& cfg) {
+std::unique_ptr<Optimizer<T>> make_kfac_optimizer(const std::string& variant, double lr,
+                                                  const SecondOrderConfig& cfg) {
   return std::make_unique<KfacFamily<T>>(variant, lr, cfg);
 }
 
-template std::unique_ptr<Optimizer<float>> make_kfac_optimizer<float>(const std::string&, double, const SecondOrderConfig&);
-template std::unique_ptr<Optimizer<double>> make_kfac_optimizer<double>(const std::string&, double, const SecondOrderConfig&);
+template std::unique_ptr<Optimizer<float>> make_kfac_optimizer<float>(const std::string&, double,
+                                                                      const SecondOrderConfig&);
+template std::unique_ptr<Optimizer<double>> make_kfac_optimizer<double>(const std::string&, double,
+                                                                        const SecondOrderConfig&);
 
 }  // namespace curv

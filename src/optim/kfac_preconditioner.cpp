@@ -20,7 +20,8 @@ std::vector<T> damped_inverse(const std::vector<double>& M, index_t n, double sh
   // (Q diag(1/(values + shift))) Qᵀ as one GEMM.
   std::vector<double> B(Q.size()), out(Q.size());
   for (index_t i = 0; i < n; ++i)
-    for (index_t k = 0; k < n; ++k) B[i * n + k] = Q[i * n + k] / (std::max(values[k], 0.0) + shift);
+    for (index_t k = 0; k < n; ++k)
+      B[i * n + k] = Q[i * n + k] / (std::max(values[k], 0.0) + shift);
   gemm(Trans::No, Trans::Yes, n, n, n, 1.0, B.data(), Q.data(), 0.0, out.data());
   std::vector<T> inv(out.begin(), out.end());
   return inv;
@@ -52,13 +53,14 @@ std::vector<T> spd_inverse(const std::vector<double>& M, index_t n, double shift
 
 template <class T>
 void LayerPreconditioner<T>::check_factors(const KfacLayer& layer, const std::vector<double>& A,
-                                           const std::vector<double>& G, index_t step, const std::string& who) {
+                                           const std::vector<double>& G, index_t step,
+                                           const std::string& who) {
   for (double v : A)
-    CURV_CHECK(std::isfinite(v), who, ": the input factor of the ", layer.kind, " layer at offset ", layer.weight_offset,
-               " became non-finite at step ", step);
-  for (double v : G)
-    CURV_CHECK(std::isfinite(v), who, ": the output factor of the ", layer.kind, " layer at offset ",
+    CURV_CHECK(std::isfinite(v), who, ": the input factor of the ", layer.kind, " layer at offset ",
                layer.weight_offset, " became non-finite at step ", step);
+  for (double v : G)
+    CURV_CHECK(std::isfinite(v), who, ": the output factor of the ", layer.kind,
+               " layer at offset ", layer.weight_offset, " became non-finite at step ", step);
 }
 
 template <class T>
@@ -101,8 +103,8 @@ void LayerPreconditioner<T>::refresh(KroneckerBlock& block, double shift) {
 
 template <class T>
 void LayerPreconditioner<T>::set_scaling(const std::vector<double>& S) {
-  CURV_CHECK(S.size() == base_scaling_.size(), "ekfac: scaling of ", S.size(), " entries for a layer of ",
-             base_scaling_.size());
+  CURV_CHECK(S.size() == base_scaling_.size(), "ekfac: scaling of ", S.size(),
+             " entries for a layer of ", base_scaling_.size());
   scaling_ = S;
   inv_scale_shift_ = -1;
 }
@@ -112,7 +114,7 @@ void LayerPreconditioner<T>::apply_eigen(const T* V, const std::vector<T>& inv_s
   const index_t din = layer_.din(), O = layer_.out;
   work_.resize(static_cast<std::size_t>(O * din));
   gemm(Trans::Yes, Trans::No, O, din, O, T(1), QG_.data(), V, T(0), work_.data());   // Q_Gᵀ V
-  gemm(Trans::No, Trans::No, O, din, din, T(1), work_.data(), QA_.data(), T(0), D);   // · Q_A
+  gemm(Trans::No, Trans::No, O, din, din, T(1), work_.data(), QA_.data(), T(0), D);  // · Q_A
   for (index_t j = 0; j < O * din; ++j) D[j] *= inv_scale[j];
   gemm(Trans::No, Trans::Yes, O, din, din, T(1), D, QA_.data(), T(0), work_.data());  // · Q_Aᵀ
   gemm(Trans::No, Trans::No, O, din, O, T(1), QG_.data(), work_.data(), T(0), D);     // Q_G ·

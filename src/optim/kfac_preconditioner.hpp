@@ -22,14 +22,15 @@ enum class Preconditioning { Factored, Eigen, Ekfac, EkfacFactored, Foof };
 template <class T>
 class LayerPreconditioner {
  public:
-  LayerPreconditioner(KfacLayer layer, Preconditioning kind) : layer_(std::move(layer)), kind_(kind) {}
+  LayerPreconditioner(KfacLayer layer, Preconditioning kind)
+      : layer_(std::move(layer)), kind_(kind) {}
   const KfacLayer& layer() const { return layer_; }
 
   // Throws curv::Error naming the optimizer (`who`), the layer and `step` if the factors (float64,
   // symmetric) are not finite. Called before they become a KroneckerBlock, whose own check
   // cannot name the step.
-  static void check_factors(const KfacLayer& layer, const std::vector<double>& A, const std::vector<double>& G,
-                            index_t step, const std::string& who);
+  static void check_factors(const KfacLayer& layer, const std::vector<double>& A,
+                            const std::vector<double>& G, index_t step, const std::string& who);
   // Recomputes inverses or eigenbases from the block's factors with damping λ + η = `shift`.
   // Eigen-based kinds take the block's eigendecompositions, so EK-FAC's re-fit, which works in
   // the same block's basis, does not decompose the factors a second time.
@@ -51,13 +52,13 @@ class LayerPreconditioner {
   Preconditioning kind_;
   bool ready_ = false;
   double shift_ = 0;
-  std::vector<T> Ainv_, Ginv_;             // factored, foof
-  std::vector<T> QA_, QG_;                 // eigen, ekfac
-  std::vector<double> base_scaling_;       // γ_G α_Aᵀ of the last refresh
-  std::vector<double> alpha_, gamma_;      // ekfac, factored: the factors' eigenvalues (≥ 0)
-  double pi_ = 1;                          // and π
-  std::vector<double> scaling_;            // in use: base or re-fitted
-  std::vector<T> inv_scale_;               // 1 / (scaling + shift), cached for shift_
+  std::vector<T> Ainv_, Ginv_;         // factored, foof
+  std::vector<T> QA_, QG_;             // eigen, ekfac
+  std::vector<double> base_scaling_;   // γ_G α_Aᵀ of the last refresh
+  std::vector<double> alpha_, gamma_;  // ekfac, factored: the factors' eigenvalues (≥ 0)
+  double pi_ = 1;                      // and π
+  std::vector<double> scaling_;        // in use: base or re-fitted
+  std::vector<T> inv_scale_;           // 1 / (scaling + shift), cached for shift_
   double inv_scale_shift_ = -1;
   std::vector<T> work_;
 };

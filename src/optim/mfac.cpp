@@ -17,8 +17,10 @@ class Mfac final : public Optimizer<T> {
   Mfac(double lr, const SecondOrderConfig& cfg) : cfg_(cfg) {
     CURV_CHECK(lr > 0, "mfac: expected lr > 0, found ", lr);
     CURV_CHECK(cfg.damping > 0, "mfac: expected damping > 0, found ", cfg.damping);
-    CURV_CHECK(cfg.window >= 1, "mfac: expected a window of at least 1 gradient, found ", cfg.window);
-    CURV_CHECK(cfg.momentum >= 0 && cfg.momentum < 1, "mfac: expected momentum in [0, 1), found ", cfg.momentum);
+    CURV_CHECK(cfg.window >= 1, "mfac: expected a window of at least 1 gradient, found ",
+               cfg.window);
+    CURV_CHECK(cfg.momentum >= 0 && cfg.momentum < 1, "mfac: expected momentum in [0, 1), found ",
+               cfg.momentum);
     CURV_CHECK(cfg.weight_decay >= 0, "mfac: expected weight decay >= 0, found ", cfg.weight_decay);
     this->lr_ = lr;
   }
@@ -35,14 +37,16 @@ class Mfac final : public Optimizer<T> {
       window_ = std::make_unique<DynamicMfac>(P, cfg_.window, cfg_.damping);
       g_.resize(std::size_t(P)), x_.resize(std::size_t(P)), momentum_.assign(std::size_t(P), T(0));
     }
-    for (index_t i = 0; i < P; ++i) g_[i] = double(p.grad()[i]) + cfg_.weight_decay * double(p.data()[i]);
+    for (index_t i = 0; i < P; ++i)
+      g_[i] = double(p.grad()[i]) + cfg_.weight_decay * double(p.data()[i]);
     ++k_;
     window_->push(g_.data());  // throws, naming the entry, on a non-finite gradient
     window_->inverse_mv(g_.data(), 0.0, x_.data());
     const T mu = T(cfg_.momentum), lr = T(this->lr_);
     for (index_t i = 0; i < P; ++i) {
-      CURV_CHECK(std::isfinite(x_[i]), "mfac: the preconditioned gradient became non-finite at step ", k_,
-                 " (entry ", i, "): raise the damping");
+      CURV_CHECK(std::isfinite(x_[i]),
+                 "mfac: the preconditioned gradient became non-finite at step ", k_, " (entry ", i,
+                 "): raise the damping");
       momentum_[i] = mu * momentum_[i] + T(x_[i]);
       p.data()[i] -= lr * momentum_[i];
     }
@@ -63,7 +67,9 @@ std::unique_ptr<Optimizer<T>> make_mfac_optimizer(double lr, const SecondOrderCo
   return std::make_unique<Mfac<T>>(lr, cfg);
 }
 
-template std::unique_ptr<Optimizer<float>> make_mfac_optimizer<float>(double, const SecondOrderConfig&);
-template std::unique_ptr<Optimizer<double>> make_mfac_optimizer<double>(double, const SecondOrderConfig&);
+template std::unique_ptr<Optimizer<float>> make_mfac_optimizer<float>(double,
+                                                                      const SecondOrderConfig&);
+template std::unique_ptr<Optimizer<double>> make_mfac_optimizer<double>(double,
+                                                                        const SecondOrderConfig&);
 
 }  // namespace curv

@@ -1,9 +1,11 @@
-#include "curv/core/error.hpp"
 #include "curv/optim/registry.hpp"
+#include "curv/core/error.hpp"
 
 namespace curv {
 
-std::vector<std::string> optimizer_names() { return {"sgd", "adam", "adamw", "kfac", "ekfac", "foof", "mfac"}; }
+std::vector<std::string> optimizer_names() {
+  return {"sgd", "adam", "adamw", "kfac", "ekfac", "foof", "mfac"};
+}
 
 double default_lr(const std::string& name) {
   if (name == "kfac" || name == "ekfac") return 1.0;
@@ -22,10 +24,11 @@ double default_damping(const std::string& name) {
 }
 
 template <class T>
-std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, double lr, double momentum, bool nesterov,
-                                             const SecondOrderConfig& cfg) {
+std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, double lr, double momentum,
+                                             bool nesterov, const SecondOrderConfig& cfg) {
   if (name == "sgd") return make_sgd<T>(lr, momentum, nesterov, cfg.weight_decay);
-  if (name == "adam" || name == "adamw") return make_adam<T>(lr, 0.9, 0.999, 1e-8, cfg.weight_decay, name == "adamw");
+  if (name == "adam" || name == "adamw")
+    return make_adam<T>(lr, 0.9, 0.999, 1e-8, cfg.weight_decay, name == "adamw");
   if (name == "kfac" || name == "ekfac" || name == "foof") {
     SecondOrderConfig c = cfg;
     c.momentum = momentum;
@@ -41,9 +44,10 @@ std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, double lr,
   fail("train: expected an optimizer among ", known, ", found '", name, "'");
 }
 
-template std::unique_ptr<Optimizer<float>> make_optimizer<float>(const std::string&, double, double, bool,
-                                                                 const SecondOrderConfig&);
-template std::unique_ptr<Optimizer<double>> make_optimizer<double>(const std::string&, double, double, bool,
+template std::unique_ptr<Optimizer<float>> make_optimizer<float>(const std::string&, double, double,
+                                                                 bool, const SecondOrderConfig&);
+template std::unique_ptr<Optimizer<double>> make_optimizer<double>(const std::string&, double,
+                                                                   double, bool,
                                                                    const SecondOrderConfig&);
 
 }  // namespace curv

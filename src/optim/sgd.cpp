@@ -8,10 +8,13 @@ namespace {
 template <class T>
 class Sgd final : public Optimizer<T> {
  public:
-  Sgd(double lr, double momentum, bool nesterov, double wd) : mu_(momentum), nesterov_(nesterov), wd_(wd) {
-    CURV_CHECK(lr > 0 && momentum >= 0 && momentum < 1 && wd >= 0, "sgd: expected lr > 0, 0 <= momentum < 1, ",
-               "weight decay >= 0, found lr ", lr, " momentum ", momentum, " weight decay ", wd);
-    CURV_CHECK(!nesterov || momentum > 0, "sgd: expected momentum > 0 with Nesterov, found ", momentum);
+  Sgd(double lr, double momentum, bool nesterov, double wd)
+      : mu_(momentum), nesterov_(nesterov), wd_(wd) {
+    CURV_CHECK(lr > 0 && momentum >= 0 && momentum < 1 && wd >= 0,
+               "sgd: expected lr > 0, 0 <= momentum < 1, ", "weight decay >= 0, found lr ", lr,
+               " momentum ", momentum, " weight decay ", wd);
+    CURV_CHECK(!nesterov || momentum > 0, "sgd: expected momentum > 0 with Nesterov, found ",
+               momentum);
     this->lr_ = lr;
   }
   std::string name() const override { return "sgd"; }
@@ -21,7 +24,8 @@ class Sgd final : public Optimizer<T> {
     const index_t n = p.size();
     T* theta = p.data();
     const T* g = p.grad();
-    if (mu_ > 0 && buf_.size() != static_cast<std::size_t>(n)) buf_.assign(static_cast<std::size_t>(n), T(0));
+    if (mu_ > 0 && buf_.size() != static_cast<std::size_t>(n))
+      buf_.assign(static_cast<std::size_t>(n), T(0));
     const T lr = T(this->lr_), mu = T(mu_), wd = T(wd_);
     T* b = buf_.data();
     // Separate loops per variant keep each one branch-free and vectorized; the update is
@@ -54,7 +58,8 @@ class Sgd final : public Optimizer<T> {
 }  // namespace
 
 template <class T>
-std::unique_ptr<Optimizer<T>> make_sgd(double lr, double momentum, bool nesterov, double weight_decay) {
+std::unique_ptr<Optimizer<T>> make_sgd(double lr, double momentum, bool nesterov,
+                                       double weight_decay) {
   return std::make_unique<Sgd<T>>(lr, momentum, nesterov, weight_decay);
 }
 

@@ -26,12 +26,18 @@ std::string first_non_finite(const ParamStore<T>& p) {
 }  // namespace
 
 template <class T>
-TrainLoop<T>::TrainLoop(Model<T>& model, Optimizer<T>& opt, const Task<T>& task, index_t batch, std::uint64_t seed,
-                        double clip_norm)
-    : model_(model), opt_(opt), task_(task), batch_(batch), per_epoch_(0), clip_norm_(clip_norm), rng_(seed) {
+TrainLoop<T>::TrainLoop(Model<T>& model, Optimizer<T>& opt, const Task<T>& task, index_t batch,
+                        std::uint64_t seed, double clip_norm)
+    : model_(model),
+      opt_(opt),
+      task_(task),
+      batch_(batch),
+      per_epoch_(0),
+      clip_norm_(clip_norm),
+      rng_(seed) {
   task.check_model(model);
-  CURV_CHECK(batch > 0 && batch <= task.train_size(), "train: expected a batch size in 1..", task.train_size(),
-             ", found ", batch);
+  CURV_CHECK(batch > 0 && batch <= task.train_size(), "train: expected a batch size in 1..",
+             task.train_size(), ", found ", batch);
   per_epoch_ = task.train_size() / batch;
   loss_ = make_loss<T>(task.loss());
   obj_ = std::make_unique<Objective<T>>(model, *loss_);
@@ -59,7 +65,8 @@ double TrainLoop<T>::step(double lr) {
   opt_.attach(*obj_);
   obj_->gradient(model_.params().grad(), opt_.observes_gradient());
   const std::string bad = first_non_finite(model_.params());
-  CURV_CHECK(bad.empty(), "train: expected finite gradients, found a non-finite one in ", bad, " at step ", step_ + 1);
+  CURV_CHECK(bad.empty(), "train: expected finite gradients, found a non-finite one in ", bad,
+             " at step ", step_ + 1);
   if (clip_norm_ > 0) clip_grad_norm(model_.params().grad(), model_.params().size(), clip_norm_);
   opt_.set_lr(lr);
   opt_.step(model_.params());
@@ -69,7 +76,8 @@ double TrainLoop<T>::step(double lr) {
 }
 
 template <class T>
-std::vector<EpochReport> train(Model<T>& model, Optimizer<T>& opt, const Task<T>& task, TrainConfig cfg,
+std::vector<EpochReport> train(Model<T>& model, Optimizer<T>& opt, const Task<T>& task,
+                               TrainConfig cfg,
                                const std::function<void(const EpochReport&)>& on_epoch,
                                const std::function<void(index_t, index_t, double)>& on_step) {
   CURV_CHECK(cfg.epochs > 0, "train: expected at least one epoch, found ", cfg.epochs);
@@ -84,7 +92,8 @@ std::vector<EpochReport> train(Model<T>& model, Optimizer<T>& opt, const Task<T>
     for (index_t b = 0; b < loop.steps_per_epoch(); ++b) {
       const double l = loop.step(cfg.schedule.lr(loop.steps()));
       sum += l;
-      if (on_step && cfg.log_every > 0 && loop.steps() % cfg.log_every == 0) on_step(loop.steps(), total, l);
+      if (on_step && cfg.log_every > 0 && loop.steps() % cfg.log_every == 0)
+        on_step(loop.steps(), total, l);
     }
     EpochReport r;
     r.epoch = epoch;
@@ -101,11 +110,13 @@ std::vector<EpochReport> train(Model<T>& model, Optimizer<T>& opt, const Task<T>
 
 template class TrainLoop<float>;
 template class TrainLoop<double>;
-template std::vector<EpochReport> train<float>(Model<float>&, Optimizer<float>&, const Task<float>&, TrainConfig,
-                                               const std::function<void(const EpochReport&)>&,
-                                               const std::function<void(index_t, index_t, double)>&);
-template std::vector<EpochReport> train<double>(Model<double>&, Optimizer<double>&, const Task<double>&, TrainConfig,
-                                                const std::function<void(const EpochReport&)>&,
-                                                const std::function<void(index_t, index_t, double)>&);
+template std::vector<EpochReport> train<float>(
+    Model<float>&, Optimizer<float>&, const Task<float>&, TrainConfig,
+    const std::function<void(const EpochReport&)>&,
+    const std::function<void(index_t, index_t, double)>&);
+template std::vector<EpochReport> train<double>(
+    Model<double>&, Optimizer<double>&, const Task<double>&, TrainConfig,
+    const std::function<void(const EpochReport&)>&,
+    const std::function<void(index_t, index_t, double)>&);
 
 }  // namespace curv

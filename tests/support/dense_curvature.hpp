@@ -16,10 +16,10 @@ using Matrix = std::vector<double>;
 // The dense ingredients of every curvature matrix, on all examples at once.
 struct Dense {
   index_t N = 0, C = 0, P = 0;
-  Matrix J;         // (N·C, P): output Jacobian
-  Matrix Hout;      // (N, C, C): ∇²ℓₙ/N
-  Matrix grads;     // (N, P): ∇ℓₙ
-  Matrix H;         // (P, P): Hessian of the mean loss, by central differences of the gradient
+  Matrix J;      // (N·C, P): output Jacobian
+  Matrix Hout;   // (N, C, C): ∇²ℓₙ/N
+  Matrix grads;  // (N, P): ∇ℓₙ
+  Matrix H;      // (P, P): Hessian of the mean loss, by central differences of the gradient
 };
 
 inline Dense dense_of(Model<double>& m, const CurvatureBatch<double>& all, bool hessian) {
@@ -89,7 +89,8 @@ inline Matrix empirical_fisher(const Dense& d) {
   Matrix M(std::size_t(d.P * d.P), 0);
   for (index_t n = 0; n < d.N; ++n)
     for (index_t p = 0; p < d.P; ++p)
-      for (index_t q = 0; q < d.P; ++q) M[p * d.P + q] += d.grads[n * d.P + p] * d.grads[n * d.P + q] / double(d.N);
+      for (index_t q = 0; q < d.P; ++q)
+        M[p * d.P + q] += d.grads[n * d.P + p] * d.grads[n * d.P + q] / double(d.N);
   return M;
 }
 
@@ -132,16 +133,18 @@ inline Matrix diag_of(const Matrix& M, index_t n) {
 
 inline std::unique_ptr<Model<double>> tiny(const std::string& which) {
   std::unique_ptr<Model<double>> m;
-  if (which == "mlp") m = std::make_unique<TinyMlp>(std::vector<index_t>{4, 6, 5, 3}, "tanh", "cross_entropy");
+  if (which == "mlp")
+    m = std::make_unique<TinyMlp>(std::vector<index_t>{4, 6, 5, 3}, "tanh", "cross_entropy");
   if (which == "conv") m = std::make_unique<TinyConv>();
   if (which == "sequence") m = std::make_unique<TinySequence>();
-  if (which == "linear-mse") m = std::make_unique<TinyMlp>(std::vector<index_t>{4, 5, 4, 3}, "none", "mse");
-  if (which == "mlp-bce") m = std::make_unique<TinyMlp>(std::vector<index_t>{4, 6, 3}, "tanh", "bce");
+  if (which == "linear-mse")
+    m = std::make_unique<TinyMlp>(std::vector<index_t>{4, 5, 4, 3}, "none", "mse");
+  if (which == "mlp-bce")
+    m = std::make_unique<TinyMlp>(std::vector<index_t>{4, 6, 3}, "tanh", "bce");
   Rng rng(11);
   m->init(rng);
   return m;
 }
-
 
 // M with every entry outside the diagonal blocks of the model's layers zeroed (a layer is the
 // parameters sharing a name prefix; they are consecutive in the flat vector).
@@ -149,7 +152,8 @@ inline Matrix layer_blocks_of(const Matrix& M, const Model<double>& m) {
   const index_t P = m.params().size();
   std::vector<std::string> layer(static_cast<std::size_t>(P));
   for (const auto& p : m.params().info())
-    for (index_t i = 0; i < p.shape.numel(); ++i) layer[std::size_t(p.offset + i)] = p.name.substr(0, p.name.rfind('.'));
+    for (index_t i = 0; i < p.shape.numel(); ++i)
+      layer[std::size_t(p.offset + i)] = p.name.substr(0, p.name.rfind('.'));
   Matrix out(M.size(), 0.0);
   for (index_t i = 0; i < P; ++i)
     for (index_t j = 0; j < P; ++j)

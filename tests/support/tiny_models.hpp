@@ -88,7 +88,8 @@ class TinySequence final : public Model<double> {
 };
 
 // Random inputs in [-1, 1) and targets (class labels, or values for mse/bce) for `sizes` batches.
-inline std::vector<CurvatureBatch<double>> random_batches(const Model<double>& m, std::vector<index_t> sizes,
+inline std::vector<CurvatureBatch<double>> random_batches(const Model<double>& m,
+                                                          std::vector<index_t> sizes,
                                                           std::uint64_t seed) {
   Rng rng(seed);
   std::vector<CurvatureBatch<double>> out;
@@ -99,7 +100,8 @@ inline std::vector<CurvatureBatch<double>> random_batches(const Model<double>& m
     b.x = Tensor<double>(s);
     for (index_t i = 0; i < b.x.numel(); ++i) b.x[i] = 2 * rng.uniform() - 1;
     if (m.loss() == "cross_entropy") {
-      for (index_t i = 0; i < n; ++i) b.y.labels.push_back(std::int64_t(rng.below(std::uint64_t(m.outputs()))));
+      for (index_t i = 0; i < n; ++i)
+        b.y.labels.push_back(std::int64_t(rng.below(std::uint64_t(m.outputs()))));
     } else {
       b.y.values = Tensor<double>(Shape{n, m.outputs()});
       for (index_t i = 0; i < b.y.values.numel(); ++i) b.y.values[i] = rng.uniform();

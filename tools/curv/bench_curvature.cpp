@@ -47,7 +47,9 @@ struct Workload {
   Targets<float> tg;
   Objective<float> obj;
   Workload(const std::string& name, index_t batch)
-      : model(make_model<float>(name)), loss(make_loss<float>("cross_entropy")), obj(*model, *loss) {
+      : model(make_model<float>(name)),
+        loss(make_loss<float>("cross_entropy")),
+        obj(*model, *loss) {
     Rng rng(42);
     model->init(rng);
     x = random_inputs(*model, batch, rng);
@@ -63,10 +65,12 @@ struct Workload {
 // one inversion of every factor (Cholesky inverse: n³).
 struct KfacCosts {
   double gradient = 0, statistics = 0, preconditioning = 0, inversion = 0;
-  double statistics_a = 0, preconditioning_a = 0, inversion_a = 0;  // the input factor's share (FOOF)
+  double statistics_a = 0, preconditioning_a = 0,
+         inversion_a = 0;  // the input factor's share (FOOF)
 };
 
-KfacCosts kfac_costs(Objective<float>& obj, const Tensor<float>& x, const Targets<float>& tg, float* grad) {
+KfacCosts kfac_costs(Objective<float>& obj, const Tensor<float>& x, const Targets<float>& tg,
+                     float* grad) {
   Shapes shapes;
   obj.tape().set_observer(&shapes);
   obj.set_batch(x, tg);
@@ -116,15 +120,17 @@ void bench_statistics(const std::string& name, index_t batch, int rounds) {
          sampled.pullback(S.data(), ParamGrad<float>::none(), true);
        }},
       rounds);
-  std::printf("\n%s, batch %ld, float32: K-FAC statistics (median of %d interleaved rounds)\n", name.c_str(),
-              long(batch), rounds);
+  std::printf("\n%s, batch %ld, float32: K-FAC statistics (median of %d interleaved rounds)\n",
+              name.c_str(), long(batch), rounds);
   std::printf("  %-44s %10s %9s %9s\n", "", "time [ms]", "ratio", "floor");
   std::printf("  %-44s %10.3f %9.3f %9s\n", "gradient (fwd + bwd)", t[0] * 1e3, 1.0, "1");
-  std::printf("  %-44s %10.3f %9.3f %9.3f\n", "gradient + K-FAC factors (EF output factor)", t[1] * 1e3, t[1] / t[0],
-              1 + stat_macs / grad_macs);
-  std::printf("  %-44s %10.3f %9.3f %9.3f%s\n", "  the factors' share: extra over the gradient", (t[1] - t[0]) * 1e3,
-              (t[1] - t[0]) / t[0], stat_macs / grad_macs, name == "mlp" ? "   (target <= 1.0)" : "");
-  std::printf("  %-44s %10.3f %9.3f\n", "MC-Fisher output factor: extra sampled sweep", t[2] * 1e3, t[2] / t[0]);
+  std::printf("  %-44s %10.3f %9.3f %9.3f\n", "gradient + K-FAC factors (EF output factor)",
+              t[1] * 1e3, t[1] / t[0], 1 + stat_macs / grad_macs);
+  std::printf("  %-44s %10.3f %9.3f %9.3f%s\n", "  the factors' share: extra over the gradient",
+              (t[1] - t[0]) * 1e3, (t[1] - t[0]) / t[0], stat_macs / grad_macs,
+              name == "mlp" ? "   (target <= 1.0)" : "");
+  std::printf("  %-44s %10.3f %9.3f\n", "MC-Fisher output factor: extra sampled sweep", t[2] * 1e3,
+              t[2] / t[0]);
 }
 
 void bench_lanczos(index_t examples, index_t iterations) {
@@ -156,11 +162,15 @@ void bench_lanczos(index_t examples, index_t iterations) {
   const double lanczos = std::chrono::duration<double>(Clock::now() - t0).count();
   const double after = time_products(10);
   const double per = 0.5 * (before + after);
-  std::printf("\nLanczos, lenet5, exact Hessian over %ld examples (8 recorded batches), float32 sweeps\n", long(examples));
+  std::printf(
+      "\nLanczos, lenet5, exact Hessian over %ld examples (8 recorded batches), float32 sweeps\n",
+      long(examples));
   std::printf("  one H·v over all examples: %.1f ms (mean of 10 before, 10 after)\n", per * 1e3);
-  std::printf("  %ld Lanczos iterations: %.2f s, %ld products = %.3f× the time of %ld H·v's; top eigenvalue %.6g\n",
-              long(iterations), lanczos, long(e.iterations), lanczos / (double(iterations) * per), long(iterations),
-              e.values.empty() ? 0.0 : e.values.front());
+  std::printf(
+      "  %ld Lanczos iterations: %.2f s, %ld products = %.3f× the time of %ld H·v's; top "
+      "eigenvalue %.6g\n",
+      long(iterations), lanczos, long(e.iterations), lanczos / (double(iterations) * per),
+      long(iterations), e.values.empty() ? 0.0 : e.values.front());
 }
 
 // One K-FAC step (empirical-Fisher statistics from the gradient's own sweep every step,
@@ -178,7 +188,9 @@ void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
   const KfacCosts costs = kfac_costs(obj, x, tg, params.grad());
   const double grad = costs.gradient, stats = costs.statistics, precond = costs.preconditioning,
                inversion = costs.inversion / double(every);
-  const double foof_floor = (grad + costs.statistics_a + costs.preconditioning_a + costs.inversion_a / double(every)) / grad;
+  const double foof_floor =
+      (grad + costs.statistics_a + costs.preconditioning_a + costs.inversion_a / double(every)) /
+      grad;
 
   // A tiny learning rate keeps the parameters where they started: trained to zero loss on one
   // repeated batch, the gradients would turn denormal and time the CPU's slow path instead.
@@ -224,25 +236,34 @@ void bench_kfac_step(const std::string& name, index_t batch, int rounds) {
   const double sgd_t = median(t[0]) / double(every), step = median(t[1]) / double(every);
   const double gradient = median(t[4]), st = median(t[3]) - gradient;
   const double ratio = median_ratio(t, 1, 0), floor = (grad + stats + precond + inversion) / grad;
-  std::printf("\n%s, batch %ld, float32: one K-FAC step (EF statistics every step, factored π-damping, inverses every %ld "
-              "steps, KL-clipped momentum), amortized over %ld steps beside as many SGD steps; medians of %d interleaved "
-              "rounds (ratios: of each round's ratio)\n",
-              name.c_str(), long(batch), long(every), long(every), rounds);
+  std::printf(
+      "\n%s, batch %ld, float32: one K-FAC step (EF statistics every step, factored π-damping, "
+      "inverses every %ld "
+      "steps, KL-clipped momentum), amortized over %ld steps beside as many SGD steps; medians of "
+      "%d interleaved "
+      "rounds (ratios: of each round's ratio)\n",
+      name.c_str(), long(batch), long(every), long(every), rounds);
   std::printf("  %-34s %10s %12s %9s\n", "", "time [ms]", "× SGD step", "floor");
   std::printf("  %-34s %10.3f %12.3f %9s\n", "SGD step (momentum)", sgd_t * 1e3, 1.0, "1");
-  std::printf("  %-34s %10.3f %12.3f %9.3f   ratio/floor %.2f (target <= 1.2)\n", "K-FAC step", step * 1e3, ratio, floor,
-              ratio / floor);
+  std::printf("  %-34s %10.3f %12.3f %9.3f   ratio/floor %.2f (target <= 1.2)\n", "K-FAC step",
+              step * 1e3, ratio, floor, ratio / floor);
   std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  gradient", gradient * 1e3, gradient / sgd_t, 1.0);
-  std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  statistics (on the gradient sweep)", st * 1e3, st / sgd_t, stats / grad);
-  std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  inversion (amortized)", inv * 1e3, inv / sgd_t, inversion / grad);
-  std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  preconditioning", pre * 1e3, pre / sgd_t, precond / grad);
-  std::printf("  %-34s %10.3f %12.3f\n", "  KL clip and momentum update", rescale * 1e3, rescale / sgd_t);
+  std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  statistics (on the gradient sweep)", st * 1e3,
+              st / sgd_t, stats / grad);
+  std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  inversion (amortized)", inv * 1e3, inv / sgd_t,
+              inversion / grad);
+  std::printf("  %-34s %10.3f %12.3f %9.3f\n", "  preconditioning", pre * 1e3, pre / sgd_t,
+              precond / grad);
+  std::printf("  %-34s %10.3f %12.3f\n", "  KL clip and momentum update", rescale * 1e3,
+              rescale / sgd_t);
   const double rest = step - gradient - st - inv - pre - rescale;
-  std::printf("  %-34s %10.3f %12.3f\n", "  the rest (step minus the parts)", rest * 1e3, rest / sgd_t);
+  std::printf("  %-34s %10.3f %12.3f\n", "  the rest (step minus the parts)", rest * 1e3,
+              rest / sgd_t);
   const double foof_ratio = median_ratio(t, 2, 0);
-  std::printf("  %-34s %10.3f %12.3f %9.3f   ratio/floor %.2f; %.2f× the K-FAC step (floor %.2f×)\n",
-              "FOOF step (A only, plain momentum)", median(t[2]) / double(every) * 1e3, foof_ratio, foof_floor,
-              foof_ratio / foof_floor, median_ratio(t, 2, 1), foof_floor / floor);
+  std::printf(
+      "  %-34s %10.3f %12.3f %9.3f   ratio/floor %.2f; %.2f× the K-FAC step (floor %.2f×)\n",
+      "FOOF step (A only, plain momentum)", median(t[2]) / double(every) * 1e3, foof_ratio,
+      foof_floor, foof_ratio / foof_floor, median_ratio(t, 2, 1), foof_floor / floor);
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ namespace curv::cli {
 // returns each job's median time in seconds (after two warm-up rounds).
 std::vector<double> side_by_side(const std::vector<std::function<void()>>& jobs, int rounds);
 // The same, returning every round's times: times[job][round].
-std::vector<std::vector<double>> side_by_side_rounds(const std::vector<std::function<void()>>& jobs, int rounds);
+std::vector<std::vector<double>> side_by_side_rounds(const std::vector<std::function<void()>>& jobs,
+                                                     int rounds);
 // The median over rounds of times[a][r] / times[b][r]: a ratio that a slow stretch of the
 // machine, hitting both jobs of a round alike, leaves unchanged.
 double median_ratio(const std::vector<std::vector<double>>& times, std::size_t a, std::size_t b);

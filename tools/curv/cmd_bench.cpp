@@ -37,7 +37,8 @@ struct LayerCounter final : LayerObserver<float> {
   void on_forward(const LayerEvent<float>& e) override {
     for (const ParamInfo& p : params->info())
       if (p.offset == e.weight_offset)
-        macs.push_back(double(e.a.rows()) * double(e.a.row_size()) * double(p.shape[0]) / double(examples));
+        macs.push_back(double(e.a.rows()) * double(e.a.row_size()) * double(p.shape[0]) /
+                       double(examples));
   }
 };
 
@@ -86,19 +87,22 @@ void bench_model(const std::string& name, index_t batch, int rounds) {
       {[&] { obj.set_batch(x, tg), obj.gradient(g.data()); },
        [&] { obj.set_batch(x, tg), obj.hvp(v.data(), out.data()); },
        [&] { obj.set_batch(x, tg), obj.ggn_vp(v.data(), out.data()); },
-       [&] { cached.hvp(v.data(), out.data()); },
-       [&] { cached.ggn_vp(v.data(), out.data()); }},
+       [&] { cached.hvp(v.data(), out.data()); }, [&] { cached.ggn_vp(v.data(), out.data()); }},
       rounds);
-  std::printf("\n%s, batch %ld, float32, %ld parameters, median of %d interleaved rounds\n", name.c_str(),
-              long(batch), long(P), rounds);
-  std::printf("  multiply-adds per example: F = %.0f (forward), D = %.0f (layers after the first)\n", f.F, f.D);
-  std::printf("  %-26s %10s %9s %9s %12s\n", "product", "time [ms]", "ratio", "floor", "ratio/floor");
+  std::printf("\n%s, batch %ld, float32, %ld parameters, median of %d interleaved rounds\n",
+              name.c_str(), long(batch), long(P), rounds);
+  std::printf(
+      "  multiply-adds per example: F = %.0f (forward), D = %.0f (layers after the first)\n", f.F,
+      f.D);
+  std::printf("  %-26s %10s %9s %9s %12s\n", "product", "time [ms]", "ratio", "floor",
+              "ratio/floor");
   auto row = [&](const char* what, double time, double floor) {
     const double ratio = time / t[0];
-    std::printf("  %-26s %10.3f %9.3f %9.3f %12.3f\n", what, time * 1e3, ratio, floor, ratio / floor);
+    std::printf("  %-26s %10.3f %9.3f %9.3f %12.3f\n", what, time * 1e3, ratio, floor,
+                ratio / floor);
   };
-  std::printf("  %-26s %10.3f %9.3f %9s %12s   (%.1f k samples/s)\n", "gradient (fwd + bwd)", t[0] * 1e3, 1.0, "1",
-              "", double(batch) / t[0] / 1e3);
+  std::printf("  %-26s %10.3f %9.3f %9s %12s   (%.1f k samples/s)\n", "gradient (fwd + bwd)",
+              t[0] * 1e3, 1.0, "1", "", double(batch) / t[0] / 1e3);
   row("H·v (own forward)", t[1], f.hvp());
   row("G·v (own forward)", t[2], f.ggn());
   row("H·v (cached forward)", t[3], f.hvp_cached());
@@ -108,8 +112,8 @@ void bench_model(const std::string& name, index_t batch, int rounds) {
 // Forward and backward of one op through the tape, its input needing an adjoint (as for any
 // layer after the first), with the output gradient dy.
 template <class Build>
-void op_forward_backward(Tape<float>& tape, const Tensor<float>& x, const Tensor<float>& dy, std::vector<float>& grad,
-                         Build&& build) {
+void op_forward_backward(Tape<float>& tape, const Tensor<float>& x, const Tensor<float>& dy,
+                         std::vector<float>& grad, Build&& build) {
   tape.clear();
   const Value yv = build(tape, tape.input(x, true));
   View<float> s = tape.seed(yv, Bank::Grad);
@@ -124,33 +128,38 @@ void bench_linear(index_t batch, index_t in, index_t out, int rounds) {
   ParamStore<float> ps;
   const index_t w = ps.add("fc.weight", Shape{out, in}), b = ps.add("fc.bias", Shape{out});
   for (index_t i = 0; i < ps.size(); ++i) ps.data()[i] = float(rng.normal() * 0.05);
-  Tensor<float> x(Shape{batch, in}), dy(Shape{batch, out}), y(Shape{batch, out}), dx(Shape{batch, in}),
-      dw(Shape{out, in});
+  Tensor<float> x(Shape{batch, in}), dy(Shape{batch, out}), y(Shape{batch, out}),
+      dx(Shape{batch, in}), dw(Shape{out, in});
   for (index_t i = 0; i < x.numel(); ++i) x[i] = float(rng.normal());
   for (index_t i = 0; i < dy.numel(); ++i) dy[i] = float(rng.normal());
   Tape<float> tape;
   std::vector<float> grad(static_cast<std::size_t>(ps.size()));
   const std::vector<double> t = side_by_side(
       {[&] {
-         op_forward_backward(tape, x, dy, grad, [&](Tape<float>& t, Value v) { return ops::linear(t, v, ps.ref(w), ps.ref(b)); });
+         op_forward_backward(tape, x, dy, grad, [&](Tape<float>& t, Value v) {
+           return ops::linear(t, v, ps.ref(w), ps.ref(b));
+         });
        },
        [&] {
-         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(batch), int(out), int(in), 1.f, x.data(), int(in),
-                     ps.data(), int(in), 0.f, y.data(), int(out));
-         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(batch), int(in), int(out), 1.f, dy.data(),
-                     int(out), ps.data(), int(in), 0.f, dx.data(), int(in));
-         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(out), int(in), int(batch), 1.f, dy.data(),
-                     int(out), x.data(), int(in), 0.f, dw.data(), int(in));
+         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(batch), int(out), int(in), 1.f,
+                     x.data(), int(in), ps.data(), int(in), 0.f, y.data(), int(out));
+         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(batch), int(in), int(out), 1.f,
+                     dy.data(), int(out), ps.data(), int(in), 0.f, dx.data(), int(in));
+         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(out), int(in), int(batch), 1.f,
+                     dy.data(), int(out), x.data(), int(in), 0.f, dw.data(), int(in));
        }},
       rounds);
-  std::printf("  linear %4ld -> %-4ld batch %ld: curv fwd+bwd %.3f ms, 3 x cblas_sgemm %.3f ms, ratio %.3f\n",
-              long(in), long(out), long(batch), t[0] * 1e3, t[1] * 1e3, t[0] / t[1]);
+  std::printf(
+      "  linear %4ld -> %-4ld batch %ld: curv fwd+bwd %.3f ms, 3 x cblas_sgemm %.3f ms, ratio "
+      "%.3f\n",
+      long(in), long(out), long(batch), t[0] * 1e3, t[1] * 1e3, t[0] / t[1]);
 }
 
 // One conv layer (input needing an adjoint) through the tape, against the GEMMs alone on patch
 // matrices built beforehand, chunk by chunk exactly as the op runs them: the difference is the
 // im2col / col2im / layout work the op adds around its GEMMs.
-void bench_conv(index_t batch, index_t c, index_t hw, index_t o, index_t k, index_t pad, int rounds) {
+void bench_conv(index_t batch, index_t c, index_t hw, index_t o, index_t k, index_t pad,
+                int rounds) {
   Rng rng(4);
   const ConvGeometry g = ConvGeometry::make(batch, c, hw, hw, k, k, 1, pad);
   ParamStore<float> ps;
@@ -159,18 +168,21 @@ void bench_conv(index_t batch, index_t c, index_t hw, index_t o, index_t k, inde
   Tensor<float> x(Shape{batch, c, hw, hw}), dy(Shape{batch, o, g.oh, g.ow});
   for (index_t i = 0; i < x.numel(); ++i) x[i] = float(rng.uniform());
   for (index_t i = 0; i < dy.numel(); ++i) dy[i] = float(rng.normal());
-  const index_t K = g.cols(), P = g.positions(), B = g.images_per_chunk(), chunks = (batch + B - 1) / B;
+  const index_t K = g.cols(), P = g.positions(), B = g.images_per_chunk(),
+                chunks = (batch + B - 1) / B;
   // Patches and output gradients of every chunk, laid out as the op's GEMMs read them.
-  Tensor<float> A(Shape{chunks, K * B * P}), dY(Shape{chunks, o * B * P}), Y(Shape{chunks, o * B * P}),
-      dA(Shape{chunks, K * B * P}), part(Shape{chunks, o * K});
-  for (index_t ch = 0; ch < chunks; ++ch) im2col(g, x.data(), ch * B, std::min(batch, (ch + 1) * B), A.data() + ch * K * B * P);
+  Tensor<float> A(Shape{chunks, K * B * P}), dY(Shape{chunks, o * B * P}),
+      Y(Shape{chunks, o * B * P}), dA(Shape{chunks, K * B * P}), part(Shape{chunks, o * K});
+  for (index_t ch = 0; ch < chunks; ++ch)
+    im2col(g, x.data(), ch * B, std::min(batch, (ch + 1) * B), A.data() + ch * K * B * P);
   for (index_t i = 0; i < dY.numel(); ++i) dY[i] = float(rng.normal());
   Tape<float> tape;
   std::vector<float> grad(static_cast<std::size_t>(ps.size()));
   const std::vector<double> t = side_by_side(
       {[&] {
-         op_forward_backward(tape, x, dy, grad,
-                             [&](Tape<float>& t, Value v) { return ops::conv2d(t, v, ps.ref(w), ps.ref(b), 1, pad); });
+         op_forward_backward(tape, x, dy, grad, [&](Tape<float>& t, Value v) {
+           return ops::conv2d(t, v, ps.ref(w), ps.ref(b), 1, pad);
+         });
        },
        [&] {
          BlasSerial serial;
@@ -179,22 +191,27 @@ void bench_conv(index_t batch, index_t c, index_t hw, index_t o, index_t k, inde
              const index_t BP = (std::min(batch, (ch + 1) * B) - ch * B) * P;
              const float* a = A.data() + ch * K * B * P;
              const float* dy_c = dY.data() + ch * o * B * P;
-             gemm(Trans::No, Trans::No, o, BP, K, 1.f, ps.data(), a, 0.f, Y.data() + ch * o * B * P);
+             gemm(Trans::No, Trans::No, o, BP, K, 1.f, ps.data(), a, 0.f,
+                  Y.data() + ch * o * B * P);
              gemm(Trans::No, Trans::Yes, o, K, BP, 1.f, dy_c, a, 0.f, part.data() + ch * o * K);
-             gemm(Trans::Yes, Trans::No, K, BP, o, 1.f, ps.data(), dy_c, 0.f, dA.data() + ch * K * B * P);
+             gemm(Trans::Yes, Trans::No, K, BP, o, 1.f, ps.data(), dy_c, 0.f,
+                  dA.data() + ch * K * B * P);
            }
          });
        }},
       rounds);
-  std::printf("  conv %ld->%ld %ldx%ld on %ldx%ld batch %ld: curv fwd+bwd %.3f ms, its GEMMs alone %.3f ms, "
-              "im2col/col2im/layout overhead %.0f%%\n",
-              long(c), long(o), long(k), long(k), long(hw), long(hw), long(batch), t[0] * 1e3, t[1] * 1e3,
-              100 * (t[0] - t[1]) / t[0]);
+  std::printf(
+      "  conv %ld->%ld %ldx%ld on %ldx%ld batch %ld: curv fwd+bwd %.3f ms, its GEMMs alone %.3f "
+      "ms, "
+      "im2col/col2im/layout overhead %.0f%%\n",
+      long(c), long(o), long(k), long(k), long(hw), long(hw), long(batch), t[0] * 1e3, t[1] * 1e3,
+      100 * (t[0] - t[1]) / t[0]);
 }
 
 }  // namespace
 
-std::vector<std::vector<double>> side_by_side_rounds(const std::vector<std::function<void()>>& jobs, int rounds) {
+std::vector<std::vector<double>> side_by_side_rounds(const std::vector<std::function<void()>>& jobs,
+                                                     int rounds) {
   using Clock = std::chrono::steady_clock;
   for (const auto& j : jobs) j(), j();  // warm-up: arena growth, caches, BLAS buffers
   std::vector<std::vector<double>> t(jobs.size());
@@ -226,7 +243,8 @@ double median_ratio(const std::vector<std::vector<double>>& times, std::size_t a
 }
 
 Runner add_bench(CLI::App& app) {
-  auto* cmd = app.add_subcommand("bench", "Time gradient, H·v and G·v against their multiply-add floors");
+  auto* cmd =
+      app.add_subcommand("bench", "Time gradient, H·v and G·v against their multiply-add floors");
   struct Opts {
     std::vector<std::string> models{"mlp", "lenet5"};
     index_t batch = 128;
@@ -237,21 +255,27 @@ Runner add_bench(CLI::App& app) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->models, "Models to time")->capture_default_str();
-  cmd->add_option("--batch", o->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", o->batch, "Batch size")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--rounds", o->rounds, "Interleaved timing rounds (medians are reported)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", o->threads, "Threads for TBB and BLAS (0: all cores)")->capture_default_str();
-  cmd->add_flag("--train", o->train, "Time training steps of mlp, lenet5, autoencoder and transformer instead");
+  cmd->add_option("--threads", o->threads, "Threads for TBB and BLAS (0: all cores)")
+      ->capture_default_str();
+  cmd->add_flag("--train", o->train,
+                "Time training steps of mlp, lenet5, autoencoder and transformer instead");
   cmd->add_flag("--curvature", o->curvature, "Time K-FAC statistics and Lanczos instead");
   return [o] {
     std::unique_ptr<tbb::global_control> limit;
     if (o->threads > 0) {
-      limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, o->threads);
+      limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                    o->threads);
       set_blas_threads(o->threads);
     }
     std::printf("threads: TBB %zu, BLAS %d\n",
-                tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism), blas_threads());
+                tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism),
+                blas_threads());
     if (o->train) {
       bench_training(o->rounds);
       return 0;

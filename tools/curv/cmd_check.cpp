@@ -9,7 +9,8 @@
 namespace curv::cli {
 
 Runner add_check(CLI::App& app) {
-  auto* cmd = app.add_subcommand("check", "Check every derivative pass in float64 (exits non-zero on failure)");
+  auto* cmd = app.add_subcommand(
+      "check", "Check every derivative pass in float64 (exits non-zero on failure)");
   struct Opts {
     std::uint64_t seed = 1;
     std::string only;

@@ -25,23 +25,26 @@ template <class T>
 int run(const Opts& o) {
   // Everything that can be checked cheaply is checked before the model and data are loaded.
   o.in.validate();
-  CURV_CHECK(o.product == "mv" || o.product == "inverse", "expected --product mv or inverse, found '", o.product, "'");
+  CURV_CHECK(o.product == "mv" || o.product == "inverse",
+             "expected --product mv or inverse, found '", o.product, "'");
   CURV_CHECK(o.solver == "auto" || o.solver == "cg" || o.solver == "lissa",
              "expected --solver auto, cg or lissa, found '", o.solver, "'");
   const NpyArray V = read_npy(o.vector);
-  CURV_CHECK(V.dtype == "<f4" || V.dtype == "<f8", o.vector, ": expected a float32 or float64 vector, found dtype ", V.dtype);
+  CURV_CHECK(V.dtype == "<f4" || V.dtype == "<f8", o.vector,
+             ": expected a float32 or float64 vector, found dtype ", V.dtype);
   CURV_CHECK(V.shape.size() == 1 || V.shape.size() == 2, o.vector,
              ": expected a vector [P] or vectors [k,P], found ", V.shape.size(), " dimensions");
   const std::vector<double> v = V.to_double();
   for (std::size_t i = 0; i < v.size(); ++i)
-    CURV_CHECK(std::isfinite(v[i]), o.vector, ": expected finite entries, found ", v[i], " at index ", i);
+    CURV_CHECK(std::isfinite(v[i]), o.vector, ": expected finite entries, found ", v[i],
+               " at index ", i);
 
   CurvatureSetup<T> s = load_curvature<T>(o.in);
   LinearOperator& op = *s.op;
   const index_t n = op.size(), k = V.shape.size() == 1 ? 1 : V.shape[0];
   CURV_CHECK(index_t(V.shape.back()) == n, o.vector, ": expected ", n, " entries per vector (the ",
-             o.in.subset == "all" ? "flat parameter vector" : "subset '" + o.in.subset + "'", " of ", s.model->name(),
-             "), found ", V.shape.back());
+             o.in.subset == "all" ? "flat parameter vector" : "subset '" + o.in.subset + "'",
+             " of ", s.model->name(), "), found ", V.shape.back());
 
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<double> result(v.size());
@@ -52,7 +55,8 @@ int run(const Opts& o) {
     op.mm(v.data(), k, result.data());
   } else if (o.solver == "auto") {
     CURV_CHECK(op.has_inverse(), "operator '", op.name(),
-               "' has no structured inverse: pass --solver cg (conjugate gradient on M + λI, with --damping) or "
+               "' has no structured inverse: pass --solver cg (conjugate gradient on M + λI, with "
+               "--damping) or "
                "--solver lissa");
     for (index_t j = 0; j < k; ++j) op.inverse_mv(v.data() + j * n, lambda, result.data() + j * n);
   } else if (o.solver == "cg") {
@@ -62,33 +66,37 @@ int run(const Opts& o) {
     double worst = 0;
     for (index_t j = 0; j < k; ++j) {
       const auto r = linalg::cg(op, std::span<const double>(v.data() + j * n, std::size_t(n)), c);
-      CURV_CHECK(r.converged, "conjugate gradient did not reach relative residual ", o.tolerance, " in ",
-                 o.max_iterations, " iterations (reached ", r.relative_residual,
+      CURV_CHECK(r.converged, "conjugate gradient did not reach relative residual ", o.tolerance,
+                 " in ", o.max_iterations, " iterations (reached ", r.relative_residual,
                  "): raise --max-iterations or --damping");
       std::copy(r.x.begin(), r.x.end(), result.begin() + j * n);
       iterations += r.iterations, worst = std::max(worst, r.relative_residual);
     }
     info["cg_iterations"] = iterations, info["cg_relative_residual"] = worst;
   } else {
-    CURV_CHECK(o.lissa_scale > 0, "LiSSA needs --lissa-scale above the largest eigenvalue of M + λI (see curv spectrum --top 1)");
+    CURV_CHECK(o.lissa_scale > 0,
+               "LiSSA needs --lissa-scale above the largest eigenvalue of M + λI (see curv "
+               "spectrum --top 1)");
     linalg::LissaOptions l;
     l.scale = o.lissa_scale, l.depth = o.lissa_depth, l.damping = lambda;
     for (index_t j = 0; j < k; ++j) {
-      const auto r = linalg::lissa(op, std::span<const double>(v.data() + j * n, std::size_t(n)), l);
+      const auto r =
+          linalg::lissa(op, std::span<const double>(v.data() + j * n, std::size_t(n)), l);
       std::copy(r.x.begin(), r.x.end(), result.begin() + j * n);
       info["lissa_relative_last_term"] = r.relative_last_term;
     }
   }
   for (std::size_t i = 0; i < result.size(); ++i)
-    CURV_CHECK(std::isfinite(result[i]), "the ", o.product, " product with ", op.name(), " is not finite at entry ", i,
-               " (nothing written): raise --damping");
+    CURV_CHECK(std::isfinite(result[i]), "the ", o.product, " product with ", op.name(),
+               " is not finite at entry ", i, " (nothing written): raise --damping");
   if (V.dtype == "<f4") {
     const std::vector<float> f(result.begin(), result.end());
     write_npy(o.out, f.data(), V.shape);
   } else {
     write_npy(o.out, result.data(), V.shape);
   }
-  info["product"] = o.product, info["vectors"] = k, info["damping"] = o.in.damping, info["out"] = o.out;
+  info["product"] = o.product, info["vectors"] = k, info["damping"] = o.in.damping,
+  info["out"] = o.out;
   info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%s\n", info.dump().c_str());
   return 0;
@@ -97,16 +105,24 @@ int run(const Opts& o) {
 }  // namespace
 
 Runner add_curvature(CLI::App& app) {
-  auto* cmd = app.add_subcommand("curvature", "Multiply a vector by a curvature matrix of a checkpoint, or by its damped inverse");
+  auto* cmd = app.add_subcommand(
+      "curvature",
+      "Multiply a vector by a curvature matrix of a checkpoint, or by its damped inverse");
   auto o = std::make_shared<Opts>();
   o->in.add_options(cmd);
-  cmd->add_option("--product", o->product, "mv (M v) or inverse ((M + λI)⁻¹ v)")->capture_default_str();
-  cmd->add_option("--vector", o->vector, "Input .npy: [P] or [k,P], float32 or float64, flat parameter order")->required();
+  cmd->add_option("--product", o->product, "mv (M v) or inverse ((M + λI)⁻¹ v)")
+      ->capture_default_str();
+  cmd->add_option("--vector", o->vector,
+                  "Input .npy: [P] or [k,P], float32 or float64, flat parameter order")
+      ->required();
   cmd->add_option("--out", o->out, "Output .npy, same shape and dtype")->required();
-  cmd->add_option("--solver", o->solver, "inverse: auto (the operator's structured inverse), cg or lissa")->capture_default_str();
+  cmd->add_option("--solver", o->solver,
+                  "inverse: auto (the operator's structured inverse), cg or lissa")
+      ->capture_default_str();
   cmd->add_option("--tolerance", o->tolerance, "cg: relative residual")->capture_default_str();
   cmd->add_option("--max-iterations", o->max_iterations, "cg: iterations")->capture_default_str();
-  cmd->add_option("--lissa-scale", o->lissa_scale, "lissa: must exceed the largest eigenvalue of M + λI");
+  cmd->add_option("--lissa-scale", o->lissa_scale,
+                  "lissa: must exceed the largest eigenvalue of M + λI");
   cmd->add_option("--lissa-depth", o->lissa_depth, "lissa: recursion depth")->capture_default_str();
   return [o] { return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o); };
 }

@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "curv/nn/checkpoint.hpp"
 #include "curv/data/task.hpp"
+#include "curv/nn/checkpoint.hpp"
 
 namespace curv::cli {
 
@@ -16,10 +16,12 @@ Runner add_eval(CLI::App& app) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--checkpoint", o->checkpoint, "A safetensors file")->required();
-  cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10, moby-dick or t2t-synthetic")->required();
+  cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10, moby-dick or t2t-synthetic")
+      ->required();
   cmd->add_option("--model", o->model, "The architecture, for files without curv metadata");
   cmd->add_option("--config", o->config, "Its JSON configuration (with --model)");
-  cmd->add_option("--context", o->context, "moby-dick: characters per window")->capture_default_str();
+  cmd->add_option("--context", o->context, "moby-dick: characters per window")
+      ->capture_default_str();
   return [o] {
     auto model = load_checkpoint<float>(o->checkpoint, o->model, o->config);
     TaskOptions topt;

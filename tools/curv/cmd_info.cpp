@@ -2,22 +2,25 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "curv/io/safetensors.hpp"
 #include "curv/core/error.hpp"
+#include "curv/io/safetensors.hpp"
 #include "curv/nn/checkpoint.hpp"
 
 namespace curv::cli {
 
 Runner add_info(CLI::App& app) {
-  auto* cmd = app.add_subcommand("info", "Describe a checkpoint (or, with --model alone, an architecture)");
+  auto* cmd =
+      app.add_subcommand("info", "Describe a checkpoint (or, with --model alone, an architecture)");
   auto path = std::make_shared<std::string>();
   auto model = std::make_shared<std::string>();
   auto config = std::make_shared<std::string>();
   cmd->add_option("file", *path, "A safetensors file");
-  cmd->add_option("--model", *model, "The architecture (for files without curv metadata, or to describe it)");
+  cmd->add_option("--model", *model,
+                  "The architecture (for files without curv metadata, or to describe it)");
   cmd->add_option("--config", *config, "Its JSON configuration");
   return [path, model, config] {
-    CURV_CHECK(!path->empty() || !model->empty(), "info: expected a checkpoint file or --model, found neither");
+    CURV_CHECK(!path->empty() || !model->empty(),
+               "info: expected a checkpoint file or --model, found neither");
     Safetensors st;
     std::unique_ptr<Model<float>> m;
     if (path->empty()) {
@@ -27,11 +30,13 @@ Runner add_info(CLI::App& app) {
       m = load_checkpoint<float>(*path, *model, *config);  // validates names, shapes and dtypes
       std::printf("file:       %s\n", path->c_str());
     }
-    std::printf("model:      %s\nconfig:     %s\nparameters: %ld\n", m->name().c_str(), m->config().c_str(),
-                long(m->params().size()));
-    std::printf("%-28s %-6s %-18s %12s %10s\n", "tensor (flat order)", "dtype", "shape", "offset", "count");
+    std::printf("model:      %s\nconfig:     %s\nparameters: %ld\n", m->name().c_str(),
+                m->config().c_str(), long(m->params().size()));
+    std::printf("%-28s %-6s %-18s %12s %10s\n", "tensor (flat order)", "dtype", "shape", "offset",
+                "count");
     for (const ParamInfo& p : m->params().info())
-      std::printf("%-28s %-6s %-18s %12ld %10ld\n", p.name.c_str(), st.tensors.empty() ? "F32" : st.tensors.at(p.name).dtype.c_str(),
+      std::printf("%-28s %-6s %-18s %12ld %10ld\n", p.name.c_str(),
+                  st.tensors.empty() ? "F32" : st.tensors.at(p.name).dtype.c_str(),
                   p.shape.str().c_str(), long(p.offset), long(p.shape.numel()));
     return 0;
   };

@@ -17,7 +17,8 @@ Runner add_init(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->model, "The architecture")->capture_default_str();
   cmd->add_option("--config", o->config, "Its JSON configuration")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Initialization seed (as curv train --seed)")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Initialization seed (as curv train --seed)")
+      ->capture_default_str();
   cmd->add_option("--save", o->save, "The safetensors file to write")->required();
   return [o] {
     auto model = make_model<float>(o->model, o->config);

@@ -24,11 +24,13 @@ struct Opts {
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Writes rows of numbers: .npy as a (rows, cols) float64 array, .csv with a header line.
-void write_table(const std::string& path, const std::vector<std::string>& header, const std::vector<std::vector<double>>& rows) {
+void write_table(const std::string& path, const std::vector<std::string>& header,
+                 const std::vector<std::vector<double>>& rows) {
   if (ends_with(path, ".npy")) {
     std::vector<double> flat;
     for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
@@ -53,8 +55,11 @@ void write_table(const std::string& path, const std::vector<std::string>& header
 }
 
 nlohmann::json solution_json(const linalg::Eigensolution& e, double seconds) {
-  nlohmann::json j = {{"eigenvalues", e.values}, {"residuals", e.residuals}, {"products", e.iterations},
-                      {"converged", e.converged}, {"seconds", seconds}};
+  nlohmann::json j = {{"eigenvalues", e.values},
+                      {"residuals", e.residuals},
+                      {"products", e.iterations},
+                      {"converged", e.converged},
+                      {"seconds", seconds}};
   if (e.breakdown) j["breakdown"] = true;
   if (!e.message.empty()) j["message"] = e.message;
   return j;
@@ -64,11 +69,13 @@ template <class T>
 int run(const Opts& o) {
   o.in.validate();
   CURV_CHECK((o.top > 0) != o.density, "expected exactly one of --top K or --density");
-  CURV_CHECK(o.method == "lanczos" || o.method == "arnoldi" || o.method == "power" || o.method == "all",
-             "expected --method lanczos, arnoldi, power or all, found '", o.method, "'");
+  CURV_CHECK(
+      o.method == "lanczos" || o.method == "arnoldi" || o.method == "power" || o.method == "all",
+      "expected --method lanczos, arnoldi, power or all, found '", o.method, "'");
   CURV_CHECK(o.which == "magnitude" || o.which == "largest" || o.which == "smallest",
              "expected --which magnitude, largest or smallest, found '", o.which, "'");
-  CURV_CHECK(o.iterations >= 1 && o.probes >= 1 && o.grid >= 2, "expected --iterations, --probes >= 1 and --grid >= 2");
+  CURV_CHECK(o.iterations >= 1 && o.probes >= 1 && o.grid >= 2,
+             "expected --iterations, --probes >= 1 and --grid >= 2");
   CURV_CHECK(o.out.empty() || ends_with(o.out, ".npy") || ends_with(o.out, ".csv"),
              "expected --out ending in .npy or .csv, found '", o.out, "'");
 
@@ -76,7 +83,9 @@ int run(const Opts& o) {
   LinearOperator& op = *s.op;
   nlohmann::json info = s.describe();
   using clock = std::chrono::steady_clock;
-  auto since = [](clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); };
+  auto since = [](clock::time_point t) {
+    return std::chrono::duration<double>(clock::now() - t).count();
+  };
 
   if (o.top > 0) {
     linalg::KrylovOptions k;
@@ -98,9 +107,12 @@ int run(const Opts& o) {
       if (reference.empty()) reference = e.values;
     }
     if (o.method == "power" || o.method == "all") {
-      CURV_CHECK(o.which == "magnitude", "power iteration finds the largest-magnitude eigenvalues only: use --which magnitude");
+      CURV_CHECK(
+          o.which == "magnitude",
+          "power iteration finds the largest-magnitude eigenvalues only: use --which magnitude");
       linalg::PowerIterationOptions p;
-      p.wanted = o.top, p.seed = o.in.seed, p.max_iterations = std::max<index_t>(o.iterations, 1000);
+      p.wanted = o.top, p.seed = o.in.seed,
+      p.max_iterations = std::max<index_t>(o.iterations, 1000);
       const auto t = clock::now();
       const auto e = linalg::power_iteration(op, p);
       info["power"] = solution_json(e, since(t));
@@ -116,7 +128,8 @@ int run(const Opts& o) {
     info["eigenvalues"] = reference;
     if (!o.out.empty()) {
       std::vector<std::vector<double>> rows;
-      for (std::size_t i = 0; i < reference.size(); ++i) rows.push_back({double(i + 1), reference[i]});
+      for (std::size_t i = 0; i < reference.size(); ++i)
+        rows.push_back({double(i + 1), reference[i]});
       write_table(o.out, {"rank", "eigenvalue"}, rows);
     }
   } else {
@@ -130,12 +143,19 @@ int run(const Opts& o) {
     // Default broadening: 1% of the spectrum's width (Ghorbani et al. use a small fixed σ).
     const double sigma = o.sigma > 0 ? o.sigma : std::max(1e-12, 0.01 * (hi - lo));
     std::vector<double> grid(static_cast<std::size_t>(o.grid));
-    for (index_t i = 0; i < o.grid; ++i) grid[i] = lo - 3 * sigma + (hi - lo + 6 * sigma) * double(i) / double(o.grid - 1);
+    for (index_t i = 0; i < o.grid; ++i)
+      grid[i] = lo - 3 * sigma + (hi - lo + 6 * sigma) * double(i) / double(o.grid - 1);
     const auto density = linalg::slq_density(quad, grid, sigma);
     const auto trace = linalg::slq_moment(quad, 1), second = linalg::slq_moment(quad, 2);
-    info["density"] = {{"probes", o.probes}, {"steps", o.iterations}, {"sigma", sigma}, {"min_node", lo},
-                       {"max_node", hi}, {"trace", trace.value}, {"trace_standard_error", trace.standard_error},
-                       {"trace_of_square", second.value}, {"seconds", since(t)}};
+    info["density"] = {{"probes", o.probes},
+                       {"steps", o.iterations},
+                       {"sigma", sigma},
+                       {"min_node", lo},
+                       {"max_node", hi},
+                       {"trace", trace.value},
+                       {"trace_standard_error", trace.standard_error},
+                       {"trace_of_square", second.value},
+                       {"seconds", since(t)}};
     if (!o.out.empty()) {
       std::vector<std::vector<double>> rows;
       for (std::size_t i = 0; i < grid.size(); ++i) rows.push_back({grid[i], density[i]});
@@ -145,7 +165,9 @@ int run(const Opts& o) {
   if (o.trace_matvecs > 0) {
     const auto t = clock::now();
     const auto e = linalg::hutchpp_trace(op, o.trace_matvecs, o.in.seed);
-    info["hutchpp_trace"] = {{"value", e.value}, {"standard_error", e.standard_error}, {"matvecs", o.trace_matvecs},
+    info["hutchpp_trace"] = {{"value", e.value},
+                             {"standard_error", e.standard_error},
+                             {"matvecs", o.trace_matvecs},
                              {"seconds", since(t)}};
   }
   if (!o.out.empty()) info["out"] = o.out;
@@ -156,18 +178,27 @@ int run(const Opts& o) {
 }  // namespace
 
 Runner add_spectrum(CLI::App& app) {
-  auto* cmd = app.add_subcommand("spectrum", "Top eigenvalues, spectral density and trace of a curvature matrix of a checkpoint");
+  auto* cmd = app.add_subcommand(
+      "spectrum",
+      "Top eigenvalues, spectral density and trace of a curvature matrix of a checkpoint");
   auto o = std::make_shared<Opts>();
   o->in.add_options(cmd);
   cmd->add_option("--top", o->top, "Eigenvalues wanted (largest magnitude unless --which)");
   cmd->add_flag("--density", o->density, "Spectral density by stochastic Lanczos quadrature");
-  cmd->add_option("--method", o->method, "--top: lanczos, arnoldi, power or all (all compares them)")->capture_default_str();
-  cmd->add_option("--which", o->which, "--top: magnitude, largest or smallest")->capture_default_str();
-  cmd->add_option("--iterations", o->iterations, "Krylov steps (per probe for --density)")->capture_default_str();
+  cmd->add_option("--method", o->method,
+                  "--top: lanczos, arnoldi, power or all (all compares them)")
+      ->capture_default_str();
+  cmd->add_option("--which", o->which, "--top: magnitude, largest or smallest")
+      ->capture_default_str();
+  cmd->add_option("--iterations", o->iterations, "Krylov steps (per probe for --density)")
+      ->capture_default_str();
   cmd->add_option("--probes", o->probes, "--density: random probe vectors")->capture_default_str();
-  cmd->add_option("--sigma", o->sigma, "--density: Gaussian broadening (default 1% of the spectrum's width)");
-  cmd->add_option("--grid", o->grid, "--density: points of the density written")->capture_default_str();
-  cmd->add_option("--trace", o->trace_matvecs, "Also estimate the trace with Hutch++ using this many products");
+  cmd->add_option("--sigma", o->sigma,
+                  "--density: Gaussian broadening (default 1% of the spectrum's width)");
+  cmd->add_option("--grid", o->grid, "--density: points of the density written")
+      ->capture_default_str();
+  cmd->add_option("--trace", o->trace_matvecs,
+                  "Also estimate the trace with Hutch++ using this many products");
   cmd->add_option("--out", o->out, "Eigenvalues or density as .npy or .csv");
   return [o] { return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o); };
 }

@@ -6,7 +6,8 @@
 #include "curv/core/error.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"curv: neural networks and second-order methods (curvature, K-FAC, Laplace, influence)"};
+  CLI::App app{
+      "curv: neural networks and second-order methods (curvature, K-FAC, Laplace, influence)"};
   app.require_subcommand(1);
   std::map<CLI::App*, curv::cli::Runner> runners;
   auto reg = [&](curv::cli::Runner (*add)(CLI::App&)) {

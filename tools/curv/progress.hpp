@@ -18,9 +18,10 @@ class Progress {
     if (!tty_) return;
     const double el = elapsed(), eta = done > 0 ? el * double(total - done) / double(done) : 0;
     const int width = 30, filled = int(double(width) * double(done) / double(total));
-    std::fprintf(stderr, "\r[%s%s] %3d%% step %ld/%ld loss %.4f  %s elapsed, ETA %s ", std::string(filled, '=').c_str(),
-                 std::string(width - filled, ' ').c_str(), int(100.0 * double(done) / double(total)), done, total, loss,
-                 clock(el).c_str(), clock(eta).c_str());
+    std::fprintf(stderr, "\r[%s%s] %3d%% step %ld/%ld loss %.4f  %s elapsed, ETA %s ",
+                 std::string(filled, '=').c_str(), std::string(width - filled, ' ').c_str(),
+                 int(100.0 * double(done) / double(total)), done, total, loss, clock(el).c_str(),
+                 clock(eta).c_str());
     std::fflush(stderr);
   }
   // A line that stays (epoch summaries): clears the bar first on a terminal.
@@ -29,7 +30,9 @@ class Progress {
     std::fprintf(stderr, "%s\n", s.c_str());
     std::fflush(stderr);
   }
-  double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
 
  private:
   static std::string clock(double s) {

@@ -18,8 +18,9 @@
 //             a null θ̇ is zero. This is Pearlmutter's R-operator: ẏ = R{y}.
 //   vjp_rop   the R-operator of the vjp, given ȳ, R{ȳ}, ẋ_i, θ̇:
 //               R{x̄_i} += J_xᵢᵀ R{ȳ} + (∂/∂ε J_xᵢ(x+εẋ, θ+εθ̇)ᵀ) ȳ,   and likewise R{θ̄}
-//             (summed over the batch), with dx_dot_assign as dx_assign above. Sweeping jvp forward and then vjp_rop backward gives the
-//             exact Hessian-vector product H·θ̇ (Pearlmutter 1994), with no finite differences.
+//             (summed over the batch), with dx_dot_assign as dx_assign above. Sweeping jvp forward
+//             and then vjp_rop backward gives the exact Hessian-vector product H·θ̇ (Pearlmutter
+//             1994), with no finite differences.
 //
 // Elementwise ops share one local derivative f'(x) between vjp and jvp; linear maps use their
 // forward as their jvp (what PyTorch's derivatives.yaml calls auto_element_wise / auto_linear).
@@ -93,14 +94,14 @@ struct VjpRopArgs {
 // (and tokens); for conv2d they are im2col patches, one per output position (KFC).
 template <class T>
 struct LayerEvent {
-  std::string_view kind;        // "linear", "conv2d"
-  index_t weight_offset = -1;   // identifies the layer: its weight's place in the flat vector
-  index_t bias_offset = -1;     // -1 when the layer has no bias
-  View<const T> a;              // (R, fan_in)
-  View<const T> g;              // (R, fan_out); empty in forward events and for observers
-                                // that do not read it (LayerObserver::reads_output_adjoints)
+  std::string_view kind;       // "linear", "conv2d"
+  index_t weight_offset = -1;  // identifies the layer: its weight's place in the flat vector
+  index_t bias_offset = -1;    // -1 when the layer has no bias
+  View<const T> a;             // (R, fan_in)
+  View<const T> g;             // (R, fan_out); empty in forward events and for observers
+                               // that do not read it (LayerObserver::reads_output_adjoints)
   index_t rows_per_example = 1;
-  index_t fan_out = 0;          // the layer's output width, given whether or not g is
+  index_t fan_out = 0;  // the layer's output width, given whether or not g is
 };
 
 template <class T>

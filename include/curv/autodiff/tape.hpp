@@ -22,8 +22,8 @@
 #include <memory>
 #include <vector>
 
-#include "curv/core/arena.hpp"
 #include "curv/autodiff/node.hpp"
+#include "curv/core/arena.hpp"
 
 namespace curv {
 
@@ -49,8 +49,8 @@ class Tape {
   Value input(View<const T> x, bool differentiable = false);
 
   // --- for op builders ---------------------------------------------------------------------
-  Value new_value(Shape s, bool depends);    // uninitialized storage from the arena
-  Value alias(Value v, Shape s);             // same storage, another shape (reshape)
+  Value new_value(Shape s, bool depends);  // uninitialized storage from the arena
+  Value alias(Value v, Shape s);           // same storage, another shape (reshape)
   View<T> scratch(Shape s) { return arena_.alloc_view<T>(s); }  // lives until clear()
   void record(std::unique_ptr<Node<T>> node, std::initializer_list<Value> inputs, Value output);
   LayerObserver<T>* observer() const { return observer_; }

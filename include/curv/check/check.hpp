@@ -37,8 +37,8 @@ struct Row {
 
 // The tolerances the issue sets for float64.
 inline constexpr double kDerivativeTol = 1e-6;  // against finite differences
-inline constexpr double kAdjointTol = 1e-10;    // ⟨u,Jv⟩ = ⟨Jᵀu,v⟩ and other exact identities
-inline constexpr double kDenseTol = 1e-8;       // products against dense matrices
+inline constexpr double kAdjointTol = 1e-10;  // ⟨u,Jv⟩ = ⟨Jᵀu,v⟩ and other exact identities
+inline constexpr double kDenseTol = 1e-8;     // products against dense matrices
 
 // One op under test: the shapes of its (differentiable) inputs and parameters, and how to
 // record it. `sample` draws inputs (default N(0,1)); ops with kinks draw away from them.
@@ -46,7 +46,9 @@ struct OpCase {
   std::string name;
   std::vector<Shape> inputs;
   std::vector<Shape> params;
-  std::function<Value(Tape<double>&, const std::vector<Value>&, const std::vector<ParamRef<double>>&)> build;
+  std::function<Value(Tape<double>&, const std::vector<Value>&,
+                      const std::vector<ParamRef<double>>&)>
+      build;
   std::function<void(Rng&, std::vector<double>&)> sample;
   // Inputs that are data, not differentiated (e.g. token ids), passed to build after the
   // differentiable ones, drawn once by sample_constants.

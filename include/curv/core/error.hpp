@@ -26,9 +26,9 @@ template <class... Args>
 }
 
 // Checks a condition that depends on user input; the message says what was expected and found.
-#define CURV_CHECK(cond, ...)                 \
-  do {                                        \
-    if (!(cond)) ::curv::fail(__VA_ARGS__);   \
+#define CURV_CHECK(cond, ...)               \
+  do {                                      \
+    if (!(cond)) ::curv::fail(__VA_ARGS__); \
   } while (0)
 
 }  // namespace curv

@@ -10,9 +10,9 @@ namespace curv {
 class Rng {
  public:
   explicit Rng(std::uint64_t seed = 0);
-  std::uint64_t next();           // 64 random bits
-  double uniform();               // [0, 1)
-  double normal();                // N(0, 1)
+  std::uint64_t next();                  // 64 random bits
+  double uniform();                      // [0, 1)
+  double normal();                       // N(0, 1)
   std::uint64_t below(std::uint64_t n);  // uniform integer in [0, n)
   // An independent stream for worker k (e.g. one per example in a parallel loop).
   Rng split(std::uint64_t k) const;

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "curv/curvature/kinds.hpp"
-#include "curv/nn/objective.hpp"
 #include "curv/data/task.hpp"
+#include "curv/nn/objective.hpp"
 
 namespace curv {
 
@@ -43,19 +43,24 @@ class CurvatureData {
   // N_b / N: the weight of batch b in every product.
   double weight(index_t b) const;
   Objective<T>& objective(index_t b) { return *parts_[static_cast<std::size_t>(b)]->objective; }
-  const CurvatureBatch<T>& batch(index_t b) const { return parts_[static_cast<std::size_t>(b)]->batch; }
+  const CurvatureBatch<T>& batch(index_t b) const {
+    return parts_[static_cast<std::size_t>(b)]->batch;
+  }
   // The mean loss over all examples.
   double loss() const;
 
   // Sₙ for every example of batch b: (N_b, C, K), computed on first use and kept. For kind mc,
   // `samples` labels per example are drawn from a generator seeded by (seed, b).
-  const Tensor<T>& output_factor(index_t b, FactorKind kind, index_t samples = 1, std::uint64_t seed = 0);
+  const Tensor<T>& output_factor(index_t b, FactorKind kind, index_t samples = 1,
+                                 std::uint64_t seed = 0);
   // K for a kind: C (ggn), 1 (ef) or samples (mc).
   index_t factor_columns(FactorKind kind, index_t samples) const;
 
   // Sets the observer that batch b's sweeps report layer events to when they ask for it
   // (Objective::pullback/gradient with notify_observer); null removes it.
-  void set_observer(index_t b, LayerObserver<T>* observer) { objective(b).tape().set_observer(observer); }
+  void set_observer(index_t b, LayerObserver<T>* observer) {
+    objective(b).tape().set_observer(observer);
+  }
 
  private:
   struct Part {

@@ -19,13 +19,13 @@
 namespace curv {
 
 struct OperatorSpec {
-  std::string name;              // see above
-  std::string subset = "all";    // ParamSubset::parse
+  std::string name;                      // see above
+  std::string subset = "all";            // ParamSubset::parse
   FactorKind factors = FactorKind::GGN;  // kfac, ekfac, diag
-  index_t samples = 1;           // labels drawn per example for fisher and mc factors
+  index_t samples = 1;                   // labels drawn per example for fisher and mc factors
   std::uint64_t seed = 0;
   KfacDamping kfac_damping = KfacDamping::Eigen;
-  double damping = 0;            // lowrank's λ, fixed into the operator
+  double damping = 0;  // lowrank's λ, fixed into the operator
 };
 
 std::vector<std::string> operator_names();

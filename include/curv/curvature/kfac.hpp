@@ -17,8 +17,8 @@
 
 #include "curv/curvature/data.hpp"
 #include "curv/curvature/kronecker.hpp"
-#include "curv/linalg/operator.hpp"
 #include "curv/curvature/subset.hpp"
+#include "curv/linalg/operator.hpp"
 
 namespace curv {
 
@@ -32,7 +32,8 @@ struct KfacOptions {
 class KfacOperator : public LinearOperator {
  public:
   // Blocks must cover the subset exactly (each weight and bias once).
-  KfacOperator(std::string name, ParamSubset subset, std::vector<KroneckerBlock> blocks, KfacDamping damping);
+  KfacOperator(std::string name, ParamSubset subset, std::vector<KroneckerBlock> blocks,
+               KfacDamping damping);
 
   std::string name() const override { return name_; }
   void mv(const double* v, double* out) override;
@@ -66,9 +67,11 @@ class KfacOperator : public LinearOperator {
 
 // Factors over all batches of `data` for the layers in `subset`.
 template <class T>
-std::unique_ptr<KfacOperator> make_kfac(CurvatureData<T>& data, const ParamSubset& subset, const KfacOptions& opt);
+std::unique_ptr<KfacOperator> make_kfac(CurvatureData<T>& data, const ParamSubset& subset,
+                                        const KfacOptions& opt);
 // K-FAC's blocks with the re-fitted scaling (one more pass of the same sweeps). Damping is eigen.
 template <class T>
-std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<T>& data, const ParamSubset& subset, const KfacOptions& opt);
+std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<T>& data, const ParamSubset& subset,
+                                         const KfacOptions& opt);
 
 }  // namespace curv

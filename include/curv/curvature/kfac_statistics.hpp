@@ -21,9 +21,9 @@
 #include <map>
 #include <vector>
 
+#include "curv/autodiff/node.hpp"
 #include "curv/curvature/kronecker.hpp"
 #include "curv/curvature/subset.hpp"
-#include "curv/autodiff/node.hpp"
 
 namespace curv {
 

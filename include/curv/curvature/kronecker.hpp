@@ -31,13 +31,14 @@ namespace curv {
 
 // π of factored Tikhonov damping, √((tr A / din) / (tr G / out)) for symmetric A (din, din) and
 // G (out, out); 1 when either trace is not positive.
-double pi_adjustment(const std::vector<double>& A, index_t din, const std::vector<double>& G, index_t out);
+double pi_adjustment(const std::vector<double>& A, index_t din, const std::vector<double>& G,
+                     index_t out);
 
 struct KfacLayer {
-  std::string kind;            // "linear", "conv2d"
-  index_t weight_offset = -1;  // in the full flat parameter vector
-  index_t bias_offset = -1;    // -1 without a bias
-  index_t out = 0, in = 0;     // W:(out, in); conv2d: in = channels·kh·kw (KFC patches)
+  std::string kind;              // "linear", "conv2d"
+  index_t weight_offset = -1;    // in the full flat parameter vector
+  index_t bias_offset = -1;      // -1 without a bias
+  index_t out = 0, in = 0;       // W:(out, in); conv2d: in = channels·kh·kw (KFC patches)
   index_t rows_per_example = 1;  // output positions (conv2d) or tokens (sequence models)
   index_t din() const { return in + (bias_offset >= 0 ? 1 : 0); }
   index_t size() const { return out * din(); }

@@ -3,7 +3,8 @@
 //     F = λI + (1/m) Σᵢ gᵢ gᵢᵀ = λI + (1/m) Gᵀ G        (G: (m, d), one gradient per row),
 // handled through its rank-m structure so that nothing d×d is ever formed. Two variants:
 //
-//  StaticMfac   fixed gradients, for pruning (Optimal Brain Surgeon needs [F⁻¹]_kk and F⁻¹ columns).
+//  StaticMfac   fixed gradients, for pruning (Optimal Brain Surgeon needs [F⁻¹]_kk and F⁻¹
+//  columns).
 //               Setup is O(d m²); F⁻¹x then costs O(d m) and one entry [F⁻¹]_kl costs O(m).
 //  DynamicMfac  a sliding window of the last m gradients, for the M-FAC optimizer: push(g)
 //               replaces the oldest gradient in O(d m + m²) and F⁻¹x costs O(d m + m²).
@@ -28,9 +29,10 @@ class StaticMfac : public LinearOperator {
   StaticMfac(std::vector<double> gradients, index_t m, index_t d, double damping);
 
   std::string name() const override { return "mfac-static"; }
-  void mv(const double* v, double* out) override;                          // O(d m + m²)
-  void inverse_mv(const double* v, double damping, double* out) override;  // damping must be 0; O(d m)
-  std::vector<double> diagonal() override { return diagonal_; }           // of F, kept from setup
+  void mv(const double* v, double* out) override;  // O(d m + m²)
+  void inverse_mv(const double* v, double damping,
+                  double* out) override;                         // damping must be 0; O(d m)
+  std::vector<double> diagonal() override { return diagonal_; }  // of F, kept from setup
   double trace() override { return trace_; }
   double logdet(double damping) override;  // damping must be 0; matrix determinant lemma
   bool has_inverse() const override { return true; }
@@ -54,9 +56,9 @@ class StaticMfac : public LinearOperator {
 
   index_t m_, d_;
   double lambda_;
-  std::vector<double> V_;         // (m, d)
-  std::vector<double> den_;       // (m)
-  std::vector<double> L_;         // (m, m) lower Cholesky factor of mλI + G Gᵀ; mv rebuilds G x from it
+  std::vector<double> V_;    // (m, d)
+  std::vector<double> den_;  // (m)
+  std::vector<double> L_;  // (m, m) lower Cholesky factor of mλI + G Gᵀ; mv rebuilds G x from it
   std::vector<double> diagonal_;  // (d) diagonal of F
   double trace_ = 0, logdet_ = 0;
 };
@@ -78,11 +80,12 @@ class DynamicMfac : public LinearOperator {
   void refactorize();
 
   std::string name() const override { return "mfac-dynamic"; }
-  void mv(const double* v, double* out) override;                          // O(d n), n = count()
-  void inverse_mv(const double* v, double damping, double* out) override;  // damping must be 0; O(d n + n²)
-  std::vector<double> diagonal() override;                                 // of F, O(d n)
-  double trace() override;                                                 // O(n)
-  double logdet(double damping) override;                                  // damping must be 0; O(n³)
+  void mv(const double* v, double* out) override;  // O(d n), n = count()
+  void inverse_mv(const double* v, double damping,
+                  double* out) override;    // damping must be 0; O(d n + n²)
+  std::vector<double> diagonal() override;  // of F, O(d n)
+  double trace() override;                  // O(n)
+  double logdet(double damping) override;   // damping must be 0; O(n³)
   bool has_inverse() const override { return true; }
   bool has_diagonal() const override { return true; }
 
@@ -101,12 +104,12 @@ class DynamicMfac : public LinearOperator {
   index_t d_, m_;
   double lambda_;
   index_t refresh_every_;
-  index_t n_ = 0;      // occupied slots: 0..n−1 while filling, all m once full
-  index_t next_ = 0;   // the slot the next push writes (the oldest once full)
+  index_t n_ = 0;     // occupied slots: 0..n−1 while filling, all m once full
+  index_t next_ = 0;  // the slot the next push writes (the oldest once full)
   index_t pushes_ = 0, since_refresh_ = 0;
-  std::vector<double> G_;  // (m, d) gradients by slot
-  std::vector<double> K_;  // (m, m) Gram matrix G Gᵀ of the occupied slots
-  std::vector<double> M_;  // (m, m) (mλI + K)⁻¹ on the occupied slots, zero elsewhere
+  std::vector<double> G_;      // (m, d) gradients by slot
+  std::vector<double> K_;      // (m, m) Gram matrix G Gᵀ of the occupied slots
+  std::vector<double> M_;      // (m, m) (mλI + K)⁻¹ on the occupied slots, zero elsewhere
   std::vector<double> u_, b_;  // (m) scratch
 };
 

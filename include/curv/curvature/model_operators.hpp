@@ -16,8 +16,8 @@
 #include <string>
 
 #include "curv/curvature/data.hpp"
-#include "curv/linalg/operator.hpp"
 #include "curv/curvature/subset.hpp"
+#include "curv/linalg/operator.hpp"
 
 namespace curv {
 
@@ -26,8 +26,8 @@ enum class ModelCurvature { Hessian, GGN, EF, Fisher };
 template <class T>
 class ModelOperator : public LinearOperator {
  public:
-  ModelOperator(CurvatureData<T>& data, ModelCurvature kind, ParamSubset subset, index_t samples = 1,
-                std::uint64_t seed = 0);
+  ModelOperator(CurvatureData<T>& data, ModelCurvature kind, ParamSubset subset,
+                index_t samples = 1, std::uint64_t seed = 0);
   std::string name() const override;
   void mv(const double* v, double* out) override;
   std::vector<double> diagonal() override;  // not for the Hessian
@@ -86,7 +86,8 @@ class RestrictedOperator : public LinearOperator {
 // each of which must provide them.
 class BlockDiagonalOperator : public LinearOperator {
  public:
-  explicit BlockDiagonalOperator(std::vector<std::unique_ptr<LinearOperator>> blocks, std::string name = "blockdiag");
+  explicit BlockDiagonalOperator(std::vector<std::unique_ptr<LinearOperator>> blocks,
+                                 std::string name = "blockdiag");
   std::string name() const override { return name_; }
   void mv(const double* v, double* out) override;
   void inverse_mv(const double* v, double damping, double* out) override;

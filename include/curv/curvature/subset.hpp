@@ -25,8 +25,8 @@ class ParamSubset {
   // curv::Error listing the known ones.
   static ParamSubset parse(const std::string& spec, const std::vector<ParamInfo>& params);
 
-  index_t size() const { return size_; }          // entries in the subset
-  index_t full_size() const { return full_; }     // entries in the full flat vector
+  index_t size() const { return size_; }       // entries in the subset
+  index_t full_size() const { return full_; }  // entries in the full flat vector
   bool is_all() const { return size_ == full_; }
   const std::vector<ParamRange>& ranges() const { return ranges_; }
   const std::vector<std::string>& names() const { return names_; }

@@ -34,7 +34,8 @@ std::string data_dir();
 
 // IDX image and label files (raw or gzip-compressed), e.g. MNIST's and Fashion-MNIST's; with a
 // limit ≥ 0, only the first `limit` examples are read.
-Dataset load_idx(const std::string& images, const std::string& labels, const std::string& name, index_t limit = -1);
+Dataset load_idx(const std::string& images, const std::string& labels, const std::string& name,
+                 index_t limit = -1);
 
 // CIFAR-10 from the PNG batches (data_batch_1..5.png / test_batch.png, one 32×32 RGB image per
 // row, R,G,B interleaved, labels in train_lables.json / test_lables.json) in dir.

@@ -24,7 +24,9 @@ template <class T>
 struct BatchTargets {
   std::vector<std::int64_t> labels;
   Tensor<T> values;
-  Targets<T> view() const { return {labels.data(), values.empty() ? View<const T>() : values.view()}; }
+  Targets<T> view() const {
+    return {labels.data(), values.empty() ? View<const T>() : values.view()};
+  }
 };
 
 using Metrics = std::map<std::string, double>;
@@ -42,7 +44,8 @@ class Task {
   // Bytes of data the task keeps in memory.
   virtual std::size_t data_bytes() const = 0;
   // x:(n, example…) and targets for training examples idx[0..n); rng drives augmentation.
-  virtual void train_batch(const index_t* idx, index_t n, Rng& rng, Tensor<T>& x, BatchTargets<T>& y) const = 0;
+  virtual void train_batch(const index_t* idx, index_t n, Rng& rng, Tensor<T>& x,
+                           BatchTargets<T>& y) const = 0;
   // Held-out metrics, e.g. {"test_loss", "test_accuracy"} or {"val_loss", "bigram_val_loss"}.
   virtual Metrics evaluate(const Model<T>& model, index_t batch) const = 0;
   // Throws curv::Error when the model cannot learn this task (input shape, outputs, loss).
@@ -50,20 +53,23 @@ class Task {
 };
 
 struct TaskOptions {
-  bool augment = false;   // CIFAR-10: random crop with padding 4 and horizontal flip
-  index_t limit = -1;     // use only the first N training examples
-  index_t context = 64;   // character LM: tokens per window
+  bool augment = false;  // CIFAR-10: random crop with padding 4 and horizontal flip
+  index_t limit = -1;    // use only the first N training examples
+  index_t context = 64;  // character LM: tokens per window
 };
 
 // "mnist", "fashion-mnist", "cifar10" (classification, or reconstruction for loss "bce"),
-// "moby-dick" (character LM) and "t2t-synthetic" (text-to-text tasks, data/t2t.hpp). Throws curv::Error naming the known datasets otherwise.
+// "moby-dick" (character LM) and "t2t-synthetic" (text-to-text tasks, data/t2t.hpp). Throws
+// curv::Error naming the known datasets otherwise.
 template <class T>
-std::unique_ptr<Task<T>> make_task(const std::string& dataset, const std::string& loss, const TaskOptions& opt);
+std::unique_ptr<Task<T>> make_task(const std::string& dataset, const std::string& loss,
+                                   const TaskOptions& opt);
 
 std::vector<std::string> task_dataset_names();
 
 // A task on datasets already in memory: classification, or reconstruction (bce) of the inputs.
 template <class T>
-std::unique_ptr<Task<T>> make_image_task(Dataset train, Dataset test, bool reconstruct = false, bool augment = false);
+std::unique_ptr<Task<T>> make_image_task(Dataset train, Dataset test, bool reconstruct = false,
+                                         bool augment = false);
 
 }  // namespace curv

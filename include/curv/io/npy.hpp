@@ -38,6 +38,7 @@ NpyArray read_npy(const std::string& path);
 // never sees a partial file and an existing file survives a failed write.
 void write_npy(const std::string& path, const double* data, const std::vector<std::int64_t>& shape);
 void write_npy(const std::string& path, const float* data, const std::vector<std::int64_t>& shape);
-void write_npy(const std::string& path, const std::int64_t* data, const std::vector<std::int64_t>& shape);
+void write_npy(const std::string& path, const std::int64_t* data,
+               const std::vector<std::int64_t>& shape);
 
 }  // namespace curv

@@ -21,7 +21,7 @@ inline float exp_approx(float x) {
   const std::int32_t k = bits - 0x4B400000;  // n as an integer
   float r = x - n * 0.693359375f;            // ln 2 split in two, the first part exact in float
   r = r + n * 2.12194440e-4f;
-  float p = 1.0f / 5040.0f;                  // Taylor series of exp(r); the next term is < 1e-8
+  float p = 1.0f / 5040.0f;  // Taylor series of exp(r); the next term is < 1e-8
   p = p * r + 1.0f / 720.0f;
   p = p * r + 1.0f / 120.0f;
   p = p * r + 1.0f / 24.0f;

@@ -2,7 +2,8 @@
 //
 // Two layouts of the same patches, with K = C·KH·KW and one patch per output position:
 //  - columns, for the GEMMs of a chunk of images [n0, n1):  cols (K, B·P), B = n1 − n0, P = OH·OW,
-//      cols[(c·KH + kh)·KW + kw, (n − n0)·P + oh·OW + ow] = x[n, c, oh·s + kh − pad, ow·s + kw − pad]
+//      cols[(c·KH + kh)·KW + kw, (n − n0)·P + oh·OW + ow] = x[n, c, oh·s + kh − pad, ow·s + kw −
+//      pad]
 //    so that W (O,K) · cols gives the outputs of B images, channel-major like NCHW;
 //  - rows, the transpose over the whole batch: (N·P, K), what KFC (Grosse & Martens 2016) treats
 //    as extra samples of a conv layer's input and what observers receive.

@@ -45,7 +45,7 @@ struct KrylovOptions {
   index_t iterations = 100;  // Krylov dimension m (capped at the operator's size)
   index_t wanted = 10;       // pairs to return, k ≤ m
   Which which = Which::largest_magnitude;
-  std::uint64_t seed = 0;     // for the Gaussian start vector
+  std::uint64_t seed = 0;       // for the Gaussian start vector
   std::vector<double> start{};  // optional start vector (not necessarily unit); overrides seed
   // A new Krylov direction shorter than this times the largest ‖M q‖ seen is taken as zero.
   double breakdown_tolerance = 1e-10;
@@ -66,8 +66,8 @@ Eigensolution lanczos(LinearOperator& op, const KrylovOptions& options = {});
 Eigensolution arnoldi(LinearOperator& op, const KrylovOptions& options = {});
 
 struct PowerIterationOptions {
-  index_t wanted = 1;            // eigenpairs, found one after another
-  index_t max_iterations = 1000; // per eigenpair
+  index_t wanted = 1;             // eigenpairs, found one after another
+  index_t max_iterations = 1000;  // per eigenpair
   // Stop a pair when the Rayleigh quotient changes by at most tolerance × |quotient| in one step.
   // The quotient converges like the square of the eigenvector's error, so 1e-12 here means
   // eigenvectors accurate to about 1e-6.

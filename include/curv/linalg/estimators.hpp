@@ -57,9 +57,9 @@ struct SlqOptions {
 };
 
 struct SpectralQuadrature {
-  index_t size = 0;                           // n, the operator's dimension
-  std::vector<std::vector<double>> nodes;     // per probe, ascending
-  std::vector<std::vector<double>> weights;   // per probe, summing to 1
+  index_t size = 0;                          // n, the operator's dimension
+  std::vector<std::vector<double>> nodes;    // per probe, ascending
+  std::vector<std::vector<double>> weights;  // per probe, summing to 1
 };
 
 // Runs the probes (Lanczos with full re-orthogonalization, so no ghost nodes); a probe whose
@@ -69,7 +69,8 @@ SpectralQuadrature slq(LinearOperator& op, const SlqOptions& options = {});
 // Spectral density on `grid`, each node broadened into a Gaussian of standard deviation sigma
 // and the probes averaged: a probability density (integrates to 1; multiply by n for an
 // eigenvalue count per unit).
-std::vector<double> slq_density(const SpectralQuadrature& q, std::span<const double> grid, double sigma);
+std::vector<double> slq_density(const SpectralQuadrature& q, std::span<const double> grid,
+                                double sigma);
 
 // tr f(M) ≈ n · mean over probes of Σ w f(θ), with the standard error across probes.
 Estimate slq_trace(const SpectralQuadrature& q, const std::function<double(double)>& f);

@@ -25,18 +25,18 @@ Preconditioner jacobi_preconditioner(std::vector<double> diagonal, double dampin
 Preconditioner inverse_preconditioner(LinearOperator& approximation, double damping);
 
 struct CgOptions {
-  double damping = 0;         // λ in (M + λI) x = b
-  double tolerance = 1e-10;   // stop when ‖b − (M + λI)x‖ ≤ tolerance · ‖b‖
+  double damping = 0;        // λ in (M + λI) x = b
+  double tolerance = 1e-10;  // stop when ‖b − (M + λI)x‖ ≤ tolerance · ‖b‖
   index_t max_iterations = 1000;
-  Preconditioner preconditioner{};    // empty: none
+  Preconditioner preconditioner{};      // empty: none
   std::vector<double> initial_guess{};  // empty: x₀ = 0 (warm starts save iterations)
 };
 
 struct CgResult {
   std::vector<double> x;
-  index_t iterations = 0;          // products with M (excluding the final residual check)
-  double relative_residual = 0;    // true ‖b − (M + λI)x‖ / ‖b‖ of the returned x
-  bool converged = false;          // relative_residual ≤ tolerance
+  index_t iterations = 0;        // products with M (excluding the final residual check)
+  double relative_residual = 0;  // true ‖b − (M + λI)x‖ / ‖b‖ of the returned x
+  bool converged = false;        // relative_residual ≤ tolerance
 };
 
 // (Preconditioned) conjugate gradient. Not converging within max_iterations is reported in the
@@ -49,9 +49,9 @@ struct LissaOptions {
   // s: must exceed the largest eigenvalue of M + λI (it makes I − (M + λI)/s a contraction).
   // Larger is safe but slows convergence in proportion. No default: it depends on the operator.
   double scale = 0;
-  index_t depth = 100;   // J, terms of the Neumann series
-  index_t repeats = 1;   // independent recursions averaged (only useful with sampled operators)
-  double damping = 0;    // λ
+  index_t depth = 100;  // J, terms of the Neumann series
+  index_t repeats = 1;  // independent recursions averaged (only useful with sampled operators)
+  double damping = 0;   // λ
   // Divergence test: while I − (M + λI)/s is a contraction, ‖h_j‖ ≤ (j+1)‖v‖; LiSSA stops with an
   // error once ‖h_j‖ exceeds divergence_factor·(j+1)·‖v‖ (the slack tolerates the transient growth
   // of sampled, noisy operators) or stops being finite.
@@ -59,7 +59,7 @@ struct LissaOptions {
 };
 
 struct LissaResult {
-  std::vector<double> x;           // ≈ (M + λI)⁻¹ v
+  std::vector<double> x;  // ≈ (M + λI)⁻¹ v
   // ‖h_J − h_{J−1}‖ / ‖h_J‖ of the last step (largest over repeats): the size of the last series
   // term kept, a rough guide to the truncation error (which is about it divided by 1 − ratio).
   double relative_last_term = 0;
@@ -72,6 +72,7 @@ using OperatorSampler = std::function<LinearOperator&(index_t repeat, index_t st
 // Estimates (M + λI)⁻¹ v by h_0 = v, h_j = v + (I − (M + λI)/s) h_{j−1}, result h_J / s, averaged
 // over `repeats`. With one operator every repeat is identical (use repeats = 1).
 LissaResult lissa(LinearOperator& op, std::span<const double> v, const LissaOptions& options);
-LissaResult lissa(const OperatorSampler& sample, std::span<const double> v, const LissaOptions& options);
+LissaResult lissa(const OperatorSampler& sample, std::span<const double> v,
+                  const LissaOptions& options);
 
 }  // namespace curv::linalg

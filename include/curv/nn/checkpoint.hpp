@@ -12,7 +12,8 @@
 
 namespace curv {
 
-// Writes the tensors (F32 or F64, as the model) in the model's parameter order (atomically: temp file, then rename).
+// Writes the tensors (F32 or F64, as the model) in the model's parameter order (atomically: temp
+// file, then rename).
 template <class T>
 void save_checkpoint(const Model<T>& model, const std::string& path,
                      const std::map<std::string, std::string>& extra_metadata = {});
@@ -22,7 +23,8 @@ void save_checkpoint(const Model<T>& model, const std::string& path,
 // Throws curv::Error naming the first parameter that is missing, unexpected, or of another
 // shape or dtype.
 template <class T>
-std::unique_ptr<Model<T>> load_checkpoint(const std::string& path, const std::string& model_name = "",
+std::unique_ptr<Model<T>> load_checkpoint(const std::string& path,
+                                          const std::string& model_name = "",
                                           const std::string& config = "");
 
 }  // namespace curv

@@ -74,7 +74,8 @@ template <class T>
 std::unique_ptr<Model<T>> make_model(const std::string& name, const std::string& config = "{}");
 
 template <class T>
-std::unique_ptr<Model<T>> make_mlp(const std::vector<index_t>& widths, const std::string& activation = "relu");
+std::unique_ptr<Model<T>> make_mlp(const std::vector<index_t>& widths,
+                                   const std::string& activation = "relu");
 
 std::vector<std::string> model_names();
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "curv/core/tensor.hpp"
 #include "curv/autodiff/node.hpp"
+#include "curv/core/tensor.hpp"
 
 namespace curv {
 
@@ -37,7 +37,9 @@ class ParamStore {
   T* grad() { return grads_.data(); }
   const T* grad() const { return grads_.data(); }
   View<T> value(index_t i) { return View<T>(data() + info(i).offset, info(i).shape); }
-  View<const T> value(index_t i) const { return View<const T>(data() + info(i).offset, info(i).shape); }
+  View<const T> value(index_t i) const {
+    return View<const T>(data() + info(i).offset, info(i).shape);
+  }
   // What ops take: the value and the offset in the flat vector. i < 0 gives an empty ref.
   ParamRef<T> ref(index_t i) const;
 

@@ -52,7 +52,8 @@ std::unique_ptr<Optimizer<T>> make_sgd(double lr, double momentum = 0, bool nest
 // Adam with L2 weight decay added to the gradient, or AdamW (decoupled = true) with the weights
 // decayed directly, θ ← θ(1 − lr·wd); PyTorch's defaults β = (0.9, 0.999), ε = 1e-8.
 template <class T>
-std::unique_ptr<Optimizer<T>> make_adam(double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-                                        double weight_decay = 0, bool decoupled = false);
+std::unique_ptr<Optimizer<T>> make_adam(double lr, double beta1 = 0.9, double beta2 = 0.999,
+                                        double eps = 1e-8, double weight_decay = 0,
+                                        bool decoupled = false);
 
 }  // namespace curv

@@ -15,8 +15,8 @@ namespace curv {
 // make_adam), kfac, ekfac, foof, mfac (cfg; cfg.weight_decay is their η). Throws curv::Error
 // naming the known ones otherwise.
 template <class T>
-std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, double lr, double momentum, bool nesterov,
-                                             const SecondOrderConfig& cfg);
+std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, double lr, double momentum,
+                                             bool nesterov, const SecondOrderConfig& cfg);
 // The learning rate each optimizer is documented with when none is given: 0.05 for sgd, adam
 // and adamw; 0.01 for foof; 1 for kfac and ekfac (it scales the quadratic model's step); 0.001
 // for mfac.

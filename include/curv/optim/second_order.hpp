@@ -47,31 +47,32 @@
 namespace curv {
 
 struct SecondOrderConfig {
-  double damping = 1e-3;       // λ (the initial value when adapted)
-  double damping_min = 1e-8;   // adaptation never goes below
-  double weight_decay = 0;     // η
-  double decay = 0.95;         // factor moving average ε (warm start: min(1 − 1/k, ε) at step k)
-  index_t inverse_every = 10;  // steps between inversions (eigendecompositions)
-  FactorKind factors = FactorKind::MC;       // G from sampled labels (true Fisher) or ef
+  double damping = 1e-3;      // λ (the initial value when adapted)
+  double damping_min = 1e-8;  // adaptation never goes below
+  double weight_decay = 0;    // η
+  double decay = 0.95;        // factor moving average ε (warm start: min(1 − 1/k, ε) at step k)
+  index_t inverse_every = 10;           // steps between inversions (eigendecompositions)
+  FactorKind factors = FactorKind::MC;  // G from sampled labels (true Fisher) or ef
   KfacDamping kfac_damping = KfacDamping::Factored;  // kfac, ekfac: factored (π) or eigen
-  std::string rescale = "qmodel";  // qmodel, kl or none
-  double momentum = 0.9;       // kl, none
-  double kl_clip = 1e-3;       // kl
+  std::string rescale = "qmodel";                    // qmodel, kl or none
+  double momentum = 0.9;                             // kl, none
+  double kl_clip = 1e-3;                             // kl
   bool scheduled_clip = true;  // kl: ν from lr₀, so the schedule scales clipped steps too
   bool carry_scaling = true;   // ekfac: the running scaling carries over to a new basis
   bool adapt_damping = true;   // qmodel
   index_t adapt_every = 5;
-  double adapt_factor = 0.95;  // per step: λ changes by adapt_factor^adapt_every at a time
-  index_t stats_examples = 0;  // examples the factors (and their sweeps) come from (0: the batch)
-  index_t qmodel_examples = 0; // qmodel: examples whose exact F sizes the step (0: the batch)
-  double fallback_lr = 1e-3;   // Adam on parameters K-FAC does not cover
-  index_t window = 128;        // mfac: gradients kept (m)
-  std::uint64_t seed = 0;      // sampled labels
+  double adapt_factor = 0.95;   // per step: λ changes by adapt_factor^adapt_every at a time
+  index_t stats_examples = 0;   // examples the factors (and their sweeps) come from (0: the batch)
+  index_t qmodel_examples = 0;  // qmodel: examples whose exact F sizes the step (0: the batch)
+  double fallback_lr = 1e-3;    // Adam on parameters K-FAC does not cover
+  index_t window = 128;         // mfac: gradients kept (m)
+  std::uint64_t seed = 0;       // sampled labels
 };
 
 // `variant`: "kfac", "ekfac" or "foof". Throws curv::Error on bad settings.
 template <class T>
-std::unique_ptr<Optimizer<T>> make_kfac_optimizer(const std::string& variant, double lr, const SecondOrderConfig& cfg);
+std::unique_ptr<Optimizer<T>> make_kfac_optimizer(const std::string& variant, double lr,
+                                                  const SecondOrderConfig& cfg);
 
 template <class T>
 std::unique_ptr<Optimizer<T>> make_mfac_optimizer(double lr, const SecondOrderConfig& cfg);

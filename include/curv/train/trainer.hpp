@@ -7,9 +7,9 @@
 #include <functional>
 #include <memory>
 
+#include "curv/data/task.hpp"
 #include "curv/optim/optimizer.hpp"
 #include "curv/optim/schedule.hpp"
-#include "curv/data/task.hpp"
 
 namespace curv {
 
@@ -24,8 +24,8 @@ class Objective;
 template <class T>
 class TrainLoop {
  public:
-  TrainLoop(Model<T>& model, Optimizer<T>& opt, const Task<T>& task, index_t batch, std::uint64_t seed,
-            double clip_norm = 0);
+  TrainLoop(Model<T>& model, Optimizer<T>& opt, const Task<T>& task, index_t batch,
+            std::uint64_t seed, double clip_norm = 0);
   ~TrainLoop();
   TrainLoop(const TrainLoop&) = delete;
   TrainLoop& operator=(const TrainLoop&) = delete;
@@ -65,17 +65,18 @@ struct TrainConfig {
 
 struct EpochReport {
   index_t epoch = 0;
-  index_t steps = 0;      // total so far
-  double train_loss = 0;  // mean over the epoch's minibatches
-  Metrics metrics;        // the task's held-out metrics
-  double seconds = 0;     // training time of this epoch (evaluation excluded)
+  index_t steps = 0;                 // total so far
+  double train_loss = 0;             // mean over the epoch's minibatches
+  Metrics metrics;                   // the task's held-out metrics
+  double seconds = 0;                // training time of this epoch (evaluation excluded)
   std::size_t activation_bytes = 0;  // the tape's memory for one training batch
 };
 
 // Trains for cfg.epochs with a TrainLoop, evaluating after every epoch.
 template <class T>
-std::vector<EpochReport> train(Model<T>& model, Optimizer<T>& opt, const Task<T>& task, TrainConfig cfg,
-                               const std::function<void(const EpochReport&)>& on_epoch = {},
-                               const std::function<void(index_t step, index_t of, double loss)>& on_step = {});
+std::vector<EpochReport> train(
+    Model<T>& model, Optimizer<T>& opt, const Task<T>& task, TrainConfig cfg,
+    const std::function<void(const EpochReport&)>& on_epoch = {},
+    const std::function<void(index_t step, index_t of, double loss)>& on_step = {});
 
 }  // namespace curv

@@ -17,18 +17,23 @@ constexpr index_t kWidths[] = {784, 1000, 500, 250, 30, 250, 500, 1000, 784};
 template <class T>
 class Autoencoder final : public Model<T> {
  public:
-  Autoencoder(std::string activation, std::string init) : activation_(std::move(activation)), init_(std::move(init)) {
+  Autoencoder(std::string activation, std::string init)
+      : activation_(std::move(activation)), init_(std::move(init)) {
     CURV_CHECK(activation_ == "sigmoid" || activation_ == "tanh",
                "autoencoder: expected activation sigmoid or tanh, found '", activation_, "'");
-    CURV_CHECK(init_ == "default" || init_ == "sparse", "autoencoder: expected init default or sparse, found '", init_, "'");
+    CURV_CHECK(init_ == "default" || init_ == "sparse",
+               "autoencoder: expected init default or sparse, found '", init_, "'");
     for (int l = 0; l < 8; ++l) {
-      const std::string name = l < 4 ? "enc" + std::to_string(l + 1) : "dec" + std::to_string(l - 3);
+      const std::string name =
+          l < 4 ? "enc" + std::to_string(l + 1) : "dec" + std::to_string(l - 3);
       layers_.push_back(this->add_affine(name, Shape{kWidths[l + 1], kWidths[l]}));
     }
   }
 
   std::string name() const override { return "autoencoder"; }
-  std::string config() const override { return detail::Config{{"activation", activation_}, {"init", init_}}.dump(); }
+  std::string config() const override {
+    return detail::Config{{"activation", activation_}, {"init", init_}}.dump();
+  }
   Shape input_shape() const override { return Shape{1, 28, 28}; }
   index_t outputs() const override { return 784; }
   std::string loss() const override { return "bce"; }
@@ -36,8 +41,11 @@ class Autoencoder final : public Model<T> {
   Value forward(Tape<T>& t, Value x) const override {
     Value h = ops::flatten(t, x);  // (N,784)
     for (int l = 0; l < 8; ++l) {
-      h = ops::linear(t, h, this->weight(layers_[std::size_t(l)]), this->bias(layers_[std::size_t(l)]));
-      if (l != 3 && l != 7) h = activation_ == "sigmoid" ? ops::sigmoid(t, h) : ops::tanh(t, h);  // code and output linear
+      h = ops::linear(t, h, this->weight(layers_[std::size_t(l)]),
+                      this->bias(layers_[std::size_t(l)]));
+      if (l != 3 && l != 7)
+        h = activation_ == "sigmoid" ? ops::sigmoid(t, h)
+                                     : ops::tanh(t, h);  // code and output linear
     }
     return h;  // (N,784) logits
   }
@@ -53,7 +61,8 @@ class Autoencoder final : public Model<T> {
         std::fill(W.data + o * in, W.data + (o + 1) * in, T(0));
         std::iota(cols.begin(), cols.end(), 0);
         for (index_t k = 0; k < std::min<index_t>(15, in); ++k) {  // 15 distinct inputs
-          std::swap(cols[std::size_t(k)], cols[std::size_t(k + index_t(rng.below(std::uint64_t(in - k))))]);
+          std::swap(cols[std::size_t(k)],
+                    cols[std::size_t(k + index_t(rng.below(std::uint64_t(in - k))))]);
           W[o * in + cols[std::size_t(k)]] = T(rng.normal());
         }
       }
@@ -73,8 +82,9 @@ namespace detail {
 template <class T>
 std::unique_ptr<Model<T>> make_autoencoder_model(const Config& cfg) {
   expect_keys(cfg, "autoencoder", {"activation", "init"});
-  return std::make_unique<Autoencoder<T>>(get<std::string>(cfg, "autoencoder", "activation", "sigmoid"),
-                                          get<std::string>(cfg, "autoencoder", "init", "default"));
+  return std::make_unique<Autoencoder<T>>(
+      get<std::string>(cfg, "autoencoder", "activation", "sigmoid"),
+      get<std::string>(cfg, "autoencoder", "init", "default"));
 }
 template std::unique_ptr<Model<float>> make_autoencoder_model<float>(const Config&);
 template std::unique_ptr<Model<double>> make_autoencoder_model<double>(const Config&);

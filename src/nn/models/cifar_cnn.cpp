@@ -27,15 +27,16 @@ class CifarCnn final : public Model<T> {
   index_t outputs() const override { return 10; }
 
   Value forward(Tape<T>& t, Value x) const override {
-    Value h = ops::relu(t, ops::conv2d(t, x, this->weight(c1_), this->bias(c1_), 1, 0));  // (N,64,28,28)
-    h = ops::max_pool2d(t, h, 3, 2, 1);                                                  // (N,64,14,14)
-    h = ops::relu(t, ops::conv2d(t, h, this->weight(c2_), this->bias(c2_), 1, 0));       // (N,96,12,12)
-    h = ops::max_pool2d(t, h, 3, 2, 1);                                                  // (N,96,6,6)
-    h = ops::relu(t, ops::conv2d(t, h, this->weight(c3_), this->bias(c3_), 1, 1));       // (N,128,6,6)
-    h = ops::flatten(t, ops::max_pool2d(t, h, 3, 2, 1));                                 // (N,1152)
-    h = ops::relu(t, ops::linear(t, h, this->weight(f1_), this->bias(f1_)));             // (N,512)
-    h = ops::relu(t, ops::linear(t, h, this->weight(f2_), this->bias(f2_)));             // (N,256)
-    return ops::linear(t, h, this->weight(f3_), this->bias(f3_));                        // (N,10)
+    Value h =
+        ops::relu(t, ops::conv2d(t, x, this->weight(c1_), this->bias(c1_), 1, 0));  // (N,64,28,28)
+    h = ops::max_pool2d(t, h, 3, 2, 1);                                             // (N,64,14,14)
+    h = ops::relu(t, ops::conv2d(t, h, this->weight(c2_), this->bias(c2_), 1, 0));  // (N,96,12,12)
+    h = ops::max_pool2d(t, h, 3, 2, 1);                                             // (N,96,6,6)
+    h = ops::relu(t, ops::conv2d(t, h, this->weight(c3_), this->bias(c3_), 1, 1));  // (N,128,6,6)
+    h = ops::flatten(t, ops::max_pool2d(t, h, 3, 2, 1));                            // (N,1152)
+    h = ops::relu(t, ops::linear(t, h, this->weight(f1_), this->bias(f1_)));        // (N,512)
+    h = ops::relu(t, ops::linear(t, h, this->weight(f2_), this->bias(f2_)));        // (N,256)
+    return ops::linear(t, h, this->weight(f3_), this->bias(f3_));                   // (N,10)
   }
 
  private:

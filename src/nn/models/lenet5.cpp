@@ -13,7 +13,8 @@ template <class T>
 class LeNet5 final : public Model<T> {
  public:
   explicit LeNet5(index_t channels) : channels_(channels) {
-    CURV_CHECK(channels == 1 || channels == 3, "lenet5: expected 1 or 3 input channels, found ", channels);
+    CURV_CHECK(channels == 1 || channels == 3, "lenet5: expected 1 or 3 input channels, found ",
+               channels);
     conv1_ = this->add_affine("conv1", Shape{6, channels, 5, 5});
     conv2_ = this->add_affine("conv2", Shape{16, 6, 5, 5});
     fc1_ = this->add_affine("fc1", Shape{120, 400});

@@ -9,18 +9,24 @@ namespace {
 template <class T>
 class Mlp final : public Model<T> {
  public:
-  Mlp(std::vector<index_t> widths, std::string activation) : widths_(std::move(widths)), activation_(std::move(activation)) {
-    CURV_CHECK(widths_.size() >= 2, "mlp: expected at least two widths (in, out), found ", widths_.size());
+  Mlp(std::vector<index_t> widths, std::string activation)
+      : widths_(std::move(widths)), activation_(std::move(activation)) {
+    CURV_CHECK(widths_.size() >= 2, "mlp: expected at least two widths (in, out), found ",
+               widths_.size());
     for (index_t w : widths_) CURV_CHECK(w > 0, "mlp: expected positive widths, found ", w);
-    CURV_CHECK(activation_ == "relu" || activation_ == "tanh" || activation_ == "sigmoid" || activation_ == "gelu" ||
-                   activation_ == "none",
-               "mlp: expected activation relu, tanh, sigmoid, gelu or none, found '", activation_, "'");
+    CURV_CHECK(activation_ == "relu" || activation_ == "tanh" || activation_ == "sigmoid" ||
+                   activation_ == "gelu" || activation_ == "none",
+               "mlp: expected activation relu, tanh, sigmoid, gelu or none, found '", activation_,
+               "'");
     for (std::size_t l = 1; l < widths_.size(); ++l)
-      layers_.push_back(this->add_affine("fc" + std::to_string(l), Shape{widths_[l], widths_[l - 1]}));
+      layers_.push_back(
+          this->add_affine("fc" + std::to_string(l), Shape{widths_[l], widths_[l - 1]}));
   }
 
   std::string name() const override { return "mlp"; }
-  std::string config() const override { return detail::Config{{"widths", widths_}, {"activation", activation_}}.dump(); }
+  std::string config() const override {
+    return detail::Config{{"widths", widths_}, {"activation", activation_}}.dump();
+  }
   Shape input_shape() const override { return Shape{widths_.front()}; }
   index_t outputs() const override { return widths_.back(); }
 
@@ -51,8 +57,9 @@ namespace detail {
 template <class T>
 std::unique_ptr<Model<T>> make_mlp_model(const Config& cfg) {
   expect_keys(cfg, "mlp", {"widths", "activation"});
-  return std::make_unique<Mlp<T>>(get<std::vector<index_t>>(cfg, "mlp", "widths", {784, 256, 256, 10}),
-                                  get<std::string>(cfg, "mlp", "activation", "relu"));
+  return std::make_unique<Mlp<T>>(
+      get<std::vector<index_t>>(cfg, "mlp", "widths", {784, 256, 256, 10}),
+      get<std::string>(cfg, "mlp", "activation", "relu"));
 }
 template std::unique_ptr<Model<float>> make_mlp_model<float>(const Config&);
 template std::unique_ptr<Model<double>> make_mlp_model<double>(const Config&);

@@ -26,11 +26,17 @@ V get(const Config& cfg, const char* model, const char* key, V fallback) {
 // Throws unless every key of cfg is one of `known`.
 void expect_keys(const Config& cfg, const char* model, std::initializer_list<const char*> known);
 
-template <class T> std::unique_ptr<Model<T>> make_mlp_model(const Config& cfg);
-template <class T> std::unique_ptr<Model<T>> make_lenet5_model(const Config& cfg);
-template <class T> std::unique_ptr<Model<T>> make_autoencoder_model(const Config& cfg);
-template <class T> std::unique_ptr<Model<T>> make_cifar_cnn_model(const Config& cfg);
-template <class T> std::unique_ptr<Model<T>> make_transformer_model(const Config& cfg);
-template <class T> std::unique_ptr<Model<T>> make_t2t_model(const Config& cfg);
+template <class T>
+std::unique_ptr<Model<T>> make_mlp_model(const Config& cfg);
+template <class T>
+std::unique_ptr<Model<T>> make_lenet5_model(const Config& cfg);
+template <class T>
+std::unique_ptr<Model<T>> make_autoencoder_model(const Config& cfg);
+template <class T>
+std::unique_ptr<Model<T>> make_cifar_cnn_model(const Config& cfg);
+template <class T>
+std::unique_ptr<Model<T>> make_transformer_model(const Config& cfg);
+template <class T>
+std::unique_ptr<Model<T>> make_t2t_model(const Config& cfg);
 
 }  // namespace curv::detail
