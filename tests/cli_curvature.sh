@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# curv init, curv curvature and curv spectrum end to end on a tiny MLP and examples given as .npy
-# files (written here byte by byte, so the test needs no data and no Python): products run and
-# write arrays of the right size, Lanczos and power iteration agree, and bad input gives one
-# line on stderr, a non-zero exit and no output file. Usage: cli_curvature.sh CURV_BINARY
+# curv init, curv curvature and curv spectrum end to end on a tiny MLP and a data set given as
+# .npy files (written here byte by byte, so the test needs no data and no Python): products run
+# and write arrays of the right size, Lanczos and power iteration agree, and bad input — vectors,
+# inputs, labels, index lists — gives one line on stderr, a non-zero exit and no output file.
+# Usage: cli_curvature.sh CURV_BINARY
 set -uo pipefail
 curv=$1
 scratch=$(mktemp -d)
@@ -46,7 +47,8 @@ expect() {  # expect FRAGMENT ARGS…: curv ARGS… exits 1 with one stderr line
   fi
 }
 
-model=(--checkpoint "$scratch/mlp.safetensors" --inputs "$scratch/x.npy" --labels "$scratch/y.npy")
+base=(--checkpoint "$scratch/mlp.safetensors" --data "$scratch/x.npy" --labels "$scratch/y.npy")
+model=("${base[@]}" --examples all)
 check "init" "$curv" init --model mlp --config '{"widths":[4,6,3],"activation":"tanh"}' --seed 3 --save "$scratch/mlp.safetensors"
 P=51
 repeat 20 "$half_f4" | npy '<f4' '(5, 4)' "$scratch/x.npy"
@@ -56,6 +58,9 @@ repeat $P "$one_f8" | npy '<f8' "($P,)" "$scratch/v.npy"
 repeat $((P - 1)) "$one_f8" | npy '<f8' "($((P - 1)),)" "$scratch/short.npy"
 { repeat $((P - 1)) "$one_f8"; printf "$nan_f8"; } | npy '<f8' "($P,)" "$scratch/nan.npy"
 repeat 20 "$half_f4" | npy '<f4' '(5, 2, 2)' "$scratch/x_bad.npy"
+printf '\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' \
+  | npy '<i8' '(4,)' "$scratch/y_short.npy"
+printf '\x01\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00' | npy '<i8' '(2,)' "$scratch/drop.npy"
 
 for op in hessian ggn ef fisher kfac ekfac diag lowrank blockdiag-ggn; do
   check "$op mv" "$curv" curvature "${model[@]}" --operator $op --damping 0.1 --product mv --vector "$scratch/v.npy" --out "$scratch/$op.npy"
@@ -67,6 +72,10 @@ check "hessian inverse by CG" "$curv" curvature "${model[@]}" --operator ggn --d
 repeat 21 "$one_f8" | npy '<f8' "(21,)" "$scratch/v_last.npy"  # fc2: 3×6 weights and 3 biases
 check "last-layer subset" "$curv" curvature "${model[@]}" --operator ggn --subset last --vector "$scratch/v_last.npy" --out "$scratch/last.npy"
 
+check "three of the examples (index list 0,2-3)" "$curv" curvature "${base[@]}" --examples 0,2-3 --operator ggn --vector "$scratch/v.npy" --out "$scratch/some.npy"
+grep -q '"count":3' "$scratch/stdout" || { echo "FAIL: expected 3 examples in the summary"; failed=1; }
+check "all but examples 1 and 3" "$curv" curvature "${base[@]}" --examples "all-but:$scratch/drop.npy" --operator ggn --vector "$scratch/v.npy" --out "$scratch/some.npy"
+grep -q '"count":3' "$scratch/stdout" || { echo "FAIL: expected 3 examples left after dropping 2"; failed=1; }
 check "spectrum --top 2 --method all" "$curv" spectrum "${model[@]}" --operator ggn --top 2 --method all --iterations 40
 diff=$(grep -o '"lanczos_vs_power_relative_difference":[^,}]*' "$scratch/stdout" | cut -d: -f2)
 awk -v d="$diff" 'BEGIN { exit !(d != "" && d < 1e-3) }' || { echo "FAIL: Lanczos and power iteration differ by '$diff'"; failed=1; }
@@ -83,10 +92,20 @@ expect "operator 'hessian' has no structured inverse: pass --solver cg" \
   curvature "${model[@]}" --operator hessian --product inverse --vector "$scratch/v.npy" "${out[@]}"
 expect "lissa: diverged at step" curvature "${model[@]}" --operator ggn --product inverse --solver lissa --lissa-scale 1e-4 --vector "$scratch/v.npy" "${out[@]}"
 expect "unknown --operator 'newton': expected one of hessian" curvature "${model[@]}" --operator newton --vector "$scratch/v.npy" "${out[@]}"
-expect "x_bad.npy: expected inputs [N,4] for mlp, found [5,2,2]" \
-  curvature --checkpoint "$scratch/mlp.safetensors" --inputs "$scratch/x_bad.npy" --labels "$scratch/y.npy" --operator ggn --vector "$scratch/v.npy" "${out[@]}"
-expect "x.npy: expected 5 int64 class labels [5], found shape [5,4]" \
-  curvature --checkpoint "$scratch/mlp.safetensors" --inputs "$scratch/x.npy" --labels "$scratch/x.npy" --operator ggn --vector "$scratch/v.npy" "${out[@]}"
+expect "x_bad.npy: expected inputs [N,4] for mlp, found [N,2,2]" \
+  curvature --checkpoint "$scratch/mlp.safetensors" --data "$scratch/x_bad.npy" --labels "$scratch/y.npy" --operator ggn --vector "$scratch/v.npy" "${out[@]}"
+expect "x.npy: expected class labels [5], found shape [5,4]" \
+  curvature --checkpoint "$scratch/mlp.safetensors" --data "$scratch/x.npy" --labels "$scratch/x.npy" --operator ggn --vector "$scratch/v.npy" "${out[@]}"
+expect "y_short.npy: expected 5 targets, one per input of $scratch/x.npy, found shape [4]" \
+  curvature --checkpoint "$scratch/mlp.safetensors" --data "$scratch/x.npy" --labels "$scratch/y_short.npy" --operator ggn --vector "$scratch/v.npy" "${out[@]}"
+expect "index list '0-9': expected indices in 0..4 of split $scratch/x.npy/train, found 9 (item '0-9')" \
+  curvature "${base[@]}" --examples 0-9 --operator ggn --vector "$scratch/v.npy" "${out[@]}"
+expect "index list '0-x': expected a range N-M of whole numbers (item '0-x')" \
+  curvature "${base[@]}" --examples 0-x --operator ggn --vector "$scratch/v.npy" "${out[@]}"
+expect "index list 'test:0': expected a split among train of $scratch/x.npy, found 'test'" \
+  curvature "${base[@]}" --examples test:0 --operator ggn --vector "$scratch/v.npy" "${out[@]}"
+expect "none.npy: expected a readable .npy file, found none" \
+  curvature "${base[@]}" --examples "all-but:$scratch/none.npy" --operator ggn --vector "$scratch/v.npy" "${out[@]}"
 expect "none.npy: expected a readable .npy file, found none" curvature "${model[@]}" --operator ggn --vector "$scratch/none.npy" "${out[@]}"
 expect "lowrank: expected --damping > 0" curvature "${model[@]}" --operator lowrank --vector "$scratch/v.npy" "${out[@]}"
 expect "expected exactly one of --top K or --density" spectrum "${model[@]}" --operator ggn

@@ -23,22 +23,29 @@ expect() {
 }
 
 expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-cnn, transformer, t2t, found 'alexnet'" train --model alexnet
-expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, found 'imagenet'" train --data imagenet
-expect 1 "train: model lenet5 expects inputs [3,32,32], found fashion-mnist/train examples of [1,28,28]" \
+expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or a .npy file, found 'imagenet'" train --data imagenet
+expect 1 "model lenet5 expects inputs [3,32,32], found fashion-mnist examples of [1,28,28]" \
   train --model lenet5-cifar --data fashion-mnist --epochs 1
 expect 1 "train: expected an optimizer among sgd, adam, adamw, kfac, ekfac, foof, mfac, found 'lbfgs'" train --optimizer lbfgs
 expect 1 "kfac: expected stats_examples >= 0 (0: the whole batch), found -1" \
-  train --model t2t --data t2t-synthetic --limit 64 --batch 32 --epochs 1 --optimizer kfac --stats-examples -1
+  train --model t2t --data t2t-synthetic --examples 0-63 --batch 32 --epochs 1 --optimizer kfac --stats-examples -1
 expect 1 "train: expected --batch >= 1, found 0" train --batch 0
-expect 1 "train: expected a batch size in 1..256, found 512" train --limit 256 --batch 512
-expect 1 "schedule: expected one of constant, step, cosine, found 'linear'" train --schedule linear --limit 256
+expect 1 "train: expected a batch size in 1..256, found 512" train --examples 0-255 --batch 512
+expect 1 "schedule: expected one of constant, step, cosine, found 'linear'" train --schedule linear --examples 0-255
+expect 1 "index list '0-60000': expected indices in 0..59999 of split fashion-mnist/train, found 60000 (item '0-60000')" \
+  train --examples 0-60000
+expect 1 "index list 'class:x': expected class:K with a class number K >= 0 (item 'class:x')" train --examples class:x
+expect 1 "index list 'val:all': expected a split among train, test of fashion-mnist, found 'val'" train --eval val:all --examples 0-255
+expect 1 "--save '$scratch': expected a file path, found a directory" train --save "$scratch" --examples 0-255
+expect 1 "--save '$scratch/no/such/dir/m.safetensors': expected an existing directory" \
+  train --save "$scratch/no/such/dir/m.safetensors" --examples 0-255
 expect 1 "mlp: expected config keys among {widths, activation}, found 'depth'" train --config '{"depth":3}'
 expect 1 "no-such.safetensors: expected a safetensors file, found none" eval --checkpoint "$scratch/no-such.safetensors" --data mnist
 printf 'garbage!' > "$scratch/bad.safetensors"
 expect 1 "bad.safetensors: expected a header length within the file's 0 bytes" info "$scratch/bad.safetensors"
 CURV_DATA=$scratch/empty expect 1 "-images-idx3-ubyte: expected a readable IDX file, found none" train
 expect 1 "data_batch_1.png: expected a readable PNG, found no file" data pack-cifar "$scratch"
-expect 1 "sgd: expected lr > 0" train --lr -1 --limit 256
+expect 1 "sgd: expected lr > 0" train --lr -1 --examples 0-255
 expect 2 "The following argument was not expected: --bogus" check --bogus
 expect 2 "A subcommand is required" 
 expect 1 "check: expected a known subject, found 'nothing-like-this'" check --only nothing-like-this

@@ -9,13 +9,19 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-summary=$("$curv" train --model mlp --config '{"widths":[784,32,10]}' --data mnist --limit 2048 --epochs 2 \
+summary=$("$curv" train --model mlp --config '{"widths":[784,32,10]}' --data mnist --examples 0-2047 --epochs 2 \
   --optimizer adam --lr 0.003 --schedule cosine --warmup 5 --clip 5 --save "$scratch/m.safetensors" \
-  --log "$scratch/log.jsonl" 2>/dev/null) || fail "train exited $?"
+  --log "$scratch/log.jsonl" --curve "$scratch/curve.csv" 2>/dev/null) || fail "train exited $?"
 echo "train: $summary"
 [[ $summary == *'"test_accuracy":'* && $summary == *'"epochs":2'* && $summary == *'"seconds":'* ]] ||
   fail "expected a JSON summary with test_accuracy, epochs and seconds"
-[[ $(wc -l < "$scratch/log.jsonl") == 2 ]] || fail "expected one log line per epoch"
+# The run's record: start (command, commit, recipe), one evaluation per epoch, end.
+[[ $(wc -l < "$scratch/log.jsonl") == 4 ]] || fail "expected start, two evaluations and end in the log"
+head -1 "$scratch/log.jsonl" | grep -q '"event":"start".*"git_commit":' || fail "expected the start line"
+grep -q '"recipe":{.*"examples":"0-2047"' "$scratch/log.jsonl" || fail "expected the recipe in the log"
+[[ $(head -1 "$scratch/curve.csv") == step,epoch,seconds,lr,batch_loss,damping,test_accuracy,test_loss ]] ||
+  fail "expected the curve's header, found $(head -1 "$scratch/curve.csv")"
+[[ $(wc -l < "$scratch/curve.csv") == 3 ]] || fail "expected a curve row per epoch"
 acc=$(sed 's/.*"test_accuracy":\([0-9.]*\).*/\1/' <<< "$summary")
 
 info=$("$curv" info "$scratch/m.safetensors") || fail "info exited $?"
@@ -26,7 +32,7 @@ echo "eval: $evaluated"
 
 # A run that fails (unknown schedule) leaves the existing checkpoint untouched.
 before=$(sha256sum < "$scratch/m.safetensors")
-"$curv" train --model mlp --data mnist --limit 256 --schedule nope --save "$scratch/m.safetensors" 2>/dev/null &&
+"$curv" train --model mlp --data mnist --examples 0-255 --schedule nope --save "$scratch/m.safetensors" 2>/dev/null &&
   fail "expected the bad run to fail"
 [[ $(sha256sum < "$scratch/m.safetensors") == "$before" ]] || fail "a failed run changed the checkpoint"
 # A checkpoint of another architecture is refused, naming the first mismatching tensor.
@@ -35,11 +41,35 @@ err=$("$curv" eval --checkpoint "$scratch/m.safetensors" --data mnist --model ml
 # Every second-order optimizer trains from the command line (a small LeNet-5 run each), ends
 # with a finite accuracy clearly above chance (10 %) and logs its damping.
 for opt in kfac ekfac foof mfac; do
-  out=$("$curv" train --model lenet5 --data mnist --limit 1024 --epochs 2 --batch 64 --optimizer $opt \
+  out=$("$curv" train --model lenet5 --data mnist --examples 0-1023 --epochs 2 --batch 64 --optimizer $opt \
     --log "$scratch/$opt.jsonl" 2>/dev/null) || fail "train --optimizer $opt exited $?"
   echo "$opt: $out"
   a=$(sed 's/.*"test_accuracy":\([0-9.]*\).*/\1/' <<< "$out")
   awk -v a="$a" 'BEGIN { exit !(a > 0.15) }' || fail "$opt: expected test accuracy above 0.15, found $a"
   grep -q '"damping":' "$scratch/$opt.jsonl" || fail "$opt: expected the damping in the log"
 done
+
+# A recorded trajectory replays bit for bit, from its start and from a snapshot; a replay past
+# its end is refused.
+small=(--model mlp --config '{"widths":[784,16,10]}' --data mnist --examples 0-999 --log-every 0)
+"$curv" train "${small[@]}" --steps 25 --batch 50 --optimizer sgd --lr 0.05 --momentum 0.9 \
+  --record "$scratch/traj" --record-every 10 >/dev/null 2>&1 || fail "train --record exited $?"
+ls "$scratch/traj"/step-00000010.safetensors "$scratch/traj"/steps-00000021-00000025.npy >/dev/null ||
+  fail "expected snapshots and step files in the trajectory"
+out=$("$curv" replay "$scratch/traj") || fail "replay exited $?"
+echo "replay: $out"
+[[ $out == *'"matches_snapshot":true'* ]] || fail "expected the replay from step 0 to match step 25"
+out=$("$curv" replay "$scratch/traj" --from 10 --to 20) || fail "replay --from 10 exited $?"
+[[ $out == *'"matches_snapshot":true'* ]] || fail "expected the replay from step 10 to match step 20"
+"$curv" replay "$scratch/traj" --to 26 >/dev/null 2>&1 && fail "expected a replay past the end to fail"
+
+# A validation split carved from train is scored beside the test split's first 100 examples.
+out=$("$curv" train "${small[@]}" --validation 0.2 --steps 4 --eval val:all test:0-99 2>/dev/null) ||
+  fail "train --validation exited $?"
+[[ $out == *'"val_accuracy":'* && $out == *'"test_accuracy":'* ]] ||
+  fail "expected val_accuracy and test_accuracy, found $out"
+# eval takes any index list: the test images of class 3.
+out=$("$curv" eval --checkpoint "$scratch/m.safetensors" --data mnist --examples test:class:3) ||
+  fail "eval --examples exited $?"
+[[ $out == *'"test_accuracy":'* && $out == *'"examples":"test:class:3"'* ]] || fail "eval: found $out"
 echo ok

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The optimizer-comparison programs on bad settings: a non-zero exit and exactly one line on
 # stderr naming what was expected and what was found, before any data is read or run written.
-# Usage: experiment_errors.sh LENET_OPTIMIZERS TRANSFORMER_OPTIMIZERS
+# Usage: experiment_errors.sh PROGRAM…
 set -uo pipefail
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -29,5 +29,6 @@ for program in "$@"; do
     "$program" --optimizers kfac --kfac-damping bogus
   expect "$(basename "$program"): unknown tuning rule 'bogus': expected first (the first seed tunes) or median (every rate on every seed)" \
     "$program" --tuning bogus
+  expect "index list '0-9999999': expected indices in 0.." "$program" --examples 0-9999999
 done
 exit $failed

@@ -19,12 +19,12 @@ using curv::check::relative_error;
 namespace {
 
 // One step as the training loop takes it; returns θ_new − θ_old and the gradient used.
-Matrix one_step(Model<double>& m, Optimizer<double>& opt, const CurvatureBatch<double>& b,
+Matrix one_step(Model<double>& m, Optimizer<double>& opt, const Batch<double>& b,
                 Matrix* grad = nullptr) {
   const index_t P = m.params().size();
   auto loss = make_loss<double>(m.loss());
   Objective<double> obj(m, *loss);
-  obj.set_batch(b.x.view(), b.y.view());
+  obj.set_batch(b.x.view(), b.targets());
   opt.attach(obj);
   obj.gradient(m.params().grad(), opt.observes_gradient());
   if (grad) grad->assign(m.params().grad(), m.params().grad() + P);
@@ -222,7 +222,7 @@ TEST_CASE(
         auto model = tiny(which);
         const index_t P = model->params().size();
         auto parts = random_batches(*model, {2, 4}, 17);
-        const CurvatureBatch<double> batch = concatenate(parts);
+        const Batch<double> batch = concatenate(parts);
         parts.pop_back();
         CurvatureData<double> first_two(*model, std::move(parts));
         KfacOptions ko;
@@ -362,10 +362,10 @@ TEST_CASE(
   auto opt = make_kfac_optimizer<double>("kfac", 1.0, cfg);
   auto loss = make_loss<double>(model->loss());
   Objective<double> obj(*model, *loss);
-  const double first = obj.set_batch(batch[0].x.view(), batch[0].y.view());
+  const double first = obj.set_batch(batch[0].x.view(), batch[0].targets());
   double last = first;
   for (int k = 0; k < 60; ++k) {
-    last = obj.set_batch(batch[0].x.view(), batch[0].y.view());
+    last = obj.set_batch(batch[0].x.view(), batch[0].targets());
     opt->attach(obj);
     obj.gradient(model->params().grad(), true);
     opt->step(model->params());
@@ -382,7 +382,7 @@ TEST_CASE(
     auto model = tiny(which);
     const index_t P = model->params().size();
     const auto parts = random_batches(*model, {2, 4}, 8);
-    const CurvatureBatch<double> batch = concatenate(parts);
+    const Batch<double> batch = concatenate(parts);
     const Matrix theta0(model->params().data(), model->params().data() + P);
     SecondOrderConfig cfg;
     cfg.damping = 0.1, cfg.factors = FactorKind::EF, cfg.adapt_damping = false;
@@ -396,10 +396,10 @@ TEST_CASE(
     // The first step is α·Δ with α = −∇hᵀΔ / (ΔᵀFΔ + λΔᵀΔ): only F differs, so the two steps
     // are parallel with ratio (δᵀF_batch δ + λδᵀδ) / (δᵀF_first-two δ + λδᵀδ).
     std::copy(theta0.begin(), theta0.end(), model->params().data());
-    auto curvature = [&](const CurvatureBatch<double>& b) {
+    auto curvature = [&](const Batch<double>& b) {
       auto loss = make_loss<double>(model->loss());
       Objective<double> obj(*model, *loss);
-      obj.set_batch(b.x.view(), b.y.view());
+      obj.set_batch(b.x.view(), b.targets());
       Matrix Fd(static_cast<std::size_t>(P));
       obj.ggn_vp(full.data(), Fd.data());
       double q = 0;
@@ -419,10 +419,10 @@ TEST_CASE("K-FAC covers linear layers of a transformer and leaves norms and embe
       make_model<double>("transformer", R"({"context":4,"d":8,"heads":2,"layers":1,"vocab":7})");
   Rng rng(1);
   model->init(rng);
-  CurvatureBatch<double> b;
+  Batch<double> b;
   b.x = Tensor<double>(Shape{3, 4});
   for (index_t i = 0; i < 12; ++i)
-    b.x[i] = double(rng.below(7)), b.y.labels.push_back(std::int64_t(rng.below(7)));
+    b.x[i] = double(rng.below(7)), b.labels.push_back(std::int64_t(rng.below(7)));
   for (const char* name : {"kfac", "ekfac", "foof"}) {
     CAPTURE(name);
     auto opt = make_kfac_optimizer<double>(name, 1.0, plain(0.1, FactorKind::MC));

@@ -1,4 +1,5 @@
-// Training: reproducibility, the NaN guard, optimizers, schedules, clipping, tasks, checkpoints.
+// Training: reproducibility, the NaN guard, budgets and evaluations, optimizers, schedules,
+// clipping, tasks, checkpoints.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -10,27 +11,13 @@
 #include "curv/data/t2t.hpp"
 #include "curv/io/safetensors.hpp"
 #include "curv/nn/checkpoint.hpp"
-#include "curv/train/trainer.hpp"
+#include "curv/optim/registry.hpp"
+#include "curv/train/run.hpp"
+#include "support/toy_data.hpp"
 
 using namespace curv;
+using curv::testing::toy_dataset;
 namespace fs = std::filesystem;
-
-namespace {
-Dataset toy_dataset(index_t n, std::uint64_t seed) {
-  Dataset ds;
-  ds.name = "toy";
-  ds.example = Shape{1, 4, 4};
-  Rng rng(seed);
-  for (index_t i = 0; i < n; ++i) {
-    const std::int64_t label = std::int64_t(rng.below(3));
-    ds.labels.push_back(label);
-    for (index_t j = 0; j < 16; ++j)
-      ds.pixels.push_back(std::uint8_t(rng.below(128) + (j % 3 == label ? 127 : 0)));
-  }
-  ds.classes = 3;
-  return ds;
-}
-}  // namespace
 
 TEST_CASE("training: two seeded runs are bitwise identical, and the model learns") {
   const auto task = make_image_task<float>(toy_dataset(256, 1), toy_dataset(128, 2));
@@ -39,14 +26,14 @@ TEST_CASE("training: two seeded runs are bitwise identical, and the model learns
     Rng rng(3);
     model->init(rng);
     auto opt = make_sgd<float>(0.2, 0.9);
-    TrainConfig cfg;
-    cfg.epochs = 5;
-    cfg.batch = 32;
-    cfg.seed = 4;
-    const auto reports = train<float>(*model, *opt, *task, cfg);
+    Recipe r;
+    r.epochs = 5, r.batch = 32, r.data_seed = 4, r.lr = 0.2;
+    const RunSummary s = run_training<float>(r, *task, *model, *opt);
+    CHECK(s.evaluations.size() == 5);  // one per epoch
+    CHECK(s.steps == 5 * (256 / 32));
     return std::make_pair(
         std::vector<float>(model->params().data(), model->params().data() + model->params().size()),
-        reports.back().metrics.at("test_accuracy"));
+        s.evaluations.back().metrics.at("test_accuracy"));
   };
   const auto [p1, acc1] = run();
   const auto [p2, acc2] = run();
@@ -55,21 +42,51 @@ TEST_CASE("training: two seeded runs are bitwise identical, and the model learns
   CHECK(acc1 > 0.9);
 }
 
+TEST_CASE("a step budget with evaluations every k steps, at the start and at the end") {
+  const auto task = make_image_task<float>(toy_dataset(100, 1), toy_dataset(50, 2));
+  auto model = make_mlp<float>({16, 8, 3}, "tanh");
+  Rng rng(3);
+  model->init(rng);
+  auto opt = make_sgd<float>(0.1);
+  Recipe r;
+  r.steps = 23, r.batch = 16, r.eval_every = 10, r.eval_at_start = true;
+  r.evaluate = {"test:all", "train:0-9"};
+  r.schedule.kind = Schedule::Kind::Cosine;
+  std::vector<index_t> steps;
+  RunHooks<float> hooks;
+  hooks.on_evaluation = [&](const Evaluation& e) { steps.push_back(e.step); };
+  const RunSummary s = run_training<float>(r, *task, *model, *opt, hooks);
+  CHECK(steps == std::vector<index_t>{0, 10, 20, 23});
+  CHECK(s.steps_per_epoch == 100 / 16);
+  const Evaluation& last = s.evaluations.back();
+  CHECK(last.metrics.count("test_loss") == 1);
+  CHECK(last.metrics.count("train_accuracy") == 1);  // scored on the ten listed examples
+  CHECK(last.epoch == doctest::Approx(23.0 / 6.0));
+  CHECK(std::isnan(s.evaluations.front().batch_loss));  // nothing trained before step 0
+  CHECK(std::isfinite(last.batch_loss));
+  CHECK(last.lr < r.lr);  // the cosine schedule spans the 23 steps
+}
+
 TEST_CASE("training stops at a non-finite loss or gradient, naming the step and the parameter") {
   const auto task = make_image_task<float>(toy_dataset(64, 1), toy_dataset(64, 1));
   auto model = make_mlp<float>({16, 12, 3}, "tanh");
   Rng rng(3);
   model->init(rng);
   auto opt = make_sgd<float>(0.1);
-  TrainConfig cfg;
-  cfg.batch = 16;
+  Recipe r;
+  r.batch = 16;
   model->params().data()[0] = NAN;  // fc1.weight
-  CHECK_THROWS_WITH_AS(train<float>(*model, *opt, *task, cfg),
+  CHECK_THROWS_WITH_AS(run_training<float>(r, *task, *model, *opt),
                        "train: expected a finite loss, found nan at step 1", Error);
   model->init(rng);
   // An infinite weight in the last layer: the loss is infinite or NaN at once.
   model->params().data()[model->params().info(model->params().find("fc2.bias")).offset] = INFINITY;
-  CHECK_THROWS_AS(train<float>(*model, *opt, *task, cfg), Error);
+  CHECK_THROWS_AS(run_training<float>(r, *task, *model, *opt), Error);
+  r.examples = "0-99";  // outside the 64 training examples
+  CHECK_THROWS_WITH_AS(run_training<float>(r, *task, *model, *opt),
+                       "index list '0-99': expected indices in 0..63 of split toy/train, found 99 "
+                       "(item '0-99')",
+                       Error);
 }
 
 TEST_CASE("adam and adamw follow PyTorch's update on a quadratic") {
@@ -125,22 +142,23 @@ TEST_CASE("learning-rate schedules and gradient clipping") {
   CHECK(g[0] == doctest::Approx(0.6));
 }
 
-TEST_CASE("augmentation is seeded: same seed, same batch; it changes images but not labels") {
+TEST_CASE("augmentation is seeded: same draws, same batch; it changes images but not labels") {
   Dataset ds = toy_dataset(8, 3);
-  ds.example = Shape{1, 4, 4};
   const auto task = make_image_task<float>(ds, ds, false, true);
-  Tensor<float> x1, x2;
-  BatchTargets<float> y1, y2;
+  const Split<float>& train = task->split("train");
+  Batch<float> b1, b2, plain;
   const std::vector<index_t> idx{0, 1, 2, 3, 4, 5, 6, 7};
   Rng a(5), b(5);
-  task->train_batch(idx.data(), 8, a, x1, y1);
-  task->train_batch(idx.data(), 8, b, x2, y2);
-  CHECK(std::equal(x1.data(), x1.data() + x1.numel(), x2.data()));
-  CHECK(y1.labels == ds.labels);
-  Tensor<float> plain(Shape{8, 1, 4, 4});
+  train.fill(idx, &a, b1);
+  train.fill(idx, &b, b2);
+  CHECK(std::equal(b1.x.data(), b1.x.data() + b1.x.numel(), b2.x.data()));
+  CHECK(b1.labels == ds.labels);
+  train.fill(idx, nullptr, plain);  // no draws: no augmentation (what evaluations see)
+  CHECK_FALSE(std::equal(b1.x.data(), b1.x.data() + b1.x.numel(), plain.x.data()));
+  Tensor<float> pixels(Shape{8, 1, 4, 4});
   std::vector<std::int64_t> labels(8);
-  ds.gather(idx.data(), 8, plain.data(), labels.data());
-  CHECK_FALSE(std::equal(x1.data(), x1.data() + x1.numel(), plain.data()));
+  ds.gather(idx.data(), 8, pixels.data(), labels.data());
+  CHECK(std::equal(plain.x.data(), plain.x.data() + plain.x.numel(), pixels.data()));
 }
 
 namespace {
@@ -219,27 +237,27 @@ TEST_CASE("character LM task: windows and next-character targets, bigram baselin
   TaskOptions opt;
   opt.context = 8;
   const auto task = make_task<float>("moby-dick", "cross_entropy", opt);
+  CHECK(task->split_names() == std::vector<std::string>{"train", "test"});
   ::unsetenv("CURV_DATA");
   fs::remove_all(dir);
   CHECK(task->outputs() == 5);  // ' ', 'a', 'b', 'c', 'é'
-  Tensor<float> x;
-  BatchTargets<float> y;
+  Batch<float> b;
   Rng rng(1);
   const std::vector<index_t> idx{0, 3};
-  task->train_batch(idx.data(), 2, rng, x, y);
-  CHECK(x.shape() == Shape{2, 8});
+  task->split("train").fill(idx, &rng, b);
+  CHECK(b.x.shape() == Shape{2, 8});
   for (index_t i = 0; i < 2; ++i)
     for (index_t t = 0; t + 1 < 8; ++t)
-      CHECK(y.labels[std::size_t(i * 8 + t)] == std::int64_t(x[i * 8 + t + 1]));
+      CHECK(b.labels[std::size_t(i * 8 + t)] == std::int64_t(b.x[i * 8 + t + 1]));
   auto model =
       make_model<float>("transformer", R"({"vocab":5,"d":8,"context":8,"layers":1,"heads":2})");
   Rng init(2);
   model->init(init);
-  const Metrics m = task->evaluate(*model, 16);
+  const Metrics m = task->evaluate(*model, all_of(*task, "test"), 16);
   // The text repeats with period 11: its bigram model is far better than uniform (log 5).
-  CHECK(m.at("bigram_val_loss") < 0.8);
-  CHECK(m.at("val_loss") ==
-        doctest::Approx(std::log(5.0)).epsilon(0.05));  // an untrained model is near uniform
+  CHECK(m.at("test_bigram_loss") < 0.8);
+  // An untrained model is near uniform.
+  CHECK(m.at("test_loss") == doctest::Approx(std::log(5.0)).epsilon(0.05));
 }
 
 TEST_CASE("t2t tasks: encoding, held-out split disjoint from training") {

@@ -58,4 +58,11 @@ Rng Rng::split(std::uint64_t k) const {
   return Rng(splitmix(seed));
 }
 
+Rng::State Rng::state() const { return {{s_[0], s_[1], s_[2], s_[3]}, spare_, has_spare_}; }
+
+void Rng::set_state(const State& s) {
+  for (int i = 0; i < 4; ++i) s_[i] = s.words[i];
+  spare_ = s.spare, has_spare_ = s.has_spare;
+}
+
 }  // namespace curv

@@ -5,7 +5,7 @@
 namespace curv {
 
 template <class T>
-CurvatureData<T>::CurvatureData(const Model<T>& model, std::vector<CurvatureBatch<T>> batches)
+CurvatureData<T>::CurvatureData(const Model<T>& model, std::vector<Batch<T>> batches)
     : model_(model) {
   CURV_CHECK(!batches.empty(), "curvature: expected at least one batch of examples, found none");
   for (auto& b : batches) {
@@ -13,7 +13,9 @@ CurvatureData<T>::CurvatureData(const Model<T>& model, std::vector<CurvatureBatc
     part->batch = std::move(b);
     part->loss = make_loss<T>(model.loss());
     part->objective = std::make_unique<Objective<T>>(model, *part->loss);
-    part->objective->set_batch(part->batch.x.view(), part->batch.y.view());
+    CURV_CHECK(part->batch.labelled(),
+               "curvature: expected batches with targets, found inputs alone");
+    part->objective->set_batch(part->batch.x.view(), part->batch.targets());
     examples_ += part->objective->examples();
     parts_.push_back(std::move(part));
   }
@@ -78,28 +80,7 @@ const Tensor<T>& CurvatureData<T>::output_factor(index_t b, FactorKind kind, ind
   return p.factor;
 }
 
-template <class T>
-std::vector<CurvatureBatch<T>> task_batches(const Task<T>& task, index_t examples, index_t batch) {
-  CURV_CHECK(examples >= 1 && examples <= task.train_size(), "curvature: expected between 1 and ",
-             task.train_size(), " examples of ", task.name(), ", found ", examples);
-  CURV_CHECK(batch >= 1, "curvature: expected a batch size of at least 1, found ", batch);
-  std::vector<CurvatureBatch<T>> out;
-  Rng unused(0);
-  std::vector<index_t> idx;
-  for (index_t i = 0; i < examples; i += batch) {
-    const index_t n = std::min(batch, examples - i);
-    idx.resize(static_cast<std::size_t>(n));
-    for (index_t j = 0; j < n; ++j) idx[j] = i + j;
-    CurvatureBatch<T> b;
-    task.train_batch(idx.data(), n, unused, b.x, b.y);
-    out.push_back(std::move(b));
-  }
-  return out;
-}
-
 template class CurvatureData<float>;
 template class CurvatureData<double>;
-template std::vector<CurvatureBatch<float>> task_batches(const Task<float>&, index_t, index_t);
-template std::vector<CurvatureBatch<double>> task_batches(const Task<double>&, index_t, index_t);
 
 }  // namespace curv

@@ -23,24 +23,13 @@ void Dataset::gather(const index_t* idx, index_t n, T* x, std::int64_t* y) const
 template void Dataset::gather<float>(const index_t*, index_t, float*, std::int64_t*) const;
 template void Dataset::gather<double>(const index_t*, index_t, double*, std::int64_t*) const;
 
-Dataset Dataset::head(index_t n) const {
-  if (n < 0 || n >= size()) return *this;
-  Dataset d;
-  d.name = name;
-  d.example = example;
-  d.classes = classes;
-  d.pixels.assign(pixels.begin(), pixels.begin() + n * example.numel());
-  d.labels.assign(labels.begin(), labels.begin() + n);
-  return d;
-}
-
 std::string data_dir() {
   if (const char* d = std::getenv("CURV_DATA"); d && *d) return d;
   const char* home = std::getenv("HOME");
   return std::string(home ? home : ".") + "/.cache/curv";
 }
 
-Dataset load_dataset(const std::string& name, const std::string& split, index_t limit) {
+Dataset load_dataset(const std::string& name, const std::string& split) {
   CURV_CHECK(split == "train" || split == "test", "dataset: expected split train or test, found '",
              split, "'");
   const bool train = split == "train";
@@ -48,12 +37,12 @@ Dataset load_dataset(const std::string& name, const std::string& split, index_t 
   if (name == "fashion-mnist" || name == "mnist") {
     const std::string prefix = dir + (train ? "/train" : "/t10k");
     return load_idx(prefix + "-images-idx3-ubyte", prefix + "-labels-idx1-ubyte",
-                    name + "/" + split, limit);
+                    name + "/" + split);
   }
   if (name == "cifar10") {
     if (std::filesystem::exists(dir + "/bin/test_batch.bin"))
-      return load_cifar10_bin(dir + "/bin", train).head(limit);
-    return load_cifar10_png(dir, train).head(limit);
+      return load_cifar10_bin(dir + "/bin", train);
+    return load_cifar10_png(dir, train);
   }
   fail("dataset: expected one of fashion-mnist, mnist, cifar10, found '", name, "'");
 }

@@ -52,8 +52,7 @@ std::vector<std::uint32_t> header(GzFile& f, std::uint32_t dims) {
 
 }  // namespace
 
-Dataset load_idx(const std::string& images, const std::string& labels, const std::string& name,
-                 index_t limit) {
+Dataset load_idx(const std::string& images, const std::string& labels, const std::string& name) {
   Dataset ds;
   ds.name = name;
   GzFile fi(images);
@@ -61,11 +60,10 @@ Dataset load_idx(const std::string& images, const std::string& labels, const std
   CURV_CHECK(d[1] > 0 && d[2] > 0 && d[1] <= 4096 && d[2] <= 4096, images,
              ": expected image sizes in 1..4096, found ", d[1], "x", d[2]);
   ds.example = Shape{1, index_t(d[1]), index_t(d[2])};
-  const bool whole = limit < 0 || limit >= index_t(d[0]);
-  const std::size_t n = whole ? d[0] : std::size_t(limit);
+  const std::size_t n = d[0];
   ds.pixels.resize(n * d[1] * d[2]);
   fi.read(ds.pixels.data(), ds.pixels.size(), "pixels");
-  if (whole) fi.expect_end();
+  fi.expect_end();
 
   GzFile fl(labels);
   const auto lab = header(fl, 1);
@@ -73,7 +71,7 @@ Dataset load_idx(const std::string& images, const std::string& labels, const std
              lab[0]);
   std::vector<std::uint8_t> raw(n);
   fl.read(raw.data(), raw.size(), "labels");
-  if (whole) fl.expect_end();
+  fl.expect_end();
   ds.labels.resize(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i) {
     CURV_CHECK(raw[i] < 10, labels, ": expected labels 0..9, found ", int(raw[i]), " at example ",

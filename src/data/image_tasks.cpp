@@ -39,79 +39,86 @@ void crop_and_flip(T* x, index_t n, const Shape& ex, Rng& rng) {
   }
 }
 
+// One split of an image data set: pixels/255 as inputs, the class labels, and for
+// reconstruction the inputs again as real targets. Training draws augment (when asked).
+template <class T>
+class ImageSplit final : public Split<T> {
+ public:
+  ImageSplit(Dataset data, bool reconstruct, bool augment)
+      : data_(std::move(data)), reconstruct_(reconstruct), augment_(augment) {}
+
+  std::string name() const override { return data_.name; }
+  index_t size() const override { return data_.size(); }
+  Shape example_shape() const override { return data_.example; }
+  std::int64_t class_of(index_t i) const override { return data_.labels[std::size_t(i)]; }
+  std::size_t bytes() const override {
+    return data_.pixels.size() + sizeof(std::int64_t) * data_.labels.size();
+  }
+  std::uint64_t fingerprint() const override {
+    if (!fingerprint_) {
+      const std::uint64_t h = fnv1a(data_.pixels.data(), data_.pixels.size());
+      fingerprint_ = fnv1a(data_.labels.data(), data_.labels.size() * sizeof(std::int64_t), h);
+    }
+    return fingerprint_;
+  }
+
+  void fill(std::span<const index_t> idx, Rng* rng, Batch<T>& b) const override {
+    const index_t n = index_t(idx.size());
+    b.x.resize(batch_shape(data_.example, n));
+    b.labels.resize(idx.size());
+    data_.gather(idx.data(), n, b.x.data(), b.labels.data());
+    if (augment_ && rng) crop_and_flip(b.x.data(), n, data_.example, *rng);
+    if (reconstruct_) {
+      b.values.resize(Shape{n, data_.example.numel()});
+      std::copy(b.x.data(), b.x.data() + b.x.numel(), b.values.data());
+    }
+    b.indices.assign(idx.begin(), idx.end());
+  }
+
+ private:
+  Dataset data_;
+  bool reconstruct_, augment_;
+  mutable std::uint64_t fingerprint_ = 0;  // computed on first use
+};
+
 template <class T>
 class ImageTask final : public Task<T> {
  public:
   ImageTask(Dataset train, Dataset test, bool reconstruct, bool augment)
-      : train_(std::move(train)),
-        test_(std::move(test)),
-        reconstruct_(reconstruct),
-        augment_(augment) {}
+      : name_(train.name.substr(0, train.name.find('/'))),
+        example_(train.example),
+        classes_(train.classes),
+        reconstruct_(reconstruct) {
+    this->set_split("train",
+                    std::make_shared<ImageSplit<T>>(std::move(train), reconstruct, augment));
+    this->set_split("test", std::make_shared<ImageSplit<T>>(std::move(test), reconstruct, false));
+  }
 
-  std::string name() const override { return train_.name; }
+  std::string name() const override { return name_; }
   std::string loss() const override { return reconstruct_ ? "bce" : "cross_entropy"; }
-  Shape example_shape() const override { return train_.example; }
-  index_t outputs() const override {
-    return reconstruct_ ? train_.example.numel() : train_.classes;
-  }
-  index_t train_size() const override { return train_.size(); }
-  std::size_t data_bytes() const override {
-    return train_.pixels.size() + test_.pixels.size() +
-           8 * (train_.labels.size() + test_.labels.size());
-  }
+  Shape example_shape() const override { return example_; }
+  index_t outputs() const override { return reconstruct_ ? example_.numel() : classes_; }
 
-  void train_batch(const index_t* idx, index_t n, Rng& rng, Tensor<T>& x,
-                   BatchTargets<T>& y) const override {
-    x.resize(batch_shape(train_.example, n));
-    y.labels.resize(static_cast<std::size_t>(n));
-    train_.gather(idx, n, x.data(), y.labels.data());
-    if (augment_) crop_and_flip(x.data(), n, train_.example, rng);
-    set_targets(x, n, y);
-  }
-
-  Metrics evaluate(const Model<T>& model, index_t batch) const override {
-    auto loss_fn = make_loss<T>(loss());
-    Objective<T> obj(model, *loss_fn);
-    Tensor<T> x;
-    BatchTargets<T> y;
-    std::vector<index_t> idx(static_cast<std::size_t>(batch));
-    double total = 0, error = 0;
-    index_t correct = 0;
-    for (index_t start = 0; start < test_.size(); start += batch) {
-      const index_t n = std::min(batch, test_.size() - start);
-      std::iota(idx.begin(), idx.begin() + n, start);
-      x.resize(batch_shape(test_.example, n));
-      y.labels.resize(static_cast<std::size_t>(n));
-      test_.gather(idx.data(), n, x.data(), y.labels.data());
-      set_targets(x, n, y);
-      total += obj.set_batch(x, y.view()) * double(n);
-      const View<const T> out = obj.output();
-      const index_t C = out.row_size();
-      for (index_t i = 0; i < n; ++i) {
-        const T* row = out.data + i * C;
-        if (!reconstruct_) {
-          correct += std::max_element(row, row + C) - row == y.labels[std::size_t(i)];
-          continue;
-        }
-        for (index_t j = 0; j < C; ++j) {  // Σ_pixels (σ(output) − x)²
-          const double d = 1 / (1 + std::exp(-double(row[j]))) - double(x[i * C + j]);
-          error += d * d;
-        }
+  Metrics evaluate(const Model<T>& model, const IndexList& list, index_t batch) const override {
+    if (!reconstruct_)
+      return loss_and_accuracy(model, this->split(list.split), list, batch, loss());
+    // Σ_pixels (σ(output) − x)² per image, summed in one running total.
+    auto squared_error = [](const Batch<T>& b, View<const T> out, Metrics& sums) {
+      double& error = sums["error"];
+      for (index_t j = 0; j < out.numel(); ++j) {
+        const double d = 1 / (1 + std::exp(-double(out.data[j]))) - double(b.x[j]);
+        error += d * d;
       }
-    }
-    const double N = double(test_.size());
-    if (reconstruct_) return {{"test_loss", total / N}, {"test_error", error / N}};
-    return {{"test_loss", total / N}, {"test_accuracy", double(correct) / N}};
+    };
+    return detail::score_batches<T>(model, this->split(list.split), list, batch, loss(),
+                                    squared_error);
   }
 
  private:
-  void set_targets(const Tensor<T>& x, index_t n, BatchTargets<T>& y) const {
-    if (!reconstruct_) return;
-    y.values.resize(Shape{n, train_.example.numel()});
-    std::copy(x.data(), x.data() + x.numel(), y.values.data());
-  }
-  Dataset train_, test_;
-  bool reconstruct_, augment_;
+  std::string name_;
+  Shape example_;
+  index_t classes_;
+  bool reconstruct_;
 };
 
 }  // namespace
@@ -132,8 +139,8 @@ std::unique_ptr<Task<T>> make_image_task(const std::string& dataset, const std::
                                          const TaskOptions& opt) {
   CURV_CHECK(loss == "cross_entropy" || loss == "bce", dataset,
              ": expected loss cross_entropy or bce, found '", loss, "'");
-  return curv::make_image_task<T>(load_dataset(dataset, "train", opt.limit),
-                                  load_dataset(dataset, "test"), loss == "bce", opt.augment);
+  return curv::make_image_task<T>(load_dataset(dataset, "train"), load_dataset(dataset, "test"),
+                                  loss == "bce", opt.augment);
 }
 template std::unique_ptr<Task<float>> make_image_task<float>(const std::string&, const std::string&,
                                                              const TaskOptions&);

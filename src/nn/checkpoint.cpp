@@ -9,13 +9,15 @@ namespace curv {
 
 template <class T>
 void save_checkpoint(const Model<T>& model, const std::string& path,
-                     const std::map<std::string, std::string>& extra) {
+                     const std::map<std::string, std::string>& extra_metadata,
+                     const std::vector<TensorToWrite>& extra) {
   const ParamStore<T>& ps = model.params();
   const char* dtype = sizeof(T) == 8 ? "F64" : "F32";
   std::vector<TensorToWrite> tensors;
   for (const ParamInfo& p : ps.info())
     tensors.push_back({p.name, dtype, p.shape, ps.data() + p.offset});
-  std::map<std::string, std::string> meta = extra;
+  tensors.insert(tensors.end(), extra.begin(), extra.end());
+  std::map<std::string, std::string> meta = extra_metadata;
   meta["format"] = "pt";
   meta["curv.model"] = model.name();
   meta["curv.config"] = model.config();
@@ -40,7 +42,13 @@ std::unique_ptr<Model<T>> load_checkpoint(const std::string& path, const std::st
   CURV_CHECK(!name.empty(), path,
              ": expected curv metadata naming the model, found none (name it with --model)");
   auto model = make_model<T>(name, cfg.empty() ? "{}" : cfg);
-  ParamStore<T>& ps = model->params();
+  load_parameters(st, path, name, model->params());
+  return model;
+}
+
+template <class T>
+void load_parameters(const Safetensors& st, const std::string& path, const std::string& name,
+                     ParamStore<T>& ps) {
   for (const ParamInfo& p : ps.info()) {
     const auto it = st.tensors.find(p.name);
     CURV_CHECK(it != st.tensors.end(), path, ": expected tensor '", p.name, "' of ", name,
@@ -51,17 +59,23 @@ std::unique_ptr<Model<T>> load_checkpoint(const std::string& path, const std::st
     std::copy(v.begin(), v.end(), ps.data() + p.offset);
   }
   for (const auto& [n, t] : st.tensors) {
+    if (n.rfind("optimizer.", 0) == 0) continue;  // an optimizer's state rides along
     bool known = false;
     for (const ParamInfo& p : ps.info()) known |= p.name == n;
     CURV_CHECK(known, path, ": expected only tensors of ", name, ", found unexpected '", n, "'");
   }
-  return model;
 }
 
 template void save_checkpoint<float>(const Model<float>&, const std::string&,
-                                     const std::map<std::string, std::string>&);
+                                     const std::map<std::string, std::string>&,
+                                     const std::vector<TensorToWrite>&);
 template void save_checkpoint<double>(const Model<double>&, const std::string&,
-                                      const std::map<std::string, std::string>&);
+                                      const std::map<std::string, std::string>&,
+                                      const std::vector<TensorToWrite>&);
+template void load_parameters(const Safetensors&, const std::string&, const std::string&,
+                              ParamStore<float>&);
+template void load_parameters(const Safetensors&, const std::string&, const std::string&,
+                              ParamStore<double>&);
 template std::unique_ptr<Model<float>> load_checkpoint<float>(const std::string&,
                                                               const std::string&,
                                                               const std::string&);

@@ -1,22 +1,42 @@
 #include "curv/nn/objective.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace curv {
 
 template <class T>
-double Objective<T>::set_batch(View<const T> x, const Targets<T>& targets) {
+void Objective<T>::forward(View<const T> x) {
   const index_t per_example = model_.input_shape().numel();
   CURV_CHECK(x.shape.rank() >= 1 && x.shape.rows() > 0 && x.shape.row_size() == per_example,
              model_.name(), ": expected inputs (N,", model_.input_shape().str(), ") with ",
              per_example, " values per example, found ", x.shape.str());
   tape_.clear();
   adjoints_ready_ = false;
-  x_ = x, targets_ = targets;
+  x_ = x;
   Value in = tape_.input(x);
   out_ = model_.forward(tape_, in);
+}
+
+template <class T>
+double Objective<T>::set_batch(View<const T> x, const Targets<T>& targets) {
+  forward(x);
+  targets_ = targets, has_targets_ = true;
   loss_value_ = loss_.forward(tape_.value(out_), targets);
   return loss_value_;
+}
+
+template <class T>
+void Objective<T>::record(View<const T> x) {
+  forward(x);
+  targets_ = {}, has_targets_ = false;
+  loss_value_ = std::numeric_limits<double>::quiet_NaN();
+}
+
+template <class T>
+void Objective<T>::require_targets(const char* product) const {
+  CURV_CHECK(has_targets_, model_.name(), ": expected a batch with targets for ", product,
+             ", found inputs alone (recorded for predictions)");
 }
 
 template <class T>
@@ -32,6 +52,7 @@ template <class T>
 Targets<T> Objective<T>::targets(index_t n) const {
   CURV_CHECK(n >= 1 && n <= examples(), "objective: expected 1..", examples(), " examples, found ",
              n);
+  require_targets("a sub-batch's targets");
   Targets<T> t = targets_;
   if (!t.values.empty())
     t.values.shape[0] = t.values.shape[0] / examples() * n;  // rows may be tokens
@@ -40,6 +61,7 @@ Targets<T> Objective<T>::targets(index_t n) const {
 
 template <class T>
 void Objective<T>::gradient(T* g, bool notify_observer) {
+  require_targets("the gradient");
   std::fill(g, g + parameters(), T(0));
   loss_.grad(tape_.seed(out_, Bank::Grad).data);
   tape_.reverse(Bank::Grad, ParamGrad<T>::sum(g), notify_observer);
@@ -48,6 +70,7 @@ void Objective<T>::gradient(T* g, bool notify_observer) {
 
 template <class T>
 void Objective<T>::per_example_gradients(T* G) {
+  require_targets("per-example gradients");
   const index_t N = examples(), P = parameters();
   std::fill(G, G + N * P, T(0));
   loss_.grad(tape_.seed(out_, Bank::Grad).data);
@@ -81,6 +104,7 @@ void Objective<T>::pullback(const T* u, const ParamGrad<T>& dtheta, bool notify_
 template <class T>
 void Objective<T>::ensure_gradient_adjoints() {
   if (adjoints_ready_) return;
+  require_targets("the Hessian");
   // Only the adjoints are needed, not ∇L itself: skip the parameter gradients.
   loss_.grad(tape_.seed(out_, Bank::Grad).data);
   tape_.reverse(Bank::Grad, ParamGrad<T>::none());
@@ -98,10 +122,33 @@ void Objective<T>::hvp(const T* v, T* out) {
 
 template <class T>
 void Objective<T>::ggn_vp(const T* v, T* out) {
+  require_targets("the Gauss-Newton matrix");
   tape_.tangents(v);
   loss_.hvp(tape_.tangent(out_).data, tape_.seed(out_, Bank::Aux).data);  // H_out J v
   std::fill(out, out + parameters(), T(0));
   tape_.reverse(Bank::Aux, ParamGrad<T>::sum(out));
+}
+
+template <class T>
+double Objective<T>::regularization() const {
+  const ParamStore<T>& p = model_.params();
+  const View<const T> theta(p.data(), Shape{p.size()});
+  double r = 0;
+  for (const Regularizer<T>* reg : regularizers_) r += reg->value(theta);
+  return r;
+}
+
+template <class T>
+void Objective<T>::add_regularizer_curvature(const T* v, T* out) const {
+  const ParamStore<T>& p = model_.params();
+  const View<const T> theta(p.data(), Shape{p.size()}), vv(v, Shape{p.size()});
+  for (const Regularizer<T>* reg : regularizers_) {
+    reg->curvature_mv(theta, vv, reg_out_);
+    CURV_CHECK(index_t(reg_out_.size()) == p.size(), "regularizer '", reg->name(),
+               "': expected a curvature product of ", p.size(), " entries, found ",
+               reg_out_.size());
+    for (index_t i = 0; i < p.size(); ++i) out[i] += reg_out_[std::size_t(i)];
+  }
 }
 
 template class Objective<float>;

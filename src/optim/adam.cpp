@@ -7,6 +7,7 @@
 #include "curv/core/error.hpp"
 #include "curv/kernels/parallel.hpp"
 #include "curv/optim/optimizer.hpp"
+#include "state.hpp"
 
 namespace curv {
 namespace {
@@ -24,6 +25,24 @@ class Adam final : public Optimizer<T> {
   }
   std::string name() const override { return decoupled_ ? "adamw" : "adam"; }
   std::size_t state_bytes() const override { return (m_.size() + v_.size()) * sizeof(T); }
+  OptimizerState<T> state() const override {
+    OptimizerState<T> s;
+    if (!m_.empty()) s.buffers["exp_avg"] = m_, s.buffers["exp_avg_sq"] = v_;
+    s.scalars["step"] = double(t_);
+    return s;
+  }
+  void load_state(const OptimizerState<T>& s) override {
+    detail::check_state_names<T>(name(), s, {"exp_avg", "exp_avg_sq"}, {"step"});
+    detail::take_buffer<T>(name(), s, "exp_avg", m_);
+    detail::take_buffer<T>(name(), s, "exp_avg_sq", v_);
+    CURV_CHECK(m_.size() == v_.size(), name(), ": expected exp_avg and exp_avg_sq of one size, ",
+               "found ", m_.size(), " and ", v_.size());
+    const auto t = s.scalars.find("step");
+    t_ = t == s.scalars.end() ? 0 : long(t->second);
+  }
+  void apply_mask(std::span<const std::uint8_t> keep) override {
+    detail::zero_masked(m_, keep), detail::zero_masked(v_, keep);
+  }
 
   void step(ParamStore<T>& p) override {
     const index_t n = p.size();

@@ -13,6 +13,7 @@
 #include "curv/nn/objective.hpp"
 #include "curv/optim/second_order.hpp"
 #include "kfac_preconditioner.hpp"
+#include "state.hpp"
 
 namespace curv {
 namespace {
@@ -104,6 +105,25 @@ class KfacFamily final : public Optimizer<T> {
     stats_.begin_batch(1.0 - keep_, double(batch.examples()), keep_);
     stats_.set_collect_g(!own_sweeps && kind_ != Preconditioning::Foof);
     batch.tape().set_observer(statistics_observer(!own_sweeps, double(batch.examples())));
+  }
+
+  OptimizerState<T> state() const override {
+    OptimizerState<T> s;
+    if (!momentum_.empty()) s.buffers["momentum_buffer"] = momentum_;
+    if (!delta_prev_.empty()) s.buffers["previous_step"] = delta_prev_;
+    s.scalars["damping"] = lambda_;
+    s.complete = false;  // the factors, inverses and the fallback's moments are not part of it
+    return s;
+  }
+  void load_state(const OptimizerState<T>&) override {
+    fail(variant_, ": expected to start from empty factors, found a saved state to load (its ",
+         "factors and inverses are not saved; replay the run from its start)");
+  }
+  // The fallback's moments are kept over the uncovered entries only (uncovered_[j] is entry j's).
+  void apply_mask(std::span<const std::uint8_t> keep) override {
+    detail::zero_masked(momentum_, keep), detail::zero_masked(delta_prev_, keep);
+    for (std::size_t j = 0; j < adam_m_.size(); ++j)
+      if (!keep[std::size_t(uncovered_[j])]) adam_m_[j] = adam_v_[j] = T(0);
   }
 
   std::vector<std::pair<std::string, double>> profile() const override {
@@ -354,13 +374,15 @@ class KfacFamily final : public Optimizer<T> {
     return n <= 0 || n >= obj_->examples() ? *obj_ : sub_batch(n);
   }
 
-  // δ = αΔ + μδ_prev minimizing the damped quadratic model under the batch's exact GGN.
+  // δ = αΔ + μδ_prev minimizing the damped quadratic model under the batch's exact GGN, plus
+  // the curvature ∇²R of the run's regularizers (F below stands for G + Σ ∇²R).
   void qmodel_step(ParamStore<T>& p) {
     const index_t P = p.size();
     const double shift = lambda_ + cfg_.weight_decay;
     FD_.resize(std::size_t(P)), Fp_.resize(std::size_t(P));
     Objective<T>& F = curvature_batch();
     F.ggn_vp(delta_.data(), FD_.data());
+    obj_->add_regularizer_curvature(delta_.data(), FD_.data());  // the run's Σ ∇²R, if any
     const bool have_prev = !delta_prev_.empty();
     const double dFd = dot_d(delta_, FD_), dd = dot_d(delta_, delta_), b1 = dot_d(grad_h_, delta_);
     double alpha = 0, mu = 0, pFp = 0, dFp = 0, pp = 0, dp = 0, b2 = 0;
@@ -373,6 +395,7 @@ class KfacFamily final : public Optimizer<T> {
     }
     if (have_prev) {
       F.ggn_vp(delta_prev_.data(), Fp_.data());
+      obj_->add_regularizer_curvature(delta_prev_.data(), Fp_.data());
       pFp = dot_d(delta_prev_, Fp_), dFp = dot_d(delta_, Fp_), pp = dot_d(delta_prev_, delta_prev_);
       dp = dot_d(delta_, delta_prev_), b2 = dot_d(grad_h_, delta_prev_);
       const double a12 = dFp + shift * dp, a22 = pFp + shift * pp, det = a11 * a22 - a12 * a12;
@@ -392,7 +415,9 @@ class KfacFamily final : public Optimizer<T> {
     const double dnorm = alpha * alpha * dd + 2 * alpha * mu * dp + mu * mu * pp;
     const double model = 0.5 * (dFdelta + cfg_.weight_decay * dnorm) + alpha * b1 + mu * b2;
     if (delta_prev_.empty()) delta_prev_.assign(std::size_t(P), T(0));
-    const double h_old = obj_->loss() + 0.5 * cfg_.weight_decay * dot(P, p.data(), p.data());
+    // h = L + (η/2)‖θ‖² + Σ R: the data loss, the weight decay and the run's regularizers.
+    const double h_old = obj_->loss() + 0.5 * cfg_.weight_decay * dot(P, p.data(), p.data()) +
+                         obj_->regularization();
     for (index_t i = 0; i < P; ++i) {
       const T d = T(alpha) * delta_[i] + T(mu) * delta_prev_[i];
       delta_prev_[i] = d;
@@ -401,7 +426,8 @@ class KfacFamily final : public Optimizer<T> {
     CURV_CHECK(std::isfinite(alpha) && std::isfinite(mu), variant_,
                ": the step became non-finite at step ", k_);
     if (cfg_.adapt_damping && k_ % cfg_.adapt_every == 0 && model < 0) {
-      const double h_new = obj_->rerecord() + 0.5 * cfg_.weight_decay * dot(P, p.data(), p.data());
+      const double h_new = obj_->rerecord() + 0.5 * cfg_.weight_decay * dot(P, p.data(), p.data()) +
+                           obj_->regularization();
       const double rho = (h_new - h_old) / model;
       // Martens & Grosse's ω₁ = (19/20)^T₁: the factor is a per-step rate, applied for the
       // adapt_every steps since the last adaptation.

@@ -7,6 +7,7 @@
 #include "curv/core/error.hpp"
 #include "curv/curvature/lowrank.hpp"
 #include "curv/optim/second_order.hpp"
+#include "state.hpp"
 
 namespace curv {
 namespace {
@@ -26,6 +27,19 @@ class Mfac final : public Optimizer<T> {
   }
   std::string name() const override { return "mfac"; }
   double damping() const override { return cfg_.damping; }
+  OptimizerState<T> state() const override {
+    OptimizerState<T> s;
+    if (!momentum_.empty()) s.buffers["momentum_buffer"] = momentum_;
+    s.complete = false;  // the window of past gradients is not part of it
+    return s;
+  }
+  void load_state(const OptimizerState<T>&) override {
+    fail("mfac: expected to start from an empty window, found a saved state to load (its window ",
+         "of gradients is not saved; replay the run from its start)");
+  }
+  void apply_mask(std::span<const std::uint8_t> keep) override {
+    detail::zero_masked(momentum_, keep);
+  }
   std::size_t state_bytes() const override {
     const std::size_t m = std::size_t(cfg_.window), d = g_.size();
     return (m * d + 2 * m * m) * sizeof(double) + momentum_.size() * sizeof(T);

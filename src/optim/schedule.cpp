@@ -30,6 +30,10 @@ Schedule::Kind Schedule::kind_from(const std::string& name) {
   fail("schedule: expected one of constant, step, cosine, found '", name, "'");
 }
 
+const char* Schedule::kind_name(Kind k) {
+  return k == Kind::Constant ? "constant" : k == Kind::Step ? "step" : "cosine";
+}
+
 template <class T>
 double clip_grad_norm(T* g, index_t n, double max_norm) {
   double s = 0;

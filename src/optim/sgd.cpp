@@ -1,6 +1,7 @@
 #include "curv/core/error.hpp"
 #include "curv/kernels/parallel.hpp"
 #include "curv/optim/optimizer.hpp"
+#include "state.hpp"
 
 namespace curv {
 namespace {
@@ -19,6 +20,16 @@ class Sgd final : public Optimizer<T> {
   }
   std::string name() const override { return "sgd"; }
   std::size_t state_bytes() const override { return buf_.size() * sizeof(T); }
+  OptimizerState<T> state() const override {
+    OptimizerState<T> s;
+    if (!buf_.empty()) s.buffers["momentum_buffer"] = buf_;
+    return s;
+  }
+  void load_state(const OptimizerState<T>& s) override {
+    detail::check_state_names<T>(name(), s, {"momentum_buffer"}, {});
+    detail::take_buffer<T>(name(), s, "momentum_buffer", buf_);
+  }
+  void apply_mask(std::span<const std::uint8_t> keep) override { detail::zero_masked(buf_, keep); }
 
   void step(ParamStore<T>& p) override {
     const index_t n = p.size();

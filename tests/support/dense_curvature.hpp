@@ -22,10 +22,10 @@ struct Dense {
   Matrix H;      // (P, P): Hessian of the mean loss, by central differences of the gradient
 };
 
-inline Dense dense_of(Model<double>& m, const CurvatureBatch<double>& all, bool hessian) {
+inline Dense dense_of(Model<double>& m, const Batch<double>& all, bool hessian) {
   auto loss = make_loss<double>(m.loss());
   Objective<double> obj(m, *loss);
-  obj.set_batch(all.x.view(), all.y.view());
+  obj.set_batch(all.x.view(), all.targets());
   Dense d;
   d.N = obj.examples(), d.C = obj.outputs(), d.P = obj.parameters();
   const index_t NC = d.N * d.C, P = d.P;
@@ -56,10 +56,10 @@ inline Dense dense_of(Model<double>& m, const CurvatureBatch<double>& all, bool 
     for (index_t p = 0; p < P; ++p) {
       const double t0 = theta[p];
       theta[p] = t0 + h;
-      obj.set_batch(all.x.view(), all.y.view());
+      obj.set_batch(all.x.view(), all.targets());
       obj.gradient(gp.data());
       theta[p] = t0 - h;
-      obj.set_batch(all.x.view(), all.y.view());
+      obj.set_batch(all.x.view(), all.targets());
       obj.gradient(gm.data());
       theta[p] = t0;
       for (index_t q = 0; q < P; ++q) d.H[q * P + p] = (gp[q] - gm[q]) / (2 * h);

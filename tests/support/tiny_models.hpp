@@ -88,23 +88,22 @@ class TinySequence final : public Model<double> {
 };
 
 // Random inputs in [-1, 1) and targets (class labels, or values for mse/bce) for `sizes` batches.
-inline std::vector<CurvatureBatch<double>> random_batches(const Model<double>& m,
-                                                          std::vector<index_t> sizes,
-                                                          std::uint64_t seed) {
+inline std::vector<Batch<double>> random_batches(const Model<double>& m, std::vector<index_t> sizes,
+                                                 std::uint64_t seed) {
   Rng rng(seed);
-  std::vector<CurvatureBatch<double>> out;
+  std::vector<Batch<double>> out;
   for (index_t n : sizes) {
-    CurvatureBatch<double> b;
+    Batch<double> b;
     Shape s{n};
     for (int i = 0; i < m.input_shape().rank(); ++i) s.push_back(m.input_shape()[i]);
     b.x = Tensor<double>(s);
     for (index_t i = 0; i < b.x.numel(); ++i) b.x[i] = 2 * rng.uniform() - 1;
     if (m.loss() == "cross_entropy") {
       for (index_t i = 0; i < n; ++i)
-        b.y.labels.push_back(std::int64_t(rng.below(std::uint64_t(m.outputs()))));
+        b.labels.push_back(std::int64_t(rng.below(std::uint64_t(m.outputs()))));
     } else {
-      b.y.values = Tensor<double>(Shape{n, m.outputs()});
-      for (index_t i = 0; i < b.y.values.numel(); ++i) b.y.values[i] = rng.uniform();
+      b.values = Tensor<double>(Shape{n, m.outputs()});
+      for (index_t i = 0; i < b.values.numel(); ++i) b.values[i] = rng.uniform();
     }
     out.push_back(std::move(b));
   }
@@ -112,8 +111,8 @@ inline std::vector<CurvatureBatch<double>> random_batches(const Model<double>& m
 }
 
 // All batches' examples as one batch (the dense references are computed on it).
-inline CurvatureBatch<double> concatenate(const std::vector<CurvatureBatch<double>>& parts) {
-  CurvatureBatch<double> all;
+inline Batch<double> concatenate(const std::vector<Batch<double>>& parts) {
+  Batch<double> all;
   index_t n = 0;
   for (const auto& p : parts) n += p.x.shape()[0];
   Shape s = parts.front().x.shape();
@@ -124,12 +123,12 @@ inline CurvatureBatch<double> concatenate(const std::vector<CurvatureBatch<doubl
   for (const auto& p : parts) {
     for (index_t i = 0; i < p.x.numel(); ++i) all.x[at + i] = p.x[i];
     at += p.x.numel();
-    all.y.labels.insert(all.y.labels.end(), p.y.labels.begin(), p.y.labels.end());
-    for (index_t i = 0; i < p.y.values.numel(); ++i) values.push_back(p.y.values[i]);
+    all.labels.insert(all.labels.end(), p.labels.begin(), p.labels.end());
+    for (index_t i = 0; i < p.values.numel(); ++i) values.push_back(p.values[i]);
   }
   if (!values.empty()) {
-    all.y.values = Tensor<double>(Shape{n, index_t(values.size()) / n});
-    for (std::size_t i = 0; i < values.size(); ++i) all.y.values[index_t(i)] = values[i];
+    all.values = Tensor<double>(Shape{n, index_t(values.size()) / n});
+    for (std::size_t i = 0; i < values.size(); ++i) all.values[index_t(i)] = values[i];
   }
   return all;
 }

@@ -137,11 +137,11 @@ void bench_lanczos(index_t examples, index_t iterations) {
   auto model = make_model<float>("lenet5");
   Rng rng(3);
   model->init(rng);
-  std::vector<CurvatureBatch<float>> batches;
+  std::vector<Batch<float>> batches;
   for (index_t i = 0; i < examples; i += 125) {
-    CurvatureBatch<float> b;
+    Batch<float> b;
     b.x = random_inputs(*model, 125, rng);
-    for (index_t j = 0; j < 125; ++j) b.y.labels.push_back(std::int64_t(rng.below(10)));
+    for (index_t j = 0; j < 125; ++j) b.labels.push_back(std::int64_t(rng.below(10)));
     batches.push_back(std::move(b));
   }
   CurvatureData<float> data(*model, std::move(batches));

@@ -1,4 +1,5 @@
-// curv eval: a checkpoint's held-out metrics, as the one-line JSON summary curv train prints.
+// curv eval: a checkpoint's metrics on any examples (the test split by default), as the one-line
+// JSON summary curv train prints.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -9,27 +10,37 @@
 namespace curv::cli {
 
 Runner add_eval(CLI::App& app) {
-  auto* cmd = app.add_subcommand("eval", "Evaluate a checkpoint on a dataset's held-out split");
+  auto* cmd =
+      app.add_subcommand("eval", "Evaluate a checkpoint on a data set (its test split by default)");
   struct Opts {
-    std::string checkpoint, data, model, config;
-    index_t context = 64;
+    std::string checkpoint, data, model, config, examples = "test:all";
+    TaskOptions task;
+    index_t batch = 128;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--checkpoint", o->checkpoint, "A safetensors file")->required();
-  cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10, moby-dick or t2t-synthetic")
+  cmd->add_option("--data", o->data,
+                  "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or inputs.npy")
       ->required();
+  cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: the targets .npy");
+  cmd->add_option("--examples", o->examples, "Which examples: an index list (docs/data.md)")
+      ->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Examples per batch")->capture_default_str();
   cmd->add_option("--model", o->model, "The architecture, for files without curv metadata");
   cmd->add_option("--config", o->config, "Its JSON configuration (with --model)");
-  cmd->add_option("--context", o->context, "moby-dick: characters per window")
+  cmd->add_option("--context", o->task.context, "moby-dick: characters per window")
       ->capture_default_str();
   return [o] {
+    CURV_CHECK(o->batch >= 1, "eval: expected --batch >= 1, found ", o->batch);
     auto model = load_checkpoint<float>(o->checkpoint, o->model, o->config);
-    TaskOptions topt;
-    topt.context = o->context;
-    auto task = make_task<float>(o->data, model->loss(), topt);
+    auto task = make_task<float>(o->data, model->loss(), o->task);
     task->check_model(*model);
-    nlohmann::json j = {{"model", model->name()}, {"data", o->data}, {"checkpoint", o->checkpoint}};
-    for (const auto& [k, v] : task->evaluate(*model, 128)) j[k] = v;
+    const IndexList list = parse_index_list(o->examples, *task);
+    nlohmann::json j = {{"model", model->name()},
+                        {"data", o->data},
+                        {"checkpoint", o->checkpoint},
+                        {"examples", o->examples}};
+    for (const auto& [k, v] : task->evaluate(*model, list, o->batch)) j[k] = v;
     std::printf("%s\n", j.dump().c_str());
     return 0;
   };

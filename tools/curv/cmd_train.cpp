@@ -1,213 +1,241 @@
-// curv train: train a model on a dataset; progress on stderr, one JSON line per epoch to --log,
-// and a one-line JSON summary on stdout.
+// curv train: train a model on a data set through the library's training loop (train/run.hpp);
+// progress on stderr, the run's record (command, git commit, recipe, evaluations) to --log and
+// --curve, a trajectory to --record, and a one-line JSON summary on stdout.
 #include <sys/resource.h>
 #include <tbb/global_control.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "curv/core/error.hpp"
 #include "curv/kernels/parallel.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/optim/registry.hpp"
-#include "curv/train/trainer.hpp"
+#include "curv/train/recorder.hpp"
+#include "curv/train/trajectory.hpp"
 #include "progress.hpp"
 
 namespace curv::cli {
+namespace {
+
+struct Opts {
+  Recipe r;
+  std::string schedule = "constant", factors = "mc", kfac_damping = "factored";
+  std::string save, log, curve, record;
+  index_t record_every = 100, log_every = 50;
+  bool fixed_damping = false;
+  int threads = 0;
+};
+
+// A path to write later must be writable now: a bad one fails before training, not after it.
+void check_writable(const std::string& path, const char* what) {
+  namespace fs = std::filesystem;
+  if (path.empty()) return;
+  CURV_CHECK(!fs::is_directory(path), what, " '", path,
+             "': expected a file path, found a directory");
+  const fs::path dir = fs::absolute(path).parent_path();
+  CURV_CHECK(fs::is_directory(dir), what, " '", path, "': expected an existing directory ",
+             dir.string(), ", found none");
+  const std::string probe = path + ".probe";
+  std::ofstream f(probe);
+  CURV_CHECK(f.good(), what, " '", path,
+             "': expected a writable place, found it cannot be written");
+  f.close();
+  fs::remove(probe);
+}
+
+int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
+  Recipe& r = o.r;
+  if (!rescale_given && r.optimizer == "foof") r.second_order.rescale = "none";
+  if (!lr_given) r.lr = default_lr(r.optimizer);
+  if (!damping_given) r.second_order.damping = default_damping(r.optimizer);
+  CURV_CHECK(r.batch > 0, "train: expected --batch >= 1, found ", r.batch);
+  CURV_CHECK(r.epochs > 0 || r.steps > 0, "train: expected --epochs >= 1 or --steps >= 1, found ",
+             r.epochs, " and ", r.steps);
+  CURV_CHECK(o.threads >= 0, "train: expected --threads >= 0, found ", o.threads);
+  r.schedule.kind = Schedule::kind_from(o.schedule);
+  r.second_order.factors = parse_factor_kind(o.factors);
+  r.second_order.kfac_damping = parse_kfac_damping(o.kfac_damping);
+  r.second_order.adapt_damping = !o.fixed_damping;
+  r.data_seed = r.seed;
+  check_writable(o.save, "--save");
+  check_writable(o.curve, "--curve");
+  std::unique_ptr<tbb::global_control> threads;
+  if (o.threads > 0) {
+    threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                    o.threads);
+    set_blas_threads(o.threads);
+  }
+  auto model = make_recipe_model<float>(r);
+  auto task = make_recipe_task<float>(r, *model);
+  auto opt = make_recipe_optimizer<float>(r);
+  const index_t examples = check_recipe(r, *task, *model).first.size();  // before any output
+  RunRecorder recorder(o.curve, o.log, r, {});
+  std::unique_ptr<TrajectoryRecorder<float>> trajectory;
+  if (!o.record.empty())
+    trajectory = std::make_unique<TrajectoryRecorder<float>>(o.record, o.record_every);
+
+  Progress progress;
+  progress.line("train " + r.model + " on " + r.data + ": " + std::to_string(examples) +
+                " examples, " + std::to_string(model->params().size()) + " parameters, " +
+                r.optimizer + " lr " + std::to_string(r.lr));
+  RunHooks<float> hooks;
+  hooks.log_every = o.log_every;
+  hooks.trajectory = trajectory.get();
+  nlohmann::json last;
+  hooks.on_evaluation = [&](const Evaluation& e) {
+    recorder.evaluation(e);
+    last = to_json(e);
+    progress.line(last.dump());
+  };
+  hooks.on_step = [&](index_t step, index_t total, double loss) {
+    progress.step(long(step), long(total), loss);
+  };
+  RunSummary s;
+  try {
+    s = run_training(r, *task, *model, *opt, hooks);
+  } catch (const Error& e) {
+    recorder.failure(e.what());
+    throw;
+  }
+  if (!o.save.empty()) save_checkpoint(*model, o.save);
+  nlohmann::json summary = {{"model", r.model},
+                            {"data", r.data},
+                            {"epochs", double(s.steps) / double(s.steps_per_epoch)},
+                            {"steps", s.steps},
+                            {"seconds", s.seconds}};
+  for (const auto& [k, v] : last.items())
+    if (k != "step" && k != "epoch" && k != "seconds" && k != "lr") summary[k] = v;
+  // Memory: the process's peak against what the run must hold (parameters and their
+  // gradients, optimizer state, one batch's activations, the data).
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double mb = 1.0 / (1 << 20);
+  const std::size_t needed = 2 * sizeof(float) * std::size_t(model->params().size()) +
+                             s.state_bytes + s.activation_bytes + task->data_bytes();
+  summary["peak_rss_mb"] = double(ru.ru_maxrss) * 1024 * mb;
+  summary["needed_mb"] = double(needed) * mb;
+  recorder.finish(summary);
+  std::printf("%s\n", summary.dump().c_str());
+  return 0;
+}
+
+}  // namespace
 
 Runner add_train(CLI::App& app) {
-  auto* cmd = app.add_subcommand("train", "Train a model and evaluate it after every epoch");
-  struct Opts {
-    std::string model = "mlp", config = "{}", data = "fashion-mnist", optimizer = "sgd",
-                schedule = "constant";
-    std::string save, log;
-    index_t epochs = 1, batch = 128, limit = -1, warmup = 0, step_size = 1, context = 64,
-            log_every = 50;
-    double lr = 0.05, momentum = 0.9, weight_decay = 0, gamma = 0.1, clip = 0;
-    bool nesterov = false, augment = false, fixed_damping = false;
-    std::uint64_t seed = 0;
-    int threads = 0;
-    SecondOrderConfig so;
-    std::string factors = "mc", kfac_damping = "factored";
-  };
+  auto* cmd = app.add_subcommand("train", "Train a model, evaluating it as it goes");
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--model", o->model, "Model name (curv info lists the parameters)")
+  Recipe& r = o->r;
+  SecondOrderConfig& so = r.second_order;
+  cmd->add_option("--model", r.model, "Model name (curv info lists the parameters)")
       ->capture_default_str();
-  cmd->add_option("--config", o->config, "Model configuration as a JSON object")
+  cmd->add_option("--config", r.config, "Model configuration as a JSON object")
       ->capture_default_str();
-  cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10, moby-dick or t2t-synthetic")
+  cmd->add_option("--data", r.data,
+                  "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or inputs.npy")
       ->capture_default_str();
-  cmd->add_option("--optimizer", o->optimizer, "sgd, adam, adamw, kfac, ekfac, foof or mfac")
+  cmd->add_option("--labels", r.task.labels, "With --data inputs.npy: the targets .npy");
+  cmd->add_option("--examples", r.examples,
+                  "Training examples: an index list of the train split (docs/data.md)")
+      ->capture_default_str();
+  cmd->add_option("--validation", r.task.validation,
+                  "Carve this fraction of train out as the val split (seeded by --seed)")
+      ->capture_default_str();
+  cmd->add_option("--optimizer", r.optimizer, "sgd, adam, adamw, kfac, ekfac, foof or mfac")
       ->capture_default_str();
   auto* lr_opt = cmd->add_option(
-      "--lr", o->lr,
+      "--lr", r.lr,
       "Learning rate (the schedule's peak); default 0.05, foof 0.01, kfac/ekfac 1, mfac 0.001");
-  cmd->add_option("--momentum", o->momentum, "SGD momentum")->capture_default_str();
-  cmd->add_flag("--nesterov", o->nesterov, "Nesterov momentum (SGD)");
-  cmd->add_option("--weight-decay", o->weight_decay,
-                  "L2 (sgd, adam) or decoupled (adamw) weight decay")
+  cmd->add_option("--momentum", r.momentum, "SGD momentum")->capture_default_str();
+  cmd->add_flag("--nesterov", r.nesterov, "Nesterov momentum (SGD)");
+  cmd->add_option("--weight-decay", so.weight_decay,
+                  "L2 (sgd, adam, second order) or decoupled (adamw) weight decay")
       ->capture_default_str();
   cmd->add_option("--schedule", o->schedule, "constant, step or cosine")->capture_default_str();
-  cmd->add_option("--warmup", o->warmup, "Linear warm-up steps")->capture_default_str();
-  cmd->add_option("--step-size", o->step_size, "step schedule: steps between decays")
+  cmd->add_option("--warmup", r.schedule.warmup_steps, "Linear warm-up steps")
       ->capture_default_str();
-  cmd->add_option("--gamma", o->gamma, "step schedule: decay factor")->capture_default_str();
-  cmd->add_option("--clip", o->clip, "Clip the gradient norm to this (0: off)")
+  cmd->add_option("--step-size", r.schedule.step_size, "step schedule: steps between decays")
       ->capture_default_str();
-  cmd->add_flag("--augment", o->augment, "CIFAR-10: random crop (padding 4) and horizontal flip");
-  cmd->add_option("--epochs", o->epochs, "Passes over the training set")->capture_default_str();
-  cmd->add_option("--batch", o->batch, "Minibatch size")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of initialization, shuffling and augmentation")
+  cmd->add_option("--gamma", r.schedule.gamma, "step schedule: decay factor")
+      ->capture_default_str();
+  cmd->add_option("--clip", r.clip_norm, "Clip the gradient norm to this (0: off)")
+      ->capture_default_str();
+  cmd->add_flag("--augment", r.task.augment,
+                "CIFAR-10: random crop (padding 4) and horizontal flip");
+  cmd->add_option("--epochs", r.epochs, "Passes over the training examples")->capture_default_str();
+  cmd->add_option("--steps", r.steps, "Optimizer steps (when > 0, instead of --epochs)")
+      ->capture_default_str();
+  cmd->add_option("--batch", r.batch, "Minibatch size")->capture_default_str();
+  cmd->add_option("--seed", r.seed, "Seed of initialization, shuffling, augmentation, validation")
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Threads for TBB and BLAS (0: all cores)")
       ->capture_default_str();
-  cmd->add_option("--limit", o->limit,
-                  "Use only the first N training examples (t2t-synthetic: examples per epoch)")
+  cmd->add_option("--context", r.task.context, "moby-dick: characters per window")
       ->capture_default_str();
-  cmd->add_option("--context", o->context, "moby-dick: characters per window")
+  cmd->add_option("--eval", r.evaluate,
+                  "Index lists scored at every evaluation, e.g. test:all val:all train:0-9999")
+      ->capture_default_str();
+  cmd->add_option("--eval-every", r.eval_every, "Steps between evaluations (0: every epoch's end)")
+      ->capture_default_str();
+  cmd->add_option("--eval-batch", r.eval_batch, "Examples per evaluation batch (0: --batch)")
       ->capture_default_str();
   cmd->add_option("--save", o->save, "Write the trained model to this safetensors file");
-  cmd->add_option("--log", o->log, "Append one JSON line of metrics per epoch to this file");
+  cmd->add_option("--log", o->log,
+                  "Append the run's record to this file: start (command, git commit, recipe), "
+                  "one JSON line per evaluation, end");
+  cmd->add_option("--curve", o->curve, "Write one CSV row per evaluation to this file");
+  cmd->add_option("--record", o->record,
+                  "Record the trajectory into this directory (snapshots and every step's batch)");
+  cmd->add_option("--record-every", o->record_every, "Steps between trajectory snapshots")
+      ->capture_default_str();
   cmd->add_option("--log-every", o->log_every, "Steps between progress updates")
       ->capture_default_str();
-  auto* so = cmd->add_option_group("second-order", "kfac, ekfac, foof, mfac (docs/optimizers.md)");
-  auto* damping_opt = so->add_option(
-      "--damping", o->so.damping,
+  auto* g = cmd->add_option_group("second-order", "kfac, ekfac, foof, mfac (docs/optimizers.md)");
+  auto* damping_opt = g->add_option(
+      "--damping", so.damping,
       "λ; default 1 for kfac/ekfac (initial, then adapted), 0.1 for foof, 1e-3 for mfac");
-  so->add_option("--damping-min", o->so.damping_min, "Floor of the adapted λ")
+  g->add_option("--damping-min", so.damping_min, "Floor of the adapted λ")->capture_default_str();
+  g->add_flag("--fixed-damping", o->fixed_damping, "Do not adapt λ (qmodel)");
+  g->add_option("--adapt-every", so.adapt_every, "Steps between λ adaptations")
       ->capture_default_str();
-  so->add_flag("--fixed-damping", o->fixed_damping, "Do not adapt λ (qmodel)");
-  so->add_option("--adapt-every", o->so.adapt_every, "Steps between λ adaptations")
+  g->add_option("--adapt-factor", so.adapt_factor, "λ ×= factor (ρ > 3/4) or ÷= factor (ρ < 1/4)")
       ->capture_default_str();
-  so->add_option("--adapt-factor", o->so.adapt_factor,
-                 "λ ×= factor (ρ > 3/4) or ÷= factor (ρ < 1/4)")
+  g->add_option("--qmodel-examples", so.qmodel_examples,
+                "qmodel: size the step with the exact GGN of the batch's first N examples (0: all)")
       ->capture_default_str();
-  so->add_option(
-        "--qmodel-examples", o->so.qmodel_examples,
-        "qmodel: size the step with the exact GGN of the batch's first N examples (0: all)")
+  g->add_option("--stats-examples", so.stats_examples,
+                "kfac/ekfac/foof: estimate the factors on the batch's first N examples (0: all)")
       ->capture_default_str();
-  so->add_option("--stats-examples", o->so.stats_examples,
-                 "kfac/ekfac/foof: estimate the factors on the batch's first N examples (0: all)")
+  g->add_option("--factor-decay", so.decay, "Moving-average decay of the K-FAC factors")
       ->capture_default_str();
-  so->add_option("--factor-decay", o->so.decay, "Moving-average decay of the K-FAC factors")
+  g->add_option("--inverse-every", so.inverse_every, "Steps between inversions / eigenbases")
       ->capture_default_str();
-  so->add_option("--inverse-every", o->so.inverse_every,
-                 "Steps between inversions / eigenbasis updates")
+  g->add_option("--factors", o->factors,
+                "G from mc (sampled labels: true Fisher) or ef (empirical)")
       ->capture_default_str();
-  so->add_option("--factors", o->factors,
-                 "G from mc (sampled labels: true Fisher) or ef (empirical)")
+  g->add_option("--kfac-damping", o->kfac_damping,
+                "kfac/ekfac: factored (π-adjusted Tikhonov) or eigen")
       ->capture_default_str();
-  so->add_option("--kfac-damping", o->kfac_damping,
-                 "kfac/ekfac: factored (π-adjusted Tikhonov) or eigen")
+  auto* rescale_opt = g->add_option("--rescale", so.rescale,
+                                    "qmodel (exact-curvature quadratic model; kfac/ekfac default), "
+                                    "kl (KL clipping) or none (foof default)");
+  g->add_option("--kl-clip", so.kl_clip, "kl: κ")->capture_default_str();
+  g->add_flag("!--unscheduled-clip", so.scheduled_clip,
+              "kl: size ν with the current rate (kfac-pytorch), so the schedule does not scale "
+              "clipped steps");
+  g->add_flag("!--restart-scaling", so.carry_scaling,
+              "ekfac: restart the scaling from one batch's re-fit at each new basis instead of "
+              "carrying it over");
+  g->add_option("--fallback-lr", so.fallback_lr,
+                "Adam learning rate for parameters outside linear/conv layers")
       ->capture_default_str();
-  auto* rescale_opt = so->add_option(
-      "--rescale", o->so.rescale,
-      "qmodel (exact-curvature quadratic model; kfac/ekfac default), kl (KL clipping) or "
-      "none (foof default)");
-  so->add_option("--kl-clip", o->so.kl_clip, "kl: κ")->capture_default_str();
-  so->add_flag("!--unscheduled-clip", o->so.scheduled_clip,
-               "kl: size ν with the current rate (kfac-pytorch), so the schedule does not scale "
-               "clipped steps");
-  so->add_flag("!--restart-scaling", o->so.carry_scaling,
-               "ekfac: restart the scaling from one batch's re-fit at each new basis instead of "
-               "carrying it over");
-  so->add_option("--fallback-lr", o->so.fallback_lr,
-                 "Adam learning rate for parameters outside linear/conv layers")
-      ->capture_default_str();
-  so->add_option("--window", o->so.window, "mfac: gradients in the sliding window")
+  g->add_option("--window", so.window, "mfac: gradients in the sliding window")
       ->capture_default_str();
   return [o, lr_opt, damping_opt, rescale_opt] {
-    if (rescale_opt->count() == 0 && o->optimizer == "foof") o->so.rescale = "none";
-    if (lr_opt->count() == 0) o->lr = default_lr(o->optimizer);
-    if (damping_opt->count() == 0) o->so.damping = default_damping(o->optimizer);
-    CURV_CHECK(o->batch > 0, "train: expected --batch >= 1, found ", o->batch);
-    CURV_CHECK(o->epochs > 0, "train: expected --epochs >= 1, found ", o->epochs);
-    CURV_CHECK(o->threads >= 0, "train: expected --threads >= 0, found ", o->threads);
-    std::unique_ptr<tbb::global_control> threads;
-    if (o->threads > 0) {
-      threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                                      o->threads);
-      set_blas_threads(o->threads);
-    }
-    auto model = make_model<float>(o->model, o->config);
-    TaskOptions topt;
-    topt.augment = o->augment;
-    topt.limit = o->limit;
-    topt.context = o->context;
-    auto task = make_task<float>(o->data, model->loss(), topt);
-    task->check_model(*model);
-    CURV_CHECK(o->batch <= task->train_size(), "train: expected a batch size in 1..",
-               task->train_size(), ", found ", o->batch);
-    o->so.weight_decay = o->weight_decay;
-    o->so.factors = parse_factor_kind(o->factors);
-    o->so.kfac_damping = parse_kfac_damping(o->kfac_damping);
-    o->so.adapt_damping = !o->fixed_damping;
-    o->so.seed = o->seed;
-    std::unique_ptr<Optimizer<float>> opt =
-        make_optimizer<float>(o->optimizer, o->lr, o->momentum, o->nesterov, o->so);
-    TrainConfig cfg;
-    cfg.epochs = o->epochs;
-    cfg.batch = o->batch;
-    cfg.seed = o->seed;
-    cfg.log_every = o->log_every;
-    cfg.clip_norm = o->clip;
-    cfg.schedule.kind = Schedule::kind_from(o->schedule);
-    cfg.schedule.base_lr = o->lr;
-    cfg.schedule.warmup_steps = o->warmup;
-    cfg.schedule.step_size = o->step_size;
-    cfg.schedule.gamma = o->gamma;
-    // Open the log before training so a bad path fails at once, not after the run.
-    std::ofstream log;
-    if (!o->log.empty()) {
-      log.open(o->log, std::ios::app);
-      CURV_CHECK(log.good(), o->log, ": expected a writable log file, found it cannot be opened");
-    }
-    Rng rng(o->seed);
-    model->init(rng);
-    Progress progress;
-    progress.line("train " + o->model + " on " + o->data + ": " +
-                  std::to_string(task->train_size()) + " examples, " +
-                  std::to_string(model->params().size()) + " parameters, " + o->optimizer + " lr " +
-                  std::to_string(o->lr));
-    double seconds = 0;
-    std::size_t activations = 0;
-    nlohmann::json last;
-    train<float>(
-        *model, *opt, *task, cfg,
-        [&](const EpochReport& r) {
-          seconds += r.seconds;
-          activations = r.activation_bytes;
-          nlohmann::json j = {{"epoch", r.epoch},
-                              {"steps", r.steps},
-                              {"train_loss", r.train_loss},
-                              {"seconds", r.seconds}};
-          if (opt->damping() > 0) j["damping"] = opt->damping();
-          for (const auto& [k, v] : r.metrics) j[k] = v;
-          last = j;
-          progress.line(j.dump());
-          if (log.is_open()) log << j.dump() << "\n" << std::flush;
-        },
-        [&](index_t step, index_t total, double loss) {
-          progress.step(long(step), long(total), loss);
-        });
-    if (!o->save.empty()) save_checkpoint(*model, o->save);
-    nlohmann::json summary = {
-        {"model", o->model}, {"data", o->data}, {"epochs", o->epochs}, {"seconds", seconds}};
-    for (const auto& [k, v] : last.items())
-      if (k != "epoch" && k != "seconds") summary[k] = v;
-    // Memory: the process's peak against what the run must hold (parameters and their
-    // gradients, optimizer state, one batch's activations, the dataset).
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    const double mb = 1.0 / (1 << 20);
-    const std::size_t needed = 2 * sizeof(float) * std::size_t(model->params().size()) +
-                               opt->state_bytes() + activations + task->data_bytes();
-    summary["peak_rss_mb"] = double(ru.ru_maxrss) * 1024 * mb;
-    summary["needed_mb"] = double(needed) * mb;
-    std::printf("%s\n", summary.dump().c_str());
-    return 0;
+    o->r.task.validation_seed = o->r.seed;
+    return run(*o, lr_opt->count() > 0, damping_opt->count() > 0, rescale_opt->count() > 0);
   };
 }
 

@@ -17,5 +17,6 @@ Runner add_info(CLI::App& app);
 Runner add_curvature(CLI::App& app);
 Runner add_spectrum(CLI::App& app);
 Runner add_init(CLI::App& app);
+Runner add_replay(CLI::App& app);
 
 }  // namespace curv::cli

@@ -1,6 +1,6 @@
 // What `curv curvature` and `curv spectrum` share: a checkpoint, the examples the curvature is
-// defined on (the first --samples training examples of --data, or exactly the examples in
-// --inputs/--labels .npy files), and the operator's name and settings.
+// defined on (an index list of --data, which may be inputs.npy with --labels), and the
+// operator's name and settings.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,14 +9,16 @@
 #include <string>
 
 #include "curv/curvature/factory.hpp"
+#include "curv/data/task.hpp"
 #include "curv/nn/model.hpp"
 
 namespace curv::cli {
 
 struct CurvatureInput {
   std::string checkpoint, model, config;
-  std::string data, inputs, labels;
-  index_t samples = 1000, batch = 128, context = 64;
+  std::string data, examples = "0-999";
+  TaskOptions task;
+  index_t batch = 128;
   std::string op, subset = "all", factors = "ggn", kfac_damping = "eigen", precision = "float64";
   index_t mc_samples = 1;
   std::uint64_t seed = 0;
@@ -32,8 +34,10 @@ struct CurvatureInput {
 template <class T>
 struct CurvatureSetup {
   std::unique_ptr<Model<T>> model;
+  std::unique_ptr<Task<T>> task;
   std::unique_ptr<CurvatureData<T>> data;
   std::unique_ptr<LinearOperator> op;
+  std::string examples;
   double seconds_setup = 0;
   nlohmann::json describe() const;
 };

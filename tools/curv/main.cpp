@@ -4,10 +4,14 @@
 
 #include "commands.hpp"
 #include "curv/core/error.hpp"
+#include "curv/core/version.hpp"
+#include "curv/train/recorder.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "curv: neural networks and second-order methods (curvature, K-FAC, Laplace, influence)"};
+  curv::set_command_line(argc, argv);  // run records carry it
+  CLI::App app{std::string("curv ") + curv::version() + " (" + curv::git_commit() +
+               "): neural networks and second-order methods — training, exact curvature products, "
+               "K-FAC and the curvature toolkit's solvers"};
   app.require_subcommand(1);
   std::map<CLI::App*, curv::cli::Runner> runners;
   auto reg = [&](curv::cli::Runner (*add)(CLI::App&)) {
@@ -24,6 +28,7 @@ int main(int argc, char** argv) {
   reg(curv::cli::add_curvature);
   reg(curv::cli::add_spectrum);
   reg(curv::cli::add_data);
+  reg(curv::cli::add_replay);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

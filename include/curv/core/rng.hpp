@@ -17,6 +17,16 @@ class Rng {
   // An independent stream for worker k (e.g. one per example in a parallel loop).
   Rng split(std::uint64_t k) const;
 
+  // The whole state (the four words, and the normal's cached second draw), so that a recorded
+  // run can restart a stream exactly where it was.
+  struct State {
+    std::uint64_t words[4];
+    double spare;
+    bool has_spare;
+  };
+  State state() const;
+  void set_state(const State& s);
+
  private:
   std::uint64_t s_[4];
   double spare_ = 0;

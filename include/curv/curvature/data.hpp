@@ -19,22 +19,16 @@
 #include <vector>
 
 #include "curv/curvature/kinds.hpp"
-#include "curv/data/task.hpp"
+#include "curv/data/batch.hpp"
 #include "curv/nn/objective.hpp"
 
 namespace curv {
 
 template <class T>
-struct CurvatureBatch {
-  Tensor<T> x;
-  BatchTargets<T> y;
-};
-
-template <class T>
 class CurvatureData {
  public:
   // Takes the batches and records each one's forward pass. The model must outlive this object.
-  CurvatureData(const Model<T>& model, std::vector<CurvatureBatch<T>> batches);
+  CurvatureData(const Model<T>& model, std::vector<Batch<T>> batches);
 
   const Model<T>& model() const { return model_; }
   index_t parameters() const { return model_.params().size(); }
@@ -43,9 +37,7 @@ class CurvatureData {
   // N_b / N: the weight of batch b in every product.
   double weight(index_t b) const;
   Objective<T>& objective(index_t b) { return *parts_[static_cast<std::size_t>(b)]->objective; }
-  const CurvatureBatch<T>& batch(index_t b) const {
-    return parts_[static_cast<std::size_t>(b)]->batch;
-  }
+  const Batch<T>& batch(index_t b) const { return parts_[static_cast<std::size_t>(b)]->batch; }
   // The mean loss over all examples.
   double loss() const;
 
@@ -64,7 +56,7 @@ class CurvatureData {
 
  private:
   struct Part {
-    CurvatureBatch<T> batch;
+    Batch<T> batch;
     std::unique_ptr<Loss<T>> loss;
     std::unique_ptr<Objective<T>> objective;
     Tensor<T> factor;
@@ -76,11 +68,6 @@ class CurvatureData {
   std::vector<std::unique_ptr<Part>> parts_;
   index_t examples_ = 0;
 };
-
-// Batches of the first `examples` training examples of a task, in order, `batch` at a time (no
-// augmentation).
-template <class T>
-std::vector<CurvatureBatch<T>> task_batches(const Task<T>& task, index_t examples, index_t batch);
 
 extern template class CurvatureData<float>;
 extern template class CurvatureData<double>;

@@ -25,17 +25,13 @@ struct Dataset {
   // x:(n, example…) = pixels/255 and y:(n) of the examples idx[0..n).
   template <class T>
   void gather(const index_t* idx, index_t n, T* x, std::int64_t* y) const;
-  // The first n examples (all when n < 0) as a dataset of their own.
-  Dataset head(index_t n) const;
 };
 
 // CURV_DATA if set, else $HOME/.cache/curv.
 std::string data_dir();
 
-// IDX image and label files (raw or gzip-compressed), e.g. MNIST's and Fashion-MNIST's; with a
-// limit ≥ 0, only the first `limit` examples are read.
-Dataset load_idx(const std::string& images, const std::string& labels, const std::string& name,
-                 index_t limit = -1);
+// IDX image and label files (raw or gzip-compressed), e.g. MNIST's and Fashion-MNIST's.
+Dataset load_idx(const std::string& images, const std::string& labels, const std::string& name);
 
 // CIFAR-10 from the PNG batches (data_batch_1..5.png / test_batch.png, one 32×32 RGB image per
 // row, R,G,B interleaved, labels in train_lables.json / test_lables.json) in dir.
@@ -47,9 +43,9 @@ Dataset load_cifar10_bin(const std::string& dir, bool train);
 void write_cifar10_bin(const Dataset& train, const Dataset& test, const std::string& out_dir);
 
 // By name: "fashion-mnist", "mnist", "cifar10" (binary batches if present, else PNGs); split
-// "train" or "test"; the first `limit` examples when limit ≥ 0. Throws curv::Error listing the
-// known names otherwise.
-Dataset load_dataset(const std::string& name, const std::string& split, index_t limit = -1);
+// "train" or "test". Throws curv::Error listing the known names otherwise. (Tasks select examples
+// with index lists, data/index_list.hpp.)
+Dataset load_dataset(const std::string& name, const std::string& split);
 
 // A UTF-8 text file as Unicode code points; throws on invalid UTF-8 (naming the byte offset).
 std::u32string load_text(const std::string& path);

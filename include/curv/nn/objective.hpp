@@ -12,6 +12,7 @@
 #include "curv/autodiff/tape.hpp"
 #include "curv/loss/loss.hpp"
 #include "curv/nn/model.hpp"
+#include "curv/nn/regularizer.hpp"
 
 namespace curv {
 
@@ -23,6 +24,10 @@ class Objective {
   // Records the forward pass on x:(N, input…) and evaluates the loss. x and the targets must
   // stay alive while this batch is in use. Returns L.
   double set_batch(View<const T> x, const Targets<T>& targets);
+  // Records the forward pass of inputs without targets (points to predict): output(), jvp, vjp
+  // and pullback work; the loss and every product that needs it throw a curv::Error.
+  void record(View<const T> x);
+  bool has_targets() const { return has_targets_; }
 
   double loss() const { return loss_value_; }
   // Records the forward pass of the same batch again, at the model's current parameters, and
@@ -58,8 +63,19 @@ class Objective {
   // out = G v = Jᵀ H_out J v, assigned.
   void ggn_vp(const T* v, T* out);
 
+  // The regularizers of the run this batch belongs to (the training loop sets them): an
+  // optimizer with a quadratic model of h = L + Σ R adds their values and curvature products.
+  void set_regularizers(std::vector<const Regularizer<T>*> r) { regularizers_ = std::move(r); }
+  bool regularized() const { return !regularizers_.empty(); }
+  // Σ R(θ) at the model's current parameters.
+  double regularization() const;
+  // out += Σ ∇²R(θ) v, for v and out of size P.
+  void add_regularizer_curvature(const T* v, T* out) const;
+
  private:
   void ensure_gradient_adjoints();
+  void forward(View<const T> x);
+  void require_targets(const char* product) const;
 
   const Model<T>& model_;
   Loss<T>& loss_;
@@ -69,6 +85,9 @@ class Objective {
   Targets<T> targets_;
   double loss_value_ = 0;
   bool adjoints_ready_ = false;  // Bank::Grad holds ∂L/∂v for this batch
+  bool has_targets_ = false;
+  std::vector<const Regularizer<T>*> regularizers_;
+  mutable std::vector<T> reg_out_;
 };
 
 extern template class Objective<float>;

@@ -3,7 +3,10 @@
 // EK-FAC, FOOF, M-FAC) implement the same interface on top of the curvature toolkit.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +17,18 @@ namespace curv {
 
 template <class T>
 class Objective;
+
+// What an optimizer keeps between steps, as named flat buffers of the parameter count P
+// (PyTorch's names where they exist: momentum_buffer, exp_avg, exp_avg_sq) and scalars (step):
+// what a trajectory snapshot saves and a replay restores.
+template <class T>
+struct OptimizerState {
+  std::map<std::string, std::vector<T>> buffers;
+  std::map<std::string, double> scalars;
+  // False when the optimizer keeps more than this (the K-FAC family's factors and inverses,
+  // M-FAC's gradient window): a run can then be replayed from its start, not from a snapshot.
+  bool complete = true;
+};
 
 template <class T>
 class Optimizer {
@@ -35,6 +50,14 @@ class Optimizer {
   double lr() const { return lr_; }
   // The damping λ in use (second-order rules; 0 for first-order ones), for logs.
   virtual double damping() const { return 0; }
+  // The state kept between steps, and its restoration (names and sizes must match what state()
+  // gives; an optimizer whose state is incomplete refuses to load one).
+  virtual OptimizerState<T> state() const { return {}; }
+  virtual void load_state(const OptimizerState<T>& s);
+  // Zeroes the entries with keep[i] == 0 of every per-parameter buffer (momentum, moments), so a
+  // pruned weight's state cannot move it again; keep has the parameter count's entries.
+  virtual void apply_mask(std::span<const std::uint8_t> keep) { (void)keep; }
+
   // Seconds spent so far in the parts of a step worth telling apart (second-order rules:
   // "factor sweeps", "inversion", "preconditioning", "rescaling"), for benchmarks.
   virtual std::vector<std::pair<std::string, double>> profile() const { return {}; }

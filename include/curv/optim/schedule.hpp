@@ -25,6 +25,7 @@ struct Schedule {
   double lr(index_t step) const;
   // "constant", "step" or "cosine"; throws curv::Error listing them otherwise.
   static Kind kind_from(const std::string& name);
+  static const char* kind_name(Kind k);
 };
 
 // Scales g (n entries) so that its Euclidean norm is at most max_norm; returns the norm it had.

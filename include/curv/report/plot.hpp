@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace curv::experiments {
+namespace curv {
 
 struct Series {
   std::string label;
@@ -19,4 +19,4 @@ void plot_lines(const std::string& path, const std::string& title, const std::st
                 const std::string& y_label, const std::vector<Series>& series, bool log_y = false,
                 bool legend_low = false);
 
-}  // namespace curv::experiments
+}  // namespace curv

@@ -1,4 +1,4 @@
-#include "plot.hpp"
+#include "curv/report/plot.hpp"
 
 #include <plplot.h>
 
@@ -8,7 +8,7 @@
 
 #include "curv/core/error.hpp"
 
-namespace curv::experiments {
+namespace curv {
 
 void plot_lines(const std::string& path, const std::string& title, const std::string& x_label,
                 const std::string& y_label, const std::vector<Series>& series, bool log_y,
@@ -54,4 +54,4 @@ void plot_lines(const std::string& path, const std::string& title, const std::st
   CURV_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "plot: cannot write ", path);
 }
 
-}  // namespace curv::experiments
+}  // namespace curv

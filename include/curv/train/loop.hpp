@@ -1,0 +1,118 @@
+// TrainLoop: one optimizer step per batch, done the same way for every run in curv — `curv
+// train`, every experiment's grid, a replay. A step
+//   1. draws the next batch from a BatchSource over the training examples (reshuffled at every
+//      epoch's start from the loop's seed; full batches only, so every loss has one scale),
+//   2. records it and lets the optimizer attach its observers (K-FAC statistics ride on the
+//      gradient's sweep),
+//   3. takes the gradient of the batch loss; a non-finite loss or gradient stops the run with a
+//      curv::Error naming the step (and the parameter),
+//   4. adds each regularizer's value to the step's loss and its gradient to ∇L (the optimizer's
+//      quadratic model, if it has one, adds their curvature products: nn/regularizer.hpp),
+//   5. clips the gradient's norm (if asked) and calls the hooks' before_step,
+//   6. steps the optimizer with the given learning rate,
+//   7. calls the hooks' after_step (projections: masks keep pruned weights at zero).
+// All of a step is timed; evaluations and recording, done by the caller between steps, are not.
+// One thread and one seed give bitwise identical runs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "curv/data/batch_source.hpp"
+#include "curv/nn/model.hpp"
+#include "curv/nn/regularizer.hpp"
+#include "curv/optim/optimizer.hpp"
+
+namespace curv {
+
+template <class T>
+class Objective;
+template <class T>
+class Loss;
+
+template <class T>
+class TrainHook {
+ public:
+  virtual ~TrainHook() = default;
+  // After the gradient and the regularizers, before the optimizer: may change params.grad().
+  virtual void before_step(ParamStore<T>& /*params*/, Optimizer<T>& /*opt*/) {}
+  // After the optimizer's step: may change the parameters and the optimizer's state.
+  virtual void after_step(ParamStore<T>& /*params*/, Optimizer<T>& /*opt*/) {}
+};
+
+// Keeps the parameters with keep[i] == 0 at exactly zero after every step, and their entries of
+// the optimizer's state (momentum, Adam's moments) too, whatever the optimizer proposed.
+template <class T>
+class MaskProjection final : public TrainHook<T> {
+ public:
+  explicit MaskProjection(std::vector<std::uint8_t> keep) : keep_(std::move(keep)) {}
+  void after_step(ParamStore<T>& params, Optimizer<T>& opt) override;
+  // Zeroes the masked parameters (before the first step).
+  void apply(ParamStore<T>& params) const;
+  const std::vector<std::uint8_t>& keep() const { return keep_; }
+
+ private:
+  std::vector<std::uint8_t> keep_;
+};
+
+template <class T>
+class TrainLoop {
+ public:
+  // Trains on `examples` of `train` (which must outlive the loop) in batches of `batch`.
+  TrainLoop(Model<T>& model, Optimizer<T>& opt, const Split<T>& train,
+            std::vector<index_t> examples, index_t batch, std::uint64_t seed, double clip_norm = 0);
+  ~TrainLoop();
+  TrainLoop(const TrainLoop&) = delete;
+  TrainLoop& operator=(const TrainLoop&) = delete;
+
+  // Both must outlive the loop; they act in the order added.
+  void add_regularizer(const Regularizer<T>& r);
+  void add_hook(TrainHook<T>& h);
+
+  // One step on the next batch with learning rate lr; returns the step's loss (the batch loss
+  // plus the regularizers' values).
+  double step(double lr);
+  // One step on the batch of examples idx drawn with the generator at state s, as recorded by a
+  // trajectory (the source's own order is left where it was).
+  double replay_step(std::span<const index_t> idx, const Rng::State& s, double lr);
+
+  index_t steps() const { return step_; }
+  index_t steps_per_epoch() const { return source_.batches_per_epoch(); }
+  index_t batch_size() const { return source_.batch_size(); }
+  const BatchSource<T>& source() const { return source_; }
+  // The last step's batch, and the generator's state before its examples were drawn.
+  const Batch<T>& batch() const { return *last_; }
+  const Rng::State& batch_state() const { return last_state_; }
+  // Training time so far: batch assembly, sweeps, regularizers, hooks and optimizer steps.
+  double seconds() const { return seconds_; }
+  // The tape's memory for one training batch.
+  std::size_t activation_bytes() const;
+  Model<T>& model() { return model_; }
+  Optimizer<T>& optimizer() { return opt_; }
+
+ private:
+  double run_step(const Batch<T>& b, double lr);
+
+  Model<T>& model_;
+  Optimizer<T>& opt_;
+  BatchSource<T> source_;
+  double clip_norm_, seconds_ = 0;
+  index_t step_ = 0;
+  std::unique_ptr<Loss<T>> loss_;
+  std::unique_ptr<Objective<T>> obj_;
+  std::vector<const Regularizer<T>*> regularizers_;
+  std::vector<TrainHook<T>*> hooks_;
+  std::vector<T> reg_grad_;
+  const Batch<T>* last_ = nullptr;
+  Batch<T> replayed_;
+  Rng::State last_state_{};
+};
+
+extern template class TrainLoop<float>;
+extern template class TrainLoop<double>;
+extern template class MaskProjection<float>;
+extern template class MaskProjection<double>;
+
+}  // namespace curv

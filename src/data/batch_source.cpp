@@ -1,0 +1,94 @@
+#include "curv/data/batch_source.hpp"
+
+#include "curv/core/error.hpp"
+
+namespace curv {
+namespace {
+
+template <class T>
+void check_indices(const Split<T>& split, std::span<const index_t> indices) {
+  CURV_CHECK(!indices.empty(), split.name(),
+             ": expected at least one example to batch, found none");
+  for (index_t i : indices)
+    CURV_CHECK(i >= 0 && i < split.size(), split.name(), ": expected example indices in 0..",
+               split.size() - 1, ", found ", i);
+}
+
+}  // namespace
+
+template <class T>
+BatchSource<T>::BatchSource(const Split<T>& split, std::vector<index_t> indices, Options options)
+    : split_(split), opt_(options), order_(std::move(indices)), rng_(options.seed) {
+  check_indices<T>(split_, order_);
+  const index_t n = examples();
+  CURV_CHECK(opt_.batch >= 1 && (!opt_.drop_last || opt_.batch <= n), split_.name(),
+             ": expected a batch size in 1..", n, ", found ", opt_.batch);
+  per_epoch_ = opt_.drop_last ? n / opt_.batch : (n + opt_.batch - 1) / opt_.batch;
+}
+
+template <class T>
+const Batch<T>& BatchSource<T>::next() {
+  const index_t b = taken_ % per_epoch_;
+  if (b == 0 && opt_.shuffle)  // a new epoch: reshuffle the order the last one left
+    for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_.below(i)]);
+  const index_t begin = b * opt_.batch, n = std::min(opt_.batch, examples() - begin);
+  last_fill_ = rng_.state();
+  split_.fill(std::span<const index_t>(order_.data() + begin, std::size_t(n)),
+              opt_.draw ? &rng_ : nullptr, batch_);
+  ++taken_;
+  return batch_;
+}
+
+template <class T>
+void BatchSource<T>::fill(std::span<const index_t> idx, const Rng::State& s, Batch<T>& b) const {
+  check_indices<T>(split_, idx);
+  Rng rng;
+  rng.set_state(s);
+  split_.fill(idx, opt_.draw ? &rng : nullptr, b);
+}
+
+namespace {
+
+// The one in-order walk: fills the batch next(n) gives with each run of `batch` indices.
+template <class T, class Next>
+void walk(const Split<T>& split, std::span<const index_t> indices, index_t batch, Next&& next) {
+  check_indices<T>(split, indices);
+  CURV_CHECK(batch >= 1, split.name(), ": expected a batch size >= 1, found ", batch);
+  for (std::size_t start = 0; start < indices.size(); start += std::size_t(batch)) {
+    const auto run = indices.subspan(start, std::min(std::size_t(batch), indices.size() - start));
+    next([&](Batch<T>& b) { split.fill(run, nullptr, b); });
+  }
+}
+
+}  // namespace
+
+template <class T>
+void for_each_batch(const Split<T>& split, std::span<const index_t> indices, index_t batch,
+                    const std::function<void(const Batch<T>&)>& f) {
+  Batch<T> b;
+  walk(split, indices, batch, [&](auto&& fill) {
+    fill(b);
+    f(b);
+  });
+}
+
+template <class T>
+std::vector<Batch<T>> collect_batches(const Split<T>& split, std::span<const index_t> indices,
+                                      index_t batch) {
+  std::vector<Batch<T>> out;
+  walk(split, indices, batch, [&](auto&& fill) { fill(out.emplace_back()); });
+  return out;
+}
+
+template class BatchSource<float>;
+template class BatchSource<double>;
+template void for_each_batch(const Split<float>&, std::span<const index_t>, index_t,
+                             const std::function<void(const Batch<float>&)>&);
+template void for_each_batch(const Split<double>&, std::span<const index_t>, index_t,
+                             const std::function<void(const Batch<double>&)>&);
+template std::vector<Batch<float>> collect_batches(const Split<float>&, std::span<const index_t>,
+                                                   index_t);
+template std::vector<Batch<double>> collect_batches(const Split<double>&, std::span<const index_t>,
+                                                    index_t);
+
+}  // namespace curv

@@ -1,0 +1,143 @@
+#include "curv/train/loop.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "curv/nn/objective.hpp"
+#include "curv/optim/schedule.hpp"
+
+namespace curv {
+namespace {
+
+// The first parameter whose gradient has a NaN or an infinity, by name ("" if none).
+template <class T>
+std::string first_non_finite(const ParamStore<T>& p) {
+  // x·0 is 0 for finite x and NaN otherwise, so one vectorizable sum screens the whole vector.
+  const T* g = p.grad();
+  T screen = 0;
+  for (index_t i = 0; i < p.size(); ++i) screen += g[i] * T(0);
+  if (screen == T(0)) return "";
+  for (const ParamInfo& info : p.info())
+    for (index_t i = 0, n = info.shape.numel(); i < n; ++i)
+      if (!std::isfinite(double(g[info.offset + i]))) return info.name;
+  return "";
+}
+
+// The training draws: reshuffled every epoch, full batches, training-time randomness on.
+template <class T>
+BatchSource<T> training_source(const Split<T>& train, std::vector<index_t> examples, index_t batch,
+                               std::uint64_t seed) {
+  const index_t n = index_t(examples.size());
+  CURV_CHECK(batch > 0 && batch <= n, "train: expected a batch size in 1..", n, ", found ", batch,
+             " (", train.name(), ")");
+  typename BatchSource<T>::Options o;
+  o.batch = batch, o.shuffle = true, o.drop_last = true, o.draw = true, o.seed = seed;
+  return BatchSource<T>(train, std::move(examples), o);
+}
+
+}  // namespace
+
+template <class T>
+void MaskProjection<T>::apply(ParamStore<T>& p) const {
+  CURV_CHECK(index_t(keep_.size()) == p.size(), "mask: expected ", p.size(),
+             " entries (the parameter count), found ", keep_.size());
+  T* theta = p.data();
+  for (index_t i = 0; i < p.size(); ++i)
+    if (!keep_[std::size_t(i)]) theta[i] = T(0);
+}
+
+template <class T>
+void MaskProjection<T>::after_step(ParamStore<T>& p, Optimizer<T>& opt) {
+  apply(p);
+  opt.apply_mask(keep_);
+}
+
+template <class T>
+TrainLoop<T>::TrainLoop(Model<T>& model, Optimizer<T>& opt, const Split<T>& train,
+                        std::vector<index_t> examples, index_t batch, std::uint64_t seed,
+                        double clip_norm)
+    : model_(model),
+      opt_(opt),
+      source_(training_source(train, std::move(examples), batch, seed)),
+      clip_norm_(clip_norm) {
+  loss_ = make_loss<T>(model.loss());
+  obj_ = std::make_unique<Objective<T>>(model, *loss_);
+}
+
+template <class T>
+TrainLoop<T>::~TrainLoop() = default;
+
+template <class T>
+void TrainLoop<T>::add_regularizer(const Regularizer<T>& r) {
+  regularizers_.push_back(&r);
+  obj_->set_regularizers(regularizers_);
+}
+
+template <class T>
+void TrainLoop<T>::add_hook(TrainHook<T>& h) {
+  hooks_.push_back(&h);
+}
+
+template <class T>
+std::size_t TrainLoop<T>::activation_bytes() const {
+  return obj_->tape().memory_bytes();
+}
+
+template <class T>
+double TrainLoop<T>::step(double lr) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Batch<T>& b = source_.next();
+  last_state_ = source_.last_fill_state();
+  const double l = run_step(b, lr);
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return l;
+}
+
+template <class T>
+double TrainLoop<T>::replay_step(std::span<const index_t> idx, const Rng::State& s, double lr) {
+  const auto t0 = std::chrono::steady_clock::now();
+  source_.fill(idx, s, replayed_);
+  last_state_ = s;
+  const double l = run_step(replayed_, lr);
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return l;
+}
+
+template <class T>
+double TrainLoop<T>::run_step(const Batch<T>& b, double lr) {
+  last_ = &b;
+  ParamStore<T>& p = model_.params();
+  double l = obj_->set_batch(b.x, b.targets());
+  CURV_CHECK(std::isfinite(l), "train: expected a finite loss, found ", l, " at step ", step_ + 1);
+  opt_.attach(*obj_);
+  obj_->gradient(p.grad(), opt_.observes_gradient());
+  const std::string bad = first_non_finite(p);
+  CURV_CHECK(bad.empty(), "train: expected finite gradients, found a non-finite one in ", bad,
+             " at step ", step_ + 1);
+  const View<const T> theta(p.data(), Shape{p.size()});
+  for (const Regularizer<T>* r : regularizers_) {
+    l += r->value(theta);
+    r->gradient(theta, reg_grad_);
+    CURV_CHECK(index_t(reg_grad_.size()) == p.size(), "regularizer '", r->name(),
+               "': expected a gradient of ", p.size(), " entries, found ", reg_grad_.size());
+    T* g = p.grad();
+    for (index_t i = 0; i < p.size(); ++i) g[i] += reg_grad_[std::size_t(i)];
+  }
+  if (!regularizers_.empty())
+    CURV_CHECK(std::isfinite(l), "train: expected a finite regularized loss, found ", l,
+               " at step ", step_ + 1);
+  if (clip_norm_ > 0) clip_grad_norm(p.grad(), p.size(), clip_norm_);
+  for (TrainHook<T>* h : hooks_) h->before_step(p, opt_);
+  opt_.set_lr(lr);
+  opt_.step(p);
+  for (TrainHook<T>* h : hooks_) h->after_step(p, opt_);
+  ++step_;
+  return l;
+}
+
+template class TrainLoop<float>;
+template class TrainLoop<double>;
+template class MaskProjection<float>;
+template class MaskProjection<double>;
+
+}  // namespace curv
