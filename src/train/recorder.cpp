@@ -1,5 +1,6 @@
 #include "curv/train/recorder.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +15,13 @@ namespace {
 std::string& command_storage() {
   static std::string s;
   return s;
+}
+
+// The shortest decimal that reads back as exactly v ("0.003", not "0.0030000000000000001").
+std::string shortest(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 nlohmann::json finite_or_null(double v) {
@@ -183,7 +191,6 @@ RunRecorder::RunRecorder(std::string curve_csv, std::string jsonl, const Recipe&
     csv_.open(tmp_, std::ios::trunc);
     CURV_CHECK(csv_.good(), curve_, ": expected a writable curve file, found '", tmp_,
                "' cannot be opened");
-    csv_.precision(17);
   }
   nlohmann::json start = {{"event", "start"},
                           {"command", command_line()},
@@ -222,7 +229,7 @@ void RunRecorder::evaluation(const Evaluation& e) {
       const auto it = e.metrics.find(columns_[i]);
       if (it != e.metrics.end()) v = it->second;
     }
-    csv_ << (i ? "," : "") << v;
+    csv_ << (i ? "," : "") << shortest(v);
   }
   csv_ << "\n";
 }
