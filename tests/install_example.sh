@@ -35,8 +35,9 @@ bin=$(find "$root" -type f -name curv -perm -u+x | head -1)
 LD_LIBRARY_PATH=$lib "$bin" init --model lenet5 --seed 1 --save "$root/l5.safetensors" >/dev/null ||
   fail "the installed curv init exited $?"
 # The example must resolve libcurv from the installed copy, not the build tree.
-LD_LIBRARY_PATH=$lib ldd "$root/kfac_inverse" | grep -q "$lib/libcurv.so" ||
-  fail "the example did not link against the installed libcurv"
+linked=$(LD_LIBRARY_PATH=$lib ldd "$root/kfac_inverse" | grep libcurv)
+[[ $linked == *"$lib/libcurv.so"* ]] ||
+  fail "the example did not link against the installed libcurv: $linked"
 out=$(LD_LIBRARY_PATH=$lib OPENBLAS_NUM_THREADS=1 "$root/kfac_inverse" "$root/l5.safetensors" fashion-mnist 0-255) ||
   fail "the example exited $?: $out"
 echo "example: $out"

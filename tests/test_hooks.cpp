@@ -82,9 +82,7 @@ TEST_CASE("K-FAC's quadratic model adds the regularizers' curvature to the Gauss
 TEST_CASE("a regularizer joins every step's loss and gradient; one of the wrong size is refused") {
   const auto task = make_image_task<float>(toy_dataset(64, 1), toy_dataset(32, 2));
   auto run = [&](const Regularizer<float>* reg) {
-    auto model = make_mlp<float>({16, 8, 3}, "tanh");
-    Rng rng(1);
-    model->init(rng);
+    auto model = toy_mlp(1);
     auto opt = make_sgd<float>(0.1, 0.0);
     TrainLoop<float> loop(*model, *opt, task->split("train"), all_of(*task, "train").indices, 16,
                           3);
@@ -99,9 +97,7 @@ TEST_CASE("a regularizer joins every step's loss and gradient; one of the wrong 
   const QuadraticRegularizer<float> l2(std::vector<double>(plain.size(), 0.5),
                                        std::vector<double>(plain.size(), 0.0), "l2");
   const auto [reg_loss, regularized] = run(&l2);
-  auto model = make_mlp<float>({16, 8, 3}, "tanh");
-  Rng rng(1);
-  model->init(rng);
+  auto model = toy_mlp(1);
   const View<const float> theta0(model->params().data(), Shape{P});
   CHECK(reg_loss == doctest::Approx(plain_loss + l2.value(theta0)).epsilon(1e-6));
   auto decayed = make_sgd<float>(0.1, 0.0, false, 0.5);
@@ -121,9 +117,7 @@ TEST_CASE("a mask keeps pruned weights, and their optimizer state, at exactly ze
   for (const char* name : {"sgd", "adam", "kfac", "foof", "mfac"}) {
     CAPTURE(name);
     for (bool masked : {true, false}) {
-      auto model = make_mlp<float>({16, 8, 3}, "tanh");
-      Rng rng(1);
-      model->init(rng);
+      auto model = toy_mlp(1);
       const index_t P = model->params().size();
       SecondOrderConfig cfg;
       cfg.rescale = std::string(name) == "kfac" ? "kl" : "none", cfg.factors = FactorKind::EF;
@@ -156,9 +150,7 @@ TEST_CASE("optimizer state round-trips: a restored optimizer continues exactly")
   const auto task = make_image_task<float>(toy_dataset(64, 1), toy_dataset(32, 2));
   for (const char* name : {"sgd", "adam", "adamw"}) {
     CAPTURE(name);
-    auto model = make_mlp<float>({16, 8, 3}, "tanh");
-    Rng rng(1);
-    model->init(rng);
+    auto model = toy_mlp(1);
     auto opt = make_optimizer<float>(name, 0.01, 0.9, false, {});
     TrainLoop<float> loop(*model, *opt, task->split("train"), all_of(*task, "train").indices, 16,
                           3);

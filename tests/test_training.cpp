@@ -17,6 +17,7 @@
 
 using namespace curv;
 using curv::testing::toy_dataset;
+using curv::testing::toy_mlp;
 namespace fs = std::filesystem;
 
 TEST_CASE("training: two seeded runs are bitwise identical, and the model learns") {
@@ -44,9 +45,7 @@ TEST_CASE("training: two seeded runs are bitwise identical, and the model learns
 
 TEST_CASE("a step budget with evaluations every k steps, at the start and at the end") {
   const auto task = make_image_task<float>(toy_dataset(100, 1), toy_dataset(50, 2));
-  auto model = make_mlp<float>({16, 8, 3}, "tanh");
-  Rng rng(3);
-  model->init(rng);
+  auto model = toy_mlp(3);
   auto opt = make_sgd<float>(0.1);
   Recipe r;
   r.steps = 23, r.batch = 16, r.eval_every = 10, r.eval_at_start = true;

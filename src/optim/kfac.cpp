@@ -21,20 +21,6 @@ namespace {
 using detail::LayerPreconditioner;
 using detail::Preconditioning;
 
-// Forwards layer events to two observers (the factors and EK-FAC's re-fit in one sweep).
-template <class T>
-struct FanOut final : LayerObserver<T> {
-  LayerObserver<T>* first = nullptr;
-  LayerObserver<T>* second = nullptr;
-  void on_backward(const LayerEvent<T>& e) override {
-    if (first) first->on_backward(e);
-    if (second) second->on_backward(e);
-  }
-  bool reads_output_adjoints() const override {
-    return (first && first->reads_output_adjoints()) || (second && second->reads_output_adjoints());
-  }
-};
-
 template <class T>
 double dot_d(const std::vector<T>& a, const std::vector<T>& b) {
   return dot(index_t(a.size()), a.data(), b.data());
@@ -481,7 +467,7 @@ class KfacFamily final : public Optimizer<T> {
   std::unique_ptr<EkfacRefit<T>> refit_;
   std::unique_ptr<Loss<T>> sub_loss_;  // statistics or qmodel on part of the batch
   std::unique_ptr<Objective<T>> sub_obj_;
-  FanOut<T> fan_;
+  ObserverPair<T> fan_;
   std::vector<LayerPreconditioner<T>> layers_;
   std::vector<KroneckerBlock> blocks_;        // EK-FAC: the bases the re-fit works in
   std::vector<std::vector<double>> scaling_;  // EK-FAC: averaged scalings per layer

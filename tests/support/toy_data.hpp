@@ -2,8 +2,11 @@
 // brightening every third pixel from its own offset, so that a tiny MLP separates them.
 #pragma once
 
+#include <memory>
+
 #include "curv/core/rng.hpp"
 #include "curv/data/dataset.hpp"
+#include "curv/nn/model.hpp"
 
 namespace curv::testing {
 
@@ -20,6 +23,14 @@ inline Dataset toy_dataset(index_t n, std::uint64_t seed, const std::string& nam
   }
   ds.classes = 3;
   return ds;
+}
+
+// An MLP 16-8-3 (tanh) for the toy images, initialized from `seed`.
+inline std::unique_ptr<Model<float>> toy_mlp(std::uint64_t seed = 1) {
+  auto model = make_mlp<float>({16, 8, 3}, "tanh");
+  Rng rng(seed);
+  model->init(rng);
+  return model;
 }
 
 }  // namespace curv::testing

@@ -107,6 +107,21 @@ class EkfacRefit : public LayerObserver<T> {
   std::vector<T> a_, ta_, tg_, stacked_, rotated_;  // work space, kept between sweeps
 };
 
+// Forwards layer events to two observers, so one sweep feeds both (K-FAC's factors and EK-FAC's
+// re-fit); either may be null.
+template <class T>
+struct ObserverPair final : LayerObserver<T> {
+  LayerObserver<T>* first = nullptr;
+  LayerObserver<T>* second = nullptr;
+  void on_backward(const LayerEvent<T>& e) override {
+    if (first) first->on_backward(e);
+    if (second) second->on_backward(e);
+  }
+  bool reads_output_adjoints() const override {
+    return (first && first->reads_output_adjoints()) || (second && second->reads_output_adjoints());
+  }
+};
+
 extern template class KfacStatistics<float>;
 extern template class KfacStatistics<double>;
 extern template class EkfacRefit<float>;
