@@ -50,10 +50,11 @@ int main(int argc, char** argv) {
       const double r = back[i] + lambda * x[i] - g[i];
       err += r * r, norm += g[i] * g[i];
     }
-    std::printf("{\"model\":\"%s\",\"parameters\":%ld,\"examples\":%ld,\"loss\":%.6f,"
-                "\"damping\":%g,\"relative_residual\":%.3e}\n",
-                model->name().c_str(), long(P), long(data.examples()), data.loss(), lambda,
-                std::sqrt(err / norm));
+    std::printf(
+        "{\"model\":\"%s\",\"parameters\":%ld,\"examples\":%ld,\"loss\":%.6f,"
+        "\"damping\":%g,\"relative_residual\":%.3e}\n",
+        model->name().c_str(), long(P), long(data.examples()), data.loss(), lambda,
+        std::sqrt(err / norm));
     return std::sqrt(err / norm) < 1e-8 ? 0 : 1;
   } catch (const curv::Error& e) {
     std::fprintf(stderr, "kfac_inverse: %s\n", e.what());

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 BUILD=${BUILD:-build}
 SANITIZE_BUILD=${SANITIZE_BUILD:-build-sanitize}
-PACKAGES=(g++ meson ninja-build pkg-config libopenblas-dev liblapacke-dev libtbb-dev doctest-dev
+PACKAGES=(g++ ccache meson ninja-build pkg-config libopenblas-dev liblapacke-dev libtbb-dev doctest-dev
           libstb-dev zlib1g-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
           libplplot-dev plplot-driver-cairo
           dataset-fashion-mnist ca-certificates)

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   p.base.eval_every = 20, p.base.eval_at_start = true, p.base.eval_batch = 1000;
   p.base.evaluate = {"train:0-9999"};
   p.metric = "train_error", p.higher_is_better = false, p.target = 30;
+  p.metric_label = "reconstruction error (first 10k training images)";
   p.seeds = {0}, p.data_seed_offset = 1;  // the same batches in the same order for every run
   p.tuning = "first", p.select = "final", p.log_y = true;
   p.optimizers = {"sgd", "adam", "kfac"};

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   p.base.schedule.kind = Schedule::Kind::Cosine;
   p.base.eval_every = 117, p.base.eval_at_start = true, p.base.eval_batch = 1000;
   p.base.evaluate = {"test:all"};
-  p.metric = "test_accuracy", p.target = 0.90;
+  p.metric = "test_accuracy", p.target = 0.90, p.metric_label = "test accuracy";
   // Steps to 90 % vary by hundreds between seeds, so a rate chosen on one seed is often a lucky
   // one: each rate is judged by its median over the seeds.
   p.tuning = "median";

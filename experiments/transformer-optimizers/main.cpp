@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   p.base.eval_every = 50, p.base.eval_at_start = true, p.base.eval_batch = 256;
   p.base.evaluate = {"test:all"};
   p.metric = "test_loss", p.higher_is_better = false, p.target = 1.85;
+  p.metric_label = "held-out loss (nats/char)";
   // Gradient-norm clipping at 1 for the first-order rules. Not for K-FAC: its KL clip already
   // bounds the step, and clipping the gradient first shrinks that bounded step further.
   p.clip = {{"adam", 1.0}, {"mfac", 1.0}};

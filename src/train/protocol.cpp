@@ -179,9 +179,12 @@ ProtocolResult run_protocol(const Protocol& p) {
   ProtocolResult result;
   std::vector<Series> by_steps, by_seconds;
   nlohmann::json summary = {{"metric", p.metric}, {"target", p.target}};
-  std::string table = "| optimizer | lr | steps to " + p.metric + " " + std::to_string(p.target) +
-                      " (median) | seconds to it (median) | final " + p.metric +
-                      " (median) | seeds |\n|---|---|---|---|---|---|\n";
+  char head[256];
+  std::snprintf(head, sizeof head,
+                "| optimizer | lr | steps to %s %g (median) | seconds to it (median) | final %s "
+                "(median) | seeds |\n|---|---|---|---|---|---|\n",
+                p.metric.c_str(), p.target, p.metric.c_str());
+  std::string table = head;
   for (const auto& name : p.optimizers) {
     std::vector<GridRun> runs;  // the chosen rate's runs, one per seed
     double best_lr = NAN;
@@ -251,10 +254,11 @@ ProtocolResult run_protocol(const Protocol& p) {
   std::printf("%s\n", summary.dump().c_str());
   if (!by_steps.empty()) {
     const bool low = p.higher_is_better;  // rising curves end top right: legend bottom right
-    plot_lines(p.out + "/" + p.metric + "_vs_steps.png", p.title, "step", p.metric, by_steps,
-               p.log_y, low);
-    plot_lines(p.out + "/" + p.metric + "_vs_seconds.png", p.title, "seconds (training only)",
-               p.metric, by_seconds, p.log_y, low);
+    const std::string y = p.metric_label.empty() ? p.metric : p.metric_label;
+    plot_lines(p.out + "/" + p.metric + "_vs_steps.png", p.title, "step", y, by_steps, p.log_y,
+               low);
+    plot_lines(p.out + "/" + p.metric + "_vs_seconds.png", p.title, "seconds (training only)", y,
+               by_seconds, p.log_y, low);
   }
   return result;
 }

@@ -72,10 +72,10 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
   auto task = make_recipe_task<float>(r, *model);
   auto opt = make_recipe_optimizer<float>(r);
   const index_t examples = check_recipe(r, *task, *model).first.size();  // before any output
-  RunRecorder recorder(o.curve, o.log, r, {});
-  std::unique_ptr<TrajectoryRecorder<float>> trajectory;
+  std::unique_ptr<TrajectoryRecorder<float>> trajectory;  // refuses a used directory up front
   if (!o.record.empty())
     trajectory = std::make_unique<TrajectoryRecorder<float>>(o.record, o.record_every);
+  RunRecorder recorder(o.curve, o.log, r, {});
 
   Progress progress;
   progress.line("train " + r.model + " on " + r.data + ": " + std::to_string(examples) +
@@ -101,9 +101,13 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
     throw;
   }
   if (!o.save.empty()) save_checkpoint(*model, o.save);
+  // Epochs as asked, or the fraction a step budget covered.
+  const nlohmann::json epochs = r.steps > 0
+                                    ? nlohmann::json(double(s.steps) / double(s.steps_per_epoch))
+                                    : nlohmann::json(r.epochs);
   nlohmann::json summary = {{"model", r.model},
                             {"data", r.data},
-                            {"epochs", double(s.steps) / double(s.steps_per_epoch)},
+                            {"epochs", epochs},
                             {"steps", s.steps},
                             {"seconds", s.seconds}};
   for (const auto& [k, v] : last.items())

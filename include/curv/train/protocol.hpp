@@ -39,9 +39,10 @@ struct GridRun {
 };
 
 struct Protocol {
-  std::string title;   // for the plots
-  Recipe base;         // every run's recipe, before the grid point is filled in
-  std::string metric;  // an evaluation metric, e.g. "test_accuracy"
+  std::string title;         // for the plots
+  Recipe base;               // every run's recipe, before the grid point is filled in
+  std::string metric;        // an evaluation metric, e.g. "test_accuracy"
+  std::string metric_label;  // the plots' axis label ("": the metric's name)
   bool higher_is_better = true;
   double target = 0;  // steps and seconds are counted until the metric reaches it
   std::vector<std::uint64_t> seeds{0, 1, 2};
