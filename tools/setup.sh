@@ -40,7 +40,12 @@ install_packages() {
 build() {
   local dir=$1; shift
   [[ -f $dir/build.ninja ]] || meson setup "$dir" --wrap-mode=nodownload "$@" >/dev/null
-  ninja -C "$dir" "${TARGETS[@]}" >/dev/null
+  # The build's own output goes to a log; a failure prints its end, with the compiler's errors.
+  if ! ninja -C "$dir" "${TARGETS[@]}" >"$dir/ninja-output.log" 2>&1; then
+    tail -n 60 "$dir/ninja-output.log" >&2
+    echo "setup: the build in $dir failed (whole output: $dir/ninja-output.log)" >&2
+    return 1
+  fi
 }
 TARGETS=()
 

@@ -63,7 +63,8 @@ struct TrajectoryRecorder<T>::Impl {
 };
 
 template <class T>
-TrajectoryRecorder<T>::TrajectoryRecorder(std::string dir, index_t every) : impl_(new Impl) {
+TrajectoryRecorder<T>::TrajectoryRecorder(std::string dir, index_t every)
+    : impl_(std::make_unique<Impl>()) {
   CURV_CHECK(every >= 1, "trajectory: expected a snapshot every >= 1 steps, found ", every);
   CURV_CHECK(!fs::exists(dir + "/trajectory.json"), "trajectory: expected a directory without a ",
              "trajectory, found one in '", dir, "'");
@@ -75,9 +76,7 @@ TrajectoryRecorder<T>::TrajectoryRecorder(std::string dir, index_t every) : impl
 }
 
 template <class T>
-TrajectoryRecorder<T>::~TrajectoryRecorder() {
-  delete impl_;
-}
+TrajectoryRecorder<T>::~TrajectoryRecorder() = default;
 
 template <class T>
 void TrajectoryRecorder<T>::begin(const Recipe& r, const Task<T>& task, const IndexList& train,

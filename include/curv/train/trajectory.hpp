@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,7 @@ class TrajectoryRecorder {
   void flush_segment(index_t last_step);
   void write_manifest();
   struct Impl;
-  Impl* impl_;
+  std::unique_ptr<Impl> impl_;  // owns the manifest and the pending segment
 };
 
 // A recorded trajectory, read back.
