@@ -29,9 +29,7 @@ int main(int argc, char** argv) {
     // The examples, recorded batch by batch, and K-FAC's blocks on them (exact output factors).
     CurvatureData<double> data(*model, collect_batches(task->split(list.split), list.indices, 128));
     const ParamSubset all = ParamSubset::all(model->params().info());
-    KfacOptions opt;
-    opt.damping = KfacDamping::Eigen;
-    auto kfac = make_kfac(data, all, opt);
+    auto kfac = make_kfac(data, all, KfacOptions{});
 
     // g: the mean-loss gradient over the same examples (size-weighted over batches).
     const index_t P = model->params().size();

@@ -67,7 +67,7 @@ for op in hessian ggn ef fisher kfac ekfac diag lowrank blockdiag-ggn; do
   size=$(stat -c %s "$scratch/$op.npy" 2>/dev/null || echo 0)
   [[ $size == $((128 + P * 8)) ]] || { echo "FAIL: $op.npy has $size bytes, expected $((128 + P * 8))"; failed=1; }
 done
-check "kfac inverse" "$curv" curvature "${model[@]}" --operator kfac --kfac-damping factored --damping 0.1 --product inverse --vector "$scratch/v.npy" --out "$scratch/kinv.npy"
+check "kfac inverse" "$curv" curvature "${model[@]}" --operator kfac-factored --factored-damping 0.1 --product inverse --vector "$scratch/v.npy" --out "$scratch/kinv.npy"
 check "hessian inverse by CG" "$curv" curvature "${model[@]}" --operator ggn --damping 0.1 --product inverse --solver cg --vector "$scratch/v.npy" --out "$scratch/cg.npy"
 repeat 21 "$one_f8" | npy '<f8' "(21,)" "$scratch/v_last.npy"  # fc2: 3×6 weights and 3 biases
 check "last-layer subset" "$curv" curvature "${model[@]}" --operator ggn --subset last --vector "$scratch/v_last.npy" --out "$scratch/last.npy"
@@ -107,7 +107,9 @@ expect "index list 'test:0': expected a split among train of $scratch/x.npy, fou
 expect "none.npy: expected a readable .npy file, found none" \
   curvature "${base[@]}" --examples "all-but:$scratch/none.npy" --operator ggn --vector "$scratch/v.npy" "${out[@]}"
 expect "none.npy: expected a readable .npy file, found none" curvature "${model[@]}" --operator ggn --vector "$scratch/none.npy" "${out[@]}"
-expect "lowrank: expected --damping > 0" curvature "${model[@]}" --operator lowrank --vector "$scratch/v.npy" "${out[@]}"
+expect "lowrank: entry 0 of the damped diagonal is 0, not invertible: expected a damping > 0" \
+  curvature "${model[@]}" --operator lowrank --product inverse --vector "$scratch/v.npy" "${out[@]}"
+expect "kfac-factored: expected --factored-damping > 0, found 0" curvature "${model[@]}" --operator kfac-factored --vector "$scratch/v.npy" "${out[@]}"
 expect "expected exactly one of --top K or --density" spectrum "${model[@]}" --operator ggn
 
 exit $failed

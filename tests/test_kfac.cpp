@@ -87,20 +87,20 @@ TEST_CASE(
   std::vector<double> v(static_cast<std::size_t>(P)), out(static_cast<std::size_t>(P));
   for (auto& x : v) x = rng.normal();
   const double lambda = 0.03;
-  for (auto damping : {KfacDamping::Eigen, KfacDamping::Factored}) {
-    KfacOptions opt = with(FactorKind::GGN);
-    opt.damping = damping;
-    auto op = make_kfac(data, ParamSubset::all(model->params().info()), opt);
-    const Matrix M = materialize(*op);
-    CHECK(relative_error(M, kron_dense(*op, P, [](KroneckerBlock& b) {
+  for (bool factored : {false, true}) {
+    // Eigen damping: (M + λI)⁻¹ of K-FAC's own M. Factored damping: an operator of its own whose
+    // matrix is (A + π√λ I) ⊗ (G + √λ/π I), inverted with no further damping.
+    auto kfac = make_kfac(data, ParamSubset::all(model->params().info()), with(FactorKind::GGN));
+    const Matrix K = materialize(*kfac);
+    CHECK(relative_error(K, kron_dense(*kfac, P, [](KroneckerBlock& b) {
                            return std::pair(b.A(), b.G());
                          })) <= 1e-13);
-    // The damped matrix each damping inverts exactly.
-    Matrix D = M;
-    if (damping == KfacDamping::Eigen) {
+    // The damped matrix each operator inverts exactly.
+    Matrix D = K;
+    if (!factored) {
       for (index_t i = 0; i < P; ++i) D[i * P + i] += lambda;
     } else {
-      D = kron_dense(*op, P, [&](KroneckerBlock& b) {
+      D = kron_dense(*kfac, P, [&](KroneckerBlock& b) {
         Matrix A = b.A(), G = b.G();
         const index_t din = b.layer().din(), O = b.layer().out;
         for (index_t i = 0; i < din; ++i) A[i * din + i] += b.pi() * std::sqrt(lambda);
@@ -108,16 +108,20 @@ TEST_CASE(
         return std::pair(A, G);
       });
     }
-    op->inverse_mv(v.data(), lambda, out.data());
+    std::unique_ptr<KfacOperator> op = factored ? factored_damping(*kfac, lambda) : std::move(kfac);
+    const double damping = factored ? 0.0 : lambda;
+    const Matrix M = materialize(*op);
+    if (factored) CHECK(relative_error(M, D) <= 1e-13);
+    op->inverse_mv(v.data(), damping, out.data());
     CHECK(relative_error(out, linalg::solve_spd(D, P, v)) <= 1e-10);
     // The blocks keep the last inverted scaling: another λ must not reuse it, and returning to
     // this λ gives this answer again.
     std::vector<double> other(out.size()), again(out.size());
-    op->inverse_mv(v.data(), 10 * lambda, other.data());
-    op->inverse_mv(v.data(), lambda, again.data());
+    op->inverse_mv(v.data(), damping + 10 * lambda, other.data());
+    op->inverse_mv(v.data(), damping, again.data());
     CHECK(relative_error(other, out) > 1e-3);
     CHECK(again == out);
-    CHECK(op->logdet(lambda) ==
+    CHECK(op->logdet(damping) ==
           doctest::Approx(linalg::cholesky_logdet(linalg::cholesky(D, P), P)).epsilon(1e-11));
     CHECK(relative_error(op->diagonal(), diag_of(M, P)) <= 1e-14);
     double trace_M = 0;

@@ -59,7 +59,7 @@ Matrix structured(KfacOperator& op, F f) {
     auto [A, G] = f(b);
     blocks.emplace_back(b.layer(), A, G);
   }
-  KfacOperator damped("damped", op.subset(), std::move(blocks), KfacDamping::Eigen);
+  KfacOperator damped("damped", op.subset(), std::move(blocks));
   return materialize(damped);
 }
 

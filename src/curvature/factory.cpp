@@ -2,16 +2,25 @@
 
 #include "curv/core/error.hpp"
 #include "curv/curvature/kfac.hpp"
-#include "curv/curvature/lowrank.hpp"
+#include "curv/curvature/low_rank_operator.hpp"
 #include "curv/curvature/model_operators.hpp"
 
 namespace curv {
 
 std::vector<std::string> operator_names() {
-  return {"hessian",       "ggn",          "ef",
-          "fisher",        "kfac",         "ekfac",
-          "diag",          "lowrank",      "blockdiag-hessian",
-          "blockdiag-ggn", "blockdiag-ef", "blockdiag-fisher"};
+  return {"hessian",
+          "ggn",
+          "ef",
+          "fisher",
+          "kfac",
+          "kfac-factored",
+          "ekfac",
+          "diag",
+          "lowrank",
+          "blockdiag-hessian",
+          "blockdiag-ggn",
+          "blockdiag-ef",
+          "blockdiag-fisher"};
 }
 
 namespace {
@@ -26,12 +35,10 @@ ModelCurvature model_curvature(const std::string& name) {
   fail("unknown curvature operator '", name, "': expected one of ", known);
 }
 
-// The M-FAC matrix over every example's gradient, restricted to the subset.
+// (1/m) Σ gᵢgᵢᵀ over every example's gradient, restricted to the subset.
 template <class T>
-std::unique_ptr<LinearOperator> lowrank(CurvatureData<T>& data, const ParamSubset& subset,
-                                        double damping) {
-  CURV_CHECK(damping > 0, "lowrank: expected --damping > 0 (the λ of λI + (1/m) Σ g gᵀ), found ",
-             damping);
+std::unique_ptr<LinearOperator> lowrank(CurvatureData<T>& data, const ParamSubset& subset) {
+  data.check_current("lowrank");
   const index_t P = data.parameters(), d = subset.size(), m = data.examples();
   std::vector<double> grads(static_cast<std::size_t>(m * d));
   std::vector<double> full(static_cast<std::size_t>(P));
@@ -46,7 +53,7 @@ std::unique_ptr<LinearOperator> lowrank(CurvatureData<T>& data, const ParamSubse
       subset.gather(full.data(), grads.data() + row * d);
     }
   }
-  return std::make_unique<StaticMfac>(std::move(grads), m, d, damping);
+  return std::make_unique<LowRankOperator>(std::move(grads), m, d, 1.0 / double(m));
 }
 
 }  // namespace
@@ -55,11 +62,12 @@ template <class T>
 std::unique_ptr<LinearOperator> make_operator(CurvatureData<T>& data, const OperatorSpec& spec) {
   const ParamSubset subset = ParamSubset::parse(spec.subset, data.model().params().info());
   KfacOptions kopt;
-  kopt.factors = spec.factors, kopt.samples = spec.samples, kopt.seed = spec.seed,
-  kopt.damping = spec.kfac_damping;
+  kopt.factors = spec.factors, kopt.samples = spec.samples, kopt.seed = spec.seed;
   if (spec.name == "kfac") return make_kfac(data, subset, kopt);
+  if (spec.name == "kfac-factored")
+    return factored_damping(*make_kfac(data, subset, kopt), spec.factored_damping);
   if (spec.name == "ekfac") return make_ekfac(data, subset, kopt);
-  if (spec.name == "lowrank") return lowrank(data, subset, spec.damping);
+  if (spec.name == "lowrank") return lowrank(data, subset);
   if (spec.name == "diag") {
     const ModelCurvature kind = spec.factors == FactorKind::GGN  ? ModelCurvature::GGN
                                 : spec.factors == FactorKind::EF ? ModelCurvature::EF

@@ -1,6 +1,7 @@
 #include "curv/curvature/kfac.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <numeric>
 
@@ -9,13 +10,11 @@
 
 namespace curv {
 
-KfacOperator::KfacOperator(std::string name, ParamSubset subset, std::vector<KroneckerBlock> blocks,
-                           KfacDamping damping)
+KfacOperator::KfacOperator(std::string name, ParamSubset subset, std::vector<KroneckerBlock> blocks)
     : LinearOperator(subset.size()),
       name_(std::move(name)),
       subset_(std::move(subset)),
-      blocks_(std::move(blocks)),
-      damping_(damping) {
+      blocks_(std::move(blocks)) {
   // Where each parameter of the subset starts in the subset vector, and who covers it.
   const auto& ranges = subset_.ranges();
   std::vector<index_t> start(ranges.size());
@@ -77,7 +76,7 @@ void KfacOperator::inverse_mv(const double* v, double damping, double* out) {
   for (std::size_t i = 0; i < blocks_.size(); ++i) {
     block_in_.resize(std::size_t(blocks_[i].layer().size())), block_out_.resize(block_in_.size());
     gather(i, v, block_in_.data());
-    blocks_[i].inverse_mv(block_in_.data(), damping, damping_, block_out_.data());
+    blocks_[i].inverse_mv(block_in_.data(), damping, KfacDamping::Eigen, block_out_.data());
     scatter(i, block_out_.data(), out);
   }
 }
@@ -101,7 +100,7 @@ double KfacOperator::trace() {
 double KfacOperator::logdet(double damping) {
   CURV_CHECK(damping >= 0, name_, ": expected a damping >= 0, found ", damping);
   double l = 0;
-  for (auto& b : blocks_) l += b.logdet(damping, damping_);
+  for (auto& b : blocks_) l += b.logdet(damping, KfacDamping::Eigen);
   return l;
 }
 
@@ -134,6 +133,47 @@ Eigenpairs KfacOperator::eigendecomposition() {
   return e;
 }
 
+std::unique_ptr<KfacOperator> KfacOperator::shifted(double scale, const std::vector<double>& d,
+                                                    std::string* why) const {
+  CURV_CHECK(index_t(d.size()) == size(), name_, ": expected a diagonal of ", size(),
+             " entries to add, found ", d.size());
+  CURV_CHECK(scale > 0, name_, ": expected a positive scale, found ", scale);
+  std::vector<KroneckerBlock> blocks = blocks_;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    std::vector<double> D(std::size_t(blocks[i].layer().size()));
+    gather(i, d.data(), D.data());
+    for (double x : D)
+      if (x != D.front()) {
+        if (why)
+          *why = "the diagonal varies within the block of the layer at offset " +
+                 std::to_string(blocks[i].layer().weight_offset) + " (" + std::to_string(x) +
+                 " vs " + std::to_string(D.front()) + ")";
+        return nullptr;
+      }
+    std::vector<double> S = blocks[i].scaling();
+    for (double& s : S) s = scale * s + D.front();
+    blocks[i].set_refit(std::move(S));
+  }
+  return std::make_unique<KfacOperator>(name_, subset_, std::move(blocks));
+}
+
+std::unique_ptr<KfacOperator> factored_damping(const KfacOperator& kfac, double gamma) {
+  CURV_CHECK(std::isfinite(gamma) && gamma > 0,
+             "kfac-factored: expected a factored damping γ > 0, found ", gamma);
+  std::vector<KroneckerBlock> blocks;
+  for (const KroneckerBlock& b : kfac.blocks()) {
+    CURV_CHECK(!b.refitted(), "kfac-factored: ", kfac.name(),
+               " has a re-fitted scaling and no factors to damp: use K-FAC blocks");
+    const double pi = b.pi(), r = std::sqrt(gamma);
+    std::vector<double> A = b.A(), G = b.G();
+    const index_t din = b.layer().din(), out = b.layer().out;
+    for (index_t i = 0; i < din; ++i) A[std::size_t(i * din + i)] += pi * r;
+    for (index_t o = 0; o < out; ++o) G[std::size_t(o * out + o)] += r / pi;
+    blocks.emplace_back(b.layer(), std::move(A), std::move(G));
+  }
+  return std::make_unique<KfacOperator>("kfac-factored", kfac.subset(), std::move(blocks));
+}
+
 namespace {
 
 // Pulls every column of each batch's output factor back through the network with `observer`
@@ -162,6 +202,7 @@ void factor_sweeps(CurvatureData<T>& data, const KfacOptions& opt, LayerObserver
 template <class T>
 std::unique_ptr<KfacOperator> make_kfac(CurvatureData<T>& data, const ParamSubset& subset,
                                         const KfacOptions& opt) {
+  data.check_current("kfac");
   KfacStatistics<T> stats(&subset);
   factor_sweeps<T>(
       data, opt, stats, [&](index_t b) { stats.begin_batch(data.weight(b)); },
@@ -172,7 +213,7 @@ std::unique_ptr<KfacOperator> make_kfac(CurvatureData<T>& data, const ParamSubse
   std::sort(blocks.begin(), blocks.end(), [](const auto& x, const auto& y) {
     return x.layer().weight_offset < y.layer().weight_offset;
   });
-  return std::make_unique<KfacOperator>("kfac", subset, std::move(blocks), opt.damping);
+  return std::make_unique<KfacOperator>("kfac", subset, std::move(blocks));
 }
 
 template <class T>
@@ -189,7 +230,7 @@ std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<T>& data, const ParamSubs
     blocks.push_back(std::move(k->blocks()[i]));
     blocks.back().set_refit(refit.scaling(index_t(i)));
   }
-  return std::make_unique<KfacOperator>("ekfac", subset, std::move(blocks), KfacDamping::Eigen);
+  return std::make_unique<KfacOperator>("ekfac", subset, std::move(blocks));
 }
 
 template std::unique_ptr<KfacOperator> make_kfac(CurvatureData<float>&, const ParamSubset&,

@@ -48,11 +48,20 @@ FactorKind ModelOperator<T>::factor_kind() const {
 }
 
 template <class T>
+void ModelOperator<T>::use_batch(index_t b) {
+  CURV_CHECK(b >= -1 && b < data_.batches(), name(), ": expected a batch in 0..",
+             data_.batches() - 1, " (or -1 for all), found ", b);
+  batch_ = b;
+}
+
+template <class T>
 void ModelOperator<T>::mv(const double* v, double* out) {
+  data_.check_current(name());
   subset_.scatter(v, full_in_.data());
   for (std::size_t i = 0; i < v_.size(); ++i) v_[i] = T(full_in_[i]);
   std::fill(full_out_.begin(), full_out_.end(), 0.0);
-  for (index_t b = 0; b < data_.batches(); ++b) {
+  const index_t first = batch_ < 0 ? 0 : batch_, last = batch_ < 0 ? data_.batches() : batch_ + 1;
+  for (index_t b = first; b < last; ++b) {
     Objective<T>& obj = data_.objective(b);
     switch (kind_) {
       case ModelCurvature::Hessian:
@@ -83,7 +92,7 @@ void ModelOperator<T>::mv(const double* v, double* out) {
         break;
       }
     }
-    const double w = data_.weight(b);
+    const double w = batch_ < 0 ? data_.weight(b) : 1.0;
     for (std::size_t i = 0; i < r_.size(); ++i) full_out_[i] += w * double(r_[i]);
   }
   ++products_;
@@ -96,13 +105,15 @@ std::vector<double> ModelOperator<T>::diagonal() {
     lacks(
         "diagonal",
         "estimate it with Hutchinson probes (curv::linalg::hutchinson_diagonal) or use the ggn's");
+  data_.check_current(name());
   const index_t P = data_.parameters();
   std::vector<double> full(std::size_t(P), 0.0);
-  for (index_t b = 0; b < data_.batches(); ++b) {
+  const index_t first = batch_ < 0 ? 0 : batch_, last = batch_ < 0 ? data_.batches() : batch_ + 1;
+  for (index_t b = first; b < last; ++b) {
     const Tensor<T>& S = data_.output_factor(b, factor_kind(), samples_, seed_);
     const index_t N = S.shape()[0], C = S.shape()[1], K = S.shape()[2];
     Tensor<T> u(Shape{N, C}), per_example(Shape{N, P});
-    const double w = data_.weight(b);
+    const double w = batch_ < 0 ? data_.weight(b) : 1.0;
     for (index_t k = 0; k < K; ++k) {
       // Row n of the per-example pullback is Jₙᵀ sₙₖ; the diagonal sums its squares.
       for (index_t j = 0; j < N * C; ++j) u[j] = S[j * K + k];
@@ -117,47 +128,6 @@ std::vector<double> ModelOperator<T>::diagonal() {
   std::vector<double> d(static_cast<std::size_t>(size()));
   subset_.gather(full.data(), d.data());
   return d;
-}
-
-DiagonalOperator::DiagonalOperator(std::vector<double> d, std::string name)
-    : LinearOperator(index_t(d.size())), d_(std::move(d)), name_(std::move(name)) {
-  for (double x : d_)
-    CURV_CHECK(std::isfinite(x), name_, ": expected a finite diagonal, found ", x);
-}
-
-void DiagonalOperator::mv(const double* v, double* out) {
-  for (std::size_t i = 0; i < d_.size(); ++i) out[i] = d_[i] * v[i];
-}
-
-void DiagonalOperator::inverse_mv(const double* v, double damping, double* out) {
-  CURV_CHECK(damping >= 0, name_, ": expected a damping >= 0, found ", damping);
-  for (std::size_t i = 0; i < d_.size(); ++i) {
-    const double s = d_[i] + damping;
-    CURV_CHECK(s > 0, name_, ": entry ", i, " of the damped diagonal is ", s,
-               ", not invertible: raise the damping");
-    out[i] = v[i] / s;
-  }
-}
-
-double DiagonalOperator::logdet(double damping) {
-  CURV_CHECK(damping >= 0, name_, ": expected a damping >= 0, found ", damping);
-  double l = 0;
-  for (double x : d_) l += std::log(x + damping);
-  CURV_CHECK(std::isfinite(l), name_, ": the damped diagonal is singular: raise the damping");
-  return l;
-}
-
-Eigenpairs DiagonalOperator::eigendecomposition() {
-  std::vector<std::size_t> order(d_.size());
-  std::iota(order.begin(), order.end(), std::size_t(0));
-  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return d_[a] < d_[b]; });
-  Eigenpairs e;
-  for (auto i : order) {
-    e.values.push_back(d_[i]);
-    e.vectors.emplace_back(d_.size(), 0.0);
-    e.vectors.back()[i] = 1;
-  }
-  return e;
 }
 
 RestrictedOperator::RestrictedOperator(std::unique_ptr<LinearOperator> inner, ParamSubset subset)

@@ -14,6 +14,10 @@ void LinearOperator::mm(const double* V, index_t k, double* out) {
   for (index_t j = 0; j < k; ++j) mv(V + j * size_, out + j * size_);
 }
 
+void LinearOperator::inverse_mm(const double* V, index_t k, double damping, double* out) {
+  for (index_t j = 0; j < k; ++j) inverse_mv(V + j * size_, damping, out + j * size_);
+}
+
 void LinearOperator::lacks(const char* capability, const char* instead) const {
   fail("operator '", name(), "' has no ", capability, "; ", instead);
 }

@@ -49,8 +49,7 @@ int run(const Opts& o) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<double> result(v.size());
   nlohmann::json info = s.describe();
-  const bool lowrank = o.in.op == "lowrank";  // its λ is part of the operator
-  const double lambda = lowrank ? 0.0 : o.in.damping;
+  const double lambda = o.in.damping;
   if (o.product == "mv") {
     op.mm(v.data(), k, result.data());
   } else if (o.solver == "auto") {
@@ -58,7 +57,7 @@ int run(const Opts& o) {
                "' has no structured inverse: pass --solver cg (conjugate gradient on M + λI, with "
                "--damping) or "
                "--solver lissa");
-    for (index_t j = 0; j < k; ++j) op.inverse_mv(v.data() + j * n, lambda, result.data() + j * n);
+    op.inverse_mm(v.data(), k, lambda, result.data());
   } else if (o.solver == "cg") {
     linalg::CgOptions c;
     c.damping = lambda, c.tolerance = o.tolerance, c.max_iterations = o.max_iterations;
@@ -98,6 +97,7 @@ int run(const Opts& o) {
   info["product"] = o.product, info["vectors"] = k, info["damping"] = o.in.damping,
   info["out"] = o.out;
   info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  info["memory"] = s.memory();
   std::printf("%s\n", info.dump().c_str());
   return 0;
 }

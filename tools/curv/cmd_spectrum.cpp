@@ -171,6 +171,7 @@ int run(const Opts& o) {
                              {"seconds", since(t)}};
   }
   if (!o.out.empty()) info["out"] = o.out;
+  info["memory"] = s.memory();
   std::printf("%s\n", info.dump().c_str());
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "curvature_input.hpp"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <filesystem>
 
@@ -23,10 +25,13 @@ void CurvatureInput::add_options(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--batch", batch, "Examples per recorded batch (memory vs. speed)")
       ->capture_default_str();
+  cmd->add_option("--cache-mb", cache_mb,
+                  "Recorded batches kept between products (MiB); the rest are recorded again")
+      ->capture_default_str();
   cmd->add_option("--context", task.context, "moby-dick: characters per window")
       ->capture_default_str();
   cmd->add_option("--operator", op,
-                  "hessian, ggn, ef, fisher, kfac, ekfac, diag, lowrank, "
+                  "hessian, ggn, ef, fisher, kfac, kfac-factored, ekfac, diag, lowrank, "
                   "blockdiag-{hessian,ggn,ef,fisher}")
       ->required();
   cmd->add_option("--subset", subset, "all, last, or comma-separated layer/parameter names")
@@ -36,11 +41,10 @@ void CurvatureInput::add_options(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--mc-samples", mc_samples, "fisher and mc factors: labels drawn per example")
       ->capture_default_str();
-  cmd->add_option("--kfac-damping", kfac_damping,
-                  "kfac: eigen (exact (A⊗G + λI)⁻¹) or factored (π-adjusted)")
+  cmd->add_option("--factored-damping", factored_damping,
+                  "kfac-factored: γ of (A + π√γ I) ⊗ (G + √γ/π I), part of the operator")
       ->capture_default_str();
-  cmd->add_option("--damping", damping,
-                  "λ added to the operator for inverses (lowrank: its built-in λ)")
+  cmd->add_option("--damping", damping, "λ: inverses are (M + λI)⁻¹ for every operator")
       ->capture_default_str();
   cmd->add_option("--precision", precision,
                   "float64 or float32: the dtype the model's sweeps run in")
@@ -62,7 +66,8 @@ void CurvatureInput::validate() const {
     fail("unknown --operator '", op, "': expected one of ", known);
   }
   parse_factor_kind(factors);
-  parse_kfac_damping(kfac_damping);
+  CURV_CHECK(op != "kfac-factored" || factored_damping > 0,
+             "kfac-factored: expected --factored-damping > 0, found ", factored_damping);
   for (const auto* f : {&checkpoint, &task.labels})
     CURV_CHECK(f->empty() || std::filesystem::exists(*f), "cannot open '", *f, "': no such file");
 }
@@ -70,7 +75,7 @@ void CurvatureInput::validate() const {
 OperatorSpec CurvatureInput::spec() const {
   OperatorSpec s;
   s.name = op, s.subset = subset, s.factors = parse_factor_kind(factors), s.samples = mc_samples;
-  s.seed = seed, s.kfac_damping = parse_kfac_damping(kfac_damping), s.damping = damping;
+  s.seed = seed, s.factored_damping = factored_damping;
   return s;
 }
 
@@ -83,8 +88,10 @@ CurvatureSetup<T> load_curvature(const CurvatureInput& in) {
   s.task->check_model(*s.model);
   const IndexList list = parse_index_list(in.examples, *s.task);
   s.examples = list.spec;
-  s.data = std::make_unique<CurvatureData<T>>(
-      *s.model, collect_batches(s.task->split(list.split), list.indices, in.batch));
+  typename CurvatureData<T>::Options options;
+  options.cache_bytes = in.cache_mb << 20;
+  s.data = std::make_unique<CurvatureData<T>>(*s.model, s.task->split(list.split), list.indices,
+                                              in.batch, options);
   s.op = make_operator(*s.data, in.spec());
   s.seconds_setup = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
@@ -101,6 +108,17 @@ nlohmann::json CurvatureSetup<T>::describe() const {
           {"loss", data->loss()},
           {"reduction", "mean over examples"},
           {"setup_seconds", seconds_setup}};
+}
+
+template <class T>
+nlohmann::json CurvatureSetup<T>::memory() const {
+  struct rusage u {};
+  getrusage(RUSAGE_SELF, &u);
+  return {{"peak_rss_mb", double(u.ru_maxrss) / 1024.0},
+          {"batches", data->batches()},
+          {"cached_batches", data->cached_batches()},
+          {"cached_mb", double(data->cached_bytes()) / double(1 << 20)},
+          {"recordings", data->recordings()}};
 }
 
 template struct CurvatureSetup<float>;

@@ -19,10 +19,11 @@ struct CurvatureInput {
   std::string data, examples = "0-999";
   TaskOptions task;
   index_t batch = 128;
-  std::string op, subset = "all", factors = "ggn", kfac_damping = "eigen", precision = "float64";
+  std::size_t cache_mb = 512;
+  std::string op, subset = "all", factors = "ggn", precision = "float64";
   index_t mc_samples = 1;
   std::uint64_t seed = 0;
-  double damping = 0;
+  double damping = 0, factored_damping = 0;
 
   void add_options(CLI::App* cmd);
   // Damping, names and files that can be checked before any work.
@@ -30,7 +31,8 @@ struct CurvatureInput {
   OperatorSpec spec() const;
 };
 
-// A loaded model, its examples (each batch's forward pass recorded) and the operator on them.
+// A loaded model, its examples (streamed batch by batch, recordings cached up to --cache-mb) and
+// the operator on them.
 template <class T>
 struct CurvatureSetup {
   std::unique_ptr<Model<T>> model;
@@ -40,6 +42,8 @@ struct CurvatureSetup {
   std::string examples;
   double seconds_setup = 0;
   nlohmann::json describe() const;
+  // Memory at the end of a command: peak resident set, the recordings cached and made.
+  nlohmann::json memory() const;
 };
 
 template <class T>

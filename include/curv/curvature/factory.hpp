@@ -2,9 +2,12 @@
 // `curv spectrum` commands and by every method that lets its user pick the curvature:
 //   hessian ggn ef fisher   matrix-free products (curvature/model_operators.hpp)
 //   kfac ekfac              Kronecker-factored blocks (curvature/kfac.hpp); `factors` picks G
+//   kfac-factored           K-FAC with factored Tikhonov damping of strength `factored_damping`
+//                           built into its matrix (curvature/kfac.hpp, factored_damping)
 //   diag                    the exact diagonal of the ggn, ef or fisher (`factors`)
-//   lowrank                 M-FAC: λI + (1/m) Σ ∇ℓᵢ∇ℓᵢᵀ over the m examples (static algorithm),
-//                           λ = `damping` (> 0)
+//   lowrank                 (1/m) Σ ∇ℓᵢ∇ℓᵢᵀ over the m examples, kept as its m gradients
+//                           (curvature/low_rank_operator.hpp): exact inverses by Woodbury
+// Every operator follows one damping contract: inverse_mv(v, λ) is (M + λI)⁻¹ v.
 //   blockdiag-hessian, blockdiag-ggn, …   one exact block per layer of the named operator
 #pragma once
 
@@ -24,8 +27,7 @@ struct OperatorSpec {
   FactorKind factors = FactorKind::GGN;  // kfac, ekfac, diag
   index_t samples = 1;                   // labels drawn per example for fisher and mc factors
   std::uint64_t seed = 0;
-  KfacDamping kfac_damping = KfacDamping::Eigen;
-  double damping = 0;  // lowrank's λ, fixed into the operator
+  double factored_damping = 0;  // kfac-factored's γ (> 0), part of its matrix
 };
 
 std::vector<std::string> operator_names();

@@ -11,6 +11,11 @@
 //   mc   Monte-Carlo Fisher: `samples` labels per example drawn from the model
 // K-FAC covers linear and conv2d layers only; a subset containing other parameters (norms,
 // embeddings) is refused with an error naming them (optimizers give those their own rule).
+//
+// Damping follows the one contract of linalg/operator.hpp: inverse_mv(v, λ) is (M + λI)⁻¹ and
+// logdet(λ) is log det(M + λI), both exact in each block's eigenbasis. Martens & Grosse's
+// factored Tikhonov damping is a different matrix, and so an operator of its own
+// (factored_damping below, named "kfac-factored").
 #pragma once
 
 #include <memory>
@@ -26,14 +31,12 @@ struct KfacOptions {
   FactorKind factors = FactorKind::GGN;
   index_t samples = 1;  // mc: labels drawn per example
   std::uint64_t seed = 0;
-  KfacDamping damping = KfacDamping::Eigen;  // how inverse_mv and logdet apply λ
 };
 
 class KfacOperator : public LinearOperator {
  public:
   // Blocks must cover the subset exactly (each weight and bias once).
-  KfacOperator(std::string name, ParamSubset subset, std::vector<KroneckerBlock> blocks,
-               KfacDamping damping);
+  KfacOperator(std::string name, ParamSubset subset, std::vector<KroneckerBlock> blocks);
 
   std::string name() const override { return name_; }
   void mv(const double* v, double* out) override;
@@ -47,7 +50,13 @@ class KfacOperator : public LinearOperator {
 
   const ParamSubset& subset() const { return subset_; }
   std::vector<KroneckerBlock>& blocks() { return blocks_; }
-  KfacDamping damping() const { return damping_; }
+  const std::vector<KroneckerBlock>& blocks() const { return blocks_; }
+
+  // scale·M + diag(d) when d (of this operator's size) is constant within each block: every
+  // block keeps its eigenbasis and its scaling becomes scale·S + d_block, so inverses and
+  // log-determinants stay exact. Null when d varies within a block; `why` then names the block.
+  std::unique_ptr<KfacOperator> shifted(double scale, const std::vector<double>& d,
+                                        std::string* why = nullptr) const;
 
  private:
   struct Place {
@@ -61,9 +70,15 @@ class KfacOperator : public LinearOperator {
   ParamSubset subset_;
   std::vector<KroneckerBlock> blocks_;
   std::vector<Place> places_;
-  KfacDamping damping_;
   std::vector<double> block_in_, block_out_;  // one block's Ŵ, reused across calls
 };
+
+// Martens & Grosse's factored Tikhonov damping with π-adjustment at strength γ > 0, as its own
+// matrix: each block's factors become A + π√γ I and G + √γ/π I, π = √((tr A / din) / (tr G /
+// out)) of the undamped factors, so inverse_mv(v, 0) is (A + π√γ I)⁻¹ ⊗ (G + √γ/π I)⁻¹ v — the
+// K-FAC optimizer's classic step — and inverse_mv(v, λ) adds λI on top as for any operator.
+// K-FAC blocks only (an EK-FAC re-fit has no factors to damp).
+std::unique_ptr<KfacOperator> factored_damping(const KfacOperator& kfac, double gamma);
 
 // Factors over all batches of `data` for the layers in `subset`.
 template <class T>

@@ -5,7 +5,9 @@
 //   ef        (1/N) Σₙ ∇ℓₙ ∇ℓₙᵀ v = Jᵀ Bₙ J v with the rank-one Bₙ = ∇ℓₙ∇ℓₙᵀ/N: same two sweeps
 //   fisher    Jᵀ Sₙ Sₙᵀ J v with Sₙ sampled once per operator (`samples` labels per example)
 // Vectors live in float64; the model's dtype is what the sweeps run in. All refer to the mean
-// loss over the data's examples.
+// loss over the data's examples, or over one batch's (use_batch: the single-batch operators
+// stochastic solvers such as LiSSA draw afresh at each step). Every product first checks that
+// θ has not changed since the data was recorded (CurvatureData::check_current).
 //
 // Gauss-Newton-type operators (not the Hessian) also have an exact diagonal: each column of
 // the output factor is pulled back with per-example parameter gradients and squared, the
@@ -15,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "curv/curvature/compose.hpp"
 #include "curv/curvature/data.hpp"
 #include "curv/curvature/subset.hpp"
 #include "curv/linalg/operator.hpp"
@@ -33,6 +36,10 @@ class ModelOperator : public LinearOperator {
   std::vector<double> diagonal() override;  // not for the Hessian
   bool has_diagonal() const override { return kind_ != ModelCurvature::Hessian; }
   const ParamSubset& subset() const { return subset_; }
+  // Restricts products to batch b of the data (the mean loss over that batch alone), or with
+  // b = -1 back to every batch.
+  void use_batch(index_t b);
+  index_t batch() const { return batch_; }
   // Products applied so far (each is one product per batch): what solvers are charged.
   index_t products() const { return products_; }
 
@@ -44,28 +51,9 @@ class ModelOperator : public LinearOperator {
   index_t samples_;
   std::uint64_t seed_;
   index_t products_ = 0;
+  index_t batch_ = -1;
   std::vector<double> full_in_, full_out_;
   std::vector<T> v_, r_, jv_, u_;
-};
-
-// An operator holding a diagonal d: mv is d ⊙ v, inverse_mv (d + λ)⁻¹ ⊙ v. The exact GGN/EF/
-// Fisher diagonal, or a Hutchinson estimate of any operator's, as a preconditioner or a cheap
-// curvature model.
-class DiagonalOperator : public LinearOperator {
- public:
-  DiagonalOperator(std::vector<double> d, std::string name = "diag");
-  std::string name() const override { return name_; }
-  void mv(const double* v, double* out) override;
-  void inverse_mv(const double* v, double damping, double* out) override;
-  std::vector<double> diagonal() override { return d_; }
-  double logdet(double damping) override;
-  Eigenpairs eigendecomposition() override;
-  bool has_inverse() const override { return true; }
-  bool has_diagonal() const override { return true; }
-
- private:
-  std::vector<double> d_;
-  std::string name_;
 };
 
 // Pᵀ M P: the operator `inner` (on the full flat vector) restricted to a subset.

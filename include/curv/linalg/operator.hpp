@@ -9,8 +9,9 @@
 // capability, and saying which solver computes it instead (CG for inverses, Lanczos for spectra,
 // Hutchinson for traces).
 //
-// Damping: inverse_mv(v, λ) and logdet(λ) refer to the operator plus λI, unless the operator
-// documents a structured damping of its own (K-FAC's factored Tikhonov).
+// Damping, one contract for every operator: inverse_mv(v, λ) is (M + λI)⁻¹ v and logdet(λ) is
+// log det(M + λI). A structured damping that is not +λI (K-FAC's factored Tikhonov, M-FAC's
+// built-in λ) is part of an operator's own matrix and name, never a reading of λ.
 #pragma once
 
 #include <string>
@@ -40,11 +41,14 @@ class LinearOperator {
   // mv k times; operators with a cheaper batched product override it.
   virtual void mm(const double* V, index_t k, double* out);
 
-  // out = (M + λI)⁻¹ v (or the operator's documented damping), assigned.
+  // out = (M + λI)⁻¹ v, assigned.
   virtual void inverse_mv(const double* v, double damping, double* out);
+  // out[j] = (M + λI)⁻¹ V[j] for k right-hand sides (V:(k, size)); the default applies
+  // inverse_mv k times, structured operators batch the work into matrix products.
+  virtual void inverse_mm(const double* V, index_t k, double damping, double* out);
   virtual std::vector<double> diagonal();
   virtual double trace();  // default: sum of diagonal()
-  // log det(M + λI) (or the operator's documented damping).
+  // log det(M + λI).
   virtual double logdet(double damping);
   // Every eigenpair; only operators with a structured eigendecomposition provide one.
   virtual Eigenpairs eigendecomposition();
