@@ -11,39 +11,13 @@
 #include "curv/linalg/dense.hpp"
 #include "curv/optim/registry.hpp"
 #include "support/dense_curvature.hpp"
+#include "support/optimizer_steps.hpp"
 
 using namespace curv;
 using namespace curv::testing;
 using curv::check::relative_error;
 
 namespace {
-
-// One step as the training loop takes it; returns θ_new − θ_old and the gradient used.
-Matrix one_step(Model<double>& m, Optimizer<double>& opt, const Batch<double>& b,
-                Matrix* grad = nullptr) {
-  const index_t P = m.params().size();
-  auto loss = make_loss<double>(m.loss());
-  Objective<double> obj(m, *loss);
-  obj.set_batch(b.x.view(), b.targets());
-  opt.attach(obj);
-  obj.gradient(m.params().grad(), opt.observes_gradient());
-  if (grad) grad->assign(m.params().grad(), m.params().grad() + P);
-  const Matrix before(m.params().data(), m.params().data() + P);
-  opt.step(m.params());
-  Matrix d(static_cast<std::size_t>(P));
-  for (index_t i = 0; i < P; ++i) d[i] = m.params().data()[i] - before[i];
-  return d;
-}
-
-SecondOrderConfig plain(double damping, FactorKind factors) {
-  SecondOrderConfig c;
-  c.damping = c.damping_min = damping;
-  c.factors = factors;
-  c.rescale = "none";
-  c.momentum = 0;
-  c.adapt_damping = false;
-  return c;
-}
 
 Matrix identity(index_t n, double scale = 1) {
   Matrix I(static_cast<std::size_t>(n * n), 0.0);

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "curv/core/error.hpp"
+#include "curv/curvature/kfac.hpp"
 #include "curv/curvature/kfac_statistics.hpp"
 #include "curv/kernels/gemm.hpp"
 #include "curv/nn/objective.hpp"
@@ -110,6 +111,28 @@ class KfacFamily final : public Optimizer<T> {
     detail::zero_masked(momentum_, keep), detail::zero_masked(delta_prev_, keep);
     for (std::size_t j = 0; j < adam_m_.size(); ++j)
       if (!keep[std::size_t(uncovered_[j])]) adam_m_[j] = adam_v_[j] = T(0);
+  }
+
+  // The running factors as a KfacOperator over the covered layers (EK-FAC: the current basis
+  // with its running scaling; FOOF: A ⊗ I).
+  std::unique_ptr<LinearOperator> curvature() const override {
+    CURV_CHECK(!layers_.empty(), variant_,
+               ": no curvature estimated yet (expected at least one step, found none)");
+    std::vector<KroneckerBlock> blocks;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      const KfacLayer& L = layers_[i].layer();
+      if (ekfac()) {
+        blocks.push_back(blocks_[i]);
+        blocks.back().set_refit(scaling_[i]);
+      } else if (kind_ == Preconditioning::Foof) {
+        std::vector<double> I(std::size_t(L.out * L.out), 0.0);
+        for (index_t o = 0; o < L.out; ++o) I[std::size_t(o * L.out + o)] = 1;
+        blocks.emplace_back(L, stats_.A(index_t(i)), std::move(I));
+      } else {
+        blocks.emplace_back(L, stats_.A(index_t(i)), stats_.G(index_t(i)));
+      }
+    }
+    return std::make_unique<KfacOperator>(variant_, covered_, std::move(blocks));
   }
 
   std::vector<std::pair<std::string, double>> profile() const override {
@@ -283,6 +306,10 @@ class KfacFamily final : public Optimizer<T> {
                ": the model has no linear or conv2d layer to precondition");
     for (index_t i = 0; i < p.size(); ++i)
       if (!covered[std::size_t(i)]) uncovered_.push_back(i);
+    std::string names;
+    for (const ParamInfo& info : p.info())
+      if (covered[std::size_t(info.offset)]) names += (names.empty() ? "" : ",") + info.name;
+    covered_ = ParamSubset::parse(names, p.info());
   }
 
   void refresh_all() {
@@ -472,6 +499,7 @@ class KfacFamily final : public Optimizer<T> {
   std::vector<KroneckerBlock> blocks_;        // EK-FAC: the bases the re-fit works in
   std::vector<std::vector<double>> scaling_;  // EK-FAC: averaged scalings per layer
   std::vector<index_t> uncovered_;
+  ParamSubset covered_;  // the parameters of the layers K-FAC covers
   std::vector<T> grad_h_, delta_, delta_prev_, momentum_, FD_, Fp_, V_, D_, factor_, column_,
       adam_m_, adam_v_;
 };

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "curv/core/error.hpp"
+#include "curv/curvature/low_rank_operator.hpp"
 #include "curv/curvature/lowrank.hpp"
 #include "curv/optim/second_order.hpp"
 #include "state.hpp"
@@ -43,6 +44,15 @@ class Mfac final : public Optimizer<T> {
   std::size_t state_bytes() const override {
     const std::size_t m = std::size_t(cfg_.window), d = g_.size();
     return (m * d + 2 * m * m) * sizeof(double) + momentum_.size() * sizeof(T);
+  }
+
+  // F − λI = (1/m) Σ g gᵀ over the window (m its capacity, as in F itself).
+  std::unique_ptr<LinearOperator> curvature() const override {
+    CURV_CHECK(window_ && window_->count() > 0,
+               "mfac: no curvature estimated yet (expected at least one step, found none)");
+    return std::make_unique<LowRankOperator>(window_->window(), window_->count(), window_->size(),
+                                             1.0 / double(window_->capacity()),
+                                             std::vector<double>{}, "mfac");
   }
 
   void step(ParamStore<T>& p) override {

@@ -2,6 +2,7 @@
 #include "curv/optim/optimizer.hpp"
 
 #include "curv/core/error.hpp"
+#include "curv/linalg/operator.hpp"
 #include "state.hpp"
 
 namespace curv {
@@ -11,6 +12,12 @@ void Optimizer<T>::load_state(const OptimizerState<T>& s) {
   CURV_CHECK(s.buffers.empty() && s.scalars.empty(), name(),
              ": expected no optimizer state to load, found ",
              s.buffers.empty() ? s.scalars.begin()->first : s.buffers.begin()->first);
+}
+
+template <class T>
+std::unique_ptr<LinearOperator> Optimizer<T>::curvature() const {
+  fail(name(), ": estimates no curvature to export (expected an optimizer among kfac, ekfac, foof ",
+       "and mfac)");
 }
 
 template class Optimizer<float>;

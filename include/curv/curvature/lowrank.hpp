@@ -94,6 +94,10 @@ class DynamicMfac : public LinearOperator {
 
   index_t capacity() const { return m_; }
   index_t count() const { return n_; }  // gradients in the window (≤ capacity)
+  // The gradients in the window, (count, d) row-major, in slot order.
+  std::vector<double> window() const {
+    return std::vector<double>(G_.begin(), G_.begin() + n_ * d_);
+  }
   index_t pushes() const { return pushes_; }
   double damping() const { return lambda_; }
 

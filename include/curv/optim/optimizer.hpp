@@ -17,6 +17,7 @@ namespace curv {
 
 template <class T>
 class Objective;
+class LinearOperator;
 
 // What an optimizer keeps between steps, as named flat buffers of the parameter count P
 // (PyTorch's names where they exist: momentum_buffer, exp_avg, exp_avg_sq) and scalars (step):
@@ -58,6 +59,13 @@ class Optimizer {
   // pruned weight's state cannot move it again; keep has the parameter count's entries.
   virtual void apply_mask(std::span<const std::uint8_t> keep) { (void)keep; }
 
+  // The curvature the rule has estimated so far, as an operator on the parameters it covers, in
+  // their flat-vector order: kfac, ekfac and foof give a KfacOperator over their layers from the
+  // running factors (foof's G is the identity), mfac its gradient window as a LowRankOperator
+  // (1/m) Σ g gᵀ. The damping the rule adds (damping() + weight decay) is not part of it: the
+  // one damping contract (linalg/operator.hpp) leaves λ to the caller. Throws a curv::Error for
+  // rules that estimate none, and before the first step.
+  virtual std::unique_ptr<LinearOperator> curvature() const;
   // Seconds spent so far in the parts of a step worth telling apart (second-order rules:
   // "factor sweeps", "inversion", "preconditioning", "rescaling"), for benchmarks.
   virtual std::vector<std::pair<std::string, double>> profile() const { return {}; }
