@@ -6,6 +6,7 @@
 #include <map>
 
 #include "curv/check/check.hpp"
+#include "curv/kernels/im2col.hpp"
 #include "curv/nn/model.hpp"
 
 using namespace curv;
@@ -24,6 +25,14 @@ TEST_CASE("every op passes its four-pass checks") {
   for (const check::OpCase& c : check::op_cases()) {
     SUBCASE(c.name.c_str()) { require_rows(check::check_op(c)); }
   }
+}
+
+TEST_CASE("the conv2d/chunks case spans several im2col chunks, as its checks assume") {
+  const auto g = ConvGeometry::make(3, 4, 31, 31, 3, 3, 1, 1);
+  CHECK(g.images_per_chunk() == 1);  // 3 images: 3 chunks in every pass
+  bool found = false;
+  for (const check::OpCase& c : check::op_cases()) found = found || c.name == "conv2d/chunks";
+  CHECK(found);
 }
 
 TEST_CASE("every op passes at a second random point") {

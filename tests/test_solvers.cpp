@@ -118,6 +118,45 @@ TEST_CASE("conjugate gradient matches a dense Cholesky solve") {
   CHECK((exact.converged && exact.iterations == 1));
 }
 
+namespace {
+// Counts the products it is asked for.
+class CountingOperator : public DenseOperator {
+ public:
+  using DenseOperator::DenseOperator;
+  void mv(const double* v, double* out) override {
+    ++products;
+    DenseOperator::mv(v, out);
+  }
+  index_t products = 0;
+};
+}  // namespace
+
+TEST_CASE("CG stops at its iteration limit with the residual it reports, not converged") {
+  const index_t n = 200;
+  const double damping = 0.3;
+  const Vec M = with_spectrum(hessian_like_spectrum(n, 11), 12);
+  const Vec b = random_vector(n, 13);
+  for (index_t k : {0, 1, 5}) {
+    CAPTURE(k);
+    CountingOperator op(M, n);
+    // A tolerance no iterate reaches: only the limit stops it.
+    const auto r =
+        linalg::cg(op, b, {.damping = damping, .tolerance = 1e-300, .max_iterations = k});
+    CHECK(r.iterations == k);
+    CHECK(op.products == k + 1);  // k search directions, then the true residual of x
+    CHECK(!r.converged);
+    // ‖b − (M + λI)x‖ / ‖b‖, recomputed densely.
+    double res = 0, bb = 0;
+    for (index_t i = 0; i < n; ++i) {
+      double Ax = damping * r.x[sz(i)];
+      for (index_t j = 0; j < n; ++j) Ax += M[sz(i * n + j)] * r.x[sz(j)];
+      res += (b[sz(i)] - Ax) * (b[sz(i)] - Ax), bb += b[sz(i)] * b[sz(i)];
+    }
+    CHECK(r.relative_residual == doctest::Approx(std::sqrt(res / bb)).epsilon(1e-12));
+    if (k == 0) CHECK(r.relative_residual == 1.0);  // x = 0
+  }
+}
+
 TEST_CASE(
     "a Jacobi preconditioner makes CG converge in fewer iterations on a badly scaled matrix") {
   // B = S A S: A well conditioned (eigenvalues in [1, 10]), S a diagonal spanning 4 decades, so

@@ -69,6 +69,13 @@ std::vector<OpCase> make_cases() {
        {{3, 2, 3, 3}, {3}},
        [](T& t, const Ins& x, const Ps& p) { return ops::conv2d(t, x[0], p[0], p[1], 1, 1); },
        {}},
+      // Large enough that its patches exceed one im2col chunk (about 64k entries): one image per
+      // chunk, three chunks, so every pass sums parameter gradients across chunks.
+      {"conv2d/chunks",
+       {{3, 4, 31, 31}},
+       {{2, 4, 3, 3}, {2}},
+       [](T& t, const Ins& x, const Ps& p) { return ops::conv2d(t, x[0], p[0], p[1], 1, 1); },
+       {}},
       {"conv2d/stride2",
        {{2, 2, 6, 6}},
        {{3, 2, 3, 3}, {3}},

@@ -83,11 +83,25 @@ Safetensors read_safetensors(const std::string& path) {
     CURV_CHECK(es > 0, where, ": expected a known dtype, found ", e["dtype"].dump());
     CURV_CHECK(e["shape"].is_array() && e["shape"].size() <= std::size_t(Shape::kMaxRank), where,
                ": expected a shape of rank <= ", Shape::kMaxRank, ", found ", e["shape"].dump());
+    // The element count is bounded by the data section before it is multiplied out, so a
+    // hand-edited shape can neither overflow nor ask for more memory than the file holds.
+    const std::uint64_t max_elements = data_size / es;
+    std::uint64_t elements = 1;
+    bool empty = false, fits = true;
     for (const auto& d : e["shape"]) {
       CURV_CHECK(d.is_number_unsigned(), where, ": expected non-negative dimensions, found ",
                  e["shape"].dump());
-      t.shape.push_back(d.get<index_t>());
+      const auto dim = d.get<std::uint64_t>();
+      if (dim == 0)
+        empty = true;
+      else if (dim > max_elements / elements)
+        fits = false;
+      else
+        elements *= dim;
     }
+    CURV_CHECK(empty || fits, where, ": expected a shape whose ", t.dtype, " data fits the file's ",
+               data_size, " data bytes, found ", e["shape"].dump());
+    for (const auto& d : e["shape"]) t.shape.push_back(index_t(d.get<std::uint64_t>()));
     const auto& off = e["data_offsets"];
     CURV_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() &&
                    off[1].is_number_unsigned(),

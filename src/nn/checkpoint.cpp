@@ -49,21 +49,25 @@ std::unique_ptr<Model<T>> load_checkpoint(const std::string& path, const std::st
 template <class T>
 void load_parameters(const Safetensors& st, const std::string& path, const std::string& name,
                      ParamStore<T>& ps) {
-  for (const ParamInfo& p : ps.info()) {
-    const auto it = st.tensors.find(p.name);
-    CURV_CHECK(it != st.tensors.end(), path, ": expected tensor '", p.name, "' of ", name,
-               ", found none");
-    CURV_CHECK(it->second.shape == p.shape, path, ": expected '", p.name, "' of shape ",
-               p.shape.str(), ", found ", it->second.shape.str());
-    const std::vector<T> v = it->second.as<T>(path + ": '" + p.name + "'");
-    std::copy(v.begin(), v.end(), ps.data() + p.offset);
-  }
+  // Everything is checked and converted before the first value is written, so a file that fails
+  // leaves the parameters as they were.
   for (const auto& [n, t] : st.tensors) {
     if (n.rfind("optimizer.", 0) == 0) continue;  // an optimizer's state rides along
     bool known = false;
     for (const ParamInfo& p : ps.info()) known |= p.name == n;
     CURV_CHECK(known, path, ": expected only tensors of ", name, ", found unexpected '", n, "'");
   }
+  std::vector<std::vector<T>> values;
+  for (const ParamInfo& p : ps.info()) {
+    const auto it = st.tensors.find(p.name);
+    CURV_CHECK(it != st.tensors.end(), path, ": expected tensor '", p.name, "' of ", name,
+               ", found none");
+    CURV_CHECK(it->second.shape == p.shape, path, ": expected '", p.name, "' of shape ",
+               p.shape.str(), ", found ", it->second.shape.str());
+    values.push_back(it->second.as<T>(path + ": '" + p.name + "'"));
+  }
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::copy(values[i].begin(), values[i].end(), ps.data() + ps.info()[i].offset);
 }
 
 template void save_checkpoint<float>(const Model<float>&, const std::string&,
