@@ -83,7 +83,25 @@ check "spectrum --density" "$curv" spectrum "${model[@]}" --operator hessian --d
 [[ $(head -1 "$scratch/density.csv") == "eigenvalue,density" && $(wc -l < "$scratch/density.csv") == 51 ]] \
   || { echo "FAIL: density.csv is not a 50-row table"; failed=1; }
 
+# curv gradients: the file has [rows, columns] of the requested kind.
+shape_of() { head -c 128 "$1" | tr -d '\0' | grep -o "'shape': ([0-9, ]*)"; }
+check "gradients of the loss" "$curv" gradients "${model[@]}" --out "$scratch/g.npy"
+[[ $(shape_of "$scratch/g.npy") == "'shape': (5, $P)" ]] || { echo "FAIL: g.npy $(shape_of "$scratch/g.npy")"; failed=1; }
+check "jacobian of the last layer, float64" "$curv" gradients "${model[@]}" --measurement jacobian --subset last --precision float64 --out "$scratch/j.npy"
+[[ $(shape_of "$scratch/j.npy") == "'shape': (15, 21)" ]] || { echo "FAIL: j.npy $(shape_of "$scratch/j.npy")"; failed=1; }
+check "margin projected to 8 by a count sketch" "$curv" gradients "${model[@]}" --measurement margin --project 8 --projection sparse --out "$scratch/m.npy"
+[[ $(shape_of "$scratch/m.npy") == "'shape': (5, 8)" ]] || { echo "FAIL: m.npy $(shape_of "$scratch/m.npy")"; failed=1; }
+
 out=(--out "$scratch/out.npy")
+expect "unknown measurement 'curvature': expected loss, logit:C, margin or jacobian" gradients "${model[@]}" --measurement curvature "${out[@]}"
+expect "measurement 'logit:3': expected a logit in 0..2 of mlp, found 3" gradients "${model[@]}" --measurement logit:3 "${out[@]}"
+expect "projection: expected a dimension k in 1..$P (the gradient's length), found $((P + 1))" gradients "${model[@]}" --project $((P + 1)) "${out[@]}"
+expect "expected --project k >= 1 (or 0 for no projection), found -2" gradients "${model[@]}" --project -2 "${out[@]}"
+expect "unknown projection 'fourier': expected gaussian, rademacher or sparse" gradients "${model[@]}" --project 4 --projection fourier "${out[@]}"
+expect "measurement 'margin': expected examples with labels, found $scratch/x.npy/train without them" \
+  gradients --checkpoint "$scratch/mlp.safetensors" --data "$scratch/x.npy" --examples all --measurement margin "${out[@]}"
+expect "expected an existing folder to write into" gradients "${model[@]}" --out "$scratch/none/g.npy"
+
 expect "short.npy: expected $P entries per vector (the flat parameter vector of mlp), found $((P - 1))" \
   curvature "${model[@]}" --operator ggn --vector "$scratch/short.npy" "${out[@]}"
 expect "nan.npy: expected finite entries, found nan at index $((P - 1))" curvature "${model[@]}" --operator ggn --vector "$scratch/nan.npy" "${out[@]}"

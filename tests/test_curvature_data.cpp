@@ -10,40 +10,13 @@
 #include "curv/curvature/model_operators.hpp"
 #include "support/dense_curvature.hpp"
 #include "support/errors.hpp"
+#include "support/memory_split.hpp"
 
 using namespace curv;
 using namespace curv::testing;
 using curv::check::relative_error;
 
 namespace {
-
-// A split over one batch held in memory: fill() copies the requested rows.
-class MemorySplit : public Split<double> {
- public:
-  explicit MemorySplit(Batch<double> all) : all_(std::move(all)) {}
-  std::string name() const override { return "memory/train"; }
-  index_t size() const override { return all_.size(); }
-  Shape example_shape() const override {
-    Shape s;
-    for (int i = 1; i < all_.x.shape().rank(); ++i) s.push_back(all_.x.shape()[i]);
-    return s;
-  }
-  void fill(std::span<const index_t> idx, Rng*, Batch<double>& b) const override {
-    Shape s = all_.x.shape();
-    const index_t row = all_.x.numel() / s[0], n = index_t(idx.size());
-    s[0] = n;
-    b.x = Tensor<double>(s);
-    b.labels.clear(), b.indices.assign(idx.begin(), idx.end());
-    for (index_t i = 0; i < n; ++i) {
-      std::memcpy(b.x.data() + i * row, all_.x.data() + idx[i] * row, sizeof(double) * row);
-      b.labels.push_back(all_.labels[std::size_t(idx[i])]);
-    }
-  }
-  std::uint64_t fingerprint() const override { return 0; }
-
- private:
-  Batch<double> all_;
-};
 
 Matrix ggn_of(CurvatureData<double>& data) {
   ModelOperator<double> op(data, ModelCurvature::GGN,

@@ -107,6 +107,7 @@ void CurvatureData<T>::release(Part& p) {
 template <class T>
 void CurvatureData<T>::refresh() {
   for (auto& p : parts_) release(*p), p->has_loss = false;
+  scratch_objective_.reset(), scratch_loss_.reset();  // the cache is free again
   fingerprint_ = parameter_fingerprint();
 }
 
@@ -118,17 +119,28 @@ void CurvatureData<T>::record(Part& p) {
     const std::span<const index_t> run(indices_.data() + p.first, std::size_t(p.examples));
     split_->fill(run, nullptr, p.batch);
   }
+  ++recordings_;
+  if (scratch_objective_) {
+    // The cache is full: the batch goes into the one scratch recording, whose tape keeps its
+    // memory from batch to batch (no allocation, no page faults per product).
+    p.loss_value = scratch_objective_->set_batch(p.batch.x.view(), p.batch.targets());
+    p.has_loss = true;
+    scratch_ = &p;
+    return;
+  }
   p.loss = make_loss<T>(model_.loss());
   p.objective = std::make_unique<Objective<T>>(model_, *p.loss);
   p.loss_value = p.objective->set_batch(p.batch.x.view(), p.batch.targets());
   p.has_loss = true;
-  ++recordings_;
   p.bytes = p.objective->tape().memory_bytes() +
             (split_ ? std::size_t(p.batch.x.numel() + p.batch.values.numel()) * sizeof(T) : 0);
   if (cached_bytes_ + p.bytes <= opt_.cache_bytes) {
     p.cached = true;
     cached_bytes_ += p.bytes;
-  } else {
+  } else {  // the first batch beyond the cache becomes the scratch recording
+    scratch_loss_ = std::move(p.loss);
+    scratch_objective_ = std::move(p.objective);
+    p.bytes = 0;
     scratch_ = &p;
   }
 }
@@ -138,8 +150,9 @@ Objective<T>& CurvatureData<T>::objective(index_t b) {
   CURV_CHECK(b >= 0 && b < batches(), "curvature data: expected a batch in 0..", batches() - 1,
              ", found ", b);
   Part& p = part(b);
-  if (!p.objective) record(p);
-  return *p.objective;
+  if (p.objective) return *p.objective;
+  if (scratch_ != &p) record(p);
+  return p.objective ? *p.objective : *scratch_objective_;
 }
 
 template <class T>
@@ -180,7 +193,7 @@ const Tensor<T>& CurvatureData<T>::output_factor(index_t b, FactorKind kind, ind
   if (!p.factor.empty() && p.factor_kind == kind && p.factor_samples == samples &&
       p.factor_seed == seed)
     return p.factor;
-  const Loss<T>& loss = *p.loss;
+  const Loss<T>& loss = p.loss ? *p.loss : *scratch_loss_;
   const index_t N = loss.examples(), C = loss.outputs();
   const index_t K = kind == FactorKind::GGN  ? loss.sqrt_columns()
                     : kind == FactorKind::EF ? 1

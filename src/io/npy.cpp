@@ -179,8 +179,9 @@ std::string shape_header(const char* dtype, const std::vector<std::int64_t>& sha
 
 std::atomic<unsigned> temp_counter{0};
 
-void write_file(const std::string& path, const char* dtype, std::size_t size, const void* data,
-                const std::vector<std::int64_t>& shape) {
+// The bytes before the data: magic, version, length and the padded dict (numpy's layout).
+std::string npy_header(const std::string& path, const char* dtype, std::size_t size,
+                       const std::vector<std::int64_t>& shape, std::uint64_t& data_bytes) {
   std::uint64_t n = 1;
   for (std::int64_t d : shape) {
     CURV_CHECK(d >= 0, path, ": expected non-negative dimensions to write, found shape ",
@@ -189,10 +190,7 @@ void write_file(const std::string& path, const char* dtype, std::size_t size, co
                path, ": expected a shape whose bytes fit in 64 bits, found ", shape_str(shape));
     n *= std::uint64_t(d);
   }
-  const std::uint64_t data_bytes = n * size;
-  CURV_CHECK(data != nullptr || data_bytes == 0, path, ": expected data for ", n,
-             " elements, found a null pointer");
-
+  data_bytes = n * size;
   const std::string dict = shape_header(dtype, shape);
   // numpy pads with 1..64 spaces (a full 64 when already aligned), then '\n'.
   std::size_t len_bytes = 2;
@@ -212,34 +210,16 @@ void write_file(const std::string& path, const char* dtype, std::size_t size, co
   header += dict;
   header.append(hlen - dict.size() - 1, ' ');
   header += '\n';
+  return header;
+}
 
-  // A unique temporary name in the same directory: rename is atomic only within a filesystem,
-  // and concurrent writers of the same path must not share a temporary.
-  const std::string tmp =
-      path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(temp_counter.fetch_add(1));
-  bool ok;
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    CURV_CHECK(out.good(), path, ": expected a writable temporary file ", tmp,
-               ", found it cannot be created");
-    out.write(header.data(), std::streamsize(header.size()));
-    if (data_bytes) out.write(static_cast<const char*>(data), std::streamsize(data_bytes));
-    out.flush();
-    ok = out.good();
-    out.close();
-    ok = ok && !out.fail();
-  }
-  std::error_code ec;
-  if (!ok) {
-    std::filesystem::remove(tmp, ec);
-    fail(path, ": expected to write ", header.size() + data_bytes, " bytes, found a write error");
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    std::filesystem::remove(tmp, ec);
-    fail(path, ": expected to replace the file, found ", why);
-  }
+void write_file(const std::string& path, const char* dtype, std::size_t size, const void* data,
+                const std::vector<std::int64_t>& shape) {
+  NpyWriter w(path, dtype, shape);
+  CURV_CHECK(data != nullptr || w.data_bytes() == 0, path, ": expected data for ",
+             w.data_bytes() / size, " elements, found a null pointer");
+  w.write(data, w.data_bytes());
+  w.finish();
 }
 
 template <class T>
@@ -274,6 +254,58 @@ std::vector<T> convert(const NpyArray& a, bool to_int) {
 }
 
 }  // namespace
+
+NpyWriter::NpyWriter(std::string path, const char* dtype, const std::vector<std::int64_t>& shape)
+    : path_(std::move(path)),
+      // A unique temporary name in the same directory: rename is atomic only within a
+      // filesystem, and concurrent writers of the same path must not share a temporary.
+      tmp_(path_ + ".tmp-" + std::to_string(::getpid()) + "-" +
+           std::to_string(temp_counter.fetch_add(1))) {
+  const std::size_t size = itemsize(dtype);
+  CURV_CHECK(size > 0, path_, ": expected a dtype to write among <f8, <f4, <i8, found ", dtype);
+  const std::string header = npy_header(path_, dtype, size, shape, data_bytes_);
+  out_.open(tmp_, std::ios::binary | std::ios::trunc);
+  CURV_CHECK(out_.good(), path_, ": expected a writable temporary file ", tmp_,
+             ", found it cannot be created");
+  header_bytes_ = header.size();
+  out_.write(header.data(), std::streamsize(header.size()));
+}
+
+NpyWriter::~NpyWriter() {
+  if (finished_) return;
+  out_.close();
+  std::error_code ec;
+  std::filesystem::remove(tmp_, ec);
+}
+
+void NpyWriter::write(const void* data, std::uint64_t bytes) {
+  CURV_CHECK(written_ + bytes <= data_bytes_, path_, ": expected ", data_bytes_,
+             " data bytes in all, found ", written_ + bytes, " written");
+  if (bytes) out_.write(static_cast<const char*>(data), std::streamsize(bytes));
+  written_ += bytes;
+}
+
+void NpyWriter::finish() {
+  CURV_CHECK(written_ == data_bytes_, path_, ": expected ", data_bytes_, " data bytes, found ",
+             written_, " written");
+  out_.flush();
+  bool ok = out_.good();
+  out_.close();
+  ok = ok && !out_.fail();
+  std::error_code ec;
+  if (!ok) {
+    std::filesystem::remove(tmp_, ec);
+    finished_ = true;
+    fail(path_, ": expected to write ", header_bytes_ + data_bytes_, " bytes, found a write error");
+  }
+  std::filesystem::rename(tmp_, path_, ec);
+  finished_ = true;
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(tmp_, ec);
+    fail(path_, ": expected to replace the file, found ", why);
+  }
+}
 
 std::int64_t NpyArray::numel() const {
   std::int64_t n = 1;

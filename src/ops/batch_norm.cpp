@@ -59,6 +59,7 @@ class BatchNorm final : public Node<T> {
 
   void vjp(const VjpArgs<T>& a) override {
     const T* gamma = g_.value.data;
+    const index_t gc = a.dtheta.column(g_.offset), bc = a.dtheta.column(b_.offset);
     for (index_t c = 0; c < C_; ++c) {
       if (a.dtheta.mode != ParamGrad<T>::Mode::None)
         for (index_t n = 0; n < N_; ++n) {
@@ -66,8 +67,8 @@ class BatchNorm final : public Node<T> {
                   (a.dtheta.mode == ParamGrad<T>::Mode::PerExample ? n * a.dtheta.stride : 0);
           for (index_t s = 0; s < S_; ++s) {
             const index_t i = (n * C_ + c) * S_ + s;
-            dp[g_.offset + c] += a.dy[i] * xhat_[i];
-            dp[b_.offset + c] += a.dy[i];
+            if (gc >= 0) dp[gc + c] += a.dy[i] * xhat_[i];
+            if (bc >= 0) dp[bc + c] += a.dy[i];
           }
         }
       if (a.dx[0].empty()) continue;

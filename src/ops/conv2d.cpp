@@ -62,7 +62,10 @@ class Conv2d final : public Node<T> {
     if (a.observer)
       a.observer->on_backward(event(a.observer->reads_output_adjoints() ? a.dy.data : nullptr));
     const bool sum = a.dtheta.mode == ParamGrad<T>::Mode::Sum;
-    const bool per_example = a.dtheta.mode == ParamGrad<T>::Mode::PerExample;
+    const index_t wc = a.dtheta.column(w_.offset),
+                  bc = b_.empty() ? -1 : a.dtheta.column(b_.offset);
+    const bool per_example =
+        a.dtheta.mode == ParamGrad<T>::Mode::PerExample && (wc >= 0 || bc >= 0);
     if (sum) partials_.fill_zero(chunks_, O_ * K_ + O_);
     run_chunks([&](index_t chunk, index_t n0, index_t n1) {
       const index_t BP = (n1 - n0) * P_;
@@ -82,11 +85,12 @@ class Conv2d final : public Node<T> {
           for (index_t n = n0; n < n1; ++n) {
             T* row = a.dtheta.data + n * a.dtheta.stride;
             const index_t off = (n - n0) * P_;
-            gemm(Trans::No, ta, O_, K_, P_, T(1), dY + off, BP, col(off), lda, T(1),
-                 row + w_.offset, K_);
-            if (!b_.empty())
+            if (wc >= 0)
+              gemm(Trans::No, ta, O_, K_, P_, T(1), dY + off, BP, col(off), lda, T(1), row + wc,
+                   K_);
+            if (bc >= 0)
               for (index_t o = 0; o < O_; ++o)
-                for (index_t p = 0; p < P_; ++p) row[b_.offset + o] += dY[o * BP + off + p];
+                for (index_t p = 0; p < P_; ++p) row[bc + o] += dY[o * BP + off + p];
           }
         }
       }

@@ -28,10 +28,11 @@ class Embedding final : public Node<T> {
     }
   }
   void vjp(const VjpArgs<T>& a) override {
-    if (a.dtheta.mode == ParamGrad<T>::Mode::None) return;
+    const index_t wc = a.dtheta.column(w_.offset);
+    if (a.dtheta.mode == ParamGrad<T>::Mode::None || wc < 0) return;
     const index_t per = index_t(ids_.size()) / N_;
     for (std::size_t r = 0; r < ids_.size(); ++r) {
-      T* g = a.dtheta.data + w_.offset + ids_[r] * d_;
+      T* g = a.dtheta.data + wc + ids_[r] * d_;
       if (a.dtheta.mode == ParamGrad<T>::Mode::PerExample)
         g += (index_t(r) / per) * a.dtheta.stride;
       const T* dy = a.dy.data + index_t(r) * d_;
@@ -70,9 +71,10 @@ class Positional final : public Node<T> {
   void forward(const T* x, T* y) const { add_positions(x, p_.value.data, y); }
   void vjp(const VjpArgs<T>& a) override {
     if (!a.dx[0].empty()) axpy(N_ * T_ * d_, T(1), a.dy.data, a.dx[0].data);
-    if (a.dtheta.mode == ParamGrad<T>::Mode::None) return;
+    const index_t pc = a.dtheta.column(p_.offset);
+    if (a.dtheta.mode == ParamGrad<T>::Mode::None || pc < 0) return;
     for (index_t n = 0; n < N_; ++n) {
-      T* g = a.dtheta.data + p_.offset +
+      T* g = a.dtheta.data + pc +
              (a.dtheta.mode == ParamGrad<T>::Mode::PerExample ? n * a.dtheta.stride : 0);
       axpy(T_ * d_, T(1), a.dy.data + n * T_ * d_, g);
     }

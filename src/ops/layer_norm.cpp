@@ -55,12 +55,15 @@ class LayerNorm final : public Node<T> {
   void vjp(const VjpArgs<T>& a) override {
     const T* gamma = g_.value.data;
     std::vector<T> g(static_cast<std::size_t>(D_));
+    const index_t gc = a.dtheta.column(g_.offset), bc = a.dtheta.column(b_.offset);
     for (index_t i = 0; i < R_; ++i) {
       const T* dy = a.dy.data + i * D_;
       const T* xh = xhat(i);
       if (T* dp = param_grad(a.dtheta, i)) {
-        for (index_t j = 0; j < D_; ++j)
-          dp[g_.offset + j] += dy[j] * xh[j], dp[b_.offset + j] += dy[j];
+        if (gc >= 0)
+          for (index_t j = 0; j < D_; ++j) dp[gc + j] += dy[j] * xh[j];
+        if (bc >= 0)
+          for (index_t j = 0; j < D_; ++j) dp[bc + j] += dy[j];
       }
       if (a.dx[0].empty()) continue;
       T mg = 0, mgx = 0;

@@ -47,12 +47,15 @@ class Linear final : public Node<T> {
         if (!b_.empty()) detail::add_column_sums(dy, R_, O_, a.dtheta.data + b_.offset);
         break;
       case ParamGrad<T>::Mode::PerExample: {
-        const index_t rpe = R_ / N_;
+        const index_t rpe = R_ / N_, wc = a.dtheta.column(w_.offset),
+                      bc = b_.empty() ? -1 : a.dtheta.column(b_.offset);
+        if (wc < 0 && bc < 0) break;  // outside the subset
         detail::for_each_example(a.dtheta, N_, 0, [&](index_t n, T* row) {
           const T* dyn = dy + n * rpe * O_;
-          gemm(Trans::Yes, Trans::No, O_, I_, rpe, T(1), dyn, x_.data + n * rpe * I_, T(1),
-               row + w_.offset);
-          if (!b_.empty()) detail::add_column_sums(dyn, rpe, O_, row + b_.offset);
+          if (wc >= 0)
+            gemm(Trans::Yes, Trans::No, O_, I_, rpe, T(1), dyn, x_.data + n * rpe * I_, T(1),
+                 row + wc);
+          if (bc >= 0) detail::add_column_sums(dyn, rpe, O_, row + bc);
         });
         break;
       }

@@ -6,6 +6,7 @@
 //     labels), timed on its own.
 //  2. Lanczos: 100 iterations with the exact Hessian of LeNet-5 over 1000 examples, against 100
 //     of the same H·v products timed alone — the solver's own work should be negligible.
+//  3. Streamed per-example gradients projected to k = 512 (bench_gradients.cpp).
 #include <chrono>
 #include <cstdio>
 
@@ -274,6 +275,7 @@ void bench_curvature(index_t batch, int rounds) {
   bench_kfac_step("mlp", batch, std::max(5, rounds / 2));
   bench_kfac_step("lenet5", batch, std::max(5, rounds / 2));
   bench_lanczos(1000, 100);
+  bench_gradients(60000, 512, 3);
 }
 
 }  // namespace curv::cli

@@ -22,5 +22,7 @@ double median(std::vector<double> v);
 void bench_training(int rounds);
 
 void bench_curvature(index_t batch, int rounds);
+// Streamed, projected per-example gradients of LeNet-5 against their floor.
+void bench_gradients(index_t examples, index_t k, int rounds);
 
 }  // namespace curv::cli

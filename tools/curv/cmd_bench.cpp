@@ -252,6 +252,8 @@ Runner add_bench(CLI::App& app) {
     int threads = 0;
     bool train = false;
     bool curvature = false;
+    bool gradients = false;
+    index_t examples = 60000, project = 512;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->models, "Models to time")->capture_default_str();
@@ -265,7 +267,13 @@ Runner add_bench(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--train", o->train,
                 "Time training steps of mlp, lenet5, autoencoder and transformer instead");
-  cmd->add_flag("--curvature", o->curvature, "Time K-FAC statistics and Lanczos instead");
+  cmd->add_flag("--curvature", o->curvature,
+                "Time K-FAC statistics, Lanczos and projected gradients instead");
+  cmd->add_flag("--gradients", o->gradients,
+                "Time streamed per-example gradients projected to --project dimensions only");
+  cmd->add_option("--examples", o->examples, "--gradients: Fashion-MNIST examples")
+      ->capture_default_str();
+  cmd->add_option("--project", o->project, "--gradients: k")->capture_default_str();
   return [o] {
     std::unique_ptr<tbb::global_control> limit;
     if (o->threads > 0) {
@@ -282,6 +290,10 @@ Runner add_bench(CLI::App& app) {
     }
     if (o->curvature) {
       bench_curvature(o->batch, o->rounds);
+      return 0;
+    }
+    if (o->gradients) {
+      bench_gradients(o->examples, o->project, std::min(o->rounds, 5));
       return 0;
     }
     for (const std::string& m : o->models) bench_model(m, o->batch, o->rounds);

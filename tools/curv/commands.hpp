@@ -16,6 +16,7 @@ Runner add_eval(CLI::App& app);
 Runner add_info(CLI::App& app);
 Runner add_curvature(CLI::App& app);
 Runner add_spectrum(CLI::App& app);
+Runner add_gradients(CLI::App& app);
 Runner add_init(CLI::App& app);
 Runner add_replay(CLI::App& app);
 

@@ -29,6 +29,8 @@
 
 #include <array>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "curv/core/tensor.hpp"
 
@@ -55,11 +57,26 @@ struct ParamGrad {
   enum class Mode { None, Sum, PerExample };
   Mode mode = Mode::None;
   T* data = nullptr;   // Sum: flat [P]; PerExample: [N, stride], row n = ∇ℓₙ
-  index_t stride = 0;  // PerExample: the flat parameter count P
+  index_t stride = 0;  // PerExample: the row length (P, or the subset's size)
+  // PerExample over a parameter subset: (offset in the flat vector, column in a row) of each
+  // parameter in it. Null: every parameter at its own offset.
+  const std::vector<std::pair<index_t, index_t>>* columns = nullptr;
 
   static ParamGrad none() { return {}; }
   static ParamGrad sum(T* g) { return {Mode::Sum, g, 0}; }
   static ParamGrad per_example(T* g, index_t p) { return {Mode::PerExample, g, p}; }
+  static ParamGrad per_example(T* g, index_t row,
+                               const std::vector<std::pair<index_t, index_t>>* columns) {
+    return {Mode::PerExample, g, row, columns};
+  }
+  // Where the parameter at flat `offset` writes within data (Sum) or a row (PerExample): its
+  // offset, its subset column, or -1 when it is outside the subset (its gradient is skipped).
+  index_t column(index_t offset) const {
+    if (!columns) return offset;
+    for (const auto& [o, c] : *columns)
+      if (o == offset) return c;
+    return -1;
+  }
 };
 
 template <class T>

@@ -112,7 +112,11 @@ class CurvatureData {
   std::uint64_t fingerprint_ = 0;
   std::size_t cached_bytes_ = 0;
   index_t recordings_ = 0;
-  Part* scratch_ = nullptr;  // the last batch recorded beyond the cache
+  // Batches beyond the cache share one recording, re-recorded in place: scratch_ is the part it
+  // holds now.
+  std::unique_ptr<Loss<T>> scratch_loss_;
+  std::unique_ptr<Objective<T>> scratch_objective_;
+  Part* scratch_ = nullptr;
 };
 
 extern template class CurvatureData<float>;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,26 @@ void write_npy(const std::string& path, const double* data, const std::vector<st
 void write_npy(const std::string& path, const float* data, const std::vector<std::int64_t>& shape);
 void write_npy(const std::string& path, const std::int64_t* data,
                const std::vector<std::int64_t>& shape);
+
+// The same file written piece by piece, for arrays produced block by block (streamed gradients):
+// the shape is known up front, write() appends data in C order, finish() checks that every byte
+// came and renames the temporary over `path`. Destroyed unfinished (an error on the way), it
+// removes the temporary, so a failed run leaves no file behind.
+class NpyWriter {
+ public:
+  NpyWriter(std::string path, const char* dtype, const std::vector<std::int64_t>& shape);
+  ~NpyWriter();
+  NpyWriter(const NpyWriter&) = delete;
+  NpyWriter& operator=(const NpyWriter&) = delete;
+  void write(const void* data, std::uint64_t bytes);
+  void finish();
+  std::uint64_t data_bytes() const { return data_bytes_; }
+
+ private:
+  std::string path_, tmp_;
+  std::ofstream out_;
+  std::uint64_t data_bytes_ = 0, written_ = 0, header_bytes_ = 0;
+  bool finished_ = false;
+};
 
 }  // namespace curv

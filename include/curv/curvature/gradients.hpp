@@ -1,0 +1,106 @@
+// GradientStream: per-example gradients of a chosen scalar, over any index list of a split and
+// any parameter subset, delivered block by block — to a callback, or to a .npy file — and
+// optionally projected to k dimensions by a seeded random map (linalg/projection.hpp). What
+// influence estimators (TracIn, TRAK-style projections, representer points), pruning's OBS and
+// Laplace's Jacobians consume, without an (N, P) matrix in memory.
+//
+// The scalar (Measurement), for example n with outputs zₙ and label yₙ:
+//   loss        ℓₙ: rows are ∇ℓₙ (their mean is ∇L, curv's mean-loss gradient)
+//   logit:c     zₙ,c
+//   margin      zₙ,yₙ − log Σ_{c≠yₙ} exp zₙ,c (classification: one label per example)
+//   jacobian    every output: C rows per example, row n·C + c = ∂zₙ,c/∂θ
+// Gradients over a subset are computed for the subset only (each op skips parameters outside it,
+// ParamGrad::column), in the model's dtype.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "curv/curvature/subset.hpp"
+#include "curv/data/split.hpp"
+#include "curv/linalg/projection.hpp"
+#include "curv/nn/model.hpp"
+
+namespace curv {
+
+struct Measurement {
+  enum class Kind { Loss, Logit, Margin, Jacobian };
+  Kind kind = Kind::Loss;
+  index_t logit = -1;  // Logit: which output
+
+  // "loss", "logit:C", "margin" or "jacobian"; throws a curv::Error naming the accepted forms.
+  static Measurement parse(const std::string& spec);
+  std::string name() const;
+  bool needs_labels() const { return kind == Kind::Loss || kind == Kind::Margin; }
+};
+
+struct GradientOptions {
+  Measurement measurement;
+  std::string subset = "all";  // ParamSubset::parse
+  index_t batch = 256;         // examples per sweep
+  index_t project = 0;         // k > 0: project each row to k dimensions; 0: the raw gradients
+  ProjectionKind projection = ProjectionKind::Gaussian;
+  std::uint64_t seed = 0;
+  // The projection matrix is kept when P·k fits; otherwise it is generated slice by slice once
+  // per chunk of `chunk` examples, whose gradients are held together for it.
+  std::size_t cache_bytes = std::size_t(512) << 20;
+  index_t chunk = 2048;
+};
+
+template <class T>
+struct GradientBlock {
+  index_t first = 0;                 // position of the block's first example in the list
+  index_t examples = 0;              // examples in the block
+  index_t rows = 0;                  // examples × rows per example
+  index_t columns = 0;               // the subset's size, or k
+  const T* data = nullptr;           // (rows, columns), row-major
+  std::span<const index_t> indices;  // the examples' indices in the split
+};
+
+template <class T>
+class GradientStream {
+ public:
+  // `model` and `split` must outlive the stream. Throws a one-line curv::Error for an empty or
+  // out-of-range list, a logit outside the model's outputs, a projection dimension outside
+  // 1..P, or a measurement that needs labels on a split without them.
+  GradientStream(const Model<T>& model, const Split<T>& split, std::vector<index_t> indices,
+                 GradientOptions options);
+  ~GradientStream();
+
+  index_t examples() const { return index_t(indices_.size()); }
+  index_t rows_per_example() const;  // C for jacobian, else 1
+  index_t columns() const;           // k when projecting, else the subset's size
+  const ParamSubset& subset() const { return subset_; }
+
+  // Calls f with every block, in list order.
+  void run(const std::function<void(const GradientBlock<T>&)>& f);
+  // All rows as one (examples · rows_per_example, columns) .npy array, written to a temporary
+  // and renamed (float32 or float64 as T): a failure leaves no file.
+  void write_npy(const std::string& path);
+
+  // Seconds spent so far: recording and per-example sweeps, projecting, generating R.
+  struct Timings {
+    double gradients = 0, projection = 0, generation = 0;
+  };
+  Timings timings() const;
+
+ private:
+  void gradients_of(index_t first, index_t n, T* rows);  // (n · r, subset) for list[first, +n)
+  const Model<T>& model_;
+  const Split<T>& split_;
+  std::vector<index_t> indices_;
+  GradientOptions opt_;
+  ParamSubset subset_;
+  std::vector<std::pair<index_t, index_t>> columns_;  // (parameter offset, column in a row)
+  index_t outputs_ = 0;
+  std::unique_ptr<RandomProjection<T>> projection_;
+  double gradient_seconds_ = 0;
+};
+
+extern template class GradientStream<float>;
+extern template class GradientStream<double>;
+
+}  // namespace curv

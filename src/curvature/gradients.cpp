@@ -1,0 +1,204 @@
+#include "curv/curvature/gradients.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "curv/core/error.hpp"
+#include "curv/io/npy.hpp"
+#include "curv/nn/objective.hpp"
+
+namespace curv {
+
+Measurement Measurement::parse(const std::string& spec) {
+  Measurement m;
+  if (spec == "loss") return m;
+  if (spec == "margin") return m.kind = Kind::Margin, m;
+  if (spec == "jacobian") return m.kind = Kind::Jacobian, m;
+  if (spec.rfind("logit:", 0) == 0) {
+    const std::string c = spec.substr(6);
+    CURV_CHECK(!c.empty() && c.find_first_not_of("0123456789") == std::string::npos,
+               "measurement '", spec, "': expected logit:C with C a whole number, found '", c, "'");
+    m.kind = Kind::Logit, m.logit = std::stoll(c);
+    return m;
+  }
+  fail("unknown measurement '", spec, "': expected loss, logit:C, margin or jacobian");
+}
+
+std::string Measurement::name() const {
+  switch (kind) {
+    case Kind::Loss:
+      return "loss";
+    case Kind::Logit:
+      return "logit:" + std::to_string(logit);
+    case Kind::Margin:
+      return "margin";
+    case Kind::Jacobian:
+      return "jacobian";
+  }
+  return "?";
+}
+
+namespace {
+double since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+}  // namespace
+
+template <class T>
+GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
+                                  std::vector<index_t> indices, GradientOptions options)
+    : model_(model), split_(split), indices_(std::move(indices)), opt_(std::move(options)) {
+  CURV_CHECK(!indices_.empty(), split.name(),
+             ": expected at least one example for gradients, found none");
+  for (index_t i : indices_)
+    CURV_CHECK(i >= 0 && i < split.size(), split.name(), ": expected example indices in 0..",
+               split.size() - 1, ", found ", i);
+  CURV_CHECK(opt_.batch >= 1, "gradients: expected a batch size >= 1, found ", opt_.batch);
+  CURV_CHECK(!opt_.measurement.needs_labels() || split.labelled(), "measurement '",
+             opt_.measurement.name(), "': expected examples with labels, found ", split.name(),
+             " without them (logit:C and jacobian need none)");
+  subset_ = ParamSubset::parse(opt_.subset, model.params().info());
+  index_t column = 0;
+  for (const ParamInfo& p : model.params().info())
+    if (subset_.contains(p.offset))
+      columns_.emplace_back(p.offset, column), column += p.shape.numel();
+  outputs_ = model.outputs();
+  if (opt_.measurement.kind == Measurement::Kind::Logit)
+    CURV_CHECK(opt_.measurement.logit >= 0 && opt_.measurement.logit < outputs_, "measurement '",
+               opt_.measurement.name(), "': expected a logit in 0..", outputs_ - 1, " of ",
+               model.name(), ", found ", opt_.measurement.logit);
+  if (opt_.project != 0) {
+    CURV_CHECK(opt_.project >= 1 && opt_.project <= subset_.size(),
+               "projection: expected a dimension k in 1..", subset_.size(),
+               " (the gradient's length), found ", opt_.project);
+    CURV_CHECK(opt_.chunk >= 1, "gradients: expected a chunk of >= 1 examples, found ", opt_.chunk);
+    projection_ = std::make_unique<RandomProjection<T>>(opt_.projection, subset_.size(),
+                                                        opt_.project, opt_.seed, opt_.cache_bytes);
+  }
+}
+
+template <class T>
+GradientStream<T>::~GradientStream() = default;
+
+template <class T>
+index_t GradientStream<T>::rows_per_example() const {
+  return opt_.measurement.kind == Measurement::Kind::Jacobian ? outputs_ : 1;
+}
+
+template <class T>
+index_t GradientStream<T>::columns() const {
+  return projection_ ? opt_.project : subset_.size();
+}
+
+template <class T>
+typename GradientStream<T>::Timings GradientStream<T>::timings() const {
+  Timings t;
+  t.gradients = gradient_seconds_;
+  if (projection_)
+    t.projection = projection_->seconds_applying(),
+    t.generation = projection_->seconds_generating();
+  return t;
+}
+
+template <class T>
+void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const index_t d = subset_.size(), r = rows_per_example();
+  std::fill(rows, rows + n * r * d, T(0));
+  Batch<T> batch;
+  split_.fill(std::span<const index_t>(indices_.data() + first, std::size_t(n)), nullptr, batch);
+  auto loss = make_loss<T>(model_.loss());
+  Objective<T> obj(model_, *loss);
+  const Measurement& m = opt_.measurement;
+  if (m.needs_labels())
+    obj.set_batch(batch.x.view(), batch.targets());
+  else
+    obj.record(batch.x.view());
+  const index_t C = obj.outputs();  // per example (positions × vocabulary for sequence models)
+  std::vector<T> u(std::size_t(n * C), T(0));
+  switch (m.kind) {
+    case Measurement::Kind::Loss: {
+      // The loss's adjoint is ∇ℓₙ/N (the batch mean's); per-example rows are ∇ℓₙ.
+      loss->grad(u.data());
+      for (auto& x : u) x *= T(n);
+      break;
+    }
+    case Measurement::Kind::Logit:
+      for (index_t e = 0; e < n; ++e) u[std::size_t(e * C + m.logit)] = T(1);
+      break;
+    case Measurement::Kind::Margin: {
+      CURV_CHECK(index_t(batch.labels.size()) == n && C == outputs_,
+                 "measurement 'margin': expected one class label per example, found ",
+                 batch.labels.size(), " for ", n, " examples");
+      // ∂/∂z of z_y − log Σ_{c≠y} exp z_c: 1 at y, minus the softmax over the others elsewhere.
+      const View<const T> z = obj.output();
+      for (index_t e = 0; e < n; ++e) {
+        const index_t y = index_t(batch.labels[std::size_t(e)]);
+        const T* ze = z.data + e * C;
+        double top = -std::numeric_limits<double>::infinity(), s = 0;
+        for (index_t c = 0; c < C; ++c)
+          if (c != y) top = std::max(top, double(ze[c]));
+        for (index_t c = 0; c < C; ++c)
+          if (c != y) s += std::exp(double(ze[c]) - top);
+        for (index_t c = 0; c < C; ++c)
+          u[std::size_t(e * C + c)] = c == y ? T(1) : T(-std::exp(double(ze[c]) - top) / s);
+      }
+      break;
+    }
+    case Measurement::Kind::Jacobian:
+      // One sweep per output c; example e's row for c is row e·C + c, so the sweep writes rows
+      // with stride C·d starting at row c.
+      for (index_t c = 0; c < C; ++c) {
+        std::fill(u.begin(), u.end(), T(0));
+        for (index_t e = 0; e < n; ++e) u[std::size_t(e * C + c)] = T(1);
+        obj.pullback(u.data(), ParamGrad<T>::per_example(rows + c * d, C * d, &columns_));
+      }
+      gradient_seconds_ += since(t0);
+      return;
+  }
+  obj.pullback(u.data(), ParamGrad<T>::per_example(rows, d, &columns_));
+  gradient_seconds_ += since(t0);
+}
+
+template <class T>
+void GradientStream<T>::run(const std::function<void(const GradientBlock<T>&)>& f) {
+  const index_t d = subset_.size(), r = rows_per_example(), N = examples();
+  // Examples held together: a batch, or a projection chunk when R is regenerated per apply.
+  const index_t hold =
+      projection_ && !projection_->cached()
+          ? std::max(opt_.batch, (opt_.chunk + opt_.batch - 1) / opt_.batch * opt_.batch)
+          : opt_.batch;
+  std::vector<T> G(std::size_t(std::min(hold, N) * r * d)), out;
+  if (projection_) out.resize(std::size_t(std::min(hold, N) * r * opt_.project));
+  for (index_t first = 0; first < N; first += hold) {
+    const index_t n = std::min(hold, N - first);
+    for (index_t b = 0; b < n; b += opt_.batch)
+      gradients_of(first + b, std::min(opt_.batch, n - b), G.data() + b * r * d);
+    GradientBlock<T> block;
+    block.first = first, block.examples = n, block.rows = n * r;
+    block.indices = std::span<const index_t>(indices_.data() + first, std::size_t(n));
+    if (projection_) {
+      projection_->apply(G.data(), n * r, out.data());
+      block.columns = opt_.project, block.data = out.data();
+    } else {
+      block.columns = d, block.data = G.data();
+    }
+    f(block);
+  }
+}
+
+template <class T>
+void GradientStream<T>::write_npy(const std::string& path) {
+  NpyWriter w(path, sizeof(T) == 8 ? "<f8" : "<f4",
+              {std::int64_t(examples() * rows_per_example()), std::int64_t(columns())});
+  run([&](const GradientBlock<T>& b) {
+    w.write(b.data, std::uint64_t(b.rows * b.columns) * sizeof(T));
+  });
+  w.finish();
+}
+
+template class GradientStream<float>;
+template class GradientStream<double>;
+
+}  // namespace curv

@@ -1,0 +1,122 @@
+// curv gradients: per-example gradients of a checkpoint's loss, one logit, the margin or the
+// whole output Jacobian, over an index list and a parameter subset, optionally projected to k
+// dimensions, written as one .npy matrix [examples · rows per example, columns]. Prints a
+// one-line JSON summary with the time spent in each part.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "curv/curvature/gradients.hpp"
+#include "curv/data/index_list.hpp"
+#include "curv/data/task.hpp"
+#include "curv/nn/checkpoint.hpp"
+
+namespace curv::cli {
+
+namespace {
+
+struct Opts {
+  std::string checkpoint, model, config, data, examples = "0-999", measurement = "loss";
+  std::string subset = "all", projection = "gaussian", precision = "float32", out;
+  TaskOptions task;
+  index_t batch = 256, project = 0;
+  std::uint64_t seed = 0;
+  std::size_t cache_mb = 512;
+};
+
+template <class T>
+int run(const Opts& o) {
+  // What can be checked before loading anything is checked first.
+  GradientOptions g;
+  g.measurement = Measurement::parse(o.measurement);
+  g.projection = parse_projection(o.projection);
+  CURV_CHECK(o.project >= 0, "expected --project k >= 1 (or 0 for no projection), found ",
+             o.project);
+  CURV_CHECK(o.batch >= 1, "expected --batch >= 1, found ", o.batch);
+  CURV_CHECK(std::filesystem::exists(o.checkpoint), "cannot open '", o.checkpoint,
+             "': no such file");
+  const auto folder = std::filesystem::path(o.out).parent_path();
+  CURV_CHECK(folder.empty() || std::filesystem::is_directory(folder), o.out,
+             ": expected an existing folder to write into, found none at '", folder.string(), "'");
+  g.subset = o.subset, g.batch = o.batch, g.project = o.project, g.seed = o.seed;
+  g.cache_bytes = o.cache_mb << 20;
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto model = load_checkpoint<T>(o.checkpoint, o.model, o.config);
+  auto task = make_task<T>(o.data, model->loss(), o.task);
+  task->check_model(*model);
+  const IndexList list = parse_index_list(o.examples, *task);
+  GradientStream<T> stream(*model, task->split(list.split), list.indices, g);
+  stream.write_npy(o.out);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  struct rusage u {};
+  getrusage(RUSAGE_SELF, &u);
+  const auto t = stream.timings();
+  nlohmann::json info = {{"model", model->name()},
+                         {"examples", list.spec},
+                         {"count", stream.examples()},
+                         {"measurement", g.measurement.name()},
+                         {"subset", o.subset},
+                         {"rows", stream.examples() * stream.rows_per_example()},
+                         {"columns", stream.columns()},
+                         {"precision", o.precision},
+                         {"seconds", seconds},
+                         {"seconds_gradients", t.gradients},
+                         {"seconds_projection", t.projection},
+                         {"seconds_generation", t.generation},
+                         {"peak_rss_mb", double(u.ru_maxrss) / 1024.0},
+                         {"out", o.out}};
+  if (o.project > 0)
+    info["projection"] = {{"kind", o.projection}, {"k", o.project}, {"seed", o.seed}};
+  std::printf("%s\n", info.dump().c_str());
+  return 0;
+}
+
+}  // namespace
+
+Runner add_gradients(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "gradients",
+      "Write per-example gradients (of the loss, a logit, the margin or every output) as .npy, "
+      "optionally randomly projected");
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--checkpoint", o->checkpoint, "A safetensors file")->required();
+  cmd->add_option("--model", o->model, "The architecture, for files without curv metadata");
+  cmd->add_option("--config", o->config, "Its JSON configuration (with --model)");
+  cmd->add_option("--data", o->data,
+                  "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, or inputs.npy")
+      ->required();
+  cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: labels or targets .npy");
+  cmd->add_option("--examples", o->examples, "An index list (docs/data.md)")->capture_default_str();
+  cmd->add_option("--measurement", o->measurement,
+                  "loss, logit:C, margin (correct logit − log-sum-exp of the others) or jacobian "
+                  "(one row per output)")
+      ->capture_default_str();
+  cmd->add_option("--subset", o->subset, "all, last, or comma-separated layer/parameter names")
+      ->capture_default_str();
+  cmd->add_option("--project", o->project, "k: project each row to k dimensions (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--projection", o->projection, "gaussian, rademacher or sparse (count sketch)")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of the projection")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Examples per sweep")->capture_default_str();
+  cmd->add_option("--cache-mb", o->cache_mb,
+                  "Keep the projection matrix when it fits (MiB); else regenerate it per chunk")
+      ->capture_default_str();
+  cmd->add_option("--precision", o->precision, "float32 or float64: the dtype of sweeps and file")
+      ->capture_default_str();
+  cmd->add_option("--out", o->out, "Output .npy")->required();
+  return [o] {
+    CURV_CHECK(o->precision == "float32" || o->precision == "float64",
+               "expected --precision float32 or float64, found '", o->precision, "'");
+    return o->precision == "float32" ? run<float>(*o) : run<double>(*o);
+  };
+}
+
+}  // namespace curv::cli
