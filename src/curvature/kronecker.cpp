@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "curv/core/error.hpp"
+#include "curv/kernels/gemm.hpp"
 #include "curv/linalg/dense.hpp"
 
 namespace curv {
@@ -87,21 +88,42 @@ std::vector<double> KroneckerBlock::scaling() {
   return s;
 }
 
+template <class T>
+void kronecker_eigen(const T* QG, const T* QA, index_t O, index_t din, const T* scale, const T* V,
+                     T* out, T* work) {
+  gemm(Trans::Yes, Trans::No, O, din, O, T(1), QG, V, T(0), work);     // Q_Gᵀ V
+  gemm(Trans::No, Trans::No, O, din, din, T(1), work, QA, T(0), out);  // (Q_Gᵀ V) Q_A
+  for (index_t j = 0; j < O * din; ++j) out[j] *= scale[j];
+  gemm(Trans::No, Trans::Yes, O, din, din, T(1), out, QA, T(0), work);  // (·) Q_Aᵀ
+  gemm(Trans::No, Trans::No, O, din, O, T(1), QG, work, T(0), out);     // Q_G (·)
+}
+
+template <class T>
+void kronecker_sandwich(const T* L, const T* R, index_t O, index_t din, const T* V, T* out,
+                        T* work) {
+  gemm(Trans::No, Trans::No, O, din, O, T(1), L, V, T(0), work);      // L V
+  gemm(Trans::No, Trans::No, O, din, din, T(1), work, R, T(0), out);  // (L V) R
+}
+
+template void kronecker_eigen(const float*, const float*, index_t, index_t, const float*,
+                              const float*, float*, float*);
+template void kronecker_eigen(const double*, const double*, index_t, index_t, const double*,
+                              const double*, double*, double*);
+template void kronecker_sandwich(const float*, const float*, index_t, index_t, const float*, float*,
+                                 float*);
+template void kronecker_sandwich(const double*, const double*, index_t, index_t, const double*,
+                                 double*, double*);
+
 void KroneckerBlock::in_eigenbasis(const double* V, const std::vector<double>& scale, double* out) {
   ensure_eigen();
-  const index_t din = layer_.din(), O = layer_.out;
-  mul(true, false, O, din, O, QG_.data(), V, work_.data());       // Q_Gᵀ V
-  mul(false, false, O, din, din, work_.data(), QA_.data(), out);  // (Q_Gᵀ V) Q_A
-  for (index_t j = 0; j < O * din; ++j) out[j] *= scale[j];
-  mul(false, true, O, din, din, out, QA_.data(), work_.data());  // (·) Q_Aᵀ
-  mul(false, false, O, din, O, QG_.data(), work_.data(), out);   // Q_G (·)
+  kronecker_eigen(QG_.data(), QA_.data(), layer_.out, layer_.din(), scale.data(), V, out,
+                  work_.data());
 }
 
 void KroneckerBlock::mv(const double* V, double* out) {
   if (refitted()) return in_eigenbasis(V, S_, out);
-  const index_t din = layer_.din(), O = layer_.out;
-  mul(false, false, O, din, O, G_.data(), V, work_.data());      // G V
-  mul(false, false, O, din, din, work_.data(), A_.data(), out);  // (G V) A, A symmetric
+  // G V A (A symmetric).
+  kronecker_sandwich(G_.data(), A_.data(), layer_.out, layer_.din(), V, out, work_.data());
 }
 
 void KroneckerBlock::inverse_mv(const double* V, double lambda, KfacDamping damping, double* out) {

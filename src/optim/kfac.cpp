@@ -1,8 +1,9 @@
 // The K-FAC family of optimizers (optim/second_order.hpp): K-FAC, EK-FAC and FOOF. Statistics
 // come from KfacStatistics (and EkfacRefit) observing the step's own gradient sweep and, for the
 // true Fisher, one more sweep seeded with sampled labels; preconditioning is per layer
-// (kfac_preconditioner.hpp); the step is sized by the exact-curvature quadratic model, KL
-// clipping or plain momentum.
+// (kfac_preconditioner.hpp, through curvature/kronecker.hpp's products); the step is sized by one
+// of step_rules.hpp's rules — the exact-curvature quadratic model, KL-clipped or plain momentum —
+// with Adam on the parameters no layer covers.
 #include <chrono>
 #include <cmath>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "curv/optim/second_order.hpp"
 #include "kfac_preconditioner.hpp"
 #include "state.hpp"
+#include "step_rules.hpp"
 
 namespace curv {
 namespace {
@@ -23,15 +25,10 @@ using detail::LayerPreconditioner;
 using detail::Preconditioning;
 
 template <class T>
-double dot_d(const std::vector<T>& a, const std::vector<T>& b) {
-  return dot(index_t(a.size()), a.data(), b.data());
-}
-
-template <class T>
 class KfacFamily final : public Optimizer<T> {
  public:
   KfacFamily(std::string variant, double lr, SecondOrderConfig cfg)
-      : variant_(std::move(variant)), cfg_(std::move(cfg)), lambda_(cfg_.damping), rng_(cfg_.seed) {
+      : variant_(std::move(variant)), cfg_(std::move(cfg)), rng_(cfg_.seed) {
     this->lr_ = base_lr_ = lr;
     CURV_CHECK(variant_ == "kfac" || variant_ == "ekfac" || variant_ == "foof",
                "expected optimizer kfac, ekfac or foof, found '", variant_, "'");
@@ -63,14 +60,16 @@ class KfacFamily final : public Optimizer<T> {
             : factored ? Preconditioning::Factored
                        : Preconditioning::Eigen;
     stats_.set_collect_g(kind_ != Preconditioning::Foof);
+    damping_ = {cfg_.damping,       cfg_.damping_min, cfg_.weight_decay,
+                cfg_.adapt_damping, cfg_.adapt_every, cfg_.adapt_factor};
+    rule_ = detail::make_step_rule<T>(cfg_);
   }
 
   std::string name() const override { return variant_; }
-  double damping() const override { return lambda_; }
+  double damping() const override { return damping_.lambda; }
   bool observes_gradient() const override { return true; }
   std::size_t state_bytes() const override {
-    std::size_t b =
-        (delta_prev_.size() + momentum_.size() + adam_m_.size() + adam_v_.size()) * sizeof(T);
+    std::size_t b = rule_->bytes() + fallback_.bytes();
     for (index_t i = 0; i < stats_.layers(); ++i) {
       const auto& L = stats_.layer(i);
       b += (L.din() * L.din() + L.out * L.out) * sizeof(T) * 3;  // factors, and inverses or bases
@@ -96,9 +95,8 @@ class KfacFamily final : public Optimizer<T> {
 
   OptimizerState<T> state() const override {
     OptimizerState<T> s;
-    if (!momentum_.empty()) s.buffers["momentum_buffer"] = momentum_;
-    if (!delta_prev_.empty()) s.buffers["previous_step"] = delta_prev_;
-    s.scalars["damping"] = lambda_;
+    rule_->save(s);
+    s.scalars["damping"] = damping_.lambda;
     s.complete = false;  // the factors, inverses and the fallback's moments are not part of it
     return s;
   }
@@ -106,11 +104,9 @@ class KfacFamily final : public Optimizer<T> {
     fail(variant_, ": expected to start from empty factors, found a saved state to load (its ",
          "factors and inverses are not saved; replay the run from its start)");
   }
-  // The fallback's moments are kept over the uncovered entries only (uncovered_[j] is entry j's).
   void apply_mask(std::span<const std::uint8_t> keep) override {
-    detail::zero_masked(momentum_, keep), detail::zero_masked(delta_prev_, keep);
-    for (std::size_t j = 0; j < adam_m_.size(); ++j)
-      if (!keep[std::size_t(uncovered_[j])]) adam_m_[j] = adam_v_[j] = T(0);
+    rule_->mask(keep);
+    fallback_.mask(keep);
   }
 
   // The running factors as a KfacOperator over the covered layers (EK-FAC: the current basis
@@ -172,12 +168,14 @@ class KfacFamily final : public Optimizer<T> {
     const T eta = T(cfg_.weight_decay);
     for (index_t i = 0; i < P; ++i) grad_h_[i] = p.grad()[i] + eta * p.data()[i];
     for (auto& L : layers_) precondition(L);
-    fallback_adam(p);
+    // Adam on what no layer covers, at fallback_lr · lr/lr₀.
+    fallback_.apply(p, grad_h_, cfg_.fallback_lr * this->lr_ / base_lr_);
     lap(2);
-    if (cfg_.rescale == "qmodel")
-      qmodel_step(p);
-    else
-      momentum_step(p);
+    Objective<T>& curvature = rule_->uses_curvature() ? curvature_batch() : *obj_;
+    const detail::StepInput<T> in{p,         grad_h_,  delta_, *obj_,   curvature,
+                                  this->lr_, base_lr_, k_,     variant_};
+    if (rule_->apply(in, damping_))
+      for (auto& L : layers_) L.set_shift(damping_.lambda + cfg_.weight_decay);
     lap(3);
     obj_ = nullptr;
   }
@@ -304,8 +302,10 @@ class KfacFamily final : public Optimizer<T> {
     }
     CURV_CHECK(!layers_.empty(), variant_,
                ": the model has no linear or conv2d layer to precondition");
+    std::vector<index_t> uncovered;
     for (index_t i = 0; i < p.size(); ++i)
-      if (!covered[std::size_t(i)]) uncovered_.push_back(i);
+      if (!covered[std::size_t(i)]) uncovered.push_back(i);
+    fallback_.set_entries(std::move(uncovered));
     std::string names;
     for (const ParamInfo& info : p.info())
       if (covered[std::size_t(info.offset)]) names += (names.empty() ? "" : ",") + info.name;
@@ -313,7 +313,7 @@ class KfacFamily final : public Optimizer<T> {
   }
 
   void refresh_all() {
-    const double shift = lambda_ + cfg_.weight_decay;
+    const double shift = damping_.lambda + cfg_.weight_decay;
     std::vector<KroneckerBlock> previous;  // EK-FAC: the bases the scaling was kept in
     if (ekfac()) refit_.reset(), previous = std::exchange(blocks_, {});
     for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -353,24 +353,6 @@ class KfacFamily final : public Optimizer<T> {
     }
   }
 
-  // Adam (PyTorch's defaults) on the parameters no layer covers, applied directly. Its rate
-  // follows the learning-rate schedule: fallback_lr · lr/lr₀, lr₀ the rate given at creation.
-  void fallback_adam(ParamStore<T>& p) {
-    if (uncovered_.empty()) return;
-    adam_m_.resize(uncovered_.size()), adam_v_.resize(uncovered_.size());
-    ++adam_t_;
-    const double b1 = 0.9, b2 = 0.999, c1 = 1 - std::pow(b1, adam_t_),
-                 c2 = 1 - std::pow(b2, adam_t_);
-    const double rate = cfg_.fallback_lr * this->lr_ / base_lr_;
-    for (std::size_t j = 0; j < uncovered_.size(); ++j) {
-      const index_t i = uncovered_[j];
-      const double g = grad_h_[i];
-      adam_m_[j] = T(b1 * adam_m_[j] + (1 - b1) * g);
-      adam_v_[j] = T(b2 * adam_v_[j] + (1 - b2) * g * g);
-      p.data()[i] -= T(rate * (adam_m_[j] / c1) / (std::sqrt(adam_v_[j] / c2) + 1e-8));
-    }
-  }
-
   // The batch's first n examples, recorded once more (at most once per step and size).
   Objective<T>& sub_batch(index_t n) {
     if (!sub_obj_) {
@@ -387,106 +369,16 @@ class KfacFamily final : public Optimizer<T> {
     return n <= 0 || n >= obj_->examples() ? *obj_ : sub_batch(n);
   }
 
-  // δ = αΔ + μδ_prev minimizing the damped quadratic model under the batch's exact GGN, plus
-  // the curvature ∇²R of the run's regularizers (F below stands for G + Σ ∇²R).
-  void qmodel_step(ParamStore<T>& p) {
-    const index_t P = p.size();
-    const double shift = lambda_ + cfg_.weight_decay;
-    FD_.resize(std::size_t(P)), Fp_.resize(std::size_t(P));
-    Objective<T>& F = curvature_batch();
-    F.ggn_vp(delta_.data(), FD_.data());
-    obj_->add_regularizer_curvature(delta_.data(), FD_.data());  // the run's Σ ∇²R, if any
-    const bool have_prev = !delta_prev_.empty();
-    const double dFd = dot_d(delta_, FD_), dd = dot_d(delta_, delta_), b1 = dot_d(grad_h_, delta_);
-    double alpha = 0, mu = 0, pFp = 0, dFp = 0, pp = 0, dp = 0, b2 = 0;
-    const double a11 = dFd + shift * dd;
-    CURV_CHECK(std::isfinite(a11) && std::isfinite(b1), variant_,
-               ": the curvature became non-finite at step ", k_, " (ΔᵀFΔ = ", dFd, ")");
-    if (a11 <= 0 || dd == 0) {  // a zero gradient: nothing to do
-      obj_ = nullptr;
-      return;
-    }
-    if (have_prev) {
-      F.ggn_vp(delta_prev_.data(), Fp_.data());
-      obj_->add_regularizer_curvature(delta_prev_.data(), Fp_.data());
-      pFp = dot_d(delta_prev_, Fp_), dFp = dot_d(delta_, Fp_), pp = dot_d(delta_prev_, delta_prev_);
-      dp = dot_d(delta_, delta_prev_), b2 = dot_d(grad_h_, delta_prev_);
-      const double a12 = dFp + shift * dp, a22 = pFp + shift * pp, det = a11 * a22 - a12 * a12;
-      if (det > 1e-12 * a11 * a22) {
-        alpha = (-b1 * a22 + b2 * a12) / det;
-        mu = (-b2 * a11 + b1 * a12) / det;
-      } else {
-        alpha = -b1 / a11;
-      }
-    } else {
-      alpha = -b1 / a11;
-    }
-    const double lr = this->lr_;
-    alpha *= lr, mu *= lr;
-    // M(δ) = ½δᵀ(F + ηI)δ + ∇hᵀδ: the model of h's change (no λ), for the reduction ratio.
-    const double dFdelta = alpha * alpha * dFd + 2 * alpha * mu * dFp + mu * mu * pFp;
-    const double dnorm = alpha * alpha * dd + 2 * alpha * mu * dp + mu * mu * pp;
-    const double model = 0.5 * (dFdelta + cfg_.weight_decay * dnorm) + alpha * b1 + mu * b2;
-    if (delta_prev_.empty()) delta_prev_.assign(std::size_t(P), T(0));
-    // h = L + (η/2)‖θ‖² + Σ R: the data loss, the weight decay and the run's regularizers.
-    const double h_old = obj_->loss() + 0.5 * cfg_.weight_decay * dot(P, p.data(), p.data()) +
-                         obj_->regularization();
-    for (index_t i = 0; i < P; ++i) {
-      const T d = T(alpha) * delta_[i] + T(mu) * delta_prev_[i];
-      delta_prev_[i] = d;
-      p.data()[i] += d;
-    }
-    CURV_CHECK(std::isfinite(alpha) && std::isfinite(mu), variant_,
-               ": the step became non-finite at step ", k_);
-    if (cfg_.adapt_damping && k_ % cfg_.adapt_every == 0 && model < 0) {
-      const double h_new = obj_->rerecord() + 0.5 * cfg_.weight_decay * dot(P, p.data(), p.data()) +
-                           obj_->regularization();
-      const double rho = (h_new - h_old) / model;
-      // Martens & Grosse's ω₁ = (19/20)^T₁: the factor is a per-step rate, applied for the
-      // adapt_every steps since the last adaptation.
-      const double omega = std::pow(cfg_.adapt_factor, double(cfg_.adapt_every));
-      if (rho > 0.75)
-        lambda_ = std::max(cfg_.damping_min, lambda_ * omega);
-      else if (rho < 0.25)
-        lambda_ /= omega;
-      for (auto& L : layers_) L.set_shift(lambda_ + cfg_.weight_decay);
-    }
-  }
-
-  // SGD momentum on the preconditioned gradient −Δ, KL-clipped or not.
-  void momentum_step(ParamStore<T>& p) {
-    const index_t P = p.size();
-    const double lr = this->lr_;
-    double nu = 1;
-    if (cfg_.rescale == "kl") {
-      // kfac-pytorch sizes ν with the current rate, so while the clip binds the step
-      // √(κ/|Δᵀ∇h|)·Δ ignores the schedule. Sized with lr₀ instead, the schedule's factor lr/lr₀
-      // scales clipped and unclipped steps alike (the two agree without a schedule).
-      const double clip_lr = cfg_.scheduled_clip ? base_lr_ : lr;
-      const double vg = std::abs(dot_d(delta_, grad_h_));
-      if (vg > 0) nu = std::min(1.0, std::sqrt(cfg_.kl_clip / (clip_lr * clip_lr * vg)));
-    }
-    if (momentum_.empty()) momentum_.assign(std::size_t(P), T(0));
-    const T mu = T(cfg_.momentum), s = T(nu), step = T(lr);
-    // Parameters left to the fallback rule have Δ = 0 and so keep a zero momentum: no branch.
-    T* m = momentum_.data();
-    const T* d = delta_.data();
-    T* theta = p.data();
-    for (index_t i = 0; i < P; ++i) {
-      m[i] = mu * m[i] - s * d[i];
-      theta[i] -= step * m[i];
-    }
-    CURV_CHECK(std::isfinite(nu), variant_, ": the step became non-finite at step ", k_);
-  }
-
   std::string variant_;
   SecondOrderConfig cfg_;
   Preconditioning kind_;
-  double lambda_;
+  detail::Damping damping_{};
+  std::unique_ptr<detail::StepRule<T>> rule_;
+  detail::AdamFallback<T> fallback_;
   Rng rng_;
   Objective<T>* obj_ = nullptr;
   Objective<T>* stats_from_ = nullptr;  // this step's statistics' batch: obj_ or sub_obj_
-  index_t k_ = 0, adam_t_ = 0, sub_n_ = 0;
+  index_t k_ = 0, sub_n_ = 0;
   double keep_ = 0;  // this step's factor moving-average weight on the past
   double base_lr_;   // lr₀: the fallback rate is scaled by lr/lr₀
   double seconds_[4] = {0, 0, 0, 0};
@@ -498,10 +390,8 @@ class KfacFamily final : public Optimizer<T> {
   std::vector<LayerPreconditioner<T>> layers_;
   std::vector<KroneckerBlock> blocks_;        // EK-FAC: the bases the re-fit works in
   std::vector<std::vector<double>> scaling_;  // EK-FAC: averaged scalings per layer
-  std::vector<index_t> uncovered_;
-  ParamSubset covered_;  // the parameters of the layers K-FAC covers
-  std::vector<T> grad_h_, delta_, delta_prev_, momentum_, FD_, Fp_, V_, D_, factor_, column_,
-      adam_m_, adam_v_;
+  ParamSubset covered_;                       // the parameters of the layers K-FAC covers
+  std::vector<T> grad_h_, delta_, V_, D_, factor_, column_;
 };
 
 }  // namespace

@@ -111,13 +111,9 @@ void LayerPreconditioner<T>::set_scaling(const std::vector<double>& S) {
 
 template <class T>
 void LayerPreconditioner<T>::apply_eigen(const T* V, const std::vector<T>& inv_scale, T* D) {
-  const index_t din = layer_.din(), O = layer_.out;
-  work_.resize(static_cast<std::size_t>(O * din));
-  gemm(Trans::Yes, Trans::No, O, din, O, T(1), QG_.data(), V, T(0), work_.data());   // Q_Gᵀ V
-  gemm(Trans::No, Trans::No, O, din, din, T(1), work_.data(), QA_.data(), T(0), D);  // · Q_A
-  for (index_t j = 0; j < O * din; ++j) D[j] *= inv_scale[j];
-  gemm(Trans::No, Trans::Yes, O, din, din, T(1), D, QA_.data(), T(0), work_.data());  // · Q_Aᵀ
-  gemm(Trans::No, Trans::No, O, din, O, T(1), QG_.data(), work_.data(), T(0), D);     // Q_G ·
+  work_.resize(static_cast<std::size_t>(layer_.out * layer_.din()));
+  kronecker_eigen(QG_.data(), QA_.data(), layer_.out, layer_.din(), inv_scale.data(), V, D,
+                  work_.data());
 }
 
 template <class T>
@@ -129,8 +125,7 @@ void LayerPreconditioner<T>::apply(const T* V, T* D) {
       return;
     case Preconditioning::Factored:
       work_.resize(static_cast<std::size_t>(O * din));
-      gemm(Trans::No, Trans::No, O, din, O, T(1), Ginv_.data(), V, T(0), work_.data());
-      gemm(Trans::No, Trans::No, O, din, din, T(1), work_.data(), Ainv_.data(), T(0), D);
+      kronecker_sandwich(Ginv_.data(), Ainv_.data(), O, din, V, D, work_.data());
       return;
     case Preconditioning::Eigen:
     case Preconditioning::Ekfac:

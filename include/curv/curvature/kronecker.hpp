@@ -29,6 +29,19 @@
 
 namespace curv {
 
+// The products a Kronecker-factored block is applied with, on V, out: (O, din) row-major and a
+// work buffer of O·din, in the caller's dtype: the operators' float64 KroneckerBlocks and the
+// optimizers' float32/float64 preconditioners (optim/) apply their blocks through these same
+// functions, so the two cannot drift apart.
+//   eigen     out = Q_G [(Q_Gᵀ V Q_A) ⊙ scale] Q_Aᵀ          (Q's row-major, column j = vector j)
+//   sandwich  out = L V R                                    (G V A, or G⁻¹ V A⁻¹ when factored)
+template <class T>
+void kronecker_eigen(const T* QG, const T* QA, index_t O, index_t din, const T* scale, const T* V,
+                     T* out, T* work);
+template <class T>
+void kronecker_sandwich(const T* L, const T* R, index_t O, index_t din, const T* V, T* out,
+                        T* work);
+
 // π of factored Tikhonov damping, √((tr A / din) / (tr G / out)) for symmetric A (din, din) and
 // G (out, out); 1 when either trace is not positive.
 double pi_adjustment(const std::vector<double>& A, index_t din, const std::vector<double>& G,
