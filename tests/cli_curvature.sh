@@ -92,7 +92,23 @@ check "jacobian of the last layer, float64" "$curv" gradients "${model[@]}" --me
 check "margin projected to 8 by a count sketch" "$curv" gradients "${model[@]}" --measurement margin --project 8 --projection sparse --out "$scratch/m.npy"
 [[ $(shape_of "$scratch/m.npy") == "'shape': (5, 8)" ]] || { echo "FAIL: m.npy $(shape_of "$scratch/m.npy")"; failed=1; }
 
+# curv prune: one-shot, the mask saved and restored.
+check "prune by magnitude" "$curv" prune "${base[@]}" --examples all --eval all --sparsity 0.5 --save "$scratch/pruned.safetensors"
+grep -q '"sparsity":0.5' "$scratch/stdout" || { echo "FAIL: prune: $(cat "$scratch/stdout")"; failed=1; }
+check "prune by OBS (M-FAC) with saliency out" "$curv" prune "${base[@]}" --examples all --eval all --method mfac --grads 5 --damping 0.01 --sparsity 0.6 --recomputations 2 --scores-out "$scratch/scores.npy"
+[[ $(shape_of "$scratch/scores.npy") == "'shape': ($P,)" ]] || { echo "FAIL: scores.npy $(shape_of "$scratch/scores.npy")"; failed=1; }
+check "info on the pruned checkpoint" "$curv" info "$scratch/pruned.safetensors"
+grep -q 'fc1.weight_mask' "$scratch/stdout" || { echo "FAIL: no fc1.weight_mask in the pruned checkpoint"; failed=1; }
+
 out=(--out "$scratch/out.npy")
+pr=(prune "${base[@]}" --examples all --eval all)
+expect "pruning: expected a sparsity in [0, 1), found 1" "${pr[@]}" --sparsity 1
+expect "unknown pruning method 'random': expected one of magnitude, obd, obs-dense, woodfisher, mfac" "${pr[@]}" --sparsity 0.5 --method random
+expect "pruning: expected a block size >= 1, found 0" "${pr[@]}" --sparsity 0.5 --method woodfisher --block 0
+expect "pruning: expected at least 1 gradient (m), found 0" "${pr[@]}" --sparsity 0.5 --method mfac --grads 0
+expect "pruning: expected a damping λ > 0 for OBS, found 0" "${pr[@]}" --sparsity 0.5 --method obs-dense --damping 0
+expect "--save '$scratch/none/p.safetensors': expected an existing directory to write into" "${pr[@]}" --sparsity 0.5 --save "$scratch/none/p.safetensors"
+[[ ! -e $scratch/none ]] || { echo "FAIL: prune created $scratch/none"; failed=1; }
 expect "unknown measurement 'curvature': expected loss, logit:C, margin or jacobian" gradients "${model[@]}" --measurement curvature "${out[@]}"
 expect "measurement 'logit:3': expected a logit in 0..2 of mlp, found 3" gradients "${model[@]}" --measurement logit:3 "${out[@]}"
 expect "projection: expected a dimension k in 1..$P (the gradient's length), found $((P + 1))" gradients "${model[@]}" --project $((P + 1)) "${out[@]}"

@@ -16,6 +16,20 @@ void save_checkpoint(const Model<T>& model, const std::string& path,
   std::vector<TensorToWrite> tensors;
   for (const ParamInfo& p : ps.info())
     tensors.push_back({p.name, dtype, p.shape, ps.data() + p.offset});
+  // A pruned parameter's mask under PyTorch's pruning name, <param>_mask, 1 kept / 0 pruned.
+  std::vector<std::vector<T>> masks;
+  std::vector<std::string> mask_names;
+  for (index_t i = 0; i < ps.count(); ++i)
+    if (ps.masked_count(i) > 0) {
+      const ParamInfo& p = ps.info(i);
+      masks.emplace_back(ps.mask().begin() + p.offset,
+                         ps.mask().begin() + p.offset + p.shape.numel());
+      mask_names.push_back(p.name + "_mask");
+    }
+  for (std::size_t k = 0; k < masks.size(); ++k) {
+    const ParamInfo& p = ps.info(ps.find(mask_names[k].substr(0, mask_names[k].size() - 5)));
+    tensors.push_back({mask_names[k], dtype, p.shape, masks[k].data()});
+  }
   tensors.insert(tensors.end(), extra.begin(), extra.end());
   std::map<std::string, std::string> meta = extra_metadata;
   meta["format"] = "pt";
@@ -54,8 +68,23 @@ void load_parameters(const Safetensors& st, const std::string& path, const std::
   for (const auto& [n, t] : st.tensors) {
     if (n.rfind("optimizer.", 0) == 0) continue;  // an optimizer's state rides along
     bool known = false;
-    for (const ParamInfo& p : ps.info()) known |= p.name == n;
+    for (const ParamInfo& p : ps.info()) known |= p.name == n || p.name + "_mask" == n;
     CURV_CHECK(known, path, ": expected only tensors of ", name, ", found unexpected '", n, "'");
+  }
+  // Masks: the parameter's shape, entries 0 or 1.
+  std::vector<std::uint8_t> keep;
+  for (const ParamInfo& p : ps.info()) {
+    const auto it = st.tensors.find(p.name + "_mask");
+    if (it == st.tensors.end()) continue;
+    CURV_CHECK(it->second.shape == p.shape, path, ": expected '", it->first, "' of shape ",
+               p.shape.str(), ", found ", it->second.shape.str());
+    const std::vector<double> m = it->second.as<double>(path + ": '" + it->first + "'");
+    if (keep.empty()) keep.assign(std::size_t(ps.size()), 1);
+    for (std::size_t j = 0; j < m.size(); ++j) {
+      CURV_CHECK(m[j] == 0 || m[j] == 1, path, ": expected mask entries 0 or 1 in '", it->first,
+                 "', found ", m[j], " at index ", j);
+      keep[std::size_t(p.offset) + j] = m[j] != 0;
+    }
   }
   std::vector<std::vector<T>> values;
   for (const ParamInfo& p : ps.info()) {
@@ -68,6 +97,7 @@ void load_parameters(const Safetensors& st, const std::string& path, const std::
   }
   for (std::size_t i = 0; i < values.size(); ++i)
     std::copy(values[i].begin(), values[i].end(), ps.data() + ps.info()[i].offset);
+  ps.set_mask(std::move(keep));  // empty: dense
 }
 
 template void save_checkpoint<float>(const Model<float>&, const std::string&,

@@ -34,6 +34,29 @@ ParamRef<T> ParamStore<T>::ref(index_t i) const {
   return ParamRef<T>{value(i), info(i).offset};
 }
 
+template <class T>
+void ParamStore<T>::set_mask(std::vector<std::uint8_t> keep) {
+  CURV_CHECK(keep.empty() || index_t(keep.size()) == size_, "mask: expected ", size_,
+             " entries (the parameter count), found ", keep.size());
+  mask_ = std::move(keep);
+  apply_mask();
+}
+
+template <class T>
+void ParamStore<T>::apply_mask() {
+  for (std::size_t i = 0; i < mask_.size(); ++i)
+    if (!mask_[i]) values_[index_t(i)] = T(0);
+}
+
+template <class T>
+index_t ParamStore<T>::masked_count(index_t i) const {
+  if (mask_.empty()) return 0;
+  index_t n = 0;
+  for (index_t j = info(i).offset; j < info(i).offset + info(i).shape.numel(); ++j)
+    n += mask_[std::size_t(j)] ? 0 : 1;
+  return n;
+}
+
 template class ParamStore<float>;
 template class ParamStore<double>;
 

@@ -131,6 +131,10 @@ double TrainLoop<T>::run_step(const Batch<T>& b, double lr) {
   opt_.set_lr(lr);
   opt_.step(p);
   for (TrainHook<T>* h : hooks_) h->after_step(p, opt_);
+  if (p.masked()) {  // the store's pruning mask: pruned weights and their state stay at zero
+    p.apply_mask();
+    opt_.apply_mask(p.mask());
+  }
   ++step_;
   return l;
 }

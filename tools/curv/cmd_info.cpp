@@ -38,6 +38,15 @@ Runner add_info(CLI::App& app) {
       std::printf("%-28s %-6s %-18s %12ld %10ld\n", p.name.c_str(),
                   st.tensors.empty() ? "F32" : st.tensors.at(p.name).dtype.c_str(),
                   p.shape.str().c_str(), long(p.offset), long(p.shape.numel()));
+    if (m->params().masked()) {  // a pruned checkpoint: its <param>_mask tensors
+      std::printf("pruned (masks):\n");
+      for (index_t i = 0; i < m->params().count(); ++i)
+        if (const index_t z = m->params().masked_count(i); z > 0)
+          std::printf("%-28s %ld of %ld zero (%.2f %%)\n",
+                      (m->params().info(i).name + "_mask").c_str(), long(z),
+                      long(m->params().info(i).shape.numel()),
+                      100.0 * double(z) / double(m->params().info(i).shape.numel()));
+    }
     return 0;
   };
 }

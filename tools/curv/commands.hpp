@@ -17,6 +17,7 @@ Runner add_info(CLI::App& app);
 Runner add_curvature(CLI::App& app);
 Runner add_spectrum(CLI::App& app);
 Runner add_gradients(CLI::App& app);
+Runner add_prune(CLI::App& app);
 Runner add_init(CLI::App& app);
 Runner add_replay(CLI::App& app);
 

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   reg(curv::cli::add_curvature);
   reg(curv::cli::add_spectrum);
   reg(curv::cli::add_gradients);
+  reg(curv::cli::add_prune);
   reg(curv::cli::add_data);
   reg(curv::cli::add_replay);
   try {

@@ -5,7 +5,8 @@
 //
 // A checkpoint may also hold an optimizer's state (trajectory snapshots, train/trajectory.hpp),
 // as tensors named "optimizer.<buffer>" — PyTorch keeps it beside the model too; loading a model
-// skips them.
+// skips them. A pruned parameter's mask (nn/params.hpp) is saved as "<param>_mask", PyTorch's
+// pruning name, in the parameter's dtype with entries 1 (kept) and 0 (pruned), and restored.
 #pragma once
 
 #include <map>

@@ -4,6 +4,7 @@
 // (for models: the documented name order, weight before bias).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,22 @@ class ParamStore {
   // What ops take: the value and the offset in the flat vector. i < 0 gives an empty ref.
   ParamRef<T> ref(index_t i) const;
 
+  // Pruning mask: keep[i] = 0 pins entry i of the flat vector at exactly zero. Empty means dense.
+  // set_mask zeroes the masked values; the training loop keeps them (and the optimizer's state
+  // for them) at zero after every step, and checkpoints save the mask as <param>_mask tensors.
+  void set_mask(std::vector<std::uint8_t> keep);
+  const std::vector<std::uint8_t>& mask() const { return mask_; }
+  bool masked() const { return !mask_.empty(); }
+  // Zeroes the masked entries again (after anything wrote to the values).
+  void apply_mask();
+  // Masked entries among the parameter's (0 without a mask).
+  index_t masked_count(index_t i) const;
+
  private:
   std::vector<ParamInfo> info_;
   Tensor<T> values_, grads_;
   index_t size_ = 0;
+  std::vector<std::uint8_t> mask_;
 };
 
 extern template class ParamStore<float>;

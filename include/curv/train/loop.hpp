@@ -10,7 +10,8 @@
 //      quadratic model, if it has one, adds their curvature products: nn/regularizer.hpp),
 //   5. clips the gradient's norm (if asked) and calls the hooks' before_step,
 //   6. steps the optimizer with the given learning rate,
-//   7. calls the hooks' after_step (projections: masks keep pruned weights at zero).
+//   7. calls the hooks' after_step, then holds the parameter store's pruning mask: masked weights
+//      and their entries of the optimizer's state back at exactly zero.
 // All of a step is timed; evaluations and recording, done by the caller between steps, are not.
 // One thread and one seed give bitwise identical runs.
 #pragma once

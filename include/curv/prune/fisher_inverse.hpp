@@ -1,0 +1,41 @@
+// The inverse of the damped empirical Fisher F = λI + (1/m) Σᵢ gᵢgᵢᵀ of m per-example gradients
+// over d prunable weights, in the three forms Optimal Brain Surgeon is run with (Singh & Alistarh
+// 2020, WoodFisher; Frantar et al. 2021, M-FAC). All three give what OBS needs: the diagonal of
+// F⁻¹ and products F⁻¹x.
+//   dense   F formed and inverted (float64, Cholesky): the reference, for small d
+//   blocks  F restricted to consecutive blocks of B weights (WoodFisher's block approximation):
+//           each block's inverse is the m rank-one Sherman–Morrison updates of I/λ, computed in
+//           their closed form (curvature/lowrank.hpp's StaticMfac on the block)
+//   mfac    static M-FAC over all d weights: the m×m Gram form, O(m²d) time, O(md) memory
+// With one block of all d weights, blocks and mfac are the dense F exactly (tests/test_prune.cpp).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "curv/core/shape.hpp"
+
+namespace curv {
+
+class FisherInverse {
+ public:
+  virtual ~FisherInverse() = default;
+  virtual std::string name() const = 0;
+  virtual index_t size() const = 0;
+  // [F⁻¹]_qq for every q.
+  virtual std::vector<double> inverse_diagonal() const = 0;
+  // out = F⁻¹ x (size d).
+  virtual std::vector<double> solve(const std::vector<double>& x) const = 0;
+};
+
+// gradients: row-major (m, d). Throws a one-line curv::Error for m < 1, λ ≤ 0, a block size < 1 or
+// non-finite gradients.
+std::unique_ptr<FisherInverse> dense_fisher_inverse(const std::vector<double>& gradients, index_t m,
+                                                    index_t d, double damping);
+std::unique_ptr<FisherInverse> block_fisher_inverse(const std::vector<double>& gradients, index_t m,
+                                                    index_t d, double damping, index_t block);
+std::unique_ptr<FisherInverse> mfac_fisher_inverse(std::vector<double> gradients, index_t m,
+                                                   index_t d, double damping);
+
+}  // namespace curv

@@ -1,0 +1,59 @@
+// One-shot pruning of a model's weights to a target sparsity (docs/methods/pruning.md):
+//   magnitude   |w|
+//   obd         w² F_qq / 2 with the exact diagonal of the GGN or the empirical Fisher
+//   obs-dense   OBS with the damped empirical Fisher inverted densely (small models: the reference)
+//   woodfisher  OBS with F in blocks of `block` weights (WoodFisher)
+//   mfac        OBS with static M-FAC over all prunable weights
+// OBS methods estimate F = λI + (1/m) Σ ∇ℓᵢ∇ℓᵢᵀ from the per-example gradients of m examples
+// (curvature/gradients.hpp, over the prunable weights only), remove weights by WoodFisher's rule
+// (or WoodTaylor's with `taylor`, using the same examples' mean gradient), and reach the target
+// in `recomputations` steps along the cubic schedule s_r = s + (s₀ − s)(1 − r/R)³, F estimated
+// again at each. Prunable: the weights of linear and conv2d layers (rank ≥ 2, named *.weight);
+// biases and norm parameters never. Weights already masked stay masked and count toward the
+// sparsity.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "curv/curvature/kinds.hpp"
+#include "curv/data/split.hpp"
+#include "curv/nn/model.hpp"
+
+namespace curv {
+
+struct PruneOptions {
+  std::string method = "magnitude";
+  double sparsity = 0.5;   // of the prunable weights, in [0, 1)
+  bool per_layer = false;  // the same sparsity in every layer, instead of one global ranking
+  index_t block = 128;     // woodfisher
+  index_t grads = 100;     // m
+  double damping = 1e-5;   // λ of the OBS methods
+  index_t recomputations = 1;
+  bool taylor = false;
+  FactorKind diagonal = FactorKind::EF;  // obd: ef or ggn
+  index_t batch = 256;
+};
+
+// The names of every method, and a check of options that can fail before any work.
+std::vector<std::string> prune_methods();
+void check_prune_options(const PruneOptions& o);
+
+struct PruneReport {
+  std::vector<std::uint8_t> keep;  // per parameter of the flat vector (1: kept)
+  std::vector<double>
+      first_scores;     // the first step's saliency per parameter; +inf where not prunable
+  double sparsity = 0;  // achieved, over the prunable weights
+  std::vector<std::pair<std::string, double>> layer_sparsity;  // per prunable parameter
+  double seconds = 0;
+};
+
+// Prunes `model` in place (values and mask). The OBS and OBD curvature is estimated on the first
+// `grads` of `examples` of `split`.
+template <class T>
+PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<index_t>& examples,
+                  const PruneOptions& options);
+
+}  // namespace curv

@@ -1,0 +1,131 @@
+#include "curv/prune/fisher_inverse.hpp"
+
+#include <cmath>
+
+#include "curv/core/error.hpp"
+#include "curv/curvature/lowrank.hpp"
+#include "curv/linalg/dense.hpp"
+
+namespace curv {
+namespace {
+
+void check(index_t m, index_t d, double damping, std::size_t values) {
+  CURV_CHECK(m >= 1, "OBS: expected at least 1 per-example gradient (m), found ", m);
+  CURV_CHECK(d >= 1, "OBS: expected at least 1 prunable weight, found ", d);
+  CURV_CHECK(std::isfinite(damping) && damping > 0, "OBS: expected a damping λ > 0, found ",
+             damping);
+  CURV_CHECK(values == std::size_t(m * d), "OBS: expected m·d = ", m * d,
+             " gradient values, found ", values);
+}
+
+class DenseInverse final : public FisherInverse {
+ public:
+  DenseInverse(const std::vector<double>& G, index_t m, index_t d, double damping) : d_(d) {
+    std::vector<double> F(static_cast<std::size_t>(d * d), 0.0);
+    for (index_t i = 0; i < m; ++i) {
+      const double* g = G.data() + i * d;
+      for (index_t a = 0; a < d; ++a)
+        for (index_t b = 0; b < d; ++b) F[std::size_t(a * d + b)] += g[a] * g[b] / double(m);
+    }
+    for (index_t a = 0; a < d; ++a) F[std::size_t(a * d + a)] += damping;
+    const std::vector<double> L = linalg::cholesky(F, d);
+    // F⁻¹ = (L Lᵀ)⁻¹ I (the reference: small d only).
+    inv_.assign(std::size_t(d * d), 0.0);
+    for (index_t q = 0; q < d; ++q) inv_[std::size_t(q * d + q)] = 1;
+    linalg::cholesky_solve(L, d, inv_.data(), d);
+  }
+  std::string name() const override { return "dense"; }
+  index_t size() const override { return d_; }
+  std::vector<double> inverse_diagonal() const override {
+    std::vector<double> out(static_cast<std::size_t>(d_));
+    for (index_t q = 0; q < d_; ++q) out[std::size_t(q)] = inv_[std::size_t(q * d_ + q)];
+    return out;
+  }
+  std::vector<double> solve(const std::vector<double>& x) const override {
+    std::vector<double> out(static_cast<std::size_t>(d_), 0.0);
+    for (index_t r = 0; r < d_; ++r)
+      for (index_t c = 0; c < d_; ++c)
+        out[std::size_t(r)] += inv_[std::size_t(r * d_ + c)] * x[std::size_t(c)];
+    return out;
+  }
+
+ private:
+  index_t d_;
+  std::vector<double> inv_;
+};
+
+class BlockInverse final : public FisherInverse {
+ public:
+  BlockInverse(const std::vector<double>& G, index_t m, index_t d, double damping, index_t block)
+      : d_(d), block_(block) {
+    for (index_t s = 0; s < d; s += block) {
+      const index_t b = std::min(block, d - s);
+      std::vector<double> Gb(static_cast<std::size_t>(m * b));
+      for (index_t i = 0; i < m; ++i)
+        std::copy(G.begin() + i * d + s, G.begin() + i * d + s + b, Gb.begin() + i * b);
+      blocks_.emplace_back(std::move(Gb), m, b, damping);
+    }
+  }
+  std::string name() const override { return "blocks"; }
+  index_t size() const override { return d_; }
+  std::vector<double> inverse_diagonal() const override {
+    std::vector<double> out;
+    for (const auto& b : blocks_) {
+      const auto part = b.inverse_diagonal();
+      out.insert(out.end(), part.begin(), part.end());
+    }
+    return out;
+  }
+  std::vector<double> solve(const std::vector<double>& x) const override {
+    std::vector<double> out(static_cast<std::size_t>(d_));
+    index_t s = 0;
+    for (const auto& b : blocks_) {
+      const index_t n = b.size();
+      const std::vector<double> part =
+          b.solve(std::vector<double>(x.begin() + s, x.begin() + s + n));
+      std::copy(part.begin(), part.end(), out.begin() + s);
+      s += n;
+    }
+    return out;
+  }
+
+ private:
+  index_t d_, block_;
+  std::vector<StaticMfac> blocks_;
+};
+
+class MfacInverse final : public FisherInverse {
+ public:
+  MfacInverse(std::vector<double> G, index_t m, index_t d, double damping)
+      : mfac_(std::move(G), m, d, damping) {}
+  std::string name() const override { return "mfac"; }
+  index_t size() const override { return mfac_.size(); }
+  std::vector<double> inverse_diagonal() const override { return mfac_.inverse_diagonal(); }
+  std::vector<double> solve(const std::vector<double>& x) const override { return mfac_.solve(x); }
+
+ private:
+  StaticMfac mfac_;
+};
+
+}  // namespace
+
+std::unique_ptr<FisherInverse> dense_fisher_inverse(const std::vector<double>& gradients, index_t m,
+                                                    index_t d, double damping) {
+  check(m, d, damping, gradients.size());
+  return std::make_unique<DenseInverse>(gradients, m, d, damping);
+}
+
+std::unique_ptr<FisherInverse> block_fisher_inverse(const std::vector<double>& gradients, index_t m,
+                                                    index_t d, double damping, index_t block) {
+  check(m, d, damping, gradients.size());
+  CURV_CHECK(block >= 1, "OBS: expected a block size >= 1, found ", block);
+  return std::make_unique<BlockInverse>(gradients, m, d, damping, block);
+}
+
+std::unique_ptr<FisherInverse> mfac_fisher_inverse(std::vector<double> gradients, index_t m,
+                                                   index_t d, double damping) {
+  check(m, d, damping, gradients.size());
+  return std::make_unique<MfacInverse>(std::move(gradients), m, d, damping);
+}
+
+}  // namespace curv

@@ -1,0 +1,201 @@
+#include "curv/prune/prune.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "curv/core/error.hpp"
+#include "curv/curvature/gradients.hpp"
+#include "curv/curvature/model_operators.hpp"
+#include "curv/prune/obs.hpp"
+
+namespace curv {
+
+std::vector<std::string> prune_methods() {
+  return {"magnitude", "obd", "obs-dense", "woodfisher", "mfac"};
+}
+
+void check_prune_options(const PruneOptions& o) {
+  std::string known;
+  bool found = false;
+  for (const auto& m : prune_methods()) {
+    known += (known.empty() ? "" : ", ") + m;
+    found = found || m == o.method;
+  }
+  CURV_CHECK(found, "unknown pruning method '", o.method, "': expected one of ", known);
+  CURV_CHECK(o.sparsity >= 0 && o.sparsity < 1, "pruning: expected a sparsity in [0, 1), found ",
+             o.sparsity);
+  CURV_CHECK(o.block >= 1, "pruning: expected a block size >= 1, found ", o.block);
+  CURV_CHECK(o.grads >= 1, "pruning: expected at least 1 gradient (m), found ", o.grads);
+  CURV_CHECK(o.recomputations >= 1, "pruning: expected at least 1 recomputation, found ",
+             o.recomputations);
+  const bool obs = o.method != "magnitude" && o.method != "obd";
+  CURV_CHECK(!obs || (std::isfinite(o.damping) && o.damping > 0),
+             "pruning: expected a damping λ > 0 for OBS, found ", o.damping);
+  CURV_CHECK(!o.taylor || obs, "pruning: --taylor needs an OBS method, found '", o.method, "'");
+}
+
+namespace {
+
+struct Layer {
+  std::string name;
+  index_t begin, size;  // in the prunable vector
+};
+
+template <class T>
+std::vector<double> obd_diagonal(Model<T>& model, const Split<T>& split,
+                                 const std::vector<index_t>& examples, const ParamSubset& subset,
+                                 const PruneOptions& o) {
+  CurvatureData<T> data(model, split, examples, o.batch);
+  const ModelCurvature kind = o.diagonal == FactorKind::GGN  ? ModelCurvature::GGN
+                              : o.diagonal == FactorKind::EF ? ModelCurvature::EF
+                                                             : ModelCurvature::Fisher;
+  ModelOperator<T> op(data, kind, subset);
+  return op.diagonal();
+}
+
+// m per-example gradients over the subset, float64 (m, d), and their mean (∇L on the examples).
+template <class T>
+std::vector<double> gradients(const Model<T>& model, const Split<T>& split,
+                              const std::vector<index_t>& examples, const std::string& subset,
+                              index_t batch, std::vector<double>& mean) {
+  GradientOptions g;
+  g.subset = subset, g.batch = batch;
+  GradientStream<T> s(model, split, examples, g);
+  std::vector<double> G;
+  G.reserve(std::size_t(s.examples() * s.columns()));
+  s.run([&](const GradientBlock<T>& b) { G.insert(G.end(), b.data, b.data + b.rows * b.columns); });
+  const index_t m = s.examples(), d = s.columns();
+  mean.assign(std::size_t(d), 0.0);
+  for (index_t i = 0; i < m; ++i)
+    for (index_t j = 0; j < d; ++j) mean[std::size_t(j)] += G[std::size_t(i * d + j)] / double(m);
+  return G;
+}
+
+}  // namespace
+
+template <class T>
+PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<index_t>& examples,
+                  const PruneOptions& o) {
+  check_prune_options(o);
+  const auto t0 = std::chrono::steady_clock::now();
+  ParamStore<T>& ps = model.params();
+  // The prunable parameters: weights of linear and conv2d layers.
+  std::string names;
+  std::vector<Layer> layers;
+  index_t d = 0;
+  for (const ParamInfo& p : ps.info())
+    if (p.shape.rank() >= 2 && p.name.size() > 7 && p.name.ends_with(".weight")) {
+      names += (names.empty() ? "" : ",") + p.name;
+      layers.push_back({p.name, d, p.shape.numel()});
+      d += p.shape.numel();
+    }
+  CURV_CHECK(d > 0, model.name(), ": expected linear or conv2d weights to prune, found none");
+  const ParamSubset subset = ParamSubset::parse(names, ps.info());
+  const index_t P = ps.size();
+  std::vector<std::uint8_t> keep =
+      ps.mask().empty() ? std::vector<std::uint8_t>(std::size_t(P), 1) : ps.mask();
+  std::vector<double> full(static_cast<std::size_t>(P)), w(static_cast<std::size_t>(d));
+  std::vector<std::uint8_t> kept(static_cast<std::size_t>(d));
+  auto read = [&] {
+    for (index_t i = 0; i < P; ++i) full[std::size_t(i)] = double(ps.data()[i]);
+    subset.gather(full.data(), w.data());
+    std::vector<double> k(static_cast<std::size_t>(P));
+    for (index_t i = 0; i < P; ++i) k[std::size_t(i)] = keep[std::size_t(i)];
+    std::vector<double> kd(static_cast<std::size_t>(d));
+    subset.gather(k.data(), kd.data());
+    for (index_t i = 0; i < d; ++i) kept[std::size_t(i)] = kd[std::size_t(i)] != 0;
+  };
+  read();
+  index_t pruned0 = 0;
+  for (auto k : kept) pruned0 += k ? 0 : 1;
+  const double s0 = double(pruned0) / double(d);
+  const bool obs = o.method != "magnitude" && o.method != "obd";
+  const std::vector<index_t> grad_examples(
+      examples.begin(),
+      examples.begin() + std::min<std::size_t>(examples.size(), std::size_t(o.grads)));
+  CURV_CHECK(!grad_examples.empty() || o.method == "magnitude",
+             "pruning: expected examples for the curvature, found none");
+
+  PruneReport report;
+  for (index_t r = 1; r <= o.recomputations; ++r) {
+    const double frac = 1.0 - double(r) / double(o.recomputations);
+    const double target = std::max(s0, o.sparsity + (s0 - o.sparsity) * frac * frac * frac);
+    read();
+    std::vector<double> scores, g;
+    std::unique_ptr<FisherInverse> F;
+    if (o.method == "magnitude") {
+      scores = magnitude_scores(w);
+    } else if (o.method == "obd") {
+      scores = obd_scores(w, obd_diagonal(model, split, grad_examples, subset, o));
+    } else {
+      std::vector<double> G = gradients(model, split, grad_examples, names, o.batch, g);
+      const auto m = index_t(grad_examples.size());
+      F = o.method == "obs-dense"    ? dense_fisher_inverse(G, m, d, o.damping)
+          : o.method == "woodfisher" ? block_fisher_inverse(G, m, d, o.damping, o.block)
+                                     : mfac_fisher_inverse(std::move(G), m, d, o.damping);
+      scores = o.taylor ? woodtaylor_scores(w, g, *F) : obs_scores(w, *F);
+    }
+    if (r == 1) {
+      report.first_scores.assign(std::size_t(P), std::numeric_limits<double>::infinity());
+      std::vector<double> s(static_cast<std::size_t>(P), std::numeric_limits<double>::infinity());
+      subset.scatter(scores.data(), s.data());
+      // scatter fills non-subset entries with 0: put +inf back there.
+      for (index_t i = 0; i < P; ++i)
+        report.first_scores[std::size_t(i)] =
+            subset.contains(i) ? s[std::size_t(i)] : std::numeric_limits<double>::infinity();
+    }
+    // The weights to remove now: the lowest scores among those still kept, globally or per layer.
+    std::vector<index_t> Q;
+    if (o.per_layer) {
+      for (const Layer& L : layers) {
+        std::vector<double> ls(scores.begin() + L.begin, scores.begin() + L.begin + L.size);
+        std::vector<std::uint8_t> le(kept.begin() + L.begin, kept.begin() + L.begin + L.size);
+        index_t have = 0;
+        for (auto k : le) have += k ? 0 : 1;
+        const auto want = index_t(std::llround(target * double(L.size)));
+        for (index_t q : lowest_scores(ls, std::max<index_t>(0, want - have), le))
+          Q.push_back(L.begin + q);
+      }
+    } else {
+      index_t have = 0;
+      for (auto k : kept) have += k ? 0 : 1;
+      const auto want = index_t(std::llround(target * double(d)));
+      Q = lowest_scores(scores, std::max<index_t>(0, want - have), kept);
+    }
+    std::vector<double> after = w;
+    if (F) after = o.taylor ? woodtaylor_update(w, g, Q, *F) : woodfisher_update(w, Q, *F);
+    for (index_t q : Q) after[std::size_t(q)] = 0, kept[std::size_t(q)] = 0;
+    // Weights pruned before stay exactly zero whatever the correction proposed.
+    for (index_t i = 0; i < d; ++i)
+      if (!kept[std::size_t(i)]) after[std::size_t(i)] = 0;
+    subset.scatter(after.data(), full.data());  // zeros outside the subset: write back only it
+    std::vector<double> kd(static_cast<std::size_t>(d)), kf(static_cast<std::size_t>(P), 1.0);
+    for (index_t i = 0; i < d; ++i) kd[std::size_t(i)] = kept[std::size_t(i)];
+    subset.scatter(kd.data(), kf.data());
+    for (index_t i = 0; i < P; ++i)
+      if (subset.contains(i)) {
+        ps.data()[i] = T(full[std::size_t(i)]);
+        keep[std::size_t(i)] = kf[std::size_t(i)] != 0;
+      }
+    ps.set_mask(keep);
+  }
+  index_t zeros = 0;
+  for (const Layer& L : layers) {
+    index_t z = 0;
+    for (index_t i = L.begin; i < L.begin + L.size; ++i) z += kept[std::size_t(i)] ? 0 : 1;
+    report.layer_sparsity.emplace_back(L.name, double(z) / double(L.size));
+    zeros += z;
+  }
+  report.sparsity = double(zeros) / double(d);
+  report.keep = keep;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+template PruneReport prune(Model<float>&, const Split<float>&, const std::vector<index_t>&,
+                           const PruneOptions&);
+template PruneReport prune(Model<double>&, const Split<double>&, const std::vector<index_t>&,
+                           const PruneOptions&);
+
+}  // namespace curv

@@ -1,0 +1,280 @@
+// Optimal Brain Surgeon on random small problems (float64): the dense, block and M-FAC forms of
+// the damped empirical Fisher's inverse agree; removing one weight changes the quadratic model
+// by exactly its score; the joint update is the constrained minimizer and zeroes its set; the
+// WoodFisher rule is the single-weight corrections summed; WoodTaylor at g = 0 is WoodFisher.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "curv/check/check.hpp"
+#include "curv/core/rng.hpp"
+#include "curv/io/safetensors.hpp"
+#include "curv/linalg/dense.hpp"
+#include "curv/nn/checkpoint.hpp"
+#include "curv/optim/registry.hpp"
+#include "curv/prune/obs.hpp"
+#include "curv/prune/prune.hpp"
+#include "curv/train/run.hpp"
+#include "support/dense_curvature.hpp"
+#include "support/errors.hpp"
+#include "support/memory_split.hpp"
+#include "support/toy_data.hpp"
+
+using namespace curv;
+using namespace curv::testing;
+using curv::check::relative_error;
+using Vec = std::vector<double>;
+
+namespace {
+
+struct Problem {
+  index_t m, d;
+  double lambda;
+  Vec G, w, F;  // gradients (m, d), weights, the dense F = λI + GᵀG/m
+};
+
+Problem random_problem(index_t m, index_t d, double lambda, std::uint64_t seed) {
+  Problem p{
+      m, d, lambda, Vec(std::size_t(m * d)), Vec(std::size_t(d)), Vec(std::size_t(d * d), 0.0)};
+  Rng rng(seed);
+  for (auto& x : p.G) x = rng.normal();
+  for (auto& x : p.w) x = rng.normal();
+  for (index_t i = 0; i < m; ++i)
+    for (index_t a = 0; a < d; ++a)
+      for (index_t b = 0; b < d; ++b)
+        p.F[std::size_t(a * d + b)] +=
+            p.G[std::size_t(i * d + a)] * p.G[std::size_t(i * d + b)] / double(m);
+  for (index_t a = 0; a < d; ++a) p.F[std::size_t(a * d + a)] += lambda;
+  return p;
+}
+
+double quad(const Vec& F, const Vec& x) {  // ½ xᵀFx
+  const auto d = x.size();
+  double q = 0;
+  for (std::size_t a = 0; a < d; ++a)
+    for (std::size_t b = 0; b < d; ++b) q += x[a] * F[a * d + b] * x[b];
+  return q / 2;
+}
+
+Vec minus(const Vec& a, const Vec& b) {
+  Vec c(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) c[i] = a[i] - b[i];
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "dense, one-block and M-FAC inverses of the same Fisher agree, and pick the same weights") {
+  const Problem p = random_problem(12, 40, 0.1, 1);
+  auto dense = dense_fisher_inverse(p.G, p.m, p.d, p.lambda);
+  auto block = block_fisher_inverse(p.G, p.m, p.d, p.lambda, p.d);
+  auto mfac = mfac_fisher_inverse(p.G, p.m, p.d, p.lambda);
+  const Vec ref = dense->inverse_diagonal();
+  CHECK(relative_error(block->inverse_diagonal(), ref) <= 1e-10);
+  CHECK(relative_error(mfac->inverse_diagonal(), ref) <= 1e-10);
+  // The dense reference itself: F · F⁻¹x = x.
+  const Vec x = p.w, y = dense->solve(x);
+  Vec back(x.size(), 0.0);
+  for (index_t a = 0; a < p.d; ++a)
+    for (index_t b = 0; b < p.d; ++b)
+      back[std::size_t(a)] += p.F[std::size_t(a * p.d + b)] * y[std::size_t(b)];
+  CHECK(relative_error(back, x) <= 1e-12);
+
+  const std::vector<std::uint8_t> all(static_cast<std::size_t>(p.d), 1);
+  const auto Q = lowest_scores(obs_scores(p.w, *dense), 15, all);
+  CHECK(lowest_scores(obs_scores(p.w, *block), 15, all) == Q);
+  CHECK(lowest_scores(obs_scores(p.w, *mfac), 15, all) == Q);
+  const Vec wd = woodfisher_update(p.w, Q, *dense);
+  CHECK(relative_error(woodfisher_update(p.w, Q, *block), wd) <= 1e-8);
+  CHECK(relative_error(woodfisher_update(p.w, Q, *mfac), wd) <= 1e-8);
+  for (index_t q : Q) CHECK(wd[std::size_t(q)] == 0.0);
+}
+
+TEST_CASE("blocks invert F restricted to its diagonal blocks") {
+  const Problem p = random_problem(10, 30, 0.05, 2);
+  const index_t B = 8;  // blocks of 8, 8, 8 and 6
+  Vec Fb = p.F;
+  for (index_t a = 0; a < p.d; ++a)
+    for (index_t b = 0; b < p.d; ++b)
+      if (a / B != b / B) Fb[std::size_t(a * p.d + b)] = 0;
+  auto block = block_fisher_inverse(p.G, p.m, p.d, p.lambda, B);
+  CHECK(relative_error(block->solve(p.w), linalg::solve_spd(Fb, p.d, p.w)) <= 1e-10);
+}
+
+TEST_CASE("removing one weight raises ½δᵀFδ by exactly its score; the joint update is optimal") {
+  const Problem p = random_problem(8, 25, 0.2, 3);
+  auto F = dense_fisher_inverse(p.G, p.m, p.d, p.lambda);
+  const Vec scores = obs_scores(p.w, *F);
+  for (index_t q : {0, 7, 24}) {
+    const Vec after = woodfisher_update(p.w, {q}, *F);
+    CHECK(after[std::size_t(q)] == 0.0);
+    CHECK(quad(p.F, minus(after, p.w)) == doctest::Approx(scores[std::size_t(q)]).epsilon(1e-10));
+    CHECK(relative_error(joint_obs_update(p.w, {q}, *F), after) <= 1e-12);
+  }
+  // Several at once: w_Q = 0 exactly, and δ is the constrained minimizer: (Fδ)_i = 0 off Q.
+  const std::vector<index_t> Q = {1, 4, 9, 16};
+  const Vec joint = joint_obs_update(p.w, Q, *F), delta = minus(joint, p.w);
+  for (index_t q : Q) CHECK(joint[std::size_t(q)] == 0.0);
+  double worst = 0, scale = 0;
+  for (index_t i = 0; i < p.d; ++i) {
+    double Fd = 0;
+    for (index_t j = 0; j < p.d; ++j) Fd += p.F[std::size_t(i * p.d + j)] * delta[std::size_t(j)];
+    scale = std::max(scale, std::abs(Fd));
+    if (std::find(Q.begin(), Q.end(), i) == Q.end()) worst = std::max(worst, std::abs(Fd));
+  }
+  CHECK(worst <= 1e-12 * scale);
+  // WoodFisher's rule is never better than the joint minimizer.
+  const Vec wf = woodfisher_update(p.w, Q, *F);
+  CHECK(quad(p.F, minus(wf, p.w)) >= quad(p.F, delta) * (1 - 1e-12));
+}
+
+TEST_CASE("WoodTaylor at a zero gradient is WoodFisher; with a gradient it zeroes its weight") {
+  const Problem p = random_problem(9, 20, 0.3, 4);
+  auto F = mfac_fisher_inverse(p.G, p.m, p.d, p.lambda);
+  const Vec zero(static_cast<std::size_t>(p.d), 0.0);
+  CHECK(relative_error(woodtaylor_scores(p.w, zero, *F), obs_scores(p.w, *F)) <= 1e-14);
+  const std::vector<index_t> Q = {3, 11};
+  CHECK(relative_error(woodtaylor_update(p.w, zero, Q, *F), woodfisher_update(p.w, Q, *F)) <=
+        1e-14);
+  Vec g(static_cast<std::size_t>(p.d));
+  Rng rng(5);
+  for (auto& x : g) x = 0.1 * rng.normal();
+  // One weight: the quadratic model gᵀδ + ½δᵀFδ changes by exactly the WoodTaylor score.
+  auto dense = dense_fisher_inverse(p.G, p.m, p.d, p.lambda);
+  const Vec s = woodtaylor_scores(p.w, g, *dense);
+  const Vec after = woodtaylor_update(p.w, g, {5}, *dense), delta = minus(after, p.w);
+  double gd = 0;
+  for (index_t i = 0; i < p.d; ++i) gd += g[std::size_t(i)] * delta[std::size_t(i)];
+  CHECK(after[5] == 0.0);
+  CHECK(gd + quad(p.F, delta) == doctest::Approx(s[5]).epsilon(1e-10));
+}
+
+TEST_CASE("bad OBS settings are named") {
+  const Vec G(20, 1.0);
+  CHECK(error_of([&] { dense_fisher_inverse(G, 0, 20, 0.1); }) ==
+        "OBS: expected at least 1 per-example gradient (m), found 0");
+  CHECK(error_of([&] { mfac_fisher_inverse(G, 1, 20, 0); }) ==
+        "OBS: expected a damping λ > 0, found 0");
+  CHECK(error_of([&] { block_fisher_inverse(G, 1, 20, 0.1, 0); }) ==
+        "OBS: expected a block size >= 1, found 0");
+  CHECK(error_of([&] { dense_fisher_inverse(G, 2, 20, 0.1); }) ==
+        "OBS: expected m·d = 40 gradient values, found 20");
+}
+
+// ---- Masks in the parameter store, and pruning a model --------------------------------------
+
+TEST_CASE("the parameter store's mask holds through every optimizer for 100 steps") {
+  const auto task = make_image_task<float>(toy_dataset(64, 1), toy_dataset(32, 2));
+  for (const char* name : {"sgd", "adam", "adamw", "kfac", "ekfac", "foof", "mfac"}) {
+    CAPTURE(name);
+    auto model = toy_mlp(1);
+    const index_t P = model->params().size();
+    std::vector<std::uint8_t> keep(static_cast<std::size_t>(P));
+    Rng rng(7);
+    for (auto& k : keep) k = rng.uniform() < 0.5 ? 0 : 1;
+    model->params().set_mask(keep);
+    SecondOrderConfig cfg;
+    cfg.rescale = std::string(name) == "foof" || std::string(name) == "mfac" ? "none" : "kl";
+    cfg.factors = FactorKind::EF, cfg.damping = 0.1, cfg.inverse_every = 3, cfg.window = 8;
+    auto opt = make_optimizer<float>(name, 0.02, 0.9, false, cfg);
+    const std::vector<float> before(model->params().data(), model->params().data() + P);
+    TrainLoop<float> loop(*model, *opt, task->split("train"), all_of(*task, "train").indices, 16,
+                          3);
+    for (int k = 0; k < 100; ++k) loop.step(0.02);
+    index_t nonzero = 0, moved = 0;
+    const OptimizerState<float> s = opt->state();
+    for (index_t i = 0; i < P; ++i) {
+      const float v = model->params().data()[i];
+      if (keep[std::size_t(i)]) {
+        moved += v != before[std::size_t(i)];
+        continue;
+      }
+      nonzero += v != 0.0f;  // exactly zero, not small
+      for (const auto& [n, buf] : s.buffers) nonzero += buf[std::size_t(i)] != 0.0f;
+    }
+    CHECK(nonzero == 0);
+    CHECK(moved > P / 4);
+  }
+}
+
+TEST_CASE("a checkpoint keeps the mask as <param>_mask; bad masks are refused") {
+  TempDir dir;
+  auto model = toy_mlp(2);
+  const index_t P = model->params().size();
+  std::vector<std::uint8_t> keep(static_cast<std::size_t>(P), 1);
+  for (index_t i = 0; i < 40; i += 3) keep[std::size_t(i)] = 0;  // fc1.weight's first entries
+  model->params().set_mask(keep);
+  save_checkpoint(*model, dir.file("m.safetensors"));
+  const Safetensors st = read_safetensors(dir.file("m.safetensors"));
+  CHECK(st.tensors.count("fc1.weight_mask") == 1);
+  CHECK(st.tensors.count("fc2.weight_mask") == 0);  // unpruned parameters carry none
+  auto back = load_checkpoint<float>(dir.file("m.safetensors"));
+  CHECK(back->params().mask() == keep);
+  for (index_t i = 0; i < 40; i += 3) CHECK(back->params().data()[i] == 0.0f);
+  // A mask of the wrong shape, or with an entry other than 0 and 1.
+  std::vector<float> w(static_cast<std::size_t>(P), 0.5f), bad(8, 1.0f);
+  std::vector<TensorToWrite> t;
+  for (const ParamInfo& p : model->params().info())
+    t.push_back({p.name, "F32", p.shape, w.data() + p.offset});
+  auto with = [&](TensorToWrite extra) {
+    auto all = t;
+    all.push_back(extra);
+    write_safetensors(dir.file("bad.safetensors"), all,
+                      {{"curv.model", "mlp"}, {"curv.config", model->config()}});
+    return error_of([&] { load_checkpoint<float>(dir.file("bad.safetensors")); });
+  };
+  CHECK(with({"fc2.bias_mask", "F32", Shape{8}, bad.data()}) ==
+        dir.file("bad.safetensors") + ": expected 'fc2.bias_mask' of shape [3], found [8]");
+  bad[1] = 2;
+  CHECK(with({"fc1.bias_mask", "F32", Shape{8}, bad.data()}) ==
+        dir.file("bad.safetensors") +
+            ": expected mask entries 0 or 1 in 'fc1.bias_mask', found 2 at index 1");
+}
+
+TEST_CASE("pruning a model: sparsity reached, masks set, OBS forms agree on the same F") {
+  auto model = tiny("mlp");
+  const index_t N = 16;
+  MemorySplit split(concatenate(random_batches(*model, {N}, 3)));
+  std::vector<index_t> idx(static_cast<std::size_t>(N));
+  for (index_t i = 0; i < N; ++i) idx[std::size_t(i)] = i;
+  // Weights: 4·6 + 6·5 + 5·3 = 69 prunable entries; biases never.
+  for (bool per_layer : {false, true}) {
+    auto m = tiny("mlp");
+    PruneOptions o;
+    o.sparsity = 0.5, o.per_layer = per_layer;
+    const PruneReport r = prune(*m, split, idx, o);
+    CHECK(r.sparsity == doctest::Approx(35.0 / 69).epsilon(0.03));
+    for (const auto& [name, s] : r.layer_sparsity) {
+      CAPTURE(name);
+      if (per_layer) CHECK(s == doctest::Approx(0.5).epsilon(0.15));
+    }
+    CHECK(m->params().masked());
+    for (const ParamInfo& p : m->params().info())
+      if (p.name.ends_with(".bias")) CHECK(m->params().masked_count(m->params().find(p.name)) == 0);
+  }
+  // obs-dense, woodfisher with one block of every weight and mfac: the same weights, the same
+  // corrected values (1e-8 here; the bar is 1e-6).
+  std::vector<std::vector<double>> after;
+  std::vector<std::vector<std::uint8_t>> masks;
+  for (const char* method : {"obs-dense", "woodfisher", "mfac"}) {
+    auto m = tiny("mlp");
+    PruneOptions o;
+    o.method = method, o.sparsity = 0.6, o.grads = N, o.damping = 1e-3, o.block = 69;
+    const PruneReport r = prune(*m, split, idx, o);
+    masks.push_back(r.keep);
+    after.emplace_back(m->params().data(), m->params().data() + m->params().size());
+  }
+  CHECK(masks[1] == masks[0]);
+  CHECK(masks[2] == masks[0]);
+  CHECK(relative_error(after[1], after[0]) <= 1e-8);
+  CHECK(relative_error(after[2], after[0]) <= 1e-8);
+  // Recomputing in steps reaches the same target.
+  auto m = tiny("mlp");
+  PruneOptions o;
+  o.method = "mfac", o.sparsity = 0.8, o.grads = N, o.damping = 1e-3, o.recomputations = 4;
+  CHECK(prune(*m, split, idx, o).sparsity == doctest::Approx(55.0 / 69).epsilon(0.02));
+  o.sparsity = 1.0;
+  CHECK(error_of([&] { prune(*m, split, idx, o); }) ==
+        "pruning: expected a sparsity in [0, 1), found 1");
+}
