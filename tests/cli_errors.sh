@@ -39,7 +39,7 @@ expect 1 "index list 'val:all': expected a split among train, test of fashion-mn
 expect 1 "--save '$scratch': expected a file path, found a directory" train --save "$scratch" --examples 0-255
 expect 1 "--save '$scratch/no/such/dir/m.safetensors': expected an existing directory" \
   train --save "$scratch/no/such/dir/m.safetensors" --examples 0-255
-expect 1 "mlp: expected config keys among {widths, activation}, found 'depth'" train --config '{"depth":3}'
+expect 1 "mlp: expected config keys among {widths, activation, bias}, found 'depth'" train --config '{"depth":3}'
 expect 1 "no-such.safetensors: expected a safetensors file, found none" eval --checkpoint "$scratch/no-such.safetensors" --data mnist
 printf 'garbage!' > "$scratch/bad.safetensors"
 expect 1 "bad.safetensors: expected a header length within the file's 0 bytes" info "$scratch/bad.safetensors"

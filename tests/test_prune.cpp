@@ -8,6 +8,7 @@
 
 #include "curv/check/check.hpp"
 #include "curv/core/rng.hpp"
+#include "curv/curvature/kfac.hpp"
 #include "curv/io/safetensors.hpp"
 #include "curv/linalg/dense.hpp"
 #include "curv/nn/checkpoint.hpp"
@@ -277,4 +278,49 @@ TEST_CASE("pruning a model: sparsity reached, masks set, OBS forms agree on the 
   o.sparsity = 1.0;
   CHECK(error_of([&] { prune(*m, split, idx, o); }) ==
         "pruning: expected a sparsity in [0, 1), found 1");
+}
+
+TEST_CASE("OBS with K-FAC blocks reads the weights' part of (K + λI)⁻¹ exactly") {
+  auto model = tiny("mlp");
+  CurvatureData<double> data(*model, random_batches(*model, {6}, 4));
+  const auto all = ParamSubset::all(model->params().info());
+  const double lambda = 0.05;
+  for (bool refit : {false, true}) {
+    CAPTURE(refit);
+    KfacOptions ko;
+    ko.factors = FactorKind::EF;
+    auto K = refit ? make_ekfac(data, all, ko) : make_kfac(data, all, ko);
+    const index_t P = K->size();
+    Vec D = materialize(*K);
+    for (index_t i = 0; i < P; ++i) D[std::size_t(i * P + i)] += lambda;
+    Vec inv(static_cast<std::size_t>(P * P), 0.0);
+    for (index_t i = 0; i < P; ++i) inv[std::size_t(i * P + i)] = 1;
+    linalg::cholesky_solve(linalg::cholesky(D, P), P, inv.data(), P);
+    Vec diag(static_cast<std::size_t>(P));
+    for (index_t i = 0; i < P; ++i) diag[std::size_t(i)] = inv[std::size_t(i * P + i)];
+    CHECK(relative_error(K->inverse_diagonal(lambda), diag) <= 1e-10);
+    // The weights of fc1 and fc3 only: the diagonal and F⁻¹x restricted to them.
+    std::vector<index_t> weights;
+    for (const ParamInfo& p : model->params().info())
+      if (p.name == "fc1.weight" || p.name == "fc3.weight")
+        for (index_t i = 0; i < p.shape.numel(); ++i) weights.push_back(p.offset + i);
+    auto F = kfac_fisher_inverse(*K, weights, lambda);
+    Vec x(weights.size()), want(weights.size(), 0.0), wd(weights.size());
+    Rng rng(6);
+    for (auto& v : x) v = rng.normal();
+    for (std::size_t a = 0; a < weights.size(); ++a) {
+      wd[a] = diag[std::size_t(weights[a])];
+      for (std::size_t b = 0; b < weights.size(); ++b)
+        want[a] += inv[std::size_t(weights[a] * P + weights[b])] * x[b];
+    }
+    CHECK(relative_error(F->inverse_diagonal(), wd) <= 1e-10);
+    CHECK(relative_error(F->solve(x), want) <= 1e-10);
+  }
+  // Through prune(): kfac-obs reaches its target and keeps the biases.
+  auto m = tiny("mlp");
+  MemorySplit split(concatenate(random_batches(*m, {8}, 5)));
+  PruneOptions o;
+  o.method = "kfac-obs", o.sparsity = 0.7, o.grads = 8, o.damping = 1e-3;
+  const PruneReport r = prune(*m, split, {0, 1, 2, 3, 4, 5, 6, 7}, o);
+  CHECK(r.sparsity == doctest::Approx(48.0 / 69).epsilon(0.02));
 }

@@ -91,6 +91,17 @@ std::vector<double> KfacOperator::diagonal() {
   return d;
 }
 
+std::vector<double> KfacOperator::inverse_diagonal(double damping) {
+  CURV_CHECK(damping >= 0, name_, ": expected a damping >= 0, found ", damping);
+  std::vector<double> d(static_cast<std::size_t>(size()));
+  for (std::size_t i = 0; i < blocks_.size(); ++i) {
+    std::vector<double> D(std::size_t(blocks_[i].layer().size()));
+    blocks_[i].inverse_diagonal(damping, D.data());
+    scatter(i, D.data(), d.data());
+  }
+  return d;
+}
+
 double KfacOperator::trace() {
   double t = 0;
   for (auto& b : blocks_) t += b.trace();

@@ -163,7 +163,19 @@ void KroneckerBlock::diagonal(double* d) {
   }
   // In the standard basis: rows of Q_G and Q_A, i.e. Q_Gᵀ and Q_Aᵀ as the basis.
   ensure_eigen();
-  squared_sandwich(transposed(QG_, O), transposed(QA_, din), d);
+  squared_sandwich(transposed(QG_, O), transposed(QA_, din), scaling(), d);
+}
+
+void KroneckerBlock::inverse_diagonal(double lambda, double* d) {
+  ensure_eigen();
+  std::vector<double> r = scaling();
+  for (double& x : r) {
+    CURV_CHECK(x + lambda > 0, "K-FAC block at offset ", layer_.weight_offset,
+               " is singular under this damping (eigenvalue ", x + lambda,
+               "): raise the damping above 0");
+    x = 1 / (x + lambda);
+  }
+  squared_sandwich(transposed(QG_, layer_.out), transposed(QA_, layer_.din()), r, d);
 }
 
 std::vector<double> KroneckerBlock::diagonal_in(KroneckerBlock& basis) {
@@ -178,16 +190,15 @@ std::vector<double> KroneckerBlock::diagonal_in(KroneckerBlock& basis) {
   std::vector<double> RG(QG_.size()), RA(QA_.size()), d(static_cast<std::size_t>(O * din));
   mul(true, false, O, O, O, QG_.data(), basis.QG_.data(), RG.data());
   mul(true, false, din, din, din, QA_.data(), basis.QA_.data(), RA.data());
-  squared_sandwich(RG, RA, d.data());
+  squared_sandwich(RG, RA, scaling(), d.data());
   return d;
 }
 
 void KroneckerBlock::squared_sandwich(const std::vector<double>& QG, const std::vector<double>& QA,
-                                      double* d) {
+                                      const std::vector<double>& s, double* d) {
   // M = Σ S[o',i'] (q_G,o' q_G,o'ᵀ) ⊗ (q_A,i' q_A,i'ᵀ) in this block's basis, so a unit vector
   // u ⊗ w with coordinates U = Q_Gᵀu, W = Q_Aᵀw there has uᵀMu = Σ U[o']² S[o',i'] W[i']².
   const index_t din = layer_.din(), O = layer_.out;
-  const std::vector<double> s = scaling();
   std::vector<double> qa2(QA.size()), qg2(QG.size()), t(static_cast<std::size_t>(O * din));
   for (std::size_t j = 0; j < QA.size(); ++j) qa2[j] = QA[j] * QA[j];
   for (std::size_t j = 0; j < QG.size(); ++j) qg2[j] = QG[j] * QG[j];

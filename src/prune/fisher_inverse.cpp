@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "curv/core/error.hpp"
+#include "curv/curvature/kfac.hpp"
 #include "curv/curvature/lowrank.hpp"
 #include "curv/linalg/dense.hpp"
 
@@ -107,7 +108,43 @@ class MfacInverse final : public FisherInverse {
   StaticMfac mfac_;
 };
 
+class KfacInverse final : public FisherInverse {
+ public:
+  KfacInverse(KfacOperator& K, std::vector<index_t> weights, double damping)
+      : K_(K), weights_(std::move(weights)), damping_(damping) {
+    const std::vector<double> all = K.inverse_diagonal(damping);
+    for (index_t q : weights_) diagonal_.push_back(all[std::size_t(q)]);
+  }
+  std::string name() const override { return "kfac"; }
+  index_t size() const override { return index_t(weights_.size()); }
+  std::vector<double> inverse_diagonal() const override { return diagonal_; }
+  std::vector<double> solve(const std::vector<double>& x) const override {
+    std::vector<double> full(static_cast<std::size_t>(K_.size()), 0.0), out(full.size());
+    for (std::size_t j = 0; j < weights_.size(); ++j) full[std::size_t(weights_[j])] = x[j];
+    K_.inverse_mv(full.data(), damping_, out.data());
+    std::vector<double> w(weights_.size());
+    for (std::size_t j = 0; j < weights_.size(); ++j) w[j] = out[std::size_t(weights_[j])];
+    return w;
+  }
+
+ private:
+  KfacOperator& K_;
+  std::vector<index_t> weights_;
+  double damping_;
+  std::vector<double> diagonal_;
+};
+
 }  // namespace
+
+std::unique_ptr<FisherInverse> kfac_fisher_inverse(KfacOperator& K, std::vector<index_t> weights,
+                                                   double damping) {
+  CURV_CHECK(std::isfinite(damping) && damping > 0, "OBS: expected a damping λ > 0, found ",
+             damping);
+  for (index_t q : weights)
+    CURV_CHECK(q >= 0 && q < K.size(), "OBS with ", K.name(), ": expected weight positions in 0..",
+               K.size() - 1, ", found ", q);
+  return std::make_unique<KfacInverse>(K, std::move(weights), damping);
+}
 
 std::unique_ptr<FisherInverse> dense_fisher_inverse(const std::vector<double>& gradients, index_t m,
                                                     index_t d, double damping) {

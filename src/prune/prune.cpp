@@ -6,13 +6,14 @@
 
 #include "curv/core/error.hpp"
 #include "curv/curvature/gradients.hpp"
+#include "curv/curvature/kfac.hpp"
 #include "curv/curvature/model_operators.hpp"
 #include "curv/prune/obs.hpp"
 
 namespace curv {
 
 std::vector<std::string> prune_methods() {
-  return {"magnitude", "obd", "obs-dense", "woodfisher", "mfac"};
+  return {"magnitude", "obd", "obs-dense", "woodfisher", "mfac", "kfac-obs"};
 }
 
 void check_prune_options(const PruneOptions& o) {
@@ -123,11 +124,38 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
     const double target = std::max(s0, o.sparsity + (s0 - o.sparsity) * frac * frac * frac);
     read();
     std::vector<double> scores, g;
+    std::unique_ptr<KfacOperator> kfac;  // kfac-obs: the blocks F⁻¹ is read from
     std::unique_ptr<FisherInverse> F;
     if (o.method == "magnitude") {
       scores = magnitude_scores(w);
     } else if (o.method == "obd") {
       scores = obd_scores(w, obd_diagonal(model, split, grad_examples, subset, o));
+    } else if (o.method == "kfac-obs") {
+      // K-FAC blocks of the layers whose weights are pruned (weights and biases), on the same
+      // examples, with the output factor of --factors (ef: it approximates the F above).
+      CurvatureData<T> data(model, split, grad_examples, o.batch);
+      std::string layer_names;
+      for (const Layer& L : layers)
+        layer_names += (layer_names.empty() ? "" : ",") + L.name.substr(0, L.name.size() - 7);
+      const ParamSubset blocks = ParamSubset::parse(layer_names, ps.info());
+      KfacOptions ko;
+      ko.factors = o.diagonal;
+      kfac = make_kfac(data, blocks, ko);
+      std::vector<index_t> positions;  // the prunable weights within the blocks' vector
+      index_t at = 0;
+      for (std::size_t j = 0; j < blocks.names().size(); ++j) {
+        const ParamInfo& p = ps.info(ps.find(blocks.names()[j]));
+        if (subset.contains(p.offset))
+          for (index_t i = 0; i < p.shape.numel(); ++i) positions.push_back(at + i);
+        at += p.shape.numel();
+      }
+      F = kfac_fisher_inverse(*kfac, std::move(positions), o.damping);
+      if (o.taylor) {
+        gradients(model, split, grad_examples, names, o.batch, g);
+        scores = woodtaylor_scores(w, g, *F);
+      } else {
+        scores = obs_scores(w, *F);
+      }
     } else {
       std::vector<double> G = gradients(model, split, grad_examples, names, o.batch, g);
       const auto m = index_t(grad_examples.size());

@@ -42,6 +42,8 @@ class KfacOperator : public LinearOperator {
   void mv(const double* v, double* out) override;
   void inverse_mv(const double* v, double damping, double* out) override;
   std::vector<double> diagonal() override;
+  // The diagonal of (M + λI)⁻¹, exact through each block's eigenbasis (OBS's [F⁻¹]_qq).
+  std::vector<double> inverse_diagonal(double damping);
   double trace() override;
   double logdet(double damping) override;
   Eigenpairs eigendecomposition() override;

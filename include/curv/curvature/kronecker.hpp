@@ -84,6 +84,8 @@ class KroneckerBlock {
   // out = (M + λ)⁻¹ V under `damping` (factored needs an unrefitted block).
   void inverse_mv(const double* V, double lambda, KfacDamping damping, double* out);
   void diagonal(double* d);  // (out, din)
+  // The diagonal of (M + λI)⁻¹, (out, din): Σ_{a,b} Q_G[o,a]² Q_A[i,b]² / (S[a,b] + λ).
+  void inverse_diagonal(double lambda, double* d);
   // The diagonal of this block's matrix M in another Kronecker eigenbasis (`basis`'s, same
   // layer): entry (o,i) is (q_G,o ⊗ q_A,i)ᵀ M (q_G,o ⊗ q_A,i) for basis's eigenvectors q. EK-FAC
   // carries its running scaling over to a new basis with it.
@@ -93,9 +95,10 @@ class KroneckerBlock {
 
  private:
   void ensure_eigen();
-  // (Q_G∘Q_G)ᵀ S (Q_A∘Q_A) for row-major Q's: S's diagonal matrix seen in the basis whose
-  // vectors are the columns of Q_G and Q_A (written into d, (out, din)).
-  void squared_sandwich(const std::vector<double>& QG, const std::vector<double>& QA, double* d);
+  // (Q_G∘Q_G)ᵀ s (Q_A∘Q_A) for row-major Q's: the diagonal matrix s (out, din) seen in the basis
+  // whose vectors are the columns of Q_G and Q_A (written into d, (out, din)).
+  void squared_sandwich(const std::vector<double>& QG, const std::vector<double>& QA,
+                        const std::vector<double>& s, double* d);
   // out = Q_G [ (Q_Gᵀ V Q_A) ⊙ scale ] Q_Aᵀ.
   void in_eigenbasis(const double* V, const std::vector<double>& scale, double* out);
   KfacLayer layer_;

@@ -8,6 +8,10 @@
 //           their closed form (curvature/lowrank.hpp's StaticMfac on the block)
 //   mfac    static M-FAC over all d weights: the m×m Gram form, O(m²d) time, O(md) memory
 // With one block of all d weights, blocks and mfac are the dense F exactly (tests/test_prune.cpp).
+// A fourth form takes F from a K-FAC operator instead of gradients (kfac_fisher_inverse): K + λI,
+// K's blocks covering the prunable weights and their layers' biases; OBS then sees the
+// weights' part of (K + λI)⁻¹ — its diagonal and its columns through the eigenbases — and leaves
+// the biases where they are.
 #pragma once
 
 #include <memory>
@@ -17,6 +21,8 @@
 #include "curv/core/shape.hpp"
 
 namespace curv {
+
+class KfacOperator;
 
 class FisherInverse {
  public:
@@ -37,5 +43,8 @@ std::unique_ptr<FisherInverse> block_fisher_inverse(const std::vector<double>& g
                                                     index_t d, double damping, index_t block);
 std::unique_ptr<FisherInverse> mfac_fisher_inverse(std::vector<double> gradients, index_t m,
                                                    index_t d, double damping);
+// `weights`: the prunable entries' positions in K's vector, in order. K must outlive the result.
+std::unique_ptr<FisherInverse> kfac_fisher_inverse(KfacOperator& K, std::vector<index_t> weights,
+                                                   double damping);
 
 }  // namespace curv

@@ -4,6 +4,8 @@
 //   obs-dense   OBS with the damped empirical Fisher inverted densely (small models: the reference)
 //   woodfisher  OBS with F in blocks of `block` weights (WoodFisher)
 //   mfac        OBS with static M-FAC over all prunable weights
+//   kfac-obs    OBS with K-FAC blocks A ⊗ G + λI of the pruned layers (factors from `diagonal`:
+//               ef approximates the empirical Fisher above; ggn the exact GGN's)
 // OBS methods estimate F = λI + (1/m) Σ ∇ℓᵢ∇ℓᵢᵀ from the per-example gradients of m examples
 // (curvature/gradients.hpp, over the prunable weights only), remove weights by WoodFisher's rule
 // (or WoodTaylor's with `taylor`, using the same examples' mean gradient), and reach the target
@@ -33,7 +35,7 @@ struct PruneOptions {
   double damping = 1e-5;   // λ of the OBS methods
   index_t recomputations = 1;
   bool taylor = false;
-  FactorKind diagonal = FactorKind::EF;  // obd: ef or ggn
+  FactorKind diagonal = FactorKind::EF;  // obd's diagonal, kfac-obs's output factor: ef or ggn
   index_t batch = 256;
 };
 
