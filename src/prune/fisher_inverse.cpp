@@ -55,46 +55,6 @@ class DenseInverse final : public FisherInverse {
   std::vector<double> inv_;
 };
 
-class BlockInverse final : public FisherInverse {
- public:
-  BlockInverse(const std::vector<double>& G, index_t m, index_t d, double damping, index_t block)
-      : d_(d), block_(block) {
-    for (index_t s = 0; s < d; s += block) {
-      const index_t b = std::min(block, d - s);
-      std::vector<double> Gb(static_cast<std::size_t>(m * b));
-      for (index_t i = 0; i < m; ++i)
-        std::copy(G.begin() + i * d + s, G.begin() + i * d + s + b, Gb.begin() + i * b);
-      blocks_.emplace_back(std::move(Gb), m, b, damping);
-    }
-  }
-  std::string name() const override { return "blocks"; }
-  index_t size() const override { return d_; }
-  std::vector<double> inverse_diagonal() const override {
-    std::vector<double> out;
-    for (const auto& b : blocks_) {
-      const auto part = b.inverse_diagonal();
-      out.insert(out.end(), part.begin(), part.end());
-    }
-    return out;
-  }
-  std::vector<double> solve(const std::vector<double>& x) const override {
-    std::vector<double> out(static_cast<std::size_t>(d_));
-    index_t s = 0;
-    for (const auto& b : blocks_) {
-      const index_t n = b.size();
-      const std::vector<double> part =
-          b.solve(std::vector<double>(x.begin() + s, x.begin() + s + n));
-      std::copy(part.begin(), part.end(), out.begin() + s);
-      s += n;
-    }
-    return out;
-  }
-
- private:
-  index_t d_, block_;
-  std::vector<StaticMfac> blocks_;
-};
-
 class MfacInverse final : public FisherInverse {
  public:
   MfacInverse(std::vector<double> G, index_t m, index_t d, double damping)
@@ -106,6 +66,52 @@ class MfacInverse final : public FisherInverse {
 
  private:
   StaticMfac mfac_;
+};
+
+class BlockInverse final : public FisherInverse {
+ public:
+  // Each block's inverse by whichever route is cheaper: with b ≤ m weights, F_b formed from the
+  // gradients (O(m b²)) and inverted by Cholesky (O(b³)); with b > m, the Gram form of the m
+  // Sherman–Morrison updates (O(m² b)). Both are the same matrix (F_b)⁻¹.
+  BlockInverse(const std::vector<double>& G, index_t m, index_t d, double damping, index_t block)
+      : d_(d) {
+    for (index_t s = 0; s < d; s += block) {
+      const index_t b = std::min(block, d - s);
+      std::vector<double> Gb(static_cast<std::size_t>(m * b));
+      for (index_t i = 0; i < m; ++i)
+        std::copy(G.begin() + i * d + s, G.begin() + i * d + s + b, Gb.begin() + i * b);
+      if (b <= m)
+        blocks_.push_back(std::make_unique<DenseInverse>(Gb, m, b, damping));
+      else
+        blocks_.push_back(std::make_unique<MfacInverse>(std::move(Gb), m, b, damping));
+    }
+  }
+  std::string name() const override { return "blocks"; }
+  index_t size() const override { return d_; }
+  std::vector<double> inverse_diagonal() const override {
+    std::vector<double> out;
+    for (const auto& b : blocks_) {
+      const auto part = b->inverse_diagonal();
+      out.insert(out.end(), part.begin(), part.end());
+    }
+    return out;
+  }
+  std::vector<double> solve(const std::vector<double>& x) const override {
+    std::vector<double> out(static_cast<std::size_t>(d_));
+    index_t s = 0;
+    for (const auto& b : blocks_) {
+      const index_t n = b->size();
+      const std::vector<double> part =
+          b->solve(std::vector<double>(x.begin() + s, x.begin() + s + n));
+      std::copy(part.begin(), part.end(), out.begin() + s);
+      s += n;
+    }
+    return out;
+  }
+
+ private:
+  index_t d_;
+  std::vector<std::unique_ptr<FisherInverse>> blocks_;
 };
 
 class KfacInverse final : public FisherInverse {

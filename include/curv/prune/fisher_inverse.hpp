@@ -4,8 +4,10 @@
 // F⁻¹ and products F⁻¹x.
 //   dense   F formed and inverted (float64, Cholesky): the reference, for small d
 //   blocks  F restricted to consecutive blocks of B weights (WoodFisher's block approximation):
-//           each block's inverse is the m rank-one Sherman–Morrison updates of I/λ, computed in
-//           their closed form (curvature/lowrank.hpp's StaticMfac on the block)
+//           each block's inverse is the m rank-one Sherman–Morrison updates of I/λ — computed in
+//           their closed form (curvature/lowrank.hpp's StaticMfac on the block) when B > m, or
+//           as the B×B block formed and inverted by Cholesky when B ≤ m (the same matrix,
+//           O(mB² + B³) instead of O(m²B + m³))
 //   mfac    static M-FAC over all d weights: the m×m Gram form, O(m²d) time, O(md) memory
 // With one block of all d weights, blocks and mfac are the dense F exactly (tests/test_prune.cpp).
 // A fourth form takes F from a K-FAC operator instead of gradients (kfac_fisher_inverse): K + λI,
