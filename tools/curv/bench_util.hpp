@@ -24,5 +24,7 @@ void bench_training(int rounds);
 void bench_curvature(index_t batch, int rounds);
 // Streamed, projected per-example gradients of LeNet-5 against their floor.
 void bench_gradients(index_t examples, index_t k, int rounds);
+// Static M-FAC OBS (all scores and one update) on LeNet-5 against its floor.
+void bench_prune(index_t m, int rounds);
 
 }  // namespace curv::cli

@@ -252,8 +252,8 @@ Runner add_bench(CLI::App& app) {
     int threads = 0;
     bool train = false;
     bool curvature = false;
-    bool gradients = false;
-    index_t examples = 60000, project = 512;
+    bool gradients = false, prune = false;
+    index_t examples = 60000, project = 512, grads = 1024;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->models, "Models to time")->capture_default_str();
@@ -271,6 +271,8 @@ Runner add_bench(CLI::App& app) {
                 "Time K-FAC statistics, Lanczos and projected gradients instead");
   cmd->add_flag("--gradients", o->gradients,
                 "Time streamed per-example gradients projected to --project dimensions only");
+  cmd->add_flag("--prune", o->prune, "Time static M-FAC OBS on LeNet-5 (m = --grads) only");
+  cmd->add_option("--grads", o->grads, "--prune: m")->capture_default_str();
   cmd->add_option("--examples", o->examples, "--gradients: Fashion-MNIST examples")
       ->capture_default_str();
   cmd->add_option("--project", o->project, "--gradients: k")->capture_default_str();
@@ -290,6 +292,10 @@ Runner add_bench(CLI::App& app) {
     }
     if (o->curvature) {
       bench_curvature(o->batch, o->rounds);
+      return 0;
+    }
+    if (o->prune) {
+      bench_prune(o->grads, std::min(o->rounds, 7));
       return 0;
     }
     if (o->gradients) {
