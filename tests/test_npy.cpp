@@ -20,11 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 // Hex digits (spaces ignored) to bytes: embedded files stay readable and free of the pitfalls of
 // "\x.." escapes swallowing the next hex digit.
 std::string from_hex(const std::string& hex) {

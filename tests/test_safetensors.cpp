@@ -17,11 +17,6 @@ using namespace curv::testing;
 namespace fs = std::filesystem;
 
 namespace {
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 // A file of one header (given) and `data` bytes of zeros.
 std::string file_with(const std::string& header, std::size_t data) {
   std::string s(8, '\0');
@@ -100,11 +95,11 @@ TEST_CASE("a write that fails keeps the existing file and leaves no temporary") 
   const std::string path = dir.file("keep.safetensors");
   std::vector<float> w(4, 1.0f);
   write_safetensors(path, {{"w", "F32", Shape{4}, w.data()}}, {});
-  const std::string good = slurp(path);
+  const std::string good = read_bytes(path);
   CHECK(error_of([&] {
           write_safetensors(path, {{"w", "F12", Shape{4}, w.data()}}, {});
         }) == "safetensors: expected a known dtype for 'w', found F12");
-  CHECK(slurp(path) == good);
+  CHECK(read_bytes(path) == good);
   CHECK(!fs::exists(path + ".tmp"));
   // The rename onto a destination that cannot be replaced (a non-empty folder) fails after the
   // temporary was written: the temporary is removed.

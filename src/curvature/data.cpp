@@ -2,8 +2,9 @@
 
 #include <cmath>
 #include <cstring>
-#include <iomanip>
 #include <sstream>
+
+#include "curv/data/batch_source.hpp"
 
 namespace curv {
 
@@ -48,15 +49,11 @@ CurvatureData<T>::CurvatureData(const Model<T>& model, std::vector<Batch<T>> bat
 template <class T>
 CurvatureData<T>::CurvatureData(const Model<T>& model, const Split<T>& split,
                                 std::vector<index_t> indices, index_t batch, Options options)
-    : model_(model), opt_(options), split_(&split), indices_(std::move(indices)), batch_(batch) {
-  CURV_CHECK(!indices_.empty(), split.name(),
-             ": expected at least one example for the curvature, found none");
+    : model_(model), opt_(options), split_(&split), indices_(std::move(indices)) {
+  check_example_indices(split, indices_);
   CURV_CHECK(batch >= 1, split.name(), ": expected a batch size >= 1, found ", batch);
   CURV_CHECK(split.labelled(), split.name(),
              ": expected examples with targets for the curvature, found inputs alone");
-  for (index_t i : indices_)
-    CURV_CHECK(i >= 0 && i < split.size(), split.name(), ": expected example indices in 0..",
-               split.size() - 1, ", found ", i);
   const auto n = index_t(indices_.size());
   for (index_t start = 0; start < n; start += batch) add_part(std::min(batch, n - start));
   fingerprint_ = parameter_fingerprint();
@@ -198,9 +195,11 @@ const Tensor<T>& CurvatureData<T>::output_factor(index_t b, FactorKind kind, ind
   const index_t K = kind == FactorKind::GGN  ? loss.sqrt_columns()
                     : kind == FactorKind::EF ? 1
                                              : samples;
-  if (p.cached) cached_bytes_ -= std::size_t(p.factor.numel()) * sizeof(T);
+  // A cached part's bytes include its factor, so release() returns them to the cache.
+  const auto factor_bytes = [&] { return std::size_t(p.factor.numel()) * sizeof(T); };
+  if (p.cached) cached_bytes_ -= factor_bytes(), p.bytes -= factor_bytes();
   p.factor = Tensor<T>(Shape{N, C, K});
-  if (p.cached) cached_bytes_ += std::size_t(p.factor.numel()) * sizeof(T);
+  if (p.cached) cached_bytes_ += factor_bytes(), p.bytes += factor_bytes();
   switch (kind) {
     case FactorKind::GGN:
       loss.sqrt_hessian(p.factor.data());

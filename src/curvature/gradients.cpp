@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "curv/core/error.hpp"
+#include "curv/data/batch_source.hpp"
 #include "curv/io/npy.hpp"
 #include "curv/nn/objective.hpp"
 
@@ -49,11 +50,7 @@ template <class T>
 GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
                                   std::vector<index_t> indices, GradientOptions options)
     : model_(model), split_(split), indices_(std::move(indices)), opt_(std::move(options)) {
-  CURV_CHECK(!indices_.empty(), split.name(),
-             ": expected at least one example for gradients, found none");
-  for (index_t i : indices_)
-    CURV_CHECK(i >= 0 && i < split.size(), split.name(), ": expected example indices in 0..",
-               split.size() - 1, ", found ", i);
+  check_example_indices(split, indices_);
   CURV_CHECK(opt_.batch >= 1, "gradients: expected a batch size >= 1, found ", opt_.batch);
   CURV_CHECK(!opt_.measurement.needs_labels() || split.labelled(), "measurement '",
              opt_.measurement.name(), "': expected examples with labels, found ", split.name(),
@@ -76,6 +73,8 @@ GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
     projection_ = std::make_unique<RandomProjection<T>>(opt_.projection, subset_.size(),
                                                         opt_.project, opt_.seed, opt_.cache_bytes);
   }
+  loss_ = make_loss<T>(model.loss());
+  obj_ = std::make_unique<Objective<T>>(model, *loss_);
 }
 
 template <class T>
@@ -106,10 +105,9 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows) {
   const auto t0 = std::chrono::steady_clock::now();
   const index_t d = subset_.size(), r = rows_per_example();
   std::fill(rows, rows + n * r * d, T(0));
-  Batch<T> batch;
+  Batch<T>& batch = batch_;
   split_.fill(std::span<const index_t>(indices_.data() + first, std::size_t(n)), nullptr, batch);
-  auto loss = make_loss<T>(model_.loss());
-  Objective<T> obj(model_, *loss);
+  Objective<T>& obj = *obj_;
   const Measurement& m = opt_.measurement;
   if (m.needs_labels())
     obj.set_batch(batch.x.view(), batch.targets());
@@ -120,7 +118,7 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows) {
   switch (m.kind) {
     case Measurement::Kind::Loss: {
       // The loss's adjoint is ∇ℓₙ/N (the batch mean's); per-example rows are ∇ℓₙ.
-      loss->grad(u.data());
+      loss_->grad(u.data());
       for (auto& x : u) x *= T(n);
       break;
     }

@@ -76,7 +76,7 @@ void KfacOperator::inverse_mv(const double* v, double damping, double* out) {
   for (std::size_t i = 0; i < blocks_.size(); ++i) {
     block_in_.resize(std::size_t(blocks_[i].layer().size())), block_out_.resize(block_in_.size());
     gather(i, v, block_in_.data());
-    blocks_[i].inverse_mv(block_in_.data(), damping, KfacDamping::Eigen, block_out_.data());
+    blocks_[i].inverse_mv(block_in_.data(), damping, block_out_.data());
     scatter(i, block_out_.data(), out);
   }
 }
@@ -111,7 +111,7 @@ double KfacOperator::trace() {
 double KfacOperator::logdet(double damping) {
   CURV_CHECK(damping >= 0, name_, ": expected a damping >= 0, found ", damping);
   double l = 0;
-  for (auto& b : blocks_) l += b.logdet(damping, KfacDamping::Eigen);
+  for (auto& b : blocks_) l += b.logdet(damping);
   return l;
 }
 

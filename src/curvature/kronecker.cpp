@@ -1,7 +1,5 @@
 #include "curv/curvature/kronecker.hpp"
 
-#include <cblas.h>
-
 #include <cmath>
 
 #include "curv/core/error.hpp"
@@ -11,14 +9,6 @@
 namespace curv {
 
 namespace {
-
-// C (m,n) = op(A) op(B), row-major, assigned.
-void mul(bool ta, bool tb, index_t m, index_t n, index_t k, const double* A, const double* B,
-         double* C) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m),
-              int(n), int(k), 1.0, A, ta ? int(m) : int(k), B, tb ? int(k) : int(n), 0.0, C,
-              int(n));
-}
 
 std::vector<double> transposed(const std::vector<double>& M, index_t n) {
   std::vector<double> t(M.size());
@@ -126,31 +116,19 @@ void KroneckerBlock::mv(const double* V, double* out) {
   kronecker_sandwich(G_.data(), A_.data(), layer_.out, layer_.din(), V, out, work_.data());
 }
 
-void KroneckerBlock::inverse_mv(const double* V, double lambda, KfacDamping damping, double* out) {
+void KroneckerBlock::inverse_mv(const double* V, double lambda, double* out) {
   CURV_CHECK(lambda >= 0, "K-FAC: expected a damping >= 0, found ", lambda);
-  if (lambda == inverse_lambda_ && damping == inverse_damping_)
-    return in_eigenbasis(V, inverse_scale_, out);
-  const index_t din = layer_.din(), O = layer_.out;
+  if (lambda == inverse_lambda_) return in_eigenbasis(V, inverse_scale_, out);
   std::vector<double>& inv = inverse_scale_;
   inverse_lambda_ = -1;  // invalid until filled
-  if (damping == KfacDamping::Factored) {
-    CURV_CHECK(!refitted(), "EK-FAC has no factored damping: use eigen damping");
-    ensure_eigen();
-    const double p = pi(), r = std::sqrt(lambda);
-    inv.resize(static_cast<std::size_t>(O * din));
-    for (index_t o = 0; o < O; ++o)
-      for (index_t i = 0; i < din; ++i)
-        inv[o * din + i] = (gamma_[o] + r / p) * (alpha_[i] + p * r);
-  } else {
-    inv = scaling();
-    for (auto& s : inv) s += lambda;
-  }
+  inv = scaling();
+  for (auto& s : inv) s += lambda;
   for (auto& s : inv) {
     CURV_CHECK(s > 0, "K-FAC block at offset ", layer_.weight_offset,
                " is singular under this damping (eigenvalue ", s, "): raise the damping above 0");
     s = 1.0 / s;
   }
-  inverse_lambda_ = lambda, inverse_damping_ = damping;
+  inverse_lambda_ = lambda;
   in_eigenbasis(V, inv, out);
 }
 
@@ -188,8 +166,8 @@ std::vector<double> KroneckerBlock::diagonal_in(KroneckerBlock& basis) {
   const index_t din = layer_.din(), O = layer_.out;
   // The new basis's vectors in this one's coordinates: R = Qᵀ Q'.
   std::vector<double> RG(QG_.size()), RA(QA_.size()), d(static_cast<std::size_t>(O * din));
-  mul(true, false, O, O, O, QG_.data(), basis.QG_.data(), RG.data());
-  mul(true, false, din, din, din, QA_.data(), basis.QA_.data(), RA.data());
+  gemm(Trans::Yes, Trans::No, O, O, O, 1.0, QG_.data(), basis.QG_.data(), 0.0, RG.data());
+  gemm(Trans::Yes, Trans::No, din, din, din, 1.0, QA_.data(), basis.QA_.data(), 0.0, RA.data());
   squared_sandwich(RG, RA, scaling(), d.data());
   return d;
 }
@@ -202,8 +180,8 @@ void KroneckerBlock::squared_sandwich(const std::vector<double>& QG, const std::
   std::vector<double> qa2(QA.size()), qg2(QG.size()), t(static_cast<std::size_t>(O * din));
   for (std::size_t j = 0; j < QA.size(); ++j) qa2[j] = QA[j] * QA[j];
   for (std::size_t j = 0; j < QG.size(); ++j) qg2[j] = QG[j] * QG[j];
-  mul(true, false, O, din, O, qg2.data(), s.data(), t.data());
-  mul(false, false, O, din, din, t.data(), qa2.data(), d);
+  gemm(Trans::Yes, Trans::No, O, din, O, 1.0, qg2.data(), s.data(), 0.0, t.data());
+  gemm(Trans::No, Trans::No, O, din, din, 1.0, t.data(), qa2.data(), 0.0, d);
 }
 
 double KroneckerBlock::trace() {
@@ -213,18 +191,10 @@ double KroneckerBlock::trace() {
   return t;
 }
 
-double KroneckerBlock::logdet(double lambda, KfacDamping damping) {
+double KroneckerBlock::logdet(double lambda) {
   CURV_CHECK(lambda >= 0, "K-FAC: expected a damping >= 0, found ", lambda);
-  ensure_eigen();
   double ld = 0;
-  if (damping == KfacDamping::Factored) {
-    CURV_CHECK(!refitted(), "EK-FAC has no factored damping: use eigen damping");
-    const double p = pi(), r = std::sqrt(lambda);
-    for (double a : alpha_) ld += double(layer_.out) * std::log(a + p * r);
-    for (double g : gamma_) ld += double(layer_.din()) * std::log(g + r / p);
-  } else {
-    for (double s : scaling()) ld += std::log(s + lambda);
-  }
+  for (double s : scaling()) ld += std::log(s + lambda);
   CURV_CHECK(std::isfinite(ld), "K-FAC block at offset ", layer_.weight_offset,
              " is singular under this damping: raise the damping above 0");
   return ld;

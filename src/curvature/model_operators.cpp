@@ -60,8 +60,7 @@ void ModelOperator<T>::mv(const double* v, double* out) {
   subset_.scatter(v, full_in_.data());
   for (std::size_t i = 0; i < v_.size(); ++i) v_[i] = T(full_in_[i]);
   std::fill(full_out_.begin(), full_out_.end(), 0.0);
-  const index_t first = batch_ < 0 ? 0 : batch_, last = batch_ < 0 ? data_.batches() : batch_ + 1;
-  for (index_t b = first; b < last; ++b) {
+  for (index_t b = first_batch(); b < end_batch(); ++b) {
     Objective<T>& obj = data_.objective(b);
     switch (kind_) {
       case ModelCurvature::Hessian:
@@ -92,7 +91,7 @@ void ModelOperator<T>::mv(const double* v, double* out) {
         break;
       }
     }
-    const double w = batch_ < 0 ? data_.weight(b) : 1.0;
+    const double w = batch_weight(b);
     for (std::size_t i = 0; i < r_.size(); ++i) full_out_[i] += w * double(r_[i]);
   }
   ++products_;
@@ -108,12 +107,11 @@ std::vector<double> ModelOperator<T>::diagonal() {
   data_.check_current(name());
   const index_t P = data_.parameters();
   std::vector<double> full(std::size_t(P), 0.0);
-  const index_t first = batch_ < 0 ? 0 : batch_, last = batch_ < 0 ? data_.batches() : batch_ + 1;
-  for (index_t b = first; b < last; ++b) {
+  for (index_t b = first_batch(); b < end_batch(); ++b) {
     const Tensor<T>& S = data_.output_factor(b, factor_kind(), samples_, seed_);
     const index_t N = S.shape()[0], C = S.shape()[1], K = S.shape()[2];
     Tensor<T> u(Shape{N, C}), per_example(Shape{N, P});
-    const double w = batch_ < 0 ? data_.weight(b) : 1.0;
+    const double w = batch_weight(b);
     for (index_t k = 0; k < K; ++k) {
       // Row n of the per-example pullback is Jₙᵀ sₙₖ; the diagonal sums its squares.
       for (index_t j = 0; j < N * C; ++j) u[j] = S[j * K + k];

@@ -3,10 +3,9 @@
 #include "curv/core/error.hpp"
 
 namespace curv {
-namespace {
 
 template <class T>
-void check_indices(const Split<T>& split, std::span<const index_t> indices) {
+void check_example_indices(const Split<T>& split, std::span<const index_t> indices) {
   CURV_CHECK(!indices.empty(), split.name(),
              ": expected at least one example to batch, found none");
   for (index_t i : indices)
@@ -14,12 +13,10 @@ void check_indices(const Split<T>& split, std::span<const index_t> indices) {
                split.size() - 1, ", found ", i);
 }
 
-}  // namespace
-
 template <class T>
 BatchSource<T>::BatchSource(const Split<T>& split, std::vector<index_t> indices, Options options)
     : split_(split), opt_(options), order_(std::move(indices)), rng_(options.seed) {
-  check_indices<T>(split_, order_);
+  check_example_indices<T>(split_, order_);
   const index_t n = examples();
   CURV_CHECK(opt_.batch >= 1 && (!opt_.drop_last || opt_.batch <= n), split_.name(),
              ": expected a batch size in 1..", n, ", found ", opt_.batch);
@@ -41,7 +38,7 @@ const Batch<T>& BatchSource<T>::next() {
 
 template <class T>
 void BatchSource<T>::fill(std::span<const index_t> idx, const Rng::State& s, Batch<T>& b) const {
-  check_indices<T>(split_, idx);
+  check_example_indices<T>(split_, idx);
   Rng rng;
   rng.set_state(s);
   split_.fill(idx, opt_.draw ? &rng : nullptr, b);
@@ -52,7 +49,7 @@ namespace {
 // The one in-order walk: fills the batch next(n) gives with each run of `batch` indices.
 template <class T, class Next>
 void walk(const Split<T>& split, std::span<const index_t> indices, index_t batch, Next&& next) {
-  check_indices<T>(split, indices);
+  check_example_indices<T>(split, indices);
   CURV_CHECK(batch >= 1, split.name(), ": expected a batch size >= 1, found ", batch);
   for (std::size_t start = 0; start < indices.size(); start += std::size_t(batch)) {
     const auto run = indices.subspan(start, std::min(std::size_t(batch), indices.size() - start));
@@ -82,6 +79,8 @@ std::vector<Batch<T>> collect_batches(const Split<T>& split, std::span<const ind
 
 template class BatchSource<float>;
 template class BatchSource<double>;
+template void check_example_indices(const Split<float>&, std::span<const index_t>);
+template void check_example_indices(const Split<double>&, std::span<const index_t>);
 template void for_each_batch(const Split<float>&, std::span<const index_t>, index_t,
                              const std::function<void(const Batch<float>&)>&);
 template void for_each_batch(const Split<double>&, std::span<const index_t>, index_t,

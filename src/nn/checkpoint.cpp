@@ -17,18 +17,15 @@ void save_checkpoint(const Model<T>& model, const std::string& path,
   for (const ParamInfo& p : ps.info())
     tensors.push_back({p.name, dtype, p.shape, ps.data() + p.offset});
   // A pruned parameter's mask under PyTorch's pruning name, <param>_mask, 1 kept / 0 pruned.
-  std::vector<std::vector<T>> masks;
-  std::vector<std::string> mask_names;
+  // `masks` is sized first: the tensors point into its elements.
+  std::vector<index_t> masked;
   for (index_t i = 0; i < ps.count(); ++i)
-    if (ps.masked_count(i) > 0) {
-      const ParamInfo& p = ps.info(i);
-      masks.emplace_back(ps.mask().begin() + p.offset,
-                         ps.mask().begin() + p.offset + p.shape.numel());
-      mask_names.push_back(p.name + "_mask");
-    }
-  for (std::size_t k = 0; k < masks.size(); ++k) {
-    const ParamInfo& p = ps.info(ps.find(mask_names[k].substr(0, mask_names[k].size() - 5)));
-    tensors.push_back({mask_names[k], dtype, p.shape, masks[k].data()});
+    if (ps.masked_count(i) > 0) masked.push_back(i);
+  std::vector<std::vector<T>> masks(masked.size());
+  for (std::size_t k = 0; k < masked.size(); ++k) {
+    const ParamInfo& p = ps.info(masked[k]);
+    masks[k].assign(ps.mask().begin() + p.offset, ps.mask().begin() + p.offset + p.shape.numel());
+    tensors.push_back({p.name + "_mask", dtype, p.shape, masks[k].data()});
   }
   tensors.insert(tensors.end(), extra.begin(), extra.end());
   std::map<std::string, std::string> meta = extra_metadata;

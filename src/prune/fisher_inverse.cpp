@@ -5,6 +5,7 @@
 #include "curv/core/error.hpp"
 #include "curv/curvature/kfac.hpp"
 #include "curv/curvature/lowrank.hpp"
+#include "curv/kernels/gemm.hpp"
 #include "curv/linalg/dense.hpp"
 
 namespace curv {
@@ -22,12 +23,10 @@ void check(index_t m, index_t d, double damping, std::size_t values) {
 class DenseInverse final : public FisherInverse {
  public:
   DenseInverse(const std::vector<double>& G, index_t m, index_t d, double damping) : d_(d) {
+    // F = GᵀG/m + λI as one symmetric rank-m update (G: (m, d), rows the gradients).
     std::vector<double> F(static_cast<std::size_t>(d * d), 0.0);
-    for (index_t i = 0; i < m; ++i) {
-      const double* g = G.data() + i * d;
-      for (index_t a = 0; a < d; ++a)
-        for (index_t b = 0; b < d; ++b) F[std::size_t(a * d + b)] += g[a] * g[b] / double(m);
-    }
+    syrk_lower(d, m, 1.0 / double(m), G.data(), 0.0, F.data(), d);
+    mirror_triangle(F.data(), d);
     for (index_t a = 0; a < d; ++a) F[std::size_t(a * d + a)] += damping;
     const std::vector<double> L = linalg::cholesky(F, d);
     // F⁻¹ = (L Lᵀ)⁻¹ I (the reference: small d only).

@@ -84,34 +84,30 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
   // The prunable parameters: weights of linear and conv2d layers.
   std::string names;
   std::vector<Layer> layers;
-  index_t d = 0;
+  std::vector<index_t> flat;  // entry j of the prunable vector is entry flat[j] of θ
   for (const ParamInfo& p : ps.info())
     if (p.shape.rank() >= 2 && p.name.size() > 7 && p.name.ends_with(".weight")) {
       names += (names.empty() ? "" : ",") + p.name;
-      layers.push_back({p.name, d, p.shape.numel()});
-      d += p.shape.numel();
+      layers.push_back({p.name, index_t(flat.size()), p.shape.numel()});
+      for (index_t i = 0; i < p.shape.numel(); ++i) flat.push_back(p.offset + i);
     }
+  const auto d = index_t(flat.size());
   CURV_CHECK(d > 0, model.name(), ": expected linear or conv2d weights to prune, found none");
   const ParamSubset subset = ParamSubset::parse(names, ps.info());
   const index_t P = ps.size();
   std::vector<std::uint8_t> keep =
       ps.mask().empty() ? std::vector<std::uint8_t>(std::size_t(P), 1) : ps.mask();
-  std::vector<double> full(static_cast<std::size_t>(P)), w(static_cast<std::size_t>(d));
+  std::vector<double> w(static_cast<std::size_t>(d));
   std::vector<std::uint8_t> kept(static_cast<std::size_t>(d));
   auto read = [&] {
-    for (index_t i = 0; i < P; ++i) full[std::size_t(i)] = double(ps.data()[i]);
-    subset.gather(full.data(), w.data());
-    std::vector<double> k(static_cast<std::size_t>(P));
-    for (index_t i = 0; i < P; ++i) k[std::size_t(i)] = keep[std::size_t(i)];
-    std::vector<double> kd(static_cast<std::size_t>(d));
-    subset.gather(k.data(), kd.data());
-    for (index_t i = 0; i < d; ++i) kept[std::size_t(i)] = kd[std::size_t(i)] != 0;
+    for (index_t j = 0; j < d; ++j)
+      w[std::size_t(j)] = double(ps.data()[flat[std::size_t(j)]]),
+      kept[std::size_t(j)] = keep[std::size_t(flat[std::size_t(j)])] != 0;
   };
   read();
   index_t pruned0 = 0;
   for (auto k : kept) pruned0 += k ? 0 : 1;
   const double s0 = double(pruned0) / double(d);
-  const bool obs = o.method != "magnitude" && o.method != "obd";
   const std::vector<index_t> grad_examples(
       examples.begin(),
       examples.begin() + std::min<std::size_t>(examples.size(), std::size_t(o.grads)));
@@ -166,12 +162,8 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
     }
     if (r == 1) {
       report.first_scores.assign(std::size_t(P), std::numeric_limits<double>::infinity());
-      std::vector<double> s(static_cast<std::size_t>(P), std::numeric_limits<double>::infinity());
-      subset.scatter(scores.data(), s.data());
-      // scatter fills non-subset entries with 0: put +inf back there.
-      for (index_t i = 0; i < P; ++i)
-        report.first_scores[std::size_t(i)] =
-            subset.contains(i) ? s[std::size_t(i)] : std::numeric_limits<double>::infinity();
+      for (index_t j = 0; j < d; ++j)
+        report.first_scores[std::size_t(flat[std::size_t(j)])] = scores[std::size_t(j)];
     }
     // The weights to remove now: the lowest scores among those still kept, globally or per layer.
     std::vector<index_t> Q;
@@ -197,15 +189,11 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
     // Weights pruned before stay exactly zero whatever the correction proposed.
     for (index_t i = 0; i < d; ++i)
       if (!kept[std::size_t(i)]) after[std::size_t(i)] = 0;
-    subset.scatter(after.data(), full.data());  // zeros outside the subset: write back only it
-    std::vector<double> kd(static_cast<std::size_t>(d)), kf(static_cast<std::size_t>(P), 1.0);
-    for (index_t i = 0; i < d; ++i) kd[std::size_t(i)] = kept[std::size_t(i)];
-    subset.scatter(kd.data(), kf.data());
-    for (index_t i = 0; i < P; ++i)
-      if (subset.contains(i)) {
-        ps.data()[i] = T(full[std::size_t(i)]);
-        keep[std::size_t(i)] = kf[std::size_t(i)] != 0;
-      }
+    for (index_t j = 0; j < d; ++j) {
+      const index_t i = flat[std::size_t(j)];
+      ps.data()[i] = T(after[std::size_t(j)]);
+      keep[std::size_t(i)] = kept[std::size_t(j)];
+    }
     ps.set_mask(keep);
   }
   index_t zeros = 0;

@@ -64,11 +64,12 @@ int run(Opts o) {
                       {"recomputations", o.prune.recomputations},
                       {"seconds", r.seconds}};
   if (o.prune.method != "magnitude") j["examples"] = curvature.spec;
-  if (o.prune.method != "magnitude" && o.prune.method != "obd")
-    j["grads"] = std::min<index_t>(o.prune.grads, index_t(curvature.indices.size())),
-    j["damping"] = o.prune.damping, j["taylor"] = o.prune.taylor;
+  if (o.prune.method != "magnitude" && o.prune.method != "obd") {
+    j["grads"] = std::min<index_t>(o.prune.grads, index_t(curvature.indices.size()));
+    j["damping"] = o.prune.damping;
+    j["taylor"] = o.prune.taylor;
+  }
   if (o.prune.method == "woodfisher") j["block"] = o.prune.block;
-  const std::string split = eval.split;
   for (const auto& [k, v] : after) j[k] = v;
   for (const auto& [k, v] : dense) j["dense_" + k] = v;
   if (!o.save.empty()) j["save"] = o.save;

@@ -106,7 +106,6 @@ class CurvatureData {
   Options opt_;
   const Split<T>* split_ = nullptr;  // streamed source, or null when batches are held
   std::vector<index_t> indices_;
-  index_t batch_ = 0;
   std::vector<std::unique_ptr<Part>> parts_;
   index_t examples_ = 0;
   std::uint64_t fingerprint_ = 0;

@@ -26,6 +26,11 @@
 
 namespace curv {
 
+template <class T>
+class Loss;
+template <class T>
+class Objective;
+
 struct Measurement {
   enum class Kind { Loss, Logit, Margin, Jacobian };
   Kind kind = Kind::Loss;
@@ -98,6 +103,10 @@ class GradientStream {
   index_t outputs_ = 0;
   std::unique_ptr<RandomProjection<T>> projection_;
   double gradient_seconds_ = 0;
+  // One batch's recording, re-recorded in place for the next batch (its tape keeps its memory).
+  Batch<T> batch_;
+  std::unique_ptr<Loss<T>> loss_;
+  std::unique_ptr<Objective<T>> obj_;
 };
 
 extern template class GradientStream<float>;

@@ -13,19 +13,15 @@
 // diagonal of the true block in this basis. Inverses, log-determinants and the diagonal follow
 // from the same form.
 //
-// Damping (inverse_mv, logdet with λ):
-//   eigen      (M + λI)⁻¹: S + λ in the eigenbasis — the exact damped inverse of the block.
-//   factored   (A + π√λ I)⁻¹ ⊗ (G + √λ/π I)⁻¹, π = √((tr A / din) / (tr G / out)) — Martens &
-//              Grosse's factored Tikhonov damping with π-adjustment (K-FAC only). It is the exact
-//              inverse of a different matrix, (A + π√λ I) ⊗ (G + √λ/π I), which is what logdet
-//              and the tests refer to.
+// Damping: inverse_mv and logdet with λ are (M + λI)⁻¹ and log det(M + λI), S + λ in the
+// eigenbasis. Factored Tikhonov damping is a block of other factors, A + π√γ I and G + √γ/π I
+// (curvature/kfac.hpp, factored_damping), with π below.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "curv/core/shape.hpp"
-#include "curv/curvature/kinds.hpp"
 
 namespace curv {
 
@@ -81,8 +77,8 @@ class KroneckerBlock {
 
   // V, out: (out, din) matrices Ŵ. out = M V.
   void mv(const double* V, double* out);
-  // out = (M + λ)⁻¹ V under `damping` (factored needs an unrefitted block).
-  void inverse_mv(const double* V, double lambda, KfacDamping damping, double* out);
+  // out = (M + λI)⁻¹ V.
+  void inverse_mv(const double* V, double lambda, double* out);
   void diagonal(double* d);  // (out, din)
   // The diagonal of (M + λI)⁻¹, (out, din): Σ_{a,b} Q_G[o,a]² Q_A[i,b]² / (S[a,b] + λ).
   void inverse_diagonal(double lambda, double* d);
@@ -91,7 +87,7 @@ class KroneckerBlock {
   // carries its running scaling over to a new basis with it.
   std::vector<double> diagonal_in(KroneckerBlock& basis);
   double trace();
-  double logdet(double lambda, KfacDamping damping);
+  double logdet(double lambda);  // log det(M + λI)
 
  private:
   void ensure_eigen();
@@ -105,11 +101,10 @@ class KroneckerBlock {
   std::vector<double> A_, G_, S_;
   std::vector<double> alpha_, gamma_, QA_, QG_;
   std::vector<double> work_;
-  // The inverted damped scaling of the last inverse_mv, reused while λ and the damping kind
-  // stay the same (CG and Lanczos call it with one λ many times).
+  // The inverted damped scaling of the last inverse_mv, reused while λ stays the same (CG and
+  // Lanczos call it with one λ many times).
   std::vector<double> inverse_scale_;
   double inverse_lambda_ = -1;
-  KfacDamping inverse_damping_ = KfacDamping::Eigen;
 };
 
 }  // namespace curv

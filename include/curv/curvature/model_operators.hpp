@@ -45,6 +45,11 @@ class ModelOperator : public LinearOperator {
 
  private:
   FactorKind factor_kind() const;
+  // The batches a product sums over, and batch b's weight in it: every batch at N_b/N, or the
+  // one selected by use_batch at 1.
+  index_t first_batch() const { return batch_ < 0 ? 0 : batch_; }
+  index_t end_batch() const { return batch_ < 0 ? data_.batches() : batch_ + 1; }
+  double batch_weight(index_t b) const { return batch_ < 0 ? data_.weight(b) : 1.0; }
   CurvatureData<T>& data_;
   ModelCurvature kind_;
   ParamSubset subset_;

@@ -57,6 +57,10 @@ class BatchSource {
   Batch<T> batch_;
 };
 
+// Throws curv::Error naming the split when `indices` is empty or holds an index outside it.
+template <class T>
+void check_example_indices(const Split<T>& split, std::span<const index_t> indices);
+
 // Calls f once per batch of `indices` of `split`, in order, `batch` examples at a time (the last
 // may be smaller), with no randomness.
 template <class T>
