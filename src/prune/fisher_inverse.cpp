@@ -72,10 +72,11 @@ class BlockInverse final : public FisherInverse {
   // Each block's inverse by whichever route is cheaper: with b ≤ m weights, F_b formed from the
   // gradients (O(m b²)) and inverted by Cholesky (O(b³)); with b > m, the Gram form of the m
   // Sherman–Morrison updates (O(m² b)). Both are the same matrix (F_b)⁻¹.
-  BlockInverse(const std::vector<double>& G, index_t m, index_t d, double damping, index_t block)
+  BlockInverse(const std::vector<double>& G, index_t m, index_t d, double damping,
+               const std::vector<index_t>& sizes)
       : d_(d) {
-    for (index_t s = 0; s < d; s += block) {
-      const index_t b = std::min(block, d - s);
+    index_t s = 0;
+    for (const index_t b : sizes) {
       std::vector<double> Gb(static_cast<std::size_t>(m * b));
       for (index_t i = 0; i < m; ++i)
         std::copy(G.begin() + i * d + s, G.begin() + i * d + s + b, Gb.begin() + i * b);
@@ -83,6 +84,7 @@ class BlockInverse final : public FisherInverse {
         blocks_.push_back(std::make_unique<DenseInverse>(Gb, m, b, damping));
       else
         blocks_.push_back(std::make_unique<MfacInverse>(std::move(Gb), m, b, damping));
+      s += b;
     }
   }
   std::string name() const override { return "blocks"; }
@@ -161,7 +163,22 @@ std::unique_ptr<FisherInverse> block_fisher_inverse(const std::vector<double>& g
                                                     index_t d, double damping, index_t block) {
   check(m, d, damping, gradients.size());
   CURV_CHECK(block >= 1, "OBS: expected a block size >= 1, found ", block);
-  return std::make_unique<BlockInverse>(gradients, m, d, damping, block);
+  std::vector<index_t> sizes;
+  for (index_t s = 0; s < d; s += block) sizes.push_back(std::min(block, d - s));
+  return std::make_unique<BlockInverse>(gradients, m, d, damping, sizes);
+}
+
+std::unique_ptr<FisherInverse> block_fisher_inverse(const std::vector<double>& gradients, index_t m,
+                                                    index_t d, double damping,
+                                                    const std::vector<index_t>& sizes) {
+  check(m, d, damping, gradients.size());
+  index_t total = 0;
+  for (const index_t b : sizes) {
+    CURV_CHECK(b >= 1, "OBS: expected block sizes >= 1, found ", b);
+    total += b;
+  }
+  CURV_CHECK(total == d, "OBS: expected blocks covering the ", d, " weights, found ", total);
+  return std::make_unique<BlockInverse>(gradients, m, d, damping, sizes);
 }
 
 std::unique_ptr<FisherInverse> mfac_fisher_inverse(std::vector<double> gradients, index_t m,

@@ -43,6 +43,19 @@ struct Layer {
   index_t begin, size;  // in the prunable vector
 };
 
+// The prunable parameters: weights of linear and conv2d layers (rank >= 2, named *.weight).
+template <class T>
+std::vector<Layer> prunable_layers(const ParamStore<T>& ps) {
+  std::vector<Layer> layers;
+  index_t at = 0;
+  for (const ParamInfo& p : ps.info())
+    if (p.shape.rank() >= 2 && p.name.size() > 7 && p.name.ends_with(".weight")) {
+      layers.push_back({p.name, at, p.shape.numel()});
+      at += p.shape.numel();
+    }
+  return layers;
+}
+
 template <class T>
 std::vector<double> obd_diagonal(Model<T>& model, const Split<T>& split,
                                  const std::vector<index_t>& examples, const ParamSubset& subset,
@@ -81,16 +94,14 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
   check_prune_options(o);
   const auto t0 = std::chrono::steady_clock::now();
   ParamStore<T>& ps = model.params();
-  // The prunable parameters: weights of linear and conv2d layers.
   std::string names;
-  std::vector<Layer> layers;
+  const std::vector<Layer> layers = prunable_layers(ps);
   std::vector<index_t> flat;  // entry j of the prunable vector is entry flat[j] of θ
-  for (const ParamInfo& p : ps.info())
-    if (p.shape.rank() >= 2 && p.name.size() > 7 && p.name.ends_with(".weight")) {
-      names += (names.empty() ? "" : ",") + p.name;
-      layers.push_back({p.name, index_t(flat.size()), p.shape.numel()});
-      for (index_t i = 0; i < p.shape.numel(); ++i) flat.push_back(p.offset + i);
-    }
+  for (const Layer& L : layers) {
+    names += (names.empty() ? "" : ",") + L.name;
+    const index_t offset = ps.info(ps.find(L.name)).offset;
+    for (index_t i = 0; i < L.size; ++i) flat.push_back(offset + i);
+  }
   const auto d = index_t(flat.size());
   CURV_CHECK(d > 0, model.name(), ": expected linear or conv2d weights to prune, found none");
   const ParamSubset subset = ParamSubset::parse(names, ps.info());
@@ -108,6 +119,8 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
   index_t pruned0 = 0;
   for (auto k : kept) pruned0 += k ? 0 : 1;
   const double s0 = double(pruned0) / double(d);
+  std::vector<index_t> layer_sizes;
+  for (const Layer& L : layers) layer_sizes.push_back(L.size);
   const std::vector<index_t> grad_examples(
       examples.begin(),
       examples.begin() + std::min<std::size_t>(examples.size(), std::size_t(o.grads)));
@@ -131,8 +144,10 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
       // examples, with the output factor of --factors (ef: it approximates the F above).
       CurvatureData<T> data(model, split, grad_examples, o.batch);
       std::string layer_names;
-      for (const Layer& L : layers)
-        layer_names += (layer_names.empty() ? "" : ",") + L.name.substr(0, L.name.size() - 7);
+      for (const Layer& L : layers) {
+        if (!layer_names.empty()) layer_names += ',';
+        layer_names.append(L.name, 0, L.name.size() - 7);  // the layer: NAME of NAME.weight
+      }
       const ParamSubset blocks = ParamSubset::parse(layer_names, ps.info());
       KfacOptions ko;
       ko.factors = o.diagonal;
@@ -156,7 +171,9 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
       std::vector<double> G = gradients(model, split, grad_examples, names, o.batch, g);
       const auto m = index_t(grad_examples.size());
       F = o.method == "obs-dense"    ? dense_fisher_inverse(G, m, d, o.damping)
-          : o.method == "woodfisher" ? block_fisher_inverse(G, m, d, o.damping, o.block)
+          : o.method == "woodfisher"
+              ? (o.layer_blocks ? block_fisher_inverse(G, m, d, o.damping, layer_sizes)
+                                : block_fisher_inverse(G, m, d, o.damping, o.block))
                                      : mfac_fisher_inverse(std::move(G), m, d, o.damping);
       scores = o.taylor ? woodtaylor_scores(w, g, *F) : obs_scores(w, *F);
     }
@@ -209,6 +226,21 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
   return report;
 }
 
+template <class T>
+Sparsity prunable_sparsity(const ParamStore<T>& ps) {
+  Sparsity out;
+  index_t zeros = 0, total = 0;
+  for (const Layer& L : prunable_layers(ps)) {
+    const index_t z = ps.masked_count(ps.find(L.name));
+    out.layers.emplace_back(L.name, double(z) / double(L.size));
+    zeros += z, total += L.size;
+  }
+  out.global = total > 0 ? double(zeros) / double(total) : 0.0;
+  return out;
+}
+
+template Sparsity prunable_sparsity(const ParamStore<float>&);
+template Sparsity prunable_sparsity(const ParamStore<double>&);
 template PruneReport prune(Model<float>&, const Split<float>&, const std::vector<index_t>&,
                            const PruneOptions&);
 template PruneReport prune(Model<double>&, const Split<double>&, const std::vector<index_t>&,

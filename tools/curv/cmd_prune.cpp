@@ -12,6 +12,7 @@
 #include "curv/io/npy.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/prune/prune.hpp"
+#include "train_pruning.hpp"
 
 namespace curv::cli {
 
@@ -19,7 +20,7 @@ namespace {
 
 struct Opts {
   std::string checkpoint, model, config, data, examples = "0-999", eval = "test:all";
-  std::string factors = "ef", save, scores_out;
+  std::string factors = "ef", save, scores_out, block = "128";
   TaskOptions task;
   PruneOptions prune;
 };
@@ -36,6 +37,7 @@ void check_output(const std::string& path, const char* option) {
 
 int run(Opts o) {
   o.prune.diagonal = parse_factor_kind(o.factors);
+  parse_block(o.block, o.prune);
   check_prune_options(o.prune);
   check_output(o.save, "--save");
   check_output(o.scores_out, "--scores-out");
@@ -69,7 +71,8 @@ int run(Opts o) {
     j["damping"] = o.prune.damping;
     j["taylor"] = o.prune.taylor;
   }
-  if (o.prune.method == "woodfisher") j["block"] = o.prune.block;
+  if (o.prune.method == "woodfisher")
+    j["block"] = o.prune.layer_blocks ? nlohmann::json("layer") : nlohmann::json(o.prune.block);
   for (const auto& [k, v] : after) j[k] = v;
   for (const auto& [k, v] : dense) j["dense_" + k] = v;
   if (!o.save.empty()) j["save"] = o.save;
@@ -89,7 +92,7 @@ Runner add_prune(CLI::App& app) {
   cmd->add_option("--config", o->config, "Its JSON configuration (with --model)");
   cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10 or inputs.npy")->required();
   cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: the labels .npy");
-  cmd->add_option("--method", o->prune.method, "magnitude, obd, obs-dense, woodfisher or mfac")
+  cmd->add_option("--method", o->prune.method, "magnitude, obd, obs-dense, woodfisher, mfac or kfac-obs")
       ->capture_default_str();
   cmd->add_option("--sparsity", o->prune.sparsity, "Fraction of the prunable weights set to zero")
       ->required();
@@ -99,7 +102,7 @@ Runner add_prune(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--grads", o->prune.grads, "OBS: m, the per-example gradients in F")
       ->capture_default_str();
-  cmd->add_option("--block", o->prune.block, "woodfisher: weights per block")
+  cmd->add_option("--block", o->block, "woodfisher: weights per block, or 'layer' (one per layer)")
       ->capture_default_str();
   cmd->add_option("--damping", o->prune.damping, "OBS: λ of F = λI + (1/m) Σ g gᵀ")
       ->capture_default_str();

@@ -16,6 +16,7 @@
 #include "curv/train/recorder.hpp"
 #include "curv/train/trajectory.hpp"
 #include "progress.hpp"
+#include "train_pruning.hpp"
 
 namespace curv::cli {
 namespace {
@@ -27,6 +28,7 @@ struct Opts {
   index_t record_every = 100, log_every = 50;
   bool fixed_damping = false;
   int threads = 0;
+  TrainPruneOptions prune;
 };
 
 // A path to write later must be writable now: a bad one fails before training, not after it.
@@ -62,6 +64,7 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
   r.data_seed = r.seed;
   check_writable(o.save, "--save");
   check_writable(o.curve, "--curve");
+  check_writable(o.prune.save_dense, "--save-dense");
   std::unique_ptr<tbb::global_control> threads;
   if (o.threads > 0) {
     threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
@@ -71,7 +74,12 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
   auto model = make_recipe_model<float>(r);
   auto task = make_recipe_task<float>(r, *model);
   auto opt = make_recipe_optimizer<float>(r);
-  const index_t examples = check_recipe(r, *task, *model).first.size();  // before any output
+  const auto [train, scored] = check_recipe(r, *task, *model);  // before any output
+  const index_t examples = train.size();
+  std::unique_ptr<TrainPruning> pruning;
+  if (!o.prune.kind.empty())
+    pruning = std::make_unique<TrainPruning>(o.prune, *model, task->split("train"), train.indices,
+                                             total_steps(r, examples / r.batch), r.seed);
   std::unique_ptr<TrajectoryRecorder<float>> trajectory;  // refuses a used directory up front
   if (!o.record.empty())
     trajectory = std::make_unique<TrajectoryRecorder<float>>(o.record, o.record_every);
@@ -85,9 +93,12 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
   hooks.log_every = o.log_every;
   hooks.trajectory = trajectory.get();
   nlohmann::json last;
+  if (pruning) hooks.hooks.push_back(&pruning->hook());
   hooks.on_evaluation = [&](const Evaluation& e) {
-    recorder.evaluation(e);
-    last = to_json(e);
+    Evaluation scored_e = e;
+    if (pruning) scored_e.metrics["sparsity"] = pruning->sparsity();
+    recorder.evaluation(scored_e);
+    last = to_json(scored_e);
     progress.line(last.dump());
   };
   hooks.on_step = [&](index_t step, index_t total, double loss) {
@@ -95,6 +106,7 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
   };
   RunSummary s;
   try {
+    if (pruning) pruning->begin();
     s = run_training(r, *task, *model, *opt, hooks);
   } catch (const Error& e) {
     recorder.failure(e.what());
@@ -112,6 +124,10 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
                             {"seconds", s.seconds}};
   for (const auto& [k, v] : last.items())
     if (k != "step" && k != "epoch" && k != "seconds" && k != "lr") summary[k] = v;
+  if (pruning) {
+    const nlohmann::json p = pruning->finish(*task, scored, r.eval_batch > 0 ? r.eval_batch : r.batch);
+    for (const auto& [k, v] : p.items()) summary[k] = v;
+  }
   // Memory: the process's peak against what the run must hold (parameters and their
   // gradients, optimizer state, one batch's activations, the data).
   rusage ru{};
@@ -237,6 +253,7 @@ Runner add_train(CLI::App& app) {
       ->capture_default_str();
   g->add_option("--window", so.window, "mfac: gradients in the sliding window")
       ->capture_default_str();
+  add_train_prune_options(cmd, o->prune);
   return [o, lr_opt, damping_opt, rescale_opt] {
     o->r.task.validation_seed = o->r.seed;
     return run(*o, lr_opt->count() > 0, damping_opt->count() > 0, rescale_opt->count() > 0);

@@ -3,7 +3,8 @@
 // 2020, WoodFisher; Frantar et al. 2021, M-FAC). All three give what OBS needs: the diagonal of
 // F⁻¹ and products F⁻¹x.
 //   dense   F formed and inverted (float64, Cholesky): the reference, for small d
-//   blocks  F restricted to consecutive blocks of B weights (WoodFisher's block approximation):
+//   blocks  F restricted to consecutive blocks of B weights, or to one block per layer
+//           (WoodFisher's block approximations):
 //           each block's inverse is the m rank-one Sherman–Morrison updates of I/λ — computed in
 //           their closed form (curvature/lowrank.hpp's StaticMfac on the block) when B > m, or
 //           as the B×B block formed and inverted by Cholesky when B ≤ m (the same matrix,
@@ -43,6 +44,10 @@ std::unique_ptr<FisherInverse> dense_fisher_inverse(const std::vector<double>& g
                                                     index_t d, double damping);
 std::unique_ptr<FisherInverse> block_fisher_inverse(const std::vector<double>& gradients, index_t m,
                                                     index_t d, double damping, index_t block);
+// Blocks of the given sizes (summing to d), e.g. one per layer: WoodFisher's per-layer blocks.
+std::unique_ptr<FisherInverse> block_fisher_inverse(const std::vector<double>& gradients, index_t m,
+                                                    index_t d, double damping,
+                                                    const std::vector<index_t>& sizes);
 std::unique_ptr<FisherInverse> mfac_fisher_inverse(std::vector<double> gradients, index_t m,
                                                    index_t d, double damping);
 // `weights`: the prunable entries' positions in K's vector, in order. K must outlive the result.

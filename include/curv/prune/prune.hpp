@@ -30,7 +30,8 @@ struct PruneOptions {
   std::string method = "magnitude";
   double sparsity = 0.5;   // of the prunable weights, in [0, 1)
   bool per_layer = false;  // the same sparsity in every layer, instead of one global ranking
-  index_t block = 128;     // woodfisher
+  index_t block = 128;     // woodfisher: weights per block
+  bool layer_blocks = false;  // woodfisher: one block per layer instead (WoodFisher's MNIST runs)
   index_t grads = 100;     // m
   double damping = 1e-5;   // λ of the OBS methods
   index_t recomputations = 1;
@@ -51,6 +52,14 @@ struct PruneReport {
   std::vector<std::pair<std::string, double>> layer_sparsity;  // per prunable parameter
   double seconds = 0;
 };
+
+// The pruned share of the prunable weights (by the store's mask), globally and per parameter.
+struct Sparsity {
+  double global = 0;
+  std::vector<std::pair<std::string, double>> layers;
+};
+template <class T>
+Sparsity prunable_sparsity(const ParamStore<T>& params);
 
 // Prunes `model` in place (values and mask). The OBS and OBD curvature is estimated on the first
 // `grads` of `examples` of `split`.
