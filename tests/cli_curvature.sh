@@ -100,11 +100,27 @@ check "prune by OBS (M-FAC) with saliency out" "$curv" prune "${base[@]}" --exam
 check "info on the pruned checkpoint" "$curv" info "$scratch/pruned.safetensors"
 grep -q 'fc1.weight_mask' "$scratch/stdout" || { echo "FAIL: no fc1.weight_mask in the pruned checkpoint"; failed=1; }
 
+check "prune by WoodFisher with one block per layer" "$curv" prune "${base[@]}" --examples all --eval all --method woodfisher --block layer --grads 5 --damping 0.01 --sparsity 0.5
+grep -q '"block":"layer"' "$scratch/stdout" || { echo "FAIL: prune --block layer: $(cat "$scratch/stdout")"; failed=1; }
+
+# curv train --prune: gradual and AC/DC reach their sparsity; AC/DC saves its dense twin.
+tr=(train --model mlp --config '{"widths":[4,6,3]}' --data "$scratch/x.npy" --labels "$scratch/y.npy" --batch 2 --log-every 0 --eval train:all)
+check "train with gradual OBS pruning" "$curv" "${tr[@]}" --steps 40 --prune gradual --prune-method mfac --grads 4 --prune-damping 0.01 --sparsity 0.5
+grep -q '"sparsity":0.5' "$scratch/stdout" || { echo "FAIL: gradual: $(cat "$scratch/stdout")"; failed=1; }
+check "train with AC/DC" "$curv" "${tr[@]}" --steps 40 --prune acdc --sparsity 0.5 --save-dense "$scratch/twin.safetensors" --save "$scratch/sparse.safetensors"
+grep -q '"dense_twin_train_accuracy"' "$scratch/stdout" || { echo "FAIL: acdc: $(cat "$scratch/stdout")"; failed=1; }
+check "the dense twin has no mask" "$curv" info "$scratch/twin.safetensors"
+! grep -q '_mask' "$scratch/stdout" || { echo "FAIL: the dense twin has a mask"; failed=1; }
+expect "--prune: expected gradual or acdc, found 'random'" "${tr[@]}" --steps 40 --prune random
+expect "acdc: expected warm-up 4 + two phases of 20 + last phase 6 <= the budget of 40 steps" "${tr[@]}" --steps 40 --prune acdc --acdc-phase 20
+expect "--save-dense: expected --prune acdc (the dense twin), found --prune gradual" "${tr[@]}" --steps 40 --prune gradual --save-dense "$scratch/t.safetensors"
+expect "gradual pruning: expected sparsities in [0, 1), found 0 and 1.5" "${tr[@]}" --steps 40 --prune gradual --sparsity 1.5
+
 out=(--out "$scratch/out.npy")
 pr=(prune "${base[@]}" --examples all --eval all)
 expect "pruning: expected a sparsity in [0, 1), found 1" "${pr[@]}" --sparsity 1
 expect "unknown pruning method 'random': expected one of magnitude, obd, obs-dense, woodfisher, mfac" "${pr[@]}" --sparsity 0.5 --method random
-expect "pruning: expected a block size >= 1, found 0" "${pr[@]}" --sparsity 0.5 --method woodfisher --block 0
+expect "--block: expected a positive number of weights or 'layer', found '0'" "${pr[@]}" --sparsity 0.5 --method woodfisher --block 0
 expect "pruning: expected at least 1 gradient (m), found 0" "${pr[@]}" --sparsity 0.5 --method mfac --grads 0
 expect "pruning: expected a damping λ > 0 for OBS, found 0" "${pr[@]}" --sparsity 0.5 --method obs-dense --damping 0
 expect "--save '$scratch/none/p.safetensors': expected an existing directory to write into" "${pr[@]}" --sparsity 0.5 --save "$scratch/none/p.safetensors"

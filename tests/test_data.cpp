@@ -273,3 +273,30 @@ TEST_CASE(
   CHECK(error_of([&] { obj.hvp(v.data(), g.data()); }).find("for the Hessian") !=
         std::string::npos);
 }
+
+TEST_CASE("standardized image inputs: the training split's mean and deviation, targets raw") {
+  const auto raw =
+      make_image_task<double>(toy_dataset(40, 1), toy_dataset(20, 2, "toy/test"), true);
+  const auto st = make_image_task<double>(toy_dataset(40, 1), toy_dataset(20, 2, "toy/test"), true,
+                                          false, true);
+  Batch<double> a, b;
+  const std::vector<index_t> idx = range(0, 39);
+  raw->split("train").fill(idx, nullptr, a);
+  st->split("train").fill(idx, nullptr, b);
+  double mean = 0, sq = 0;
+  for (index_t j = 0; j < a.x.numel(); ++j) mean += a.x[j] / double(a.x.numel());
+  for (index_t j = 0; j < a.x.numel(); ++j) sq += (a.x[j] - mean) * (a.x[j] - mean);
+  const double sd = std::sqrt(sq / double(a.x.numel()));
+  for (index_t j = 0; j < b.x.numel(); ++j) CHECK(b.x[j] == doctest::Approx((a.x[j] - mean) / sd));
+  for (index_t j = 0; j < b.values.numel(); ++j) CHECK(b.values[j] == a.x[j]);  // bce targets
+  // The test split is measured against the training split's statistics, not its own.
+  Batch<double> ta, tb;
+  raw->split("test").fill(range(0, 19), nullptr, ta);
+  st->split("test").fill(range(0, 19), nullptr, tb);
+  CHECK(tb.x[5] == doctest::Approx((ta.x[5] - mean) / sd));
+  CHECK(st->split("train").fingerprint() != raw->split("train").fingerprint());
+  TaskOptions o;
+  o.standardize = true;
+  CHECK(error_of([&] { make_task<float>("moby-dick", "cross_entropy", o); }) ==
+        "--standardize: expected image data (mnist, fashion-mnist or cifar10), found 'moby-dick'");
+}

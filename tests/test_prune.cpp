@@ -101,6 +101,25 @@ TEST_CASE("blocks invert F restricted to its diagonal blocks") {
       if (a / B != b / B) Fb[std::size_t(a * p.d + b)] = 0;
   auto block = block_fisher_inverse(p.G, p.m, p.d, p.lambda, B);
   CHECK(relative_error(block->solve(p.w), linalg::solve_spd(Fb, p.d, p.w)) <= 1e-10);
+  // Blocks of given sizes (one per layer), narrower and wider than m = 10: 4, 19 and 7.
+  const std::vector<index_t> sizes{4, 19, 7};
+  Vec Fl = p.F;
+  auto layer_of = [&](index_t a) { return a < 4 ? 0 : a < 23 ? 1 : 2; };
+  for (index_t a = 0; a < p.d; ++a)
+    for (index_t b = 0; b < p.d; ++b)
+      if (layer_of(a) != layer_of(b)) Fl[std::size_t(a * p.d + b)] = 0;
+  auto layers = block_fisher_inverse(p.G, p.m, p.d, p.lambda, sizes);
+  CHECK(relative_error(layers->solve(p.w), linalg::solve_spd(Fl, p.d, p.w)) <= 1e-10);
+  Vec diag(static_cast<std::size_t>(p.d));
+  for (index_t q = 0; q < p.d; ++q) {
+    Vec e(static_cast<std::size_t>(p.d), 0.0);
+    e[std::size_t(q)] = 1;
+    diag[std::size_t(q)] = linalg::solve_spd(Fl, p.d, e)[std::size_t(q)];
+  }
+  CHECK(relative_error(layers->inverse_diagonal(), diag) <= 1e-10);
+  CHECK(error_of([&] {
+          block_fisher_inverse(p.G, p.m, p.d, p.lambda, {4, 19});
+        }) == "OBS: expected blocks covering the 30 weights, found 23");
 }
 
 TEST_CASE("removing one weight raises ½δᵀFδ by exactly its score; the joint update is optimal") {

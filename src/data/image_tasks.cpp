@@ -39,13 +39,43 @@ void crop_and_flip(T* x, index_t n, const Shape& ex, Rng& rng) {
   }
 }
 
-// One split of an image data set: pixels/255 as inputs, the class labels, and for
-// reconstruction the inputs again as real targets. Training draws augment (when asked).
+// Per-channel mean and deviation of a data set's pixels/255 (channels: the first axis of (C,H,W)
+// images, else one): what standardized inputs are measured against — the training split's, as
+// torchvision's Normalize((0.1307,), (0.3081,)) is MNIST's.
+struct Standardization {
+  std::vector<double> mean, inv_std;  // empty: inputs as they are
+};
+
+Standardization measure(const Dataset& d) {
+  const index_t C = d.example.rank() == 3 ? d.example[0] : 1;
+  const index_t per = d.example.numel() / C;
+  std::vector<double> sum(static_cast<std::size_t>(C), 0.0), sq(sum);
+  for (index_t i = 0; i < d.size(); ++i)
+    for (index_t c = 0; c < C; ++c)
+      for (index_t j = 0; j < per; ++j) {
+        const double v = d.pixels[std::size_t((i * C + c) * per + j)] / 255.0;
+        sum[std::size_t(c)] += v, sq[std::size_t(c)] += v * v;
+      }
+  Standardization s;
+  const double n = double(d.size()) * double(per);
+  for (index_t c = 0; c < C; ++c) {
+    const double mean = sum[std::size_t(c)] / n;
+    const double var = sq[std::size_t(c)] / n - mean * mean;
+    CURV_CHECK(var > 0, d.name, ": expected pixels that vary to standardize, found channel ", c,
+               " constant");
+    s.mean.push_back(mean), s.inv_std.push_back(1 / std::sqrt(var));
+  }
+  return s;
+}
+
+// One split of an image data set: pixels/255 as inputs (standardized per channel, if asked), the
+// class labels, and for reconstruction the raw inputs again as real targets. Training draws
+// augment (when asked) before standardizing, as torchvision's crop pads with black.
 template <class T>
 class ImageSplit final : public Split<T> {
  public:
-  ImageSplit(Dataset data, bool reconstruct, bool augment)
-      : data_(std::move(data)), reconstruct_(reconstruct), augment_(augment) {}
+  ImageSplit(Dataset data, bool reconstruct, bool augment, Standardization st = {})
+      : data_(std::move(data)), reconstruct_(reconstruct), augment_(augment), st_(std::move(st)) {}
 
   std::string name() const override { return data_.name; }
   index_t size() const override { return data_.size(); }
@@ -58,6 +88,8 @@ class ImageSplit final : public Split<T> {
     if (!fingerprint_) {
       const std::uint64_t h = fnv1a(data_.pixels.data(), data_.pixels.size());
       fingerprint_ = fnv1a(data_.labels.data(), data_.labels.size() * sizeof(std::int64_t), h);
+      if (!st_.mean.empty())  // standardized inputs are other data
+        fingerprint_ = fnv1a(st_.mean.data(), st_.mean.size() * sizeof(double), fingerprint_);
     }
     return fingerprint_;
   }
@@ -72,26 +104,38 @@ class ImageSplit final : public Split<T> {
       b.values.resize(Shape{n, data_.example.numel()});
       std::copy(b.x.data(), b.x.data() + b.x.numel(), b.values.data());
     }
+    if (!st_.mean.empty()) {
+      const auto C = index_t(st_.mean.size());
+      const index_t per = data_.example.numel() / C;
+      T* x = b.x.data();
+      for (index_t i = 0; i < n; ++i)
+        for (index_t c = 0; c < C; ++c)
+          for (index_t j = 0; j < per; ++j, ++x)
+            *x = T((double(*x) - st_.mean[std::size_t(c)]) * st_.inv_std[std::size_t(c)]);
+    }
     b.indices.assign(idx.begin(), idx.end());
   }
 
  private:
   Dataset data_;
   bool reconstruct_, augment_;
+  Standardization st_;
   mutable std::uint64_t fingerprint_ = 0;  // computed on first use
 };
 
 template <class T>
 class ImageTask final : public Task<T> {
  public:
-  ImageTask(Dataset train, Dataset test, bool reconstruct, bool augment)
+  ImageTask(Dataset train, Dataset test, bool reconstruct, bool augment, bool standardize)
       : name_(train.name.substr(0, train.name.find('/'))),
         example_(train.example),
         classes_(train.classes),
         reconstruct_(reconstruct) {
+    const Standardization st = standardize ? measure(train) : Standardization{};
     this->set_split("train",
-                    std::make_shared<ImageSplit<T>>(std::move(train), reconstruct, augment));
-    this->set_split("test", std::make_shared<ImageSplit<T>>(std::move(test), reconstruct, false));
+                    std::make_shared<ImageSplit<T>>(std::move(train), reconstruct, augment, st));
+    this->set_split("test",
+                    std::make_shared<ImageSplit<T>>(std::move(test), reconstruct, false, st));
   }
 
   std::string name() const override { return name_; }
@@ -125,13 +169,14 @@ class ImageTask final : public Task<T> {
 
 template <class T>
 std::unique_ptr<Task<T>> make_image_task(Dataset train, Dataset test, bool reconstruct,
-                                         bool augment) {
+                                         bool augment, bool standardize) {
   CURV_CHECK(!augment || train.example.rank() == 3, train.name,
              ": expected images (C,H,W) to augment, found ", train.example.str());
-  return std::make_unique<ImageTask<T>>(std::move(train), std::move(test), reconstruct, augment);
+  return std::make_unique<ImageTask<T>>(std::move(train), std::move(test), reconstruct, augment,
+                                        standardize);
 }
-template std::unique_ptr<Task<float>> make_image_task<float>(Dataset, Dataset, bool, bool);
-template std::unique_ptr<Task<double>> make_image_task<double>(Dataset, Dataset, bool, bool);
+template std::unique_ptr<Task<float>> make_image_task<float>(Dataset, Dataset, bool, bool, bool);
+template std::unique_ptr<Task<double>> make_image_task<double>(Dataset, Dataset, bool, bool, bool);
 
 namespace detail {
 template <class T>
@@ -140,7 +185,7 @@ std::unique_ptr<Task<T>> make_image_task(const std::string& dataset, const std::
   CURV_CHECK(loss == "cross_entropy" || loss == "bce", dataset,
              ": expected loss cross_entropy or bce, found '", loss, "'");
   return curv::make_image_task<T>(load_dataset(dataset, "train"), load_dataset(dataset, "test"),
-                                  loss == "bce", opt.augment);
+                                  loss == "bce", opt.augment, opt.standardize);
 }
 template std::unique_ptr<Task<float>> make_image_task<float>(const std::string&, const std::string&,
                                                              const TaskOptions&);

@@ -158,13 +158,16 @@ std::unique_ptr<Task<T>> make_task(const std::string& dataset, const std::string
                                    const TaskOptions& opt) {
   std::unique_ptr<Task<T>> task;
   const bool npy = dataset.size() > 4 && dataset.compare(dataset.size() - 4, 4, ".npy") == 0;
+  const bool image = dataset == "mnist" || dataset == "fashion-mnist" || dataset == "cifar10";
+  CURV_CHECK(!opt.standardize || image, "--standardize: expected image data (mnist, ",
+             "fashion-mnist or cifar10), found '", dataset, "'");
   if (npy)
     task = detail::make_npy_task<T>(dataset, loss, opt);
   else if (dataset == "moby-dick")
     task = detail::make_char_lm_task<T>(data_dir() + "/text/moby-dick.txt", opt);
   else if (dataset == "t2t-synthetic")
     task = detail::make_t2t_task<T>(opt);
-  else if (dataset == "mnist" || dataset == "fashion-mnist" || dataset == "cifar10")
+  else if (image)
     task = detail::make_image_task<T>(dataset, loss, opt);
   else
     fail("dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or a ",

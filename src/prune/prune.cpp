@@ -170,11 +170,11 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
     } else {
       std::vector<double> G = gradients(model, split, grad_examples, names, o.batch, g);
       const auto m = index_t(grad_examples.size());
-      F = o.method == "obs-dense"    ? dense_fisher_inverse(G, m, d, o.damping)
+      F = o.method == "obs-dense" ? dense_fisher_inverse(G, m, d, o.damping)
           : o.method == "woodfisher"
               ? (o.layer_blocks ? block_fisher_inverse(G, m, d, o.damping, layer_sizes)
                                 : block_fisher_inverse(G, m, d, o.damping, o.block))
-                                     : mfac_fisher_inverse(std::move(G), m, d, o.damping);
+              : mfac_fisher_inverse(std::move(G), m, d, o.damping);
       scores = o.taylor ? woodtaylor_scores(w, g, *F) : obs_scores(w, *F);
     }
     if (r == 1) {

@@ -32,8 +32,7 @@ bool GradualSchedule::due(index_t t) const {
 
 AcdcSchedule make_acdc_schedule(double sparsity, index_t total, index_t warmup, index_t phase,
                                 index_t final) {
-  CURV_CHECK(sparsity > 0 && sparsity < 1, "acdc: expected a sparsity in (0, 1), found ",
-             sparsity);
+  CURV_CHECK(sparsity > 0 && sparsity < 1, "acdc: expected a sparsity in (0, 1), found ", sparsity);
   CURV_CHECK(warmup >= 0 && final >= 0 && phase >= 1,
              "acdc: expected warm-up and last phase >= 0 steps and phases >= 1 step, found ",
              warmup, ", ", final, " and ", phase);

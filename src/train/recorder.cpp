@@ -111,7 +111,8 @@ nlohmann::json to_json(const Recipe& r) {
             {"context", r.task.context},
             {"validation", r.task.validation},
             {"validation_seed", r.task.validation_seed},
-            {"labels", r.task.labels}}},
+            {"labels", r.task.labels},
+            {"standardize", r.task.standardize}}},
           {"examples", r.examples},
           {"evaluate", r.evaluate},
           {"optimizer", r.optimizer},
@@ -155,6 +156,7 @@ Recipe recipe_from_json(const nlohmann::json& j) {
   t.get("augment", r.task.augment), t.get("context", r.task.context);
   t.get("validation", r.task.validation), t.get("validation_seed", r.task.validation_seed);
   t.get("labels", r.task.labels);
+  t.get("standardize", r.task.standardize);
   t.done();
   r.second_order = second_order_from_json(second);
   Reader s{schedule, "recipe.schedule", {}};

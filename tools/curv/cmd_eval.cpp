@@ -23,6 +23,9 @@ Runner add_eval(CLI::App& app) {
                   "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or inputs.npy")
       ->required();
   cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: the targets .npy");
+  cmd->add_flag("--standardize", o->task.standardize,
+                "Image data: inputs standardized per channel by the training split's "
+                "mean and deviation (give it again wherever the model is used)");
   cmd->add_option("--examples", o->examples, "Which examples: an index list (docs/data.md)")
       ->capture_default_str();
   cmd->add_option("--batch", o->batch, "Examples per batch")->capture_default_str();

@@ -93,6 +93,9 @@ Runner add_gradients(CLI::App& app) {
                   "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, or inputs.npy")
       ->required();
   cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: labels or targets .npy");
+  cmd->add_flag("--standardize", o->task.standardize,
+                "Image data: inputs standardized per channel by the training split's "
+                "mean and deviation (give it again wherever the model is used)");
   cmd->add_option("--examples", o->examples, "An index list (docs/data.md)")->capture_default_str();
   cmd->add_option("--measurement", o->measurement,
                   "loss, logit:C, margin (correct logit − log-sum-exp of the others) or jacobian "

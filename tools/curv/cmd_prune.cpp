@@ -92,7 +92,11 @@ Runner add_prune(CLI::App& app) {
   cmd->add_option("--config", o->config, "Its JSON configuration (with --model)");
   cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10 or inputs.npy")->required();
   cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: the labels .npy");
-  cmd->add_option("--method", o->prune.method, "magnitude, obd, obs-dense, woodfisher, mfac or kfac-obs")
+  cmd->add_flag("--standardize", o->task.standardize,
+                "Image data: inputs standardized per channel by the training split's "
+                "mean and deviation (give it again wherever the model is used)");
+  cmd->add_option("--method", o->prune.method,
+                  "magnitude, obd, obs-dense, woodfisher, mfac or kfac-obs")
       ->capture_default_str();
   cmd->add_option("--sparsity", o->prune.sparsity, "Fraction of the prunable weights set to zero")
       ->required();

@@ -125,7 +125,8 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
   for (const auto& [k, v] : last.items())
     if (k != "step" && k != "epoch" && k != "seconds" && k != "lr") summary[k] = v;
   if (pruning) {
-    const nlohmann::json p = pruning->finish(*task, scored, r.eval_batch > 0 ? r.eval_batch : r.batch);
+    const nlohmann::json p =
+        pruning->finish(*task, scored, r.eval_batch > 0 ? r.eval_batch : r.batch);
     for (const auto& [k, v] : p.items()) summary[k] = v;
   }
   // Memory: the process's peak against what the run must hold (parameters and their
@@ -157,6 +158,9 @@ Runner add_train(CLI::App& app) {
                   "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or inputs.npy")
       ->capture_default_str();
   cmd->add_option("--labels", r.task.labels, "With --data inputs.npy: the targets .npy");
+  cmd->add_flag("--standardize", r.task.standardize,
+                "Image data: inputs standardized per channel by the training split's "
+                "mean and deviation (give it again wherever the model is used)");
   cmd->add_option("--examples", r.examples,
                   "Training examples: an index list of the train split (docs/data.md)")
       ->capture_default_str();

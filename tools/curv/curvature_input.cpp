@@ -20,6 +20,9 @@ void CurvatureInput::add_options(CLI::App* cmd) {
       ->required();
   cmd->add_option("--labels", task.labels,
                   "With --data inputs.npy: int64 class labels [N], or float targets [N,C]");
+  cmd->add_flag("--standardize", task.standardize,
+                "Image data: inputs standardized per channel by the training split's "
+                "mean and deviation (give it again wherever the model is used)");
   cmd->add_option("--examples", examples,
                   "The examples the curvature is defined on: an index list (docs/data.md)")
       ->capture_default_str();

@@ -38,7 +38,8 @@ void add_train_prune_options(CLI::App* cmd, TrainPruneOptions& o) {
       ->capture_default_str();
   g->add_option("--prune-end", o.end, "gradual: last pruning step (-1: 60 % of the budget)")
       ->capture_default_str();
-  g->add_option("--prune-every", o.every, "gradual: steps between pruning steps (-1: 1/20 of "
+  g->add_option("--prune-every", o.every,
+                "gradual: steps between pruning steps (-1: 1/20 of "
                 "the span)")
       ->capture_default_str();
   g->add_option("--grads", o.grads, "OBS: m per-example gradients, drawn at each pruning step")
@@ -140,7 +141,8 @@ nlohmann::json TrainPruning::finish(const Task<float>& task, const std::vector<I
   std::copy(twin.begin(), twin.end(), ps.data());
   for (const IndexList& list : lists)
     for (const auto& [k, v] : task.evaluate(model_, list, eval_batch)) j["dense_twin_" + k] = v;
-  if (!o_.save_dense.empty()) save_checkpoint(model_, o_.save_dense), j["save_dense"] = o_.save_dense;
+  if (!o_.save_dense.empty())
+    save_checkpoint(model_, o_.save_dense), j["save_dense"] = o_.save_dense;
   std::copy(sparse.begin(), sparse.end(), ps.data());
   ps.set_mask(mask);
   return j;

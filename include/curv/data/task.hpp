@@ -71,6 +71,9 @@ struct TaskOptions {
   double validation = 0;  // fraction of train carved out as the "val" split (0: none)
   std::uint64_t validation_seed = 0;
   std::string labels;  // .npy data: the targets file ("" for inputs alone)
+  // Image data: inputs standardized per channel by the training split's mean and deviation
+  // (PyTorch recipes' Normalize); reconstruction targets stay pixels/255.
+  bool standardize = false;
 };
 
 // "mnist", "fashion-mnist", "cifar10" (classification, or reconstruction for loss "bce"),
@@ -86,7 +89,7 @@ std::vector<std::string> task_dataset_names();
 // A task on data sets already in memory: classification, or reconstruction (bce) of the inputs.
 template <class T>
 std::unique_ptr<Task<T>> make_image_task(Dataset train, Dataset test, bool reconstruct = false,
-                                         bool augment = false);
+                                         bool augment = false, bool standardize = false);
 
 // Loss (and accuracy for class labels with one label per output row) of a model on `list`:
 // the metrics every task reports, named "<prefix>_loss" and "<prefix>_accuracy".

@@ -28,12 +28,12 @@ namespace curv {
 
 struct PruneOptions {
   std::string method = "magnitude";
-  double sparsity = 0.5;   // of the prunable weights, in [0, 1)
-  bool per_layer = false;  // the same sparsity in every layer, instead of one global ranking
-  index_t block = 128;     // woodfisher: weights per block
+  double sparsity = 0.5;      // of the prunable weights, in [0, 1)
+  bool per_layer = false;     // the same sparsity in every layer, instead of one global ranking
+  index_t block = 128;        // woodfisher: weights per block
   bool layer_blocks = false;  // woodfisher: one block per layer instead (WoodFisher's MNIST runs)
-  index_t grads = 100;     // m
-  double damping = 1e-5;   // λ of the OBS methods
+  index_t grads = 100;        // m
+  double damping = 1e-5;      // λ of the OBS methods
   index_t recomputations = 1;
   bool taylor = false;
   FactorKind diagonal = FactorKind::EF;  // obd's diagonal, kfac-obs's output factor: ef or ggn

@@ -25,8 +25,8 @@
 namespace curv {
 
 struct GradualSchedule {
-  double initial = 0;  // s_i
-  double final = 0.9;  // s_f
+  double initial = 0;                     // s_i
+  double final = 0.9;                     // s_f
   index_t start = 0, end = 0, every = 1;  // t₀, t_end, k in steps (t₀ ≤ t_end, k ≥ 1)
   // The sparsity at step t (s_i before t₀, s_f after t_end).
   double at(index_t t) const;
@@ -36,7 +36,7 @@ struct GradualSchedule {
 
 struct AcdcSchedule {
   double sparsity = 0.9;
-  index_t total = 0;  // the run's budget in steps
+  index_t total = 0;                         // the run's budget in steps
   index_t warmup = 0, phase = 0, final = 0;  // W, the phase length asked for, F
   // The phases that fit: W, then n pairs (C, D) of length `length`, then the last C from `last`.
   index_t pairs = 0, length = 0, last = 0;
