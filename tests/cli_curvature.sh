@@ -100,6 +100,9 @@ check "prune by OBS (M-FAC) with saliency out" "$curv" prune "${base[@]}" --exam
 check "info on the pruned checkpoint" "$curv" info "$scratch/pruned.safetensors"
 grep -q 'fc1.weight_mask' "$scratch/stdout" || { echo "FAIL: no fc1.weight_mask in the pruned checkpoint"; failed=1; }
 
+check "prune by float32 M-FAC" "$curv" prune "${base[@]}" --examples all --eval all --method mfac --float32 --grads 5 --damping 0.01 --sparsity 0.5
+grep -q '"float32":true' "$scratch/stdout" || { echo "FAIL: prune --float32: $(cat "$scratch/stdout")"; failed=1; }
+expect "pruning: float32 is static M-FAC's (mfac), found 'woodfisher'" prune "${base[@]}" --examples all --eval all --method woodfisher --float32 --sparsity 0.5
 check "prune by WoodFisher with one block per layer" "$curv" prune "${base[@]}" --examples all --eval all --method woodfisher --block layer --grads 5 --damping 0.01 --sparsity 0.5
 grep -q '"block":"layer"' "$scratch/stdout" || { echo "FAIL: prune --block layer: $(cat "$scratch/stdout")"; failed=1; }
 

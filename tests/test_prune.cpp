@@ -92,6 +92,21 @@ TEST_CASE(
   for (index_t q : Q) CHECK(wd[std::size_t(q)] == 0.0);
 }
 
+TEST_CASE("float32 M-FAC is the float64 inverse to float32's precision") {
+  const Problem p = random_problem(12, 40, 0.1, 3);
+  auto ref = mfac_fisher_inverse(p.G, p.m, p.d, p.lambda);
+  auto f32 = mfac_fisher_inverse(std::vector<float>(p.G.begin(), p.G.end()), p.m, p.d, p.lambda);
+  // The gradients themselves were rounded to float32: 1e-7 relative, amplified by F's condition
+  // number (about 100 here) and the 1 − ΣW² cancellation.
+  CHECK(relative_error(f32->inverse_diagonal(), ref->inverse_diagonal()) <= 1e-5);
+  CHECK(relative_error(f32->solve(p.w), ref->solve(p.w)) <= 1e-5);
+  CHECK(relative_error(f32->inverse_diagonal(), ref->inverse_diagonal()) > 0);  // truly float32
+  std::vector<float> bad(static_cast<std::size_t>(p.m * p.d), 1.0f);
+  bad[3] = std::nanf("");
+  CHECK(error_of([&] { mfac_fisher_inverse(bad, p.m, p.d, p.lambda); }) ==
+        "OBS: expected finite gradients, found nan");
+}
+
 TEST_CASE("blocks invert F restricted to its diagonal blocks") {
   const Problem p = random_problem(10, 30, 0.05, 2);
   const index_t B = 8;  // blocks of 8, 8, 8 and 6

@@ -34,6 +34,8 @@ void check_prune_options(const PruneOptions& o) {
   CURV_CHECK(!obs || (std::isfinite(o.damping) && o.damping > 0),
              "pruning: expected a damping λ > 0 for OBS, found ", o.damping);
   CURV_CHECK(!o.taylor || obs, "pruning: --taylor needs an OBS method, found '", o.method, "'");
+  CURV_CHECK(!o.float32 || o.method == "mfac", "pruning: float32 is static M-FAC's (mfac), found '",
+             o.method, "'");
 }
 
 namespace {
@@ -174,7 +176,8 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
           : o.method == "woodfisher"
               ? (o.layer_blocks ? block_fisher_inverse(G, m, d, o.damping, layer_sizes)
                                 : block_fisher_inverse(G, m, d, o.damping, o.block))
-              : mfac_fisher_inverse(std::move(G), m, d, o.damping);
+          : o.float32 ? mfac_fisher_inverse(std::vector<float>(G.begin(), G.end()), m, d, o.damping)
+                      : mfac_fisher_inverse(std::move(G), m, d, o.damping);
       scores = o.taylor ? woodtaylor_scores(w, g, *F) : obs_scores(w, *F);
     }
     if (r == 1) {

@@ -70,6 +70,7 @@ int run(Opts o) {
     j["grads"] = std::min<index_t>(o.prune.grads, index_t(curvature.indices.size()));
     j["damping"] = o.prune.damping;
     j["taylor"] = o.prune.taylor;
+    if (o.prune.method == "mfac") j["float32"] = o.prune.float32;
   }
   if (o.prune.method == "woodfisher")
     j["block"] = o.prune.layer_blocks ? nlohmann::json("layer") : nlohmann::json(o.prune.block);
@@ -114,6 +115,8 @@ Runner add_prune(CLI::App& app) {
                   "Steps to the target along a cubic schedule, the curvature estimated at each")
       ->capture_default_str();
   cmd->add_flag("--taylor", o->prune.taylor, "OBS: WoodTaylor (includes the gradient)");
+  cmd->add_flag("--float32", o->prune.float32,
+                "mfac: the Gram matrix and triangular solve in float32 (about twice as fast)");
   cmd->add_option("--factors", o->factors, "obd: the diagonal of the ef or ggn")
       ->capture_default_str();
   cmd->add_option("--eval", o->eval, "Examples the accuracy is reported on")->capture_default_str();

@@ -36,6 +36,7 @@ struct PruneOptions {
   double damping = 1e-5;      // λ of the OBS methods
   index_t recomputations = 1;
   bool taylor = false;
+  bool float32 = false;  // mfac: the O(m²d) work in float32 (prune/fisher_inverse.hpp)
   FactorKind diagonal = FactorKind::EF;  // obd's diagonal, kfac-obs's output factor: ef or ggn
   index_t batch = 256;
 };
