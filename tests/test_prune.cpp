@@ -357,4 +357,22 @@ TEST_CASE("OBS with K-FAC blocks reads the weights' part of (K + λI)⁻¹ exact
   o.method = "kfac-obs", o.sparsity = 0.7, o.grads = 8, o.damping = 1e-3;
   const PruneReport r = prune(*m, split, {0, 1, 2, 3, 4, 5, 6, 7}, o);
   CHECK(r.sparsity == doctest::Approx(48.0 / 69).epsilon(0.02));
+  // Given blocks (an optimizer's running factors, here fixed ones): the scores are read off them,
+  // not off blocks estimated on the pruning examples.
+  KfacOptions ko;
+  ko.factors = FactorKind::EF;
+  auto K = make_kfac(data, all, ko);
+  std::vector<index_t> weights;
+  Vec w;
+  for (const ParamInfo& p : model->params().info())
+    if (p.shape.rank() >= 2)
+      for (index_t i = 0; i < p.shape.numel(); ++i)
+        weights.push_back(p.offset + i), w.push_back(model->params().data()[p.offset + i]);
+  const Vec want = obs_scores(w, *kfac_fisher_inverse(*K, weights, 1e-3));
+  o.kfac = K.get(), o.sparsity = 0.5;
+  MemorySplit other(concatenate(random_batches(*model, {8}, 9)));
+  const PruneReport given = prune(*model, other, {0, 1, 2, 3, 4, 5, 6, 7}, o);
+  Vec got;
+  for (index_t q : weights) got.push_back(given.first_scores[std::size_t(q)]);
+  CHECK(relative_error(got, want) <= 1e-12);
 }

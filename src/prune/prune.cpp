@@ -142,27 +142,35 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
     } else if (o.method == "obd") {
       scores = obd_scores(w, obd_diagonal(model, split, grad_examples, subset, o));
     } else if (o.method == "kfac-obs") {
-      // K-FAC blocks of the layers whose weights are pruned (weights and biases), on the same
-      // examples, with the output factor of --factors (ef: it approximates the F above).
-      CurvatureData<T> data(model, split, grad_examples, o.batch);
-      std::string layer_names;
-      for (const Layer& L : layers) {
-        if (!layer_names.empty()) layer_names += ',';
-        layer_names.append(L.name, 0, L.name.size() - 7);  // the layer: NAME of NAME.weight
+      // K-FAC blocks of the layers whose weights are pruned (weights and biases): given (an
+      // optimizer's running factors), or estimated on the same examples with the output factor
+      // of --factors (ef: it approximates the F above).
+      KfacOperator* K = o.kfac;
+      if (!K) {
+        CurvatureData<T> data(model, split, grad_examples, o.batch);
+        std::string layer_names;
+        for (const Layer& L : layers) {
+          if (!layer_names.empty()) layer_names += ',';
+          layer_names.append(L.name, 0, L.name.size() - 7);  // the layer: NAME of NAME.weight
+        }
+        KfacOptions ko;
+        ko.factors = o.diagonal;
+        kfac = make_kfac(data, ParamSubset::parse(layer_names, ps.info()), ko);
+        K = kfac.get();
       }
-      const ParamSubset blocks = ParamSubset::parse(layer_names, ps.info());
-      KfacOptions ko;
-      ko.factors = o.diagonal;
-      kfac = make_kfac(data, blocks, ko);
-      std::vector<index_t> positions;  // the prunable weights within the blocks' vector
-      index_t at = 0;
-      for (std::size_t j = 0; j < blocks.names().size(); ++j) {
-        const ParamInfo& p = ps.info(ps.find(blocks.names()[j]));
-        if (subset.contains(p.offset))
+      std::vector<index_t> positions;  // the prunable weights within K's vector
+      index_t at = 0, covered = 0;
+      for (const std::string& name : K->subset().names()) {
+        const ParamInfo& p = ps.info(ps.find(name));
+        if (subset.contains(p.offset)) {
           for (index_t i = 0; i < p.shape.numel(); ++i) positions.push_back(at + i);
+          ++covered;
+        }
         at += p.shape.numel();
       }
-      F = kfac_fisher_inverse(*kfac, std::move(positions), o.damping);
+      CURV_CHECK(covered == index_t(layers.size()), "kfac-obs: expected K-FAC blocks over all ",
+                 layers.size(), " pruned layers, found ", covered, " in ", K->name());
+      F = kfac_fisher_inverse(*K, std::move(positions), o.damping);
       if (o.taylor) {
         gradients(model, split, grad_examples, names, o.batch, g);
         scores = woodtaylor_scores(w, g, *F);

@@ -5,6 +5,7 @@
 
 #include "curv/core/error.hpp"
 #include "curv/core/rng.hpp"
+#include "curv/curvature/kfac.hpp"
 
 namespace curv {
 
@@ -61,17 +62,22 @@ bool AcdcSchedule::starts(index_t t) const {
 template <class T>
 GradualPruning<T>::GradualPruning(Model<T>& model, const Split<T>& train,
                                   std::vector<index_t> examples, GradualSchedule schedule,
-                                  PruneOptions pruner, std::uint64_t seed)
+                                  PruneOptions pruner, std::uint64_t seed,
+                                  const Optimizer<T>* factors_from)
     : model_(model),
       train_(train),
       examples_(std::move(examples)),
       schedule_(schedule),
       pruner_(std::move(pruner)),
-      seed_(seed) {
+      seed_(seed),
+      factors_from_(factors_from) {
+  CURV_CHECK(!factors_from_ || pruner_.method == "kfac-obs",
+             "gradual pruning: an optimizer's factors are for kfac-obs, found '", pruner_.method,
+             "'");
   check_gradual_schedule(schedule_);
   pruner_.sparsity = schedule_.final, pruner_.recomputations = 1;
   check_prune_options(pruner_);
-  check_example_indices(train_, examples_);
+  if (pruner_.method != "magnitude") check_example_indices(train_, examples_);  // m drawn here
 }
 
 template <class T>
@@ -91,7 +97,15 @@ void GradualPruning<T>::at(index_t t) {
     }
     draw.assign(pool.begin(), pool.begin() + std::ptrdiff_t(m));
   }
+  std::unique_ptr<LinearOperator> running;
+  if (factors_from_) {
+    running = factors_from_->curvature();  // throws before the optimizer's first step
+    pruner_.kfac = dynamic_cast<KfacOperator*>(running.get());
+    CURV_CHECK(pruner_.kfac, "kfac-obs: expected an optimizer with K-FAC factors (kfac, ekfac, ",
+               "foof), found ", running->name());
+  }
   prune(model_, train_, draw, pruner_);
+  pruner_.kfac = nullptr;
   ++pruning_steps_;
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }

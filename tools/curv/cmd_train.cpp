@@ -78,8 +78,9 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
   const index_t examples = train.size();
   std::unique_ptr<TrainPruning> pruning;
   if (!o.prune.kind.empty())
-    pruning = std::make_unique<TrainPruning>(o.prune, *model, task->split("train"), train.indices,
-                                             total_steps(r, examples / r.batch), r.seed);
+    pruning =
+        std::make_unique<TrainPruning>(o.prune, *model, *opt, task->split("train"), train.indices,
+                                       total_steps(r, examples / r.batch), r.seed);
   std::unique_ptr<TrajectoryRecorder<float>> trajectory;  // refuses a used directory up front
   if (!o.record.empty())
     trajectory = std::make_unique<TrajectoryRecorder<float>>(o.record, o.record_every);

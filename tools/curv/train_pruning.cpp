@@ -48,7 +48,9 @@ void add_train_prune_options(CLI::App* cmd, TrainPruneOptions& o) {
       ->capture_default_str();
   g->add_option("--prune-damping", o.damping, "OBS: λ of F = λI + (1/m) Σ g gᵀ")
       ->capture_default_str();
-  g->add_option("--prune-factors", o.factors, "obd: diagonal of the ef or ggn; kfac-obs: G's")
+  g->add_option("--prune-factors", o.factors,
+                "obd: diagonal of the ef or ggn; kfac-obs: G's, or 'optimizer' (the K-FAC "
+                "optimizer's running factors)")
       ->capture_default_str();
   g->add_option("--acdc-warmup", o.warmup, "acdc: dense steps first (-1: 10 % of the budget)")
       ->capture_default_str();
@@ -69,8 +71,8 @@ index_t share(index_t given, double fraction, index_t total) {
 }  // namespace
 
 TrainPruning::TrainPruning(const TrainPruneOptions& o, Model<float>& model,
-                           const Split<float>& split, std::vector<index_t> train, index_t total,
-                           std::uint64_t seed)
+                           const Optimizer<float>& opt, const Split<float>& split,
+                           std::vector<index_t> train, index_t total, std::uint64_t seed)
     : o_(o), model_(model) {
   CURV_CHECK(o.kind == "gradual" || o.kind == "acdc", "--prune: expected gradual or acdc, found '",
              o.kind, "'");
@@ -94,9 +96,11 @@ TrainPruning::TrainPruning(const TrainPruneOptions& o, Model<float>& model,
              ", found ", s.end);
   PruneOptions p;
   p.method = o.method, p.grads = o.grads, p.damping = o.damping;
-  p.diagonal = parse_factor_kind(o.factors);
+  const bool running = o.factors == "optimizer";
+  if (!running) p.diagonal = parse_factor_kind(o.factors);
   parse_block(o.block, p);
-  gradual_ = std::make_unique<GradualPruning<float>>(model, split, std::move(train), s, p, seed);
+  gradual_ = std::make_unique<GradualPruning<float>>(model, split, std::move(train), s, p, seed,
+                                                     running ? &opt : nullptr);
 }
 
 TrainHook<float>& TrainPruning::hook() {

@@ -35,8 +35,9 @@ void add_train_prune_options(CLI::App* cmd, TrainPruneOptions& o);
 class TrainPruning {
  public:
   // Checks every option before any work. `train`: the training examples, `total` the budget.
-  TrainPruning(const TrainPruneOptions& o, Model<float>& model, const Split<float>& split,
-               std::vector<index_t> train, index_t total, std::uint64_t seed);
+  TrainPruning(const TrainPruneOptions& o, Model<float>& model, const Optimizer<float>& opt,
+               const Split<float>& split, std::vector<index_t> train, index_t total,
+               std::uint64_t seed);
   TrainHook<float>& hook();
   // The schedule's step 0: pruning due before the first step.
   void begin();

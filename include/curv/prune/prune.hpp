@@ -5,7 +5,8 @@
 //   woodfisher  OBS with F in blocks of `block` weights (WoodFisher)
 //   mfac        OBS with static M-FAC over all prunable weights
 //   kfac-obs    OBS with K-FAC blocks A ⊗ G + λI of the pruned layers (factors from `diagonal`:
-//               ef approximates the empirical Fisher above; ggn the exact GGN's)
+//               ef approximates the empirical Fisher above; ggn the exact GGN's), or the blocks
+//               of `kfac` (an optimizer's running factors)
 // OBS methods estimate F = λI + (1/m) Σ ∇ℓᵢ∇ℓᵢᵀ from the per-example gradients of m examples
 // (curvature/gradients.hpp, over the prunable weights only), remove weights by WoodFisher's rule
 // (or WoodTaylor's with `taylor`, using the same examples' mean gradient), and reach the target
@@ -26,6 +27,8 @@
 
 namespace curv {
 
+class KfacOperator;
+
 struct PruneOptions {
   std::string method = "magnitude";
   double sparsity = 0.5;      // of the prunable weights, in [0, 1)
@@ -38,6 +41,10 @@ struct PruneOptions {
   bool taylor = false;
   bool float32 = false;  // mfac: the O(m²d) work in float32 (prune/fisher_inverse.hpp)
   FactorKind diagonal = FactorKind::EF;  // obd's diagonal, kfac-obs's output factor: ef or ggn
+  // kfac-obs: these blocks instead of fresh ones — e.g. a K-FAC optimizer's running factors
+  // (Optimizer::curvature()), a moving average of the sampled Fisher. Must cover every pruned
+  // layer; not owned.
+  KfacOperator* kfac = nullptr;
   index_t batch = 256;
 };
 

@@ -58,8 +58,11 @@ class GradualPruning final : public TrainHook<T> {
  public:
   // `pruner`: the method and its options (its sparsity and recomputations are set per step);
   // `examples` of `train`: where OBD's and OBS's m examples are drawn from, with `seed`.
+  // `factors_from` (kfac-obs only): prune with this optimizer's running K-FAC factors
+  // (Optimizer::curvature(): kfac, ekfac, foof) instead of fresh ones at each pruning step.
   GradualPruning(Model<T>& model, const Split<T>& train, std::vector<index_t> examples,
-                 GradualSchedule schedule, PruneOptions pruner, std::uint64_t seed);
+                 GradualSchedule schedule, PruneOptions pruner, std::uint64_t seed,
+                 const Optimizer<T>* factors_from = nullptr);
   // Prunes now if step t is due (t = 0: before the first step).
   void at(index_t t);
   void after_step(ParamStore<T>& params, Optimizer<T>& opt) override;
@@ -73,6 +76,7 @@ class GradualPruning final : public TrainHook<T> {
   GradualSchedule schedule_;
   PruneOptions pruner_;
   std::uint64_t seed_;
+  const Optimizer<T>* factors_from_;
   index_t steps_ = 0, pruning_steps_ = 0;
   double seconds_ = 0;
 };
