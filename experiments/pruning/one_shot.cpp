@@ -103,6 +103,8 @@ void agreement(const std::string& checkpoint, const std::vector<index_t>& exampl
 struct Method {
   std::string label, method;
   bool layer_blocks = false;
+  index_t recomputations = 1;
+  std::vector<index_t> grads{100, 1000};
 };
 
 void tables_and_plots(const PruningSettings& s, const std::vector<nlohmann::json>& rows) {
@@ -184,21 +186,25 @@ void one_shot_mlp(const PruningSettings& s) {
   const std::vector<float> dense(model->params().data(),
                                  model->params().data() + model->params().size());
   const IndexList test = parse_index_list("test:all", *task);
-  const std::vector<Method> methods{{"magnitude", "magnitude"},
-                                    {"obd (diagonal EF)", "obd"},
-                                    {"kfac-obs", "kfac-obs"},
-                                    {"woodfisher (layer blocks)", "woodfisher", true},
-                                    {"woodfisher (B = 128)", "woodfisher"},
-                                    {"mfac", "mfac"}};
+  const std::vector<Method> methods{
+      {"magnitude", "magnitude"},
+      {"obd (diagonal EF)", "obd"},
+      {"kfac-obs", "kfac-obs"},
+      {"woodfisher (layer blocks)", "woodfisher", true},
+      {"woodfisher (B = 128)", "woodfisher"},
+      {"mfac", "mfac"},
+      // Beyond the protocol: F estimated again in 16 steps.
+      {"woodfisher (layer blocks), R = 16", "woodfisher", true, 16, {1000}},
+      {"mfac, R = 16", "mfac", false, 16, {1000}}};
   for (const Method& method : methods)
-    for (index_t m : kGrads) {
+    for (index_t m : method.grads) {
       if (method.method == "magnitude" && m != kGrads.front()) continue;
       for (double sparsity : kSparsities) {
         std::copy(dense.begin(), dense.end(), model->params().data());
         model->params().set_mask({});
         PruneOptions o;
         o.method = method.method, o.sparsity = sparsity, o.grads = m, o.damping = kDamping;
-        o.layer_blocks = method.layer_blocks;
+        o.layer_blocks = method.layer_blocks, o.recomputations = method.recomputations;
         const PruneReport p = prune(*model, task->split("train"), examples, o);
         const Metrics after = task->evaluate(*model, test, 1000);
         append_row(rows_path, {{"part", "one-shot"},
