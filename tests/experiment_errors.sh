@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The optimizer-comparison programs on bad settings: a non-zero exit and exactly one line on
+# The experiment programs on bad settings: a non-zero exit and exactly one line on
 # stderr naming what was expected and what was found, before any data is read or run written.
 # Usage: experiment_errors.sh PROGRAM…
 set -uo pipefail
@@ -23,6 +23,13 @@ expect() {
 }
 
 for program in "$@"; do
+  if [[ $(basename "$program") == pruning ]]; then
+    expect "pruning: --parts: expected one-shot, spread, gradual or acdc, found 'bogus'" \
+      "$program" --parts bogus
+    expect "pruning: --data: expected fashion-mnist or mnist, found 'cifar10'" \
+      "$program" --data cifar10
+    continue
+  fi
   expect "$(basename "$program"): unknown curvature factor 'bogus': expected ggn (exact), ef (empirical Fisher) or mc (sampled Fisher)" \
     "$program" --optimizers kfac --factors bogus
   expect "$(basename "$program"): unknown K-FAC damping 'bogus': expected eigen (exact damped inverse) or factored (π-adjusted Tikhonov)" \

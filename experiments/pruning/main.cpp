@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
       "Pruning experiments: one-shot OBS on an MNIST MLP, gradual pruning and AC/DC on "
       "LeNet-5"};
   PruningSettings s;
-  std::vector<std::string> parts{"one-shot", "gradual", "acdc"};
-  app.add_option("--parts", parts, "one-shot, gradual, acdc")->capture_default_str();
+  std::vector<std::string> parts{"one-shot", "spread", "gradual", "acdc"};
+  app.add_option("--parts", parts, "one-shot, spread, gradual, acdc")->capture_default_str();
   app.add_option("--out", s.out, "Output directory")->capture_default_str();
   app.add_option("--seeds", s.seeds, "Seeds of gradual and acdc")->capture_default_str();
   app.add_option("--data", s.data, "gradual and acdc: fashion-mnist or mnist")
@@ -66,13 +66,14 @@ int main(int argc, char** argv) {
   }
   try {
     for (const std::string& p : parts)
-      CURV_CHECK(p == "one-shot" || p == "gradual" || p == "acdc",
-                 "--parts: expected one-shot, gradual or acdc, found '", p, "'");
+      CURV_CHECK(p == "one-shot" || p == "spread" || p == "gradual" || p == "acdc",
+                 "--parts: expected one-shot, spread, gradual or acdc, found '", p, "'");
     CURV_CHECK(s.data == "fashion-mnist" || s.data == "mnist",
                "--data: expected fashion-mnist or mnist, found '", s.data, "'");
     std::filesystem::create_directories(s.out);
     for (const std::string& p : parts) {
       if (p == "one-shot") one_shot_mlp(s);
+      if (p == "spread") one_shot_spread(s);
       if (p == "gradual") gradual_lenet(s);
       if (p == "acdc") acdc_lenet(s);
     }

@@ -17,6 +17,7 @@ struct PruningSettings {
 };
 
 void one_shot_mlp(const PruningSettings& s);
+void one_shot_spread(const PruningSettings& s);
 void gradual_lenet(const PruningSettings& s);
 void acdc_lenet(const PruningSettings& s);
 
