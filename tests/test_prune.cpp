@@ -107,6 +107,19 @@ TEST_CASE("float32 M-FAC is the float64 inverse to float32's precision") {
         "OBS: expected finite gradients, found nan");
 }
 
+TEST_CASE("float32 M-FAC split over column ranges is the float64 inverse") {
+  // d = 10,000 weights: the O(m·d) passes run in several column ranges (kColumnGrain = 4096).
+  const index_t m = 12, d = 10000;
+  Rng rng(5);
+  Vec G(static_cast<std::size_t>(m * d)), w(static_cast<std::size_t>(d));
+  for (double& g : G) g = rng.normal();
+  for (double& x : w) x = rng.normal();
+  auto ref = mfac_fisher_inverse(G, m, d, 0.1);
+  auto f32 = mfac_fisher_inverse(std::vector<float>(G.begin(), G.end()), m, d, 0.1);
+  CHECK(relative_error(f32->inverse_diagonal(), ref->inverse_diagonal()) <= 1e-5);
+  CHECK(relative_error(f32->solve(w), ref->solve(w)) <= 1e-5);
+}
+
 TEST_CASE("blocks invert F restricted to its diagonal blocks") {
   const Problem p = random_problem(10, 30, 0.05, 2);
   const index_t B = 8;  // blocks of 8, 8, 8 and 6

@@ -2,6 +2,7 @@
 #include <new>
 
 #include "curv/core/arena.hpp"
+#include "curv/core/memory.hpp"
 #include "curv/core/tensor.hpp"
 
 namespace curv {
@@ -10,11 +11,15 @@ namespace detail {
 void AlignedFree::operator()(void* p) const noexcept { std::free(p); }
 
 void* aligned_alloc_bytes(std::size_t bytes) {
-  // aligned_alloc needs a size that is a multiple of the alignment.
-  std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  if (rounded == 0) rounded = kAlignment;
-  void* p = std::aligned_alloc(kAlignment, rounded);
+  // Large buffers start on a 2 MB boundary so that all of them can be backed by huge pages
+  // (core/memory.hpp). aligned_alloc needs a size that is a multiple of the alignment.
+  constexpr std::size_t kLarge = std::size_t(4) << 20, kHuge = std::size_t(2) << 20;
+  const std::size_t alignment = bytes >= kLarge ? kHuge : kAlignment;
+  std::size_t rounded = (bytes + alignment - 1) / alignment * alignment;
+  if (rounded == 0) rounded = alignment;
+  void* p = std::aligned_alloc(alignment, rounded);
   if (!p) throw std::bad_alloc();
+  if (bytes >= kLarge) advise_huge_pages(p, rounded);
   return p;
 }
 

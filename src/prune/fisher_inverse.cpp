@@ -8,10 +8,15 @@
 #include "curv/curvature/kfac.hpp"
 #include "curv/curvature/lowrank.hpp"
 #include "curv/kernels/gemm.hpp"
+#include "curv/kernels/parallel.hpp"
 #include "curv/linalg/dense.hpp"
 
 namespace curv {
 namespace {
+
+// Column ranges for the O(m·d) passes over W: wide enough that each row's stretch is many cache
+// lines, narrow enough to split LeNet-5's 61 k weights across the cores.
+constexpr index_t kColumnGrain = 4096;
 
 void check(index_t m, index_t d, double damping, std::size_t values) {
   CURV_CHECK(m >= 1, "OBS: expected at least 1 per-example gradient (m), found ", m);
@@ -91,31 +96,38 @@ class MfacInverseFloat final : public FisherInverse {
     std::vector<float> Lf(L.begin(), L.end());
     cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, int(m), int(d),
                 1.0f, Lf.data(), int(m), W_.data(), int(d));
-    std::vector<double> spanned(static_cast<std::size_t>(d), 0.0);  // Σᵢ W_iq²
-    for (index_t i = 0; i < m; ++i) {
-      const float* w = W_.data() + i * d;
-      for (index_t q = 0; q < d; ++q) spanned[std::size_t(q)] += double(w[q]) * double(w[q]);
-    }
-    diagonal_.resize(std::size_t(d));
-    for (index_t q = 0; q < d; ++q)
-      diagonal_[std::size_t(q)] = (1.0 - spanned[std::size_t(q)]) / damping;
+    // [F⁻¹]_qq = (1 − Σᵢ W_iq²)/λ, split over column ranges: each thread owns its q's.
+    diagonal_.assign(std::size_t(d), 0.0);
+    parallel_for(d, kColumnGrain, [&](index_t q0, index_t q1) {
+      double* spanned = diagonal_.data() + q0;
+      for (index_t i = 0; i < m; ++i) {
+        const float* w = W_.data() + i * d + q0;
+        for (index_t q = 0; q < q1 - q0; ++q) spanned[q] += double(w[q]) * double(w[q]);
+      }
+      for (index_t q = 0; q < q1 - q0; ++q) spanned[q] = (1.0 - spanned[q]) / damping;
+    });
   }
   std::string name() const override { return "mfac-float32"; }
   index_t size() const override { return d_; }
   std::vector<double> inverse_diagonal() const override { return diagonal_; }
   std::vector<double> solve(const std::vector<double>& x) const override {
-    std::vector<double> y(static_cast<std::size_t>(m_), 0.0), out = x;
-    for (index_t i = 0; i < m_; ++i) {
-      const float* w = W_.data() + i * d_;
-      double s = 0;
-      for (index_t q = 0; q < d_; ++q) s += double(w[q]) * x[std::size_t(q)];
-      y[std::size_t(i)] = s;
-    }
-    for (index_t i = 0; i < m_; ++i) {
-      const float* w = W_.data() + i * d_;
-      for (index_t q = 0; q < d_; ++q) out[std::size_t(q)] -= double(w[q]) * y[std::size_t(i)];
-    }
-    for (double& v : out) v /= lambda_;
+    std::vector<double> y(static_cast<std::size_t>(m_)), out = x;
+    parallel_for(m_, 1, [&](index_t i0, index_t i1) {  // y = Wx, a row each
+      for (index_t i = i0; i < i1; ++i) {
+        const float* w = W_.data() + i * d_;
+        double s = 0;
+        for (index_t q = 0; q < d_; ++q) s += double(w[q]) * x[std::size_t(q)];
+        y[std::size_t(i)] = s;
+      }
+    });
+    parallel_for(d_, kColumnGrain, [&](index_t q0, index_t q1) {  // (x − Wᵀy)/λ, by columns
+      for (index_t i = 0; i < m_; ++i) {
+        const float* w = W_.data() + i * d_;
+        const double yi = y[std::size_t(i)];
+        for (index_t q = q0; q < q1; ++q) out[std::size_t(q)] -= double(w[q]) * yi;
+      }
+      for (index_t q = q0; q < q1; ++q) out[std::size_t(q)] /= lambda_;
+    });
     return out;
   }
 

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "curv/core/error.hpp"
+#include "curv/core/memory.hpp"
 #include "curv/curvature/gradients.hpp"
 #include "curv/curvature/kfac.hpp"
 #include "curv/curvature/model_operators.hpp"
@@ -70,21 +71,23 @@ std::vector<double> obd_diagonal(Model<T>& model, const Split<T>& split,
   return op.diagonal();
 }
 
-// m per-example gradients over the subset, float64 (m, d), and their mean (∇L on the examples).
-template <class T>
-std::vector<double> gradients(const Model<T>& model, const Split<T>& split,
-                              const std::vector<index_t>& examples, const std::string& subset,
-                              index_t batch, std::vector<double>& mean) {
+// m per-example gradients over the subset, (m, d) stored as S (float64, or float32 for the
+// float32 M-FAC), and their mean in float64 (∇L on the examples).
+template <class S, class T>
+std::vector<S> gradients(const Model<T>& model, const Split<T>& split,
+                         const std::vector<index_t>& examples, const std::string& subset,
+                         index_t batch, std::vector<double>& mean) {
   GradientOptions g;
   g.subset = subset, g.batch = batch;
   GradientStream<T> s(model, split, examples, g);
-  std::vector<double> G;
-  G.reserve(std::size_t(s.examples() * s.columns()));
+  std::vector<S> G;
+  reserve_large(G, std::size_t(s.examples() * s.columns()));
   s.run([&](const GradientBlock<T>& b) { G.insert(G.end(), b.data, b.data + b.rows * b.columns); });
   const index_t m = s.examples(), d = s.columns();
   mean.assign(std::size_t(d), 0.0);
   for (index_t i = 0; i < m; ++i)
-    for (index_t j = 0; j < d; ++j) mean[std::size_t(j)] += G[std::size_t(i * d + j)] / double(m);
+    for (index_t j = 0; j < d; ++j)
+      mean[std::size_t(j)] += double(G[std::size_t(i * d + j)]) / double(m);
   return G;
 }
 
@@ -172,20 +175,24 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
                  layers.size(), " pruned layers, found ", covered, " in ", K->name());
       F = kfac_fisher_inverse(*K, std::move(positions), o.damping);
       if (o.taylor) {
-        gradients(model, split, grad_examples, names, o.batch, g);
+        gradients<double>(model, split, grad_examples, names, o.batch, g);
         scores = woodtaylor_scores(w, g, *F);
       } else {
         scores = obs_scores(w, *F);
       }
     } else {
-      std::vector<double> G = gradients(model, split, grad_examples, names, o.batch, g);
       const auto m = index_t(grad_examples.size());
-      F = o.method == "obs-dense" ? dense_fisher_inverse(G, m, d, o.damping)
-          : o.method == "woodfisher"
-              ? (o.layer_blocks ? block_fisher_inverse(G, m, d, o.damping, layer_sizes)
-                                : block_fisher_inverse(G, m, d, o.damping, o.block))
-          : o.float32 ? mfac_fisher_inverse(std::vector<float>(G.begin(), G.end()), m, d, o.damping)
-                      : mfac_fisher_inverse(std::move(G), m, d, o.damping);
+      if (o.method == "mfac" && o.float32) {
+        F = mfac_fisher_inverse(gradients<float>(model, split, grad_examples, names, o.batch, g), m,
+                                d, o.damping);
+      } else {
+        std::vector<double> G = gradients<double>(model, split, grad_examples, names, o.batch, g);
+        F = o.method == "obs-dense" ? dense_fisher_inverse(G, m, d, o.damping)
+            : o.method == "woodfisher"
+                ? (o.layer_blocks ? block_fisher_inverse(G, m, d, o.damping, layer_sizes)
+                                  : block_fisher_inverse(G, m, d, o.damping, o.block))
+                : mfac_fisher_inverse(std::move(G), m, d, o.damping);
+      }
       scores = o.taylor ? woodtaylor_scores(w, g, *F) : obs_scores(w, *F);
     }
     if (r == 1) {

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "bench_util.hpp"
+#include "curv/core/memory.hpp"
 #include "curv/curvature/gradients.hpp"
 #include "curv/data/task.hpp"
 #include "curv/kernels/gemm.hpp"
@@ -35,20 +36,18 @@ void bench_prune(index_t m, int rounds) {
   for (auto& x : w) x = 0.1 * rng.normal();
   const std::vector<std::uint8_t> all(static_cast<std::size_t>(d), 1);
 
-  // The per-example gradients as float32 (m, d) or float64.
-  auto gradients32 = [&] {
-    std::vector<float> G;
-    G.reserve(std::size_t(m * d));
+  // The per-example gradients (m, d) stored as float32 or float64, as curv prune collects them.
+  auto gradients = [&]<class S>(S) {
+    std::vector<S> G;
+    reserve_large(G, std::size_t(m * d));
     GradientStream<float> s(*model, split, idx, g);
     s.run([&](const GradientBlock<float>& b) {
       G.insert(G.end(), b.data, b.data + b.rows * b.columns);
     });
     return G;
   };
-  auto gradients64 = [&] {
-    const std::vector<float> G = gradients32();
-    return std::vector<double>(G.begin(), G.end());
-  };
+  auto gradients32 = [&] { return gradients(0.0f); };
+  auto gradients64 = [&] { return gradients(0.0); };
   std::vector<double> scores64, scores32;
   auto obs = [&](const FisherInverse& F, std::vector<double>& scores) {
     scores = obs_scores(w, F);
