@@ -114,12 +114,18 @@ check "train with AC/DC" "$curv" "${tr[@]}" --steps 40 --prune acdc --sparsity 0
 grep -q '"dense_twin_train_accuracy"' "$scratch/stdout" || { echo "FAIL: acdc: $(cat "$scratch/stdout")"; failed=1; }
 check "the dense twin has no mask" "$curv" info "$scratch/twin.safetensors"
 ! grep -q '_mask' "$scratch/stdout" || { echo "FAIL: the dense twin has a mask"; failed=1; }
+check "train with AC/DC, momentum restarts, dense finish" "$curv" "${tr[@]}" --steps 40 --prune acdc --sparsity 0.5 --acdc-reset-momentum --acdc-dense-finish --save "$scratch/finished.safetensors"
+grep -q '"dense_finish":true' "$scratch/stdout" && grep -q '"reset_momentum":true' "$scratch/stdout" || { echo "FAIL: acdc options: $(cat "$scratch/stdout")"; failed=1; }
+check "a dense finish leaves no mask" "$curv" info "$scratch/finished.safetensors"
+! grep -q '_mask' "$scratch/stdout" || { echo "FAIL: the dense finish has a mask"; failed=1; }
 check "train K-FAC with gradual K-FAC-OBS from its running factors" "$curv" "${tr[@]}" --steps 40 --optimizer kfac --prune gradual --prune-method kfac-obs --prune-factors optimizer --prune-damping 0.01 --sparsity 0.5
 grep -q '"sparsity":0.5' "$scratch/stdout" || { echo "FAIL: gradual kfac-obs: $(cat "$scratch/stdout")"; failed=1; }
 expect "gradual pruning: an optimizer's factors are for kfac-obs, found 'obd'" "${tr[@]}" --steps 40 --prune gradual --prune-method obd --prune-factors optimizer
 expect "--prune: expected gradual or acdc, found 'random'" "${tr[@]}" --steps 40 --prune random
 expect "acdc: expected warm-up 4 + two phases of 20 + last phase 6 <= the budget of 40 steps" "${tr[@]}" --steps 40 --prune acdc --acdc-phase 20
 expect "--save-dense: expected --prune acdc (the dense twin), found --prune gradual" "${tr[@]}" --steps 40 --prune gradual --save-dense "$scratch/t.safetensors"
+expect "--acdc-reset-momentum, --acdc-dense-finish: expected --prune acdc, found --prune gradual" "${tr[@]}" --steps 40 --prune gradual --acdc-dense-finish
+expect "--save-dense: with --acdc-dense-finish the trained model is the dense twin; expected --save instead" "${tr[@]}" --steps 40 --prune acdc --acdc-dense-finish --save-dense "$scratch/t.safetensors"
 expect "gradual pruning: expected sparsities in [0, 1), found 0 and 1.5" "${tr[@]}" --steps 40 --prune gradual --sparsity 1.5
 
 out=(--out "$scratch/out.npy")

@@ -149,3 +149,31 @@ TEST_CASE("AC/DC in the loop: masks in compressed phases only, the twin from the
   CHECK(dense_where_masked > 0);
   CHECK(prunable_sparsity(model->params()).global == doctest::Approx(0.8).epsilon(0.02));
 }
+
+TEST_CASE("AC/DC options: momentum restarts at each decompression; a dense finish has no mask") {
+  const auto task = make_image_task<float>(toy_dataset(64, 1), toy_dataset(32, 2));
+  const Split<float>& train = task->split("train");
+  auto model = toy_mlp(2);
+  auto opt = make_optimizer<float>("sgd", 0.05, 0.9, false, {});
+  AcdcSchedule a = make_acdc_schedule(0.8, 60, 6, 6, 10);
+  a.dense_finish = true;
+  AcdcPruning<float> hook(*model, train, a, /*reset_momentum=*/true);
+  TrainLoop<float> loop(*model, *opt, train, all(train), 16, 3);
+  loop.add_hook(hook);
+  hook.at(0);
+  index_t resets = 0;
+  for (index_t t = 0; t < a.total; ++t) {
+    CHECK(model->params().masked() == a.compressed(t));
+    CHECK(a.compressed(t) == (t >= a.warmup && t < a.last && (t - a.warmup) / a.length % 2 == 0));
+    loop.step(0.05);
+    const std::vector<float> b = opt->state().buffers.at("momentum_buffer");
+    const bool zero = std::all_of(b.begin(), b.end(), [](float v) { return v == 0.0f; });
+    // Zeroed right after the last step of each compressed phase, and nowhere else (not at the
+    // dense finish, which follows a decompressed phase).
+    CHECK(zero == (a.compressed(t) && !a.compressed(t + 1)));
+    resets += zero;
+  }
+  CHECK(resets == a.pairs);
+  CHECK(hook.dense_twin().empty());
+  CHECK(prunable_sparsity(model->params()).global < 0.1);
+}

@@ -4,9 +4,10 @@
 //            (a pruning step every 20 steps) to 90 %, 95 % and then 98 %, the second epoch
 //            fine-tuning; the test accuracy at each stage's end. 10 epochs in all. Magnitude,
 //            OBD (diagonal EF), WoodFisher (B = 128) and M-FAC, m = 256, λ = 1e-5.
-//   acdc     10 epochs, SGD with momentum 0.9, cosine from 0.05: dense; AC/DC (warm-up 10 %,
-//            phases 5 %, last compressed phase ≥ 15 %); gradual magnitude (10 % to 60 % of the
-//            budget, 20 pruning steps); at 90 % and 95 %.
+//   acdc     30 epochs (--acdc-epochs), SGD with momentum 0.9, cosine from 0.05: dense; AC/DC
+//            (warm-up 10 %, phases 5 %, last compressed phase ≥ 15 %, momentum restarted at each
+//            decompression) and its twin run with a dense last phase; gradual magnitude (10 % to
+//            60 % of the budget, 20 pruning steps); at 90 % and 95 %.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -136,13 +137,21 @@ void gradual_lenet(const PruningSettings& s) {
 
 namespace {
 
-const std::vector<std::string> kAcdcRuns{"dense", "acdc", "gradual magnitude"};
+// "acdc": the sparse model (and the dense model at the last decompressed phase's end); "acdc
+// twin": the identical run with a dense last phase, AC/DC's dense model fine-tuned.
+const std::vector<std::string> kAcdcRuns{"dense", "acdc", "acdc twin", "gradual magnitude"};
 const std::vector<double> kAcdcSparsities{0.9, 0.95};
 
+std::string acdc_name(const PruningSettings& s) {
+  return s.out + "/acdc-" + s.data + "-" + std::to_string(s.acdc_epochs) + "ep";
+}
+
 void acdc_report(const PruningSettings& s, const std::vector<nlohmann::json>& rows) {
-  std::ofstream md(s.out + "/acdc-" + s.data + ".md");
-  md << "| sparsity | dense (10 epochs) | AC/DC sparse | AC/DC dense twin | gradual magnitude |\n"
-     << "|---|---|---|---|---|\n";
+  std::ofstream md(acdc_name(s) + ".md");
+  md << "| sparsity | dense (" << s.acdc_epochs
+     << " epochs) | AC/DC sparse | AC/DC dense, fine-tuned | AC/DC dense at the last D phase | "
+        "gradual magnitude |\n"
+     << "|---|---|---|---|---|---|\n";
   auto run = [](const std::string& name, double sp) {
     return [=](const nlohmann::json& r) {
       return r["part"] == "acdc" && r["run"] == name && (name == "dense" || r["sparsity"] == sp);
@@ -151,6 +160,7 @@ void acdc_report(const PruningSettings& s, const std::vector<nlohmann::json>& ro
   for (double sp : kAcdcSparsities)
     md << "| " << pct(sp) << " % | " << spread(rows, "test_accuracy", run("dense", sp)) << " | "
        << spread(rows, "test_accuracy", run("acdc", sp)) << " | "
+       << spread(rows, "test_accuracy", run("acdc twin", sp)) << " | "
        << spread(rows, "dense_twin_test_accuracy", run("acdc", sp)) << " | "
        << spread(rows, "test_accuracy", run("gradual magnitude", sp)) << " |\n";
   // Seed 0's curves, one plot per sparsity.
@@ -165,7 +175,7 @@ void acdc_report(const PruningSettings& s, const std::vector<nlohmann::json>& ro
           series.push_back(line);
         }
     if (!series.empty())
-      plot_lines(s.out + "/acdc-" + s.data + "-" + pct(sp).substr(0, 2) + ".png",
+      plot_lines(acdc_name(s) + "-" + pct(sp).substr(0, 2) + ".png",
                  "LeNet-5 " + s.data + ", " + pct(sp) + " % sparse, seed " +
                      std::to_string(s.seeds.front()),
                  "epoch", "test accuracy (%)", series, false, true);
@@ -175,7 +185,7 @@ void acdc_report(const PruningSettings& s, const std::vector<nlohmann::json>& ro
 }  // namespace
 
 void acdc_lenet(const PruningSettings& s) {
-  const std::string rows_path = s.out + "/acdc-" + s.data + ".jsonl";
+  const std::string rows_path = acdc_name(s) + ".jsonl";
   if (s.replot) return acdc_report(s, read_rows(rows_path));
   std::filesystem::remove(rows_path);
   for (int seed : s.seeds)
@@ -183,19 +193,19 @@ void acdc_lenet(const PruningSettings& s) {
       for (double sp : kAcdcSparsities) {
         if (name == "dense" && sp != kAcdcSparsities.front()) continue;
         Recipe r = lenet(s, seed);
-        r.epochs = 10, r.lr = 0.05, r.schedule.kind = Schedule::Kind::Cosine;
+        r.epochs = s.acdc_epochs, r.lr = 0.05, r.schedule.kind = Schedule::Kind::Cosine;
         auto model = make_recipe_model<float>(r);
         auto task = make_recipe_task<float>(r, *model);
         auto opt = make_recipe_optimizer<float>(r);
         const Split<float>& train = task->split("train");
-        const index_t total = 10 * (train.size() / r.batch);
+        const index_t total = r.epochs * (train.size() / r.batch);
         std::unique_ptr<AcdcPruning<float>> acdc;
         std::unique_ptr<GradualPruning<float>> gradual;
         RunHooks<float> hooks;
-        if (name == "acdc") {
-          acdc = std::make_unique<AcdcPruning<float>>(
-              *model, train,
-              make_acdc_schedule(sp, total, total / 10, total / 20, total * 15 / 100));
+        if (name == "acdc" || name == "acdc twin") {
+          AcdcSchedule a = make_acdc_schedule(sp, total, total / 10, total / 20, total * 15 / 100);
+          a.dense_finish = name == "acdc twin";
+          acdc = std::make_unique<AcdcPruning<float>>(*model, train, a, /*reset_momentum=*/true);
           hooks.hooks = {acdc.get()};
         } else if (name == "gradual magnitude") {
           GradualSchedule g;
@@ -215,11 +225,12 @@ void acdc_lenet(const PruningSettings& s) {
         nlohmann::json row = {{"part", "acdc"},
                               {"seed", seed},
                               {"run", name},
+                              {"epochs", r.epochs},
                               {"sparsity", name == "dense" ? 0.0 : sp},
                               {"achieved", prunable_sparsity(model->params()).global},
                               {"test_accuracy", run.evaluations.back().metrics.at("test_accuracy")},
                               {"curve", curve}};
-        if (acdc) {  // the dense twin in the model's place
+        if (name == "acdc") {  // the dense model at the last decompressed phase's end
           ParamStore<float>& ps = model->params();
           ps.set_mask({});
           std::copy(acdc->dense_twin().begin(), acdc->dense_twin().end(), ps.data());

@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
   app.add_option("--seeds", s.seeds, "Seeds of gradual and acdc")->capture_default_str();
   app.add_option("--data", s.data, "gradual and acdc: fashion-mnist or mnist")
       ->capture_default_str();
+  app.add_option("--acdc-epochs", s.acdc_epochs, "acdc: epochs of every run")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_flag("--replot", s.replot, "Tables and plots from the rows already in --out");
   try {
     app.parse(argc, argv);

@@ -13,6 +13,7 @@ struct PruningSettings {
   std::string out = "experiments/pruning/out";
   std::vector<int> seeds{0, 1, 2};
   std::string data = "fashion-mnist";  // gradual and acdc
+  int acdc_epochs = 30;                // acdc: the budget of every run
   bool replot = false;                 // tables and plots from the rows already written
 };
 

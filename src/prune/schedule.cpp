@@ -51,7 +51,7 @@ AcdcSchedule make_acdc_schedule(double sparsity, index_t total, index_t warmup, 
 
 bool AcdcSchedule::compressed(index_t t) const {
   if (t < warmup) return false;
-  if (t >= last) return true;
+  if (t >= last) return !dense_finish;
   return (t - warmup) / length % 2 == 0;
 }
 
@@ -116,8 +116,9 @@ void GradualPruning<T>::after_step(ParamStore<T>& /*params*/, Optimizer<T>& /*op
 }
 
 template <class T>
-AcdcPruning<T>::AcdcPruning(Model<T>& model, const Split<T>& train, AcdcSchedule schedule)
-    : model_(model), train_(train), schedule_(schedule) {
+AcdcPruning<T>::AcdcPruning(Model<T>& model, const Split<T>& train, AcdcSchedule schedule,
+                            bool reset_momentum)
+    : model_(model), train_(train), schedule_(schedule), reset_momentum_(reset_momentum) {
   CURV_CHECK(schedule_.length >= 1 && schedule_.pairs >= 1,
              "acdc: expected a schedule from make_acdc_schedule");
 }
@@ -138,8 +139,11 @@ void AcdcPruning<T>::at(index_t t) {
 }
 
 template <class T>
-void AcdcPruning<T>::after_step(ParamStore<T>& /*params*/, Optimizer<T>& /*opt*/) {
+void AcdcPruning<T>::after_step(ParamStore<T>& params, Optimizer<T>& opt) {
   at(++steps_);
+  const bool decompressed_now = schedule_.compressed(steps_ - 1) && !schedule_.compressed(steps_);
+  if (reset_momentum_ && decompressed_now)
+    opt.apply_mask(std::vector<std::uint8_t>(static_cast<std::size_t>(params.size()), 0));
 }
 
 template class GradualPruning<float>;

@@ -59,6 +59,10 @@ void add_train_prune_options(CLI::App* cmd, TrainPruneOptions& o) {
   g->add_option("--acdc-final", o.last,
                 "acdc: least steps of the last compressed phase (-1: 15 % of the budget)")
       ->capture_default_str();
+  g->add_flag("--acdc-reset-momentum", o.reset_momentum,
+              "acdc: restart the optimizer's momentum at each decompression");
+  g->add_flag("--acdc-dense-finish", o.dense_finish,
+              "acdc: train the last phase dense (the run ends with the dense twin, fine-tuned)");
   g->add_option("--save-dense", o.save_dense, "acdc: write the dense twin to this file");
 }
 
@@ -78,14 +82,20 @@ TrainPruning::TrainPruning(const TrainPruneOptions& o, Model<float>& model,
              o.kind, "'");
   CURV_CHECK(o.save_dense.empty() || o.kind == "acdc",
              "--save-dense: expected --prune acdc (the dense twin), found --prune ", o.kind);
+  CURV_CHECK(!(o.reset_momentum || o.dense_finish) || o.kind == "acdc",
+             "--acdc-reset-momentum, --acdc-dense-finish: expected --prune acdc, found --prune ",
+             o.kind);
+  CURV_CHECK(o.save_dense.empty() || !o.dense_finish,
+             "--save-dense: with --acdc-dense-finish the trained model is the dense twin; expected "
+             "--save instead");
   if (o.kind == "acdc") {
     CURV_CHECK(o.method == "magnitude", "--prune acdc: expected --prune-method magnitude (AC/DC's ",
                "masks are global magnitude), found '", o.method, "'");
-    acdc_ = std::make_unique<AcdcPruning<float>>(
-        model, split,
-        make_acdc_schedule(o.sparsity, total, share(o.warmup, 0.10, total),
-                           std::max<index_t>(1, share(o.phase, 0.05, total)),
-                           share(o.last, 0.15, total)));
+    AcdcSchedule a = make_acdc_schedule(o.sparsity, total, share(o.warmup, 0.10, total),
+                                        std::max<index_t>(1, share(o.phase, 0.05, total)),
+                                        share(o.last, 0.15, total));
+    a.dense_finish = o.dense_finish;
+    acdc_ = std::make_unique<AcdcPruning<float>>(model, split, a, o.reset_momentum);
     return;
   }
   GradualSchedule& s = gradual_schedule_;
@@ -133,7 +143,13 @@ nlohmann::json TrainPruning::finish(const Task<float>& task, const std::vector<I
     return j;
   }
   const AcdcSchedule& a = acdc_->schedule();
-  j["acdc"] = {{"warmup", a.warmup}, {"pairs", a.pairs}, {"phase", a.length}, {"last", a.last}};
+  j["acdc"] = {{"warmup", a.warmup},
+               {"pairs", a.pairs},
+               {"phase", a.length},
+               {"last", a.last},
+               {"reset_momentum", o_.reset_momentum},
+               {"dense_finish", a.dense_finish}};
+  if (a.dense_finish) return j;  // the trained model is the twin
   // The dense twin: evaluated (and saved) in the model's place, then the sparse model is back.
   ParamStore<float>& ps = model_.params();
   const std::vector<float> sparse(ps.data(), ps.data() + ps.size());

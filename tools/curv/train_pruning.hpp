@@ -28,6 +28,7 @@ struct TrainPruneOptions {
   // 10 %, phases 5 %, last compressed phase at least 15 % of the budget.
   index_t start = -1, end = -1, every = -1;
   index_t warmup = -1, phase = -1, last = -1;
+  bool reset_momentum = false, dense_finish = false;  // acdc (prune/schedule.hpp)
   std::string save_dense;
 };
 void add_train_prune_options(CLI::App* cmd, TrainPruneOptions& o);

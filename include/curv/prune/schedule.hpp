@@ -40,6 +40,10 @@ struct AcdcSchedule {
   index_t warmup = 0, phase = 0, final = 0;  // W, the phase length asked for, F
   // The phases that fit: W, then n pairs (C, D) of length `length`, then the last C from `last`.
   index_t pairs = 0, length = 0, last = 0;
+  // The dense twin's run: from `last` on the model trains dense instead, so the run ends with
+  // AC/DC's dense model fine-tuned over the rest of the schedule (the AC/DC paper's dense
+  // models), while an identical run without it ends with the sparse one.
+  bool dense_finish = false;
   // Whether step t (0-based: the one about to be taken after t steps) is in a compressed
   // phase, and whether a phase starts at t.
   bool compressed(index_t t) const;
@@ -84,11 +88,17 @@ class GradualPruning final : public TrainHook<T> {
 template <class T>
 class AcdcPruning final : public TrainHook<T> {
  public:
-  AcdcPruning(Model<T>& model, const Split<T>& train, AcdcSchedule schedule);
+  // `reset_momentum`: at each decompression every per-parameter optimizer buffer (SGD's
+  // momentum) restarts from zero, as in the AC/DC reference code, so the pruned weights'
+  // return is not steered by a momentum built while the rest of the network adapted to them
+  // being gone.
+  AcdcPruning(Model<T>& model, const Split<T>& train, AcdcSchedule schedule,
+              bool reset_momentum = false);
   // Sets the mask for step t (0-based) if a phase starts there (t = 0: before the first step).
   void at(index_t t);
   void after_step(ParamStore<T>& params, Optimizer<T>& opt) override;
-  // The parameters at the start of the last compressed phase (empty before it).
+  // The parameters at the start of the last compressed phase (empty before it, and always with
+  // dense_finish).
   const std::vector<T>& dense_twin() const { return twin_; }
   const AcdcSchedule& schedule() const { return schedule_; }
 
@@ -96,6 +106,7 @@ class AcdcPruning final : public TrainHook<T> {
   Model<T>& model_;
   const Split<T>& train_;
   AcdcSchedule schedule_;
+  bool reset_momentum_;
   index_t steps_ = 0;
   std::vector<T> twin_;
 };
