@@ -10,7 +10,7 @@ namespace curv {
 
 void advise_huge_pages(void* p, std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t kHuge = std::uintptr_t(2) << 20;
+  constexpr auto kHuge = std::uintptr_t(kHugePageBytes);
   const auto begin = (reinterpret_cast<std::uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
   const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(kHuge - 1);
   // The result is ignored on purpose: without huge pages the buffer works the same, only slower

@@ -13,13 +13,13 @@ void AlignedFree::operator()(void* p) const noexcept { std::free(p); }
 void* aligned_alloc_bytes(std::size_t bytes) {
   // Large buffers start on a 2 MB boundary so that all of them can be backed by huge pages
   // (core/memory.hpp). aligned_alloc needs a size that is a multiple of the alignment.
-  constexpr std::size_t kLarge = std::size_t(4) << 20, kHuge = std::size_t(2) << 20;
-  const std::size_t alignment = bytes >= kLarge ? kHuge : kAlignment;
+  const bool large = bytes >= kLargeBufferBytes;
+  const std::size_t alignment = large ? kHugePageBytes : kAlignment;
   std::size_t rounded = (bytes + alignment - 1) / alignment * alignment;
   if (rounded == 0) rounded = alignment;
   void* p = std::aligned_alloc(alignment, rounded);
   if (!p) throw std::bad_alloc();
-  if (bytes >= kLarge) advise_huge_pages(p, rounded);
+  if (large) advise_huge_pages(p, rounded);
   return p;
 }
 

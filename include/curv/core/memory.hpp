@@ -13,6 +13,10 @@
 
 namespace curv {
 
+inline constexpr std::size_t kHugePageBytes = std::size_t(2) << 20;
+// Buffers from this size on start on a huge-page boundary and ask for huge pages.
+inline constexpr std::size_t kLargeBufferBytes = std::size_t(4) << 20;
+
 // Asks for transparent huge pages over the 2 MB-aligned part of [p, p + bytes); call it before
 // the memory is first written. A hint: a no-op off Linux or when the kernel declines.
 void advise_huge_pages(void* p, std::size_t bytes);
