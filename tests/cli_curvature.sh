@@ -105,6 +105,9 @@ grep -q '"float32":true' "$scratch/stdout" || { echo "FAIL: prune --float32: $(c
 expect "pruning: float32 is static M-FAC's (mfac), found 'woodfisher'" prune "${base[@]}" --examples all --eval all --method woodfisher --float32 --sparsity 0.5
 check "prune by WoodFisher with one block per layer" "$curv" prune "${base[@]}" --examples all --eval all --method woodfisher --block layer --grads 5 --damping 0.01 --sparsity 0.5
 grep -q '"block":"layer"' "$scratch/stdout" || { echo "FAIL: prune --block layer: $(cat "$scratch/stdout")"; failed=1; }
+check "prune by K-FAC-OBS with factored damping, π off" "$curv" prune "${base[@]}" --examples all --eval all --method kfac-obs --kfac-damping factored --no-pi --grads 5 --damping 0.01 --sparsity 0.5
+grep -q '"kfac_damping":"factored"' "$scratch/stdout" && grep -q '"pi":false' "$scratch/stdout" || { echo "FAIL: prune --kfac-damping factored: $(cat "$scratch/stdout")"; failed=1; }
+expect "pruning: factored damping is kfac-obs's, found 'mfac'" prune "${base[@]}" --examples all --eval all --method mfac --kfac-damping factored --sparsity 0.5
 
 # curv train --prune: gradual and AC/DC reach their sparsity; AC/DC saves its dense twin.
 tr=(train --model mlp --config '{"widths":[4,6,3]}' --data "$scratch/x.npy" --labels "$scratch/y.npy" --batch 2 --log-every 0 --eval train:all)

@@ -4,6 +4,8 @@
 // same matrix materialized, and EK-FAC's scaling as the true block's diagonal in its basis.
 #include <doctest/doctest.h>
 
+#include <string>
+
 #include "curv/check/check.hpp"
 #include "curv/curvature/kfac.hpp"
 #include "curv/linalg/dense.hpp"
@@ -87,9 +89,11 @@ TEST_CASE(
   std::vector<double> v(static_cast<std::size_t>(P)), out(static_cast<std::size_t>(P));
   for (auto& x : v) x = rng.normal();
   const double lambda = 0.03;
-  for (bool factored : {false, true}) {
+  for (const std::string form : {"eigen", "factored", "factored without π"}) {
+    CAPTURE(form);
     // Eigen damping: (M + λI)⁻¹ of K-FAC's own M. Factored damping: an operator of its own whose
-    // matrix is (A + π√λ I) ⊗ (G + √λ/π I), inverted with no further damping.
+    // matrix is (A + π√λ I) ⊗ (G + √λ/π I) (π = 1 without π), inverted with no further damping.
+    const bool factored = form != "eigen", with_pi = form == "factored";
     auto kfac = make_kfac(data, ParamSubset::all(model->params().info()), with(FactorKind::GGN));
     const Matrix K = materialize(*kfac);
     CHECK(relative_error(K, kron_dense(*kfac, P, [](KroneckerBlock& b) {
@@ -103,12 +107,15 @@ TEST_CASE(
       D = kron_dense(*kfac, P, [&](KroneckerBlock& b) {
         Matrix A = b.A(), G = b.G();
         const index_t din = b.layer().din(), O = b.layer().out;
-        for (index_t i = 0; i < din; ++i) A[i * din + i] += b.pi() * std::sqrt(lambda);
-        for (index_t o = 0; o < O; ++o) G[o * O + o] += std::sqrt(lambda) / b.pi();
+        const double pi = with_pi ? b.pi() : 1.0;
+        CHECK(std::abs(b.pi() - 1) > 1e-3);  // so that the two factored forms differ
+        for (index_t i = 0; i < din; ++i) A[i * din + i] += pi * std::sqrt(lambda);
+        for (index_t o = 0; o < O; ++o) G[o * O + o] += std::sqrt(lambda) / pi;
         return std::pair(A, G);
       });
     }
-    std::unique_ptr<KfacOperator> op = factored ? factored_damping(*kfac, lambda) : std::move(kfac);
+    std::unique_ptr<KfacOperator> op =
+        factored ? factored_damping(*kfac, lambda, with_pi) : std::move(kfac);
     const double damping = factored ? 0.0 : lambda;
     const Matrix M = materialize(*op);
     if (factored) CHECK(relative_error(M, D) <= 1e-13);

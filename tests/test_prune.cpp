@@ -389,3 +389,60 @@ TEST_CASE("OBS with K-FAC blocks reads the weights' part of (K + λI)⁻¹ exact
   for (index_t q : weights) got.push_back(given.first_scores[std::size_t(q)]);
   CHECK(relative_error(got, want) <= 1e-12);
 }
+
+TEST_CASE("kfac-obs with factored damping scores by the dense (A + √λI) ⊗ (G + √λI)") {
+  // The WoodFisher repository's K-FAC pruner (π off): each factor damped by √λ. Reference: the
+  // operator materialized (its matrix is checked against the factors in tests/test_kfac.cpp) and
+  // inverted densely; OBS scores w_q² / (2 [D⁻¹]_qq) and WoodFisher's summed update from it.
+  auto model = tiny("mlp");
+  CurvatureData<double> data(*model, random_batches(*model, {8}, 4));
+  const auto all = ParamSubset::all(model->params().info());
+  KfacOptions ko;
+  ko.factors = FactorKind::EF;
+  auto K = make_kfac(data, all, ko);
+  const double lambda = 1e-3;
+  for (bool pi : {false, true}) {
+    CAPTURE(pi);
+    const index_t P = K->size();
+    Vec D = materialize(*factored_damping(*K, lambda, pi));
+    Vec inv(static_cast<std::size_t>(P * P), 0.0);
+    for (index_t i = 0; i < P; ++i) inv[std::size_t(i * P + i)] = 1;
+    linalg::cholesky_solve(linalg::cholesky(D, P), P, inv.data(), P);
+    auto m = tiny("mlp");
+    std::copy(model->params().data(), model->params().data() + P, m->params().data());
+    const Vec w0(m->params().data(), m->params().data() + P);
+    std::vector<index_t> weights;
+    for (const ParamInfo& p : m->params().info())
+      if (p.shape.rank() >= 2)
+        for (index_t i = 0; i < p.shape.numel(); ++i) weights.push_back(p.offset + i);
+    PruneOptions o;
+    o.method = "kfac-obs", o.sparsity = 0.5, o.damping = lambda, o.kfac = K.get();
+    o.kfac_damping = KfacDamping::Factored, o.kfac_pi = pi;
+    MemorySplit split(concatenate(random_batches(*m, {8}, 9)));
+    const PruneReport r = prune(*m, split, {0, 1, 2, 3, 4, 5, 6, 7}, o);
+    Vec want, got;
+    for (index_t q : weights) {
+      want.push_back(w0[std::size_t(q)] * w0[std::size_t(q)] / (2 * inv[std::size_t(q * P + q)]));
+      got.push_back(r.first_scores[std::size_t(q)]);
+    }
+    CHECK(relative_error(got, want) <= 1e-10);
+    // The update: every removed weight's single-weight correction −w_q D⁻¹e_q / [D⁻¹]_qq summed
+    // over the weights (biases stay), then the removed ones exactly 0.
+    Vec after(w0);
+    for (index_t q : weights)
+      if (!r.keep[std::size_t(q)])
+        for (index_t j : weights)
+          after[std::size_t(j)] -=
+              w0[std::size_t(q)] * inv[std::size_t(j * P + q)] / inv[std::size_t(q * P + q)];
+    for (index_t q : weights)
+      if (!r.keep[std::size_t(q)]) after[std::size_t(q)] = 0;
+    CHECK(relative_error(Vec(m->params().data(), m->params().data() + P), after) <= 1e-10);
+  }
+  PruneOptions o;
+  o.method = "woodfisher", o.kfac_damping = KfacDamping::Factored;
+  CHECK(error_of([&] { check_prune_options(o); }) ==
+        "pruning: factored damping is kfac-obs's, found 'woodfisher'");
+  o.method = "kfac-obs", o.kfac_damping = KfacDamping::Eigen, o.kfac_pi = false;
+  CHECK(error_of([&] { check_prune_options(o); }) ==
+        "pruning: turning π off needs factored K-FAC damping, found eigen");
+}

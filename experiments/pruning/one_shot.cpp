@@ -28,6 +28,7 @@ namespace {
 const std::vector<double> kSparsities{0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98};
 const std::vector<index_t> kGrads{100, 1000};
 constexpr double kDamping = 1e-5;
+const char* const kFactoredLabel = "kfac-obs (factored, π off)";
 
 // The dense model, WoodFisher's MNIST recipe: inputs standardized by the training set's mean and
 // deviation (without it the background pixels' weights see no gradient and every method prunes
@@ -106,6 +107,17 @@ struct Method {
   bool layer_blocks = false;
   index_t recomputations = 1;
   std::vector<index_t> grads{100, 1000};
+  // kfac-obs: (A + √λI) ⊗ (G + √λI), the WoodFisher repository's K-FAC pruner (π off), instead
+  // of A ⊗ G + λI.
+  bool factored = false;
+
+  PruneOptions options(double sparsity, index_t m) const {
+    PruneOptions o;
+    o.method = method, o.sparsity = sparsity, o.grads = m, o.damping = kDamping;
+    o.layer_blocks = layer_blocks, o.recomputations = recomputations;
+    if (factored) o.kfac_damping = KfacDamping::Factored, o.kfac_pi = false;
+    return o;
+  }
 };
 
 void tables_and_plots(const PruningSettings& s, const std::vector<nlohmann::json>& rows) {
@@ -209,6 +221,7 @@ void one_shot_spread(const PruningSettings& s) {
   const std::vector<Method> methods{{"magnitude", "magnitude"},
                                     {"obd (diagonal EF)", "obd"},
                                     {"kfac-obs", "kfac-obs"},
+                                    {kFactoredLabel, "kfac-obs", false, 1, {100}, true},
                                     {"woodfisher (layer blocks)", "woodfisher", true},
                                     {"woodfisher (B = 128)", "woodfisher"},
                                     {"mfac", "mfac"}};
@@ -231,10 +244,7 @@ void one_shot_spread(const PruningSettings& s) {
         if (method.method == "magnitude" && d != kSpreadDraws.front()) continue;
         std::copy(dense.begin(), dense.end(), model->params().data());
         model->params().set_mask({});
-        PruneOptions o;
-        o.method = method.method, o.sparsity = 0.95, o.grads = 100, o.damping = kDamping;
-        o.layer_blocks = method.layer_blocks;
-        prune(*model, task->split("train"), examples, o);
+        prune(*model, task->split("train"), examples, method.options(0.95, 100));
         append_row(rows_path,
                    {{"part", "spread"},
                     {"method", method.label},
@@ -271,6 +281,7 @@ void one_shot_mlp(const PruningSettings& s) {
       {"magnitude", "magnitude"},
       {"obd (diagonal EF)", "obd"},
       {"kfac-obs", "kfac-obs"},
+      {kFactoredLabel, "kfac-obs", false, 1, {100, 1000}, true},
       {"woodfisher (layer blocks)", "woodfisher", true},
       {"woodfisher (B = 128)", "woodfisher"},
       {"mfac", "mfac"},
@@ -283,10 +294,8 @@ void one_shot_mlp(const PruningSettings& s) {
       for (double sparsity : kSparsities) {
         std::copy(dense.begin(), dense.end(), model->params().data());
         model->params().set_mask({});
-        PruneOptions o;
-        o.method = method.method, o.sparsity = sparsity, o.grads = m, o.damping = kDamping;
-        o.layer_blocks = method.layer_blocks, o.recomputations = method.recomputations;
-        const PruneReport p = prune(*model, task->split("train"), examples, o);
+        const PruneReport p =
+            prune(*model, task->split("train"), examples, method.options(sparsity, m));
         const Metrics after = task->evaluate(*model, test, 1000);
         append_row(rows_path, {{"part", "one-shot"},
                                {"method", method.label},

@@ -168,14 +168,15 @@ std::unique_ptr<KfacOperator> KfacOperator::shifted(double scale, const std::vec
   return std::make_unique<KfacOperator>(name_, subset_, std::move(blocks));
 }
 
-std::unique_ptr<KfacOperator> factored_damping(const KfacOperator& kfac, double gamma) {
+std::unique_ptr<KfacOperator> factored_damping(const KfacOperator& kfac, double gamma,
+                                               bool pi_adjusted) {
   CURV_CHECK(std::isfinite(gamma) && gamma > 0,
              "kfac-factored: expected a factored damping γ > 0, found ", gamma);
   std::vector<KroneckerBlock> blocks;
   for (const KroneckerBlock& b : kfac.blocks()) {
     CURV_CHECK(!b.refitted(), "kfac-factored: ", kfac.name(),
                " has a re-fitted scaling and no factors to damp: use K-FAC blocks");
-    const double pi = b.pi(), r = std::sqrt(gamma);
+    const double pi = pi_adjusted ? b.pi() : 1.0, r = std::sqrt(gamma);
     std::vector<double> A = b.A(), G = b.G();
     const index_t din = b.layer().din(), out = b.layer().out;
     for (index_t i = 0; i < din; ++i) A[std::size_t(i * din + i)] += pi * r;

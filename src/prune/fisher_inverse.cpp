@@ -216,7 +216,8 @@ class KfacInverse final : public FisherInverse {
 
 std::unique_ptr<FisherInverse> kfac_fisher_inverse(KfacOperator& K, std::vector<index_t> weights,
                                                    double damping) {
-  CURV_CHECK(std::isfinite(damping) && damping > 0, "OBS: expected a damping λ > 0, found ",
+  // λ = 0 is for blocks whose own factors are damped (curvature/kfac.hpp, factored_damping).
+  CURV_CHECK(std::isfinite(damping) && damping >= 0, "OBS: expected a damping λ >= 0, found ",
              damping);
   for (index_t q : weights)
     CURV_CHECK(q >= 0 && q < K.size(), "OBS with ", K.name(), ": expected weight positions in 0..",

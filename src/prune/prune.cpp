@@ -37,6 +37,10 @@ void check_prune_options(const PruneOptions& o) {
   CURV_CHECK(!o.taylor || obs, "pruning: --taylor needs an OBS method, found '", o.method, "'");
   CURV_CHECK(!o.float32 || o.method == "mfac", "pruning: float32 is static M-FAC's (mfac), found '",
              o.method, "'");
+  CURV_CHECK(o.kfac_damping == KfacDamping::Eigen || o.method == "kfac-obs",
+             "pruning: factored damping is kfac-obs's, found '", o.method, "'");
+  CURV_CHECK(o.kfac_pi || o.kfac_damping == KfacDamping::Factored,
+             "pruning: turning π off needs factored K-FAC damping, found eigen");
 }
 
 namespace {
@@ -138,7 +142,8 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
     const double target = std::max(s0, o.sparsity + (s0 - o.sparsity) * frac * frac * frac);
     read();
     std::vector<double> scores, g;
-    std::unique_ptr<KfacOperator> kfac;  // kfac-obs: the blocks F⁻¹ is read from
+    // kfac-obs: fresh blocks, and the factored-damped blocks F⁻¹ is then read from.
+    std::unique_ptr<KfacOperator> kfac, damped;
     std::unique_ptr<FisherInverse> F;
     if (o.method == "magnitude") {
       scores = magnitude_scores(w);
@@ -173,7 +178,12 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
       }
       CURV_CHECK(covered == index_t(layers.size()), "kfac-obs: expected K-FAC blocks over all ",
                  layers.size(), " pruned layers, found ", covered, " in ", K->name());
-      F = kfac_fisher_inverse(*K, std::move(positions), o.damping);
+      if (o.kfac_damping == KfacDamping::Factored) {  // λ is part of the blocks' factors
+        damped = factored_damping(*K, o.damping, o.kfac_pi);
+        F = kfac_fisher_inverse(*damped, std::move(positions), 0.0);
+      } else {
+        F = kfac_fisher_inverse(*K, std::move(positions), o.damping);
+      }
       if (o.taylor) {
         gradients<double>(model, split, grad_examples, names, o.batch, g);
         scores = woodtaylor_scores(w, g, *F);

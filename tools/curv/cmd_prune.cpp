@@ -20,7 +20,8 @@ namespace {
 
 struct Opts {
   std::string checkpoint, model, config, data, examples = "0-999", eval = "test:all";
-  std::string factors = "ef", save, scores_out, block = "128";
+  std::string factors = "ef", save, scores_out, block = "128", kfac_damping = "eigen";
+  bool no_pi = false;
   TaskOptions task;
   PruneOptions prune;
 };
@@ -37,6 +38,8 @@ void check_output(const std::string& path, const char* option) {
 
 int run(Opts o) {
   o.prune.diagonal = parse_factor_kind(o.factors);
+  o.prune.kfac_damping = parse_kfac_damping(o.kfac_damping);
+  o.prune.kfac_pi = !o.no_pi;
   parse_block(o.block, o.prune);
   check_prune_options(o.prune);
   check_output(o.save, "--save");
@@ -71,6 +74,10 @@ int run(Opts o) {
     j["damping"] = o.prune.damping;
     j["taylor"] = o.prune.taylor;
     if (o.prune.method == "mfac") j["float32"] = o.prune.float32;
+    if (o.prune.method == "kfac-obs") {
+      j["kfac_damping"] = o.kfac_damping;
+      if (o.prune.kfac_damping == KfacDamping::Factored) j["pi"] = o.prune.kfac_pi;
+    }
   }
   if (o.prune.method == "woodfisher")
     j["block"] = o.prune.layer_blocks ? nlohmann::json("layer") : nlohmann::json(o.prune.block);
@@ -117,8 +124,14 @@ Runner add_prune(CLI::App& app) {
   cmd->add_flag("--taylor", o->prune.taylor, "OBS: WoodTaylor (includes the gradient)");
   cmd->add_flag("--float32", o->prune.float32,
                 "mfac: the Gram matrix and triangular solve in float32 (about twice as fast)");
-  cmd->add_option("--factors", o->factors, "obd: the diagonal of the ef or ggn")
+  cmd->add_option("--factors", o->factors,
+                  "obd: the diagonal of the ef or ggn; kfac-obs: its output factor")
       ->capture_default_str();
+  cmd->add_option("--kfac-damping", o->kfac_damping,
+                  "kfac-obs: eigen, (A ⊗ G + λI)⁻¹, or factored, (A + π√λI)⁻¹ ⊗ (G + √λ/π I)⁻¹")
+      ->capture_default_str();
+  cmd->add_flag("--no-pi", o->no_pi,
+                "kfac-obs with --kfac-damping factored: π = 1, A + √λI and G + √λI");
   cmd->add_option("--eval", o->eval, "Examples the accuracy is reported on")->capture_default_str();
   cmd->add_option("--save", o->save, "Write the pruned checkpoint (with <param>_mask tensors)");
   cmd->add_option("--scores-out", o->scores_out,

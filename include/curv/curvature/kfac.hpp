@@ -79,8 +79,10 @@ class KfacOperator : public LinearOperator {
 // matrix: each block's factors become A + π√γ I and G + √γ/π I, π = √((tr A / din) / (tr G /
 // out)) of the undamped factors, so inverse_mv(v, 0) is (A + π√γ I)⁻¹ ⊗ (G + √γ/π I)⁻¹ v — the
 // K-FAC optimizer's classic step — and inverse_mv(v, λ) adds λI on top as for any operator.
-// K-FAC blocks only (an EK-FAC re-fit has no factors to damp).
-std::unique_ptr<KfacOperator> factored_damping(const KfacOperator& kfac, double gamma);
+// K-FAC blocks only (an EK-FAC re-fit has no factors to damp). With pi_adjusted false, π = 1:
+// A + √γ I and G + √γ I (the form WoodFisher's K-FAC pruner uses).
+std::unique_ptr<KfacOperator> factored_damping(const KfacOperator& kfac, double gamma,
+                                               bool pi_adjusted = true);
 
 // Factors over all batches of `data` for the layers in `subset`.
 template <class T>

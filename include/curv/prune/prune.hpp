@@ -4,9 +4,10 @@
 //   obs-dense   OBS with the damped empirical Fisher inverted densely (small models: the reference)
 //   woodfisher  OBS with F in blocks of `block` weights (WoodFisher)
 //   mfac        OBS with static M-FAC over all prunable weights
-//   kfac-obs    OBS with K-FAC blocks A ⊗ G + λI of the pruned layers (factors from `diagonal`:
-//               ef approximates the empirical Fisher above; ggn the exact GGN's), or the blocks
-//               of `kfac` (an optimizer's running factors)
+//   kfac-obs    OBS with K-FAC blocks of the pruned layers (factors from `diagonal`: ef
+//               approximates the empirical Fisher above; ggn the exact GGN's), or the blocks of
+//               `kfac` (an optimizer's running factors); damped as A ⊗ G + λI (eigen) or as
+//               (A + π√λI) ⊗ (G + √λ/π I) (factored, π = 1 without `kfac_pi`)
 // OBS methods estimate F = λI + (1/m) Σ ∇ℓᵢ∇ℓᵢᵀ from the per-example gradients of m examples
 // (curvature/gradients.hpp, over the prunable weights only), remove weights by WoodFisher's rule
 // (or WoodTaylor's with `taylor`, using the same examples' mean gradient), and reach the target
@@ -45,6 +46,12 @@ struct PruneOptions {
   // (Optimizer::curvature()), a moving average of the sampled Fisher. Must cover every pruned
   // layer; not owned.
   KfacOperator* kfac = nullptr;
+  // kfac-obs: eigen adds λI to A ⊗ G (the one damping contract of linalg/operator.hpp);
+  // factored damps each factor with √λ (Martens & Grosse's Tikhonov form), whose cross terms
+  // √λ(A ⊗ I + I ⊗ G) damp far more strongly than λI for small λ. kfac_pi: π-adjusted factors;
+  // off, A + √λI and G + √λI, the WoodFisher repository's K-FAC pruner.
+  KfacDamping kfac_damping = KfacDamping::Eigen;
+  bool kfac_pi = true;
   index_t batch = 256;
 };
 
