@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"The K-FAC paper's deep autoencoder on MNIST: K-FAC against SGD-momentum and Adam"};
   experiments::ProtocolOptions options;
-  experiments::add_options(app, p, options);
+  experiments::add_options(app, "autoencoder", p, options);
   app.add_option("--init", init, "default (PyTorch) or sparse (Martens 2010)")
       ->capture_default_str();
   app.add_option("--qmodel-examples", k.qmodel_examples,
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] {
     p.base.config = nlohmann::json{{"init", init}}.dump();
     p.title = "Deep autoencoder, MNIST (" + init + " init)";
-    if (p.out.empty()) p.out = "experiments/autoencoder/out/" + init;
+    options.output.sub = init;
   });
   // K-FAC's time to Adam's best final error, against Adam's own: the third target (README.md).
   auto targets = [&](const ProtocolResult& r) {

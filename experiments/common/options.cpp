@@ -6,7 +6,7 @@
 
 namespace curv::experiments {
 
-void add_options(CLI::App& app, Protocol& p, ProtocolOptions& o) {
+void add_options(CLI::App& app, const std::string& name, Protocol& p, ProtocolOptions& o) {
   app.add_option("--optimizers", p.optimizers, "Which to run")->capture_default_str();
   app.add_option("--epochs", p.base.epochs, "Epochs per run")->capture_default_str();
   app.add_option("--steps", p.base.steps, "Steps per run (when > 0, instead of --epochs)")
@@ -17,7 +17,7 @@ void add_options(CLI::App& app, Protocol& p, ProtocolOptions& o) {
       ->capture_default_str();
   app.add_option("--examples", p.base.examples, "Training examples (an index list, docs/data.md)")
       ->capture_default_str();
-  app.add_option("--out", p.out, "Output directory")->capture_default_str();
+  add_output_options(app, o.output, name);
   app.add_option("--target", p.target, "Level of " + p.metric + " whose steps are counted")
       ->capture_default_str();
   app.add_option("--tuning", p.tuning,
@@ -82,6 +82,7 @@ int run_program(const std::string& name, CLI::App& app, int argc, char** argv, P
   }
   try {
     apply_options(p, o);  // throws on an unknown --factors
+    p.out = output_dir(name, o.output);
     const ProtocolResult r = run_protocol(p);
     if (after) after(r);
     return 0;

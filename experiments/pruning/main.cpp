@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../common/output.hpp"
 #include "curv/core/error.hpp"
 #include "pruning.hpp"
 
@@ -54,14 +55,15 @@ int main(int argc, char** argv) {
   PruningSettings s;
   std::vector<std::string> parts{"one-shot", "spread", "gradual", "acdc"};
   app.add_option("--parts", parts, "one-shot, spread, gradual, acdc")->capture_default_str();
-  app.add_option("--out", s.out, "Output directory")->capture_default_str();
+  OutputOptions output;
+  add_output_options(app, output, "pruning");
   app.add_option("--seeds", s.seeds, "Seeds of gradual and acdc")->capture_default_str();
   app.add_option("--data", s.data, "gradual and acdc: fashion-mnist or mnist")
       ->capture_default_str();
   app.add_option("--acdc-epochs", s.acdc_epochs, "acdc: epochs of every run")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_flag("--replot", s.replot, "Tables and plots from the rows already in --out");
+  app.add_flag("--replot", s.replot, "Tables and plots from the rows already in the output folder");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
                  "--parts: expected one-shot, spread, gradual or acdc, found '", p, "'");
     CURV_CHECK(s.data == "fashion-mnist" || s.data == "mnist",
                "--data: expected fashion-mnist or mnist, found '", s.data, "'");
+    s.out = output_dir("pruning", output);
     std::filesystem::create_directories(s.out);
     for (const std::string& p : parts) {
       if (p == "one-shot") one_shot_mlp(s);

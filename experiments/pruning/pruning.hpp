@@ -10,7 +10,7 @@
 namespace curv::experiments {
 
 struct PruningSettings {
-  std::string out = "experiments/pruning/out";
+  std::string out;  // resolved by common/output.hpp
   std::vector<int> seeds{0, 1, 2};
   std::string data = "fashion-mnist";  // gradual and acdc
   int acdc_epochs = 30;                // acdc: the budget of every run

@@ -34,9 +34,8 @@ int main(int argc, char** argv) {
   SecondOrderConfig mfac;
   mfac.window = 32, mfac.damping = 1e-4, mfac.rescale = "none";
   p.settings = {{"kfac", kfac}, {"mfac", mfac}};
-  p.out = "experiments/transformer-optimizers/out";
   CLI::App app{"Character transformer on Moby-Dick: Adam, K-FAC and M-FAC"};
   experiments::ProtocolOptions options;
-  experiments::add_options(app, p, options);
+  experiments::add_options(app, "transformer-optimizers", p, options);
   return experiments::run_program("transformer-optimizers", app, argc, argv, p, options);
 }
