@@ -176,5 +176,8 @@ expect "lowrank: entry 0 of the damped diagonal is 0, not invertible: expected a
   curvature "${model[@]}" --operator lowrank --product inverse --vector "$scratch/v.npy" "${out[@]}"
 expect "kfac-factored: expected --factored-damping > 0, found 0" curvature "${model[@]}" --operator kfac-factored --vector "$scratch/v.npy" "${out[@]}"
 expect "expected exactly one of --top K or --density" spectrum "${model[@]}" --operator ggn
+# Unconverged Ritz values are an error, not results.
+expect "lanczos converged 0 of 3 eigenpairs in 3 products (residual <= 1e-08 x the largest |eigenvalue|): raise --iterations (now 2) or loosen --tolerance" \
+  spectrum "${model[@]}" --operator hessian --top 3 --iterations 2 --out "$scratch/out.npy"
 
 exit $failed

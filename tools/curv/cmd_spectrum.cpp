@@ -20,8 +20,22 @@ struct Opts {
   index_t top = 0, iterations = 100, probes = 10, grid = 200, trace_matvecs = 0;
   bool density = false;
   std::string method = "lanczos", which = "magnitude", out;
-  double sigma = 0;
+  double sigma = 0, tolerance = 1e-8;
 };
+
+// Unconverged Ritz values are not results: fail with how far the solver got and what to raise.
+void require_converged(const std::string& method, const linalg::Eigensolution& e, index_t wanted,
+                       const Opts& o) {
+  if (e.converged >= wanted) return;
+  if (method == "power")
+    fail("power iteration converged ", e.converged, " of ", wanted, " eigenpairs in ", e.iterations,
+         " products: raise --iterations (now ", o.iterations,
+         "; power iteration uses at least 1000 per pair)");
+  fail(method, " converged ", e.converged, " of ", wanted, " eigenpairs in ", e.iterations,
+       " products (residual <= ", o.tolerance,
+       " x the largest |eigenvalue|): raise --iterations (now ", o.iterations,
+       ") or loosen --tolerance");
+}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -74,6 +88,8 @@ int run(const Opts& o) {
       "expected --method lanczos, arnoldi, power or all, found '", o.method, "'");
   CURV_CHECK(o.which == "magnitude" || o.which == "largest" || o.which == "smallest",
              "expected --which magnitude, largest or smallest, found '", o.which, "'");
+  CURV_CHECK(o.tolerance > 0 && o.tolerance < 1, "expected --tolerance in (0, 1), found ",
+             o.tolerance);
   CURV_CHECK(o.iterations >= 1 && o.probes >= 1 && o.grid >= 2,
              "expected --iterations, --probes >= 1 and --grid >= 2");
   CURV_CHECK(o.out.empty() || ends_with(o.out, ".npy") || ends_with(o.out, ".csv"),
@@ -90,6 +106,7 @@ int run(const Opts& o) {
   if (o.top > 0) {
     linalg::KrylovOptions k;
     k.iterations = std::max(o.iterations, o.top), k.wanted = o.top, k.seed = o.in.seed;
+    k.tolerance = o.tolerance;
     k.which = o.which == "magnitude" ? linalg::Which::largest_magnitude
               : o.which == "largest" ? linalg::Which::largest_algebraic
                                      : linalg::Which::smallest_algebraic;
@@ -97,12 +114,14 @@ int run(const Opts& o) {
     if (o.method == "lanczos" || o.method == "all") {
       const auto t = clock::now();
       const auto e = linalg::lanczos(op, k);
+      require_converged("lanczos", e, o.top, o);
       info["lanczos"] = solution_json(e, since(t));
       reference = e.values;
     }
     if (o.method == "arnoldi" || o.method == "all") {
       const auto t = clock::now();
       const auto e = linalg::arnoldi(op, k);
+      require_converged("arnoldi", e, o.top, o);
       info["arnoldi"] = solution_json(e, since(t));
       if (reference.empty()) reference = e.values;
     }
@@ -115,6 +134,7 @@ int run(const Opts& o) {
       p.max_iterations = std::max<index_t>(o.iterations, 1000);
       const auto t = clock::now();
       const auto e = linalg::power_iteration(op, p);
+      require_converged("power", e, o.top, o);
       info["power"] = solution_json(e, since(t));
       if (!reference.empty() && o.method == "all") {
         // Agreement between the two independent methods, eigenvalue by eigenvalue.
@@ -192,6 +212,10 @@ Runner add_spectrum(CLI::App& app) {
   cmd->add_option("--which", o->which, "--top: magnitude, largest or smallest")
       ->capture_default_str();
   cmd->add_option("--iterations", o->iterations, "Krylov steps (per probe for --density)")
+      ->capture_default_str();
+  cmd->add_option("--tolerance", o->tolerance,
+                  "--top with lanczos/arnoldi: a pair is converged when its residual is at most "
+                  "this times the largest |eigenvalue|; fewer than K converged is an error")
       ->capture_default_str();
   cmd->add_option("--probes", o->probes, "--density: random probe vectors")->capture_default_str();
   cmd->add_option("--sigma", o->sigma,
