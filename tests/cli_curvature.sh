@@ -138,7 +138,7 @@ expect "unknown pruning method 'random': expected one of magnitude, obd, obs-den
 expect "--block: expected a positive number of weights or 'layer', found '0'" "${pr[@]}" --sparsity 0.5 --method woodfisher --block 0
 expect "pruning: expected at least 1 gradient (m), found 0" "${pr[@]}" --sparsity 0.5 --method mfac --grads 0
 expect "pruning: expected a damping λ > 0 for OBS, found 0" "${pr[@]}" --sparsity 0.5 --method obs-dense --damping 0
-expect "--save '$scratch/none/p.safetensors': expected an existing directory to write into" "${pr[@]}" --sparsity 0.5 --save "$scratch/none/p.safetensors"
+expect "--save '$scratch/none/p.safetensors': expected an existing directory $scratch/none, found none" "${pr[@]}" --sparsity 0.5 --save "$scratch/none/p.safetensors"
 [[ ! -e $scratch/none ]] || { echo "FAIL: prune created $scratch/none"; failed=1; }
 expect "unknown measurement 'curvature': expected loss, logit:C, margin or jacobian" gradients "${model[@]}" --measurement curvature "${out[@]}"
 expect "measurement 'logit:3': expected a logit in 0..2 of mlp, found 3" gradients "${model[@]}" --measurement logit:3 "${out[@]}"
@@ -147,7 +147,7 @@ expect "expected --project k >= 1 (or 0 for no projection), found -2" gradients 
 expect "unknown projection 'fourier': expected gaussian, rademacher or sparse" gradients "${model[@]}" --project 4 --projection fourier "${out[@]}"
 expect "measurement 'margin': expected examples with labels, found $scratch/x.npy/train without them" \
   gradients --checkpoint "$scratch/mlp.safetensors" --data "$scratch/x.npy" --examples all --measurement margin "${out[@]}"
-expect "expected an existing folder to write into" gradients "${model[@]}" --out "$scratch/none/g.npy"
+expect "expected an existing directory $scratch/none, found none" gradients "${model[@]}" --out "$scratch/none/g.npy"
 
 expect "short.npy: expected $P entries per vector (the flat parameter vector of mlp), found $((P - 1))" \
   curvature "${model[@]}" --operator ggn --vector "$scratch/short.npy" "${out[@]}"
@@ -176,6 +176,15 @@ expect "lowrank: entry 0 of the damped diagonal is 0, not invertible: expected a
   curvature "${model[@]}" --operator lowrank --product inverse --vector "$scratch/v.npy" "${out[@]}"
 expect "kfac-factored: expected --factored-damping > 0, found 0" curvature "${model[@]}" --operator kfac-factored --vector "$scratch/v.npy" "${out[@]}"
 expect "expected exactly one of --top K or --density" spectrum "${model[@]}" --operator ggn
+expect "expected --top K >= 1 eigenvalues, found 0" spectrum "${model[@]}" --operator ggn --top 0
+# Outputs that cannot be written are refused before any work (/proc takes no new files, even
+# for root).
+expect "--out '/proc/curv-test.npy': expected a writable place, found it cannot be written" \
+  curvature "${model[@]}" --operator ggn --vector "$scratch/v.npy" --out /proc/curv-test.npy
+expect "--out '/proc/curv-test.npy': expected a writable place, found it cannot be written" \
+  spectrum "${model[@]}" --operator ggn --top 1 --out /proc/curv-test.npy
+expect "--save '/proc/curv-test.safetensors': expected a writable place, found it cannot be written" \
+  prune "${model[@]}" --sparsity 0.5 --save /proc/curv-test.safetensors
 # Unconverged Ritz values are an error, not results.
 expect "lanczos converged 0 of 3 eigenpairs in 3 products (residual <= 1e-08 x the largest |eigenvalue|): raise --iterations (now 2) or loosen --tolerance" \
   spectrum "${model[@]}" --operator hessian --top 3 --iterations 2 --out "$scratch/out.npy"

@@ -24,7 +24,7 @@ expect() {
 
 expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-cnn, transformer, t2t, found 'alexnet'" train --model alexnet
 expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or a .npy file, found 'imagenet'" train --data imagenet
-expect 1 "model lenet5 expects inputs [3,32,32], found fashion-mnist examples of [1,28,28]" \
+expect 1 "model lenet5 expects inputs [3,32,32], found fashion-mnist examples of [1,28,28] (models taking them: mlp, lenet5, autoencoder)" \
   train --model lenet5-cifar --data fashion-mnist --epochs 1
 expect 1 "train: expected an optimizer among sgd, adam, adamw, kfac, ekfac, foof, mfac, found 'lbfgs'" train --optimizer lbfgs
 expect 1 "kfac: expected stats_examples >= 0 (0: the whole batch), found -1" \
@@ -40,14 +40,22 @@ expect 1 "--save '$scratch': expected a file path, found a directory" train --sa
 expect 1 "--save '$scratch/no/such/dir/m.safetensors': expected an existing directory" \
   train --save "$scratch/no/such/dir/m.safetensors" --examples 0-255
 expect 1 "mlp: expected config keys among {widths, activation, bias}, found 'depth'" train --config '{"depth":3}'
-expect 1 "no-such.safetensors: expected a safetensors file, found none" eval --checkpoint "$scratch/no-such.safetensors" --data mnist
+expect 1 "--checkpoint '$scratch/no-such.safetensors': expected a safetensors file, found no such file" eval --checkpoint "$scratch/no-such.safetensors" --data mnist
+expect 1 "--checkpoint '$scratch': expected a safetensors file, found a directory" eval --checkpoint "$scratch" --data mnist
+expect 1 "$scratch: expected a safetensors file, found a directory" info "$scratch"
 printf 'garbage!' > "$scratch/bad.safetensors"
-expect 1 "bad.safetensors: expected a header length within the file's 0 bytes" info "$scratch/bad.safetensors"
+expect 1 "bad.safetensors: expected a safetensors file (an 8-byte header length, then a JSON header), found a header length of 2406443243860549991 in a file of 8 bytes: not a safetensors file" info "$scratch/bad.safetensors"
+printf 'a text file, not a checkpoint\n' > "$scratch/notes.txt"
+expect 1 "notes.txt: expected a safetensors file (an 8-byte header length, then a JSON header), found a header length of" eval --checkpoint "$scratch/notes.txt" --data mnist
+expect 1 "--save '/proc/curv-test.safetensors': expected a writable place, found it cannot be written" train --save /proc/curv-test.safetensors --examples 0-255
 CURV_DATA=$scratch/empty expect 1 "-images-idx3-ubyte: expected a readable IDX file, found none" train
 expect 1 "data_batch_1.png: expected a readable PNG, found no file" data pack-cifar "$scratch"
 expect 1 "sgd: expected lr > 0" train --lr -1 --examples 0-255
 expect 2 "The following argument was not expected: --bogus" check --bogus
 expect 2 "A subcommand is required" 
+expect 2 "unknown subcommand 'trian': did you mean 'train'? (see curv --help)" trian
+expect 2 "The following arguments were not expected: 3 --stpes: did you mean --steps? (see curv train --help)" train --stpes 3
+expect 2 "Could not convert: --steps = abc (see curv train --help)" train --steps abc
 expect 1 "check: expected a known subject, found 'nothing-like-this'" check --only nothing-like-this
 [[ ! -e $scratch/bin ]] || { echo "FAIL: pack-cifar left $scratch/bin behind"; failed=1; }
 

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "curv/data/batch_source.hpp"
+#include "curv/nn/model.hpp"
 #include "curv/nn/objective.hpp"
 #include "tasks.hpp"
 
@@ -84,9 +85,16 @@ void Task<T>::carve_validation(double fraction, std::uint64_t seed) {
 
 template <class T>
 void Task<T>::check_model(const Model<T>& model) const {
-  CURV_CHECK(model.input_shape().numel() == example_shape().numel(), "model ", model.name(),
-             " expects inputs ", model.input_shape().str(), ", found ", name(), " examples of ",
-             example_shape().str());
+  if (model.input_shape().numel() != example_shape().numel()) {
+    // The built-in models whose default configuration takes these examples, as a hint.
+    std::string fits;
+    for (const std::string& other : model_names())
+      if (make_model<T>(other)->input_shape().numel() == example_shape().numel())
+        fits += (fits.empty() ? "" : ", ") + other;
+    fail("model ", model.name(), " expects inputs ", model.input_shape().str(), ", found ", name(),
+         " examples of ", example_shape().str(),
+         fits.empty() ? std::string() : " (models taking them: " + fits + ")");
+  }
   CURV_CHECK(model.loss() == loss(), "model ", model.name(), " is trained with ", model.loss(),
              ", found a ", name(), " task for ", loss());
   CURV_CHECK(outputs() == 0 || model.outputs() == outputs(), "model ", model.name(), " has ",

@@ -38,6 +38,8 @@ template std::vector<float> SafeTensor::as<float>(const std::string&) const;
 template std::vector<double> SafeTensor::as<double>(const std::string&) const;
 
 Safetensors read_safetensors(const std::string& path) {
+  CURV_CHECK(!std::filesystem::is_directory(path), path,
+             ": expected a safetensors file, found a directory");
   std::ifstream in(path, std::ios::binary);
   CURV_CHECK(in.good(), path, ": expected a safetensors file, found none");
   in.seekg(0, std::ios::end);
@@ -48,8 +50,11 @@ Safetensors read_safetensors(const std::string& path) {
   in.read(reinterpret_cast<char*>(len8), 8);
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | len8[i];
-  CURV_CHECK(n >= 2 && n <= size - 8, path, ": expected a header length within the file's ",
-             size - 8, " bytes, found ", n);
+  // A text file or another format lands here: its first 8 bytes read as a huge length.
+  CURV_CHECK(n >= 2 && n <= size - 8, path,
+             ": expected a safetensors file (an 8-byte header length, then a JSON header), found "
+             "a header length of ",
+             n, " in a file of ", size, " bytes: not a safetensors file");
   std::string header(static_cast<std::size_t>(n), '\0');
   in.read(header.data(), std::streamsize(n));
   nlohmann::json j;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "checks.hpp"
 #include "commands.hpp"
 #include "curv/io/npy.hpp"
 #include "curv/linalg/solvers.hpp"
@@ -29,6 +30,7 @@ int run(const Opts& o) {
              "expected --product mv or inverse, found '", o.product, "'");
   CURV_CHECK(o.solver == "auto" || o.solver == "cg" || o.solver == "lissa",
              "expected --solver auto, cg or lissa, found '", o.solver, "'");
+  check_writable(o.out, "--out");
   const NpyArray V = read_npy(o.vector);
   CURV_CHECK(V.dtype == "<f4" || V.dtype == "<f8", o.vector,
              ": expected a float32 or float64 vector, found dtype ", V.dtype);

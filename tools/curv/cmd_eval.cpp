@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "checks.hpp"
 #include "commands.hpp"
 #include "curv/data/task.hpp"
 #include "curv/nn/checkpoint.hpp"
@@ -35,6 +36,7 @@ Runner add_eval(CLI::App& app) {
       ->capture_default_str();
   return [o] {
     CURV_CHECK(o->batch >= 1, "eval: expected --batch >= 1, found ", o->batch);
+    check_readable(o->checkpoint, "--checkpoint", "a safetensors file");
     auto model = load_checkpoint<float>(o->checkpoint, o->model, o->config);
     auto task = make_task<float>(o->data, model->loss(), o->task);
     task->check_model(*model);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "checks.hpp"
 #include "commands.hpp"
 #include "curv/curvature/gradients.hpp"
 #include "curv/data/index_list.hpp"
@@ -37,11 +38,8 @@ int run(const Opts& o) {
   CURV_CHECK(o.project >= 0, "expected --project k >= 1 (or 0 for no projection), found ",
              o.project);
   CURV_CHECK(o.batch >= 1, "expected --batch >= 1, found ", o.batch);
-  CURV_CHECK(std::filesystem::exists(o.checkpoint), "cannot open '", o.checkpoint,
-             "': no such file");
-  const auto folder = std::filesystem::path(o.out).parent_path();
-  CURV_CHECK(folder.empty() || std::filesystem::is_directory(folder), o.out,
-             ": expected an existing folder to write into, found none at '", folder.string(), "'");
+  check_readable(o.checkpoint, "--checkpoint", "a safetensors file");
+  check_writable(o.out, "--out");
   g.subset = o.subset, g.batch = o.batch, g.project = o.project, g.seed = o.seed;
   g.cache_bytes = o.cache_mb << 20;
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "checks.hpp"
 #include "commands.hpp"
 #include "curv/data/index_list.hpp"
 #include "curv/data/task.hpp"
@@ -26,26 +27,15 @@ struct Opts {
   PruneOptions prune;
 };
 
-void check_output(const std::string& path, const char* option) {
-  if (path.empty()) return;
-  namespace fs = std::filesystem;
-  CURV_CHECK(!fs::is_directory(path), option, " '", path,
-             "': expected a file path, found a directory");
-  const auto folder = fs::path(path).parent_path();
-  CURV_CHECK(folder.empty() || fs::is_directory(folder), option, " '", path,
-             "': expected an existing directory to write into");
-}
-
 int run(Opts o) {
   o.prune.diagonal = parse_factor_kind(o.factors);
   o.prune.kfac_damping = parse_kfac_damping(o.kfac_damping);
   o.prune.kfac_pi = !o.no_pi;
   parse_block(o.block, o.prune);
   check_prune_options(o.prune);
-  check_output(o.save, "--save");
-  check_output(o.scores_out, "--scores-out");
-  CURV_CHECK(std::filesystem::exists(o.checkpoint), "cannot open '", o.checkpoint,
-             "': no such file");
+  check_writable(o.save, "--save");
+  check_writable(o.scores_out, "--scores-out");
+  check_readable(o.checkpoint, "--checkpoint", "a safetensors file");
   auto model = load_checkpoint<float>(o.checkpoint, o.model, o.config);
   auto task = make_task<float>(o.data, model->loss(), o.task);
   task->check_model(*model);

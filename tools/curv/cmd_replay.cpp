@@ -5,6 +5,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "checks.hpp"
 #include "commands.hpp"
 #include "curv/io/safetensors.hpp"
 #include "curv/nn/checkpoint.hpp"
@@ -24,6 +25,7 @@ Runner add_replay(CLI::App& app) {
   cmd->add_option("--to", o->to, "The last step to replay (default: the last recorded)");
   cmd->add_option("--save", o->save, "Write the replayed model to this safetensors file");
   return [o] {
+    check_writable(o->save, "--save");
     const Trajectory t(o->dir);
     const index_t to = o->to < 0 ? t.steps() : o->to;
     auto model = make_recipe_model<float>(t.recipe());

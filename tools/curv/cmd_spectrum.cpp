@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "checks.hpp"
 #include "commands.hpp"
 #include "curv/io/npy.hpp"
 #include "curv/linalg/solvers.hpp"
@@ -17,7 +18,8 @@ namespace {
 
 struct Opts {
   CurvatureInput in;
-  index_t top = 0, iterations = 100, probes = 10, grid = 200, trace_matvecs = 0;
+  index_t top = -1, iterations = 100, probes = 10, grid = 200,
+          trace_matvecs = 0;  // top -1: not given
   bool density = false;
   std::string method = "lanczos", which = "magnitude", out;
   double sigma = 0, tolerance = 1e-8;
@@ -82,6 +84,7 @@ nlohmann::json solution_json(const linalg::Eigensolution& e, double seconds) {
 template <class T>
 int run(const Opts& o) {
   o.in.validate();
+  CURV_CHECK(o.top == -1 || o.top >= 1, "expected --top K >= 1 eigenvalues, found ", o.top);
   CURV_CHECK((o.top > 0) != o.density, "expected exactly one of --top K or --density");
   CURV_CHECK(
       o.method == "lanczos" || o.method == "arnoldi" || o.method == "power" || o.method == "all",
@@ -94,6 +97,7 @@ int run(const Opts& o) {
              "expected --iterations, --probes >= 1 and --grid >= 2");
   CURV_CHECK(o.out.empty() || ends_with(o.out, ".npy") || ends_with(o.out, ".csv"),
              "expected --out ending in .npy or .csv, found '", o.out, "'");
+  check_writable(o.out, "--out");
 
   CurvatureSetup<T> s = load_curvature<T>(o.in);
   LinearOperator& op = *s.op;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "checks.hpp"
 #include "commands.hpp"
 #include "curv/kernels/parallel.hpp"
 #include "curv/nn/checkpoint.hpp"
@@ -30,23 +31,6 @@ struct Opts {
   int threads = 0;
   TrainPruneOptions prune;
 };
-
-// A path to write later must be writable now: a bad one fails before training, not after it.
-void check_writable(const std::string& path, const char* what) {
-  namespace fs = std::filesystem;
-  if (path.empty()) return;
-  CURV_CHECK(!fs::is_directory(path), what, " '", path,
-             "': expected a file path, found a directory");
-  const fs::path dir = fs::absolute(path).parent_path();
-  CURV_CHECK(fs::is_directory(dir), what, " '", path, "': expected an existing directory ",
-             dir.string(), ", found none");
-  const std::string probe = path + ".probe";
-  std::ofstream f(probe);
-  CURV_CHECK(f.good(), what, " '", path,
-             "': expected a writable place, found it cannot be written");
-  f.close();
-  fs::remove(probe);
-}
 
 int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
   Recipe& r = o.r;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "checks.hpp"
 #include "curv/data/batch_source.hpp"
 #include "curv/nn/checkpoint.hpp"
 
@@ -71,8 +72,8 @@ void CurvatureInput::validate() const {
   parse_factor_kind(factors);
   CURV_CHECK(op != "kfac-factored" || factored_damping > 0,
              "kfac-factored: expected --factored-damping > 0, found ", factored_damping);
-  for (const auto* f : {&checkpoint, &task.labels})
-    CURV_CHECK(f->empty() || std::filesystem::exists(*f), "cannot open '", *f, "': no such file");
+  check_readable(checkpoint, "--checkpoint", "a safetensors file");
+  if (!task.labels.empty()) check_readable(task.labels, "--labels", "an .npy file");
 }
 
 OperatorSpec CurvatureInput::spec() const {

@@ -1,7 +1,9 @@
 // curv: neural networks and second-order methods. `curv --help` lists the subcommands.
+#include <algorithm>
 #include <iostream>
 #include <map>
 
+#include "checks.hpp"
 #include "commands.hpp"
 #include "curv/core/error.hpp"
 #include "curv/core/version.hpp"
@@ -31,12 +33,38 @@ int main(int argc, char** argv) {
   reg(curv::cli::add_prune);
   reg(curv::cli::add_data);
   reg(curv::cli::add_replay);
+  std::vector<std::string> names;
+  for (const CLI::App* cmd : app.get_subcommands({})) names.push_back(cmd->get_name());
+  if (argc > 1 && argv[1][0] != '-' &&
+      std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+    const std::string near = curv::cli::closest(argv[1], names);
+    std::cerr << "curv: unknown subcommand '" << argv[1] << "'"
+              << (near.empty() ? "" : ": did you mean '" + near + "'?") << " (see curv --help)\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
-    // Usage errors, like every other error, are one line.
-    std::cerr << "curv: " << e.what() << " (see curv --help)\n";
+    // Usage errors, like every other error, are one line, pointing to the subcommand's help and,
+    // for an unknown option, to the closest one it has.
+    CLI::App* cmd = nullptr;
+    for (CLI::App* c : app.get_subcommands({}))
+      if (c->parsed()) cmd = c;
+    std::string hint;
+    if (cmd && dynamic_cast<const CLI::ExtrasError*>(&e)) {
+      std::vector<std::string> options;
+      for (const CLI::Option* opt : cmd->get_options())
+        for (const std::string& n : opt->get_lnames()) options.push_back("--" + n);
+      for (const std::string& extra : cmd->remaining())
+        if (extra.rfind("--", 0) == 0) {
+          const std::string near = curv::cli::closest(extra.substr(0, extra.find('=')), options);
+          if (!near.empty()) hint = ": did you mean " + near + "?";
+          break;
+        }
+    }
+    std::cerr << "curv: " << e.what() << hint << " (see curv "
+              << (cmd ? cmd->get_name() + " " : std::string()) << "--help)\n";
     return 2;
   }
   try {
