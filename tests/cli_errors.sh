@@ -51,6 +51,17 @@ expect 1 "--save '/proc/curv-test.safetensors': expected a writable place, found
 CURV_DATA=$scratch/empty expect 1 "-images-idx3-ubyte: expected a readable IDX file, found none" train
 expect 1 "data_batch_1.png: expected a readable PNG, found no file" data pack-cifar "$scratch"
 expect 1 "sgd: expected lr > 0" train --lr -1 --examples 0-255
+# Options that do not apply to the chosen optimizer or schedule are refused, not ignored.
+expect 1 "train: --nesterov applies to sgd, found --optimizer adam" train --optimizer adam --nesterov
+expect 1 "train: --momentum applies to sgd, kfac, ekfac, foof, mfac, found --optimizer adamw" train --optimizer adamw --momentum 0.5
+expect 1 "train: --damping applies to kfac, ekfac, foof, mfac, found --optimizer sgd" train --damping 0.1
+expect 1 "train: --window applies to mfac, found --optimizer kfac" train --optimizer kfac --window 10
+expect 1 "train: --beta1 applies to adam, adamw, found --optimizer sgd" train --beta1 0.5
+expect 1 "train: --kl-clip applies with --rescale kl, found --rescale qmodel" train --optimizer kfac --rescale qmodel --kl-clip 0.01
+expect 1 "train: --gamma applies to --schedule step, found --schedule constant" train --gamma 0.5
+expect 1 "train: expected --clip >= 0 (0: off), found -1" train --clip -1
+expect 1 "train: expected --warmup >= 0 steps, found -5" train --warmup -5
+expect 1 "train: expected --beta2 in [0, 1), found 1" train --optimizer adam --beta2 1
 expect 2 "The following argument was not expected: --bogus" check --bogus
 expect 2 "A subcommand is required" 
 expect 2 "unknown subcommand 'trian': did you mean 'train'? (see curv --help)" trian

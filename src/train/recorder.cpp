@@ -120,6 +120,7 @@ nlohmann::json to_json(const Recipe& r) {
           {"momentum", r.momentum},
           {"nesterov", r.nesterov},
           {"second_order", to_json(r.second_order)},
+          {"adam", {{"beta1", r.adam.beta1}, {"beta2", r.adam.beta2}, {"eps", r.adam.eps}}},
           {"schedule",
            {{"kind", Schedule::kind_name(s.kind)},
             {"warmup_steps", s.warmup_steps},
@@ -142,11 +143,13 @@ Recipe recipe_from_json(const nlohmann::json& j) {
   Recipe r;
   Reader rd{j, "recipe", {}};
   nlohmann::json config = nlohmann::json::object(), task = nlohmann::json::object(),
-                 second = nlohmann::json::object(), schedule = nlohmann::json::object();
+                 second = nlohmann::json::object(), schedule = nlohmann::json::object(),
+                 adam = nlohmann::json::object();
   rd.get("model", r.model), rd.get("config", config), rd.get("data", r.data), rd.get("task", task);
   rd.get("examples", r.examples), rd.get("evaluate", r.evaluate), rd.get("optimizer", r.optimizer);
   rd.get("lr", r.lr), rd.get("momentum", r.momentum), rd.get("nesterov", r.nesterov);
   rd.get("second_order", second), rd.get("schedule", schedule), rd.get("clip_norm", r.clip_norm);
+  rd.get("adam", adam);  // absent in records older than Adam's settings: the defaults
   rd.get("epochs", r.epochs), rd.get("steps", r.steps), rd.get("batch", r.batch);
   rd.get("eval_every", r.eval_every), rd.get("eval_at_start", r.eval_at_start);
   rd.get("eval_batch", r.eval_batch), rd.get("seed", r.seed), rd.get("data_seed", r.data_seed);
@@ -159,6 +162,9 @@ Recipe recipe_from_json(const nlohmann::json& j) {
   t.get("standardize", r.task.standardize);
   t.done();
   r.second_order = second_order_from_json(second);
+  Reader a{adam, "recipe.adam", {}};
+  a.get("beta1", r.adam.beta1), a.get("beta2", r.adam.beta2), a.get("eps", r.adam.eps);
+  a.done();
   Reader s{schedule, "recipe.schedule", {}};
   std::string kind = Schedule::kind_name(r.schedule.kind);
   s.get("kind", kind), s.get("warmup_steps", r.schedule.warmup_steps);

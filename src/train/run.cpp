@@ -25,7 +25,7 @@ template <class T>
 std::unique_ptr<Optimizer<T>> make_recipe_optimizer(const Recipe& r) {
   SecondOrderConfig cfg = r.second_order;
   cfg.seed = r.seed;
-  return make_optimizer<T>(r.optimizer, r.lr, r.momentum, r.nesterov, cfg);
+  return make_optimizer<T>(r.optimizer, r.lr, r.momentum, r.nesterov, cfg, r.adam);
 }
 
 template <class T>

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <tbb/global_control.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -24,7 +25,7 @@ namespace {
 
 struct Opts {
   Recipe r;
-  std::string schedule = "constant", factors = "mc", kfac_damping = "factored";
+  std::string schedule = "constant", factors = "ef", kfac_damping = "factored";
   std::string save, log, curve, record;
   index_t record_every = 100, log_every = 50;
   bool fixed_damping = false;
@@ -32,17 +33,84 @@ struct Opts {
   TrainPruneOptions prune;
 };
 
-int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
+// x with six significant digits, for people (records keep every digit).
+std::string significant(double x) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", x);
+  return b;
+}
+nlohmann::json rounded(const nlohmann::json& j) {
+  if (j.is_number_float()) return std::stod(significant(j.get<double>()));
+  if (!j.is_structured()) return j;
+  nlohmann::json out = j;
+  for (auto& v : out) v = rounded(v);
+  return out;
+}
+
+// The optimizers each option applies to: one given to another optimizer is refused, naming those
+// it is for, rather than silently ignored.
+const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>& applicability() {
+  static const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> table = {
+      {{"--nesterov"}, {"sgd"}},
+      {{"--momentum"}, {"sgd", "kfac", "ekfac", "foof", "mfac"}},
+      {{"--beta1", "--beta2", "--eps"}, {"adam", "adamw"}},
+      {{"--damping"}, {"kfac", "ekfac", "foof", "mfac"}},
+      {{"--damping-min", "--fixed-damping", "--adapt-every", "--adapt-factor", "--qmodel-examples",
+        "--stats-examples", "--factor-decay", "--inverse-every", "--rescale", "--kl-clip",
+        "--unscheduled-clip", "--fallback-lr"},
+       {"kfac", "ekfac", "foof"}},
+      {{"--factors", "--kfac-damping"}, {"kfac", "ekfac"}},
+      {{"--restart-scaling"}, {"ekfac"}},
+      {{"--window"}, {"mfac"}}};
+  return table;
+}
+
+void check_applicable(const CLI::App& cmd, const Recipe& r) {
+  for (const auto& [options, optimizers] : applicability())
+    for (const std::string& option : options) {
+      if (cmd.count(option) == 0 ||
+          std::find(optimizers.begin(), optimizers.end(), r.optimizer) != optimizers.end())
+        continue;
+      std::string names;
+      for (const std::string& n : optimizers) names += (names.empty() ? "" : ", ") + n;
+      fail("train: ", option, " applies to ", names, ", found --optimizer ", r.optimizer);
+    }
+  const std::string& rescale = r.second_order.rescale;
+  for (const char* option :
+       {"--damping-min", "--fixed-damping", "--adapt-every", "--adapt-factor", "--qmodel-examples"})
+    CURV_CHECK(cmd.count(option) == 0 || rescale == "qmodel", "train: ", option,
+               " applies with --rescale qmodel (the adapted λ), found --rescale ", rescale);
+  for (const char* option : {"--kl-clip", "--unscheduled-clip"})
+    CURV_CHECK(cmd.count(option) == 0 || rescale == "kl", "train: ", option,
+               " applies with --rescale kl, found --rescale ", rescale);
+  for (const char* option : {"--step-size", "--gamma"})
+    CURV_CHECK(cmd.count(option) == 0 || r.schedule.kind == Schedule::Kind::Step, "train: ", option,
+               " applies to --schedule step, found --schedule ",
+               Schedule::kind_name(r.schedule.kind));
+}
+
+int run(Opts& o, const CLI::App& cmd) {
   Recipe& r = o.r;
-  if (!rescale_given && r.optimizer == "foof") r.second_order.rescale = "none";
-  if (!lr_given) r.lr = default_lr(r.optimizer);
-  if (!damping_given) r.second_order.damping = default_damping(r.optimizer);
+  SecondOrderConfig& so = r.second_order;
+  // Each optimizer's own defaults (optim/registry.hpp) for what was not given.
+  if (!cmd.count("--lr")) r.lr = default_lr(r.optimizer);
+  if (!cmd.count("--damping")) so.damping = default_damping(r.optimizer);
+  if (!cmd.count("--rescale")) so.rescale = default_rescale(r.optimizer);
+  so.factors = cmd.count("--factors") ? parse_factor_kind(o.factors) : default_factors(r.optimizer);
+  r.schedule.kind = Schedule::kind_from(o.schedule);
+  check_applicable(cmd, r);
+  CURV_CHECK(r.clip_norm >= 0, "train: expected --clip >= 0 (0: off), found ", r.clip_norm);
+  CURV_CHECK(r.schedule.warmup_steps >= 0, "train: expected --warmup >= 0 steps, found ",
+             r.schedule.warmup_steps);
+  CURV_CHECK(r.adam.beta1 >= 0 && r.adam.beta1 < 1, "train: expected --beta1 in [0, 1), found ",
+             r.adam.beta1);
+  CURV_CHECK(r.adam.beta2 >= 0 && r.adam.beta2 < 1, "train: expected --beta2 in [0, 1), found ",
+             r.adam.beta2);
+  CURV_CHECK(r.adam.eps > 0, "train: expected --eps > 0, found ", r.adam.eps);
   CURV_CHECK(r.batch > 0, "train: expected --batch >= 1, found ", r.batch);
   CURV_CHECK(r.epochs > 0 || r.steps > 0, "train: expected --epochs >= 1 or --steps >= 1, found ",
              r.epochs, " and ", r.steps);
   CURV_CHECK(o.threads >= 0, "train: expected --threads >= 0, found ", o.threads);
-  r.schedule.kind = Schedule::kind_from(o.schedule);
-  r.second_order.factors = parse_factor_kind(o.factors);
   r.second_order.kfac_damping = parse_kfac_damping(o.kfac_damping);
   r.second_order.adapt_damping = !o.fixed_damping;
   r.data_seed = r.seed;
@@ -73,7 +141,7 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
   Progress progress;
   progress.line("train " + r.model + " on " + r.data + ": " + std::to_string(examples) +
                 " examples, " + std::to_string(model->params().size()) + " parameters, " +
-                r.optimizer + " lr " + std::to_string(r.lr));
+                r.optimizer + " lr " + significant(r.lr));
   RunHooks<float> hooks;
   hooks.log_every = o.log_every;
   hooks.trajectory = trajectory.get();
@@ -84,7 +152,7 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
     if (pruning) scored_e.metrics["sparsity"] = pruning->sparsity();
     recorder.evaluation(scored_e);
     last = to_json(scored_e);
-    progress.line(last.dump());
+    progress.line(rounded(last).dump());
   };
   hooks.on_step = [&](index_t step, index_t total, double loss) {
     progress.step(long(step), long(total), loss);
@@ -102,11 +170,9 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
   const nlohmann::json epochs = r.steps > 0
                                     ? nlohmann::json(double(s.steps) / double(s.steps_per_epoch))
                                     : nlohmann::json(r.epochs);
-  nlohmann::json summary = {{"model", r.model},
-                            {"data", r.data},
-                            {"epochs", epochs},
-                            {"steps", s.steps},
-                            {"seconds", s.seconds}};
+  nlohmann::json summary = {{"model", r.model}, {"data", r.data},   {"optimizer", r.optimizer},
+                            {"lr", r.lr},       {"batch", r.batch}, {"seed", r.seed},
+                            {"epochs", epochs}, {"steps", s.steps}, {"seconds", s.seconds}};
   for (const auto& [k, v] : last.items())
     if (k != "step" && k != "epoch" && k != "seconds" && k != "lr") summary[k] = v;
   if (pruning) {
@@ -123,8 +189,9 @@ int run(Opts& o, bool lr_given, bool damping_given, bool rescale_given) {
                              s.state_bytes + s.activation_bytes + task->data_bytes();
   summary["peak_rss_mb"] = double(ru.ru_maxrss) * 1024 * mb;
   summary["needed_mb"] = double(needed) * mb;
-  recorder.finish(summary);
-  std::printf("%s\n", summary.dump().c_str());
+  if (!o.save.empty()) summary["save"] = o.save;
+  recorder.finish(summary);  // the record keeps every digit; the terminal gets six
+  std::printf("%s\n", rounded(summary).dump().c_str());
   return 0;
 }
 
@@ -154,11 +221,18 @@ Runner add_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--optimizer", r.optimizer, "sgd, adam, adamw, kfac, ekfac, foof or mfac")
       ->capture_default_str();
-  auto* lr_opt = cmd->add_option(
-      "--lr", r.lr,
-      "Learning rate (the schedule's peak); default 0.05, foof 0.01, kfac/ekfac 1, mfac 0.001");
-  cmd->add_option("--momentum", r.momentum, "SGD momentum")->capture_default_str();
-  cmd->add_flag("--nesterov", r.nesterov, "Nesterov momentum (SGD)");
+  cmd->add_option("--lr", r.lr,
+                  "Learning rate (the schedule's peak); default sgd 0.05, adam/adamw 0.01, "
+                  "kfac/ekfac 0.003, foof 0.03, mfac 0.001");
+  cmd->add_option("--momentum", r.momentum, "sgd, kfac, ekfac, foof, mfac: momentum")
+      ->capture_default_str();
+  cmd->add_flag("--nesterov", r.nesterov, "sgd: Nesterov momentum");
+  cmd->add_option("--beta1", r.adam.beta1, "adam, adamw: first-moment decay β₁")
+      ->capture_default_str();
+  cmd->add_option("--beta2", r.adam.beta2, "adam, adamw: second-moment decay β₂")
+      ->capture_default_str();
+  cmd->add_option("--eps", r.adam.eps, "adam, adamw: ε added to the root of the second moment")
+      ->capture_default_str();
   cmd->add_option("--weight-decay", so.weight_decay,
                   "L2 (sgd, adam, second order) or decoupled (adamw) weight decay")
       ->capture_default_str();
@@ -202,9 +276,9 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--log-every", o->log_every, "Steps between progress updates")
       ->capture_default_str();
   auto* g = cmd->add_option_group("second-order", "kfac, ekfac, foof, mfac (docs/optimizers.md)");
-  auto* damping_opt = g->add_option(
-      "--damping", so.damping,
-      "λ; default 1 for kfac/ekfac (initial, then adapted), 0.1 for foof, 1e-3 for mfac");
+  g->add_option("--damping", so.damping,
+                "λ; default 0.03 for kfac/ekfac (fixed with --rescale kl; the initial value with "
+                "qmodel), 0.1 for foof, 1e-3 for mfac");
   g->add_option("--damping-min", so.damping_min, "Floor of the adapted λ")->capture_default_str();
   g->add_flag("--fixed-damping", o->fixed_damping, "Do not adapt λ (qmodel)");
   g->add_option("--adapt-every", so.adapt_every, "Steps between λ adaptations")
@@ -222,14 +296,15 @@ Runner add_train(CLI::App& app) {
   g->add_option("--inverse-every", so.inverse_every, "Steps between inversions / eigenbases")
       ->capture_default_str();
   g->add_option("--factors", o->factors,
-                "G from mc (sampled labels: true Fisher) or ef (empirical)")
+                "kfac/ekfac: G from ef (empirical: the gradient's own sweep), mc (sampled "
+                "labels: the true Fisher) or ggn")
       ->capture_default_str();
   g->add_option("--kfac-damping", o->kfac_damping,
                 "kfac/ekfac: factored (π-adjusted Tikhonov) or eigen")
       ->capture_default_str();
-  auto* rescale_opt = g->add_option("--rescale", so.rescale,
-                                    "qmodel (exact-curvature quadratic model; kfac/ekfac default), "
-                                    "kl (KL clipping) or none (foof default)");
+  g->add_option("--rescale", so.rescale,
+                "kl (KL clipping; kfac/ekfac default), qmodel (exact-curvature quadratic model, "
+                "λ adapted) or none (foof default)");
   g->add_option("--kl-clip", so.kl_clip, "kl: κ")->capture_default_str();
   g->add_flag("!--unscheduled-clip", so.scheduled_clip,
               "kl: size ν with the current rate (kfac-pytorch), so the schedule does not scale "
@@ -243,9 +318,9 @@ Runner add_train(CLI::App& app) {
   g->add_option("--window", so.window, "mfac: gradients in the sliding window")
       ->capture_default_str();
   add_train_prune_options(cmd, o->prune);
-  return [o, lr_opt, damping_opt, rescale_opt] {
+  return [o, cmd] {
     o->r.task.validation_seed = o->r.seed;
-    return run(*o, lr_opt->count() > 0, damping_opt->count() > 0, rescale_opt->count() > 0);
+    return run(*o, *cmd);
   };
 }
 

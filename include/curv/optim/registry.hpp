@@ -11,19 +11,29 @@
 
 namespace curv {
 
-// Every optimizer by name: sgd, adam, adamw (momentum/nesterov/weight_decay as in make_sgd and
-// make_adam), kfac, ekfac, foof, mfac (cfg; cfg.weight_decay is their η). Throws curv::Error
-// naming the known ones otherwise.
+// Adam's and AdamW's moment decays and denominator floor (make_adam), PyTorch's defaults.
+struct AdamConfig {
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+};
+
+// Every optimizer by name: sgd, adam, adamw (momentum/nesterov/weight_decay as in make_sgd,
+// `adam` as in make_adam), kfac, ekfac, foof, mfac (cfg; cfg.weight_decay is their η). Throws
+// curv::Error naming the known ones otherwise.
 template <class T>
 std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, double lr, double momentum,
-                                             bool nesterov, const SecondOrderConfig& cfg);
-// The learning rate each optimizer is documented with when none is given: 0.05 for sgd, adam
-// and adamw; 0.01 for foof; 1 for kfac and ekfac (it scales the quadratic model's step); 0.001
-// for mfac.
+                                             bool nesterov, const SecondOrderConfig& cfg,
+                                             const AdamConfig& adam = {});
+
+// What `curv train` uses when a setting is not given: for kfac, ekfac and foof the recipes the
+// LeNet-5 experiment found best (experiments/lenet-optimizers/README.md: empirical-Fisher
+// factors, K-FAC/EK-FAC KL-clipped at a fixed λ = 3e-2 with lr 3e-3, FOOF λ = 0.1 with lr 0.03),
+// Adam's best rate there, 0.01; sgd 0.05 and mfac 1e-3 (λ 1e-3), which did best after one
+// epoch of LeNet-5 on Fashion-MNIST. A fixed λ cannot collapse the way the adapted one of the
+// quadratic model (`rescale` qmodel) can.
 double default_lr(const std::string& name);
-// The damping each is documented with when none is given: 1 for kfac and ekfac (the initial λ
-// of the adapted quadratic model), 0.1 for foof, 1e-3 for mfac.
 double default_damping(const std::string& name);
+FactorKind default_factors(const std::string& name);
+std::string default_rescale(const std::string& name);
 std::vector<std::string> optimizer_names();
 
 }  // namespace curv

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "curv/data/task.hpp"
+#include "curv/optim/registry.hpp"
 #include "curv/optim/schedule.hpp"
 #include "curv/optim/second_order.hpp"
 #include "curv/train/loop.hpp"
@@ -31,6 +32,7 @@ struct Recipe {
   double lr = 0.05, momentum = 0.9;
   bool nesterov = false;
   SecondOrderConfig second_order;  // weight_decay for every rule; λ, factors, … for second order
+  AdamConfig adam;                 // adam, adamw: β₁, β₂, ε
   Schedule schedule;               // kind, warm-up, …; base_lr is lr, total_steps 0 the budget
   double clip_norm = 0;
   // How long, and how often it is scored.
