@@ -185,6 +185,9 @@ expect "--out '/proc/curv-test.npy': expected a writable place, found it cannot 
   spectrum "${model[@]}" --operator ggn --top 1 --out /proc/curv-test.npy
 expect "--save '/proc/curv-test.safetensors': expected a writable place, found it cannot be written" \
   prune "${model[@]}" --sparsity 0.5 --save /proc/curv-test.safetensors
+# A checkpoint that does not record its data set (curv init's) needs --data.
+expect "eval: expected --data, found none ($scratch/mlp.safetensors does not record its data set)" \
+  eval --checkpoint "$scratch/mlp.safetensors"
 # Unconverged Ritz values are an error, not results.
 expect "lanczos converged 0 of 3 eigenpairs in 3 products (residual <= 1e-08 x the largest |eigenvalue|): raise --iterations (now 2) or loosen --tolerance" \
   spectrum "${model[@]}" --operator hessian --top 3 --iterations 2 --out "$scratch/out.npy"

@@ -29,6 +29,15 @@ grep -q "fc1.weight *F32 *\[32,784\]" <<< "$info" || fail "info: expected fc1.we
 evaluated=$("$curv" eval --checkpoint "$scratch/m.safetensors" --data mnist) || fail "eval exited $?"
 echo "eval: $evaluated"
 [[ $evaluated == *"\"test_accuracy\":$acc"* ]] || fail "eval: expected test_accuracy $acc as in training"
+# The checkpoint remembers its data set: eval needs no --data, and warns on another one.
+evaluated=$("$curv" eval --checkpoint "$scratch/m.safetensors") || fail "eval without --data exited $?"
+[[ $evaluated == *"\"test_accuracy\":$acc"* && $evaluated == *'"data":"mnist"'* ]] ||
+  fail "eval without --data: expected mnist and test_accuracy $acc, found $evaluated"
+if [[ -f $data/fashion-mnist/.verified ]]; then
+  warning=$("$curv" eval --checkpoint "$scratch/m.safetensors" --data fashion-mnist 2>&1 >/dev/null)
+  [[ $warning == "eval: warning: $scratch/m.safetensors was trained on mnist, evaluated on fashion-mnist" ]] ||
+    fail "expected a warning for another data set, found '$warning'"
+fi
 
 # A run that fails (unknown schedule) leaves the existing checkpoint untouched.
 before=$(sha256sum < "$scratch/m.safetensors")

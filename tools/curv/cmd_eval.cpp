@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "curv/data/task.hpp"
 #include "curv/nn/checkpoint.hpp"
+#include "provenance.hpp"
 
 namespace curv::cli {
 
@@ -21,12 +22,12 @@ Runner add_eval(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("--checkpoint", o->checkpoint, "A safetensors file")->required();
   cmd->add_option("--data", o->data,
-                  "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or inputs.npy")
-      ->required();
+                  "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or inputs.npy "
+                  "(default: the data set the checkpoint was trained on)");
   cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: the targets .npy");
   cmd->add_flag("--standardize", o->task.standardize,
-                "Image data: inputs standardized per channel by the training split's "
-                "mean and deviation (give it again wherever the model is used)");
+                "Image data: inputs standardized per channel by the training split's mean and "
+                "deviation (without --data: as the checkpoint was trained)");
   cmd->add_option("--examples", o->examples, "Which examples: an index list (docs/data.md)")
       ->capture_default_str();
   cmd->add_option("--batch", o->batch, "Examples per batch")->capture_default_str();
@@ -37,6 +38,7 @@ Runner add_eval(CLI::App& app) {
   return [o] {
     CURV_CHECK(o->batch >= 1, "eval: expected --batch >= 1, found ", o->batch);
     check_readable(o->checkpoint, "--checkpoint", "a safetensors file");
+    resolve_data(o->checkpoint, o->data, o->task, "eval");
     auto model = load_checkpoint<float>(o->checkpoint, o->model, o->config);
     auto task = make_task<float>(o->data, model->loss(), o->task);
     task->check_model(*model);

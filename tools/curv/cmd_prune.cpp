@@ -13,6 +13,7 @@
 #include "curv/io/npy.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/prune/prune.hpp"
+#include "provenance.hpp"
 #include "train_pruning.hpp"
 
 namespace curv::cli {
@@ -46,7 +47,7 @@ int run(Opts o) {
   const Metrics after = task->evaluate(*model, eval, 256);
   if (!o.scores_out.empty())
     write_npy(o.scores_out, r.first_scores.data(), {std::int64_t(r.first_scores.size())});
-  if (!o.save.empty()) save_checkpoint(*model, o.save);
+  if (!o.save.empty()) save_checkpoint(*model, o.save, carried_metadata(o.checkpoint));
 
   nlohmann::json layers = nlohmann::json::object();
   for (const auto& [name, s] : r.layer_sparsity) layers[name] = s;

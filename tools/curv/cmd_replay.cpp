@@ -10,6 +10,7 @@
 #include "curv/io/safetensors.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/train/trajectory.hpp"
+#include "provenance.hpp"
 
 namespace curv::cli {
 
@@ -42,7 +43,8 @@ Runner add_replay(CLI::App& app) {
       j["matches_snapshot"] = std::memcmp(p.data(), recorded->params().data(),
                                           std::size_t(p.size()) * sizeof(float)) == 0;
     }
-    if (!o->save.empty()) save_checkpoint(*model, o->save), j["save"] = o->save;
+    if (!o->save.empty())
+      save_checkpoint(*model, o->save, training_metadata(t.recipe())), j["save"] = o->save;
     std::printf("%s\n", j.dump().c_str());
     return 0;
   };

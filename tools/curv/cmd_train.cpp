@@ -18,6 +18,7 @@
 #include "curv/train/recorder.hpp"
 #include "curv/train/trajectory.hpp"
 #include "progress.hpp"
+#include "provenance.hpp"
 #include "train_pruning.hpp"
 
 namespace curv::cli {
@@ -165,7 +166,7 @@ int run(Opts& o, const CLI::App& cmd) {
     recorder.failure(e.what());
     throw;
   }
-  if (!o.save.empty()) save_checkpoint(*model, o.save);
+  if (!o.save.empty()) save_checkpoint(*model, o.save, training_metadata(r));
   // Epochs as asked, or the fraction a step budget covered.
   const nlohmann::json epochs = r.steps > 0
                                     ? nlohmann::json(double(s.steps) / double(s.steps_per_epoch))

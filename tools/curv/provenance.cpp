@@ -1,0 +1,44 @@
+#include "provenance.hpp"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "curv/core/error.hpp"
+#include "curv/io/safetensors.hpp"
+#include "curv/train/recorder.hpp"
+
+namespace curv::cli {
+
+std::map<std::string, std::string> training_metadata(const Recipe& r) {
+  return {{"curv.data", r.data}, {"curv.recipe", to_json(r).dump()}};
+}
+
+std::map<std::string, std::string> carried_metadata(const std::string& checkpoint) {
+  std::map<std::string, std::string> out;
+  const Safetensors st = read_safetensors(checkpoint);
+  for (const char* key : {"curv.data", "curv.recipe"})
+    if (const auto it = st.metadata.find(key); it != st.metadata.end()) out[key] = it->second;
+  return out;
+}
+
+void resolve_data(const std::string& checkpoint, std::string& data, TaskOptions& task,
+                  const char* command) {
+  const auto meta = carried_metadata(checkpoint);
+  const auto trained = meta.find("curv.data");
+  if (!data.empty()) {
+    if (trained != meta.end() && trained->second != data)
+      std::fprintf(stderr, "%s: warning: %s was trained on %s, evaluated on %s\n", command,
+                   checkpoint.c_str(), trained->second.c_str(), data.c_str());
+    return;
+  }
+  CURV_CHECK(trained != meta.end(), command, ": expected --data, found none (", checkpoint,
+             " does not record its data set)");
+  data = trained->second;
+  if (const auto recipe = meta.find("curv.recipe"); recipe != meta.end()) {
+    const TaskOptions recorded = recipe_from_json(nlohmann::json::parse(recipe->second)).task;
+    task.standardize = recorded.standardize, task.context = recorded.context;
+    task.labels = recorded.labels;
+  }
+}
+
+}  // namespace curv::cli
