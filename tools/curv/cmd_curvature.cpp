@@ -10,6 +10,7 @@
 #include "curv/io/npy.hpp"
 #include "curv/linalg/solvers.hpp"
 #include "curvature_input.hpp"
+#include "progress.hpp"
 
 namespace curv::cli {
 
@@ -41,8 +42,10 @@ int run(const Opts& o) {
     CURV_CHECK(std::isfinite(v[i]), o.vector, ": expected finite entries, found ", v[i],
                " at index ", i);
 
+  Progress progress;
+  progress.note("curvature: building " + o.in.op + " on examples " + o.in.examples);
   CurvatureSetup<T> s = load_curvature<T>(o.in);
-  LinearOperator& op = *s.op;
+  ProgressOperator op(*s.op, progress);
   const index_t n = op.size(), k = V.shape.size() == 1 ? 1 : V.shape[0];
   CURV_CHECK(index_t(V.shape.back()) == n, o.vector, ": expected ", n, " entries per vector (the ",
              o.in.subset == "all" ? "flat parameter vector" : "subset '" + o.in.subset + "'",
@@ -53,18 +56,21 @@ int run(const Opts& o) {
   nlohmann::json info = s.describe();
   const double lambda = o.in.damping;
   if (o.product == "mv") {
+    op.stage("products", long(k));
     op.mm(v.data(), k, result.data());
   } else if (o.solver == "auto") {
     CURV_CHECK(op.has_inverse(), "operator '", op.name(),
                "' has no structured inverse: pass --solver cg (conjugate gradient on M + λI, with "
                "--damping) or "
                "--solver lissa");
+    op.stage("solves", long(k));
     op.inverse_mm(v.data(), k, lambda, result.data());
   } else if (o.solver == "cg") {
     linalg::CgOptions c;
     c.damping = lambda, c.tolerance = o.tolerance, c.max_iterations = o.max_iterations;
     index_t iterations = 0;
     double worst = 0;
+    op.stage("CG products", 0);
     for (index_t j = 0; j < k; ++j) {
       const auto r = linalg::cg(op, std::span<const double>(v.data() + j * n, std::size_t(n)), c);
       CURV_CHECK(r.converged, "conjugate gradient did not reach relative residual ", o.tolerance,
@@ -80,6 +86,7 @@ int run(const Opts& o) {
                "spectrum --top 1)");
     linalg::LissaOptions l;
     l.scale = o.lissa_scale, l.depth = o.lissa_depth, l.damping = lambda;
+    op.stage("LiSSA products", long(k * o.lissa_depth));
     for (index_t j = 0; j < k; ++j) {
       const auto r =
           linalg::lissa(op, std::span<const double>(v.data() + j * n, std::size_t(n)), l);
@@ -100,6 +107,7 @@ int run(const Opts& o) {
   info["out"] = o.out;
   info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   info["memory"] = s.memory();
+  progress.clear();
   std::printf("%s\n", info.dump().c_str());
   return 0;
 }

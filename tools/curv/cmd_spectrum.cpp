@@ -11,6 +11,7 @@
 #include "curv/io/npy.hpp"
 #include "curv/linalg/solvers.hpp"
 #include "curvature_input.hpp"
+#include "progress.hpp"
 
 namespace curv::cli {
 
@@ -99,8 +100,10 @@ int run(const Opts& o) {
              "expected --out ending in .npy or .csv, found '", o.out, "'");
   check_writable(o.out, "--out");
 
+  Progress progress;
+  progress.note("spectrum: building " + o.in.op + " on examples " + o.in.examples);
   CurvatureSetup<T> s = load_curvature<T>(o.in);
-  LinearOperator& op = *s.op;
+  ProgressOperator op(*s.op, progress);
   nlohmann::json info = s.describe();
   using clock = std::chrono::steady_clock;
   auto since = [](clock::time_point t) {
@@ -117,6 +120,7 @@ int run(const Opts& o) {
     std::vector<double> reference;
     if (o.method == "lanczos" || o.method == "all") {
       const auto t = clock::now();
+      op.stage("lanczos products", long(k.iterations));
       const auto e = linalg::lanczos(op, k);
       require_converged("lanczos", e, o.top, o);
       info["lanczos"] = solution_json(e, since(t));
@@ -124,6 +128,7 @@ int run(const Opts& o) {
     }
     if (o.method == "arnoldi" || o.method == "all") {
       const auto t = clock::now();
+      op.stage("arnoldi products", long(k.iterations));
       const auto e = linalg::arnoldi(op, k);
       require_converged("arnoldi", e, o.top, o);
       info["arnoldi"] = solution_json(e, since(t));
@@ -137,6 +142,7 @@ int run(const Opts& o) {
       p.wanted = o.top, p.seed = o.in.seed,
       p.max_iterations = std::max<index_t>(o.iterations, 1000);
       const auto t = clock::now();
+      op.stage("power iteration products", 0);
       const auto e = linalg::power_iteration(op, p);
       require_converged("power", e, o.top, o);
       info["power"] = solution_json(e, since(t));
@@ -160,6 +166,7 @@ int run(const Opts& o) {
     linalg::SlqOptions q;
     q.probes = o.probes, q.steps = o.iterations, q.seed = o.in.seed;
     const auto t = clock::now();
+    op.stage("SLQ products", long(o.probes * o.iterations));
     const auto quad = linalg::slq(op, q);
     double lo = INFINITY, hi = -INFINITY;
     for (const auto& nodes : quad.nodes)
@@ -188,6 +195,7 @@ int run(const Opts& o) {
   }
   if (o.trace_matvecs > 0) {
     const auto t = clock::now();
+    op.stage("Hutch++ products", long(o.trace_matvecs));
     const auto e = linalg::hutchpp_trace(op, o.trace_matvecs, o.in.seed);
     info["hutchpp_trace"] = {{"value", e.value},
                              {"standard_error", e.standard_error},
@@ -196,6 +204,7 @@ int run(const Opts& o) {
   }
   if (!o.out.empty()) info["out"] = o.out;
   info["memory"] = s.memory();
+  progress.clear();
   std::printf("%s\n", info.dump().c_str());
   return 0;
 }

@@ -1,5 +1,8 @@
 // curv: neural networks and second-order methods. `curv --help` lists the subcommands.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <map>
 
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
     for (auto& [cmd, run] : runners)
       if (cmd->parsed()) return run();
   } catch (const curv::Error& e) {
+    if (isatty(fileno(stderr))) std::cerr << "\r" << std::string(100, ' ') << "\r";  // a bar
     std::cerr << "curv: " << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {
