@@ -60,6 +60,7 @@ expect 1 "train: --beta1 applies to adam, adamw, found --optimizer sgd" train --
 expect 1 "train: --kl-clip applies with --rescale kl, found --rescale qmodel" train --optimizer kfac --rescale qmodel --kl-clip 0.01
 expect 1 "train: --gamma applies to --schedule step, found --schedule constant" train --gamma 0.5
 expect 1 "train: expected --clip >= 0 (0: off), found -1" train --clip -1
+expect 1 "expected --threads >= 0 (0: all cores), found -1" eval --threads -1 --checkpoint "$scratch/no-such.safetensors"
 expect 1 "train: expected --warmup >= 0 steps, found -5" train --warmup -5
 expect 1 "train: expected --beta2 in [0, 1), found 1" train --optimizer adam --beta2 1
 expect 2 "The following argument was not expected: --bogus" check --bogus

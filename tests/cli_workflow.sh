@@ -24,7 +24,7 @@ grep -q '"recipe":{.*"examples":"0-2047"' "$scratch/log.jsonl" || fail "expected
 [[ $(wc -l < "$scratch/curve.csv") == 3 ]] || fail "expected a curve row per epoch"
 acc=$(sed 's/.*"test_accuracy":\([0-9.]*\).*/\1/' <<< "$summary")
 
-info=$("$curv" info "$scratch/m.safetensors") || fail "info exited $?"
+info=$("$curv" info --checkpoint "$scratch/m.safetensors") || fail "info exited $?"
 grep -q "fc1.weight *F32 *\[32,784\]" <<< "$info" || fail "info: expected fc1.weight F32 [32,784], found: $info"
 evaluated=$("$curv" eval --checkpoint "$scratch/m.safetensors" --data mnist) || fail "eval exited $?"
 echo "eval: $evaluated"
@@ -81,6 +81,12 @@ out=$("$curv" train "${small[@]}" --validation 0.2 --steps 4 --eval val:all test
 out=$("$curv" eval --checkpoint "$scratch/m.safetensors" --data mnist --examples test:class:3) ||
   fail "eval --examples exited $?"
 [[ $out == *'"test_accuracy":'* && $out == *'"examples":"test:class:3"'* ]] || fail "eval: found $out"
+
+# data info knows every data set, the sequence ones included.
+if [[ -f $data/text/.verified ]]; then
+  out=$("$curv" data info moby-dick) || fail "data info moby-dick exited $?"
+  [[ $out == *"moby-dick: train "*" examples of [64]"* ]] || fail "data info moby-dick: found $out"
+fi
 
 # Defaults that work: K-FAC with no other flag beats SGD's defaults after one epoch of LeNet-5 on
 # Fashion-MNIST (its defaults are the LeNet-5 experiment's recipe; the adapted λ of the quadratic

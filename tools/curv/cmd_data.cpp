@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "curv/core/error.hpp"
 #include "curv/data/dataset.hpp"
+#include "curv/data/task.hpp"
 
 namespace curv::cli {
 
@@ -17,12 +18,20 @@ Runner add_data(CLI::App& app) {
                                   "Write DIR/bin/{data_batch_1..5,test_batch}.bin from DIR's PNGs");
   auto name = std::make_shared<std::string>();
   auto dir = std::make_shared<std::string>();
-  info->add_option("name", *name, "fashion-mnist, mnist or cifar10")->required();
+  info->add_option("name", *name, "fashion-mnist, mnist, cifar10, moby-dick or t2t-synthetic")
+      ->required();
   pack->add_option("dir", *dir,
                    "Directory with data_batch_*.png, test_batch.png and the label JSON files")
       ->required();
   return [=] {
     if (info->parsed()) {
+      if (*name == "moby-dick" || *name == "t2t-synthetic") {  // sequence tasks: their splits
+        const auto task = make_task<float>(*name, "ce", TaskOptions{});
+        for (const std::string& split : task->split_names())
+          std::printf("%s: %s %ld examples of %s\n", task->name().c_str(), split.c_str(),
+                      long(task->split(split).size()), task->example_shape().str().c_str());
+        return 0;
+      }
       for (const char* split : {"train", "test"}) {
         const Dataset ds = load_dataset(*name, split);
         std::printf("%s: %ld examples of %s, first labels", ds.name.c_str(), long(ds.size()),

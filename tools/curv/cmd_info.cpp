@@ -14,7 +14,10 @@ Runner add_info(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto model = std::make_shared<std::string>();
   auto config = std::make_shared<std::string>();
-  cmd->add_option("file", *path, "A safetensors file");
+  // The same --checkpoint as every other subcommand, or the file alone.
+  auto* positional = cmd->add_option("file", *path, "A safetensors file");
+  cmd->add_option("--checkpoint", *path, "A safetensors file (or give it alone)")
+      ->excludes(positional);
   cmd->add_option("--model", *model,
                   "The architecture (for files without curv metadata, or to describe it)");
   cmd->add_option("--config", *config, "Its JSON configuration");

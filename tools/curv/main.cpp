@@ -1,15 +1,19 @@
 // curv: neural networks and second-order methods. `curv --help` lists the subcommands.
+#include <tbb/global_control.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <set>
 
 #include "checks.hpp"
 #include "commands.hpp"
 #include "curv/core/error.hpp"
 #include "curv/core/version.hpp"
+#include "curv/kernels/parallel.hpp"
 #include "curv/train/recorder.hpp"
 
 int main(int argc, char** argv) {
@@ -36,6 +40,15 @@ int main(int argc, char** argv) {
   reg(curv::cli::add_prune);
   reg(curv::cli::add_data);
   reg(curv::cli::add_replay);
+  // --threads on every subcommand that computes (train and bench define their own).
+  int threads = 0;
+  for (CLI::App* cmd : app.get_subcommands({}))
+    if (!cmd->get_option_no_throw("--threads") &&
+        std::set<std::string>{"eval", "curvature", "spectrum", "gradients", "prune", "replay",
+                              "check"}
+            .count(cmd->get_name()))
+      cmd->add_option("--threads", threads, "Threads for TBB and BLAS (0: all cores)")
+          ->capture_default_str();
   std::vector<std::string> names;
   for (const CLI::App* cmd : app.get_subcommands({})) names.push_back(cmd->get_name());
   if (argc > 1 && argv[1][0] != '-' &&
@@ -71,6 +84,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    CURV_CHECK(threads >= 0, "expected --threads >= 0 (0: all cores), found ", threads);
+    std::unique_ptr<tbb::global_control> limit;
+    if (threads > 0) {
+      limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                    threads);
+      curv::set_blas_threads(threads);
+    }
     for (auto& [cmd, run] : runners)
       if (cmd->parsed()) return run();
   } catch (const curv::Error& e) {
