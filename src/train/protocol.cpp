@@ -255,10 +255,12 @@ ProtocolResult run_protocol(const Protocol& p) {
   if (!by_steps.empty()) {
     const bool low = p.higher_is_better;  // rising curves end top right: legend bottom right
     const std::string y = p.metric_label.empty() ? p.metric : p.metric_label;
+    // The y-range fits the last 90 % of the run: the first evaluations (chance accuracy, the
+    // initial loss) would squash the region where the optimizers differ.
     plot_lines(p.out + "/" + p.metric + "_vs_steps.png", p.title, "step", y, by_steps, p.log_y,
-               low);
+               low, 0.1);
     plot_lines(p.out + "/" + p.metric + "_vs_seconds.png", p.title, "seconds (training only)", y,
-               by_seconds, p.log_y, low);
+               by_seconds, p.log_y, low, 0.1);
   }
   return result;
 }

@@ -12,11 +12,14 @@ struct Series {
   std::vector<double> x, y;
 };
 
-// One panel: every series as a line in its own colour, labelled in a legend. log_y plots
-// log10(y) with decade ticks; legend_low puts the legend in the bottom right corner instead of
-// the top right (for rising curves). Written to a temporary file and renamed over `path`.
+// One panel: every series as a line in its own colour (a colour-blind-safe palette) and line
+// style, with a legend of line samples and a light grid. log_y plots log10(y) with decade ticks;
+// legend_low puts the legend in the bottom right corner instead of the top right (for rising
+// curves); the y-range fits the points past `focus` of the x-range (0: all of them), so an early
+// transient does not squash the region where the curves differ. Written to a temporary file and
+// renamed over `path`.
 void plot_lines(const std::string& path, const std::string& title, const std::string& x_label,
                 const std::string& y_label, const std::vector<Series>& series, bool log_y = false,
-                bool legend_low = false);
+                bool legend_low = false, double focus = 0);
 
 }  // namespace curv
