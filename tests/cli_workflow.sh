@@ -17,7 +17,9 @@ echo "train: $summary"
   fail "expected a JSON summary with test_accuracy, epochs and seconds"
 # The run's record: start (command, commit, recipe), one evaluation per epoch, end.
 [[ $(wc -l < "$scratch/log.jsonl") == 4 ]] || fail "expected start, two evaluations and end in the log"
-head -1 "$scratch/log.jsonl" | grep -q '"event":"start".*"git_commit":' || fail "expected the start line"
+head -1 "$scratch/log.jsonl" | grep -q '"data_fingerprints":{"test":"[0-9a-f]\{16\}","train":"[0-9a-f]\{16\}"}.*"event":"start".*"git_commit":.*"threads":[1-9]' ||
+  fail "expected the start line with data fingerprints, commit and threads, found $(head -1 "$scratch/log.jsonl")"
+[[ $("$curv" --version) == "curv "*" ("*")" ]] || fail "expected curv --version to name version and commit"
 grep -q '"recipe":{.*"examples":"0-2047"' "$scratch/log.jsonl" || fail "expected the recipe in the log"
 [[ $(head -1 "$scratch/curve.csv") == step,epoch,seconds,lr,batch_loss,damping,test_accuracy,test_loss ]] ||
   fail "expected the curve's header, found $(head -1 "$scratch/curve.csv")"

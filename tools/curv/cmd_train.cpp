@@ -137,7 +137,19 @@ int run(Opts& o, const CLI::App& cmd) {
   std::unique_ptr<TrajectoryRecorder<float>> trajectory;  // refuses a used directory up front
   if (!o.record.empty())
     trajectory = std::make_unique<TrajectoryRecorder<float>>(o.record, o.record_every);
-  RunRecorder recorder(o.curve, o.log, r, {});
+  // The start line: beside command, commit and recipe, what else decides the numbers — the
+  // threads (reduction order) and the data (each split's fingerprint).
+  nlohmann::json data_record = nlohmann::json::object();
+  for (const std::string& split : task->split_names()) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx",
+                  static_cast<unsigned long long>(task->split(split).fingerprint()));
+    data_record[split] = hex;
+  }
+  RunRecorder recorder(
+      o.curve, o.log, r,
+      {{"threads", tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)},
+       {"data_fingerprints", data_record}});
 
   Progress progress;
   progress.line("train " + r.model + " on " + r.data + ": " + std::to_string(examples) +

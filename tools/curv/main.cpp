@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
                "): neural networks and second-order methods — training, exact curvature products, "
                "K-FAC and the curvature toolkit's solvers"};
   app.require_subcommand(1);
+  app.set_version_flag("--version",
+                       std::string("curv ") + curv::version() + " (" + curv::git_commit() + ")");
   std::map<CLI::App*, curv::cli::Runner> runners;
   auto reg = [&](curv::cli::Runner (*add)(CLI::App&)) {
     const std::size_t before = app.get_subcommands({}).size();
