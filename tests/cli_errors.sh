@@ -22,7 +22,7 @@ expect() {
   fi
 }
 
-expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-cnn, transformer, t2t, found 'alexnet'" train --model alexnet
+expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-cnn, transformer, t2t (or a layer list: --model-file), found 'alexnet'" train --model alexnet
 expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or a .npy file, found 'imagenet'" train --data imagenet
 expect 1 "model lenet5 expects inputs [3,32,32], found fashion-mnist examples of [1,28,28] (models taking them: mlp, lenet5, autoencoder)" \
   train --model lenet5-cifar --data fashion-mnist --epochs 1
@@ -60,6 +60,12 @@ expect 1 "train: --beta1 applies to adam, adamw, found --optimizer sgd" train --
 expect 1 "train: --kl-clip applies with --rescale kl, found --rescale qmodel" train --optimizer kfac --rescale qmodel --kl-clip 0.01
 expect 1 "train: --gamma applies to --schedule step, found --schedule constant" train --gamma 0.5
 expect 1 "train: expected --clip >= 0 (0: off), found -1" train --clip -1
+expect 1 "--model-file '$scratch/none.json': expected a JSON layer list, found no such file" train --model-file "$scratch/none.json"
+printf '{"input": [1, 28, 28], "layers": [' > "$scratch/broken.json"
+expect 1 "--model-file '$scratch/broken.json': expected a JSON layer list, found invalid JSON" train --model-file "$scratch/broken.json"
+printf '{"input": [1, 28, 28], "layers": [{"type": "linear", "name": "fc", "out": 10}]}' > "$scratch/unflat.json"
+expect 1 "sequential: layers[0] (linear): expected a vector per example (flatten first), found shape [1,28,28]" train --model-file "$scratch/unflat.json"
+expect 2 "--model excludes --model-file" train --model mlp --model-file "$scratch/unflat.json"
 expect 1 "expected --threads >= 0 (0: all cores), found -1" eval --threads -1 --checkpoint "$scratch/no-such.safetensors"
 expect 1 "train: expected --warmup >= 0 steps, found -5" train --warmup -5
 expect 1 "train: expected --beta2 in [0, 1), found 1" train --optimizer adam --beta2 1

@@ -3,6 +3,7 @@
 # existing checkpoint. Exits 77 (skipped) where MNIST has not been fetched.
 set -uo pipefail
 curv=$1
+source_root=${2:-$(cd "$(dirname "$0")/.." && pwd)}
 data=${CURV_DATA:-$HOME/.cache/curv}
 [[ -f $data/mnist/.verified ]] || { echo "skipped: $data/mnist not fetched"; exit 77; }
 scratch=$(mktemp -d)
@@ -88,6 +89,26 @@ out=$("$curv" eval --checkpoint "$scratch/m.safetensors" --data mnist --examples
 if [[ -f $data/text/.verified ]]; then
   out=$("$curv" data info moby-dick) || fail "data info moby-dick exited $?"
   [[ $out == *"moby-dick: train "*" examples of [64]"* ]] || fail "data info moby-dick: found $out"
+fi
+
+# A model from a layer list: docs/models/lenet5.json trains to the built-in lenet5's curve, bit
+# for bit (seconds aside), and its checkpoint rebuilds it for eval and the curvature commands.
+if [[ -f $data/fashion-mnist/.verified ]]; then
+  common=(--data fashion-mnist --examples 0-2047 --epochs 2 --eval-every 8 --log-every 0)
+  "$curv" train --model lenet5 "${common[@]}" --curve "$scratch/builtin.csv" >/dev/null 2>&1 ||
+    fail "built-in lenet5 exited $?"
+  "$curv" train --model-file "$source_root/docs/models/lenet5.json" "${common[@]}" \
+    --curve "$scratch/listed.csv" --save "$scratch/listed.safetensors" >/dev/null 2>&1 ||
+    fail "lenet5.json exited $?"
+  [[ $(cut -d, -f3 --complement "$scratch/builtin.csv") == $(cut -d, -f3 --complement "$scratch/listed.csv") ]] ||
+    fail "expected lenet5.json's curve to equal lenet5's: $(diff "$scratch/builtin.csv" "$scratch/listed.csv")"
+  [[ $(wc -l < "$scratch/listed.csv") -ge 4 ]] || fail "expected at least three evaluations"
+  out=$("$curv" eval --checkpoint "$scratch/listed.safetensors") || fail "eval of the model file's checkpoint exited $?"
+  [[ $out == *'"model":"sequential"'* ]] || fail "eval: found $out"
+  out=$("$curv" spectrum --checkpoint "$scratch/listed.safetensors" --data fashion-mnist --examples 0-255 \
+    --operator kfac --top 2) || fail "spectrum on the model file's checkpoint exited $?"
+  "$curv" train --model-file "$source_root/docs/models/lenet5.json" --data fashion-mnist --examples 0-511 \
+    --steps 5 --optimizer kfac --log-every 0 >/dev/null 2>&1 || fail "kfac on lenet5.json exited $?"
 fi
 
 # Defaults that work: K-FAC with no other flag beats SGD's defaults after one epoch of LeNet-5 on

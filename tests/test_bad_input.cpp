@@ -65,7 +65,7 @@ TEST_CASE("ops: shape mismatches name the op, the expected and the found shape")
 TEST_CASE("unknown names list what is known") {
   CHECK(error_of([] { make_model<float>("resnet50"); }) ==
         "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-cnn, transformer, "
-        "t2t, found 'resnet50'");
+        "t2t (or a layer list: --model-file), found 'resnet50'");
   CHECK(error_of([] { make_loss<float>("hinge"); }) ==
         "loss: expected one of cross_entropy, bce, mse, found 'hinge'");
   CHECK(error_of([] {

@@ -2,6 +2,7 @@
 // observers, reproducible training and its NaN guard.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -146,4 +147,77 @@ TEST_CASE(
                             obs.grad.begin() + p.offset + p.shape.numel());
     CHECK(check::relative_error(got, want) < 1e-12);
   }
+}
+
+TEST_CASE("a layer list describing LeNet-5 is the built-in lenet5, bit for bit") {
+  // docs/models/lenet5.json: the same parameters in the same order, the same initialization,
+  // the same ops, so the same forward pass, gradient and curvature products to the last bit.
+  const char* file = R"({"input": [1, 28, 28], "layers": [
+    {"type": "conv2d", "name": "conv1", "out": 6, "kernel": 5, "padding": 2}, {"type": "relu"},
+    {"type": "max_pool2d", "kernel": 2},
+    {"type": "conv2d", "name": "conv2", "out": 16, "kernel": 5}, {"type": "relu"},
+    {"type": "max_pool2d", "kernel": 2}, {"type": "flatten"},
+    {"type": "linear", "name": "fc1", "out": 120}, {"type": "relu"},
+    {"type": "linear", "name": "fc2", "out": 84}, {"type": "relu"},
+    {"type": "linear", "name": "fc3", "out": 10}]})";
+  auto built_in = make_model<float>("lenet5");
+  auto listed = make_model<float>("sequential", file);
+  REQUIRE(listed->params().size() == built_in->params().size());
+  for (index_t i = 0; i < built_in->params().count(); ++i) {
+    CHECK(listed->params().info(i).name == built_in->params().info(i).name);
+    CHECK(listed->params().info(i).shape == built_in->params().info(i).shape);
+  }
+  CHECK(listed->input_shape() == built_in->input_shape());
+  CHECK(listed->outputs() == built_in->outputs());
+  Rng a(3), b(3);
+  built_in->init(a), listed->init(b);
+  const index_t P = built_in->params().size();
+  CHECK(std::equal(built_in->params().data(), built_in->params().data() + P,
+                   listed->params().data()));
+  auto loss = make_loss<float>("cross_entropy");
+  Batch<float> batch(*built_in, 6, 4);
+  std::vector<float> v(static_cast<std::size_t>(P));
+  Rng rng(8);
+  for (float& e : v) e = float(rng.normal());
+  auto products = [&](Model<float>& m) {
+    Objective<float> obj(m, *loss);
+    obj.set_batch(batch.rows(0, 6), batch.targets(0));
+    std::vector<float> out(static_cast<std::size_t>(3 * P));
+    obj.gradient(out.data());
+    obj.hvp(v.data(), out.data() + P);
+    obj.ggn_vp(v.data(), out.data() + 2 * P);
+    return out;
+  };
+  CHECK(products(*built_in) == products(*listed));
+  // Its configuration is the list itself, so a checkpoint rebuilds it.
+  CHECK(make_model<float>("sequential", listed->config())->config() == listed->config());
+}
+
+TEST_CASE("a layer list names the layer that does not fit") {
+  auto error = [](const std::string& config) {
+    try {
+      make_model<float>("sequential", config);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(
+      error(R"({"input": [1, 28, 28], "layers": [{"type": "linear", "name": "fc", "out": 10}]})") ==
+      "sequential: layers[0] (linear): expected a vector per example (flatten first), found "
+      "shape [1,28,28]");
+  CHECK(error(R"({"input": [4], "layers": [{"type": "swish"}]})") ==
+        "sequential: layers[0]: expected a type among linear, conv2d, max_pool2d, avg_pool2d, "
+        "relu, tanh, sigmoid, gelu, flatten, layer_norm, residual, found 'swish'");
+  CHECK(error(R"({"input": [4], "layers": [{"type": "residual", "layers": [
+        {"type": "linear", "name": "r", "out": 3}]}]})") ==
+        "sequential: layers[0] (residual): expected its layers to keep the shape [4], found [3]");
+  CHECK(error(R"({"input": [4], "layers": [{"type": "linear", "out": 3}]})") ==
+        "sequential: layers[0] (linear): expected a 'name'");
+  CHECK(error(R"({"input": [1, 4, 4], "layers": [{"type": "conv2d", "name": "c", "out": 2,
+        "kernel": 5}]})") ==
+        "sequential: layers[0]: expected a kernel of at most 4 (the padded input), found 5");
+  CHECK(error(R"({"layers": []})") ==
+        "sequential: expected keys 'input' (the example's shape) and 'layers', found "
+        "{\"layers\":[]}");
 }

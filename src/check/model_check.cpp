@@ -70,7 +70,20 @@ ModelCase make_case(const std::string& name) {
   if (name == "mlp-relu") return {make_mlp<double>({6, 5, 3}, "relu"), "mse"};
   if (name == "cnn") return {std::make_unique<TinyCnn>(), "cross_entropy"};
   if (name == "residual") return {std::make_unique<Residual>(), "bce"};
-  fail("check: expected a model case (mlp-tanh, mlp-relu, cnn, residual), found '", name, "'");
+  if (name == "sequential")  // every layer type of a model file (nn/models/sequential.cpp)
+    return {make_model<double>("sequential", R"({"input": [1, 6, 6], "layers": [
+      {"type": "conv2d", "name": "conv1", "out": 2, "kernel": 3, "padding": 1}, {"type": "relu"},
+      {"type": "max_pool2d", "kernel": 2},
+      {"type": "conv2d", "name": "conv2", "out": 2, "kernel": 2}, {"type": "gelu"},
+      {"type": "avg_pool2d", "kernel": 2}, {"type": "flatten"},
+      {"type": "layer_norm", "name": "norm"},
+      {"type": "residual", "layers": [{"type": "linear", "name": "inner", "out": 2},
+                                      {"type": "tanh"}]},
+      {"type": "linear", "name": "fc", "out": 3}, {"type": "sigmoid"},
+      {"type": "linear", "name": "out", "out": 3, "bias": false}]})"),
+            "cross_entropy"};
+  fail("check: expected a model case (mlp-tanh, mlp-relu, cnn, residual, sequential), found '",
+       name, "'");
 }
 
 // Column i of a P×P (or M×P) matrix stored row-major as cols[i*rows + r] → transpose helper.
@@ -78,7 +91,9 @@ double at(const Vec& m, std::size_t cols, std::size_t r, std::size_t c) { return
 
 }  // namespace
 
-std::vector<std::string> model_case_names() { return {"mlp-tanh", "mlp-relu", "cnn", "residual"}; }
+std::vector<std::string> model_case_names() {
+  return {"mlp-tanh", "mlp-relu", "cnn", "residual", "sequential"};
+}
 
 std::vector<Row> check_model(const std::string& name, std::uint64_t seed) {
   Rng rng(seed);

@@ -99,9 +99,10 @@ std::unique_ptr<Model<T>> make_model(const std::string& name, const std::string&
   if (name == "cifar-cnn") return detail::make_cifar_cnn_model<T>(cfg);
   if (name == "transformer") return detail::make_transformer_model<T>(cfg);
   if (name == "t2t") return detail::make_t2t_model<T>(cfg);
+  if (name == "sequential") return detail::make_sequential_model<T>(cfg);
   std::string known;
   for (const std::string& n : model_names()) known += (known.empty() ? "" : ", ") + n;
-  fail("model: expected one of ", known, ", found '", name, "'");
+  fail("model: expected one of ", known, " (or a layer list: --model-file), found '", name, "'");
 }
 
 template <class T>

@@ -27,7 +27,7 @@ namespace {
 struct Opts {
   Recipe r;
   std::string schedule = "constant", factors = "ef", kfac_damping = "factored";
-  std::string save, log, curve, record;
+  std::string save, log, curve, record, model_file;
   index_t record_every = 100, log_every = 50;
   bool fixed_damping = false;
   int threads = 0;
@@ -92,6 +92,17 @@ void check_applicable(const CLI::App& cmd, const Recipe& r) {
 
 int run(Opts& o, const CLI::App& cmd) {
   Recipe& r = o.r;
+  if (!o.model_file.empty()) {  // a layer list (nn/models/sequential.cpp) as the model
+    check_readable(o.model_file, "--model-file", "a JSON layer list");
+    std::ifstream f(o.model_file);
+    try {
+      r.config = nlohmann::json::parse(f).dump();
+    } catch (const nlohmann::json::exception& e) {
+      fail("--model-file '", o.model_file, "': expected a JSON layer list, found invalid JSON (",
+           e.what(), ")");
+    }
+    r.model = "sequential";
+  }
   SecondOrderConfig& so = r.second_order;
   // Each optimizer's own defaults (optim/registry.hpp) for what was not given.
   if (!cmd.count("--lr")) r.lr = default_lr(r.optimizer);
@@ -215,10 +226,15 @@ Runner add_train(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   Recipe& r = o->r;
   SecondOrderConfig& so = r.second_order;
-  cmd->add_option("--model", r.model, "Model name (curv info lists the parameters)")
-      ->capture_default_str();
-  cmd->add_option("--config", r.config, "Model configuration as a JSON object")
-      ->capture_default_str();
+  auto* model_opt =
+      cmd->add_option("--model", r.model, "Model name (curv info lists the parameters)")
+          ->capture_default_str();
+  auto* config_opt = cmd->add_option("--config", r.config, "Model configuration as a JSON object")
+                         ->capture_default_str();
+  cmd->add_option("--model-file", o->model_file,
+                  "A model as a JSON layer list instead of --model (docs/models/*.json)")
+      ->excludes(config_opt)
+      ->excludes(model_opt);
   cmd->add_option("--data", r.data,
                   "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or inputs.npy")
       ->capture_default_str();

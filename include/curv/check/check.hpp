@@ -63,7 +63,8 @@ const OpCase& op_case(const std::string& name);
 std::vector<Row> check_op(const OpCase& c, std::uint64_t seed = 1);
 std::vector<Row> check_loss(const std::string& loss, std::uint64_t seed = 1);
 // "mlp-tanh" (cross-entropy), "mlp-relu" (mse), "cnn" (conv, relu, max-pool, avg-pool;
-// cross-entropy), "residual" (shared input and a residual add; bce).
+// cross-entropy), "residual" (shared input and a residual add; bce), "sequential" (a model file
+// with every layer type; cross-entropy).
 std::vector<std::string> model_case_names();
 std::vector<Row> check_model(const std::string& name, std::uint64_t seed = 1);
 

@@ -38,5 +38,7 @@ template <class T>
 std::unique_ptr<Model<T>> make_transformer_model(const Config& cfg);
 template <class T>
 std::unique_ptr<Model<T>> make_t2t_model(const Config& cfg);
+template <class T>
+std::unique_ptr<Model<T>> make_sequential_model(const Config& cfg);
 
 }  // namespace curv::detail
