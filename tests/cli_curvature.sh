@@ -188,6 +188,22 @@ expect "--save '/proc/curv-test.safetensors': expected a writable place, found i
 # A checkpoint that does not record its data set (curv init's) needs --data.
 expect "eval: expected --data, found none ($scratch/mlp.safetensors does not record its data set)" \
   eval --checkpoint "$scratch/mlp.safetensors"
+# Exact diagonals and traces. A linear model (one layer, cross-entropy) has H = GGN, so the
+# Hessian's diagonal built column by column (M e_i) must give the GGN's structured trace.
+check "init a linear model" "$curv" init --model mlp --config '{"widths":[4,3]}' --seed 4 --save "$scratch/linear.safetensors"
+lin=(--checkpoint "$scratch/linear.safetensors" --data "$scratch/x.npy" --labels "$scratch/y.npy" --examples all)
+check "hessian diagonal, column by column" "$curv" curvature "${lin[@]}" --operator hessian --product diagonal --out "$scratch/hdiag.npy"
+h=$(grep -o '"trace":[^,}]*' "$scratch/stdout" | cut -d: -f2)
+grep -q '"diagonal":"columns"' "$scratch/stdout" || { echo "FAIL: expected the columns route: $(cat "$scratch/stdout")"; failed=1; }
+[[ $(stat -c %s "$scratch/hdiag.npy") == $((128 + 15 * 8)) ]] || { echo "FAIL: expected 15 float64 entries in hdiag.npy"; failed=1; }
+check "ggn trace, structured" "$curv" curvature "${lin[@]}" --operator ggn --product trace
+g=$(grep -o '"trace":[^,}]*' "$scratch/stdout" | cut -d: -f2)
+awk -v h="$h" -v g="$g" 'BEGIN { d = h - g; if (d < 0) d = -d; exit !(g > 0 && d <= 1e-10 * g) }' ||
+  { echo "FAIL: Hessian trace $h by columns against the GGN's $g on a linear model"; failed=1; }
+echo "ok: linear model: trace of H by columns $h, of the GGN $g"
+expect "--product diagonal: expected --out FILE.npy, found none" curvature "${model[@]}" --operator ggn --product diagonal
+check "spectrum --vectors-out" "$curv" spectrum "${model[@]}" --operator ggn --top 2 --iterations 40 --vectors-out "$scratch/vectors.npy"
+[[ $(stat -c %s "$scratch/vectors.npy") == $((128 + 2 * P * 8)) ]] || { echo "FAIL: expected [2, $P] float64 in vectors.npy"; failed=1; }
 # Unconverged Ritz values are an error, not results.
 expect "lanczos converged 0 of 3 eigenpairs in 3 products (residual <= 1e-08 x the largest |eigenvalue|): raise --iterations (now 2) or loosen --tolerance" \
   spectrum "${model[@]}" --operator hessian --top 3 --iterations 2 --out "$scratch/out.npy"

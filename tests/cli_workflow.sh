@@ -32,6 +32,10 @@ grep -q "fc1.weight *F32 *\[32,784\]" <<< "$info" || fail "info: expected fc1.we
 evaluated=$("$curv" eval --checkpoint "$scratch/m.safetensors" --data mnist) || fail "eval exited $?"
 echo "eval: $evaluated"
 [[ $evaluated == *"\"test_accuracy\":$acc"* ]] || fail "eval: expected test_accuracy $acc as in training"
+# The outputs as an array: 100 test examples × 10 logits, float32.
+"$curv" eval --checkpoint "$scratch/m.safetensors" --examples test:0-99 --out "$scratch/logits.npy" >/dev/null ||
+  fail "eval --out exited $?"
+[[ $(stat -c %s "$scratch/logits.npy") == $((128 + 100 * 10 * 4)) ]] || fail "expected logits [100, 10] float32"
 # The checkpoint remembers its data set: eval needs no --data, and warns on another one.
 evaluated=$("$curv" eval --checkpoint "$scratch/m.safetensors") || fail "eval without --data exited $?"
 [[ $evaluated == *"\"test_accuracy\":$acc"* && $evaluated == *'"data":"mnist"'* ]] ||

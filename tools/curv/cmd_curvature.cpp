@@ -1,6 +1,7 @@
 // curv curvature: one product with a curvature matrix of a trained model — M v, or (M + λI)⁻¹ v
 // — for vectors given as .npy files in the flat parameter order (docs/models.md), written back
-// as .npy. Prints a one-line JSON summary.
+// as .npy; or its exact diagonal and trace. Prints a one-line JSON summary.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -23,12 +24,71 @@ struct Opts {
   index_t max_iterations = 500, lissa_depth = 1000;
 };
 
+// --product diagonal | trace: the exact diagonal of M (written to --out as float64 [P]) and its
+// trace. Operators with a structured diagonal (diag, kfac, ekfac, lowrank, …) give it directly;
+// the others (hessian, ggn, ef, fisher) column by column, M e_i for every i: P products, exact,
+// meant for models small enough (the progress bar tells the time).
+template <class T>
+int run_diagonal(const Opts& o) {
+  Progress progress;
+  progress.note("curvature: building " + o.in.op + " on examples " + o.in.examples);
+  CurvatureSetup<T> s = load_curvature<T>(o.in);
+  ProgressOperator op(*s.op, progress);
+  const auto t0 = std::chrono::steady_clock::now();
+  const index_t n = op.size();
+  std::vector<double> d;
+  nlohmann::json info = s.describe();
+  if (op.has_diagonal()) {
+    d = op.diagonal();
+    info["diagonal"] = "structured";
+  } else {
+    constexpr index_t kColumns = 32;  // unit vectors per batched product
+    d.assign(std::size_t(n), 0.0);
+    op.stage("columns", long(n));
+    std::vector<double> E, ME;
+    for (index_t c0 = 0; c0 < n; c0 += kColumns) {
+      const index_t k = std::min(kColumns, n - c0);
+      E.assign(std::size_t(k * n), 0.0), ME.assign(std::size_t(k * n), 0.0);
+      for (index_t j = 0; j < k; ++j) E[std::size_t(j * n + c0 + j)] = 1;
+      op.mm(E.data(), k, ME.data());
+      for (index_t j = 0; j < k; ++j) d[std::size_t(c0 + j)] = ME[std::size_t(j * n + c0 + j)];
+    }
+    info["diagonal"] = "columns";
+  }
+  double trace = 0;
+  for (double x : d) {
+    CURV_CHECK(std::isfinite(x), "the diagonal of ", op.name(), " is not finite (nothing written)");
+    trace += x;
+  }
+  if (o.product == "diagonal") write_npy(o.out, d.data(), {std::int64_t(n)});
+  info["product"] = o.product, info["trace"] = trace;
+  if (!o.out.empty()) info["out"] = o.out;
+  info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  info["memory"] = s.memory();
+  progress.clear();
+  std::printf("%s\n", info.dump().c_str());
+  return 0;
+}
+
 template <class T>
 int run(const Opts& o) {
   // Everything that can be checked cheaply is checked before the model and data are loaded.
   o.in.validate();
-  CURV_CHECK(o.product == "mv" || o.product == "inverse",
-             "expected --product mv or inverse, found '", o.product, "'");
+  CURV_CHECK(o.product == "mv" || o.product == "inverse" || o.product == "diagonal" ||
+                 o.product == "trace",
+             "expected --product mv, inverse, diagonal or trace, found '", o.product, "'");
+  if (o.product == "diagonal" || o.product == "trace") {
+    CURV_CHECK(o.vector.empty(), "--product ", o.product, " takes no --vector, found '", o.vector,
+               "'");
+    CURV_CHECK(o.product == "trace" || !o.out.empty(),
+               "--product diagonal: expected --out FILE.npy, found none");
+    CURV_CHECK(o.product == "diagonal" || o.out.empty(),
+               "--product trace prints the trace: expected no --out, found '", o.out, "'");
+    check_writable(o.out, "--out");
+    return run_diagonal<T>(o);
+  }
+  CURV_CHECK(!o.vector.empty() && !o.out.empty(), "--product ", o.product,
+             ": expected --vector V.npy and --out OUT.npy");
   CURV_CHECK(o.solver == "auto" || o.solver == "cg" || o.solver == "lissa",
              "expected --solver auto, cg or lissa, found '", o.solver, "'");
   check_writable(o.out, "--out");
@@ -120,12 +180,13 @@ Runner add_curvature(CLI::App& app) {
       "Multiply a vector by a curvature matrix of a checkpoint, or by its damped inverse");
   auto o = std::make_shared<Opts>();
   o->in.add_options(cmd);
-  cmd->add_option("--product", o->product, "mv (M v) or inverse ((M + λI)⁻¹ v)")
+  cmd->add_option("--product", o->product,
+                  "mv (M v), inverse ((M + λI)⁻¹ v), diagonal (exact diag M to --out) or trace")
       ->capture_default_str();
   cmd->add_option("--vector", o->vector,
-                  "Input .npy: [P] or [k,P], float32 or float64, flat parameter order")
-      ->required();
-  cmd->add_option("--out", o->out, "Output .npy, same shape and dtype")->required();
+                  "mv, inverse: input .npy [P] or [k,P], float32 or float64, flat parameter order");
+  cmd->add_option("--out", o->out,
+                  "mv, inverse: output .npy, same shape and dtype; diagonal: float64 [P]");
   cmd->add_option("--solver", o->solver,
                   "inverse: auto (the operator's structured inverse), cg or lissa")
       ->capture_default_str();

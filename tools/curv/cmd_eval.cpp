@@ -5,8 +5,11 @@
 
 #include "checks.hpp"
 #include "commands.hpp"
+#include "curv/data/batch_source.hpp"
 #include "curv/data/task.hpp"
+#include "curv/io/npy.hpp"
 #include "curv/nn/checkpoint.hpp"
+#include "curv/nn/objective.hpp"
 #include "provenance.hpp"
 
 namespace curv::cli {
@@ -15,7 +18,7 @@ Runner add_eval(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("eval", "Evaluate a checkpoint on a data set (its test split by default)");
   struct Opts {
-    std::string checkpoint, data, model, config, examples = "test:all";
+    std::string checkpoint, data, model, config, examples = "test:all", out;
     TaskOptions task;
     index_t batch = 128;
   };
@@ -35,9 +38,13 @@ Runner add_eval(CLI::App& app) {
   cmd->add_option("--config", o->config, "Its JSON configuration (with --model)");
   cmd->add_option("--context", o->task.context, "moby-dick: characters per window")
       ->capture_default_str();
+  cmd->add_option("--out", o->out,
+                  "Write the model's outputs (logits) as .npy float32 [rows, C], one row per "
+                  "example (per position for sequence models), in --examples order");
   return [o] {
     CURV_CHECK(o->batch >= 1, "eval: expected --batch >= 1, found ", o->batch);
     check_readable(o->checkpoint, "--checkpoint", "a safetensors file");
+    check_writable(o->out, "--out");
     resolve_data(o->checkpoint, o->data, o->task, "eval");
     auto model = load_checkpoint<float>(o->checkpoint, o->model, o->config);
     auto task = make_task<float>(o->data, model->loss(), o->task);
@@ -48,6 +55,22 @@ Runner add_eval(CLI::App& app) {
                         {"checkpoint", o->checkpoint},
                         {"examples", o->examples}};
     for (const auto& [k, v] : task->evaluate(*model, list, o->batch)) j[k] = v;
+    if (!o->out.empty()) {  // the outputs, batch by batch in list order
+      auto loss = make_loss<float>(model->loss());
+      Objective<float> obj(*model, *loss);
+      std::vector<float> logits;
+      index_t columns = 0;
+      for_each_batch<float>(task->split(list.split), list.indices, o->batch,
+                            [&](const Batch<float>& b) {
+                              obj.record(b.x);
+                              const View<const float> y = obj.output();
+                              columns = y.row_size();
+                              logits.insert(logits.end(), y.data, y.data + y.numel());
+                            });
+      const auto rows = std::int64_t(logits.size()) / std::max<std::int64_t>(columns, 1);
+      write_npy(o->out, logits.data(), {rows, std::int64_t(columns)});
+      j["out"] = o->out;
+    }
     std::printf("%s\n", j.dump().c_str());
     return 0;
   };

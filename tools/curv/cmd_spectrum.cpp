@@ -22,7 +22,7 @@ struct Opts {
   index_t top = -1, iterations = 100, probes = 10, grid = 200,
           trace_matvecs = 0;  // top -1: not given
   bool density = false;
-  std::string method = "lanczos", which = "magnitude", out;
+  std::string method = "lanczos", which = "magnitude", out, vectors_out;
   double sigma = 0, tolerance = 1e-8;
 };
 
@@ -99,6 +99,9 @@ int run(const Opts& o) {
   CURV_CHECK(o.out.empty() || ends_with(o.out, ".npy") || ends_with(o.out, ".csv"),
              "expected --out ending in .npy or .csv, found '", o.out, "'");
   check_writable(o.out, "--out");
+  check_writable(o.vectors_out, "--vectors-out");
+  CURV_CHECK(o.vectors_out.empty() || (o.top > 0 && ends_with(o.vectors_out, ".npy")),
+             "--vectors-out: expected a .npy file with --top K, found '", o.vectors_out, "'");
 
   Progress progress;
   progress.note("spectrum: building " + o.in.op + " on examples " + o.in.examples);
@@ -118,13 +121,14 @@ int run(const Opts& o) {
               : o.which == "largest" ? linalg::Which::largest_algebraic
                                      : linalg::Which::smallest_algebraic;
     std::vector<double> reference;
+    std::vector<std::vector<double>> vectors;  // the reported eigenvalues' unit eigenvectors
     if (o.method == "lanczos" || o.method == "all") {
       const auto t = clock::now();
       op.stage("lanczos products", long(k.iterations));
       const auto e = linalg::lanczos(op, k);
       require_converged("lanczos", e, o.top, o);
       info["lanczos"] = solution_json(e, since(t));
-      reference = e.values;
+      reference = e.values, vectors = e.vectors;
     }
     if (o.method == "arnoldi" || o.method == "all") {
       const auto t = clock::now();
@@ -132,7 +136,7 @@ int run(const Opts& o) {
       const auto e = linalg::arnoldi(op, k);
       require_converged("arnoldi", e, o.top, o);
       info["arnoldi"] = solution_json(e, since(t));
-      if (reference.empty()) reference = e.values;
+      if (reference.empty()) reference = e.values, vectors = e.vectors;
     }
     if (o.method == "power" || o.method == "all") {
       CURV_CHECK(
@@ -153,9 +157,16 @@ int run(const Opts& o) {
           worst = std::max(worst, std::abs(e.values[i] - reference[i]) / std::abs(reference[i]));
         info["lanczos_vs_power_relative_difference"] = worst;
       }
-      if (reference.empty()) reference = e.values;
+      if (reference.empty()) reference = e.values, vectors = e.vectors;
     }
     info["eigenvalues"] = reference;
+    if (!o.vectors_out.empty()) {  // [K, P] float64, row k the eigenvector of eigenvalue k
+      std::vector<double> flat;
+      for (const auto& v : vectors) flat.insert(flat.end(), v.begin(), v.end());
+      write_npy(o.vectors_out, flat.data(),
+                {std::int64_t(vectors.size()), std::int64_t(op.size())});
+      info["vectors_out"] = o.vectors_out;
+    }
     if (!o.out.empty()) {
       std::vector<std::vector<double>> rows;
       for (std::size_t i = 0; i < reference.size(); ++i)
@@ -238,6 +249,8 @@ Runner add_spectrum(CLI::App& app) {
   cmd->add_option("--trace", o->trace_matvecs,
                   "Also estimate the trace with Hutch++ using this many products");
   cmd->add_option("--out", o->out, "Eigenvalues or density as .npy or .csv");
+  cmd->add_option("--vectors-out", o->vectors_out,
+                  "--top: the eigenvectors as .npy [K, P] float64, flat parameter order");
   return [o] { return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o); };
 }
 
