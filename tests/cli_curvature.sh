@@ -204,6 +204,17 @@ echo "ok: linear model: trace of H by columns $h, of the GGN $g"
 expect "--product diagonal: expected --out FILE.npy, found none" curvature "${model[@]}" --operator ggn --product diagonal
 check "spectrum --vectors-out" "$curv" spectrum "${model[@]}" --operator ggn --top 2 --iterations 40 --vectors-out "$scratch/vectors.npy"
 [[ $(stat -c %s "$scratch/vectors.npy") == $((128 + 2 * P * 8)) ]] || { echo "FAIL: expected [2, $P] float64 in vectors.npy"; failed=1; }
+# The mean gradient (--mean) is the mean of the per-example gradients' rows.
+check "gradients --mean" "$curv" gradients "${model[@]}" --mean --precision float64 --out "$scratch/mean.npy"
+check "gradients per example, float64" "$curv" gradients "${model[@]}" --precision float64 --out "$scratch/rows.npy"
+od -j 128 -A n -t f8 -v "$scratch/mean.npy" | tr -s ' ' '\n' | grep -v '^$' > "$scratch/mean.txt"
+od -j 128 -A n -t f8 -v "$scratch/rows.npy" | tr -s ' ' '\n' | grep -v '^$' > "$scratch/rows.txt"
+awk -v P="$P" 'NR == FNR { m[NR - 1] = $1; n = NR; next }
+  { s[(FNR - 1) % P] += $1; r = FNR }
+  END { if (n != P || r != 5 * P) { print "sizes " n " " r; exit 1 }
+        for (i = 0; i < P; i++) { d = s[i] / 5 - m[i]; if (d < 0) d = -d; if (d > 1e-12) { print i, s[i] / 5, m[i]; exit 1 } } }' \
+  "$scratch/mean.txt" "$scratch/rows.txt" ||
+  { echo "FAIL: the mean gradient is not the mean of the per-example rows"; failed=1; }
 # Unconverged Ritz values are an error, not results.
 expect "lanczos converged 0 of 3 eigenpairs in 3 products (residual <= 1e-08 x the largest |eigenvalue|): raise --iterations (now 2) or loosen --tolerance" \
   spectrum "${model[@]}" --operator hessian --top 3 --iterations 2 --out "$scratch/out.npy"

@@ -12,9 +12,13 @@
 #include "checks.hpp"
 #include "commands.hpp"
 #include "curv/curvature/gradients.hpp"
+#include "curv/curvature/subset.hpp"
+#include "curv/data/batch_source.hpp"
 #include "curv/data/index_list.hpp"
 #include "curv/data/task.hpp"
+#include "curv/io/npy.hpp"
 #include "curv/nn/checkpoint.hpp"
+#include "curv/nn/objective.hpp"
 
 namespace curv::cli {
 
@@ -27,7 +31,46 @@ struct Opts {
   index_t batch = 256, project = 0;
   std::uint64_t seed = 0;
   std::size_t cache_mb = 512;
+  bool mean = false;
 };
+
+// --mean: ∇L = (1/N) Σ ∇ℓₙ of the mean loss over the list, one vector [subset size], float64.
+template <class T>
+int run_mean(const Opts& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto model = load_checkpoint<T>(o.checkpoint, o.model, o.config);
+  auto task = make_task<T>(o.data, model->loss(), o.task);
+  task->check_model(*model);
+  const IndexList list = parse_index_list(o.examples, *task);
+  const ParamSubset subset = ParamSubset::parse(o.subset, model->params().info());
+  auto loss = make_loss<T>(model->loss());
+  Objective<T> obj(*model, *loss);
+  const index_t P = model->params().size();
+  std::vector<T> g(static_cast<std::size_t>(P));
+  std::vector<double> sum(static_cast<std::size_t>(P), 0.0);
+  for_each_batch<T>(task->split(list.split), list.indices, o.batch, [&](const Batch<T>& b) {
+    obj.set_batch(b.x, b.targets());
+    obj.gradient(g.data());  // the batch's mean: weighted by its size below
+    for (index_t i = 0; i < P; ++i)
+      sum[std::size_t(i)] += double(g[std::size_t(i)]) * double(b.size());
+  });
+  for (double& x : sum) x /= double(list.size());
+  std::vector<double> out(static_cast<std::size_t>(subset.size()));
+  subset.gather(sum.data(), out.data());
+  write_npy(o.out, out.data(), {std::int64_t(out.size())});
+  nlohmann::json info = {
+      {"model", model->name()},
+      {"examples", list.spec},
+      {"count", list.size()},
+      {"measurement", "loss"},
+      {"subset", o.subset},
+      {"mean", true},
+      {"columns", out.size()},
+      {"out", o.out},
+      {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
+  std::printf("%s\n", info.dump().c_str());
+  return 0;
+}
 
 template <class T>
 int run(const Opts& o) {
@@ -40,6 +83,12 @@ int run(const Opts& o) {
   CURV_CHECK(o.batch >= 1, "expected --batch >= 1, found ", o.batch);
   check_readable(o.checkpoint, "--checkpoint", "a safetensors file");
   check_writable(o.out, "--out");
+  if (o.mean) {
+    CURV_CHECK(o.measurement == "loss" && o.project == 0,
+               "--mean: expected the loss's gradient unprojected, found --measurement ",
+               o.measurement, " and --project ", o.project);
+    return run_mean<T>(o);
+  }
   g.subset = o.subset, g.batch = o.batch, g.project = o.project, g.seed = o.seed;
   g.cache_bytes = o.cache_mb << 20;
 
@@ -113,6 +162,8 @@ Runner add_gradients(CLI::App& app) {
   cmd->add_option("--precision", o->precision, "float32 or float64: the dtype of sweeps and file")
       ->capture_default_str();
   cmd->add_option("--out", o->out, "Output .npy")->required();
+  cmd->add_flag("--mean", o->mean,
+                "Write the mean loss's gradient over --examples instead ([subset size], float64)");
   return [o] {
     CURV_CHECK(o->precision == "float32" || o->precision == "float64",
                "expected --precision float32 or float64, found '", o->precision, "'");
