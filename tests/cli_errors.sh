@@ -76,5 +76,9 @@ expect 2 "The following arguments were not expected: 3 --stpes: did you mean --s
 expect 2 "Could not convert: --steps = abc (see curv train --help)" train --steps abc
 expect 1 "check: expected a known subject, found 'nothing-like-this'" check --only nothing-like-this
 [[ ! -e $scratch/bin ]] || { echo "FAIL: pack-cifar left $scratch/bin behind"; failed=1; }
+# Every subcommand's help ends with examples.
+for sub in train eval info init curvature spectrum gradients prune replay check bench data; do
+  "$curv" "$sub" --help | grep -q '^Examples:' || { echo "FAIL: curv $sub --help has no examples"; failed=1; }
+done
 
 exit $failed

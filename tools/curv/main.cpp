@@ -42,6 +42,45 @@ int main(int argc, char** argv) {
   reg(curv::cli::add_prune);
   reg(curv::cli::add_data);
   reg(curv::cli::add_replay);
+  // Every subcommand's help ends with examples that run as written (after tools/setup.sh).
+  const std::map<std::string, std::string> examples = {
+      {"train",
+       "  curv train --model lenet5 --data fashion-mnist --epochs 10 --schedule cosine \\\n"
+       "      --save l5.safetensors --log l5.jsonl\n"
+       "  curv train --model lenet5 --data fashion-mnist --optimizer kfac --epochs 2\n"
+       "  curv train --model-file docs/models/vgg-small.json --data cifar10 --epochs 1\n"
+       "  curv train --model lenet5 --data fashion-mnist --epochs 10 --prune gradual "
+       "--sparsity 0.9"},
+      {"eval",
+       "  curv eval --checkpoint l5.safetensors\n"
+       "  curv eval --checkpoint l5.safetensors --examples test:class:3 --out logits.npy"},
+      {"info", "  curv info --checkpoint l5.safetensors\n  curv info --model transformer"},
+      {"init", "  curv init --model mlp --config '{\"widths\":[784,32,10]}' --save m.safetensors"},
+      {"curvature",
+       "  curv curvature --checkpoint l5.safetensors --data fashion-mnist --operator kfac \\\n"
+       "      --damping 1e-3 --product inverse --vector v.npy --out x.npy\n"
+       "  curv curvature --checkpoint l5.safetensors --data fashion-mnist --operator ggn "
+       "--product diagonal --out d.npy"},
+      {"spectrum",
+       "  curv spectrum --checkpoint l5.safetensors --data fashion-mnist --operator hessian "
+       "--top 5\n"
+       "  curv spectrum --checkpoint l5.safetensors --data fashion-mnist --operator ggn "
+       "--density --out density.csv"},
+      {"gradients",
+       "  curv gradients --checkpoint l5.safetensors --data fashion-mnist --examples 0-9999 "
+       "--project 512 --out g.npy\n"
+       "  curv gradients --checkpoint l5.safetensors --data fashion-mnist --mean --out grad.npy"},
+      {"prune",
+       "  curv prune --checkpoint l5.safetensors --data fashion-mnist --method woodfisher "
+       "--sparsity 0.9 \\\n      --save l5-sparse.safetensors"},
+      {"replay", "  curv train … --record traj/ && curv replay traj/ --from 100"},
+      {"check", "  curv check\n  curv check --only conv2d"},
+      {"bench", "  curv bench --model mlp lenet5\n  curv bench --prune --grads 1024"},
+      {"data", "  curv data info cifar10\n  curv data info moby-dick"}};
+  for (CLI::App* cmd : app.get_subcommands({}))
+    if (const auto it = examples.find(cmd->get_name()); it != examples.end())
+      cmd->footer("\nExamples:\n" + it->second);
+
   // --threads on every subcommand that computes (train and bench define their own).
   int threads = 0;
   for (CLI::App* cmd : app.get_subcommands({}))
