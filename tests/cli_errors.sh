@@ -60,6 +60,7 @@ expect 1 "train: --beta1 applies to adam, adamw, found --optimizer sgd" train --
 expect 1 "train: --kl-clip applies with --rescale kl, found --rescale qmodel" train --optimizer kfac --rescale qmodel --kl-clip 0.01
 expect 1 "train: --gamma applies to --schedule step, found --schedule constant" train --gamma 0.5
 expect 1 "train: expected --clip >= 0 (0: off), found -1" train --clip -1
+expect 2 "--recipe: expected one of cifar-cnn, lenet5-fashion, lenet5-fashion-kfac, lenet5-mnist, mlp-fashion, mlp-mnist, t2t, transformer-moby, found 'nope'" train --recipe nope
 expect 1 "--model-file '$scratch/none.json': expected a JSON layer list, found no such file" train --model-file "$scratch/none.json"
 printf '{"input": [1, 28, 28], "layers": [' > "$scratch/broken.json"
 expect 1 "--model-file '$scratch/broken.json': expected a JSON layer list, found invalid JSON" train --model-file "$scratch/broken.json"

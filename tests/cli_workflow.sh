@@ -115,6 +115,15 @@ if [[ -f $data/fashion-mnist/.verified ]]; then
     --steps 5 --optimizer kfac --log-every 0 >/dev/null 2>&1 || fail "kfac on lenet5.json exited $?"
 fi
 
+# A documented recipe by name; flags on the line take precedence over the recipe's.
+if [[ -f $data/fashion-mnist/.verified ]]; then
+  out=$("$curv" train --recipe lenet5-fashion --examples 0-255 --steps 2 --lr 0.01 \
+    --log "$scratch/recipe.jsonl" 2>/dev/null) || fail "train --recipe exited $?"
+  [[ $out == *'"lr":0.01'* && $out == *'"model":"lenet5"'* ]] || fail "train --recipe: found $out"
+  head -1 "$scratch/recipe.jsonl" | grep -q '"kind":"cosine"' || fail "expected the recipe's cosine schedule"
+  head -1 "$scratch/recipe.jsonl" | grep -q '"weight_decay":0.0001' || fail "expected the recipe's weight decay"
+fi
+
 # Defaults that work: K-FAC with no other flag beats SGD's defaults after one epoch of LeNet-5 on
 # Fashion-MNIST (its defaults are the LeNet-5 experiment's recipe; the adapted λ of the quadratic
 # model used to collapse to 4.5e-8 here and reach 76.8 %).

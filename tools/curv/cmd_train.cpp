@@ -19,6 +19,7 @@
 #include "curv/train/trajectory.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
+#include "recipes.hpp"
 #include "train_pruning.hpp"
 
 namespace curv::cli {
@@ -27,7 +28,7 @@ namespace {
 struct Opts {
   Recipe r;
   std::string schedule = "constant", factors = "ef", kfac_damping = "factored";
-  std::string save, log, curve, record, model_file;
+  std::string save, log, curve, record, model_file, recipe;
   index_t record_every = 100, log_every = 50;
   bool fixed_damping = false;
   int threads = 0;
@@ -231,6 +232,12 @@ Runner add_train(CLI::App& app) {
           ->capture_default_str();
   auto* config_opt = cmd->add_option("--config", r.config, "Model configuration as a JSON object")
                          ->capture_default_str();
+  // Expanded before parsing (tools/curv/recipes.hpp); listed here for --help.
+  std::string recipes;
+  for (const auto& [name, flags] : train_recipes()) recipes += (recipes.empty() ? "" : ", ") + name;
+  cmd->add_option(
+      "--recipe", o->recipe,
+      "A documented recipe's flags (docs/training.md), those given here winning: " + recipes);
   cmd->add_option("--model-file", o->model_file,
                   "A model as a JSON layer list instead of --model (docs/models/*.json)")
       ->excludes(config_opt)

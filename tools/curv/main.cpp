@@ -15,6 +15,7 @@
 #include "curv/core/version.hpp"
 #include "curv/kernels/parallel.hpp"
 #include "curv/train/recorder.hpp"
+#include "recipes.hpp"
 
 int main(int argc, char** argv) {
   curv::set_command_line(argc, argv);  // run records carry it
@@ -100,7 +101,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    app.parse(argc, argv);
+    // `train --recipe NAME` is the recipe's flags, those on the line taking precedence.
+    std::vector<std::string> args(argv, argv + argc);
+    try {
+      curv::cli::expand_recipe(args);
+    } catch (const curv::Error& e) {
+      std::cerr << "curv: " << e.what() << "\n";
+      return 2;
+    }
+    std::vector<char*> expanded;
+    for (std::string& a : args) expanded.push_back(a.data());
+    app.parse(int(expanded.size()), expanded.data());
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
     // Usage errors, like every other error, are one line, pointing to the subcommand's help and,
