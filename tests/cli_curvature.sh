@@ -215,6 +215,9 @@ awk -v P="$P" 'NR == FNR { m[NR - 1] = $1; n = NR; next }
         for (i = 0; i < P; i++) { d = s[i] / 5 - m[i]; if (d < 0) d = -d; if (d > 1e-12) { print i, s[i] / 5, m[i]; exit 1 } } }' \
   "$scratch/mean.txt" "$scratch/rows.txt" ||
   { echo "FAIL: the mean gradient is not the mean of the per-example rows"; failed=1; }
+# Progress bars are for terminals: off one, stderr stays empty.
+"$curv" spectrum "${model[@]}" --operator ggn --top 2 --iterations 40 >/dev/null 2>"$scratch/quiet"
+[[ ! -s $scratch/quiet ]] || { echo "FAIL: spectrum wrote to stderr off a terminal: $(cat "$scratch/quiet")"; failed=1; }
 # Unconverged Ritz values are an error, not results.
 expect "lanczos converged 0 of 3 eigenpairs in 3 products (residual <= 1e-08 x the largest |eigenvalue|): raise --iterations (now 2) or loosen --tolerance" \
   spectrum "${model[@]}" --operator hessian --top 3 --iterations 2 --out "$scratch/out.npy"

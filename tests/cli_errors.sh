@@ -77,6 +77,10 @@ expect 2 "The following arguments were not expected: 3 --stpes: did you mean --s
 expect 2 "Could not convert: --steps = abc (see curv train --help)" train --steps abc
 expect 1 "check: expected a known subject, found 'nothing-like-this'" check --only nothing-like-this
 [[ ! -e $scratch/bin ]] || { echo "FAIL: pack-cifar left $scratch/bin behind"; failed=1; }
+# The help offers only what exists (it once advertised Laplace and influence).
+for absent in laplace influence; do
+  "$curv" --help | grep -qi "$absent" && { echo "FAIL: curv --help mentions $absent"; failed=1; }
+done
 # Every subcommand's help ends with examples.
 for sub in train eval info init curvature spectrum gradients prune replay check bench data; do
   "$curv" "$sub" --help | grep -q '^Examples:' || { echo "FAIL: curv $sub --help has no examples"; failed=1; }
