@@ -67,7 +67,12 @@ for op in hessian ggn ef fisher kfac ekfac diag lowrank blockdiag-ggn; do
   size=$(stat -c %s "$scratch/$op.npy" 2>/dev/null || echo 0)
   [[ $size == $((128 + P * 8)) ]] || { echo "FAIL: $op.npy has $size bytes, expected $((128 + P * 8))"; failed=1; }
 done
-check "kfac inverse" "$curv" curvature "${model[@]}" --operator kfac-factored --factored-damping 0.1 --product inverse --vector "$scratch/v.npy" --out "$scratch/kinv.npy"
+check "kfac inverse, factored damping" "$curv" curvature "${model[@]}" --operator kfac --kfac-damping factored --damping 0.1 --product inverse --vector "$scratch/v.npy" --out "$scratch/kinv.npy"
+# --damping λ makes every product one with M + λI: (M + 0.1 I)v − Mv = 0.1 v, v all ones.
+check "hessian mv, undamped" "$curv" curvature "${model[@]}" --operator hessian --product mv --vector "$scratch/v.npy" --out "$scratch/hessian0.npy"
+paste <(od -A n -v -t f8 -w8 -j 128 "$scratch/hessian.npy") <(od -A n -v -t f8 -w8 -j 128 "$scratch/hessian0.npy") \
+  | awk -v P=$P '{ n++; d = $1 - $2 - 0.1; if (d < -1e-12 || d > 1e-12) bad++ } END { exit !(n == P && !bad) }' \
+  || { echo "FAIL: curvature --damping 0.1 --product mv is not (M + 0.1 I)v"; failed=1; }
 check "hessian inverse by CG" "$curv" curvature "${model[@]}" --operator ggn --damping 0.1 --product inverse --solver cg --vector "$scratch/v.npy" --out "$scratch/cg.npy"
 repeat 21 "$one_f8" | npy '<f8' "(21,)" "$scratch/v_last.npy"  # fc2: 3×6 weights and 3 biases
 check "last-layer subset" "$curv" curvature "${model[@]}" --operator ggn --subset last --vector "$scratch/v_last.npy" --out "$scratch/last.npy"
@@ -174,7 +179,11 @@ expect "none.npy: expected a readable .npy file, found none" \
 expect "none.npy: expected a readable .npy file, found none" curvature "${model[@]}" --operator ggn --vector "$scratch/none.npy" "${out[@]}"
 expect "lowrank: entry 0 of the damped diagonal is 0, not invertible: expected a damping > 0" \
   curvature "${model[@]}" --operator lowrank --product inverse --vector "$scratch/v.npy" "${out[@]}"
-expect "kfac-factored: expected --factored-damping > 0, found 0" curvature "${model[@]}" --operator kfac-factored --vector "$scratch/v.npy" "${out[@]}"
+expect "--kfac-damping factored: expected --damping > 0, the λ of (A + π√λI) ⊗ (G + √λ/π I), found 0" curvature "${model[@]}" --operator kfac --kfac-damping factored --vector "$scratch/v.npy" "${out[@]}"
+expect "--kfac-damping factored: expected --operator kfac (the only operator built with it), found 'ekfac'" curvature "${model[@]}" --operator ekfac --kfac-damping factored --damping 0.1 --vector "$scratch/v.npy" "${out[@]}"
+expect "--no-pi: expected --kfac-damping factored (π splits its λ), found 'eigen'" curvature "${model[@]}" --operator kfac --no-pi --vector "$scratch/v.npy" "${out[@]}"
+expect "spectrum: expected no --damping (the eigenvalues are M's; M + λI's are λ higher), found 0.1" spectrum "${model[@]}" --operator ggn --top 1 --damping 0.1
+check "spectrum of K-FAC with factored damping" "$curv" spectrum "${model[@]}" --operator kfac --kfac-damping factored --damping 0.1 --top 1
 expect "expected exactly one of --top K or --density" spectrum "${model[@]}" --operator ggn
 expect "expected --top K >= 1 eigenvalues, found 0" spectrum "${model[@]}" --operator ggn --top 0
 # Outputs that cannot be written are refused before any work (/proc takes no new files, even

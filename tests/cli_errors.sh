@@ -85,5 +85,13 @@ done
 for sub in train eval info init curvature spectrum gradients prune replay check bench data; do
   "$curv" "$sub" --help | grep -q '^Examples:' || { echo "FAIL: curv $sub --help has no examples"; failed=1; }
 done
+# K-FAC is built from the same flags with the same defaults wherever it is built (train's
+# --factors was once mc and curvature's ggn; train's damping factored and prune's eigen).
+for sub in train curvature spectrum prune; do
+  help=$("$curv" "$sub" --help)
+  for flag in "--factors TEXT=ef" "--kfac-damping TEXT=eigen" "--no-pi"; do
+    grep -qF -- "$flag" <<<"$help" || { echo "FAIL: curv $sub --help lacks '$flag'"; failed=1; }
+  done
+done
 
 exit $failed

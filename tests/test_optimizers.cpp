@@ -40,10 +40,12 @@ Matrix structured(KfacOperator& op, F f) {
 // The damped matrix a variant's step solves with, materialized: factored π-damping
 // (A + π√λ I) ⊗ (G + √λ/π I) for "kfac-factored", the EK-FAC matrix plus the same damping terms,
 // (A + π√λ I) ⊗ (G + √λ/π I) − A ⊗ G, for "ekfac-factored", FOOF's (A + λI) ⊗ I for "foof", and
-// the operator + λI otherwise (eigen-damped K-FAC and EK-FAC).
-Matrix damped_matrix(KfacOperator& op, const std::string& variant, double lambda) {
+// the operator + λI otherwise (eigen-damped K-FAC and EK-FAC). A "-nopi" suffix: π = 1.
+Matrix damped_matrix(KfacOperator& op, std::string variant, double lambda) {
+  const bool with_pi = !variant.ends_with("-nopi");
+  if (!with_pi) variant.resize(variant.size() - 5);
   auto factored = [&](KroneckerBlock& b) {
-    const double r = std::sqrt(lambda), pi = b.pi();
+    const double r = std::sqrt(lambda), pi = with_pi ? b.pi() : 1.0;
     Matrix A = b.A(), G = b.G();
     for (index_t i = 0; i < b.layer().din(); ++i) A[i * b.layer().din() + i] += pi * r;
     for (index_t o = 0; o < b.layer().out; ++o) G[o * b.layer().out + o] += r / pi;
@@ -90,8 +92,8 @@ TEST_CASE("one K-FAC, EK-FAC or FOOF step is the solve with its damped structure
   // them, which FOOF's statistics do not.
   for (const char* which : {"mlp", "conv"})
     for (FactorKind factors : {FactorKind::EF, FactorKind::GGN})
-      for (const char* variant :
-           {"kfac-factored", "kfac-eigen", "ekfac-factored", "ekfac-eigen", "foof"}) {
+      for (const char* variant : {"kfac-factored", "kfac-factored-nopi", "kfac-eigen",
+                                  "ekfac-factored", "ekfac-factored-nopi", "ekfac-eigen", "foof"}) {
         const std::string v = variant, kind = factor_kind_name(factors),
                           name = v.substr(0, v.find('-'));
         CAPTURE(which);
@@ -107,6 +109,7 @@ TEST_CASE("one K-FAC, EK-FAC or FOOF step is the solve with its damped structure
         const Matrix M = damped_matrix(*op, v, lambda);
         SecondOrderConfig cfg = plain(lambda, factors);
         cfg.kfac_damping = v.ends_with("eigen") ? KfacDamping::Eigen : KfacDamping::Factored;
+        cfg.kfac_pi = !v.ends_with("-nopi");
         auto opt = make_kfac_optimizer<double>(name, 1.0, cfg);
         Matrix g;
         const Matrix step = one_step(*model, *opt, random_batches(*model, {6}, 21)[0], &g);

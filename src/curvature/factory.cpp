@@ -65,7 +65,8 @@ std::unique_ptr<LinearOperator> make_operator(CurvatureData<T>& data, const Oper
   kopt.factors = spec.factors, kopt.samples = spec.samples, kopt.seed = spec.seed;
   if (spec.name == "kfac") return make_kfac(data, subset, kopt);
   if (spec.name == "kfac-factored")
-    return factored_damping(*make_kfac(data, subset, kopt), spec.factored_damping);
+    return factored_damping(*make_kfac(data, subset, kopt), spec.factored_damping,
+                            spec.pi_adjusted);
   if (spec.name == "ekfac") return make_ekfac(data, subset, kopt);
   if (spec.name == "lowrank") return lowrank(data, subset);
   if (spec.name == "diag") {

@@ -295,7 +295,7 @@ class KfacFamily final : public Optimizer<T> {
     std::vector<bool> covered(static_cast<std::size_t>(p.size()), false);
     for (index_t i = 0; i < stats_.layers(); ++i) {
       const KfacLayer& L = stats_.layer(i);
-      layers_.emplace_back(L, kind_);
+      layers_.emplace_back(L, kind_, cfg_.kfac_pi);
       for (index_t j = 0; j < L.out * L.in; ++j) covered[std::size_t(L.weight_offset + j)] = true;
       if (L.bias_offset >= 0)
         for (index_t j = 0; j < L.out; ++j) covered[std::size_t(L.bias_offset + j)] = true;

@@ -74,7 +74,7 @@ void LayerPreconditioner<T>::refresh(KroneckerBlock& block, double shift) {
       Ainv_ = spd_inverse<T>(A, din, shift);
       break;
     case Preconditioning::Factored: {
-      const double pi = block.pi(), gamma = std::sqrt(shift);
+      const double pi = pi_adjusted_ ? block.pi() : 1.0, gamma = std::sqrt(shift);
       Ainv_ = spd_inverse<T>(A, din, pi * gamma);
       Ginv_ = spd_inverse<T>(G, out, gamma / pi);
       break;
@@ -93,7 +93,8 @@ void LayerPreconditioner<T>::refresh(KroneckerBlock& block, double shift) {
       for (index_t o = 0; o < out; ++o)
         for (index_t i = 0; i < din; ++i) base_scaling_[o * din + i] = gam[o] * alpha[i];
       scaling_ = base_scaling_;
-      if (kind_ == Preconditioning::EkfacFactored) alpha_ = alpha, gamma_ = gam, pi_ = block.pi();
+      if (kind_ == Preconditioning::EkfacFactored)
+        alpha_ = alpha, gamma_ = gam, pi_ = pi_adjusted_ ? block.pi() : 1.0;
       inv_scale_shift_ = -1;
       break;
     }

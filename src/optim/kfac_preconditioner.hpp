@@ -22,8 +22,10 @@ enum class Preconditioning { Factored, Eigen, Ekfac, EkfacFactored, Foof };
 template <class T>
 class LayerPreconditioner {
  public:
-  LayerPreconditioner(KfacLayer layer, Preconditioning kind)
-      : layer_(std::move(layer)), kind_(kind) {}
+  // pi_adjusted: factored damping splits √λ between the factors by π (Martens & Grosse 2015,
+  // §6.3); false: π = 1, A + √λI and G + √λI.
+  LayerPreconditioner(KfacLayer layer, Preconditioning kind, bool pi_adjusted = true)
+      : layer_(std::move(layer)), kind_(kind), pi_adjusted_(pi_adjusted) {}
   const KfacLayer& layer() const { return layer_; }
 
   // Throws curv::Error naming the optimizer (`who`), the layer and `step` if the factors (float64,
@@ -50,6 +52,7 @@ class LayerPreconditioner {
   void apply_eigen(const T* V, const std::vector<T>& inv_scale, T* D);
   KfacLayer layer_;
   Preconditioning kind_;
+  bool pi_adjusted_;
   bool ready_ = false;
   double shift_ = 0;
   std::vector<T> Ainv_, Ginv_;         // factored, foof

@@ -23,12 +23,6 @@ double default_damping(const std::string& name) {
   return name == "foof" ? 0.1 : 1e-3;
 }
 
-FactorKind default_factors(const std::string& name) {
-  // The factors from the gradient's own sweep: no extra backward pass for sampled labels.
-  (void)name;
-  return FactorKind::EF;
-}
-
 std::string default_rescale(const std::string& name) {
   return name == "kfac" || name == "ekfac" ? "kl" : "none";
 }

@@ -67,6 +67,7 @@ nlohmann::json to_json(const SecondOrderConfig& c) {
           {"inverse_every", c.inverse_every},
           {"factors", factor_kind_name(c.factors)},
           {"kfac_damping", kfac_damping_name(c.kfac_damping)},
+          {"kfac_pi", c.kfac_pi},
           {"rescale", c.rescale},
           {"momentum", c.momentum},
           {"kl_clip", c.kl_clip},
@@ -89,7 +90,8 @@ SecondOrderConfig second_order_from_json(const nlohmann::json& j) {
   r.get("damping", c.damping), r.get("damping_min", c.damping_min);
   r.get("weight_decay", c.weight_decay), r.get("decay", c.decay);
   r.get("inverse_every", c.inverse_every), r.get("factors", factors);
-  r.get("kfac_damping", damping), r.get("rescale", c.rescale), r.get("momentum", c.momentum);
+  r.get("kfac_damping", damping), r.get("kfac_pi", c.kfac_pi);
+  r.get("rescale", c.rescale), r.get("momentum", c.momentum);
   r.get("kl_clip", c.kl_clip), r.get("scheduled_clip", c.scheduled_clip);
   r.get("carry_scaling", c.carry_scaling), r.get("adapt_damping", c.adapt_damping);
   r.get("adapt_every", c.adapt_every), r.get("adapt_factor", c.adapt_factor);

@@ -55,6 +55,8 @@ int run_diagonal(const Opts& o) {
     }
     info["diagonal"] = "columns";
   }
+  const double lambda = o.in.added_damping();  // the diagonal of M + λI
+  for (double& x : d) x += lambda;
   double trace = 0;
   for (double x : d) {
     CURV_CHECK(std::isfinite(x), "the diagonal of ", op.name(), " is not finite (nothing written)");
@@ -114,10 +116,11 @@ int run(const Opts& o) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<double> result(v.size());
   nlohmann::json info = s.describe();
-  const double lambda = o.in.damping;
-  if (o.product == "mv") {
+  const double lambda = o.in.added_damping();
+  if (o.product == "mv") {  // (M + λI) v
     op.stage("products", long(k));
     op.mm(v.data(), k, result.data());
+    for (std::size_t i = 0; i < result.size(); ++i) result[i] += lambda * v[i];
   } else if (o.solver == "auto") {
     CURV_CHECK(op.has_inverse(), "operator '", op.name(),
                "' has no structured inverse: pass --solver cg (conjugate gradient on M + λI, with "

@@ -13,6 +13,7 @@
 #include "curv/io/npy.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/prune/prune.hpp"
+#include "kfac_flags.hpp"
 #include "provenance.hpp"
 #include "train_pruning.hpp"
 
@@ -22,16 +23,15 @@ namespace {
 
 struct Opts {
   std::string checkpoint, model, config, data, examples = "0-999", eval = "test:all";
-  std::string factors = "ef", save, scores_out, block = "128", kfac_damping = "eigen";
-  bool no_pi = false;
+  std::string save, scores_out, block = "128";
+  KfacFlags kfac;
   TaskOptions task;
   PruneOptions prune;
 };
 
 int run(Opts o) {
-  o.prune.diagonal = parse_factor_kind(o.factors);
-  o.prune.kfac_damping = parse_kfac_damping(o.kfac_damping);
-  o.prune.kfac_pi = !o.no_pi;
+  o.prune.diagonal = o.kfac.factor_kind();
+  o.prune.kfac_damping = o.kfac.damping_kind(), o.prune.kfac_pi = o.kfac.pi_adjusted();
   parse_block(o.block, o.prune);
   check_prune_options(o.prune);
   check_writable(o.save, "--save");
@@ -66,7 +66,7 @@ int run(Opts o) {
     j["taylor"] = o.prune.taylor;
     if (o.prune.method == "mfac") j["float32"] = o.prune.float32;
     if (o.prune.method == "kfac-obs") {
-      j["kfac_damping"] = o.kfac_damping;
+      j["kfac_damping"] = o.kfac.damping;
       if (o.prune.kfac_damping == KfacDamping::Factored) j["pi"] = o.prune.kfac_pi;
     }
   }
@@ -115,14 +115,11 @@ Runner add_prune(CLI::App& app) {
   cmd->add_flag("--taylor", o->prune.taylor, "OBS: WoodTaylor (includes the gradient)");
   cmd->add_flag("--float32", o->prune.float32,
                 "mfac: the Gram matrix and triangular solve in float32 (about twice as fast)");
-  cmd->add_option("--factors", o->factors,
-                  "obd: the diagonal of the ef or ggn; kfac-obs: its output factor")
-      ->capture_default_str();
-  cmd->add_option("--kfac-damping", o->kfac_damping,
-                  "kfac-obs: eigen, (A ⊗ G + λI)⁻¹, or factored, (A + π√λI)⁻¹ ⊗ (G + √λ/π I)⁻¹")
-      ->capture_default_str();
-  cmd->add_flag("--no-pi", o->no_pi,
-                "kfac-obs with --kfac-damping factored: π = 1, A + √λI and G + √λI");
+  o->kfac.add(cmd, "kfac-obs");
+  cmd->get_option("--factors")
+      ->description(
+          "obd: the diagonal of the ef or ggn; kfac-obs: its output factor G from ef, "
+          "mc (sampled labels) or ggn");
   cmd->add_option("--eval", o->eval, "Examples the accuracy is reported on")->capture_default_str();
   cmd->add_option("--save", o->save, "Write the pruned checkpoint (with <param>_mask tensors)");
   cmd->add_option("--scores-out", o->scores_out,

@@ -85,6 +85,10 @@ nlohmann::json solution_json(const linalg::Eigensolution& e, double seconds) {
 template <class T>
 int run(const Opts& o) {
   o.in.validate();
+  CURV_CHECK(o.in.added_damping() == 0,
+             "spectrum: expected no --damping (the eigenvalues are M's; M + λI's are λ higher), "
+             "found ",
+             o.in.damping, "; it applies here only with --operator kfac --kfac-damping factored");
   CURV_CHECK(o.top == -1 || o.top >= 1, "expected --top K >= 1 eigenvalues, found ", o.top);
   CURV_CHECK((o.top > 0) != o.density, "expected exactly one of --top K or --density");
   CURV_CHECK(

@@ -17,6 +17,7 @@
 #include "curv/optim/registry.hpp"
 #include "curv/train/recorder.hpp"
 #include "curv/train/trajectory.hpp"
+#include "kfac_flags.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
 #include "recipes.hpp"
@@ -27,7 +28,8 @@ namespace {
 
 struct Opts {
   Recipe r;
-  std::string schedule = "constant", factors = "ef", kfac_damping = "factored";
+  std::string schedule = "constant";
+  KfacFlags kfac;
   std::string save, log, curve, record, model_file, recipe;
   index_t record_every = 100, log_every = 50;
   bool fixed_damping = false;
@@ -61,7 +63,7 @@ const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>
         "--stats-examples", "--factor-decay", "--inverse-every", "--rescale", "--kl-clip",
         "--unscheduled-clip", "--fallback-lr"},
        {"kfac", "ekfac", "foof"}},
-      {{"--factors", "--kfac-damping"}, {"kfac", "ekfac"}},
+      {{"--factors", "--kfac-damping", "--no-pi"}, {"kfac", "ekfac"}},
       {{"--restart-scaling"}, {"ekfac"}},
       {{"--window"}, {"mfac"}}};
   return table;
@@ -109,7 +111,8 @@ int run(Opts& o, const CLI::App& cmd) {
   if (!cmd.count("--lr")) r.lr = default_lr(r.optimizer);
   if (!cmd.count("--damping")) so.damping = default_damping(r.optimizer);
   if (!cmd.count("--rescale")) so.rescale = default_rescale(r.optimizer);
-  so.factors = cmd.count("--factors") ? parse_factor_kind(o.factors) : default_factors(r.optimizer);
+  o.kfac.check();
+  so.factors = o.kfac.factor_kind();
   r.schedule.kind = Schedule::kind_from(o.schedule);
   check_applicable(cmd, r);
   CURV_CHECK(r.clip_norm >= 0, "train: expected --clip >= 0 (0: off), found ", r.clip_norm);
@@ -124,7 +127,7 @@ int run(Opts& o, const CLI::App& cmd) {
   CURV_CHECK(r.epochs > 0 || r.steps > 0, "train: expected --epochs >= 1 or --steps >= 1, found ",
              r.epochs, " and ", r.steps);
   CURV_CHECK(o.threads >= 0, "train: expected --threads >= 0, found ", o.threads);
-  r.second_order.kfac_damping = parse_kfac_damping(o.kfac_damping);
+  so.kfac_damping = o.kfac.damping_kind(), so.kfac_pi = o.kfac.pi_adjusted();
   r.second_order.adapt_damping = !o.fixed_damping;
   r.data_seed = r.seed;
   check_writable(o.save, "--save");
@@ -331,13 +334,7 @@ Runner add_train(CLI::App& app) {
       ->capture_default_str();
   g->add_option("--inverse-every", so.inverse_every, "Steps between inversions / eigenbases")
       ->capture_default_str();
-  g->add_option("--factors", o->factors,
-                "kfac/ekfac: G from ef (empirical: the gradient's own sweep), mc (sampled "
-                "labels: the true Fisher) or ggn")
-      ->capture_default_str();
-  g->add_option("--kfac-damping", o->kfac_damping,
-                "kfac/ekfac: factored (π-adjusted Tikhonov) or eigen")
-      ->capture_default_str();
+  o->kfac.add(g, "kfac/ekfac");
   g->add_option("--rescale", so.rescale,
                 "kl (KL clipping; kfac/ekfac default), qmodel (exact-curvature quadratic model, "
                 "λ adapted) or none (foof default)");

@@ -35,21 +35,23 @@ void CurvatureInput::add_options(CLI::App* cmd) {
   cmd->add_option("--context", task.context, "moby-dick: characters per window")
       ->capture_default_str();
   cmd->add_option("--operator", op,
-                  "hessian, ggn, ef, fisher, kfac, kfac-factored, ekfac, diag, lowrank, "
+                  "hessian, ggn, ef, fisher, kfac, ekfac, diag, lowrank, "
                   "blockdiag-{hessian,ggn,ef,fisher}")
       ->required();
   cmd->add_option("--subset", subset, "all, last, or comma-separated layer/parameter names")
       ->capture_default_str();
-  cmd->add_option("--factors", factors,
-                  "kfac, ekfac, diag: output factor ggn (exact), ef or mc (sampled Fisher)")
-      ->capture_default_str();
   cmd->add_option("--mc-samples", mc_samples, "fisher and mc factors: labels drawn per example")
       ->capture_default_str();
-  cmd->add_option("--factored-damping", factored_damping,
-                  "kfac-factored: γ of (A + π√γ I) ⊗ (G + √γ/π I), part of the operator")
+  cmd->add_option("--damping", damping,
+                  "λ: products and inverses with M + λI for every operator; with --kfac-damping "
+                  "factored, part of K-FAC's matrix instead")
       ->capture_default_str();
-  cmd->add_option("--damping", damping, "λ: inverses are (M + λI)⁻¹ for every operator")
-      ->capture_default_str();
+  kfac.add(cmd, "kfac");
+  cmd->get_option("--factors")
+      ->description(
+          "kfac, ekfac: the output factor G from ef (the gradient's own sweep), mc "
+          "(sampled labels: the true Fisher) or ggn (exact); diag: the exact diagonal "
+          "of the ef, the mc Fisher or the ggn");
   cmd->add_option("--precision", precision,
                   "float64 or float32: the dtype the model's sweeps run in")
       ->capture_default_str();
@@ -63,24 +65,39 @@ void CurvatureInput::validate() const {
              "expected --precision float64 or float32, found '", precision, "'");
   CURV_CHECK(batch >= 1, "expected --batch >= 1, found ", batch);
   CURV_CHECK(mc_samples >= 1, "expected --mc-samples >= 1, found ", mc_samples);
-  const auto names = operator_names();
+  auto names = operator_names();
+  // kfac-factored is --operator kfac --kfac-damping factored here, with train's and prune's flags.
+  names.erase(std::find(names.begin(), names.end(), "kfac-factored"));
   if (std::find(names.begin(), names.end(), op) == names.end()) {
     std::string known;
     for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
     fail("unknown --operator '", op, "': expected one of ", known);
   }
-  parse_factor_kind(factors);
-  CURV_CHECK(op != "kfac-factored" || factored_damping > 0,
-             "kfac-factored: expected --factored-damping > 0, found ", factored_damping);
+  kfac.check();
+  const bool factored_asked = kfac.damping_kind() == KfacDamping::Factored;
+  CURV_CHECK(!factored_asked || op == "kfac",
+             "--kfac-damping factored: expected --operator kfac (the only operator built with "
+             "it), found '",
+             op, "'");
+  CURV_CHECK(!factored_asked || damping > 0,
+             "--kfac-damping factored: expected --damping > 0, the λ of (A + π√λI) ⊗ "
+             "(G + √λ/π I), found ",
+             damping);
   check_readable(checkpoint, "--checkpoint", "a safetensors file");
   if (!task.labels.empty()) check_readable(task.labels, "--labels", "an .npy file");
 }
 
 OperatorSpec CurvatureInput::spec() const {
   OperatorSpec s;
-  s.name = op, s.subset = subset, s.factors = parse_factor_kind(factors), s.samples = mc_samples;
-  s.seed = seed, s.factored_damping = factored_damping;
+  s.name = op, s.subset = subset, s.factors = kfac.factor_kind(), s.samples = mc_samples;
+  s.seed = seed;
+  if (factored())
+    s.name = "kfac-factored", s.factored_damping = damping, s.pi_adjusted = kfac.pi_adjusted();
   return s;
+}
+
+bool CurvatureInput::factored() const {
+  return op == "kfac" && kfac.damping_kind() == KfacDamping::Factored;
 }
 
 template <class T>

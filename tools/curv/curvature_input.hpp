@@ -11,6 +11,7 @@
 #include "curv/curvature/factory.hpp"
 #include "curv/data/task.hpp"
 #include "curv/nn/model.hpp"
+#include "kfac_flags.hpp"
 
 namespace curv::cli {
 
@@ -20,15 +21,21 @@ struct CurvatureInput {
   TaskOptions task;
   index_t batch = 128;
   std::size_t cache_mb = 512;
-  std::string op, subset = "all", factors = "ggn", precision = "float64";
+  std::string op, subset = "all", precision = "float64";
+  KfacFlags kfac;
   index_t mc_samples = 1;
   std::uint64_t seed = 0;
-  double damping = 0, factored_damping = 0;
+  double damping = 0;
 
   void add_options(CLI::App* cmd);
   // Damping, names and files that can be checked before any work.
   void validate() const;
   OperatorSpec spec() const;
+  // --operator kfac --kfac-damping factored: λ is part of the operator's matrix,
+  // (A + π√λI) ⊗ (G + √λ/π I), as in the optimizer and the pruner given the same flags.
+  bool factored() const;
+  // The λ every product and inverse adds as λI: --damping, or 0 where it is inside the matrix.
+  double added_damping() const { return factored() ? 0.0 : damping; }
 };
 
 // A loaded model, its examples (streamed batch by batch, recordings cached up to --cache-mb) and

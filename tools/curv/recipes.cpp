@@ -23,7 +23,7 @@ const std::map<std::string, std::string>& train_recipes() {
        "--weight-decay 0.0001 --schedule cosine"},
       {"lenet5-fashion-kfac",  // experiments/lenet-optimizers: K-FAC's recipe, 10 epochs
        "--model lenet5 --data fashion-mnist --epochs 10 --optimizer kfac --lr 0.003 "
-       "--damping 0.03 --factors ef --rescale kl --schedule cosine"},
+       "--damping 0.03 --factors ef --kfac-damping factored --rescale kl --schedule cosine"},
       {"transformer-moby",
        "--model transformer --data moby-dick --batch 32 --epochs 12 --optimizer adamw --lr 0.002 "
        "--weight-decay 0.05 --warmup 200 --schedule cosine --clip 1"},

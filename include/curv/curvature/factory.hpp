@@ -28,6 +28,7 @@ struct OperatorSpec {
   index_t samples = 1;                   // labels drawn per example for fisher and mc factors
   std::uint64_t seed = 0;
   double factored_damping = 0;  // kfac-factored's γ (> 0), part of its matrix
+  bool pi_adjusted = true;      // kfac-factored: γ split by π (false: π = 1)
 };
 
 std::vector<std::string> operator_names();

@@ -25,14 +25,12 @@ std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, double lr,
                                              const AdamConfig& adam = {});
 
 // What `curv train` uses when a setting is not given: for kfac, ekfac and foof the recipes the
-// LeNet-5 experiment found best (experiments/lenet-optimizers/README.md: empirical-Fisher
-// factors, K-FAC/EK-FAC KL-clipped at a fixed λ = 3e-2 with lr 3e-3, FOOF λ = 0.1 with lr 0.03),
-// Adam's best rate there, 0.01; sgd 0.05 and mfac 1e-3 (λ 1e-3), which did best after one
-// epoch of LeNet-5 on Fashion-MNIST. A fixed λ cannot collapse the way the adapted one of the
-// quadratic model (`rescale` qmodel) can.
+// LeNet-5 experiment found best (experiments/lenet-optimizers/README.md: K-FAC/EK-FAC KL-clipped at
+// a fixed λ = 3e-2 with lr 3e-3, FOOF λ = 0.1 with lr 0.03), Adam's best rate there, 0.01; sgd 0.05
+// and mfac 1e-3 (λ 1e-3), which did best after one epoch of LeNet-5 on Fashion-MNIST. A fixed λ
+// cannot collapse the way the adapted one of the quadratic model (`rescale` qmodel) can.
 double default_lr(const std::string& name);
 double default_damping(const std::string& name);
-FactorKind default_factors(const std::string& name);
 std::string default_rescale(const std::string& name);
 std::vector<std::string> optimizer_names();
 

@@ -54,6 +54,7 @@ struct SecondOrderConfig {
   index_t inverse_every = 10;           // steps between inversions (eigendecompositions)
   FactorKind factors = FactorKind::MC;  // G from sampled labels (true Fisher) or ef
   KfacDamping kfac_damping = KfacDamping::Factored;  // kfac, ekfac: factored (π) or eigen
+  bool kfac_pi = true;                               // factored: π-adjusted (false: π = 1)
   std::string rescale = "qmodel";                    // qmodel, kl or none
   double momentum = 0.9;                             // kl, none
   double kl_clip = 1e-3;                             // kl
