@@ -65,7 +65,7 @@ expect 1 "--model-file '$scratch/none.json': expected a JSON layer list, found n
 printf '{"input": [1, 28, 28], "layers": [' > "$scratch/broken.json"
 expect 1 "--model-file '$scratch/broken.json': expected a JSON layer list, found invalid JSON" train --model-file "$scratch/broken.json"
 printf '{"input": [1, 28, 28], "layers": [{"type": "linear", "name": "fc", "out": 10}]}' > "$scratch/unflat.json"
-expect 1 "sequential: layers[0] (linear): expected a vector per example (flatten first), found shape [1,28,28]" train --model-file "$scratch/unflat.json"
+expect 1 "sequential: layers[0] (linear): expected a vector per example (flatten first) or a sequence, found shape [1,28,28]" train --model-file "$scratch/unflat.json"
 expect 2 "--model excludes --model-file" train --model mlp --model-file "$scratch/unflat.json"
 expect 1 "expected --threads >= 0 (0: all cores), found -1" eval --threads -1 --checkpoint "$scratch/no-such.safetensors"
 expect 1 "train: expected --warmup >= 0 steps, found -5" train --warmup -5

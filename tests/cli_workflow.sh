@@ -115,6 +115,21 @@ if [[ -f $data/fashion-mnist/.verified ]]; then
     --steps 5 --optimizer kfac --log-every 0 >/dev/null 2>&1 || fail "kfac on lenet5.json exited $?"
 fi
 
+# docs/models/transformer.json is the built-in transformer as a layer list: the same curve, bit
+# for bit; K-FAC trains it too (its linear layers over positions as rows).
+if [[ -f $data/text/.verified ]]; then
+  common=(--data moby-dick --steps 20 --batch 16 --optimizer adamw --lr 0.002 --eval-every 10 --log-every 0)
+  "$curv" train --model transformer "${common[@]}" --curve "$scratch/tf-builtin.csv" >/dev/null 2>&1 ||
+    fail "built-in transformer exited $?"
+  "$curv" train --model-file "$source_root/docs/models/transformer.json" "${common[@]}" \
+    --curve "$scratch/tf-listed.csv" >/dev/null 2>&1 || fail "transformer.json exited $?"
+  [[ $(cut -d, -f3 --complement "$scratch/tf-builtin.csv") == $(cut -d, -f3 --complement "$scratch/tf-listed.csv") ]] ||
+    fail "expected transformer.json's curve to equal transformer's: $(diff "$scratch/tf-builtin.csv" "$scratch/tf-listed.csv")"
+  [[ $(wc -l < "$scratch/tf-listed.csv") -ge 3 ]] || fail "expected two evaluations of transformer.json"
+  "$curv" train --model-file "$source_root/docs/models/transformer.json" --data moby-dick --steps 3 \
+    --batch 8 --optimizer kfac --log-every 0 >/dev/null 2>&1 || fail "kfac on transformer.json exited $?"
+fi
+
 # A documented recipe by name; flags on the line take precedence over the recipe's.
 if [[ -f $data/fashion-mnist/.verified ]]; then
   out=$("$curv" train --recipe lenet5-fashion --examples 0-255 --steps 2 --lr 0.01 \

@@ -31,6 +31,23 @@ struct Batch {
 
 std::vector<double> as_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
+// A layer list and the built-in model it describes: the same tensors (names, shapes, order),
+// the same input and output sizes, and the same initialization from the same seed.
+void same_parameters(Model<float>& built_in, Model<float>& listed) {
+  REQUIRE(listed.params().count() == built_in.params().count());
+  for (index_t i = 0; i < built_in.params().count(); ++i) {
+    CHECK(listed.params().info(i).name == built_in.params().info(i).name);
+    CHECK(listed.params().info(i).shape == built_in.params().info(i).shape);
+  }
+  CHECK(listed.input_shape() == built_in.input_shape());
+  CHECK(listed.outputs() == built_in.outputs());
+  Rng a(3), b(3);
+  built_in.init(a), listed.init(b);
+  const index_t P = built_in.params().size();
+  CHECK(std::equal(built_in.params().data(), built_in.params().data() + P,
+                   listed.params().data()));
+}
+
 }  // namespace
 
 TEST_CASE("gradient, H·v and G·v of a batch are the size-weighted means over its parts") {
@@ -162,18 +179,8 @@ TEST_CASE("a layer list describing LeNet-5 is the built-in lenet5, bit for bit")
     {"type": "linear", "name": "fc3", "out": 10}]})";
   auto built_in = make_model<float>("lenet5");
   auto listed = make_model<float>("sequential", file);
-  REQUIRE(listed->params().size() == built_in->params().size());
-  for (index_t i = 0; i < built_in->params().count(); ++i) {
-    CHECK(listed->params().info(i).name == built_in->params().info(i).name);
-    CHECK(listed->params().info(i).shape == built_in->params().info(i).shape);
-  }
-  CHECK(listed->input_shape() == built_in->input_shape());
-  CHECK(listed->outputs() == built_in->outputs());
-  Rng a(3), b(3);
-  built_in->init(a), listed->init(b);
+  same_parameters(*built_in, *listed);
   const index_t P = built_in->params().size();
-  CHECK(std::equal(built_in->params().data(), built_in->params().data() + P,
-                   listed->params().data()));
   auto loss = make_loss<float>("cross_entropy");
   Batch<float> batch(*built_in, 6, 4);
   std::vector<float> v(static_cast<std::size_t>(P));
@@ -193,6 +200,68 @@ TEST_CASE("a layer list describing LeNet-5 is the built-in lenet5, bit for bit")
   CHECK(make_model<float>("sequential", listed->config())->config() == listed->config());
 }
 
+// The built-in transformer's layers as a list (docs/models/transformer.json at a small size).
+std::string transformer_list(index_t V, index_t d, index_t T, index_t layers, index_t heads) {
+  auto str = [](index_t v) { return std::to_string(v); };
+  std::string s = R"({"input": [)" + str(T) + R"(], "layers": [
+    {"type": "embedding", "name": "tok", "vocab": )" +
+                  str(V) + R"(, "dim": )" + str(d) +
+                  R"(, "std": 0.02},
+    {"type": "positional", "name": "pos", "context": )" +
+                  str(T) + R"(, "std": 0.02})";
+  for (index_t l = 0; l < layers; ++l) {
+    const std::string b = "blocks." + str(l) + ".";
+    s += R"(, {"type": "residual", "layers": [{"type": "layer_norm", "name": ")" + b + R"(ln1"},
+      {"type": "linear", "name": ")" +
+         b + R"(qkv", "out": )" + str(3 * d) + R"(, "std": 0.02},
+      {"type": "self_attention", "heads": )" +
+         str(heads) + R"(},
+      {"type": "linear", "name": ")" +
+         b + R"(proj", "out": )" + str(d) + R"(, "std": 0.02}]},
+      {"type": "residual", "layers": [{"type": "layer_norm", "name": ")" +
+         b + R"(ln2"},
+      {"type": "linear", "name": ")" +
+         b + R"(fc1", "out": )" + str(4 * d) + R"(, "std": 0.02},
+      {"type": "gelu"},
+      {"type": "linear", "name": ")" +
+         b + R"(fc2", "out": )" + str(d) + R"(, "std": 0.02}]})";
+  }
+  return s + R"(, {"type": "layer_norm", "name": "ln"},
+    {"type": "linear", "name": "head", "out": )" +
+         str(V) + R"(, "std": 0.02}]})";
+}
+
+TEST_CASE("a layer list describing the transformer is the built-in transformer, bit for bit") {
+  const index_t V = 11, d = 8, T = 5, N = 3;
+  auto built_in = make_model<float>(
+      "transformer", R"({"vocab": 11, "d": 8, "context": 5, "layers": 2, "heads": 2})");
+  auto listed = make_model<float>("sequential", transformer_list(V, d, T, 2, 2));
+  same_parameters(*built_in, *listed);
+  const index_t P = built_in->params().size();
+  // Token ids (N, T) and one label per position.
+  Tensor<float> ids(Shape{N, T});
+  std::vector<std::int64_t> next(static_cast<std::size_t>(N * T));
+  Rng rng(8);
+  for (index_t i = 0; i < ids.numel(); ++i) ids[i] = float(rng.below(std::uint64_t(V)));
+  for (auto& y : next) y = std::int64_t(rng.below(std::uint64_t(V)));
+  std::vector<float> v(static_cast<std::size_t>(P));
+  for (float& e : v) e = float(rng.normal());
+  auto loss = make_loss<float>("cross_entropy");
+  auto products = [&](Model<float>& m) {
+    Objective<float> obj(m, *loss);
+    obj.set_batch(ids.view(), Targets<float>{next.data(), {}});
+    std::vector<float> out(static_cast<std::size_t>(3 * P));
+    obj.gradient(out.data());
+    obj.hvp(v.data(), out.data() + P);
+    obj.ggn_vp(v.data(), out.data() + 2 * P);
+    const View<const float> o = obj.output();
+    CHECK(o.shape == Shape{N * T, V});
+    out.insert(out.end(), o.begin(), o.end());
+    return out;
+  };
+  CHECK(products(*built_in) == products(*listed));
+}
+
 TEST_CASE("a layer list names the layer that does not fit") {
   auto error = [](const std::string& config) {
     try {
@@ -204,11 +273,26 @@ TEST_CASE("a layer list names the layer that does not fit") {
   };
   CHECK(
       error(R"({"input": [1, 28, 28], "layers": [{"type": "linear", "name": "fc", "out": 10}]})") ==
-      "sequential: layers[0] (linear): expected a vector per example (flatten first), found "
-      "shape [1,28,28]");
+      "sequential: layers[0] (linear): expected a vector per example (flatten first) or a "
+      "sequence, found shape [1,28,28]");
   CHECK(error(R"({"input": [4], "layers": [{"type": "swish"}]})") ==
         "sequential: layers[0]: expected a type among linear, conv2d, max_pool2d, avg_pool2d, "
-        "relu, tanh, sigmoid, gelu, flatten, layer_norm, residual, found 'swish'");
+        "relu, tanh, sigmoid, gelu, flatten, dropout, layer_norm, residual, embedding, "
+        "positional, self_attention, found 'swish'");
+  CHECK(error(R"({"input": [6], "layers": [{"type": "embedding", "name": "e", "vocab": 5,
+        "dim": 4}, {"type": "self_attention", "heads": 1}]})") ==
+        "sequential: layers[1] (self_attention): expected packed [q | k | v] of 3·d columns "
+        "with d divisible by heads 1, found 4 columns");
+  CHECK(error(R"({"input": [6], "layers": [{"type": "embedding", "name": "e", "vocab": 5,
+        "dim": 4}, {"type": "positional", "name": "p", "context": 5}]})") ==
+        "sequential: layers[1] (positional): expected context >= 6 (the input's positions), "
+        "found 5");
+  CHECK(error(R"({"input": [4], "layers": [{"type": "dropout", "p": 1}]})") ==
+        "sequential: layers[0] (dropout): expected p in [0, 1), found 1");
+  CHECK(error(R"({"input": [1, 4, 4], "layers": [{"type": "positional", "name": "p",
+        "context": 5}]})") ==
+        "sequential: layers[0] (positional): expected a sequence (T, d) per example (after an "
+        "embedding), found shape [1,4,4]");
   CHECK(error(R"({"input": [4], "layers": [{"type": "residual", "layers": [
         {"type": "linear", "name": "r", "out": 3}]}]})") ==
         "sequential: layers[0] (residual): expected its layers to keep the shape [4], found [3]");

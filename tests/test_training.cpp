@@ -11,6 +11,7 @@
 #include "curv/data/t2t.hpp"
 #include "curv/io/safetensors.hpp"
 #include "curv/nn/checkpoint.hpp"
+#include "curv/nn/objective.hpp"
 #include "curv/optim/registry.hpp"
 #include "curv/train/run.hpp"
 #include "support/toy_data.hpp"
@@ -283,4 +284,65 @@ TEST_CASE("t2t tasks: encoding, held-out split disjoint from training") {
     }
   const auto h = t2t::generate(rng, 0, true);
   CHECK(t2t::held_out(h.source));
+}
+
+TEST_CASE("dropout: on while the loop records a step, off elsewhere; seeded and replayed exactly") {
+  const auto task = make_image_task<float>(toy_dataset(128, 1), toy_dataset(32, 2));
+  const std::string head = R"({"input": [1, 4, 4], "layers": [{"type": "flatten"},
+    {"type": "linear", "name": "fc1", "out": 12}, {"type": "tanh"})";
+  const std::string tail = R"({"type": "linear", "name": "fc2", "out": 3}]})";
+  auto model = [&](bool dropout) {
+    auto m = make_model<float>(
+        "sequential", head + (dropout ? R"(, {"type": "dropout", "p": 0.5}, )" : ", ") + tail);
+    Rng rng(3);
+    m->init(rng);
+    return m;
+  };
+  auto params = [](Model<float>& m) {
+    return std::vector<float>(m.params().data(), m.params().data() + m.params().size());
+  };
+  // Outside training the layer is the identity: the same outputs as the list without it.
+  auto with = model(true), without = model(false);
+  REQUIRE(params(*with) == params(*without));
+  auto loss = make_loss<float>("cross_entropy");
+  Batch<float> b;
+  task->split("test").fill(all_of(*task, "test").indices, nullptr, b);
+  auto outputs = [&](Model<float>& m) {
+    Objective<float> obj(m, *loss);
+    obj.set_batch(b.x, b.targets());
+    const View<const float> o = obj.output();
+    return std::vector<float>(o.begin(), o.end());
+  };
+  CHECK(outputs(*with) == outputs(*without));
+  CHECK(with->training_rng() == nullptr);
+
+  // In training it acts (the runs part), draws from the seeded batch stream (two runs agree)
+  // and leaves the model deterministic again after each step.
+  auto train = [&](bool dropout, index_t steps, std::vector<index_t>* idx = nullptr,
+                   Rng::State* state = nullptr, std::vector<float>* before = nullptr) {
+    auto m = model(dropout);
+    auto opt = make_sgd<float>(0.2, 0.0);
+    TrainLoop<float> loop(*m, *opt, task->split("train"), all_of(*task, "train").indices, 16, 4);
+    for (index_t s = 0; s < steps; ++s) {
+      if (before) *before = params(*m);
+      loop.step(0.2);
+      CHECK(m->training_rng() == nullptr);
+    }
+    if (idx) *idx = loop.batch().indices, *state = loop.batch_state();
+    return params(*m);
+  };
+  const auto dropped = train(true, 3), again = train(true, 3), plain = train(false, 3);
+  CHECK(dropped == again);
+  CHECK(dropped != plain);
+  // A replayed step (the trajectory tools' path) draws the same masks as the step it replays.
+  std::vector<index_t> idx;
+  Rng::State state;
+  std::vector<float> before;
+  const auto after = train(true, 5, &idx, &state, &before);
+  auto m = model(true);
+  std::copy(before.begin(), before.end(), m->params().data());
+  auto opt = make_sgd<float>(0.2, 0.0);
+  TrainLoop<float> replay(*m, *opt, task->split("train"), all_of(*task, "train").indices, 16, 9);
+  replay.replay_step(idx, state, 0.2);
+  CHECK(params(*m) == after);
 }

@@ -63,6 +63,8 @@ class Residual final : public Model<double> {
 struct ModelCase {
   std::unique_ptr<Model<double>> model;
   std::string loss;
+  index_t vocab = 0;      // token models: inputs are ids in [0, vocab)
+  index_t positions = 1;  // output rows per example
 };
 
 ModelCase make_case(const std::string& name) {
@@ -82,8 +84,21 @@ ModelCase make_case(const std::string& name) {
       {"type": "linear", "name": "fc", "out": 3}, {"type": "sigmoid"},
       {"type": "linear", "name": "out", "out": 3, "bias": false}]})"),
             "cross_entropy"};
-  fail("check: expected a model case (mlp-tanh, mlp-relu, cnn, residual, sequential), found '",
-       name, "'");
+  if (name == "sequential-tokens")  // the token layers: one output row per position
+    return {make_model<double>("sequential", R"({"input": [3], "layers": [
+      {"type": "embedding", "name": "tok", "vocab": 5, "dim": 4},
+      {"type": "positional", "name": "pos", "context": 4},
+      {"type": "residual", "layers": [{"type": "layer_norm", "name": "ln"},
+        {"type": "linear", "name": "qkv", "out": 12}, {"type": "self_attention", "heads": 2},
+        {"type": "dropout", "p": 0.5}, {"type": "linear", "name": "proj", "out": 4, "std": 0.5}]},
+      {"type": "linear", "name": "kv", "out": 6},
+      {"type": "self_attention", "heads": 1, "causal": false}, {"type": "gelu"},
+      {"type": "linear", "name": "head", "out": 5}]})"),
+            "cross_entropy", 5, 3};
+  fail(
+      "check: expected a model case (mlp-tanh, mlp-relu, cnn, residual, sequential, "
+      "sequential-tokens), found '",
+      name, "'");
 }
 
 // Column i of a P×P (or M×P) matrix stored row-major as cols[i*rows + r] → transpose helper.
@@ -92,7 +107,7 @@ double at(const Vec& m, std::size_t cols, std::size_t r, std::size_t c) { return
 }  // namespace
 
 std::vector<std::string> model_case_names() {
-  return {"mlp-tanh", "mlp-relu", "cnn", "residual", "sequential"};
+  return {"mlp-tanh", "mlp-relu", "cnn", "residual", "sequential", "sequential-tokens"};
 }
 
 std::vector<Row> check_model(const std::string& name, std::uint64_t seed) {
@@ -104,18 +119,19 @@ std::vector<Row> check_model(const std::string& name, std::uint64_t seed) {
   const std::string subject = "model/" + name;
 
   const index_t N = 4, C = model.outputs(), D = model.input_shape().numel();
+  const index_t R = N * mc.positions;  // output rows
   const std::size_t P = static_cast<std::size_t>(model.params().size()),
-                    M = static_cast<std::size_t>(N * C);
+                    M = static_cast<std::size_t>(R * C);
   for (index_t i = 0; i < model.params().size(); ++i) model.params().data()[i] = 0.5 * rng.normal();
   Vec x(static_cast<std::size_t>(N * D)), target(M);
-  std::vector<std::int64_t> labels(static_cast<std::size_t>(N));
-  for (double& v : x) v = rng.normal();
+  std::vector<std::int64_t> labels(static_cast<std::size_t>(R));
+  for (double& v : x) v = mc.vocab ? double(rng.below(std::uint64_t(mc.vocab))) : rng.normal();
   for (double& v : target) v = mc.loss == "bce" ? rng.uniform() : rng.normal();
   for (auto& l : labels) l = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(C)));
   Shape xs = model.input_shape();
   Shape batch{N};
   for (int i = 0; i < xs.rank(); ++i) batch.push_back(xs[i]);
-  const Targets<double> tg{labels.data(), View<const double>(target.data(), Shape{N, C})};
+  const Targets<double> tg{labels.data(), View<const double>(target.data(), Shape{R, C})};
   const View<const double> xv(x.data(), batch);
   double* theta = model.params().data();
   const Vec theta0(theta, theta + P);

@@ -104,10 +104,29 @@ double TrainLoop<T>::replay_step(std::span<const index_t> idx, const Rng::State&
 }
 
 template <class T>
+double TrainLoop<T>::recorded_loss(const Batch<T>& b) {
+  // Dropout masks are drawn while the batch is recorded, from a stream keyed by the batch's draw
+  // state and its examples (the state alone repeats within an epoch when nothing else draws), so
+  // a replayed step (replay_step) draws the same ones. The backward sweeps reuse the recording;
+  // the optimizer's own extra passes (qmodel's ρ, --stats-examples) run without dropout.
+  std::uint64_t key = 0x64726f706f7574ull;  // "dropout"
+  for (index_t i : b.indices) key = key * 0x9e3779b97f4a7c15ull + std::uint64_t(i) + 1;
+  Rng masks;
+  masks.set_state(last_state_);
+  masks = masks.split(key);
+  struct Recording {
+    Model<T>& model;
+    ~Recording() { model.set_training_rng(nullptr); }
+  } recording{model_};
+  model_.set_training_rng(&masks);
+  return obj_->set_batch(b.x, b.targets());
+}
+
+template <class T>
 double TrainLoop<T>::run_step(const Batch<T>& b, double lr) {
   last_ = &b;
   ParamStore<T>& p = model_.params();
-  double l = obj_->set_batch(b.x, b.targets());
+  double l = recorded_loss(b);
   CURV_CHECK(std::isfinite(l), "train: expected a finite loss, found ", l, " at step ", step_ + 1);
   opt_.attach(*obj_);
   obj_->gradient(p.grad(), opt_.observes_gradient());

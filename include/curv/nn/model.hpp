@@ -39,6 +39,12 @@ class Model {
   ParamStore<T>& params() { return params_; }
   const ParamStore<T>& params() const { return params_; }
 
+  // Training-time randomness (dropout masks): a stream while the training loop records a step,
+  // none otherwise, so evaluation and every curvature product see the deterministic model.
+  // Ops draw from it as they are recorded; every pass of that recording reuses their draws.
+  void set_training_rng(Rng* rng) { training_rng_ = rng; }
+  Rng* training_rng() const { return training_rng_; }
+
  protected:
   struct InitRule {
     enum class Kind { Uniform, Normal, Constant };
@@ -59,6 +65,9 @@ class Model {
 
   ParamStore<T> params_;
   std::vector<InitRule> rules_;  // one per parameter
+
+ private:
+  Rng* training_rng_ = nullptr;
 };
 
 // A model by name and configuration (JSON object text; missing keys take their defaults):

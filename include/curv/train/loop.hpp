@@ -95,6 +95,8 @@ class TrainLoop {
 
  private:
   double run_step(const Batch<T>& b, double lr);
+  // The batch recorded on the objective, with the model's training-time randomness on.
+  double recorded_loss(const Batch<T>& b);
 
   Model<T>& model_;
   Optimizer<T>& opt_;
