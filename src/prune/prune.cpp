@@ -77,16 +77,20 @@ std::vector<double> obd_diagonal(Model<T>& model, const Split<T>& split,
 
 // m per-example gradients over the subset, (m, d) stored as S (float64, or float32 for the
 // float32 M-FAC), and their mean in float64 (∇L on the examples).
-template <class S, class T>
+template <class S, class T, class Progress>
 std::vector<S> gradients(const Model<T>& model, const Split<T>& split,
                          const std::vector<index_t>& examples, const std::string& subset,
-                         index_t batch, std::vector<double>& mean) {
+                         index_t batch, std::vector<double>& mean, const Progress& progress) {
   GradientOptions g;
   g.subset = subset, g.batch = batch;
   GradientStream<T> s(model, split, examples, g);
   std::vector<S> G;
   reserve_large(G, std::size_t(s.examples() * s.columns()));
-  s.run([&](const GradientBlock<T>& b) { G.insert(G.end(), b.data, b.data + b.rows * b.columns); });
+  progress("per-example gradients", 0, long(s.examples()));
+  s.run([&](const GradientBlock<T>& b) {
+    G.insert(G.end(), b.data, b.data + b.rows * b.columns);
+    progress("per-example gradients", long(G.size()) / long(b.columns), long(s.examples()));
+  });
   const index_t m = s.examples(), d = s.columns();
   mean.assign(std::size_t(d), 0.0);
   for (index_t i = 0; i < m; ++i)
@@ -138,6 +142,11 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
 
   PruneReport report;
   for (index_t r = 1; r <= o.recomputations; ++r) {
+    const std::string step =
+        "step " + std::to_string(r) + "/" + std::to_string(o.recomputations) + ": ";
+    const auto progress = [&](const std::string& what, long done, long total) {
+      if (o.progress) o.progress(step + what, done, total);
+    };
     const double frac = 1.0 - double(r) / double(o.recomputations);
     const double target = std::max(s0, o.sparsity + (s0 - o.sparsity) * frac * frac * frac);
     read();
@@ -148,6 +157,7 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
     if (o.method == "magnitude") {
       scores = magnitude_scores(w);
     } else if (o.method == "obd") {
+      progress("the exact diagonal", 0, 0);
       scores = obd_scores(w, obd_diagonal(model, split, grad_examples, subset, o));
     } else if (o.method == "kfac-obs") {
       // K-FAC blocks of the layers whose weights are pruned (weights and biases): given (an
@@ -163,6 +173,7 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
         }
         KfacOptions ko;
         ko.factors = o.diagonal;
+        progress("K-FAC factors", 0, 0);
         kfac = make_kfac(data, ParamSubset::parse(layer_names, ps.info()), ko);
         K = kfac.get();
       }
@@ -178,6 +189,7 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
       }
       CURV_CHECK(covered == index_t(layers.size()), "kfac-obs: expected K-FAC blocks over all ",
                  layers.size(), " pruned layers, found ", covered, " in ", K->name());
+      progress("inverting the blocks", 0, 0);
       if (o.kfac_damping == KfacDamping::Factored) {  // λ is part of the blocks' factors
         damped = factored_damping(*K, o.damping, o.kfac_pi);
         F = kfac_fisher_inverse(*damped, std::move(positions), 0.0);
@@ -185,7 +197,7 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
         F = kfac_fisher_inverse(*K, std::move(positions), o.damping);
       }
       if (o.taylor) {
-        gradients<double>(model, split, grad_examples, names, o.batch, g);
+        gradients<double>(model, split, grad_examples, names, o.batch, g, progress);
         scores = woodtaylor_scores(w, g, *F);
       } else {
         scores = obs_scores(w, *F);
@@ -193,10 +205,13 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
     } else {
       const auto m = index_t(grad_examples.size());
       if (o.method == "mfac" && o.float32) {
-        F = mfac_fisher_inverse(gradients<float>(model, split, grad_examples, names, o.batch, g), m,
-                                d, o.damping);
+        auto G = gradients<float>(model, split, grad_examples, names, o.batch, g, progress);
+        progress("inverting F", 0, 0);
+        F = mfac_fisher_inverse(std::move(G), m, d, o.damping);
       } else {
-        std::vector<double> G = gradients<double>(model, split, grad_examples, names, o.batch, g);
+        std::vector<double> G =
+            gradients<double>(model, split, grad_examples, names, o.batch, g, progress);
+        progress("inverting F", 0, 0);
         F = o.method == "obs-dense" ? dense_fisher_inverse(G, m, d, o.damping)
             : o.method == "woodfisher"
                 ? (o.layer_blocks ? block_fisher_inverse(G, m, d, o.damping, layer_sizes)
@@ -205,6 +220,7 @@ PruneReport prune(Model<T>& model, const Split<T>& split, const std::vector<inde
       }
       scores = o.taylor ? woodtaylor_scores(w, g, *F) : obs_scores(w, *F);
     }
+    progress("removing weights", 0, 0);
     if (r == 1) {
       report.first_scores.assign(std::size_t(P), std::numeric_limits<double>::infinity());
       for (index_t j = 0; j < d; ++j)

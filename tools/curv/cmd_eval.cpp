@@ -11,6 +11,7 @@
 #include "curv/nn/checkpoint.hpp"
 #include "curv/nn/objective.hpp"
 #include "provenance.hpp"
+#include "readable.hpp"
 
 namespace curv::cli {
 
@@ -71,7 +72,7 @@ Runner add_eval(CLI::App& app) {
       write_npy(o->out, logits.data(), {rows, std::int64_t(columns)});
       j["out"] = o->out;
     }
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", rounded(j).dump().c_str());
     return 0;
   };
 }

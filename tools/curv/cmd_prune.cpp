@@ -14,7 +14,9 @@
 #include "curv/nn/checkpoint.hpp"
 #include "curv/prune/prune.hpp"
 #include "kfac_flags.hpp"
+#include "progress.hpp"
 #include "provenance.hpp"
+#include "readable.hpp"
 #include "train_pruning.hpp"
 
 namespace curv::cli {
@@ -42,9 +44,22 @@ int run(Opts o) {
   task->check_model(*model);
   const IndexList curvature = parse_index_list(o.examples, *task);
   const IndexList eval = parse_index_list(o.eval, *task);
+  // A terminal sees each step's stage and a bar over its per-example gradients; nothing else does.
+  Progress bar;
+  std::string stage;
+  o.prune.progress = [&bar, &stage](const std::string& what, long done, long total) {
+    if (what != stage) stage = what, bar.restart();  // elapsed and ETA per stage
+    if (total > 0)
+      bar.count(done, total, what);
+    else
+      bar.note("prune: " + what);
+  };
+  bar.note("prune: evaluating the dense model on " + o.eval);
   const Metrics dense = task->evaluate(*model, eval, 256);
   const PruneReport r = prune(*model, task->split(curvature.split), curvature.indices, o.prune);
+  bar.note("prune: evaluating the pruned model on " + o.eval);
   const Metrics after = task->evaluate(*model, eval, 256);
+  bar.clear();
   if (!o.scores_out.empty())
     write_npy(o.scores_out, r.first_scores.data(), {std::int64_t(r.first_scores.size())});
   if (!o.save.empty()) save_checkpoint(*model, o.save, carried_metadata(o.checkpoint));
@@ -75,7 +90,7 @@ int run(Opts o) {
   for (const auto& [k, v] : after) j[k] = v;
   for (const auto& [k, v] : dense) j["dense_" + k] = v;
   if (!o.save.empty()) j["save"] = o.save;
-  std::printf("%s\n", j.dump().c_str());
+  std::printf("%s\n", rounded(j).dump().c_str());
   return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "kfac_flags.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
+#include "readable.hpp"
 #include "recipes.hpp"
 #include "train_pruning.hpp"
 
@@ -36,20 +37,6 @@ struct Opts {
   int threads = 0;
   TrainPruneOptions prune;
 };
-
-// x with six significant digits, for people (records keep every digit).
-std::string significant(double x) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6g", x);
-  return b;
-}
-nlohmann::json rounded(const nlohmann::json& j) {
-  if (j.is_number_float()) return std::stod(significant(j.get<double>()));
-  if (!j.is_structured()) return j;
-  nlohmann::json out = j;
-  for (auto& v : out) v = rounded(v);
-  return out;
-}
 
 // The optimizers each option applies to: one given to another optimizer is refused, naming those
 // it is for, rather than silently ignored.

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,9 @@ struct PruneOptions {
   KfacDamping kfac_damping = KfacDamping::Eigen;
   bool kfac_pi = true;
   index_t batch = 256;
+  // Told what each pruning step is doing: `done` of `total` units of `what` (total 0: a stage
+  // without units, e.g. "step 2/5: inverting F"). Runs on the calling thread; may be empty.
+  std::function<void(const std::string& what, long done, long total)> progress;
 };
 
 // The names of every method, and a check of options that can fail before any work.
