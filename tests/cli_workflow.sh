@@ -42,9 +42,17 @@ evaluated=$("$curv" eval --checkpoint "$scratch/m.safetensors") || fail "eval wi
   fail "eval without --data: expected mnist and test_accuracy $acc, found $evaluated"
 if [[ -f $data/fashion-mnist/.verified ]]; then
   warning=$("$curv" eval --checkpoint "$scratch/m.safetensors" --data fashion-mnist 2>&1 >/dev/null)
-  [[ $warning == "eval: warning: $scratch/m.safetensors was trained on mnist, evaluated on fashion-mnist" ]] ||
+  [[ $warning == "eval: warning: $scratch/m.safetensors was trained on mnist, used here with fashion-mnist" ]] ||
     fail "expected a warning for another data set, found '$warning'"
 fi
+# So do the commands that take the model's data: curvature, spectrum, gradients and prune.
+"$curv" spectrum --checkpoint "$scratch/m.safetensors" --examples 0-63 --operator ggn --top 1 >/dev/null ||
+  fail "spectrum without --data exited $?"
+"$curv" gradients --checkpoint "$scratch/m.safetensors" --examples 0-7 --out "$scratch/g8.npy" >/dev/null ||
+  fail "gradients without --data exited $?"
+pruned=$("$curv" prune --checkpoint "$scratch/m.safetensors" --sparsity 0.5 --eval test:0-999) ||
+  fail "prune without --data exited $?"
+[[ $pruned == *'"sparsity":0.5'* ]] || fail "prune without --data: found $pruned"
 
 # A run that fails (unknown schedule) leaves the existing checkpoint untouched.
 before=$(sha256sum < "$scratch/m.safetensors")

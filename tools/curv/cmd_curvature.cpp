@@ -198,7 +198,10 @@ Runner add_curvature(CLI::App& app) {
   cmd->add_option("--lissa-scale", o->lissa_scale,
                   "lissa: must exceed the largest eigenvalue of M + λI");
   cmd->add_option("--lissa-depth", o->lissa_depth, "lissa: recursion depth")->capture_default_str();
-  return [o] { return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o); };
+  return [o] {
+    o->in.resolve_data("curvature");
+    return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o);
+  };
 }
 
 }  // namespace curv::cli

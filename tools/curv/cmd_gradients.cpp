@@ -19,6 +19,7 @@
 #include "curv/io/npy.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/nn/objective.hpp"
+#include "provenance.hpp"
 
 namespace curv::cli {
 
@@ -137,12 +138,12 @@ Runner add_gradients(CLI::App& app) {
   cmd->add_option("--model", o->model, "The architecture, for files without curv metadata");
   cmd->add_option("--config", o->config, "Its JSON configuration (with --model)");
   cmd->add_option("--data", o->data,
-                  "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, or inputs.npy")
-      ->required();
+                  "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, or inputs.npy "
+                  "(default: the data set the checkpoint was trained on)");
   cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: labels or targets .npy");
   cmd->add_flag("--standardize", o->task.standardize,
                 "Image data: inputs standardized per channel by the training split's "
-                "mean and deviation (give it again wherever the model is used)");
+                "mean and deviation (without --data: as the checkpoint was trained)");
   cmd->add_option("--examples", o->examples, "An index list (docs/data.md)")->capture_default_str();
   cmd->add_option("--measurement", o->measurement,
                   "loss, logit:C, margin (correct logit − log-sum-exp of the others) or jacobian "
@@ -167,6 +168,8 @@ Runner add_gradients(CLI::App& app) {
   return [o] {
     CURV_CHECK(o->precision == "float32" || o->precision == "float64",
                "expected --precision float32 or float64, found '", o->precision, "'");
+    check_readable(o->checkpoint, "--checkpoint", "a safetensors file");
+    resolve_data(o->checkpoint, o->data, o->task, "gradients");
     return o->precision == "float32" ? run<float>(*o) : run<double>(*o);
   };
 }

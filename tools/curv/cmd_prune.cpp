@@ -39,6 +39,7 @@ int run(Opts o) {
   check_writable(o.save, "--save");
   check_writable(o.scores_out, "--scores-out");
   check_readable(o.checkpoint, "--checkpoint", "a safetensors file");
+  resolve_data(o.checkpoint, o.data, o.task, "prune");
   auto model = load_checkpoint<float>(o.checkpoint, o.model, o.config);
   auto task = make_task<float>(o.data, model->loss(), o.task);
   task->check_model(*model);
@@ -104,7 +105,9 @@ Runner add_prune(CLI::App& app) {
   cmd->add_option("--checkpoint", o->checkpoint, "A safetensors file")->required();
   cmd->add_option("--model", o->model, "The architecture, for files without curv metadata");
   cmd->add_option("--config", o->config, "Its JSON configuration (with --model)");
-  cmd->add_option("--data", o->data, "mnist, fashion-mnist, cifar10 or inputs.npy")->required();
+  cmd->add_option("--data", o->data,
+                  "mnist, fashion-mnist, cifar10 or inputs.npy (default: the data set the "
+                  "checkpoint was trained on)");
   cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: the labels .npy");
   cmd->add_flag("--standardize", o->task.standardize,
                 "Image data: inputs standardized per channel by the training split's "

@@ -255,7 +255,10 @@ Runner add_spectrum(CLI::App& app) {
   cmd->add_option("--out", o->out, "Eigenvalues or density as .npy or .csv");
   cmd->add_option("--vectors-out", o->vectors_out,
                   "--top: the eigenvectors as .npy [K, P] float64, flat parameter order");
-  return [o] { return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o); };
+  return [o] {
+    o->in.resolve_data("spectrum");
+    return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o);
+  };
 }
 
 }  // namespace curv::cli

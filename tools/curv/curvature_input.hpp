@@ -28,6 +28,9 @@ struct CurvatureInput {
   double damping = 0;
 
   void add_options(CLI::App* cmd);
+  // The checkpoint readable, and without --data the data set (and its task options) it was
+  // trained on (provenance.hpp); `command` names the subcommand in messages.
+  void resolve_data(const char* command);
   // Damping, names and files that can be checked before any work.
   void validate() const;
   OperatorSpec spec() const;

@@ -27,7 +27,7 @@ void resolve_data(const std::string& checkpoint, std::string& data, TaskOptions&
   const auto trained = meta.find("curv.data");
   if (!data.empty()) {
     if (trained != meta.end() && trained->second != data)
-      std::fprintf(stderr, "%s: warning: %s was trained on %s, evaluated on %s\n", command,
+      std::fprintf(stderr, "%s: warning: %s was trained on %s, used here with %s\n", command,
                    checkpoint.c_str(), trained->second.c_str(), data.c_str());
     return;
   }
