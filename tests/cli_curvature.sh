@@ -229,12 +229,16 @@ awk -v P="$P" 'NR == FNR { m[NR - 1] = $1; n = NR; next }
 [[ ! -s $scratch/quiet ]] || { echo "FAIL: spectrum wrote to stderr off a terminal: $(cat "$scratch/quiet")"; failed=1; }
 "$curv" prune "${base[@]}" --examples all --eval all --method mfac --grads 5 --damping 0.01 --sparsity 0.5 --recomputations 2 >/dev/null 2>"$scratch/quiet"
 [[ ! -s $scratch/quiet ]] || { echo "FAIL: prune wrote to stderr off a terminal: $(cat "$scratch/quiet")"; failed=1; }
+"$curv" gradients "${model[@]}" --batch 2 --out "$scratch/quiet.npy" >/dev/null 2>"$scratch/quiet"
+[[ ! -s $scratch/quiet ]] || { echo "FAIL: gradients wrote to stderr off a terminal: $(cat "$scratch/quiet")"; failed=1; }
 # On a terminal (script(1) gives one), prune shows each step's stages and its gradients' bar.
 if command -v script >/dev/null; then
   script -qec "$(printf '%q ' "$curv" prune "${base[@]}" --examples all --eval all --method mfac --grads 5 --damping 0.01 --sparsity 0.5 --recomputations 2)" /dev/null >"$scratch/tty" 2>&1
   for stage in "step 1/2: per-example gradients 5/5" "prune: step 2/2: inverting F" "prune: evaluating the pruned model"; do
     grep -qF -- "$stage" "$scratch/tty" || { echo "FAIL: prune on a terminal did not show '$stage': $(tr '\r' '\n' < "$scratch/tty")"; failed=1; }
   done
+  script -qec "$(printf '%q ' "$curv" gradients "${model[@]}" --batch 2 --out "$scratch/tty.npy")" /dev/null >"$scratch/tty" 2>&1
+  grep -qF "examples 4/5" "$scratch/tty" || { echo "FAIL: gradients on a terminal showed no bar: $(tr '\r' '\n' < "$scratch/tty")"; failed=1; }
 fi
 # Unconverged Ritz values are an error, not results.
 expect "lanczos converged 0 of 3 eigenpairs in 3 products (residual <= 1e-08 x the largest |eigenvalue|): raise --iterations (now 2) or loosen --tolerance" \

@@ -117,3 +117,28 @@ TEST_CASE("a write that fails keeps the existing file and leaves no temporary") 
         }).find("expected a writable file") != std::string::npos);
   CHECK(!fs::exists(dir.file("no")));
 }
+
+TEST_CASE("the metadata alone is read from the header, with the same checks as a whole read") {
+  TempDir dir;
+  const std::string path = dir.file("meta.safetensors");
+  std::vector<float> w(4, 1.0f);
+  const std::map<std::string, std::string> meta = {{"curv.data", "mnist"}, {"k", "v"}};
+  write_safetensors(path, {{"w", "F32", Shape{4}, w.data()}}, meta);
+  CHECK(read_safetensors_metadata(path) == meta);
+  CHECK(read_safetensors_metadata(path) == read_safetensors(path).metadata);
+  // A file without metadata has none; a broken header fails in the same words as a whole read.
+  const std::string bare = dir.file("bare.safetensors");
+  write_safetensors(bare, {{"w", "F32", Shape{4}, w.data()}}, {});
+  CHECK(read_safetensors_metadata(bare).empty());
+  for (const std::string& bytes :
+       {std::string("not a safetensors file at all"), file_with(R"({"__metadata__": [1]})", 0),
+        file_with(R"({"__metadata__": {"k": 3}})", 0), file_with("{oops", 0)}) {
+    const std::string bad = dir.file("bad.safetensors");
+    std::ofstream(bad, std::ios::binary) << bytes;
+    const std::string whole = error_of([&] { read_safetensors(bad); });
+    CHECK(whole.find(bad + ": expected") == 0);
+    CHECK(error_of([&] { read_safetensors_metadata(bad); }) == whole);
+  }
+  CHECK(error_of([&] { read_safetensors_metadata(dir.file("none.safetensors")); }) ==
+        dir.file("none.safetensors") + ": expected a safetensors file, found none");
+}

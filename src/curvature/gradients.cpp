@@ -187,11 +187,15 @@ void GradientStream<T>::run(const std::function<void(const GradientBlock<T>&)>& 
 }
 
 template <class T>
-void GradientStream<T>::write_npy(const std::string& path) {
+void GradientStream<T>::write_npy(const std::string& path,
+                                  const std::function<void(index_t)>& progress) {
   NpyWriter w(path, sizeof(T) == 8 ? "<f8" : "<f4",
               {std::int64_t(examples() * rows_per_example()), std::int64_t(columns())});
+  index_t rows = 0;
   run([&](const GradientBlock<T>& b) {
     w.write(b.data, std::uint64_t(b.rows * b.columns) * sizeof(T));
+    rows += b.rows;
+    if (progress) progress(rows / rows_per_example());
   });
   w.finish();
 }

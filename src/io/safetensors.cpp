@@ -37,10 +37,19 @@ std::vector<T> SafeTensor::as(const std::string& name) const {
 template std::vector<float> SafeTensor::as<float>(const std::string&) const;
 template std::vector<double> SafeTensor::as<double>(const std::string&) const;
 
-Safetensors read_safetensors(const std::string& path) {
+namespace {
+
+// The file's JSON header, validated as a whole object, and the sizes around it; `in` is left at
+// the start of the data section.
+struct Header {
+  nlohmann::json json;
+  std::uint64_t file_size = 0, length = 0;  // the whole file, the JSON
+};
+
+Header read_header(std::ifstream& in, const std::string& path) {
   CURV_CHECK(!std::filesystem::is_directory(path), path,
              ": expected a safetensors file, found a directory");
-  std::ifstream in(path, std::ios::binary);
+  in.open(path, std::ios::binary);
   CURV_CHECK(in.good(), path, ": expected a safetensors file, found none");
   in.seekg(0, std::ios::end);
   const auto size = static_cast<std::uint64_t>(in.tellg());
@@ -57,25 +66,49 @@ Safetensors read_safetensors(const std::string& path) {
              n, " in a file of ", size, " bytes: not a safetensors file");
   std::string header(static_cast<std::size_t>(n), '\0');
   in.read(header.data(), std::streamsize(n));
-  nlohmann::json j;
+  Header h;
   try {
-    j = nlohmann::json::parse(header);
+    h.json = nlohmann::json::parse(header);
   } catch (const nlohmann::json::exception& e) {
     fail(path, ": expected a JSON header, found invalid JSON (", e.what(), ")");
   }
-  CURV_CHECK(j.is_object(), path, ": expected a JSON object as header, found ", j.type_name());
+  CURV_CHECK(h.json.is_object(), path, ": expected a JSON object as header, found ",
+             h.json.type_name());
+  h.file_size = size, h.length = n;
+  return h;
+}
+
+std::map<std::string, std::string> metadata_of(const nlohmann::json& e, const std::string& path) {
+  CURV_CHECK(e.is_object(), path, ": expected __metadata__ to be an object, found ", e.type_name());
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : e.items()) {
+    CURV_CHECK(v.is_string(), path, ": expected string metadata values, found ", v.type_name(),
+               " for '", k, "'");
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
+  std::ifstream in;
+  const Header h = read_header(in, path);
+  const auto it = h.json.find("__metadata__");
+  return it == h.json.end() ? std::map<std::string, std::string>{} : metadata_of(*it, path);
+}
+
+Safetensors read_safetensors(const std::string& path) {
+  std::ifstream in;
+  const Header h = read_header(in, path);
+  const nlohmann::json& j = h.json;
+  const std::uint64_t size = h.file_size, n = h.length;
   const std::uint64_t data_size = size - 8 - n;
   Safetensors st;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
   for (const auto& [name, e] : j.items()) {
     if (name == "__metadata__") {
-      CURV_CHECK(e.is_object(), path, ": expected __metadata__ to be an object, found ",
-                 e.type_name());
-      for (const auto& [k, v] : e.items()) {
-        CURV_CHECK(v.is_string(), path, ": expected string metadata values, found ", v.type_name(),
-                   " for '", k, "'");
-        st.metadata[k] = v.get<std::string>();
-      }
+      st.metadata = metadata_of(e, path);
       continue;
     }
     const std::string where = path + ": tensor '" + name + "'";

@@ -19,6 +19,7 @@
 #include "curv/io/npy.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/nn/objective.hpp"
+#include "progress.hpp"
 #include "provenance.hpp"
 
 namespace curv::cli {
@@ -49,12 +50,17 @@ int run_mean(const Opts& o) {
   const index_t P = model->params().size();
   std::vector<T> g(static_cast<std::size_t>(P));
   std::vector<double> sum(static_cast<std::size_t>(P), 0.0);
+  Progress bar;
+  index_t done = 0;
   for_each_batch<T>(task->split(list.split), list.indices, o.batch, [&](const Batch<T>& b) {
+    bar.count(long(done), long(list.size()), "examples");
+    done += b.size();
     obj.set_batch(b.x, b.targets());
     obj.gradient(g.data());  // the batch's mean: weighted by its size below
     for (index_t i = 0; i < P; ++i)
       sum[std::size_t(i)] += double(g[std::size_t(i)]) * double(b.size());
   });
+  bar.clear();
   for (double& x : sum) x /= double(list.size());
   std::vector<double> out(static_cast<std::size_t>(subset.size()));
   subset.gather(sum.data(), out.data());
@@ -99,7 +105,10 @@ int run(const Opts& o) {
   task->check_model(*model);
   const IndexList list = parse_index_list(o.examples, *task);
   GradientStream<T> stream(*model, task->split(list.split), list.indices, g);
-  stream.write_npy(o.out);
+  Progress bar;  // a terminal sees a bar over the examples; nothing else does
+  stream.write_npy(o.out,
+                   [&](index_t done) { bar.count(long(done), long(list.size()), "examples"); });
+  bar.clear();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

@@ -15,9 +15,9 @@ std::map<std::string, std::string> training_metadata(const Recipe& r) {
 
 std::map<std::string, std::string> carried_metadata(const std::string& checkpoint) {
   std::map<std::string, std::string> out;
-  const Safetensors st = read_safetensors(checkpoint);
+  const auto metadata = read_safetensors_metadata(checkpoint);  // the header alone
   for (const char* key : {"curv.data", "curv.recipe"})
-    if (const auto it = st.metadata.find(key); it != st.metadata.end()) out[key] = it->second;
+    if (const auto it = metadata.find(key); it != metadata.end()) out[key] = it->second;
   return out;
 }
 

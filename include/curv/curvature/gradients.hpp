@@ -83,8 +83,9 @@ class GradientStream {
   // Calls f with every block, in list order.
   void run(const std::function<void(const GradientBlock<T>&)>& f);
   // All rows as one (examples · rows_per_example, columns) .npy array, written to a temporary
-  // and renamed (float32 or float64 as T): a failure leaves no file.
-  void write_npy(const std::string& path);
+  // and renamed (float32 or float64 as T): a failure leaves no file. progress: examples written.
+  void write_npy(const std::string& path,
+                 const std::function<void(index_t examples_done)>& progress = {});
 
   // Seconds spent so far: recording and per-example sweeps, projecting, generating R.
   struct Timings {

@@ -33,6 +33,8 @@ struct Safetensors {
 };
 
 Safetensors read_safetensors(const std::string& path);
+// The metadata alone, reading only the header (validated as read_safetensors does).
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path);
 
 // One tensor to write: name, dtype ("F32" or "F64"), shape and its data.
 struct TensorToWrite {
