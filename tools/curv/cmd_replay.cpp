@@ -10,6 +10,7 @@
 #include "curv/io/safetensors.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/train/trajectory.hpp"
+#include "progress.hpp"
 #include "provenance.hpp"
 
 namespace curv::cli {
@@ -32,7 +33,19 @@ Runner add_replay(CLI::App& app) {
     auto model = make_recipe_model<float>(t.recipe());
     auto task = make_recipe_task<float>(t.recipe(), *model);
     auto opt = make_recipe_optimizer<float>(t.recipe());
-    replay(t, *task, o->from, to, *model, *opt);
+    // A terminal sees a bar over the replayed steps; nothing else does.
+    struct StepBar final : TrainHook<float> {
+      Progress bar;
+      long done = 0, total = 0;
+      void after_step(ParamStore<float>&, Optimizer<float>&) override {
+        bar.count(++done, total, "steps replayed");
+      }
+    } steps;
+    steps.total = long(to - o->from);
+    RunHooks<float> hooks;
+    hooks.hooks.push_back(&steps);
+    replay(t, *task, o->from, to, *model, *opt, hooks);
+    steps.bar.clear();
     nlohmann::json j = {{"trajectory", o->dir}, {"from", o->from}, {"to", to}};
     const auto& snaps = t.snapshots();
     if (std::find(snaps.begin(), snaps.end(), to) != snaps.end()) {
