@@ -1,7 +1,7 @@
 // Composed operators against dense matrices (float64): sums, scales and diagonals, the exact
-// inverse and log-determinant a sum keeps where structure allows it (Kronecker + a diagonal
-// constant per block, diagonal + diagonal, low-rank + diagonal), and the error naming the
-// solver where it does not.
+// inverse, its diagonal and the log-determinant a sum keeps where structure allows it (Kronecker +
+// a diagonal constant per block, diagonal + diagonal, low-rank + diagonal), and the error naming
+// the solver where it does not.
 #include <doctest/doctest.h>
 
 #include "curv/check/check.hpp"
@@ -48,6 +48,16 @@ void check_against(LinearOperator& op, const Matrix& M, double lambda) {
   CHECK(relative_error(x, y) <= 1e-14);
   CHECK(op.logdet(lambda) ==
         doctest::Approx(linalg::cholesky_logdet(linalg::cholesky(D, n), n)).epsilon(1e-10));
+  // The inverse's diagonal, against the dense inverse's column by column.
+  std::vector<double> want(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) {
+    std::vector<double> e(static_cast<std::size_t>(n), 0.0);
+    e[std::size_t(i)] = 1;
+    want[std::size_t(i)] = linalg::solve_spd(D, n, e)[std::size_t(i)];
+  }
+  CHECK(relative_error(op.inverse_diagonal(lambda), want) <= 1e-10);
+  DenseOperator dense(M, n);
+  CHECK(relative_error(dense.inverse_diagonal(lambda), want) <= 1e-10);
 }
 
 // A diagonal holding value(prefix) on every parameter of the layer `prefix`.

@@ -33,6 +33,13 @@ void DiagonalOperator::inverse_mv(const double* v, double damping, double* out) 
   }
 }
 
+std::vector<double> DiagonalOperator::inverse_diagonal(double damping) {
+  std::vector<double> out(d_.size());
+  const std::vector<double> ones(d_.size(), 1.0);
+  inverse_mv(ones.data(), damping, out.data());
+  return out;
+}
+
 double DiagonalOperator::logdet(double damping) {
   CURV_CHECK(damping >= 0, name_, ": expected a damping >= 0, found ", damping);
   double l = 0;
@@ -87,6 +94,13 @@ std::vector<double> ScaledOperator::diagonal() {
 }
 
 double ScaledOperator::trace() { return scale_ * inner_->trace(); }
+
+std::vector<double> ScaledOperator::inverse_diagonal(double damping) {
+  std::vector<double> d =
+      inner_->inverse_diagonal(damping / scale_);  // (cM + λI)⁻¹ = (M + λ/c)⁻¹/c
+  for (double& x : d) x /= scale_;
+  return d;
+}
 
 double ScaledOperator::logdet(double damping) {
   return double(size()) * std::log(scale_) + inner_->logdet(damping / scale_);
@@ -176,6 +190,13 @@ std::vector<double> SumOperator::diagonal() {
 }
 
 double SumOperator::trace() { return a_->trace() + b_->trace(); }
+
+std::vector<double> SumOperator::inverse_diagonal(double damping) {
+  if (!exact_)
+    fail(name(), ": no exact inverse diagonal (", why_not_,
+         "): estimate it with Hutchinson probes of CG solves (curv::linalg::hutchinson_diagonal)");
+  return exact_->inverse_diagonal(damping);
+}
 
 double SumOperator::logdet(double damping) {
   if (!exact_)

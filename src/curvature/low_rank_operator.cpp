@@ -64,6 +64,21 @@ void LowRankOperator::factorize(double damping) {
   factored_for_ = damping;
 }
 
+std::vector<double> LowRankOperator::inverse_diagonal(double damping) {
+  factorize(damping);
+  const index_t n = size();
+  std::vector<double> Z(U_);  // L⁻¹U, (m, n)
+  cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, int(m_), int(n),
+              1.0, L_.data(), int(m_), Z.data(), int(n));
+  std::vector<double> d(Dinv_);
+  for (index_t r = 0; r < m_; ++r)
+    for (index_t i = 0; i < n; ++i) {
+      const double z = Z[std::size_t(r * n + i)];
+      d[std::size_t(i)] -= Dinv_[std::size_t(i)] * Dinv_[std::size_t(i)] * z * z;
+    }
+  return d;
+}
+
 void LowRankOperator::inverse_mv(const double* v, double damping, double* out) {
   factorize(damping);
   const index_t n = size();

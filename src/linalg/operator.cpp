@@ -1,6 +1,7 @@
 #include "curv/linalg/operator.hpp"
 
 #include <cblas.h>
+#include <lapacke.h>
 
 #include <cmath>
 #include <numeric>
@@ -38,6 +39,12 @@ double LinearOperator::trace() {
 
 double LinearOperator::logdet(double) {
   lacks("logdet", "estimate it with stochastic Lanczos quadrature instead (curv::linalg::slq)");
+}
+
+std::vector<double> LinearOperator::inverse_diagonal(double) {
+  lacks("inverse_diagonal",
+        "estimate it with Hutchinson probes of CG solves instead "
+        "(curv::linalg::hutchinson_diagonal)");
 }
 
 Eigenpairs LinearOperator::eigendecomposition() {
@@ -95,6 +102,19 @@ std::vector<double> DenseOperator::diagonal() {
 double DenseOperator::logdet(double damping) {
   const index_t n = size();
   return linalg::cholesky_logdet(linalg::cholesky(a_, n, damping), n);
+}
+
+std::vector<double> DenseOperator::inverse_diagonal(double damping) {
+  // [(A + λI)⁻¹]ᵢᵢ = ‖L⁻¹eᵢ‖², L the Cholesky factor: one triangular inverse.
+  const index_t n = size();
+  std::vector<double> L = linalg::cholesky(a_, n, damping);
+  const lapack_int info =
+      LAPACKE_dtrtri(LAPACK_ROW_MAJOR, 'L', 'N', lapack_int(n), L.data(), lapack_int(n));
+  CURV_CHECK(info == 0, name_, ": expected an invertible Cholesky factor, found info ", info);
+  std::vector<double> d(static_cast<std::size_t>(n), 0.0);
+  for (index_t r = 0; r < n; ++r)
+    for (index_t i = 0; i <= r; ++i) d[std::size_t(i)] += L[r * n + i] * L[r * n + i];
+  return d;
 }
 
 Eigenpairs DenseOperator::eigendecomposition() { return linalg::eigh(a_, size()); }

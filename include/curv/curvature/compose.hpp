@@ -33,6 +33,7 @@ class DiagonalOperator : public LinearOperator {
   void inverse_mv(const double* v, double damping, double* out) override;
   std::vector<double> diagonal() override { return d_; }
   double logdet(double damping) override;
+  std::vector<double> inverse_diagonal(double damping) override;
   Eigenpairs eigendecomposition() override;
   bool has_inverse() const override { return true; }
   bool has_diagonal() const override { return true; }
@@ -55,6 +56,7 @@ class ScaledOperator : public LinearOperator {
   std::vector<double> diagonal() override;
   double trace() override;
   double logdet(double damping) override;
+  std::vector<double> inverse_diagonal(double damping) override;
   Eigenpairs eigendecomposition() override;
   bool has_inverse() const override { return inner_->has_inverse(); }
   bool has_diagonal() const override { return inner_->has_diagonal(); }
@@ -75,6 +77,7 @@ class SumOperator : public LinearOperator {
   std::vector<double> diagonal() override;
   double trace() override;
   double logdet(double damping) override;
+  std::vector<double> inverse_diagonal(double damping) override;
   Eigenpairs eigendecomposition() override;
   bool has_inverse() const override { return exact_ != nullptr; }
   bool has_diagonal() const override { return a_->has_diagonal() && b_->has_diagonal(); }

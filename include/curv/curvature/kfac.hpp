@@ -43,7 +43,7 @@ class KfacOperator : public LinearOperator {
   void inverse_mv(const double* v, double damping, double* out) override;
   std::vector<double> diagonal() override;
   // The diagonal of (M + λI)⁻¹, exact through each block's eigenbasis (OBS's [F⁻¹]_qq).
-  std::vector<double> inverse_diagonal(double damping);
+  std::vector<double> inverse_diagonal(double damping) override;
   double trace() override;
   double logdet(double damping) override;
   Eigenpairs eigendecomposition() override;

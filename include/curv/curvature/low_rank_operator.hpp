@@ -26,6 +26,8 @@ class LowRankOperator : public LinearOperator {
   std::vector<double> diagonal() override;
   double trace() override;
   double logdet(double damping) override;
+  // D⁻¹ᵢ − D⁻²ᵢ ‖L⁻¹uᵢ‖² with uᵢ column i of U and LLᵀ = K: O(m² n).
+  std::vector<double> inverse_diagonal(double damping) override;
   bool has_inverse() const override { return true; }
   bool has_diagonal() const override { return true; }
 

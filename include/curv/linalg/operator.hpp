@@ -50,6 +50,10 @@ class LinearOperator {
   virtual double trace();  // default: sum of diagonal()
   // log det(M + λI).
   virtual double logdet(double damping);
+  // The diagonal of (M + λI)⁻¹: Laplace posterior variances, OBS's [F⁻¹]_qq. Operators whose
+  // structured inverse gives it exactly (dense, diagonal, Kronecker, low-rank, their scales and
+  // folded sums).
+  virtual std::vector<double> inverse_diagonal(double damping);
   // Every eigenpair; only operators with a structured eigendecomposition provide one.
   virtual Eigenpairs eigendecomposition();
 
@@ -79,6 +83,7 @@ class DenseOperator : public LinearOperator {
   void inverse_mv(const double* v, double damping, double* out) override;
   std::vector<double> diagonal() override;
   double logdet(double damping) override;
+  std::vector<double> inverse_diagonal(double damping) override;
   Eigenpairs eigendecomposition() override;
   bool has_inverse() const override { return true; }
   bool has_diagonal() const override { return true; }
