@@ -137,6 +137,26 @@ Seen see(LinearOperator* op) {
   }
 }
 
+// x.scale·x.base + diag(d) in one exact structure, or null with the reason in why.
+std::unique_ptr<LinearOperator> plus(Seen x, std::vector<double> d, std::string& why) {
+  if (auto* dx = dynamic_cast<DiagonalOperator*>(x.base)) {
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] += x.scale * dx->values()[i];
+    return std::make_unique<DiagonalOperator>(std::move(d), "diag");
+  }
+  if (auto* k = dynamic_cast<KfacOperator*>(x.base)) return k->shifted(x.scale, d, &why);
+  if (auto* l = dynamic_cast<LowRankOperator*>(x.base))
+    return std::make_unique<LowRankOperator>(l->plus(x.scale, d));
+  if (auto* m = dynamic_cast<DenseOperator*>(x.base)) {
+    const index_t n = m->size();
+    std::vector<double> a = m->matrix();
+    for (double& v : a) v *= x.scale;
+    for (index_t i = 0; i < n; ++i) a[std::size_t(i * n + i)] += d[std::size_t(i)];
+    return std::make_unique<DenseOperator>(std::move(a), n, m->name());
+  }
+  why = x.base->name() + " has no structure a diagonal can be added to exactly";
+  return nullptr;
+}
+
 // x.scale·x.base + y.scale·y.base in one exact structure, or null with the reason in why.
 std::unique_ptr<LinearOperator> fold(Seen x, Seen y, std::string& why) {
   if (!dynamic_cast<DiagonalOperator*>(y.base)) std::swap(x, y);
@@ -147,18 +167,22 @@ std::unique_ptr<LinearOperator> fold(Seen x, Seen y, std::string& why) {
   }
   std::vector<double> d = dy->values();
   for (double& v : d) v *= y.scale;
-  if (auto* dx = dynamic_cast<DiagonalOperator*>(x.base)) {
-    for (std::size_t i = 0; i < d.size(); ++i) d[i] += x.scale * dx->values()[i];
-    return std::make_unique<DiagonalOperator>(std::move(d), "diag");
-  }
-  if (auto* k = dynamic_cast<KfacOperator*>(x.base)) return k->shifted(x.scale, d, &why);
-  if (auto* l = dynamic_cast<LowRankOperator*>(x.base))
-    return std::make_unique<LowRankOperator>(l->plus(x.scale, d));
-  why = x.base->name() + " has no structure a diagonal can be added to exactly";
-  return nullptr;
+  return plus(x, std::move(d), why);
 }
 
 }  // namespace
+
+std::unique_ptr<LinearOperator> plus_diagonal(LinearOperator& m, double scale,
+                                              const std::vector<double>& d, std::string* why) {
+  CURV_CHECK(index_t(d.size()) == m.size(), "plus_diagonal: expected ", m.size(),
+             " diagonal entries (the operator's size), found ", d.size());
+  Seen x = see(&m);
+  x.scale *= scale;
+  std::string reason;
+  auto out = plus(x, d, reason);
+  if (why) *why = reason;
+  return out;
+}
 
 SumOperator::SumOperator(std::unique_ptr<LinearOperator> a, std::unique_ptr<LinearOperator> b)
     : LinearOperator(a->size()), a_(std::move(a)), b_(std::move(b)) {

@@ -12,6 +12,7 @@
 //                                   eigenbasis is kept and the constant added to its scaling
 //   diagonal + diagonal:            a diagonal
 //   low-rank + diagonal:            Woodbury (curvature/lowrank.hpp, LowRankOperator)
+//   dense + diagonal:               dense
 // Any other sum has mv and diagonal (when both parts do) only; asking it for an inverse throws
 // naming CG as the route, for a log-determinant naming SLQ.
 #pragma once
@@ -90,5 +91,11 @@ class SumOperator : public LinearOperator {
   std::string why_not_;
   std::vector<double> work_;
 };
+
+// scale·M + diag(d) as a new operator with the exact structure above (M itself is left as it
+// is, so a Laplace posterior can be rebuilt for every prior), or null with the reason in `why`.
+std::unique_ptr<LinearOperator> plus_diagonal(LinearOperator& m, double scale,
+                                              const std::vector<double>& d,
+                                              std::string* why = nullptr);
 
 }  // namespace curv

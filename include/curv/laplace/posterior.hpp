@@ -1,0 +1,67 @@
+// The Laplace approximation around trained weights θ*, on the parameters of a subset S (all,
+// the last layer, named layers):
+//   posterior   N(θ*, P⁻¹),   P = N·C + P₀,   P₀ = diag(δ), δ constant within each prior group
+// C is the mean-loss curvature on S (any operator with an exact inverse: kfac, diag, lowrank,
+// or a dense one for "full" — curvature/factory.hpp), so N·C is the summed-loss curvature of the
+// N training examples. The prior implied by weight decay wd on the mean loss is δ = N·wd.
+//   log Z = log p(D|θ*) − ½ θ*ᵀP₀θ* − ½ log det P + ½ log det P₀,   log p(D|θ*) = −Σₙ ℓₙ(θ*)
+// (the prior's mean is 0). Its gradient in the log prior precisions, used to tune them:
+//   ∂ log Z / ∂ log δ_g = ½ n_g − ½ δ_g (‖θ*_g‖² + tr_g P⁻¹)
+// where n_g is the group's size and tr_g the trace of P⁻¹ over the group's entries. P is built
+// for each prior as one exact structure (curvature/compose.hpp, plus_diagonal): a Kronecker
+// curvature takes a prior per layer exactly (constant within its blocks), not per parameter.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "curv/curvature/subset.hpp"
+#include "curv/linalg/operator.hpp"
+
+namespace curv::laplace {
+
+struct PriorGroup {
+  std::string name;
+  index_t begin = 0, size = 0;  // entries [begin, begin + size) of the subset vector
+};
+
+// "scalar": one group over the whole subset; "layer": one per layer (NAME.weight and NAME.bias
+// share NAME's). Throws naming the two otherwise.
+std::vector<PriorGroup> prior_groups(const ParamSubset& subset, const std::string& kind);
+
+class Posterior {
+ public:
+  // curvature: C on the subset (mean-loss scale), n_data: N, theta: θ* on the subset,
+  // summed_loss: Σₙ ℓₙ(θ*) over the N examples, groups: the prior's (see prior_groups).
+  Posterior(std::unique_ptr<LinearOperator> curvature, double n_data, std::vector<double> theta,
+            double summed_loss, std::vector<PriorGroup> groups);
+
+  // One precision per group, each > 0; rebuilds P.
+  void set_prior(std::vector<double> delta);
+  const std::vector<double>& prior() const { return delta_; }
+  const std::vector<PriorGroup>& groups() const { return groups_; }
+  double n_data() const { return n_; }
+  index_t size() const { return index_t(theta_.size()); }
+
+  LinearOperator& precision();  // P
+  double log_marglik();
+  std::vector<double> log_marglik_gradient();  // per group, in log δ
+  std::vector<double> variances();             // diag P⁻¹
+  // out[j] = P⁻¹ V[j] for k vectors V:(k, size).
+  void covariance_mm(const double* V, index_t k, double* out);
+
+  // Maximizes log Z over log δ from the current prior, by quasi-Newton ascent (BFGS with a
+  // backtracking line search) on the exact gradient, until every |∂ log Z / ∂ log δ_g| ≤
+  // tolerance·n_g or `steps` are taken. Returns the steps taken. (laplace-torch runs Adam on
+  // log δ for a fixed number of steps; this stops where the gradient vanishes.)
+  int fit_prior(int steps = 100, double tolerance = 1e-8);
+
+ private:
+  std::unique_ptr<LinearOperator> C_, P_;
+  double n_, summed_loss_;
+  std::vector<double> theta_, delta_;
+  std::vector<PriorGroup> groups_;
+};
+
+}  // namespace curv::laplace

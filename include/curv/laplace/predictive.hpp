@@ -1,0 +1,50 @@
+// Predictives of a Laplace posterior (laplace/posterior.hpp) for classification, from each
+// input's logits f (C) and their covariance under the linearized model (GLM),
+//   f(x) ~ N(f_θ*(x), Σ(x)),   Σ(x) = J(x) P⁻¹ J(x)ᵀ,   J(x) = ∂f_θ(x)/∂θ on the subset (C × S)
+// Σ is computed batch by batch: C Jacobian rows per input from one backward sweep each
+// (curvature/gradients.hpp, measurement "jacobian"), then P⁻¹ applied to them through the
+// posterior's operator — never a P × P matrix.
+// The class probabilities (n, C) then come from one of:
+//   probit   softmax of f_c / √(1 + π/8 · Σ_cc) (the probit approximation per logit)
+//   mc       the mean of softmax(f + L ε_s) over S samples, L Lᵀ = Σ; the draws ε_s are shared by
+//            every input (common random numbers) and seeded
+//   bridge   the Laplace bridge (Hobbhahn et al. 2022, as laplace-torch): a Dirichlet with
+//            α_c = (1 − 2/C + e^{f_c} Σ_k e^{−f_k} / C²) / Σ_cc, whose mean α/Σα is returned
+// A temperature τ divides the logits and multiplies nothing else (τ = 1: none).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "curv/data/split.hpp"
+#include "curv/laplace/posterior.hpp"
+#include "curv/nn/model.hpp"
+
+namespace curv::laplace {
+
+struct Linearized {
+  index_t n = 0, classes = 0;
+  std::vector<double> logits;      // (n, C)
+  std::vector<double> covariance;  // (n, C, C)
+};
+
+// Logits and their GLM covariances for `examples` of `split`, `batch` inputs per sweep; the
+// posterior is over the parameters of `subset` (ParamSubset::parse names).
+template <class T>
+Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& split,
+                     const std::vector<index_t>& examples, const std::string& subset,
+                     index_t batch = 64);
+
+std::vector<double> probit(const Linearized& l, double temperature = 1);
+std::vector<double> monte_carlo(const Linearized& l, index_t samples, std::uint64_t seed,
+                                double temperature = 1);
+std::vector<double> bridge(const Linearized& l, double temperature = 1);
+// Softmax of the logits alone: the MAP predictive, on the same footing.
+std::vector<double> map_probabilities(const Linearized& l, double temperature = 1);
+
+// "probit", "mc", "bridge" or "map"; throws naming them otherwise.
+std::vector<double> predict(const Linearized& l, const std::string& kind, index_t samples = 100,
+                            std::uint64_t seed = 0, double temperature = 1);
+
+}  // namespace curv::laplace

@@ -1,0 +1,160 @@
+#include "curv/laplace/posterior.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "curv/core/error.hpp"
+#include "curv/curvature/compose.hpp"
+
+namespace curv::laplace {
+
+std::vector<PriorGroup> prior_groups(const ParamSubset& subset, const std::string& kind) {
+  CURV_CHECK(kind == "scalar" || kind == "layer",
+             "laplace: expected a prior that is scalar or per layer, found '", kind, "'");
+  if (kind == "scalar") return {{"all", 0, subset.size()}};
+  const auto& names = subset.names();
+  const auto& ranges = subset.ranges();
+  CURV_CHECK(names.size() == ranges.size(), "laplace: expected one range per parameter, found ",
+             ranges.size(), " for ", names.size());
+  std::vector<PriorGroup> groups;
+  index_t at = 0;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string layer = names[i].substr(0, names[i].rfind('.'));
+    if (groups.empty() || groups.back().name != layer) groups.push_back({layer, at, 0});
+    groups.back().size += ranges[i].size;
+    at += ranges[i].size;
+  }
+  return groups;
+}
+
+Posterior::Posterior(std::unique_ptr<LinearOperator> curvature, double n_data,
+                     std::vector<double> theta, double summed_loss, std::vector<PriorGroup> groups)
+    : C_(std::move(curvature)),
+      n_(n_data),
+      summed_loss_(summed_loss),
+      theta_(std::move(theta)),
+      groups_(std::move(groups)) {
+  CURV_CHECK(n_ > 0, "laplace: expected N > 0 training examples, found ", n_);
+  CURV_CHECK(index_t(theta_.size()) == C_->size(), "laplace: expected θ* of ", C_->size(),
+             " entries (the curvature's size), found ", theta_.size());
+  index_t covered = 0;
+  for (const PriorGroup& g : groups_) {
+    CURV_CHECK(g.begin == covered && g.size > 0, "laplace: expected prior groups covering the ",
+               "subset in order, found '", g.name, "' at ", g.begin);
+    covered += g.size;
+  }
+  CURV_CHECK(covered == C_->size(), "laplace: expected prior groups over ", C_->size(),
+             " entries, found ", covered);
+}
+
+void Posterior::set_prior(std::vector<double> delta) {
+  CURV_CHECK(delta.size() == groups_.size(), "laplace: expected ", groups_.size(),
+             " prior precisions (one per group), found ", delta.size());
+  for (std::size_t g = 0; g < delta.size(); ++g)
+    CURV_CHECK(std::isfinite(delta[g]) && delta[g] > 0, "laplace: expected a prior precision > 0",
+               " for '", groups_[g].name, "', found ", delta[g]);
+  std::vector<double> d(theta_.size());
+  for (std::size_t g = 0; g < groups_.size(); ++g)
+    std::fill_n(d.begin() + groups_[g].begin, groups_[g].size, delta[g]);
+  std::string why;
+  P_ = plus_diagonal(*C_, n_, d, &why);
+  CURV_CHECK(P_ != nullptr, "laplace: the precision N·C + P₀ has no exact structure (", why,
+             "): use a kfac, diag, lowrank or full curvature, or a scalar prior");
+  delta_ = std::move(delta);
+}
+
+LinearOperator& Posterior::precision() {
+  CURV_CHECK(P_ != nullptr, "laplace: expected a prior (set_prior) before using the posterior");
+  return *P_;
+}
+
+double Posterior::log_marglik() {
+  LinearOperator& P = precision();
+  double quadratic = 0, logdet_prior = 0;
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    double sq = 0;
+    for (index_t i = groups_[g].begin; i < groups_[g].begin + groups_[g].size; ++i)
+      sq += theta_[std::size_t(i)] * theta_[std::size_t(i)];
+    quadratic += delta_[g] * sq;
+    logdet_prior += double(groups_[g].size) * std::log(delta_[g]);
+  }
+  return -summed_loss_ - 0.5 * quadratic - 0.5 * P.logdet(0.0) + 0.5 * logdet_prior;
+}
+
+std::vector<double> Posterior::log_marglik_gradient() {
+  const std::vector<double> v = variances();
+  std::vector<double> grad(groups_.size());
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    double sq = 0, tr = 0;
+    for (index_t i = groups_[g].begin; i < groups_[g].begin + groups_[g].size; ++i)
+      sq += theta_[std::size_t(i)] * theta_[std::size_t(i)], tr += v[std::size_t(i)];
+    grad[g] = 0.5 * double(groups_[g].size) - 0.5 * delta_[g] * (sq + tr);
+  }
+  return grad;
+}
+
+std::vector<double> Posterior::variances() { return precision().inverse_diagonal(0.0); }
+
+void Posterior::covariance_mm(const double* V, index_t k, double* out) {
+  precision().inverse_mm(V, k, 0.0, out);
+}
+
+int Posterior::fit_prior(int steps, double tolerance) {
+  // Quasi-Newton (BFGS) ascent on u = log δ with the exact gradient and a backtracking line
+  // search on log Z. The start H₀ = diag(2/n_g) is the inverse curvature of log Z in u_g near
+  // its maximum, where −∂²/∂u_g² ≈ ½ δ_g ‖θ*_g‖² ≈ ½ n_g.
+  const auto G = groups_.size();
+  precision();  // a prior to start from
+  std::vector<double> u(G), H(G * G, 0.0);
+  for (std::size_t g = 0; g < G; ++g)
+    u[g] = std::log(delta_[g]), H[g * G + g] = 2 / double(groups_[g].size);
+  auto at = [&](const std::vector<double>& x) {
+    std::vector<double> d(G);
+    for (std::size_t g = 0; g < G; ++g) d[g] = std::exp(x[g]);
+    set_prior(std::move(d));
+  };
+  double value = log_marglik();
+  std::vector<double> grad = log_marglik_gradient();
+  for (int t = 0; t < steps; ++t) {
+    bool done = true;
+    for (std::size_t g = 0; g < G; ++g)
+      done = done && std::abs(grad[g]) <= tolerance * double(groups_[g].size);
+    if (done) return t;
+    std::vector<double> dir(G, 0.0);  // H·grad: an ascent direction while H is positive definite
+    double slope = 0, longest = 0;
+    for (std::size_t g = 0; g < G; ++g) {
+      for (std::size_t h = 0; h < G; ++h) dir[g] += H[g * G + h] * grad[h];
+      slope += dir[g] * grad[g], longest = std::max(longest, std::abs(dir[g]));
+    }
+    double step = std::min(1.0, 3.0 / longest);  // at most a factor e³ on any δ per step
+    std::vector<double> next(G);
+    double next_value = -INFINITY;
+    for (int k = 0; k < 40; ++k, step /= 2) {
+      for (std::size_t g = 0; g < G; ++g) next[g] = u[g] + step * dir[g];
+      at(next);
+      next_value = log_marglik();
+      if (next_value >= value + 1e-4 * step * slope) break;
+    }
+    CURV_CHECK(next_value >= value, "laplace: the prior's line search found no ascent from log Z ",
+               value);
+    const std::vector<double> next_grad = log_marglik_gradient();
+    // BFGS on −log Z: s = Δu, y = −Δgrad.
+    std::vector<double> sv(G), yv(G), Hy(G, 0.0);
+    double sy = 0, yHy = 0;
+    for (std::size_t g = 0; g < G; ++g)
+      sv[g] = next[g] - u[g], yv[g] = grad[g] - next_grad[g], sy += sv[g] * yv[g];
+    if (sy > 1e-300) {
+      for (std::size_t g = 0; g < G; ++g)
+        for (std::size_t h = 0; h < G; ++h) Hy[g] += H[g * G + h] * yv[h];
+      for (std::size_t g = 0; g < G; ++g) yHy += yv[g] * Hy[g];
+      for (std::size_t g = 0; g < G; ++g)
+        for (std::size_t h = 0; h < G; ++h)
+          H[g * G + h] +=
+              (sy + yHy) * sv[g] * sv[h] / (sy * sy) - (Hy[g] * sv[h] + sv[g] * Hy[h]) / sy;
+    }
+    u = next, value = next_value, grad = next_grad;
+  }
+  return steps;
+}
+
+}  // namespace curv::laplace

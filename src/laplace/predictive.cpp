@@ -1,0 +1,169 @@
+#include "curv/laplace/predictive.hpp"
+
+#include <lapacke.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "curv/core/error.hpp"
+#include "curv/core/rng.hpp"
+#include "curv/curvature/gradients.hpp"
+#include "curv/data/batch_source.hpp"
+#include "curv/loss/loss.hpp"
+#include "curv/nn/objective.hpp"
+
+namespace curv::laplace {
+namespace {
+
+// p = softmax(z) for one row of C, stably.
+void softmax(const double* z, index_t C, double* p) {
+  const double top = *std::max_element(z, z + C);
+  double sum = 0;
+  for (index_t c = 0; c < C; ++c) sum += p[c] = std::exp(z[c] - top);
+  for (index_t c = 0; c < C; ++c) p[c] /= sum;
+}
+
+}  // namespace
+
+template <class T>
+Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& split,
+                     const std::vector<index_t>& examples, const std::string& subset,
+                     index_t batch) {
+  Linearized l;
+  l.n = index_t(examples.size()), l.classes = model.outputs();
+  const index_t C = l.classes, S = posterior.size();
+  // The logits at θ*, in list order.
+  auto loss = make_loss<T>(model.loss());
+  Objective<T> obj(model, *loss);
+  for_each_batch<T>(split, examples, batch, [&](const Batch<T>& b) {
+    obj.record(b.x);
+    const View<const T> y = obj.output();
+    CURV_CHECK(y.row_size() == C && y.rows() == b.size(), "laplace: expected one row of ", C,
+               " logits per input, found ", y.shape.str(), " (sequence models are not supported)");
+    l.logits.insert(l.logits.end(), y.data, y.data + y.numel());
+  });
+  // Σ = J P⁻¹ Jᵀ per input, from the C Jacobian rows of each.
+  GradientOptions g;
+  g.measurement = Measurement::parse("jacobian"), g.subset = subset, g.batch = batch;
+  GradientStream<T> stream(model, split, examples, g);
+  CURV_CHECK(stream.columns() == S, "laplace: expected Jacobians over the posterior's ", S,
+             " parameters, found ", stream.columns(), " for subset '", subset, "'");
+  l.covariance.assign(std::size_t(l.n * C * C), 0.0);
+  std::vector<double> J, PJ;
+  stream.run([&](const GradientBlock<T>& b) {
+    J.assign(b.data, b.data + b.rows * b.columns);
+    PJ.resize(J.size());
+    posterior.covariance_mm(J.data(), b.rows, PJ.data());
+    for (index_t e = 0; e < b.examples; ++e) {
+      double* out = l.covariance.data() + (b.first + e) * C * C;
+      for (index_t r = 0; r < C; ++r)
+        for (index_t c = 0; c < C; ++c) {
+          const double* a = J.data() + (e * C + r) * S;
+          const double* p = PJ.data() + (e * C + c) * S;
+          double s = 0;
+          for (index_t i = 0; i < S; ++i) s += a[i] * p[i];
+          out[r * C + c] = s;
+        }
+    }
+  });
+  return l;
+}
+
+std::vector<double> map_probabilities(const Linearized& l, double temperature) {
+  const index_t C = l.classes;
+  std::vector<double> p(l.logits.size()), z(static_cast<std::size_t>(C));
+  for (index_t i = 0; i < l.n; ++i) {
+    for (index_t c = 0; c < C; ++c)
+      z[std::size_t(c)] = l.logits[std::size_t(i * C + c)] / temperature;
+    softmax(z.data(), C, p.data() + i * C);
+  }
+  return p;
+}
+
+std::vector<double> probit(const Linearized& l, double temperature) {
+  const index_t C = l.classes;
+  std::vector<double> p(l.logits.size()), z(static_cast<std::size_t>(C));
+  for (index_t i = 0; i < l.n; ++i) {
+    for (index_t c = 0; c < C; ++c) {
+      const double var = l.covariance[std::size_t((i * C + c) * C + c)];
+      const double kappa = 1 / std::sqrt(1 + std::numbers::pi / 8 * var);
+      z[std::size_t(c)] = kappa * l.logits[std::size_t(i * C + c)] / temperature;
+    }
+    softmax(z.data(), C, p.data() + i * C);
+  }
+  return p;
+}
+
+std::vector<double> monte_carlo(const Linearized& l, index_t samples, std::uint64_t seed,
+                                double temperature) {
+  CURV_CHECK(samples >= 1, "laplace: expected at least 1 Monte-Carlo sample, found ", samples);
+  const index_t C = l.classes;
+  Rng rng(seed);
+  std::vector<double> eps(static_cast<std::size_t>(samples * C));
+  for (double& e : eps) e = rng.normal();
+  const auto Cs = static_cast<std::size_t>(C);
+  std::vector<double> p(l.logits.size(), 0.0), L(Cs * Cs), z(Cs), q(Cs);
+  for (index_t i = 0; i < l.n; ++i) {
+    // L Lᵀ = Σ (a tiny jitter where Σ is singular, e.g. logits that sum to a constant).
+    std::copy_n(l.covariance.begin() + i * C * C, C * C, L.begin());
+    double scale = 0;
+    for (index_t c = 0; c < C; ++c) scale = std::max(scale, L[std::size_t(c * C + c)]);
+    for (index_t c = 0; c < C; ++c) L[std::size_t(c * C + c)] += 1e-12 * scale + 1e-300;
+    const lapack_int info =
+        LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', lapack_int(C), L.data(), lapack_int(C));
+    CURV_CHECK(info == 0, "laplace: expected a positive semi-definite logit covariance at input ",
+               i, ", found a failed Cholesky pivot ", info);
+    for (index_t s = 0; s < samples; ++s) {
+      for (index_t r = 0; r < C; ++r) {
+        double f = l.logits[std::size_t(i * C + r)];
+        for (index_t c = 0; c <= r; ++c)
+          f += L[std::size_t(r * C + c)] * eps[std::size_t(s * C + c)];
+        z[std::size_t(r)] = f / temperature;
+      }
+      softmax(z.data(), C, q.data());
+      for (index_t c = 0; c < C; ++c)
+        p[std::size_t(i * C + c)] += q[std::size_t(c)] / double(samples);
+    }
+  }
+  return p;
+}
+
+std::vector<double> bridge(const Linearized& l, double temperature) {
+  const index_t C = l.classes;
+  std::vector<double> p(l.logits.size());
+  for (index_t i = 0; i < l.n; ++i) {
+    const double* f = l.logits.data() + i * C;
+    double sum_exp_neg = 0;
+    for (index_t k = 0; k < C; ++k) sum_exp_neg += std::exp(-f[k] / temperature);
+    double total = 0;
+    for (index_t c = 0; c < C; ++c) {
+      const double var =
+          l.covariance[std::size_t((i * C + c) * C + c)] / (temperature * temperature);
+      CURV_CHECK(var > 0, "laplace: the bridge needs a positive logit variance, found ", var,
+                 " at input ", i, " class ", c);
+      const double alpha =
+          (1 - 2.0 / double(C) + std::exp(f[c] / temperature) * sum_exp_neg / double(C * C)) / var;
+      p[std::size_t(i * C + c)] = alpha, total += alpha;
+    }
+    for (index_t c = 0; c < C; ++c) p[std::size_t(i * C + c)] /= total;
+  }
+  return p;
+}
+
+std::vector<double> predict(const Linearized& l, const std::string& kind, index_t samples,
+                            std::uint64_t seed, double temperature) {
+  CURV_CHECK(temperature > 0, "laplace: expected a temperature > 0, found ", temperature);
+  if (kind == "probit") return probit(l, temperature);
+  if (kind == "mc") return monte_carlo(l, samples, seed, temperature);
+  if (kind == "bridge") return bridge(l, temperature);
+  if (kind == "map") return map_probabilities(l, temperature);
+  fail("laplace: expected a predictive among probit, mc, bridge and map, found '", kind, "'");
+}
+
+template Linearized linearize(Posterior&, Model<float>&, const Split<float>&,
+                              const std::vector<index_t>&, const std::string&, index_t);
+template Linearized linearize(Posterior&, Model<double>&, const Split<double>&,
+                              const std::vector<index_t>&, const std::string&, index_t);
+
+}  // namespace curv::laplace

@@ -1,0 +1,255 @@
+// Laplace posteriors against their dense definitions (float64, tiny models): the precision
+// P = N·C + P₀, log det P, log Z and P⁻¹'s diagonal for full, Kronecker, diagonal and low-rank
+// curvatures, on all weights and on the last layer, with scalar and per-layer priors; log Z's
+// gradient in log δ against finite differences; the fitted prior is stationary; the GLM
+// covariance J P⁻¹ Jᵀ against a dense solve; and the predictives' formulas by hand.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numbers>
+
+#include "curv/check/check.hpp"
+#include "curv/curvature/factory.hpp"
+#include "curv/curvature/gradients.hpp"
+#include "curv/curvature/kfac.hpp"
+#include "curv/curvature/model_operators.hpp"
+#include "curv/data/batch_source.hpp"
+#include "curv/data/task.hpp"
+#include "curv/laplace/posterior.hpp"
+#include "curv/laplace/predictive.hpp"
+#include "curv/linalg/dense.hpp"
+#include "curv/loss/loss.hpp"
+#include "curv/nn/objective.hpp"
+#include "support/dense_curvature.hpp"
+#include "support/toy_data.hpp"
+
+using namespace curv;
+using namespace curv::testing;
+using curv::check::relative_error;
+using laplace::Posterior;
+
+namespace {
+
+constexpr double kN = 50;  // training examples the posterior is for
+
+// The curvature named `kind` on `subset` of the tiny MLP's data: a dense GGN ("full"), K-FAC,
+// the GGN's diagonal or the low-rank empirical Fisher.
+std::unique_ptr<LinearOperator> curvature(CurvatureData<double>& data, const std::string& kind,
+                                          const std::string& subset) {
+  if (kind == "full") {
+    ModelOperator<double> ggn(data, ModelCurvature::GGN,
+                              ParamSubset::parse(subset, data.model().params().info()));
+    return std::make_unique<DenseOperator>(materialize(ggn), ggn.size(), "full");
+  }
+  OperatorSpec spec;
+  spec.name = kind, spec.subset = subset, spec.factors = FactorKind::GGN;
+  return make_operator(data, spec);
+}
+
+std::vector<double> theta_on(const Model<double>& m, const std::string& subset) {
+  const ParamSubset s = ParamSubset::parse(subset, m.params().info());
+  std::vector<double> t(static_cast<std::size_t>(s.size()));
+  s.gather(m.params().data(), t.data());
+  return t;
+}
+
+// log Z from its definition with a dense P.
+double dense_log_marglik(const Matrix& C, const std::vector<double>& theta,
+                         const std::vector<double>& prior, double summed_loss) {
+  const auto n = index_t(theta.size());
+  Matrix P = C;
+  for (double& x : P) x *= kN;
+  double quadratic = 0, logdet_prior = 0;
+  for (index_t i = 0; i < n; ++i) {
+    P[std::size_t(i * n + i)] += prior[std::size_t(i)];
+    quadratic += prior[std::size_t(i)] * theta[std::size_t(i)] * theta[std::size_t(i)];
+    logdet_prior += std::log(prior[std::size_t(i)]);
+  }
+  return -summed_loss - 0.5 * quadratic - 0.5 * linalg::cholesky_logdet(linalg::cholesky(P, n), n) +
+         0.5 * logdet_prior;
+}
+
+std::vector<double> expand(const std::vector<laplace::PriorGroup>& groups,
+                           const std::vector<double>& delta) {
+  std::vector<double> d;
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    d.insert(d.end(), std::size_t(groups[g].size), delta[g]);
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("log Z, P⁻¹'s diagonal and P⁻¹v against the dense posterior") {
+  auto model = tiny("mlp");
+  CurvatureData<double> data(*model, random_batches(*model, {7}, 5));
+  const double summed_loss = 12.5;  // any value: log Z is linear in it
+  for (const char* subset : {"all", "last"})
+    for (const char* kind : {"full", "kfac", "diag", "lowrank"})
+      for (const char* prior : {"scalar", "layer"}) {
+        CAPTURE(std::string(subset));
+        CAPTURE(std::string(kind));
+        CAPTURE(std::string(prior));
+        auto C = curvature(data, kind, subset);
+        const Matrix Cd = materialize(*C);
+        const auto theta = theta_on(*model, subset);
+        const auto groups =
+            laplace::prior_groups(ParamSubset::parse(subset, model->params().info()), prior);
+        std::vector<double> delta;
+        for (std::size_t g = 0; g < groups.size(); ++g) delta.push_back(0.3 + 0.4 * double(g));
+        Posterior post(std::move(C), kN, theta, summed_loss, groups);
+        post.set_prior(delta);
+        const auto d = expand(groups, delta);
+        CHECK(post.log_marglik() ==
+              doctest::Approx(dense_log_marglik(Cd, theta, d, summed_loss)).epsilon(1e-10));
+        const auto n = index_t(theta.size());
+        Matrix P = Cd;
+        for (double& x : P) x *= kN;
+        for (index_t i = 0; i < n; ++i) P[std::size_t(i * n + i)] += d[std::size_t(i)];
+        std::vector<double> want(static_cast<std::size_t>(n));
+        for (index_t i = 0; i < n; ++i) {
+          std::vector<double> e(static_cast<std::size_t>(n), 0.0);
+          e[std::size_t(i)] = 1;
+          want[std::size_t(i)] = linalg::solve_spd(P, n, e)[std::size_t(i)];
+        }
+        CHECK(relative_error(post.variances(), want) <= 1e-10);
+        std::vector<double> out(theta.size());
+        post.covariance_mm(theta.data(), 1, out.data());
+        CHECK(relative_error(out, linalg::solve_spd(P, n, theta)) <= 1e-10);
+      }
+}
+
+TEST_CASE("log Z's gradient in log δ is its finite difference; the fitted prior is stationary") {
+  auto model = tiny("mlp");
+  CurvatureData<double> data(*model, random_batches(*model, {7}, 5));
+  for (const char* kind : {"full", "kfac", "diag"})
+    for (const char* prior : {"scalar", "layer"}) {
+      CAPTURE(std::string(kind));
+      CAPTURE(std::string(prior));
+      const auto groups = laplace::prior_groups(ParamSubset::all(model->params().info()), prior);
+      Posterior post(curvature(data, kind, "all"), kN, theta_on(*model, "all"), 3.0, groups);
+      std::vector<double> delta(groups.size(), 0.5);
+      for (std::size_t g = 0; g < delta.size(); ++g) delta[g] *= double(g + 1);
+      post.set_prior(delta);
+      const auto grad = post.log_marglik_gradient();
+      const double h = 1e-5;
+      for (std::size_t g = 0; g < groups.size(); ++g) {
+        auto up = delta, down = delta;
+        up[g] *= std::exp(h), down[g] *= std::exp(-h);
+        post.set_prior(up);
+        const double zu = post.log_marglik();
+        post.set_prior(down);
+        const double zd = post.log_marglik();
+        CHECK(grad[g] == doctest::Approx((zu - zd) / (2 * h)).epsilon(1e-6));
+      }
+      post.set_prior(delta);
+      const double before = post.log_marglik();
+      const int steps = post.fit_prior();
+      CHECK(steps < 30);
+      const auto fitted = post.prior();
+      const double best = post.log_marglik();
+      CHECK(best > before);
+      for (std::size_t g = 0; g < groups.size(); ++g) {
+        CHECK(std::abs(post.log_marglik_gradient()[g]) <= 1e-8 * double(groups[g].size));
+        for (double f : {1.05, 1 / 1.05}) {
+          auto moved = fitted;
+          moved[g] *= f;
+          post.set_prior(moved);
+          CHECK(post.log_marglik() < best);
+        }
+        post.set_prior(fitted);
+      }
+    }
+}
+
+TEST_CASE("the GLM covariance J P⁻¹ Jᵀ of each input, against a dense solve") {
+  const auto task = make_image_task<double>(toy_dataset(40, 1), toy_dataset(12, 2));
+  auto model = make_mlp<double>({16, 6, 3}, "tanh");
+  Rng rng(4);
+  model->init(rng);
+  const Split<double>& train = task->split("train");
+  const Split<double>& test = task->split("test");
+  std::vector<index_t> fit(40), points(12);
+  for (index_t i = 0; i < 40; ++i) fit[std::size_t(i)] = i;
+  for (index_t i = 0; i < 12; ++i) points[std::size_t(i)] = i;
+  for (const char* subset : {"all", "last"}) {
+    CAPTURE(std::string(subset));
+    CurvatureData<double> data(*model, train, fit, 16);
+    auto C = curvature(data, "full", subset);
+    const Matrix Cd = materialize(*C);
+    const auto groups =
+        laplace::prior_groups(ParamSubset::parse(subset, model->params().info()), "scalar");
+    Posterior post(std::move(C), 40, theta_on(*model, subset), 10.0, groups);
+    post.set_prior({2.0});
+    const laplace::Linearized l = laplace::linearize(post, *model, test, points, subset, 5);
+    REQUIRE(l.n == 12);
+    REQUIRE(l.classes == 3);
+    // The reference: every input's Jacobian rows (C × S) and a dense solve with P.
+    const auto n = post.size();
+    Matrix P = Cd;
+    for (double& x : P) x *= 40;
+    for (index_t i = 0; i < n; ++i) P[std::size_t(i * n + i)] += 2.0;
+    GradientOptions g;
+    g.measurement = Measurement::parse("jacobian"), g.subset = subset;
+    GradientStream<double> stream(*model, test, points, g);
+    std::vector<double> J;
+    stream.run([&](const GradientBlock<double>& b) {
+      J.insert(J.end(), b.data, b.data + b.rows * b.columns);
+    });
+    std::vector<double> want;
+    for (index_t e = 0; e < 12; ++e)
+      for (index_t r = 0; r < 3; ++r) {
+        const std::vector<double> row(J.begin() + (e * 3 + r) * n, J.begin() + (e * 3 + r + 1) * n);
+        const auto x = linalg::solve_spd(P, n, row);
+        for (index_t c = 0; c < 3; ++c) {
+          double s = 0;
+          for (index_t i = 0; i < n; ++i)
+            s += J[std::size_t((e * 3 + c) * n + i)] * x[std::size_t(i)];
+          want.push_back(s);
+        }
+      }
+    CHECK(relative_error(l.covariance, want) <= 1e-10);
+    // The logits are the model's at θ*.
+    auto loss = make_loss<double>("cross_entropy");
+    Objective<double> obj(*model, *loss);
+    Batch<double> b;
+    test.fill(points, nullptr, b);
+    obj.record(b.x);
+    const View<const double> out = obj.output();
+    CHECK(relative_error(l.logits, std::vector<double>(out.begin(), out.end())) <= 1e-14);
+  }
+}
+
+TEST_CASE("predictives: probit, Monte-Carlo, bridge and MAP from logits and covariances") {
+  laplace::Linearized l;
+  l.n = 1, l.classes = 2;
+  l.logits = {0.0, 1.0};
+  l.covariance = {1.0, 0.0, 0.0, 2.0};
+  // probit: κ = 1/√(1 + π/8·σ²) per logit.
+  const double k0 = 1 / std::sqrt(1 + std::numbers::pi / 8),
+               k1 = 1 / std::sqrt(1 + std::numbers::pi / 4);
+  const auto p = laplace::probit(l);
+  CHECK(p[1] == doctest::Approx(1 / (1 + std::exp(0 * k0 - 1 * k1))).epsilon(1e-15));
+  // bridge: α_c = (1 − 2/C + e^{f_c} Σ_k e^{−f_k}/C²)/Σ_cc.
+  const double s = 1 + std::exp(-1.0), a0 = (s / 4) / 1.0, a1 = (std::exp(1.0) * s / 4) / 2.0;
+  const auto q = laplace::bridge(l);
+  CHECK(q[0] == doctest::Approx(a0 / (a0 + a1)).epsilon(1e-15));
+  // map: the softmax; a temperature divides the logits.
+  CHECK(laplace::map_probabilities(l, 2.0)[1] ==
+        doctest::Approx(1 / (1 + std::exp(-0.5))).epsilon(1e-15));
+  // Monte-Carlo: σ(f₁ − f₀) with f₁ − f₀ ~ N(1, 3), against a quadrature of that integral.
+  double integral = 0;
+  const int K = 20000;
+  for (int i = 0; i < K; ++i) {
+    const double z = -10 + 20 * (i + 0.5) / K;
+    integral += std::exp(-z * z / 2) / std::sqrt(2 * std::numbers::pi) * (20.0 / K) /
+                (1 + std::exp(-(1 + std::sqrt(3.0) * z)));
+  }
+  const auto m = laplace::monte_carlo(l, 40000, 7);
+  CHECK(std::abs(m[1] - integral) < 0.005);       // standard error ≈ 0.0013
+  CHECK(m == laplace::monte_carlo(l, 40000, 7));  // seeded
+  // Without variance every predictive is the MAP softmax.
+  l.covariance = {0.0, 0.0, 0.0, 0.0};
+  const auto map = laplace::map_probabilities(l);
+  CHECK(relative_error(laplace::probit(l), map) <= 1e-15);
+  CHECK(relative_error(laplace::monte_carlo(l, 10, 1), map) <= 1e-9);
+}
