@@ -97,6 +97,16 @@ check "jacobian of the last layer, float64" "$curv" gradients "${model[@]}" --me
 check "margin projected to 8 by a count sketch" "$curv" gradients "${model[@]}" --measurement margin --project 8 --projection sparse --out "$scratch/m.npy"
 [[ $(shape_of "$scratch/m.npy") == "'shape': (5, 8)" ]] || { echo "FAIL: m.npy $(shape_of "$scratch/m.npy")"; failed=1; }
 
+# curv laplace: a full posterior on the tiny model, its prior fitted, scored on the same inputs.
+check "laplace, full GGN, prior by the marginal likelihood" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --structure full --precision float64
+# The scores are named by the evaluated split: an .npy data set has only "train".
+for key in log_marglik prior_precision train_accuracy train_nll train_ece train_brier map_train_nll map_train_ece; do
+  grep -q "\"$key\":" "$scratch/stdout" || { echo "FAIL: laplace printed no $key: $(cat "$scratch/stdout")"; failed=1; }
+done
+check "laplace, K-FAC per-layer prior, Monte-Carlo" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --prior layer --predictive mc --samples 20
+expect "laplace: expected --structure among kron, diag, full, found 'lowrank'" laplace "${base[@]}" --structure lowrank
+expect "laplace: expected --prior-precision marglik or a value > 0, found '-1'" laplace "${base[@]}" --prior-precision -1
+
 # curv prune: one-shot, the mask saved and restored.
 check "prune by magnitude" "$curv" prune "${base[@]}" --examples all --eval all --sparsity 0.5 --save "$scratch/pruned.safetensors"
 grep -q '"sparsity":0.5' "$scratch/stdout" || { echo "FAIL: prune: $(cat "$scratch/stdout")"; failed=1; }

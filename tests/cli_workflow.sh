@@ -45,6 +45,16 @@ if [[ -f $data/fashion-mnist/.verified ]]; then
   [[ $warning == "eval: warning: $scratch/m.safetensors was trained on mnist, used here with fashion-mnist" ]] ||
     fail "expected a warning for another data set, found '$warning'"
 fi
+# A last-layer Kronecker Laplace posterior of the checkpoint, scored on MNIST and against
+# Fashion-MNIST as out of distribution: the keys a results page reads.
+if [[ -f $data/fashion-mnist/.verified ]]; then
+  out=$("$curv" laplace --checkpoint "$scratch/m.safetensors" --examples 0-4095 --eval test:0-999 \
+    --ood fashion-mnist) || fail "laplace exited $?"
+  for key in log_marglik prior_precision test_accuracy test_nll test_ece test_brier map_test_nll \
+    map_test_ece ood_auroc map_ood_auroc; do
+    [[ $out == *"\"$key\":"* ]] || fail "laplace printed no $key: $out"
+  done
+fi
 # So do the commands that take the model's data: curvature, spectrum, gradients and prune.
 "$curv" spectrum --checkpoint "$scratch/m.safetensors" --examples 0-63 --operator ggn --top 1 >/dev/null ||
   fail "spectrum without --data exited $?"

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "checkpoint_input.hpp"
 #include "checks.hpp"
 #include "commands.hpp"
 #include "curv/data/batch_source.hpp"
@@ -18,25 +19,15 @@ namespace curv::cli {
 Runner add_eval(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("eval", "Evaluate a checkpoint on a data set (its test split by default)");
-  struct Opts {
-    std::string checkpoint, data, model, config, examples = "test:all", out;
-    TaskOptions task;
+  struct Opts : CheckpointInput {
+    std::string examples = "test:all", out;
     index_t batch = 128;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--checkpoint", o->checkpoint, "A safetensors file")->required();
-  cmd->add_option("--data", o->data,
-                  "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or inputs.npy "
-                  "(default: the data set the checkpoint was trained on)");
-  cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: the targets .npy");
-  cmd->add_flag("--standardize", o->task.standardize,
-                "Image data: inputs standardized per channel by the training split's mean and "
-                "deviation (without --data: as the checkpoint was trained)");
+  o->add_checkpoint_options(cmd);
   cmd->add_option("--examples", o->examples, "Which examples: an index list (docs/data.md)")
       ->capture_default_str();
   cmd->add_option("--batch", o->batch, "Examples per batch")->capture_default_str();
-  cmd->add_option("--model", o->model, "The architecture, for files without curv metadata");
-  cmd->add_option("--config", o->config, "Its JSON configuration (with --model)");
   cmd->add_option("--context", o->task.context, "moby-dick: characters per window")
       ->capture_default_str();
   cmd->add_option("--out", o->out,
@@ -44,9 +35,8 @@ Runner add_eval(CLI::App& app) {
                   "example (per position for sequence models), in --examples order");
   return [o] {
     CURV_CHECK(o->batch >= 1, "eval: expected --batch >= 1, found ", o->batch);
-    check_readable(o->checkpoint, "--checkpoint", "a safetensors file");
     check_writable(o->out, "--out");
-    resolve_data(o->checkpoint, o->data, o->task, "eval");
+    o->resolve_data("eval");
     auto model = load_checkpoint<float>(o->checkpoint, o->model, o->config);
     auto task = make_task<float>(o->data, model->loss(), o->task);
     task->check_model(*model);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "checkpoint_input.hpp"
 #include "checks.hpp"
 #include "commands.hpp"
 #include "curv/curvature/gradients.hpp"
@@ -26,10 +27,9 @@ namespace curv::cli {
 
 namespace {
 
-struct Opts {
-  std::string checkpoint, model, config, data, examples = "0-999", measurement = "loss";
+struct Opts : CheckpointInput {
+  std::string examples = "0-999", measurement = "loss";
   std::string subset = "all", projection = "gaussian", precision = "float32", out;
-  TaskOptions task;
   index_t batch = 256, project = 0;
   std::uint64_t seed = 0;
   std::size_t cache_mb = 512;
@@ -143,16 +143,7 @@ Runner add_gradients(CLI::App& app) {
       "Write per-example gradients (of the loss, a logit, the margin or every output) as .npy, "
       "optionally randomly projected");
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--checkpoint", o->checkpoint, "A safetensors file")->required();
-  cmd->add_option("--model", o->model, "The architecture, for files without curv metadata");
-  cmd->add_option("--config", o->config, "Its JSON configuration (with --model)");
-  cmd->add_option("--data", o->data,
-                  "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, or inputs.npy "
-                  "(default: the data set the checkpoint was trained on)");
-  cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: labels or targets .npy");
-  cmd->add_flag("--standardize", o->task.standardize,
-                "Image data: inputs standardized per channel by the training split's "
-                "mean and deviation (without --data: as the checkpoint was trained)");
+  o->add_checkpoint_options(cmd);
   cmd->add_option("--examples", o->examples, "An index list (docs/data.md)")->capture_default_str();
   cmd->add_option("--measurement", o->measurement,
                   "loss, logit:C, margin (correct logit − log-sum-exp of the others) or jacobian "
@@ -177,8 +168,7 @@ Runner add_gradients(CLI::App& app) {
   return [o] {
     CURV_CHECK(o->precision == "float32" || o->precision == "float64",
                "expected --precision float32 or float64, found '", o->precision, "'");
-    check_readable(o->checkpoint, "--checkpoint", "a safetensors file");
-    resolve_data(o->checkpoint, o->data, o->task, "gradients");
+    o->resolve_data("gradients");
     return o->precision == "float32" ? run<float>(*o) : run<double>(*o);
   };
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "checkpoint_input.hpp"
 #include "checks.hpp"
 #include "commands.hpp"
 #include "curv/data/index_list.hpp"
@@ -23,11 +24,10 @@ namespace curv::cli {
 
 namespace {
 
-struct Opts {
-  std::string checkpoint, model, config, data, examples = "0-999", eval = "test:all";
+struct Opts : CheckpointInput {
+  std::string examples = "0-999", eval = "test:all";
   std::string save, scores_out, block = "128";
   KfacFlags kfac;
-  TaskOptions task;
   PruneOptions prune;
 };
 
@@ -38,8 +38,7 @@ int run(Opts o) {
   check_prune_options(o.prune);
   check_writable(o.save, "--save");
   check_writable(o.scores_out, "--scores-out");
-  check_readable(o.checkpoint, "--checkpoint", "a safetensors file");
-  resolve_data(o.checkpoint, o.data, o.task, "prune");
+  o.resolve_data("prune");
   auto model = load_checkpoint<float>(o.checkpoint, o.model, o.config);
   auto task = make_task<float>(o.data, model->loss(), o.task);
   task->check_model(*model);
@@ -102,16 +101,7 @@ Runner add_prune(CLI::App& app) {
       "prune",
       "Prune a checkpoint's weights one-shot: magnitude, OBD, or OBS (dense, WoodFisher, M-FAC)");
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--checkpoint", o->checkpoint, "A safetensors file")->required();
-  cmd->add_option("--model", o->model, "The architecture, for files without curv metadata");
-  cmd->add_option("--config", o->config, "Its JSON configuration (with --model)");
-  cmd->add_option("--data", o->data,
-                  "mnist, fashion-mnist, cifar10 or inputs.npy (default: the data set the "
-                  "checkpoint was trained on)");
-  cmd->add_option("--labels", o->task.labels, "With --data inputs.npy: the labels .npy");
-  cmd->add_flag("--standardize", o->task.standardize,
-                "Image data: inputs standardized per channel by the training split's "
-                "mean and deviation (give it again wherever the model is used)");
+  o->add_checkpoint_options(cmd);
   cmd->add_option("--method", o->prune.method,
                   "magnitude, obd, obs-dense, woodfisher, mfac or kfac-obs")
       ->capture_default_str();

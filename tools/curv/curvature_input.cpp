@@ -8,23 +8,11 @@
 #include "checks.hpp"
 #include "curv/data/batch_source.hpp"
 #include "curv/nn/checkpoint.hpp"
-#include "provenance.hpp"
 
 namespace curv::cli {
 
 void CurvatureInput::add_options(CLI::App* cmd) {
-  cmd->add_option("--checkpoint", checkpoint, "A safetensors file")->required();
-  cmd->add_option("--model", model, "The architecture, for files without curv metadata");
-  cmd->add_option("--config", config, "Its JSON configuration (with --model)");
-  cmd->add_option("--data", data,
-                  "mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, or inputs.npy (float "
-                  "inputs in the model's layout, e.g. [N,1,28,28]); default: the data set the "
-                  "checkpoint was trained on");
-  cmd->add_option("--labels", task.labels,
-                  "With --data inputs.npy: int64 class labels [N], or float targets [N,C]");
-  cmd->add_flag("--standardize", task.standardize,
-                "Image data: inputs standardized per channel by the training split's "
-                "mean and deviation (without --data: as the checkpoint was trained)");
+  add_checkpoint_options(cmd);
   cmd->add_option("--examples", examples,
                   "The examples the curvature is defined on: an index list (docs/data.md)")
       ->capture_default_str();
@@ -58,11 +46,6 @@ void CurvatureInput::add_options(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--seed", seed, "Seed for sampled labels and random vectors")
       ->capture_default_str();
-}
-
-void CurvatureInput::resolve_data(const char* command) {
-  check_readable(checkpoint, "--checkpoint", "a safetensors file");
-  cli::resolve_data(checkpoint, data, task, command);
 }
 
 void CurvatureInput::validate() const {

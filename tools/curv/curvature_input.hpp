@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "checkpoint_input.hpp"
 #include "curv/curvature/factory.hpp"
 #include "curv/data/task.hpp"
 #include "curv/nn/model.hpp"
@@ -15,10 +16,8 @@
 
 namespace curv::cli {
 
-struct CurvatureInput {
-  std::string checkpoint, model, config;
-  std::string data, examples = "0-999";
-  TaskOptions task;
+struct CurvatureInput : CheckpointInput {
+  std::string examples = "0-999";
   index_t batch = 128;
   std::size_t cache_mb = 512;
   std::string op, subset = "all", precision = "float64";
@@ -28,9 +27,6 @@ struct CurvatureInput {
   double damping = 0;
 
   void add_options(CLI::App* cmd);
-  // The checkpoint readable, and without --data the data set (and its task options) it was
-  // trained on (provenance.hpp); `command` names the subcommand in messages.
-  void resolve_data(const char* command);
   // Damping, names and files that can be checked before any work.
   void validate() const;
   OperatorSpec spec() const;

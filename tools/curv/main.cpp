@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   reg(curv::cli::add_spectrum);
   reg(curv::cli::add_gradients);
   reg(curv::cli::add_prune);
+  reg(curv::cli::add_laplace);
   reg(curv::cli::add_data);
   reg(curv::cli::add_replay);
   // Every subcommand's help ends with examples that run as written (after tools/setup.sh).
@@ -74,6 +75,9 @@ int main(int argc, char** argv) {
       {"prune",
        "  curv prune --checkpoint l5.safetensors --data fashion-mnist --method woodfisher "
        "--sparsity 0.9 \\\n      --save l5-sparse.safetensors"},
+      {"laplace",
+       "  curv laplace --checkpoint l5.safetensors --weights last --structure kron\n"
+       "  curv laplace --checkpoint l5.safetensors --weights all --prior layer --ood mnist"},
       {"replay", "  curv train … --record traj/ && curv replay traj/ --from 100"},
       {"check", "  curv check\n  curv check --only conv2d"},
       {"bench", "  curv bench --model mlp lenet5\n  curv bench --prune --grads 1024"},
@@ -86,8 +90,8 @@ int main(int argc, char** argv) {
   int threads = 0;
   for (CLI::App* cmd : app.get_subcommands({}))
     if (!cmd->get_option_no_throw("--threads") &&
-        std::set<std::string>{"eval", "curvature", "spectrum", "gradients", "prune", "replay",
-                              "check"}
+        std::set<std::string>{"eval", "curvature", "spectrum", "gradients", "prune", "laplace",
+                              "replay", "check"}
             .count(cmd->get_name()))
       cmd->add_option("--threads", threads, "Threads for TBB and BLAS (0: all cores)")
           ->capture_default_str();

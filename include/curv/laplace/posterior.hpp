@@ -53,9 +53,10 @@ class Posterior {
 
   // Maximizes log Z over log δ from the current prior, by quasi-Newton ascent (BFGS with a
   // backtracking line search) on the exact gradient, until every |∂ log Z / ∂ log δ_g| ≤
-  // tolerance·n_g or `steps` are taken. Returns the steps taken. (laplace-torch runs Adam on
-  // log δ for a fixed number of steps; this stops where the gradient vanishes.)
-  int fit_prior(int steps = 100, double tolerance = 1e-8);
+  // tolerance·n_g, no ascent is left that log Z's rounding can show, or `steps` are taken.
+  // Returns the steps taken. (laplace-torch runs Adam on log δ for a fixed number of steps;
+  // this stops where the gradient vanishes.)
+  int fit_prior(int steps = 100, double tolerance = 1e-6);
 
  private:
   std::unique_ptr<LinearOperator> C_, P_;

@@ -1,0 +1,253 @@
+// curv laplace: a Laplace posterior around a trained checkpoint, its prior fitted by the log
+// marginal likelihood, and calibrated predictions scored against the MAP ones (laplace/,
+// metrics/; docs/methods/laplace.md).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "checkpoint_input.hpp"
+#include "checks.hpp"
+#include "commands.hpp"
+#include "curv/curvature/factory.hpp"
+#include "curv/curvature/model_operators.hpp"
+#include "curv/data/index_list.hpp"
+#include "curv/data/task.hpp"
+#include "curv/io/npy.hpp"
+#include "curv/laplace/posterior.hpp"
+#include "curv/laplace/predictive.hpp"
+#include "curv/metrics/metrics.hpp"
+#include "curv/nn/checkpoint.hpp"
+#include "curv/train/recorder.hpp"
+#include "progress.hpp"
+#include "provenance.hpp"
+#include "readable.hpp"
+
+namespace curv::cli {
+namespace {
+
+struct Opts : CheckpointInput {
+  std::string ood;
+  std::string examples = "train:all", eval = "test:all";
+  std::string weights = "last", structure = "kron", curvature = "ggn", prior = "scalar";
+  std::string prior_precision = "marglik", predictive = "probit", probs_out;
+  index_t batch = 128, samples = 100, mc_samples = 1;
+  std::uint64_t seed = 0;
+  double temperature = 1;
+  std::string precision = "float32";
+};
+
+// The curvature C on the weights: a structured operator, or the dense matrix for "full".
+template <class T>
+std::unique_ptr<LinearOperator> curvature_on(CurvatureData<T>& data, const Opts& o) {
+  const ModelCurvature kind = o.curvature == "ggn"  ? ModelCurvature::GGN
+                              : o.curvature == "ef" ? ModelCurvature::EF
+                                                    : ModelCurvature::Fisher;
+  if (o.structure == "full") {
+    ModelOperator<T> op(data, kind, ParamSubset::parse(o.weights, data.model().params().info()),
+                        o.mc_samples, o.seed);
+    CURV_CHECK(op.size() <= 6000, "laplace: --structure full on ", op.size(),
+               " parameters would build a ", op.size(),
+               "² matrix: expected at most 6000 "
+               "(use --weights last or --structure kron)");
+    return std::make_unique<DenseOperator>(materialize(op), op.size(), "full-" + o.curvature);
+  }
+  OperatorSpec spec;
+  spec.name = o.structure == "kron" ? "kfac" : "diag";
+  spec.subset = o.weights, spec.samples = o.mc_samples, spec.seed = o.seed;
+  spec.factors = o.curvature == "ggn"  ? FactorKind::GGN
+                 : o.curvature == "ef" ? FactorKind::EF
+                                       : FactorKind::MC;
+  return make_operator(data, spec);
+}
+
+// The prior implied by training: δ = N·wd for weight decay wd on the mean loss, else 1.
+double trained_prior(const std::string& checkpoint, double n) {
+  const auto meta = carried_metadata(checkpoint);
+  const auto r = meta.find("curv.recipe");
+  if (r == meta.end()) return 1;
+  const double wd = recipe_from_json(nlohmann::json::parse(r->second)).second_order.weight_decay;
+  return wd > 0 ? n * wd : 1;
+}
+
+nlohmann::json scores(const metrics::Calibration& c, const std::string& prefix) {
+  return {{prefix + "accuracy", c.accuracy}, {prefix + "nll", c.nll},
+          {prefix + "ece", c.ece},           {prefix + "mce", c.mce},
+          {prefix + "brier", c.brier},       {prefix + "confidence", c.mean_confidence}};
+}
+
+template <class T>
+int run(const Opts& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Progress bar;
+  auto model = load_checkpoint<T>(o.checkpoint, o.model, o.config);
+  auto task = make_task<T>(o.data, model->loss(), o.task);
+  task->check_model(*model);
+  CURV_CHECK(model->loss() == "cross_entropy", "laplace: expected a classifier (cross-entropy), ",
+             "found a model trained with ", model->loss());
+  const IndexList fit = parse_index_list(o.examples, *task);
+  const IndexList eval = parse_index_list(o.eval, *task);
+  const ParamSubset subset = ParamSubset::parse(o.weights, model->params().info());
+
+  // C on the training examples, and log p(D|θ*) = −N·L(θ*) on the same ones.
+  bar.note("laplace: " + o.structure + " " + o.curvature + " on " + o.weights + " weights over " +
+           fit.spec);
+  CurvatureData<T> data(*model, task->split(fit.split), fit.indices, o.batch);
+  const double n = double(data.examples());
+  auto C = curvature_on(data, o);
+  const double summed_loss = n * data.loss();
+  std::vector<double> theta(static_cast<std::size_t>(subset.size())),
+      full(model->params().data(), model->params().data() + model->params().size());
+  subset.gather(full.data(), theta.data());
+  laplace::Posterior post(std::move(C), n, theta, summed_loss,
+                          laplace::prior_groups(subset, o.prior));
+  const double start = trained_prior(o.checkpoint, n);
+  post.set_prior(std::vector<double>(post.groups().size(), start));
+  nlohmann::json j = {{"model", model->name()},   {"data", o.data},
+                      {"weights", o.weights},     {"parameters", post.size()},
+                      {"structure", o.structure}, {"curvature", o.curvature},
+                      {"examples", fit.spec},     {"n", n},
+                      {"prior", o.prior},         {"prior_start", start}};
+  if (o.prior_precision == "marglik") {
+    bar.note("laplace: fitting the prior by the marginal likelihood");
+    j["prior_steps"] = post.fit_prior();
+    // How stationary the fit is: max over groups of |∂ log Z / ∂ log δ_g| / n_g.
+    const auto grad = post.log_marglik_gradient();
+    double worst = 0;
+    for (std::size_t g = 0; g < grad.size(); ++g)
+      worst = std::max(worst, std::abs(grad[g]) / double(post.groups()[g].size));
+    j["prior_gradient"] = worst;
+  } else {
+    const double d = std::stod(o.prior_precision);
+    CURV_CHECK(d > 0, "laplace: expected --prior-precision > 0 or marglik, found ", d);
+    post.set_prior(std::vector<double>(post.groups().size(), d));
+  }
+  j["log_marglik"] = post.log_marglik();
+  const auto& prior = post.prior();
+  j["prior_precision"] = prior.size() == 1 ? nlohmann::json(prior[0]) : nlohmann::json(prior);
+
+  // Predictions on the evaluation examples, Laplace and MAP from the same logits.
+  auto predict = [&](const Split<T>& split, const std::vector<index_t>& idx,
+                     const std::string& what) {
+    bar.note("laplace: Jacobians of " + what);
+    const laplace::Linearized l = laplace::linearize(post, *model, split, idx, o.weights, 64);
+    return std::make_pair(laplace::predict(l, o.predictive, o.samples, o.seed, o.temperature),
+                          laplace::map_probabilities(l));
+  };
+  const auto [probs, map] = predict(task->split(eval.split), eval.indices, eval.spec);
+  std::vector<std::int64_t> labels;
+  for (index_t i : eval.indices) labels.push_back(task->split(eval.split).class_of(i));
+  const index_t K = model->outputs();
+  const std::string split = eval.split + "_";
+  j.update(scores(metrics::calibration(probs, K, labels), split));
+  j.update(scores(metrics::calibration(map, K, labels), "map_" + split));
+  j["predictive"] = o.predictive;
+  if (!o.probs_out.empty()) {
+    const std::vector<float> f(probs.begin(), probs.end());
+    write_npy(o.probs_out, f.data(), {std::int64_t(eval.size()), std::int64_t(K)});
+    j["probs_out"] = o.probs_out;
+  }
+  if (!o.ood.empty()) {
+    TaskOptions other = o.task;
+    other.labels.clear();
+    auto ood = make_task<T>(o.ood, model->loss(), other);
+    ood->check_model(*model);
+    const IndexList oi = parse_index_list("test:all", *ood);
+    const auto [ood_probs, ood_map] = predict(ood->split("test"), oi.indices, o.ood);
+    auto auroc = [&](const std::vector<double>& in, const std::vector<double>& out) {
+      return metrics::detection(metrics::one_minus_max_probability(in, K),
+                                metrics::one_minus_max_probability(out, K));
+    };
+    const metrics::Detection d = auroc(probs, ood_probs), m = auroc(map, ood_map);
+    j["ood"] = o.ood;
+    j["ood_auroc"] = d.auroc, j["ood_aupr"] = d.aupr, j["ood_fpr95"] = d.fpr95;
+    j["map_ood_auroc"] = m.auroc, j["map_ood_aupr"] = m.aupr, j["map_ood_fpr95"] = m.fpr95;
+    double conf = 0, map_conf = 0;
+    for (double s : metrics::one_minus_max_probability(ood_probs, K)) conf += (1 - s);
+    for (double s : metrics::one_minus_max_probability(ood_map, K)) map_conf += (1 - s);
+    j["ood_confidence"] = conf / double(oi.size());
+    j["map_ood_confidence"] = map_conf / double(oi.size());
+  }
+  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  bar.clear();
+  std::printf("%s\n", rounded(j).dump().c_str());
+  return 0;
+}
+
+}  // namespace
+
+Runner add_laplace(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "laplace",
+      "Fit a Laplace posterior around a checkpoint (prior by the marginal likelihood) and score "
+      "its calibrated predictions against the MAP ones");
+  auto o = std::make_shared<Opts>();
+  o->add_checkpoint_options(cmd);
+  cmd->add_option("--examples", o->examples,
+                  "The training examples the posterior is fitted on: N and the curvature")
+      ->capture_default_str();
+  cmd->add_option("--eval", o->eval, "Examples the predictions are scored on")
+      ->capture_default_str();
+  cmd->add_option("--weights", o->weights,
+                  "all, last (the last layer) or comma-separated layer names")
+      ->capture_default_str();
+  cmd->add_option("--structure", o->structure,
+                  "kron (K-FAC blocks, the prior added exactly in their eigenbasis), diag, or "
+                  "full (dense, up to 6000 weights)")
+      ->capture_default_str();
+  cmd->add_option("--curvature", o->curvature,
+                  "ggn (exact Gauss-Newton), ef (empirical Fisher) or fisher (sampled labels)")
+      ->capture_default_str();
+  cmd->add_option("--mc-samples", o->mc_samples, "fisher: labels drawn per example")
+      ->capture_default_str();
+  cmd->add_option("--prior", o->prior, "scalar, or layer (one precision per layer)")
+      ->capture_default_str();
+  cmd->add_option("--prior-precision", o->prior_precision,
+                  "marglik (fitted from N·weight decay, or 1) or a value δ")
+      ->capture_default_str();
+  cmd->add_option("--predictive", o->predictive,
+                  "probit, mc (Monte-Carlo logits), bridge (Laplace bridge) or map")
+      ->capture_default_str();
+  cmd->add_option("--samples", o->samples, "mc: samples of the logits")->capture_default_str();
+  cmd->add_option("--temperature", o->temperature, "Divides the logits of every predictive")
+      ->capture_default_str();
+  cmd->add_option("--ood", o->ood,
+                  "Another data set whose test split is scored as out of distribution "
+                  "(AUROC of 1 − max probability)");
+  cmd->add_option("--probs-out", o->probs_out, "Write the predictive's probabilities (.npy)");
+  cmd->add_option("--batch", o->batch, "Examples per recorded batch")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed for sampled labels and Monte-Carlo draws")
+      ->capture_default_str();
+  cmd->add_option("--precision", o->precision, "float32 or float64: the model's sweeps")
+      ->capture_default_str();
+  return [o] {
+    const auto one_of = [](const std::string& v, std::initializer_list<const char*> known,
+                           const char* flag) {
+      std::string list;
+      for (const char* k : known) {
+        if (v == k) return;
+        list += (list.empty() ? "" : ", ") + std::string(k);
+      }
+      fail("laplace: expected ", flag, " among ", list, ", found '", v, "'");
+    };
+    one_of(o->structure, {"kron", "diag", "full"}, "--structure");
+    one_of(o->curvature, {"ggn", "ef", "fisher"}, "--curvature");
+    one_of(o->prior, {"scalar", "layer"}, "--prior");
+    one_of(o->predictive, {"probit", "mc", "bridge", "map"}, "--predictive");
+    one_of(o->precision, {"float32", "float64"}, "--precision");
+    if (o->prior_precision != "marglik") {
+      char* end = nullptr;
+      const double d = std::strtod(o->prior_precision.c_str(), &end);
+      CURV_CHECK(end && *end == '\0' && d > 0, "laplace: expected --prior-precision marglik or ",
+                 "a value > 0, found '", o->prior_precision, "'");
+    }
+    CURV_CHECK(o->samples >= 1 && o->batch >= 1 && o->temperature > 0,
+               "laplace: expected --samples, --batch >= 1 and --temperature > 0");
+    check_writable(o->probs_out, "--probs-out");
+    o->resolve_data("laplace");
+    return o->precision == "float64" ? run<double>(*o) : run<float>(*o);
+  };
+}
+
+}  // namespace curv::cli
