@@ -103,6 +103,8 @@ check "laplace, full GGN, prior by the marginal likelihood" "$curv" laplace "${b
 for key in log_marglik prior_precision train_accuracy train_nll train_ece train_brier map_train_nll map_train_ece; do
   grep -q "\"$key\":" "$scratch/stdout" || { echo "FAIL: laplace printed no $key: $(cat "$scratch/stdout")"; failed=1; }
 done
+check "laplace, reliability diagram" "$curv" laplace "${base[@]}" --examples all --eval all --reliability-out "$scratch/rel.png"
+[[ $(head -c 4 "$scratch/rel.png" | od -An -c | tr -d ' ') == '211PNG' ]] || { echo "FAIL: --reliability-out wrote no PNG"; failed=1; }
 check "laplace, K-FAC per-layer prior, Monte-Carlo" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --prior layer --predictive mc --samples 20
 expect "laplace: expected --structure among kron, diag, full, found 'lowrank'" laplace "${base[@]}" --structure lowrank
 expect "laplace: expected --prior-precision marglik or a value > 0, found '-1'" laplace "${base[@]}" --prior-precision -1

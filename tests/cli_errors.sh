@@ -39,7 +39,7 @@ expect 1 "index list 'val:all': expected a split among train, test of fashion-mn
 expect 1 "--save '$scratch': expected a file path, found a directory" train --save "$scratch" --examples 0-255
 expect 1 "--save '$scratch/no/such/dir/m.safetensors': expected an existing directory" \
   train --save "$scratch/no/such/dir/m.safetensors" --examples 0-255
-expect 1 "mlp: expected config keys among {widths, activation, bias}, found 'depth'" train --config '{"depth":3}'
+expect 1 "mlp: expected config keys among {widths, activation, bias, norm}, found 'depth'" train --config '{"depth":3}'
 expect 1 "--checkpoint '$scratch/no-such.safetensors': expected a safetensors file, found no such file" eval --checkpoint "$scratch/no-such.safetensors" --data mnist
 expect 1 "--checkpoint '$scratch': expected a safetensors file, found a directory" eval --checkpoint "$scratch" --data mnist
 expect 1 "$scratch: expected a safetensors file, found a directory" info "$scratch"

@@ -70,6 +70,10 @@ struct ModelCase {
 ModelCase make_case(const std::string& name) {
   if (name == "mlp-tanh") return {make_mlp<double>({6, 5, 4, 3}, "tanh"), "cross_entropy"};
   if (name == "mlp-relu") return {make_mlp<double>({6, 5, 3}, "relu"), "mse"};
+  if (name == "mlp-layernorm")  // LayerNorm after each hidden layer (the mlp's "norm" option)
+    return {make_model<double>("mlp", R"({"widths": [6, 5, 4, 3], "activation": "tanh",
+                                          "norm": "layer"})"),
+            "cross_entropy"};
   if (name == "cnn") return {std::make_unique<TinyCnn>(), "cross_entropy"};
   if (name == "residual") return {std::make_unique<Residual>(), "bce"};
   if (name == "sequential")  // every layer type of a model file (nn/models/sequential.cpp)
@@ -96,8 +100,8 @@ ModelCase make_case(const std::string& name) {
       {"type": "linear", "name": "head", "out": 5}]})"),
             "cross_entropy", 5, 3};
   fail(
-      "check: expected a model case (mlp-tanh, mlp-relu, cnn, residual, sequential, "
-      "sequential-tokens), found '",
+      "check: expected a model case (mlp-tanh, mlp-relu, mlp-layernorm, cnn, residual, "
+      "sequential, sequential-tokens), found '",
       name, "'");
 }
 
@@ -107,7 +111,8 @@ double at(const Vec& m, std::size_t cols, std::size_t r, std::size_t c) { return
 }  // namespace
 
 std::vector<std::string> model_case_names() {
-  return {"mlp-tanh", "mlp-relu", "cnn", "residual", "sequential", "sequential-tokens"};
+  return {"mlp-tanh", "mlp-relu",   "mlp-layernorm",    "cnn",
+          "residual", "sequential", "sequential-tokens"};
 }
 
 std::vector<Row> check_model(const std::string& name, std::uint64_t seed) {

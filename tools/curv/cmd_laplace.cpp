@@ -19,6 +19,7 @@
 #include "curv/laplace/predictive.hpp"
 #include "curv/metrics/metrics.hpp"
 #include "curv/nn/checkpoint.hpp"
+#include "curv/report/plot.hpp"
 #include "curv/train/recorder.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
@@ -31,7 +32,7 @@ struct Opts : CheckpointInput {
   std::string ood;
   std::string examples = "train:all", eval = "test:all";
   std::string weights = "last", structure = "kron", curvature = "ggn", prior = "scalar";
-  std::string prior_precision = "marglik", predictive = "probit", probs_out;
+  std::string prior_precision = "marglik", predictive = "probit", probs_out, reliability_out;
   index_t batch = 128, samples = 100, mc_samples = 1;
   std::uint64_t seed = 0;
   double temperature = 1;
@@ -140,8 +141,28 @@ int run(const Opts& o) {
   for (index_t i : eval.indices) labels.push_back(task->split(eval.split).class_of(i));
   const index_t K = model->outputs();
   const std::string split = eval.split + "_";
-  j.update(scores(metrics::calibration(probs, K, labels), split));
-  j.update(scores(metrics::calibration(map, K, labels), "map_" + split));
+  const metrics::Calibration cal = metrics::calibration(probs, K, labels),
+                             map_cal = metrics::calibration(map, K, labels);
+  j.update(scores(cal, split));
+  j.update(scores(map_cal, "map_" + split));
+  if (!o.reliability_out.empty()) {  // accuracy against confidence per non-empty bin
+    auto curve = [](const metrics::Calibration& c, const std::string& label) {
+      Series s{label, {}, {}};
+      for (const auto& b : c.bins)
+        if (b.count > 0) s.x.push_back(b.confidence), s.y.push_back(b.accuracy);
+      return s;
+    };
+    char ece[64], map_ece[64];
+    std::snprintf(ece, sizeof ece, "Laplace (%s), ECE %.2f %%", o.predictive.c_str(),
+                  100 * cal.ece);
+    std::snprintf(map_ece, sizeof map_ece, "MAP, ECE %.2f %%", 100 * map_cal.ece);
+    plot_lines(o.reliability_out,
+               model->name() + " on " + o.data + " " + eval.spec + ": reliability (15 bins)",
+               "mean confidence in the bin", "accuracy in the bin",
+               {curve(map_cal, map_ece), curve(cal, ece), Series{"calibrated", {0, 1}, {0, 1}}},
+               false, true);
+    j["reliability_out"] = o.reliability_out;
+  }
   j["predictive"] = o.predictive;
   if (!o.probs_out.empty()) {
     const std::vector<float> f(probs.begin(), probs.end());
@@ -216,6 +237,8 @@ Runner add_laplace(CLI::App& app) {
                   "Another data set whose test split is scored as out of distribution "
                   "(AUROC of 1 − max probability)");
   cmd->add_option("--probs-out", o->probs_out, "Write the predictive's probabilities (.npy)");
+  cmd->add_option("--reliability-out", o->reliability_out,
+                  "Draw the reliability diagram of the Laplace and MAP predictives (.png)");
   cmd->add_option("--batch", o->batch, "Examples per recorded batch")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed for sampled labels and Monte-Carlo draws")
       ->capture_default_str();
@@ -245,6 +268,7 @@ Runner add_laplace(CLI::App& app) {
     CURV_CHECK(o->samples >= 1 && o->batch >= 1 && o->temperature > 0,
                "laplace: expected --samples, --batch >= 1 and --temperature > 0");
     check_writable(o->probs_out, "--probs-out");
+    check_writable(o->reliability_out, "--reliability-out");
     o->resolve_data("laplace");
     return o->precision == "float64" ? run<double>(*o) : run<float>(*o);
   };

@@ -1,6 +1,8 @@
 // mlp: fc1 → act → fc2 → act → … → fcK (no activation after the last layer). Activation "none"
 // gives a deep linear network, the setting where K-FAC's factorization is exact for the GGN.
 // "bias": false drops every bias (WoodFisher's MNIST MLP, 784-40-20-10, has none).
+// "norm": "layer" puts a LayerNorm (normK, affine) after each hidden layer's linear map, before
+// its activation: the scale-invariant groups the linearized Laplace evidence treats apart.
 #include "curv/ops/ops.hpp"
 #include "registry.hpp"
 
@@ -10,8 +12,11 @@ namespace {
 template <class T>
 class Mlp final : public Model<T> {
  public:
-  Mlp(std::vector<index_t> widths, std::string activation, bool bias)
-      : widths_(std::move(widths)), activation_(std::move(activation)), bias_(bias) {
+  Mlp(std::vector<index_t> widths, std::string activation, bool bias, std::string norm)
+      : widths_(std::move(widths)),
+        activation_(std::move(activation)),
+        norm_(std::move(norm)),
+        bias_(bias) {
     CURV_CHECK(widths_.size() >= 2, "mlp: expected at least two widths (in, out), found ",
                widths_.size());
     for (index_t w : widths_) CURV_CHECK(w > 0, "mlp: expected positive widths, found ", w);
@@ -19,15 +24,21 @@ class Mlp final : public Model<T> {
                    activation_ == "gelu" || activation_ == "none",
                "mlp: expected activation relu, tanh, sigmoid, gelu or none, found '", activation_,
                "'");
-    for (std::size_t l = 1; l < widths_.size(); ++l)
+    CURV_CHECK(norm_ == "none" || norm_ == "layer", "mlp: expected norm none or layer, found '",
+               norm_, "'");
+    for (std::size_t l = 1; l < widths_.size(); ++l) {
       layers_.push_back(
           this->add_affine("fc" + std::to_string(l), Shape{widths_[l], widths_[l - 1]}, bias_));
+      if (norm_ == "layer" && l + 1 < widths_.size())
+        norms_.push_back(this->add_layer_norm("norm" + std::to_string(l), widths_[l]));
+    }
   }
 
   std::string name() const override { return "mlp"; }
   std::string config() const override {
     detail::Config c{{"widths", widths_}, {"activation", activation_}};
     if (!bias_) c["bias"] = false;  // written only when set, so older configurations read back
+    if (norm_ != "none") c["norm"] = norm_;
     return c.dump();
   }
   Shape input_shape() const override { return Shape{widths_.front()}; }
@@ -37,7 +48,10 @@ class Mlp final : public Model<T> {
     Value h = ops::flatten(t, x);  // (N, in)
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       h = ops::linear(t, h, this->weight(layers_[l]), this->bias(layers_[l]));  // (N, widths[l+1])
-      if (l + 1 < layers_.size() && activation_ != "none") h = act(t, h);
+      if (l + 1 == layers_.size()) break;
+      if (!norms_.empty())
+        h = ops::layer_norm(t, h, this->weight(norms_[l]), this->bias(norms_[l]));
+      if (activation_ != "none") h = act(t, h);
     }
     return h;
   }
@@ -50,9 +64,10 @@ class Mlp final : public Model<T> {
     return ops::gelu(t, h);
   }
   std::vector<index_t> widths_;
-  std::string activation_;
+  std::string activation_, norm_;
   bool bias_;
   std::vector<index_t> layers_;  // weight index of each fc layer
+  std::vector<index_t> norms_;   // weight index of each hidden layer's LayerNorm (norm "layer")
 };
 
 }  // namespace
@@ -60,10 +75,11 @@ class Mlp final : public Model<T> {
 namespace detail {
 template <class T>
 std::unique_ptr<Model<T>> make_mlp_model(const Config& cfg) {
-  expect_keys(cfg, "mlp", {"widths", "activation", "bias"});
+  expect_keys(cfg, "mlp", {"widths", "activation", "bias", "norm"});
   return std::make_unique<Mlp<T>>(
       get<std::vector<index_t>>(cfg, "mlp", "widths", {784, 256, 256, 10}),
-      get<std::string>(cfg, "mlp", "activation", "relu"), get<bool>(cfg, "mlp", "bias", true));
+      get<std::string>(cfg, "mlp", "activation", "relu"), get<bool>(cfg, "mlp", "bias", true),
+      get<std::string>(cfg, "mlp", "norm", "none"));
 }
 template std::unique_ptr<Model<float>> make_mlp_model<float>(const Config&);
 template std::unique_ptr<Model<double>> make_mlp_model<double>(const Config&);
