@@ -45,6 +45,12 @@ Posterior::Posterior(std::unique_ptr<LinearOperator> curvature, double n_data,
   }
   CURV_CHECK(covered == C_->size(), "laplace: expected prior groups over ", C_->size(),
              " entries, found ", covered);
+  for (const PriorGroup& g : groups_) {
+    double sq = 0;
+    for (index_t i = g.begin; i < g.begin + g.size; ++i)
+      sq += theta_[std::size_t(i)] * theta_[std::size_t(i)];
+    squared_.push_back(sq);
+  }
 }
 
 void Posterior::set_prior(std::vector<double> delta) {
@@ -72,10 +78,7 @@ double Posterior::log_marglik() {
   LinearOperator& P = precision();
   double quadratic = 0, logdet_prior = 0;
   for (std::size_t g = 0; g < groups_.size(); ++g) {
-    double sq = 0;
-    for (index_t i = groups_[g].begin; i < groups_[g].begin + groups_[g].size; ++i)
-      sq += theta_[std::size_t(i)] * theta_[std::size_t(i)];
-    quadratic += delta_[g] * sq;
+    quadratic += delta_[g] * squared_[g];
     logdet_prior += double(groups_[g].size) * std::log(delta_[g]);
   }
   return -summed_loss_ - 0.5 * quadratic - 0.5 * P.logdet(0.0) + 0.5 * logdet_prior;
@@ -85,10 +88,10 @@ std::vector<double> Posterior::log_marglik_gradient() {
   const std::vector<double> v = variances();
   std::vector<double> grad(groups_.size());
   for (std::size_t g = 0; g < groups_.size(); ++g) {
-    double sq = 0, tr = 0;
+    double tr = 0;
     for (index_t i = groups_[g].begin; i < groups_[g].begin + groups_[g].size; ++i)
-      sq += theta_[std::size_t(i)] * theta_[std::size_t(i)], tr += v[std::size_t(i)];
-    grad[g] = 0.5 * double(groups_[g].size) - 0.5 * delta_[g] * (sq + tr);
+      tr += v[std::size_t(i)];
+    grad[g] = 0.5 * double(groups_[g].size) - 0.5 * delta_[g] * (squared_[g] + tr);
   }
   return grad;
 }

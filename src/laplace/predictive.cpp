@@ -24,6 +24,19 @@ void softmax(const double* z, index_t C, double* p) {
   for (index_t c = 0; c < C; ++c) p[c] /= sum;
 }
 
+// Per input i, softmax of f_c · scale(i, c) / temperature.
+template <class Scale>
+std::vector<double> scaled_softmax(const Linearized& l, double temperature, Scale scale) {
+  const index_t C = l.classes;
+  std::vector<double> p(l.logits.size()), z(static_cast<std::size_t>(C));
+  for (index_t i = 0; i < l.n; ++i) {
+    for (index_t c = 0; c < C; ++c)
+      z[std::size_t(c)] = scale(i, c) * l.logits[std::size_t(i * C + c)] / temperature;
+    softmax(z.data(), C, p.data() + i * C);
+  }
+  return p;
+}
+
 }  // namespace
 
 template <class T>
@@ -71,28 +84,14 @@ Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& spli
 }
 
 std::vector<double> map_probabilities(const Linearized& l, double temperature) {
-  const index_t C = l.classes;
-  std::vector<double> p(l.logits.size()), z(static_cast<std::size_t>(C));
-  for (index_t i = 0; i < l.n; ++i) {
-    for (index_t c = 0; c < C; ++c)
-      z[std::size_t(c)] = l.logits[std::size_t(i * C + c)] / temperature;
-    softmax(z.data(), C, p.data() + i * C);
-  }
-  return p;
+  return scaled_softmax(l, temperature, [](index_t, index_t) { return 1.0; });
 }
 
 std::vector<double> probit(const Linearized& l, double temperature) {
-  const index_t C = l.classes;
-  std::vector<double> p(l.logits.size()), z(static_cast<std::size_t>(C));
-  for (index_t i = 0; i < l.n; ++i) {
-    for (index_t c = 0; c < C; ++c) {
-      const double var = l.covariance[std::size_t((i * C + c) * C + c)];
-      const double kappa = 1 / std::sqrt(1 + std::numbers::pi / 8 * var);
-      z[std::size_t(c)] = kappa * l.logits[std::size_t(i * C + c)] / temperature;
-    }
-    softmax(z.data(), C, p.data() + i * C);
-  }
-  return p;
+  return scaled_softmax(l, temperature, [&](index_t i, index_t c) {
+    const double var = l.covariance[std::size_t((i * l.classes + c) * l.classes + c)];
+    return 1 / std::sqrt(1 + std::numbers::pi / 8 * var);  // κ
+  });
 }
 
 std::vector<double> monte_carlo(const Linearized& l, index_t samples, std::uint64_t seed,

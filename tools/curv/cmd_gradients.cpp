@@ -88,7 +88,6 @@ int run(const Opts& o) {
   CURV_CHECK(o.project >= 0, "expected --project k >= 1 (or 0 for no projection), found ",
              o.project);
   CURV_CHECK(o.batch >= 1, "expected --batch >= 1, found ", o.batch);
-  check_readable(o.checkpoint, "--checkpoint", "a safetensors file");
   check_writable(o.out, "--out");
   if (o.mean) {
     CURV_CHECK(o.measurement == "loss" && o.project == 0,

@@ -11,7 +11,6 @@
 #include "checks.hpp"
 #include "commands.hpp"
 #include "curv/curvature/factory.hpp"
-#include "curv/curvature/model_operators.hpp"
 #include "curv/data/index_list.hpp"
 #include "curv/data/task.hpp"
 #include "curv/io/npy.hpp"
@@ -33,34 +32,30 @@ struct Opts : CheckpointInput {
   std::string examples = "train:all", eval = "test:all";
   std::string weights = "last", structure = "kron", curvature = "ggn", prior = "scalar";
   std::string prior_precision = "marglik", predictive = "probit", probs_out, reliability_out;
+  double prior_value = 0;  // --prior-precision as a number; 0 for marglik
   index_t batch = 128, samples = 100, mc_samples = 1;
   std::uint64_t seed = 0;
   double temperature = 1;
   std::string precision = "float32";
 };
 
-// The curvature C on the weights: a structured operator, or the dense matrix for "full".
+// The curvature C on the weights, from the operator factory: the matrix-free ggn, ef or fisher
+// materialized for "full", else kfac or diag with that curvature's output factor.
 template <class T>
 std::unique_ptr<LinearOperator> curvature_on(CurvatureData<T>& data, const Opts& o) {
-  const ModelCurvature kind = o.curvature == "ggn"  ? ModelCurvature::GGN
-                              : o.curvature == "ef" ? ModelCurvature::EF
-                                                    : ModelCurvature::Fisher;
-  if (o.structure == "full") {
-    ModelOperator<T> op(data, kind, ParamSubset::parse(o.weights, data.model().params().info()),
-                        o.mc_samples, o.seed);
-    CURV_CHECK(op.size() <= 6000, "laplace: --structure full on ", op.size(),
-               " parameters would build a ", op.size(),
-               "² matrix: expected at most 6000 "
-               "(use --weights last or --structure kron)");
-    return std::make_unique<DenseOperator>(materialize(op), op.size(), "full-" + o.curvature);
-  }
   OperatorSpec spec;
-  spec.name = o.structure == "kron" ? "kfac" : "diag";
   spec.subset = o.weights, spec.samples = o.mc_samples, spec.seed = o.seed;
-  spec.factors = o.curvature == "ggn"  ? FactorKind::GGN
-                 : o.curvature == "ef" ? FactorKind::EF
-                                       : FactorKind::MC;
-  return make_operator(data, spec);
+  spec.factors = parse_factor_kind(o.curvature == "fisher" ? "mc" : o.curvature);
+  if (o.structure != "full") {
+    spec.name = o.structure == "kron" ? "kfac" : "diag";
+    return make_operator(data, spec);
+  }
+  spec.name = o.curvature;
+  const auto op = make_operator(data, spec);
+  CURV_CHECK(op->size() <= 6000, "laplace: --structure full on ", op->size(),
+             " parameters would build a ", op->size(),
+             "² matrix: expected at most 6000 (use --weights last or --structure kron)");
+  return std::make_unique<DenseOperator>(materialize(*op), op->size(), "full-" + o.curvature);
 }
 
 // The prior implied by training: δ = N·wd for weight decay wd on the mean loss, else 1.
@@ -110,7 +105,7 @@ int run(const Opts& o) {
                       {"structure", o.structure}, {"curvature", o.curvature},
                       {"examples", fit.spec},     {"n", n},
                       {"prior", o.prior},         {"prior_start", start}};
-  if (o.prior_precision == "marglik") {
+  if (o.prior_value == 0) {
     bar.note("laplace: fitting the prior by the marginal likelihood");
     j["prior_steps"] = post.fit_prior();
     // How stationary the fit is: max over groups of |∂ log Z / ∂ log δ_g| / n_g.
@@ -120,9 +115,7 @@ int run(const Opts& o) {
       worst = std::max(worst, std::abs(grad[g]) / double(post.groups()[g].size));
     j["prior_gradient"] = worst;
   } else {
-    const double d = std::stod(o.prior_precision);
-    CURV_CHECK(d > 0, "laplace: expected --prior-precision > 0 or marglik, found ", d);
-    post.set_prior(std::vector<double>(post.groups().size(), d));
+    post.set_prior(std::vector<double>(post.groups().size(), o.prior_value));
   }
   j["log_marglik"] = post.log_marglik();
   const auto& prior = post.prior();
@@ -176,19 +169,21 @@ int run(const Opts& o) {
     ood->check_model(*model);
     const IndexList oi = parse_index_list("test:all", *ood);
     const auto [ood_probs, ood_map] = predict(ood->split("test"), oi.indices, o.ood);
-    auto auroc = [&](const std::vector<double>& in, const std::vector<double>& out) {
-      return metrics::detection(metrics::one_minus_max_probability(in, K),
-                                metrics::one_minus_max_probability(out, K));
-    };
-    const metrics::Detection d = auroc(probs, ood_probs), m = auroc(map, ood_map);
+    // Scored by 1 − max probability: detection, and the mean confidence on the OOD inputs.
     j["ood"] = o.ood;
-    j["ood_auroc"] = d.auroc, j["ood_aupr"] = d.aupr, j["ood_fpr95"] = d.fpr95;
-    j["map_ood_auroc"] = m.auroc, j["map_ood_aupr"] = m.aupr, j["map_ood_fpr95"] = m.fpr95;
-    double conf = 0, map_conf = 0;
-    for (double s : metrics::one_minus_max_probability(ood_probs, K)) conf += (1 - s);
-    for (double s : metrics::one_minus_max_probability(ood_map, K)) map_conf += (1 - s);
-    j["ood_confidence"] = conf / double(oi.size());
-    j["map_ood_confidence"] = map_conf / double(oi.size());
+    auto score = [&](const std::vector<double>& in, const std::vector<double>& out,
+                     const std::string& prefix) {
+      const std::vector<double> out_scores = metrics::one_minus_max_probability(out, K);
+      const metrics::Detection d =
+          metrics::detection(metrics::one_minus_max_probability(in, K), out_scores);
+      double confidence = 0;
+      for (double s : out_scores) confidence += 1 - s;
+      j[prefix + "ood_auroc"] = d.auroc, j[prefix + "ood_aupr"] = d.aupr;
+      j[prefix + "ood_fpr95"] = d.fpr95;
+      j[prefix + "ood_confidence"] = confidence / double(out_scores.size());
+    };
+    score(probs, ood_probs, "");
+    score(map, ood_map, "map_");
   }
   j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bar.clear();
@@ -261,9 +256,10 @@ Runner add_laplace(CLI::App& app) {
     one_of(o->precision, {"float32", "float64"}, "--precision");
     if (o->prior_precision != "marglik") {
       char* end = nullptr;
-      const double d = std::strtod(o->prior_precision.c_str(), &end);
-      CURV_CHECK(end && *end == '\0' && d > 0, "laplace: expected --prior-precision marglik or ",
-                 "a value > 0, found '", o->prior_precision, "'");
+      o->prior_value = std::strtod(o->prior_precision.c_str(), &end);
+      CURV_CHECK(end && *end == '\0' && o->prior_value > 0,
+                 "laplace: expected --prior-precision marglik or a value > 0, found '",
+                 o->prior_precision, "'");
     }
     CURV_CHECK(o->samples >= 1 && o->batch >= 1 && o->temperature > 0,
                "laplace: expected --samples, --batch >= 1 and --temperature > 0");

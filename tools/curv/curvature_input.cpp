@@ -72,7 +72,6 @@ void CurvatureInput::validate() const {
              "--kfac-damping factored: expected --damping > 0, the λ of (A + π√λI) ⊗ "
              "(G + √λ/π I), found ",
              damping);
-  check_readable(checkpoint, "--checkpoint", "a safetensors file");
   if (!task.labels.empty()) check_readable(task.labels, "--labels", "an .npy file");
 }
 

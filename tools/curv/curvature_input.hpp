@@ -27,7 +27,8 @@ struct CurvatureInput : CheckpointInput {
   double damping = 0;
 
   void add_options(CLI::App* cmd);
-  // Damping, names and files that can be checked before any work.
+  // Damping, names and the labels file, checked before any work (the checkpoint is checked by
+  // resolve_data, which runs first).
   void validate() const;
   OperatorSpec spec() const;
   // --operator kfac --kfac-damping factored: λ is part of the operator's matrix,

@@ -63,6 +63,7 @@ class Posterior {
   double n_, summed_loss_;
   std::vector<double> theta_, delta_;
   std::vector<PriorGroup> groups_;
+  std::vector<double> squared_;  // ‖θ*_g‖² per group
 };
 
 }  // namespace curv::laplace
