@@ -105,6 +105,14 @@ for key in log_marglik prior_precision train_accuracy train_nll train_ece train_
 done
 check "laplace, reliability diagram" "$curv" laplace "${base[@]}" --examples all --eval all --reliability-out "$scratch/rel.png"
 [[ $(head -c 4 "$scratch/rel.png" | od -An -c | tr -d ' ') == '211PNG' ]] || { echo "FAIL: --reliability-out wrote no PNG"; failed=1; }
+"$curv" laplace "${base[@]}" --examples all --eval all >/dev/null 2>"$scratch/quiet"
+[[ ! -s $scratch/quiet ]] || { echo "FAIL: laplace wrote to stderr off a terminal: $(cat "$scratch/quiet")"; failed=1; }
+if command -v script >/dev/null; then  # on a terminal: a bar over the Jacobians' inputs
+  script -qec "$(printf '%q ' "$curv" laplace "${base[@]}" --examples all --eval all)" /dev/null >"$scratch/tty" 2>&1
+  grep -qF "Jacobians of all 5/5" "$scratch/tty" || { echo "FAIL: laplace on a terminal showed no bar: $(tr '\r' '\n' < "$scratch/tty")"; failed=1; }
+fi
+grep -q '"eval":"all"' "$scratch/stdout" && grep -q '"seed":0' "$scratch/stdout" ||
+  { echo "FAIL: laplace's JSON lacks its recipe: $(cat "$scratch/stdout")"; failed=1; }
 check "laplace, K-FAC per-layer prior, Monte-Carlo" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --prior layer --predictive mc --samples 20
 expect "laplace: expected --structure among kron, diag, full, found 'lowrank'" laplace "${base[@]}" --structure lowrank
 expect "laplace: expected --prior-precision marglik or a value > 0, found '-1'" laplace "${base[@]}" --prior-precision -1

@@ -41,8 +41,8 @@ std::vector<double> scaled_softmax(const Linearized& l, double temperature, Scal
 
 template <class T>
 Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& split,
-                     const std::vector<index_t>& examples, const std::string& subset,
-                     index_t batch) {
+                     const std::vector<index_t>& examples, const std::string& subset, index_t batch,
+                     const std::function<void(index_t, index_t)>& progress) {
   Linearized l;
   l.n = index_t(examples.size()), l.classes = model.outputs();
   const index_t C = l.classes, S = posterior.size();
@@ -79,6 +79,7 @@ Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& spli
           out[r * C + c] = s;
         }
     }
+    if (progress) progress(b.first + b.examples, l.n);
   });
   return l;
 }
@@ -161,8 +162,10 @@ std::vector<double> predict(const Linearized& l, const std::string& kind, index_
 }
 
 template Linearized linearize(Posterior&, Model<float>&, const Split<float>&,
-                              const std::vector<index_t>&, const std::string&, index_t);
+                              const std::vector<index_t>&, const std::string&, index_t,
+                              const std::function<void(index_t, index_t)>&);
 template Linearized linearize(Posterior&, Model<double>&, const Split<double>&,
-                              const std::vector<index_t>&, const std::string&, index_t);
+                              const std::vector<index_t>&, const std::string&, index_t,
+                              const std::function<void(index_t, index_t)>&);
 
 }  // namespace curv::laplace

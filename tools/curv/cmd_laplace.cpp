@@ -124,8 +124,10 @@ int run(const Opts& o) {
   // Predictions on the evaluation examples, Laplace and MAP from the same logits.
   auto predict = [&](const Split<T>& split, const std::vector<index_t>& idx,
                      const std::string& what) {
-    bar.note("laplace: Jacobians of " + what);
-    const laplace::Linearized l = laplace::linearize(post, *model, split, idx, o.weights, 64);
+    bar.restart();  // the ETA counts from this pass
+    const laplace::Linearized l = laplace::linearize(
+        post, *model, split, idx, o.weights, 64,
+        [&](index_t done, index_t n) { bar.count(long(done), long(n), "Jacobians of " + what); });
     return std::make_pair(laplace::predict(l, o.predictive, o.samples, o.seed, o.temperature),
                           laplace::map_probabilities(l));
   };
@@ -156,7 +158,10 @@ int run(const Opts& o) {
                false, true);
     j["reliability_out"] = o.reliability_out;
   }
-  j["predictive"] = o.predictive;
+  j["predictive"] = o.predictive, j["eval"] = eval.spec, j["temperature"] = o.temperature;
+  j["seed"] = o.seed, j["precision"] = o.precision;
+  if (o.predictive == "mc") j["samples"] = o.samples;
+  if (o.curvature == "fisher") j["mc_samples"] = o.mc_samples;
   if (!o.probs_out.empty()) {
     const std::vector<float> f(probs.begin(), probs.end());
     write_npy(o.probs_out, f.data(), {std::int64_t(eval.size()), std::int64_t(K)});

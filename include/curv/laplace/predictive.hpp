@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,13 @@ struct Linearized {
 };
 
 // Logits and their GLM covariances for `examples` of `split`, `batch` inputs per sweep; the
-// posterior is over the parameters of `subset` (ParamSubset::parse names).
+// posterior is over the parameters of `subset` (ParamSubset::parse names). `progress`, if
+// given, is told the inputs whose covariances are done after each batch.
 template <class T>
 Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& split,
                      const std::vector<index_t>& examples, const std::string& subset,
-                     index_t batch = 64);
+                     index_t batch = 64,
+                     const std::function<void(index_t done, index_t total)>& progress = {});
 
 std::vector<double> probit(const Linearized& l, double temperature = 1);
 std::vector<double> monte_carlo(const Linearized& l, index_t samples, std::uint64_t seed,
