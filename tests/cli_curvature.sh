@@ -114,7 +114,21 @@ fi
 grep -q '"eval":"all"' "$scratch/stdout" && grep -q '"seed":0' "$scratch/stdout" ||
   { echo "FAIL: laplace's JSON lacks its recipe: $(cat "$scratch/stdout")"; failed=1; }
 check "laplace, K-FAC per-layer prior, Monte-Carlo" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --prior layer --predictive mc --samples 20
-expect "laplace: expected --structure among kron, diag, full, found 'lowrank'" laplace "${base[@]}" --structure lowrank
+check "laplace, low rank (Lanczos) on all weights" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --structure lowrank --rank 4
+grep -q '"rank":4' "$scratch/stdout" && grep -q '"lanczos_iterations":' "$scratch/stdout" ||
+  { echo "FAIL: laplace lowrank: $(cat "$scratch/stdout")"; failed=1; }
+expect "laplace: expected --structure among kron, diag, lowrank, full, found 'block'" laplace "${base[@]}" --structure block
+
+# curv ood: a held-out part of the data set scored by every method; the keys a results page reads.
+check "ood, every score" "$curv" ood "${base[@]}" --in 0-2 --out 3-4 --score maxprob,entropy,local-ensemble,laplace --eigenvectors 0,2,3 --ensemble-examples all --examples all
+for key in maxprob entropy local_ensemble laplace by_eigenvectors map_out_confidence out_confidence; do
+  grep -q "\"$key\":" "$scratch/stdout" || { echo "FAIL: ood printed no $key: $(cat "$scratch/stdout")"; failed=1; }
+done
+grep -q '"m":3' "$scratch/stdout" || { echo "FAIL: ood: no score for m = 3: $(cat "$scratch/stdout")"; failed=1; }
+expect "ood: expected --score among maxprob, entropy, local-ensemble, laplace, found 'energy'" ood "${base[@]}" --out 3-4 --score maxprob,energy
+expect "ood: expected --gradient among predicted, min-class, found 'loss'" ood "${base[@]}" --out 3-4 --gradient loss
+expect "local ensemble: expected 0..50 eigenvectors (fewer than the weights), found 5000" ood "${base[@]}" --in 0-2 --out 3-4 --score local-ensemble --eigenvectors 5000 --ensemble-examples all
+expect "index list 'test:all': expected a split among train" ood "${base[@]}"
 expect "laplace: expected --prior-precision marglik or a value > 0, found '-1'" laplace "${base[@]}" --prior-precision -1
 
 # curv prune: one-shot, the mask saved and restored.
@@ -165,7 +179,7 @@ expect "pruning: expected at least 1 gradient (m), found 0" "${pr[@]}" --sparsit
 expect "pruning: expected a damping λ > 0 for OBS, found 0" "${pr[@]}" --sparsity 0.5 --method obs-dense --damping 0
 expect "--save '$scratch/none/p.safetensors': expected an existing directory $scratch/none, found none" "${pr[@]}" --sparsity 0.5 --save "$scratch/none/p.safetensors"
 [[ ! -e $scratch/none ]] || { echo "FAIL: prune created $scratch/none"; failed=1; }
-expect "unknown measurement 'curvature': expected loss, logit:C, margin or jacobian" gradients "${model[@]}" --measurement curvature "${out[@]}"
+expect "unknown measurement 'curvature': expected loss, logit:C, predicted, margin or jacobian" gradients "${model[@]}" --measurement curvature "${out[@]}"
 expect "measurement 'logit:3': expected a logit in 0..2 of mlp, found 3" gradients "${model[@]}" --measurement logit:3 "${out[@]}"
 expect "projection: expected a dimension k in 1..$P (the gradient's length), found $((P + 1))" gradients "${model[@]}" --project $((P + 1)) "${out[@]}"
 expect "expected --project k >= 1 (or 0 for no projection), found -2" gradients "${model[@]}" --project -2 "${out[@]}"

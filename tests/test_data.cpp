@@ -47,6 +47,9 @@ TEST_CASE("index lists: every form of the grammar") {
   index_t twos = 0;
   for (index_t i = 0; i < train.size(); ++i) twos += train.class_of(i) == 2;
   CHECK(c.size() == twos);
+  const IndexList others = parse("all-but:class:2");
+  CHECK(others.size() == train.size() - twos);
+  for (index_t i : others.indices) CHECK(train.class_of(i) != 2);
   const IndexList r = parse("random:10@3");
   CHECK(r.size() == 10);
   CHECK(std::set<index_t>(r.indices.begin(), r.indices.end()).size() == 10);  // distinct
@@ -77,8 +80,8 @@ TEST_CASE("index lists: every malformed or out-of-range list is a one-line error
   CHECK(err("a-3") == "index list 'a-3': expected a range N-M of whole numbers (item 'a-3')");
   CHECK(err("-1") == "index list '-1': expected a range N-M of whole numbers (item '-1')");
   CHECK(err("x") ==
-        "index list 'x': expected all, N, N-M, class:K, random:N[@SEED], FILE.npy "
-        "or all-but:FILE.npy (item 'x')");
+        "index list 'x': expected all, N, N-M, class:K, random:N[@SEED], FILE.npy, "
+        "all-but:FILE.npy or all-but:class:K (item 'x')");
   CHECK(err("1,,2") == "index list '1,,2': expected an item between commas, found an empty one");
   CHECK(err("val:0") ==
         "index list 'val:0': expected a split among train, test of toy, found 'val'");
@@ -86,6 +89,9 @@ TEST_CASE("index lists: every malformed or out-of-range list is a one-line error
   CHECK(err("class:7") ==
         "index list 'class:7': expected examples of class 7 in toy/train, found none (item "
         "'class:7')");
+  CHECK(err("all-but:class:7") ==
+        "index list 'all-but:class:7': expected examples of class 7 in toy/train, found none "
+        "(item 'all-but:class:7')");
   CHECK(err("random:41") ==
         "index list 'random:41': expected at most 40 examples of toy/train, found 41 (item "
         "'random:41')");

@@ -5,6 +5,7 @@
 // and the bad inputs named.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "curv/check/check.hpp"
@@ -100,6 +101,17 @@ TEST_CASE("every measurement's rows equal their reference") {
     for (index_t n = 0; n < N; ++n)
       for (index_t p = 0; p < P; ++p) J2[n * P + p] = d.J[(n * C + 2) * P + p];
     CHECK(relative_error(collect(s_logit), J2) <= 1e-13);
+
+    // The predicted class's row of the Jacobian (no labels needed).
+    auto s_pred = stream("predicted");
+    const std::vector<double> z = outputs().second;
+    Matrix Jhat(std::size_t(N * P));
+    for (index_t n = 0; n < N; ++n) {
+      const index_t c = index_t(std::max_element(z.begin() + n * C, z.begin() + (n + 1) * C) -
+                                (z.begin() + n * C));
+      for (index_t p = 0; p < P; ++p) Jhat[n * P + p] = d.J[(n * C + c) * P + p];
+    }
+    CHECK(relative_error(collect(s_pred), Jhat) <= 1e-13);
 
     auto s_jac = stream("jacobian");
     CHECK(s_jac.rows_per_example() == C);
@@ -232,7 +244,7 @@ TEST_CASE("bad input to a gradient stream is named") {
         std::string::npos);
   o.project = 0;
   CHECK(error_of([&] { Measurement::parse("hessian"); }) ==
-        "unknown measurement 'hessian': expected loss, logit:C, margin or jacobian");
+        "unknown measurement 'hessian': expected loss, logit:C, predicted, margin or jacobian");
   CHECK(error_of([&] { Measurement::parse("logit:x"); }) ==
         "measurement 'logit:x': expected logit:C with C a whole number, found 'x'");
   o.measurement = Measurement::parse("logit:3");
@@ -242,11 +254,13 @@ TEST_CASE("bad input to a gradient stream is named") {
     o.measurement = Measurement::parse(m);
     CHECK(error_of([&] { make(unlabelled, o); }) ==
           std::string("measurement '") + m +
-              "': expected examples with labels, found memory/train without them (logit:C and "
-              "jacobian need none)");
+              "': expected examples with labels, found memory/train without them (logit:C, "
+              "predicted and jacobian need none)");
   }
   o.measurement = Measurement::parse("jacobian");
   CHECK(make(unlabelled, o).rows_per_example() == 3);  // needs no labels
+  o.measurement = Measurement::parse("predicted");
+  CHECK(make(unlabelled, o).rows_per_example() == 1);
   CHECK(error_of([&] {
           GradientStream<double>(*model, split, {0, 4}, GradientOptions{});
         }) == "memory/train: expected example indices in 0..3, found 4");

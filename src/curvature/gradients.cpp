@@ -1,5 +1,6 @@
 #include "curv/curvature/gradients.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -15,6 +16,7 @@ Measurement Measurement::parse(const std::string& spec) {
   Measurement m;
   if (spec == "loss") return m;
   if (spec == "margin") return m.kind = Kind::Margin, m;
+  if (spec == "predicted") return m.kind = Kind::Predicted, m;
   if (spec == "jacobian") return m.kind = Kind::Jacobian, m;
   if (spec.rfind("logit:", 0) == 0) {
     const std::string c = spec.substr(6);
@@ -23,7 +25,7 @@ Measurement Measurement::parse(const std::string& spec) {
     m.kind = Kind::Logit, m.logit = std::stoll(c);
     return m;
   }
-  fail("unknown measurement '", spec, "': expected loss, logit:C, margin or jacobian");
+  fail("unknown measurement '", spec, "': expected loss, logit:C, predicted, margin or jacobian");
 }
 
 std::string Measurement::name() const {
@@ -32,6 +34,8 @@ std::string Measurement::name() const {
       return "loss";
     case Kind::Logit:
       return "logit:" + std::to_string(logit);
+    case Kind::Predicted:
+      return "predicted";
     case Kind::Margin:
       return "margin";
     case Kind::Jacobian:
@@ -54,7 +58,7 @@ GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
   CURV_CHECK(opt_.batch >= 1, "gradients: expected a batch size >= 1, found ", opt_.batch);
   CURV_CHECK(!opt_.measurement.needs_labels() || split.labelled(), "measurement '",
              opt_.measurement.name(), "': expected examples with labels, found ", split.name(),
-             " without them (logit:C and jacobian need none)");
+             " without them (logit:C, predicted and jacobian need none)");
   subset_ = ParamSubset::parse(opt_.subset, model.params().info());
   index_t column = 0;
   for (const ParamInfo& p : model.params().info())
@@ -125,6 +129,14 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows) {
     case Measurement::Kind::Logit:
       for (index_t e = 0; e < n; ++e) u[std::size_t(e * C + m.logit)] = T(1);
       break;
+    case Measurement::Kind::Predicted: {
+      const View<const T> z = obj.output();
+      for (index_t e = 0; e < n; ++e) {
+        const T* ze = z.data + e * C;
+        u[std::size_t(e * C + (std::max_element(ze, ze + C) - ze))] = T(1);
+      }
+      break;
+    }
     case Measurement::Kind::Margin: {
       CURV_CHECK(index_t(batch.labels.size()) == n && C == outputs_,
                  "measurement 'margin': expected one class label per example, found ",

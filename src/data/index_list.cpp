@@ -89,6 +89,16 @@ IndexList parse_index_list(const std::string& spec, const Task<T>& task) {
     if (item == "all") {
       out.resize(std::size_t(p.size));
       std::iota(out.begin(), out.end(), index_t(0));
+    } else if (starts_with(item, "all-but:class:")) {  // held-out-class protocols
+      const index_t k = number(item.substr(14));
+      if (k < 0) p.bad(item, "expected all-but:class:K with a class number K >= 0");
+      for (index_t i = 0; i < p.size; ++i)
+        if (split.class_of(i) != k) out.push_back(i);
+      if (index_t(out.size()) == p.size) {
+        if (split.class_of(0) < 0)
+          p.bad(item, cat("expected a split with class labels, found ", split.name(), " without"));
+        p.bad(item, cat("expected examples of class ", k, " in ", split.name(), ", found none"));
+      }
     } else if (starts_with(item, "all-but:")) {
       std::vector<bool> drop(std::size_t(p.size), false);
       for (index_t i : p.file(item.substr(8), item)) drop[std::size_t(i)] = true;
@@ -134,7 +144,9 @@ IndexList parse_index_list(const std::string& spec, const Task<T>& task) {
     } else {
       const index_t i = number(item);
       if (i < 0)
-        p.bad(item, "expected all, N, N-M, class:K, random:N[@SEED], FILE.npy or all-but:FILE.npy");
+        p.bad(item,
+              "expected all, N, N-M, class:K, random:N[@SEED], FILE.npy, all-but:FILE.npy or "
+              "all-but:class:K");
       p.check_range(i, item);
       out.push_back(i);
     }

@@ -40,22 +40,29 @@ std::vector<double> scaled_softmax(const Linearized& l, double temperature, Scal
 }  // namespace
 
 template <class T>
-Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& split,
-                     const std::vector<index_t>& examples, const std::string& subset, index_t batch,
-                     const std::function<void(index_t, index_t)>& progress) {
+Linearized logits_of(const Model<T>& model, const Split<T>& split,
+                     const std::vector<index_t>& examples, index_t batch) {
   Linearized l;
   l.n = index_t(examples.size()), l.classes = model.outputs();
-  const index_t C = l.classes, S = posterior.size();
-  // The logits at θ*, in list order.
   auto loss = make_loss<T>(model.loss());
   Objective<T> obj(model, *loss);
   for_each_batch<T>(split, examples, batch, [&](const Batch<T>& b) {
     obj.record(b.x);
     const View<const T> y = obj.output();
-    CURV_CHECK(y.row_size() == C && y.rows() == b.size(), "laplace: expected one row of ", C,
-               " logits per input, found ", y.shape.str(), " (sequence models are not supported)");
+    CURV_CHECK(y.row_size() == l.classes && y.rows() == b.size(), "laplace: expected one row of ",
+               l.classes, " logits per input, found ", y.shape.str(),
+               " (sequence models are not supported)");
     l.logits.insert(l.logits.end(), y.data, y.data + y.numel());
   });
+  return l;
+}
+
+template <class T>
+Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& split,
+                     const std::vector<index_t>& examples, const std::string& subset, index_t batch,
+                     const std::function<void(index_t, index_t)>& progress) {
+  Linearized l = logits_of(model, split, examples, batch);
+  const index_t C = l.classes, S = posterior.size();
   // Σ = J P⁻¹ Jᵀ per input, from the C Jacobian rows of each.
   GradientOptions g;
   g.measurement = Measurement::parse("jacobian"), g.subset = subset, g.batch = batch;
@@ -161,6 +168,10 @@ std::vector<double> predict(const Linearized& l, const std::string& kind, index_
   fail("laplace: expected a predictive among probit, mc, bridge and map, found '", kind, "'");
 }
 
+template Linearized logits_of(const Model<float>&, const Split<float>&, const std::vector<index_t>&,
+                              index_t);
+template Linearized logits_of(const Model<double>&, const Split<double>&,
+                              const std::vector<index_t>&, index_t);
 template Linearized linearize(Posterior&, Model<float>&, const Split<float>&,
                               const std::vector<index_t>&, const std::string&, index_t,
                               const std::function<void(index_t, index_t)>&);

@@ -145,8 +145,8 @@ Runner add_gradients(CLI::App& app) {
   o->add_checkpoint_options(cmd);
   cmd->add_option("--examples", o->examples, "An index list (docs/data.md)")->capture_default_str();
   cmd->add_option("--measurement", o->measurement,
-                  "loss, logit:C, margin (correct logit − log-sum-exp of the others) or jacobian "
-                  "(one row per output)")
+                  "loss, logit:C, predicted (the arg-max logit), margin (correct logit − "
+                  "log-sum-exp of the others) or jacobian (one row per output)")
       ->capture_default_str();
   cmd->add_option("--subset", o->subset, "all, last, or comma-separated layer/parameter names")
       ->capture_default_str();

@@ -10,16 +10,16 @@
 #include "checkpoint_input.hpp"
 #include "checks.hpp"
 #include "commands.hpp"
-#include "curv/curvature/factory.hpp"
 #include "curv/data/index_list.hpp"
 #include "curv/data/task.hpp"
 #include "curv/io/npy.hpp"
-#include "curv/laplace/posterior.hpp"
+#include "curv/laplace/fit.hpp"
 #include "curv/laplace/predictive.hpp"
 #include "curv/metrics/metrics.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/report/plot.hpp"
 #include "curv/train/recorder.hpp"
+#include "laplace_flags.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
 #include "readable.hpp"
@@ -28,44 +28,14 @@ namespace curv::cli {
 namespace {
 
 struct Opts : CheckpointInput {
-  std::string ood;
-  std::string examples = "train:all", eval = "test:all";
-  std::string weights = "last", structure = "kron", curvature = "ggn", prior = "scalar";
-  std::string prior_precision = "marglik", predictive = "probit", probs_out, reliability_out;
-  double prior_value = 0;  // --prior-precision as a number; 0 for marglik
-  index_t batch = 128, samples = 100, mc_samples = 1;
+  LaplaceFlags laplace;
+  std::string ood, eval = "test:all";
+  std::string predictive = "probit", probs_out, reliability_out;
+  index_t batch = 128, samples = 100;
   std::uint64_t seed = 0;
   double temperature = 1;
   std::string precision = "float32";
 };
-
-// The curvature C on the weights, from the operator factory: the matrix-free ggn, ef or fisher
-// materialized for "full", else kfac or diag with that curvature's output factor.
-template <class T>
-std::unique_ptr<LinearOperator> curvature_on(CurvatureData<T>& data, const Opts& o) {
-  OperatorSpec spec;
-  spec.subset = o.weights, spec.samples = o.mc_samples, spec.seed = o.seed;
-  spec.factors = parse_factor_kind(o.curvature == "fisher" ? "mc" : o.curvature);
-  if (o.structure != "full") {
-    spec.name = o.structure == "kron" ? "kfac" : "diag";
-    return make_operator(data, spec);
-  }
-  spec.name = o.curvature;
-  const auto op = make_operator(data, spec);
-  CURV_CHECK(op->size() <= 6000, "laplace: --structure full on ", op->size(),
-             " parameters would build a ", op->size(),
-             "² matrix: expected at most 6000 (use --weights last or --structure kron)");
-  return std::make_unique<DenseOperator>(materialize(*op), op->size(), "full-" + o.curvature);
-}
-
-// The prior implied by training: δ = N·wd for weight decay wd on the mean loss, else 1.
-double trained_prior(const std::string& checkpoint, double n) {
-  const auto meta = carried_metadata(checkpoint);
-  const auto r = meta.find("curv.recipe");
-  if (r == meta.end()) return 1;
-  const double wd = recipe_from_json(nlohmann::json::parse(r->second)).second_order.weight_decay;
-  return wd > 0 ? n * wd : 1;
-}
 
 nlohmann::json scores(const metrics::Calibration& c, const std::string& prefix) {
   return {{prefix + "accuracy", c.accuracy}, {prefix + "nll", c.nll},
@@ -82,40 +52,28 @@ int run(const Opts& o) {
   task->check_model(*model);
   CURV_CHECK(model->loss() == "cross_entropy", "laplace: expected a classifier (cross-entropy), ",
              "found a model trained with ", model->loss());
-  const IndexList fit = parse_index_list(o.examples, *task);
+  const LaplaceFlags& f = o.laplace;
+  const IndexList fit = parse_index_list(f.examples, *task);
   const IndexList eval = parse_index_list(o.eval, *task);
-  const ParamSubset subset = ParamSubset::parse(o.weights, model->params().info());
 
-  // C on the training examples, and log p(D|θ*) = −N·L(θ*) on the same ones.
-  bar.note("laplace: " + o.structure + " " + o.curvature + " on " + o.weights + " weights over " +
-           fit.spec);
-  CurvatureData<T> data(*model, task->split(fit.split), fit.indices, o.batch);
-  const double n = double(data.examples());
-  auto C = curvature_on(data, o);
-  const double summed_loss = n * data.loss();
-  std::vector<double> theta(static_cast<std::size_t>(subset.size())),
-      full(model->params().data(), model->params().data() + model->params().size());
-  subset.gather(full.data(), theta.data());
-  laplace::Posterior post(std::move(C), n, theta, summed_loss,
-                          laplace::prior_groups(subset, o.prior));
-  const double start = trained_prior(o.checkpoint, n);
-  post.set_prior(std::vector<double>(post.groups().size(), start));
+  // The posterior on the training examples; its prior from the marginal likelihood unless given.
+  bar.note("laplace: " + f.structure + " " + f.curvature + " on " + f.weights + " weights over " +
+           fit.spec + (f.fitted_prior() ? ", prior by the marginal likelihood" : ""));
+  const laplace::LaplaceSpec spec = f.spec(o.checkpoint, double(fit.size()), o.batch, o.seed);
+  laplace::FitReport report;
+  auto fitted = laplace::fit_posterior(*model, task->split(fit.split), fit.indices, spec, &report);
+  laplace::Posterior& post = *fitted;
   nlohmann::json j = {{"model", model->name()},   {"data", o.data},
-                      {"weights", o.weights},     {"parameters", post.size()},
-                      {"structure", o.structure}, {"curvature", o.curvature},
-                      {"examples", fit.spec},     {"n", n},
-                      {"prior", o.prior},         {"prior_start", start}};
-  if (o.prior_value == 0) {
-    bar.note("laplace: fitting the prior by the marginal likelihood");
-    j["prior_steps"] = post.fit_prior();
-    // How stationary the fit is: max over groups of |∂ log Z / ∂ log δ_g| / n_g.
-    const auto grad = post.log_marglik_gradient();
-    double worst = 0;
-    for (std::size_t g = 0; g < grad.size(); ++g)
-      worst = std::max(worst, std::abs(grad[g]) / double(post.groups()[g].size));
-    j["prior_gradient"] = worst;
-  } else {
-    post.set_prior(std::vector<double>(post.groups().size(), o.prior_value));
+                      {"weights", f.weights},     {"parameters", post.size()},
+                      {"structure", f.structure}, {"curvature", f.curvature},
+                      {"examples", fit.spec},     {"n", report.n},
+                      {"prior", f.prior},         {"prior_start", spec.prior_start}};
+  if (f.fitted_prior())
+    j["prior_steps"] = report.prior_steps, j["prior_gradient"] = report.prior_gradient;
+  if (f.structure == "lowrank") {
+    j["rank"] = f.rank, j["lanczos_iterations"] = report.lanczos_iterations;
+    j["lanczos_converged"] = report.lanczos_converged;
+    j["smallest_kept_eigenvalue"] = report.smallest_kept_eigenvalue;
   }
   j["log_marglik"] = post.log_marglik();
   const auto& prior = post.prior();
@@ -126,7 +84,7 @@ int run(const Opts& o) {
                      const std::string& what) {
     bar.restart();  // the ETA counts from this pass
     const laplace::Linearized l = laplace::linearize(
-        post, *model, split, idx, o.weights, 64,
+        post, *model, split, idx, f.weights, 64,
         [&](index_t done, index_t n) { bar.count(long(done), long(n), "Jacobians of " + what); });
     return std::make_pair(laplace::predict(l, o.predictive, o.samples, o.seed, o.temperature),
                           laplace::map_probabilities(l));
@@ -161,7 +119,7 @@ int run(const Opts& o) {
   j["predictive"] = o.predictive, j["eval"] = eval.spec, j["temperature"] = o.temperature;
   j["seed"] = o.seed, j["precision"] = o.precision;
   if (o.predictive == "mc") j["samples"] = o.samples;
-  if (o.curvature == "fisher") j["mc_samples"] = o.mc_samples;
+  if (f.curvature == "fisher") j["mc_samples"] = f.mc_samples;
   if (!o.probs_out.empty()) {
     const std::vector<float> f(probs.begin(), probs.end());
     write_npy(o.probs_out, f.data(), {std::int64_t(eval.size()), std::int64_t(K)});
@@ -205,27 +163,8 @@ Runner add_laplace(CLI::App& app) {
       "its calibrated predictions against the MAP ones");
   auto o = std::make_shared<Opts>();
   o->add_checkpoint_options(cmd);
-  cmd->add_option("--examples", o->examples,
-                  "The training examples the posterior is fitted on: N and the curvature")
-      ->capture_default_str();
+  o->laplace.add(cmd);
   cmd->add_option("--eval", o->eval, "Examples the predictions are scored on")
-      ->capture_default_str();
-  cmd->add_option("--weights", o->weights,
-                  "all, last (the last layer) or comma-separated layer names")
-      ->capture_default_str();
-  cmd->add_option("--structure", o->structure,
-                  "kron (K-FAC blocks, the prior added exactly in their eigenbasis), diag, or "
-                  "full (dense, up to 6000 weights)")
-      ->capture_default_str();
-  cmd->add_option("--curvature", o->curvature,
-                  "ggn (exact Gauss-Newton), ef (empirical Fisher) or fisher (sampled labels)")
-      ->capture_default_str();
-  cmd->add_option("--mc-samples", o->mc_samples, "fisher: labels drawn per example")
-      ->capture_default_str();
-  cmd->add_option("--prior", o->prior, "scalar, or layer (one precision per layer)")
-      ->capture_default_str();
-  cmd->add_option("--prior-precision", o->prior_precision,
-                  "marglik (fitted from N·weight decay, or 1) or a value δ")
       ->capture_default_str();
   cmd->add_option("--predictive", o->predictive,
                   "probit, mc (Monte-Carlo logits), bridge (Laplace bridge) or map")
@@ -245,27 +184,9 @@ Runner add_laplace(CLI::App& app) {
   cmd->add_option("--precision", o->precision, "float32 or float64: the model's sweeps")
       ->capture_default_str();
   return [o] {
-    const auto one_of = [](const std::string& v, std::initializer_list<const char*> known,
-                           const char* flag) {
-      std::string list;
-      for (const char* k : known) {
-        if (v == k) return;
-        list += (list.empty() ? "" : ", ") + std::string(k);
-      }
-      fail("laplace: expected ", flag, " among ", list, ", found '", v, "'");
-    };
-    one_of(o->structure, {"kron", "diag", "full"}, "--structure");
-    one_of(o->curvature, {"ggn", "ef", "fisher"}, "--curvature");
-    one_of(o->prior, {"scalar", "layer"}, "--prior");
-    one_of(o->predictive, {"probit", "mc", "bridge", "map"}, "--predictive");
-    one_of(o->precision, {"float32", "float64"}, "--precision");
-    if (o->prior_precision != "marglik") {
-      char* end = nullptr;
-      o->prior_value = std::strtod(o->prior_precision.c_str(), &end);
-      CURV_CHECK(end && *end == '\0' && o->prior_value > 0,
-                 "laplace: expected --prior-precision marglik or a value > 0, found '",
-                 o->prior_precision, "'");
-    }
+    o->laplace.check();
+    check_one_of(o->predictive, {"probit", "mc", "bridge", "map"}, "laplace", "--predictive");
+    check_one_of(o->precision, {"float32", "float64"}, "laplace", "--precision");
     CURV_CHECK(o->samples >= 1 && o->batch >= 1 && o->temperature > 0,
                "laplace: expected --samples, --batch >= 1 and --temperature > 0");
     check_writable(o->probs_out, "--probs-out");

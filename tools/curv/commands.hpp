@@ -19,6 +19,7 @@ Runner add_spectrum(CLI::App& app);
 Runner add_gradients(CLI::App& app);
 Runner add_prune(CLI::App& app);
 Runner add_laplace(CLI::App& app);
+Runner add_ood(CLI::App& app);
 Runner add_init(CLI::App& app);
 Runner add_replay(CLI::App& app);
 

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   reg(curv::cli::add_gradients);
   reg(curv::cli::add_prune);
   reg(curv::cli::add_laplace);
+  reg(curv::cli::add_ood);
   reg(curv::cli::add_data);
   reg(curv::cli::add_replay);
   // Every subcommand's help ends with examples that run as written (after tools/setup.sh).
@@ -78,6 +79,9 @@ int main(int argc, char** argv) {
       {"laplace",
        "  curv laplace --checkpoint l5.safetensors --weights last --structure kron\n"
        "  curv laplace --checkpoint l5.safetensors --weights all --prior layer --ood mnist"},
+      {"ood",
+       "  curv ood --checkpoint l5.safetensors --ood mnist --score maxprob,local-ensemble,laplace\n"
+       "  curv ood --checkpoint no9.safetensors --in test:all-but:class:9 --out test:class:9"},
       {"replay", "  curv train … --record traj/ && curv replay traj/ --from 100"},
       {"check", "  curv check\n  curv check --only conv2d"},
       {"bench", "  curv bench --model mlp lenet5\n  curv bench --prune --grads 1024"},
@@ -91,7 +95,7 @@ int main(int argc, char** argv) {
   for (CLI::App* cmd : app.get_subcommands({}))
     if (!cmd->get_option_no_throw("--threads") &&
         std::set<std::string>{"eval", "curvature", "spectrum", "gradients", "prune", "laplace",
-                              "replay", "check"}
+                              "ood", "replay", "check"}
             .count(cmd->get_name()))
       cmd->add_option("--threads", threads, "Threads for TBB and BLAS (0: all cores)")
           ->capture_default_str();

@@ -2,6 +2,7 @@
 // whose message is one line naming what was expected and what was found.
 #pragma once
 
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -30,5 +31,16 @@ template <class... Args>
   do {                                      \
     if (!(cond)) ::curv::fail(__VA_ARGS__); \
   } while (0)
+
+// A name that must be one of a known few: "WHO: expected WHAT among a, b, c, found 'value'".
+inline void check_one_of(const std::string& value, std::initializer_list<const char*> known,
+                         const std::string& who, const std::string& what) {
+  std::string list;
+  for (const char* k : known) {
+    if (value == k) return;
+    list += (list.empty() ? "" : ", ") + std::string(k);
+  }
+  fail(who, ": expected ", what, " among ", list, ", found '", value, "'");
+}
 
 }  // namespace curv

@@ -7,6 +7,7 @@
 // The scalar (Measurement), for example n with outputs zₙ and label yₙ:
 //   loss        ℓₙ: rows are ∇ℓₙ (their mean is ∇L, curv's mean-loss gradient)
 //   logit:c     zₙ,c
+//   predicted   zₙ,ĉ with ĉ = argmax_c zₙ,c, the predicted class's logit (local ensembles)
 //   margin      zₙ,yₙ − log Σ_{c≠yₙ} exp zₙ,c (classification: one label per example)
 //   jacobian    every output: C rows per example, row n·C + c = ∂zₙ,c/∂θ
 // Gradients over a subset are computed for the subset only (each op skips parameters outside it,
@@ -32,11 +33,11 @@ template <class T>
 class Objective;
 
 struct Measurement {
-  enum class Kind { Loss, Logit, Margin, Jacobian };
+  enum class Kind { Loss, Logit, Predicted, Margin, Jacobian };
   Kind kind = Kind::Loss;
   index_t logit = -1;  // Logit: which output
 
-  // "loss", "logit:C", "margin" or "jacobian"; throws a curv::Error naming the accepted forms.
+  // "loss", "logit:C", "predicted", "margin" or "jacobian"; throws a curv::Error naming the accepted forms.
   static Measurement parse(const std::string& spec);
   std::string name() const;
   bool needs_labels() const { return kind == Kind::Loss || kind == Kind::Margin; }

@@ -8,6 +8,7 @@
 //          | random:N[@SEED]       N distinct examples drawn uniformly (seed 0 by default)
 //          | FILE.npy              int64 (or int32) indices, a vector
 //          | all-but:FILE.npy      every example except those in FILE (leave-out retraining)
+//          | all-but:class:K       every example not of class K (held-out-class protocols)
 //
 // e.g. "0-4999", "test:0-99", "class:3", "val:all", "picked.npy", "all-but:removed.npy",
 // "0-99,class:7". Items are concatenated in the order written; all-but and all stand alone.

@@ -30,6 +30,12 @@ struct Linearized {
   std::vector<double> covariance;  // (n, C, C)
 };
 
+// The logits at the model's weights for `examples` of `split`, without covariances: what the MAP
+// predictive and the scores computed from it (maximum probability, entropy) need.
+template <class T>
+Linearized logits_of(const Model<T>& model, const Split<T>& split,
+                     const std::vector<index_t>& examples, index_t batch = 256);
+
 // Logits and their GLM covariances for `examples` of `split`, `batch` inputs per sweep; the
 // posterior is over the parameters of `subset` (ParamSubset::parse names). `progress`, if
 // given, is told the inputs whose covariances are done after each batch.

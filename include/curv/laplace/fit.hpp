@@ -1,0 +1,58 @@
+// A Laplace posterior (laplace/posterior.hpp) around a model's current weights, from names: which
+// weights, which structure, which curvature, which prior — what `curv laplace` and
+// `curv ood --score laplace` share, so both fit the same posterior from the same flags.
+//
+// The structures of C (the mean-loss curvature on the weights, over the fit examples):
+//   kron      K-FAC per layer (curvature/kfac.hpp) with the curvature's output factor
+//   diag      the exact diagonal of the curvature
+//   lowrank   C ≈ U Λ Uᵀ from the top `rank` eigenpairs of the matrix-free curvature, found by
+//             Lanczos with full re-orthogonalization (linalg/eigensolvers.hpp); P = N·UΛUᵀ + P₀
+//             is inverted exactly by Woodbury (curvature/low_rank_operator.hpp). Directions
+//             outside the top eigenvectors keep the prior's variance.
+//   full      the matrix-free curvature materialized (at most `max_full` weights)
+// The curvature: ggn (exact Gauss-Newton), ef (empirical Fisher) or fisher (labels sampled from
+// the model, `mc_samples` per example, seeded).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "curv/data/split.hpp"
+#include "curv/laplace/posterior.hpp"
+#include "curv/nn/model.hpp"
+
+namespace curv::laplace {
+
+struct LaplaceSpec {
+  std::string weights = "last";  // ParamSubset::parse: all, last, or layer names
+  std::string structure = "kron", curvature = "ggn", prior = "scalar";
+  double prior_precision = 0;  // δ for every group; 0: fitted by the marginal likelihood
+  double prior_start = 1;      // where the fit starts (N·wd for a model trained with decay wd)
+  index_t rank = 50;           // lowrank: eigenpairs kept
+  index_t mc_samples = 1;      // fisher: labels drawn per example
+  index_t batch = 128;         // examples per recorded batch
+  std::uint64_t seed = 0;
+  index_t max_full = 6000;
+
+  // Throws a one-line error naming the field and the accepted values.
+  void validate() const;
+};
+
+struct FitReport {
+  double n = 0;               // training examples N
+  int prior_steps = 0;        // BFGS steps of the marginal-likelihood fit (0: δ given)
+  double prior_gradient = 0;  // max over groups of |∂ log Z/∂ log δ_g| / n_g at the end
+  index_t lanczos_iterations = 0, lanczos_converged = 0;  // lowrank
+  double smallest_kept_eigenvalue = 0;                    // lowrank: λ_rank of C
+};
+
+// The posterior over `spec.weights` of `model` at its current weights, C measured on `examples`
+// of `split`.
+template <class T>
+std::unique_ptr<Posterior> fit_posterior(const Model<T>& model, const Split<T>& split,
+                                         const std::vector<index_t>& examples,
+                                         const LaplaceSpec& spec, FitReport* report = nullptr);
+
+}  // namespace curv::laplace

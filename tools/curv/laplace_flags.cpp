@@ -1,0 +1,73 @@
+#include "laplace_flags.hpp"
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "curv/core/error.hpp"
+#include "curv/nn/checkpoint.hpp"
+#include "curv/train/recorder.hpp"
+#include "provenance.hpp"
+
+namespace curv::cli {
+namespace {
+
+double prior_value(const std::string& text) {
+  if (text == "marglik") return 0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  CURV_CHECK(end && *end == '\0' && v > 0,
+             "laplace: expected --prior-precision marglik or a value > 0, found '", text, "'");
+  return v;
+}
+
+}  // namespace
+
+void LaplaceFlags::add(CLI::App* cmd) {
+  cmd->add_option("--examples", examples,
+                  "The training examples the posterior is fitted on: N and the curvature")
+      ->capture_default_str();
+  cmd->add_option("--weights", weights, "all, last (the last layer) or comma-separated layer names")
+      ->capture_default_str();
+  cmd->add_option("--structure", structure,
+                  "kron (K-FAC blocks, the prior added exactly in their eigenbasis), diag, "
+                  "lowrank (top --rank eigenpairs by Lanczos), or full (dense, up to 6000 weights)")
+      ->capture_default_str();
+  cmd->add_option("--rank", rank, "lowrank: eigenpairs of the curvature kept")
+      ->capture_default_str();
+  cmd->add_option("--curvature", curvature,
+                  "ggn (exact Gauss-Newton), ef (empirical Fisher) or fisher (sampled labels)")
+      ->capture_default_str();
+  cmd->add_option("--mc-samples", mc_samples, "fisher: labels drawn per example")
+      ->capture_default_str();
+  cmd->add_option("--prior", prior, "scalar, or layer (one precision per layer)")
+      ->capture_default_str();
+  cmd->add_option("--prior-precision", prior_precision,
+                  "marglik (fitted from N·weight decay, or 1) or a value δ")
+      ->capture_default_str();
+}
+
+void LaplaceFlags::check() const {
+  check_one_of(structure, {"kron", "diag", "lowrank", "full"}, "laplace", "--structure");
+  check_one_of(curvature, {"ggn", "ef", "fisher"}, "laplace", "--curvature");
+  check_one_of(prior, {"scalar", "layer"}, "laplace", "--prior");
+  prior_value(prior_precision);
+  CURV_CHECK(rank >= 1 && mc_samples >= 1, "laplace: expected --rank and --mc-samples >= 1, found ",
+             rank, " and ", mc_samples);
+}
+
+laplace::LaplaceSpec LaplaceFlags::spec(const std::string& checkpoint, double n, index_t batch,
+                                        std::uint64_t seed) const {
+  laplace::LaplaceSpec s;
+  s.weights = weights, s.structure = structure, s.curvature = curvature, s.prior = prior;
+  s.prior_precision = prior_value(prior_precision), s.rank = rank, s.mc_samples = mc_samples;
+  s.batch = batch, s.seed = seed;
+  // The prior implied by training: δ = N·wd for weight decay wd on the mean loss.
+  const auto meta = carried_metadata(checkpoint);
+  if (const auto r = meta.find("curv.recipe"); r != meta.end()) {
+    const double wd = recipe_from_json(nlohmann::json::parse(r->second)).second_order.weight_decay;
+    if (wd > 0) s.prior_start = n * wd;
+  }
+  return s;
+}
+
+}  // namespace curv::cli

@@ -1,0 +1,34 @@
+// The flags that choose a Laplace posterior (laplace/fit.hpp), with one meaning and one default
+// in every subcommand that fits one (laplace, ood --score laplace):
+//   --examples          the training examples: N and the curvature (train:all)
+//   --weights           all | last (default) | layer names
+//   --structure         kron (default) | diag | lowrank | full
+//   --rank              lowrank: eigenpairs kept (50)
+//   --curvature         ggn (default) | ef | fisher, --mc-samples for fisher
+//   --prior             scalar (default) | layer
+//   --prior-precision   marglik (default: fitted from N·weight decay, or 1) | a value δ > 0
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "curv/laplace/fit.hpp"
+
+namespace curv::cli {
+
+struct LaplaceFlags {
+  std::string examples = "train:all", weights = "last", structure = "kron", curvature = "ggn";
+  std::string prior = "scalar", prior_precision = "marglik";
+  index_t rank = 50, mc_samples = 1;
+
+  void add(CLI::App* cmd);
+  // Names and values known; throws a one-line curv::Error naming the flag otherwise.
+  void check() const;
+  // The spec for `checkpoint` fitted on n examples: the prior starts at N·wd when the checkpoint
+  // records a weight decay wd, else at 1.
+  laplace::LaplaceSpec spec(const std::string& checkpoint, double n, index_t batch,
+                            std::uint64_t seed) const;
+  bool fitted_prior() const { return prior_precision == "marglik"; }
+};
+
+}  // namespace curv::cli
