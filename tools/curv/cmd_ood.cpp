@@ -15,6 +15,7 @@
 
 #include "checkpoint_input.hpp"
 #include "commands.hpp"
+#include "curv/core/rng.hpp"
 #include "curv/curvature/factory.hpp"
 #include "curv/data/index_list.hpp"
 #include "curv/data/task.hpp"
@@ -34,7 +35,8 @@ struct Opts : CheckpointInput {
   LaplaceFlags laplace;
   // The local ensemble's curvature: which, on which weights and examples, how many eigenvectors.
   std::string ensemble_curvature = "ggn", ensemble_weights = "all";
-  std::string ensemble_examples = "train:random:1000", gradient = "predicted";
+  std::string ensemble_examples = "train:all", gradient = "predicted";
+  index_t ensemble_subsample = 1000;  // examples drawn from ensemble_examples (0: all of them)
   std::vector<index_t> eigenvectors = {0, 10, 20, 50, 100};
   index_t lanczos_iterations = 0, batch = 128;
   std::uint64_t seed = 0;
@@ -102,7 +104,18 @@ int run(const Opts& o, const std::vector<std::string>& names) {
     } else if (name == "entropy") {
       j["entropy"] = detection(metrics::entropy(map_in, K), metrics::entropy(map_out, K));
     } else if (name == "local-ensemble") {
-      const IndexList fit = parse_index_list(o.ensemble_examples, *task);
+      IndexList fit = parse_index_list(o.ensemble_examples, *task);
+      if (o.ensemble_subsample > 0 && o.ensemble_subsample < fit.size()) {
+        // The first n of a seeded shuffle, in index order: a subsample of any list (a held-out
+        // class's complement included).
+        auto& idx = fit.indices;
+        Rng rng(o.seed);
+        for (std::size_t i = 0; i < std::size_t(o.ensemble_subsample); ++i)
+          std::swap(idx[i], idx[i + rng.below(std::uint64_t(idx.size() - i))]);
+        idx.resize(std::size_t(o.ensemble_subsample));
+        std::sort(idx.begin(), idx.end());
+        fit.spec += " (" + std::to_string(o.ensemble_subsample) + " drawn)";
+      }
       bar.note("ood: Lanczos on the " + o.ensemble_curvature + " over " + fit.spec);
       CurvatureData<T> data(*model, task->split(fit.split), fit.indices, o.batch);
       OperatorSpec spec;
@@ -202,6 +215,9 @@ Runner add_ood(CLI::App& app) {
   le->add_option("--ensemble-examples", o->ensemble_examples,
                  "Training examples the curvature is measured on")
       ->capture_default_str();
+  le->add_option("--ensemble-subsample", o->ensemble_subsample,
+                 "Examples drawn (seeded) from --ensemble-examples (0: all)")
+      ->capture_default_str();
   le->add_option("--ensemble-weights", o->ensemble_weights,
                  "all, last or layer names: the weights of the curvature and the gradients")
       ->capture_default_str();
@@ -230,7 +246,9 @@ Runner add_ood(CLI::App& app) {
                    *std::min_element(o->eigenvectors.begin(), o->eigenvectors.end()) >= 0,
                "ood: expected --eigenvectors m >= 0");
     check_one_of(o->precision, {"float32", "float64"}, "ood", "--precision");
-    CURV_CHECK(o->batch >= 1, "ood: expected --batch >= 1, found ", o->batch);
+    CURV_CHECK(o->batch >= 1 && o->ensemble_subsample >= 0,
+               "ood: expected --batch >= 1 and --ensemble-subsample >= 0, found ", o->batch,
+               " and ", o->ensemble_subsample);
     o->laplace.check();
     o->resolve_data("ood");
     return o->precision == "float64" ? run<double>(*o, names) : run<float>(*o, names);
