@@ -127,6 +127,10 @@ done
 grep -q '"m":3' "$scratch/stdout" || { echo "FAIL: ood: no score for m = 3: $(cat "$scratch/stdout")"; failed=1; }
 check "ood, local ensemble on a subsample" "$curv" ood "${base[@]}" --in 0-2 --out 3-4 --score local-ensemble --eigenvectors 1 --ensemble-subsample 3
 grep -qF '"examples":"train:all (3 drawn)"' "$scratch/stdout" || { echo "FAIL: ood subsample: $(cat "$scratch/stdout")"; failed=1; }
+check "ood, AUROC against m plotted" "$curv" ood "${base[@]}" --in 0-2 --out 3-4 --score maxprob,local-ensemble --eigenvectors 0,1,2 --plot-out "$scratch/ood.png"
+[[ -s $scratch/ood.png ]] || { echo "FAIL: ood --plot-out wrote no PNG"; failed=1; }
+expect "ood: --plot-out draws the local ensemble's AUROC against m: expected local-ensemble among --score, found 'maxprob'" ood "${base[@]}" --out 3-4 --score maxprob --plot-out "$scratch/none.png"
+[[ ! -e $scratch/none.png ]] || { echo "FAIL: ood wrote a plot after refusing"; failed=1; }
 expect "ood: expected --score among maxprob, entropy, local-ensemble, laplace, found 'energy'" ood "${base[@]}" --out 3-4 --score maxprob,energy
 expect "ood: expected --gradient among predicted, min-class, found 'loss'" ood "${base[@]}" --out 3-4 --gradient loss
 expect "local ensemble: expected 0..50 eigenvectors (fewer than the weights), found 5000" ood "${base[@]}" --in 0-2 --out 3-4 --score local-ensemble --eigenvectors 5000 --ensemble-examples all

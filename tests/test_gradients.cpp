@@ -119,6 +119,8 @@ TEST_CASE("every measurement's rows equal their reference") {
   }
 }
 
+// The jacobian over `last` (the output layer) is written from the layer's inputs without a
+// sweep; over every weight it takes one sweep per output: the two must agree.
 TEST_CASE("a subset's rows, computed for the subset alone, are the full rows gathered") {
   for (const char* which : {"mlp", "conv", "sequence"}) {
     CAPTURE(which);

@@ -297,6 +297,52 @@ TEST_CASE(
                        doctest::Contains("expected a basis for a 3x4 layer, found 4x4"), Error);
 }
 
+TEST_CASE("a block's output covariance J (M + λI)⁻¹ Jᵀ for J = I ⊗ âᵀ, against inverse_mv") {
+  // A 4×5 layer with bias (din 6), K-FAC and re-fitted scalings, with and without damping.
+  KfacLayer L;
+  L.kind = "linear", L.weight_offset = 0, L.bias_offset = 20, L.out = 4, L.in = 5;
+  const index_t din = L.din(), O = L.out, n = 3;
+  Rng rng(8);
+  auto spd = [&](index_t k) {
+    Matrix B(static_cast<std::size_t>(k * k)), S(B.size(), 0.0);
+    for (auto& x : B) x = rng.normal();
+    for (index_t i = 0; i < k; ++i) {
+      S[i * k + i] = 0.1;
+      for (index_t j = 0; j < k; ++j)
+        for (index_t q = 0; q < k; ++q) S[i * k + j] += B[i * k + q] * B[j * k + q];
+    }
+    return S;
+  };
+  Matrix a(static_cast<std::size_t>(n * din));
+  for (auto& x : a) x = rng.normal();
+  for (bool refit : {false, true})
+    for (double lambda : {0.0, 0.3}) {
+      CAPTURE(refit);
+      CAPTURE(lambda);
+      KroneckerBlock block(L, spd(din), spd(O));
+      if (refit) {
+        Matrix S(static_cast<std::size_t>(O * din));
+        for (auto& s : S) s = 0.5 + rng.uniform();
+        block.set_refit(S);
+      }
+      Matrix got(static_cast<std::size_t>(n * O * O)), want(got.size());
+      block.inverse_output_covariance(a.data(), n, lambda, got.data());
+      Matrix V(static_cast<std::size_t>(O * din)), X(V.size());
+      for (index_t e = 0; e < n; ++e)
+        for (index_t c = 0; c < O; ++c) {
+          std::fill(V.begin(), V.end(), 0.0);  // row c of Ŵ-shaped J_c is âₑ
+          for (index_t i = 0; i < din; ++i) V[c * din + i] = a[e * din + i];
+          block.inverse_mv(V.data(), lambda, X.data());
+          for (index_t d = 0; d < O; ++d) {
+            double s = 0;
+            for (index_t i = 0; i < din; ++i) s += a[e * din + i] * X[d * din + i];
+            want[(e * O + c) * O + d] = s;
+          }
+        }
+      CHECK(relative_error(got, want) <= 1e-12);
+    }
+}
+
 TEST_CASE("K-FAC refuses parameters outside linear and conv2d layers, and negative damping") {
   auto model = tiny("mlp");
   CurvatureData<double> data(*model, random_batches(*model, {2}, 1));

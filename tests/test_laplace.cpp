@@ -161,6 +161,8 @@ TEST_CASE("log Z's gradient in log δ is its finite difference; the fitted prior
     }
 }
 
+// With "kron" on the last layer, linearize takes Σ straight from the layer's inputs through the
+// eigenbases (Posterior::output_layer_covariance); every other case applies P⁻¹ to Jacobian rows.
 TEST_CASE("the GLM covariance J P⁻¹ Jᵀ of each input, against a dense solve") {
   const auto task = make_image_task<double>(toy_dataset(40, 1), toy_dataset(12, 2));
   auto model = make_mlp<double>({16, 6, 3}, "tanh");
@@ -171,52 +173,54 @@ TEST_CASE("the GLM covariance J P⁻¹ Jᵀ of each input, against a dense solve
   std::vector<index_t> fit(40), points(12);
   for (index_t i = 0; i < 40; ++i) fit[std::size_t(i)] = i;
   for (index_t i = 0; i < 12; ++i) points[std::size_t(i)] = i;
-  for (const char* subset : {"all", "last"}) {
-    CAPTURE(std::string(subset));
-    CurvatureData<double> data(*model, train, fit, 16);
-    auto C = curvature(data, "full", subset);
-    const Matrix Cd = materialize(*C);
-    const auto groups =
-        laplace::prior_groups(ParamSubset::parse(subset, model->params().info()), "scalar");
-    Posterior post(std::move(C), 40, theta_on(*model, subset), 10.0, groups);
-    post.set_prior({2.0});
-    const laplace::Linearized l = laplace::linearize(post, *model, test, points, subset, 5);
-    REQUIRE(l.n == 12);
-    REQUIRE(l.classes == 3);
-    // The reference: every input's Jacobian rows (C × S) and a dense solve with P.
-    const auto n = post.size();
-    Matrix P = Cd;
-    for (double& x : P) x *= 40;
-    for (index_t i = 0; i < n; ++i) P[std::size_t(i * n + i)] += 2.0;
-    GradientOptions g;
-    g.measurement = Measurement::parse("jacobian"), g.subset = subset;
-    GradientStream<double> stream(*model, test, points, g);
-    std::vector<double> J;
-    stream.run([&](const GradientBlock<double>& b) {
-      J.insert(J.end(), b.data, b.data + b.rows * b.columns);
-    });
-    std::vector<double> want;
-    for (index_t e = 0; e < 12; ++e)
-      for (index_t r = 0; r < 3; ++r) {
-        const std::vector<double> row(J.begin() + (e * 3 + r) * n, J.begin() + (e * 3 + r + 1) * n);
-        const auto x = linalg::solve_spd(P, n, row);
-        for (index_t c = 0; c < 3; ++c) {
-          double s = 0;
-          for (index_t i = 0; i < n; ++i)
-            s += J[std::size_t((e * 3 + c) * n + i)] * x[std::size_t(i)];
-          want.push_back(s);
+  for (const std::string structure : {"full", "kron", "diag"})
+    for (const char* subset : {"all", "last"}) {
+      CAPTURE(structure);
+      CAPTURE(std::string(subset));
+      CurvatureData<double> data(*model, train, fit, 16);
+      auto C = curvature(data, structure == "kron" ? "kfac" : structure, subset);
+      const auto groups =
+          laplace::prior_groups(ParamSubset::parse(subset, model->params().info()), "scalar");
+      Posterior post(std::move(C), 40, theta_on(*model, subset), 10.0, groups);
+      post.set_prior({2.0});
+      const laplace::Linearized l = laplace::linearize(post, *model, test, points, subset, 5);
+      REQUIRE(l.n == 12);
+      REQUIRE(l.classes == 3);
+      // The reference: every input's Jacobian rows (C × S) and a dense solve with P = 40·C + 2·I.
+      const auto n = post.size();
+      Matrix P = materialize(*curvature(data, structure == "kron" ? "kfac" : structure, subset));
+      for (double& x : P) x *= 40;
+      for (index_t i = 0; i < n; ++i) P[std::size_t(i * n + i)] += 2.0;
+      GradientOptions g;
+      g.measurement = Measurement::parse("jacobian"), g.subset = subset;
+      GradientStream<double> stream(*model, test, points, g);
+      std::vector<double> J;
+      stream.run([&](const GradientBlock<double>& b) {
+        J.insert(J.end(), b.data, b.data + b.rows * b.columns);
+      });
+      std::vector<double> want;
+      for (index_t e = 0; e < 12; ++e)
+        for (index_t r = 0; r < 3; ++r) {
+          const std::vector<double> row(J.begin() + (e * 3 + r) * n,
+                                        J.begin() + (e * 3 + r + 1) * n);
+          const auto x = linalg::solve_spd(P, n, row);
+          for (index_t c = 0; c < 3; ++c) {
+            double s = 0;
+            for (index_t i = 0; i < n; ++i)
+              s += J[std::size_t((e * 3 + c) * n + i)] * x[std::size_t(i)];
+            want.push_back(s);
+          }
         }
-      }
-    CHECK(relative_error(l.covariance, want) <= 1e-10);
-    // The logits are the model's at θ*.
-    auto loss = make_loss<double>("cross_entropy");
-    Objective<double> obj(*model, *loss);
-    Batch<double> b;
-    test.fill(points, nullptr, b);
-    obj.record(b.x);
-    const View<const double> out = obj.output();
-    CHECK(relative_error(l.logits, std::vector<double>(out.begin(), out.end())) <= 1e-14);
-  }
+      CHECK(relative_error(l.covariance, want) <= 1e-10);
+      // The logits are the model's at θ*.
+      auto loss = make_loss<double>("cross_entropy");
+      Objective<double> obj(*model, *loss);
+      Batch<double> b;
+      test.fill(points, nullptr, b);
+      obj.record(b.x);
+      const View<const double> out = obj.output();
+      CHECK(relative_error(l.logits, std::vector<double>(out.begin(), out.end())) <= 1e-14);
+    }
 }
 
 TEST_CASE("predictives: probit, Monte-Carlo, bridge and MAP from logits and covariances") {

@@ -44,6 +44,16 @@ std::string Measurement::name() const {
   return "?";
 }
 
+template <class T>
+struct GradientStream<T>::LinearInputs final : LayerObserver<T> {
+  LayerEvent<T> last;
+  bool seen = false;
+  void on_forward(const LayerEvent<T>& e) override {
+    if (e.kind == "linear") last = e, seen = true;
+  }
+  bool reads_output_adjoints() const override { return false; }
+};
+
 namespace {
 double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -79,6 +89,10 @@ GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
   }
   loss_ = make_loss<T>(model.loss());
   obj_ = std::make_unique<Objective<T>>(model, *loss_);
+  if (opt_.measurement.kind == Measurement::Kind::Jacobian) {
+    linear_inputs_ = std::make_unique<LinearInputs>();
+    obj_->tape().set_observer(linear_inputs_.get());
+  }
 }
 
 template <class T>
@@ -105,7 +119,46 @@ typename GradientStream<T>::Timings GradientStream<T>::timings() const {
 }
 
 template <class T>
-void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows) {
+bool GradientStream<T>::output_layer_jacobian(index_t n, T* rows, index_t at) {
+  // The output must be the value the last recorded op, a linear layer with one row per example,
+  // produced — then the last linear event seen is that op's.
+  Tape<T>& tape = obj_->tape();
+  if (!linear_inputs_->seen || tape.size() == 0) return false;
+  const Node<T>& last = tape.node(tape.size() - 1);
+  const LayerEvent<T>& e = linear_inputs_->last;
+  if (last.name() != "linear" || last.output != obj_->output_value().id || e.a.rows() != n ||
+      e.fan_out != outputs_ || obj_->outputs() != outputs_)
+    return false;
+  index_t w_column = -1, b_column = -1;
+  for (const auto& [offset, column] : columns_) {
+    if (offset == e.weight_offset)
+      w_column = column;
+    else if (offset == e.bias_offset)
+      b_column = column;
+    else
+      return false;  // a parameter of another layer: it needs the sweeps
+  }
+  const index_t C = outputs_, H = e.a.row_size(), d = subset_.size();
+  const index_t din = (w_column >= 0 ? H : 0) + (b_column >= 0 ? 1 : 0);
+  if (at == 0) input_size_ = din;
+  if (layer_inputs_.size() < std::size_t((at + n) * din))
+    layer_inputs_.resize(std::size_t((at + n) * din));
+  for (index_t i = 0; i < n; ++i) {  // rows were zeroed by the caller
+    const T* a = e.a.data + i * H;   // (H)
+    for (index_t c = 0; c < C; ++c) {
+      T* row = rows + (i * C + c) * d;  // (d)
+      if (w_column >= 0) std::copy(a, a + H, row + w_column + c * H);
+      if (b_column >= 0) row[b_column + c] = T(1);
+    }
+    T* ahat = layer_inputs_.data() + (at + i) * din;  // [a | 1], as far as the subset holds them
+    if (w_column >= 0) std::copy(a, a + H, ahat);
+    if (b_column >= 0) ahat[din - 1] = T(1);
+  }
+  return true;
+}
+
+template <class T>
+void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t at) {
   const auto t0 = std::chrono::steady_clock::now();
   const index_t d = subset_.size(), r = rows_per_example();
   std::fill(rows, rows + n * r * d, T(0));
@@ -113,11 +166,17 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows) {
   split_.fill(std::span<const index_t>(indices_.data() + first, std::size_t(n)), nullptr, batch);
   Objective<T>& obj = *obj_;
   const Measurement& m = opt_.measurement;
+  if (linear_inputs_) linear_inputs_->seen = false;  // this batch's recording sets it
   if (m.needs_labels())
     obj.set_batch(batch.x.view(), batch.targets());
   else
     obj.record(batch.x.view());
   const index_t C = obj.outputs();  // per example (positions × vocabulary for sequence models)
+  const View<const T> z = obj.output();
+  output_size_ = C;
+  if (block_outputs_.size() < std::size_t((at + n) * C))
+    block_outputs_.resize(std::size_t((at + n) * C));
+  std::copy(z.data, z.data + n * C, block_outputs_.begin() + at * C);
   std::vector<T> u(std::size_t(n * C), T(0));
   switch (m.kind) {
     case Measurement::Kind::Loss: {
@@ -130,7 +189,6 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows) {
       for (index_t e = 0; e < n; ++e) u[std::size_t(e * C + m.logit)] = T(1);
       break;
     case Measurement::Kind::Predicted: {
-      const View<const T> z = obj.output();
       for (index_t e = 0; e < n; ++e) {
         const T* ze = z.data + e * C;
         u[std::size_t(e * C + (std::max_element(ze, ze + C) - ze))] = T(1);
@@ -142,7 +200,6 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows) {
                  "measurement 'margin': expected one class label per example, found ",
                  batch.labels.size(), " for ", n, " examples");
       // ∂/∂z of z_y − log Σ_{c≠y} exp z_c: 1 at y, minus the softmax over the others elsewhere.
-      const View<const T> z = obj.output();
       for (index_t e = 0; e < n; ++e) {
         const index_t y = index_t(batch.labels[std::size_t(e)]);
         const T* ze = z.data + e * C;
@@ -157,6 +214,11 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows) {
       break;
     }
     case Measurement::Kind::Jacobian:
+      if (output_layer_jacobian(n, rows, at)) {
+        gradient_seconds_ += since(t0);
+        return;
+      }
+      input_size_ = 0;
       // One sweep per output c; example e's row for c is row e·C + c, so the sweep writes rows
       // with stride C·d starting at row c.
       for (index_t c = 0; c < C; ++c) {
@@ -184,10 +246,13 @@ void GradientStream<T>::run(const std::function<void(const GradientBlock<T>&)>& 
   for (index_t first = 0; first < N; first += hold) {
     const index_t n = std::min(hold, N - first);
     for (index_t b = 0; b < n; b += opt_.batch)
-      gradients_of(first + b, std::min(opt_.batch, n - b), G.data() + b * r * d);
+      gradients_of(first + b, std::min(opt_.batch, n - b), G.data() + b * r * d, b);
     GradientBlock<T> block;
     block.first = first, block.examples = n, block.rows = n * r;
     block.indices = std::span<const index_t>(indices_.data() + first, std::size_t(n));
+    block.outputs = block_outputs_.data(), block.output_size = output_size_;
+    if (input_size_ > 0)
+      block.output_layer_inputs = layer_inputs_.data(), block.input_size = input_size_;
     if (projection_) {
       projection_->apply(G.data(), n * r, out.data());
       block.columns = opt_.project, block.data = out.data();

@@ -116,9 +116,9 @@ void KroneckerBlock::mv(const double* V, double* out) {
   kronecker_sandwich(G_.data(), A_.data(), layer_.out, layer_.din(), V, out, work_.data());
 }
 
-void KroneckerBlock::inverse_mv(const double* V, double lambda, double* out) {
+const std::vector<double>& KroneckerBlock::inverse_scaling(double lambda) {
   CURV_CHECK(lambda >= 0, "K-FAC: expected a damping >= 0, found ", lambda);
-  if (lambda == inverse_lambda_) return in_eigenbasis(V, inverse_scale_, out);
+  if (lambda == inverse_lambda_) return inverse_scale_;
   std::vector<double>& inv = inverse_scale_;
   inverse_lambda_ = -1;  // invalid until filled
   inv = scaling();
@@ -129,7 +129,37 @@ void KroneckerBlock::inverse_mv(const double* V, double lambda, double* out) {
     s = 1.0 / s;
   }
   inverse_lambda_ = lambda;
-  in_eigenbasis(V, inv, out);
+  return inv;
+}
+
+void KroneckerBlock::inverse_mv(const double* V, double lambda, double* out) {
+  in_eigenbasis(V, inverse_scaling(lambda), out);
+}
+
+void KroneckerBlock::inverse_output_covariance(const double* a, index_t n, double lambda,
+                                               double* out) {
+  const index_t din = layer_.din(), O = layer_.out;
+  const std::vector<double>& inv_scale = inverse_scaling(lambda);
+  ensure_eigen();
+  std::vector<double> p(static_cast<std::size_t>(n * din)), w(static_cast<std::size_t>(O));
+  // p = â Q_A: every input's coordinates in A's eigenbasis, (n, din).
+  gemm(Trans::No, Trans::No, n, din, din, 1.0, a, QA_.data(), 0.0, p.data());
+  for (index_t e = 0; e < n; ++e) {
+    const double* pe = p.data() + e * din;
+    for (index_t o = 0; o < O; ++o) {  // w_o = Σ_i p_i² / (S[o,i] + λ)
+      const double* inv = inv_scale.data() + o * din;
+      double s = 0;
+      for (index_t i = 0; i < din; ++i) s += pe[i] * pe[i] * inv[i];
+      w[std::size_t(o)] = s;
+    }
+    double* Se = out + e * O * O;  // Q_G diag(w) Q_Gᵀ
+    for (index_t c = 0; c < O; ++c)
+      for (index_t d = 0; d <= c; ++d) {
+        double s = 0;
+        for (index_t o = 0; o < O; ++o) s += QG_[c * O + o] * QG_[d * O + o] * w[std::size_t(o)];
+        Se[c * O + d] = Se[d * O + c] = s;
+      }
+  }
 }
 
 void KroneckerBlock::diagonal(double* d) {

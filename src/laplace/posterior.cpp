@@ -5,6 +5,7 @@
 
 #include "curv/core/error.hpp"
 #include "curv/curvature/compose.hpp"
+#include "curv/curvature/kfac.hpp"
 
 namespace curv::laplace {
 
@@ -100,6 +101,19 @@ std::vector<double> Posterior::variances() { return precision().inverse_diagonal
 
 void Posterior::covariance_mm(const double* V, index_t k, double* out) {
   precision().inverse_mm(V, k, 0.0, out);
+}
+
+bool Posterior::output_layer_covariance(const double* a, index_t n, index_t din, index_t outputs,
+                                        double* out) {
+  auto* kfac = dynamic_cast<KfacOperator*>(&precision());
+  if (!kfac || kfac->blocks().size() != 1) return false;
+  KroneckerBlock& block = kfac->blocks()[0];
+  const KfacLayer& layer = block.layer();
+  if (layer.kind != "linear" || layer.rows_per_example != 1 || layer.din() != din ||
+      layer.out != outputs || layer.size() != size())
+    return false;
+  block.inverse_output_covariance(a, n, 0.0, out);
+  return true;
 }
 
 int Posterior::fit_prior(int steps, double tolerance) {

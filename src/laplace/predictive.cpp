@@ -61,22 +61,35 @@ template <class T>
 Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& split,
                      const std::vector<index_t>& examples, const std::string& subset, index_t batch,
                      const std::function<void(index_t, index_t)>& progress) {
-  Linearized l = logits_of(model, split, examples, batch);
+  Linearized l;
+  l.n = index_t(examples.size()), l.classes = model.outputs();
   const index_t C = l.classes, S = posterior.size();
-  // Σ = J P⁻¹ Jᵀ per input, from the C Jacobian rows of each.
+  // Σ = J P⁻¹ Jᵀ per input, from the C Jacobian rows of each; the logits come with them.
   GradientOptions g;
   g.measurement = Measurement::parse("jacobian"), g.subset = subset, g.batch = batch;
   GradientStream<T> stream(model, split, examples, g);
   CURV_CHECK(stream.columns() == S, "laplace: expected Jacobians over the posterior's ", S,
              " parameters, found ", stream.columns(), " for subset '", subset, "'");
+  l.logits.resize(std::size_t(l.n * C));
   l.covariance.assign(std::size_t(l.n * C * C), 0.0);
-  std::vector<double> J, PJ;
+  std::vector<double> J, PJ, a_hat;
   stream.run([&](const GradientBlock<T>& b) {
+    CURV_CHECK(b.output_size == C, "laplace: expected one row of ", C, " logits per input, found ",
+               b.output_size, " outputs per input", " (sequence models are not supported)");
+    std::copy(b.outputs, b.outputs + b.examples * C, l.logits.begin() + b.first * C);
+    double* cov = l.covariance.data() + b.first * C * C;
+    if (b.output_layer_inputs) {  // a last-layer Kronecker posterior: Σ without Jacobian rows
+      a_hat.assign(b.output_layer_inputs, b.output_layer_inputs + b.examples * b.input_size);
+      if (posterior.output_layer_covariance(a_hat.data(), b.examples, b.input_size, C, cov)) {
+        if (progress) progress(b.first + b.examples, l.n);
+        return;
+      }
+    }
     J.assign(b.data, b.data + b.rows * b.columns);
     PJ.resize(J.size());
     posterior.covariance_mm(J.data(), b.rows, PJ.data());
     for (index_t e = 0; e < b.examples; ++e) {
-      double* out = l.covariance.data() + (b.first + e) * C * C;
+      double* out = cov + e * C * C;
       for (index_t r = 0; r < C; ++r)
         for (index_t c = 0; c < C; ++c) {
           const double* a = J.data() + (e * C + r) * S;

@@ -26,5 +26,8 @@ void bench_curvature(index_t batch, int rounds);
 void bench_gradients(index_t examples, index_t k, int rounds);
 // Static M-FAC OBS (all scores and one update) on LeNet-5 against its floor.
 void bench_prune(index_t m, int rounds);
+// Laplace's last-layer fit and GLM predictives on LeNet-5 against their floors; the all-weights
+// predictive on `all_examples` test images.
+void bench_laplace(int rounds, index_t all_examples);
 
 }  // namespace curv::cli

@@ -252,7 +252,7 @@ Runner add_bench(CLI::App& app) {
     int threads = 0;
     bool train = false;
     bool curvature = false;
-    bool gradients = false, prune = false;
+    bool gradients = false, prune = false, laplace = false;
     index_t examples = 60000, project = 512, grads = 1024;
   };
   auto o = std::make_shared<Opts>();
@@ -273,6 +273,8 @@ Runner add_bench(CLI::App& app) {
                 "Time streamed per-example gradients projected to --project dimensions only");
   cmd->add_flag("--prune", o->prune, "Time static M-FAC OBS on LeNet-5 (m = --grads) only");
   cmd->add_option("--grads", o->grads, "--prune: m")->capture_default_str();
+  cmd->add_flag("--laplace", o->laplace,
+                "Time Laplace's fit and GLM predictives on LeNet-5 against their floors only");
   cmd->add_option("--examples", o->examples, "--gradients: Fashion-MNIST examples")
       ->capture_default_str();
   cmd->add_option("--project", o->project, "--gradients: k")->capture_default_str();
@@ -292,6 +294,10 @@ Runner add_bench(CLI::App& app) {
     }
     if (o->curvature) {
       bench_curvature(o->batch, o->rounds);
+      return 0;
+    }
+    if (o->laplace) {
+      bench_laplace(std::min(o->rounds, 5), 256);
       return 0;
     }
     if (o->prune) {

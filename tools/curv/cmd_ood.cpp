@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint_input.hpp"
+#include "checks.hpp"
 #include "commands.hpp"
 #include "curv/core/rng.hpp"
 #include "curv/curvature/factory.hpp"
@@ -23,6 +24,7 @@
 #include "curv/laplace/predictive.hpp"
 #include "curv/metrics/metrics.hpp"
 #include "curv/nn/checkpoint.hpp"
+#include "curv/report/plot.hpp"
 #include "laplace_flags.hpp"
 #include "progress.hpp"
 #include "readable.hpp"
@@ -40,7 +42,7 @@ struct Opts : CheckpointInput {
   std::vector<index_t> eigenvectors = {0, 10, 20, 50, 100};
   index_t lanczos_iterations = 0, batch = 128;
   std::uint64_t seed = 0;
-  std::string precision = "float32";
+  std::string precision = "float32", plot_out;
 };
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -179,6 +181,24 @@ int run(const Opts& o, const std::vector<std::string>& names) {
     j[name == "local-ensemble" ? "local_ensemble_seconds" : name + "_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
   }
+  if (!o.plot_out.empty()) {  // the local ensemble's AUROC against m, the other scores flat
+    Series le{"local ensemble", {}, {}};
+    for (const auto& d : j["local_ensemble"]["by_eigenvectors"])
+      le.x.push_back(d["m"].get<double>()), le.y.push_back(d["auroc"].get<double>());
+    std::vector<Series> lines{le};
+    const double lo = le.x.front(), hi = le.x.back();
+    const std::pair<const char*, const char*> flat[] = {
+        {"maxprob", "maximum probability"}, {"entropy", "entropy"}, {"laplace", "Laplace"}};
+    for (const auto& [key, label] : flat)
+      if (j.contains(key)) {
+        const double a = j[key]["auroc"];
+        lines.push_back({label, {lo, hi}, {a, a}});
+      }
+    plot_lines(o.plot_out,
+               model->name() + ": " + in.spec + " against " + j["out"].get<std::string>(),
+               "eigenvectors m projected out", "AUROC", lines, false, true);
+    j["plot_out"] = o.plot_out;
+  }
   j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bar.clear();
   std::printf("%s\n", rounded(j).dump().c_str());
@@ -235,6 +255,8 @@ Runner add_ood(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--precision", o->precision, "float32 or float64: the model's sweeps")
       ->capture_default_str();
+  cmd->add_option("--plot-out", o->plot_out,
+                  "PNG: the local ensemble's AUROC against m, beside the other scores'");
   return [o] {
     const std::vector<std::string> names = split_commas(o->scores);
     for (const std::string& n : names)
@@ -249,6 +271,12 @@ Runner add_ood(CLI::App& app) {
     CURV_CHECK(o->batch >= 1 && o->ensemble_subsample >= 0,
                "ood: expected --batch >= 1 and --ensemble-subsample >= 0, found ", o->batch,
                " and ", o->ensemble_subsample);
+    CURV_CHECK(o->plot_out.empty() ||
+                   std::find(names.begin(), names.end(), "local-ensemble") != names.end(),
+               "ood: --plot-out draws the local ensemble's AUROC against m: expected "
+               "local-ensemble among --score, found '",
+               o->scores, "'");
+    check_writable(o->plot_out, "--plot-out");
     o->laplace.check();
     o->resolve_data("ood");
     return o->precision == "float64" ? run<double>(*o, names) : run<float>(*o, names);

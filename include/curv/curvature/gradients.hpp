@@ -11,7 +11,11 @@
 //   margin      zₙ,yₙ − log Σ_{c≠yₙ} exp zₙ,c (classification: one label per example)
 //   jacobian    every output: C rows per example, row n·C + c = ∂zₙ,c/∂θ
 // Gradients over a subset are computed for the subset only (each op skips parameters outside it,
-// ParamGrad::column), in the model's dtype.
+// ParamGrad::column), in the model's dtype. A jacobian over the weights of the linear layer that
+// produces the outputs (z = W a + b, e.g. `last` of a classifier) takes no sweep: its rows are
+// ∂z_c/∂W_ch = a_h and ∂z_c/∂b_c = 1, from the layer's inputs a seen while recording — what a
+// last-layer Laplace predictive needs, at the cost of the forward pass. Other subsets take one
+// backward sweep per output.
 #pragma once
 
 #include <functional>
@@ -37,7 +41,8 @@ struct Measurement {
   Kind kind = Kind::Loss;
   index_t logit = -1;  // Logit: which output
 
-  // "loss", "logit:C", "predicted", "margin" or "jacobian"; throws a curv::Error naming the accepted forms.
+  // "loss", "logit:C", "predicted", "margin" or "jacobian"; throws a curv::Error naming the
+  // accepted forms.
   static Measurement parse(const std::string& spec);
   std::string name() const;
   bool needs_labels() const { return kind == Kind::Loss || kind == Kind::Margin; }
@@ -64,6 +69,12 @@ struct GradientBlock {
   index_t columns = 0;               // the subset's size, or k
   const T* data = nullptr;           // (rows, columns), row-major
   std::span<const index_t> indices;  // the examples' indices in the split
+  const T* outputs = nullptr;        // (examples, output_size): the model's outputs z at them
+  index_t output_size = 0;           // per example: C, or positions × C for sequence models
+  // jacobian rows written from the output layer's inputs (above): those inputs âₙ, a bias's 1
+  // appended when the bias is in the subset, (examples, input_size); else null.
+  const T* output_layer_inputs = nullptr;
+  index_t input_size = 0;
 };
 
 template <class T>
@@ -95,7 +106,11 @@ class GradientStream {
   Timings timings() const;
 
  private:
-  void gradients_of(index_t first, index_t n, T* rows);  // (n · r, subset) for list[first, +n)
+  // (n · r, subset) rows for list[first, +n); their outputs to block_outputs_ from `at` on.
+  void gradients_of(index_t first, index_t n, T* rows, index_t at);
+  // jacobian: writes the rows from the output layer's inputs if the subset lies in that layer.
+  // Its inputs â go to layer_inputs_ from example `at` on.
+  bool output_layer_jacobian(index_t n, T* rows, index_t at);
   const Model<T>& model_;
   const Split<T>& split_;
   std::vector<index_t> indices_;
@@ -103,6 +118,12 @@ class GradientStream {
   ParamSubset subset_;
   std::vector<std::pair<index_t, index_t>> columns_;  // (parameter offset, column in a row)
   index_t outputs_ = 0;
+  std::vector<T> block_outputs_;  // the current block's outputs z
+  index_t output_size_ = 0;       // their size per example, known once a batch is recorded
+  std::vector<T> layer_inputs_;   // the output layer's inputs â, when its rows came from them
+  index_t input_size_ = 0;        // 0 when a batch of the block took the sweeps
+  struct LinearInputs;            // remembers the last linear layer's forward event
+  std::unique_ptr<LinearInputs> linear_inputs_;  // jacobian only
   std::unique_ptr<RandomProjection<T>> projection_;
   double gradient_seconds_ = 0;
   // One batch's recording, re-recorded in place for the next batch (its tape keeps its memory).

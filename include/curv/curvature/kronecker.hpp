@@ -82,6 +82,12 @@ class KroneckerBlock {
   void diagonal(double* d);  // (out, din)
   // The diagonal of (M + λI)⁻¹, (out, din): Σ_{a,b} Q_G[o,a]² Q_A[i,b]² / (S[a,b] + λ).
   void inverse_diagonal(double lambda, double* d);
+  // For inputs âₙ of the layer (n, din; a bias's 1 included), whose outputs Ŵâₙ have the Jacobian
+  // Jₙ = I_out ⊗ âₙᵀ with respect to Ŵ: out[n] = Jₙ (M + λI)⁻¹ Jₙᵀ, (n, out, out), as
+  //   Σₙ[c,c'] = Σ_o Q_G[c,o] Q_G[c',o] Σ_i (Q_Aᵀâₙ)_i² / (S[o,i] + λ)
+  // in din² + out·din + out³ multiply-adds per input, where Jₙ (M + λI)⁻¹ Jₙᵀ through inverse_mv
+  // takes out·(out²·din + out·din²): a last-layer Laplace predictive's covariances.
+  void inverse_output_covariance(const double* a, index_t n, double lambda, double* out);
   // The diagonal of this block's matrix M in another Kronecker eigenbasis (`basis`'s, same
   // layer): entry (o,i) is (q_G,o ⊗ q_A,i)ᵀ M (q_G,o ⊗ q_A,i) for basis's eigenvectors q. EK-FAC
   // carries its running scaling over to a new basis with it.
@@ -101,6 +107,8 @@ class KroneckerBlock {
   std::vector<double> A_, G_, S_;
   std::vector<double> alpha_, gamma_, QA_, QG_;
   std::vector<double> work_;
+  // 1 / (S + λ), computed once per λ.
+  const std::vector<double>& inverse_scaling(double lambda);
   // The inverted damped scaling of the last inverse_mv, reused while λ stays the same (CG and
   // Lanczos call it with one λ many times).
   std::vector<double> inverse_scale_;

@@ -50,6 +50,13 @@ class Posterior {
   std::vector<double> variances();             // diag P⁻¹
   // out[j] = P⁻¹ V[j] for k vectors V:(k, size).
   void covariance_mm(const double* V, index_t k, double* out);
+  // When the subset is one linear layer producing the model's `outputs` and P one Kronecker block
+  // (structure kron): Σₙ = Jₙ P⁻¹ Jₙᵀ for its inputs â (n, din; the bias's 1 included), whose
+  // Jacobians are Jₙ = I ⊗ âₙᵀ, through the block's eigenbases without forming Jₙ
+  // (KroneckerBlock::inverse_output_covariance), into out (n, outputs, outputs). Returns false,
+  // writing nothing, for any other structure or shape.
+  bool output_layer_covariance(const double* a, index_t n, index_t din, index_t outputs,
+                               double* out);
 
   // Maximizes log Z over log δ from the current prior, by quasi-Newton ascent (BFGS with a
   // backtracking line search) on the exact gradient, until every |∂ log Z / ∂ log δ_g| ≤

@@ -3,7 +3,9 @@
 //   f(x) ~ N(f_θ*(x), Σ(x)),   Σ(x) = J(x) P⁻¹ J(x)ᵀ,   J(x) = ∂f_θ(x)/∂θ on the subset (C × S)
 // Σ is computed batch by batch: C Jacobian rows per input from one backward sweep each
 // (curvature/gradients.hpp, measurement "jacobian"), then P⁻¹ applied to them through the
-// posterior's operator — never a P × P matrix.
+// posterior's operator — never a P × P matrix. On the output layer's weights the rows need no
+// sweep (they are its inputs), and a Kronecker posterior there gives Σ straight from those inputs
+// (Posterior::output_layer_covariance): a last-layer predictive costs about one forward pass.
 // The class probabilities (n, C) then come from one of:
 //   probit   softmax of f_c / √(1 + π/8 · Σ_cc) (the probit approximation per logit)
 //   mc       the mean of softmax(f + L ε_s) over S samples, L Lᵀ = Σ; the draws ε_s are shared by
