@@ -115,15 +115,29 @@ void Tape<T>::zero_unreached(int b) {
 }
 
 template <class T>
-void Tape<T>::reverse(Bank bank, const ParamGrad<T>& dtheta, bool notify_observer) {
+std::size_t Tape<T>::first_node_reading(const std::function<bool(index_t)>& wanted) const {
+  for (const Slot& s : slots_)
+    if (s.input && s.depends) return 0;
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    for (index_t offset : nodes_[i]->parameter_offsets())
+      if (offset >= 0 && wanted(offset)) return i;
+  return 0;
+}
+
+template <class T>
+void Tape<T>::reverse(Bank bank, const ParamGrad<T>& dtheta, bool notify_observer,
+                      std::size_t stop) {
   const int b = static_cast<int>(bank);
-  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
-    Node<T>& n = **it;
+  CURV_CHECK(stop <= nodes_.size(), "tape: a sweep cannot stop at node ", stop, " of ",
+             nodes_.size());
+  for (std::size_t j = nodes_.size(); j-- > stop;) {
+    Node<T>& n = *nodes_[j];
     const Slot& out = slots_[static_cast<std::size_t>(n.output)];
     if (!out.depends) continue;
     VjpArgs<T> a;
     a.dy = out.adjoint[b];
-    for (int i = 0; i < n.num_inputs; ++i) {
+    // The last node visited of a stopped sweep passes nothing further down.
+    for (int i = 0; i < n.num_inputs && !(stop > 0 && j == stop); ++i) {
       const auto k = static_cast<std::size_t>(i);
       Slot& in = slots_[static_cast<std::size_t>(n.inputs[k])];
       if (!in.depends) continue;

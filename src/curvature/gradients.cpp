@@ -178,6 +178,8 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t 
     block_outputs_.resize(std::size_t((at + n) * C));
   std::copy(z.data, z.data + n * C, block_outputs_.begin() + at * C);
   std::vector<T> u(std::size_t(n * C), T(0));
+  // The sweeps go down to the subset's earliest layer only.
+  const auto wanted = [&](index_t offset) { return subset_.contains(offset); };
   switch (m.kind) {
     case Measurement::Kind::Loss: {
       // The loss's adjoint is ∇ℓₙ/N (the batch mean's); per-example rows are ∇ℓₙ.
@@ -224,12 +226,13 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t 
       for (index_t c = 0; c < C; ++c) {
         std::fill(u.begin(), u.end(), T(0));
         for (index_t e = 0; e < n; ++e) u[std::size_t(e * C + c)] = T(1);
-        obj.pullback(u.data(), ParamGrad<T>::per_example(rows + c * d, C * d, &columns_));
+        obj.pullback(u.data(), ParamGrad<T>::per_example(rows + c * d, C * d, &columns_), false,
+                     wanted);
       }
       gradient_seconds_ += since(t0);
       return;
   }
-  obj.pullback(u.data(), ParamGrad<T>::per_example(rows, d, &columns_));
+  obj.pullback(u.data(), ParamGrad<T>::per_example(rows, d, &columns_), false, wanted);
   gradient_seconds_ += since(t0);
 }
 

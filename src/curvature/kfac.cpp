@@ -189,10 +189,11 @@ std::unique_ptr<KfacOperator> factored_damping(const KfacOperator& kfac, double 
 namespace {
 
 // Pulls every column of each batch's output factor back through the network with `observer`
-// listening; begin(b) runs before batch b's sweeps, end_sweep() after each.
+// listening, as far down as the subset's earliest layer; begin(b) runs before batch b's sweeps,
+// end_sweep() after each.
 template <class T>
-void factor_sweeps(CurvatureData<T>& data, const KfacOptions& opt, LayerObserver<T>& observer,
-                   const std::function<void(index_t)>& begin,
+void factor_sweeps(CurvatureData<T>& data, const ParamSubset& subset, const KfacOptions& opt,
+                   LayerObserver<T>& observer, const std::function<void(index_t)>& begin,
                    const std::function<void()>& end_sweep) {
   for (index_t b = 0; b < data.batches(); ++b) {
     const Tensor<T>& S = data.output_factor(b, opt.factors, opt.samples, opt.seed);
@@ -202,7 +203,8 @@ void factor_sweeps(CurvatureData<T>& data, const KfacOptions& opt, LayerObserver
     begin(b);
     for (index_t k = 0; k < K; ++k) {
       for (index_t j = 0; j < N * C; ++j) u[j] = S[j * K + k];
-      data.objective(b).pullback(u.data(), ParamGrad<T>::none(), true);
+      data.objective(b).pullback(u.data(), ParamGrad<T>::none(), true,
+                                 [&](index_t offset) { return subset.contains(offset); });
       end_sweep();
     }
     data.set_observer(b, nullptr);
@@ -217,7 +219,7 @@ std::unique_ptr<KfacOperator> make_kfac(CurvatureData<T>& data, const ParamSubse
   data.check_current("kfac");
   KfacStatistics<T> stats(&subset);
   factor_sweeps<T>(
-      data, opt, stats, [&](index_t b) { stats.begin_batch(data.weight(b)); },
+      data, subset, opt, stats, [&](index_t b) { stats.begin_batch(data.weight(b)); },
       [&] { stats.end_sweep(); });
   std::vector<KroneckerBlock> blocks;
   for (index_t i = 0; i < stats.layers(); ++i)
@@ -236,7 +238,7 @@ std::unique_ptr<KfacOperator> make_ekfac(CurvatureData<T>& data, const ParamSubs
   for (auto& b : k->blocks()) basis.push_back(&b);
   EkfacRefit<T> refit(basis);
   factor_sweeps<T>(
-      data, opt, refit, [&](index_t b) { refit.begin_batch(data.weight(b)); }, [] {});
+      data, subset, opt, refit, [&](index_t b) { refit.begin_batch(data.weight(b)); }, [] {});
   std::vector<KroneckerBlock> blocks;
   for (std::size_t i = 0; i < basis.size(); ++i) {
     blocks.push_back(std::move(k->blocks()[i]));

@@ -105,27 +105,31 @@ std::vector<double> ModelOperator<T>::diagonal() {
         "diagonal",
         "estimate it with Hutchinson probes (curv::linalg::hutchinson_diagonal) or use the ggn's");
   data_.check_current(name());
-  const index_t P = data_.parameters();
-  std::vector<double> full(std::size_t(P), 0.0);
+  // Per-example rows over the subset alone, from sweeps that stop at its earliest layer.
+  std::vector<std::pair<index_t, index_t>> columns;
+  index_t d = 0;
+  for (const ParamRange& r : subset_.ranges()) columns.emplace_back(r.offset, d), d += r.size;
+  const auto wanted = [&](index_t offset) { return subset_.contains(offset); };
+  std::vector<double> diag(std::size_t(d), 0.0);
   for (index_t b = first_batch(); b < end_batch(); ++b) {
     const Tensor<T>& S = data_.output_factor(b, factor_kind(), samples_, seed_);
     const index_t N = S.shape()[0], C = S.shape()[1], K = S.shape()[2];
-    Tensor<T> u(Shape{N, C}), per_example(Shape{N, P});
+    Tensor<T> u(Shape{N, C}), per_example(Shape{N, d});
     const double w = batch_weight(b);
     for (index_t k = 0; k < K; ++k) {
       // Row n of the per-example pullback is Jₙᵀ sₙₖ; the diagonal sums its squares.
       for (index_t j = 0; j < N * C; ++j) u[j] = S[j * K + k];
       per_example.fill(T(0));
-      data_.objective(b).pullback(u.data(), ParamGrad<T>::per_example(per_example.data(), P));
+      data_.objective(b).pullback(
+          u.data(), ParamGrad<T>::per_example(per_example.data(), d, &columns), false, wanted);
       for (index_t n = 0; n < N; ++n) {
-        const T* row = per_example.data() + n * P;
-        for (index_t i = 0; i < P; ++i) full[i] += w * double(row[i]) * double(row[i]);
+        const T* row = per_example.data() + n * d;
+        for (index_t i = 0; i < d; ++i) diag[i] += w * double(row[i]) * double(row[i]);
       }
     }
   }
-  std::vector<double> d(static_cast<std::size_t>(size()));
-  subset_.gather(full.data(), d.data());
-  return d;
+  CURV_CHECK(d == size(), "diagonal: expected ", size(), " subset entries, found ", d);
+  return diag;
 }
 
 RestrictedOperator::RestrictedOperator(std::unique_ptr<LinearOperator> inner, ParamSubset subset)

@@ -24,8 +24,11 @@ index_t total(const std::vector<ParamInfo>& params) {
 
 void ParamSubset::add(const ParamInfo& p) {
   if (std::find(names_.begin(), names_.end(), p.name) != names_.end()) return;
-  names_.push_back(p.name);
-  ranges_.push_back({p.offset, p.shape.numel()});
+  // Kept in flat-vector order, whatever order the names were given in.
+  const auto at = std::find_if(ranges_.begin(), ranges_.end(),
+                               [&](const ParamRange& r) { return r.offset > p.offset; });
+  names_.insert(names_.begin() + (at - ranges_.begin()), p.name);
+  ranges_.insert(at, {p.offset, p.shape.numel()});
   size_ += p.shape.numel();
 }
 

@@ -95,10 +95,11 @@ void Objective<T>::vjp(const T* u, T* g) {
 }
 
 template <class T>
-void Objective<T>::pullback(const T* u, const ParamGrad<T>& dtheta, bool notify_observer) {
+void Objective<T>::pullback(const T* u, const ParamGrad<T>& dtheta, bool notify_observer,
+                            const std::function<bool(index_t)>& wanted) {
   View<T> seed = tape_.seed(out_, Bank::Aux);
   std::copy(u, u + seed.numel(), seed.data);
-  tape_.reverse(Bank::Aux, dtheta, notify_observer);
+  tape_.reverse(Bank::Aux, dtheta, notify_observer, wanted ? tape_.first_node_reading(wanted) : 0);
 }
 
 template <class T>

@@ -30,6 +30,7 @@ class BatchNorm final : public Node<T> {
         xhat_(x.shape),
         r_(Shape{C_}) {}
   std::string_view name() const override { return "batch_norm"; }
+  std::array<index_t, 2> parameter_offsets() const override { return {g_.offset, b_.offset}; }
 
   // Normalizes with batch statistics (train) or the running ones (eval).
   void forward(T* y, T* running_mean, T* running_var, double momentum) {

@@ -31,6 +31,7 @@ class Conv2d final : public Node<T> {
   }
 
   std::string_view name() const override { return "conv2d"; }
+  std::array<index_t, 2> parameter_offsets() const override { return {w_.offset, b_.offset}; }
 
   // Observers see the patches as rows (N·P, K) and Ȳ as rows (N·P, O); built only for them, and
   // Ȳ's rows only for observers that read them.

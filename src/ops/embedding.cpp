@@ -20,6 +20,7 @@ class Embedding final : public Node<T> {
   Embedding(std::vector<std::int64_t> ids, ParamRef<T> w, index_t examples)
       : ids_(std::move(ids)), w_(w), d_(w.value.shape[1]), N_(examples) {}
   std::string_view name() const override { return "embedding"; }
+  std::array<index_t, 2> parameter_offsets() const override { return {w_.offset, index_t(-1)}; }
 
   void forward(T* y) const {
     for (std::size_t r = 0; r < ids_.size(); ++r) {
@@ -67,6 +68,7 @@ class Positional final : public Node<T> {
   Positional(ParamRef<T> p, index_t n, index_t tokens, index_t d)
       : p_(p), N_(n), T_(tokens), d_(d) {}
   std::string_view name() const override { return "positional"; }
+  std::array<index_t, 2> parameter_offsets() const override { return {p_.offset, index_t(-1)}; }
 
   void forward(const T* x, T* y) const { add_positions(x, p_.value.data, y); }
   void vjp(const VjpArgs<T>& a) override {

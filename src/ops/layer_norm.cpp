@@ -30,6 +30,7 @@ class LayerNorm final : public Node<T> {
         r_(Shape{R_}) {}
 
   std::string_view name() const override { return "layer_norm"; }
+  std::array<index_t, 2> parameter_offsets() const override { return {g_.offset, b_.offset}; }
 
   void forward(T* y) {
     const T* gamma = g_.value.data;

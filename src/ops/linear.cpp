@@ -19,6 +19,7 @@ class Linear final : public Node<T> {
         N_(examples) {}
 
   std::string_view name() const override { return "linear"; }
+  std::array<index_t, 2> parameter_offsets() const override { return {w_.offset, b_.offset}; }
   bool assigns_fresh_adjoints() const override { return true; }
 
   LayerEvent<T> event(View<const T> g) const {

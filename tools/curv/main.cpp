@@ -84,7 +84,9 @@ int main(int argc, char** argv) {
        "  curv ood --checkpoint no9.safetensors --in test:all-but:class:9 --out test:class:9"},
       {"replay", "  curv train … --record traj/ && curv replay traj/ --from 100"},
       {"check", "  curv check\n  curv check --only conv2d"},
-      {"bench", "  curv bench --model mlp lenet5\n  curv bench --prune --grads 1024\n  curv bench --laplace"},
+      {"bench",
+       "  curv bench --model mlp lenet5\n  curv bench --prune --grads 1024\n  curv bench "
+       "--laplace"},
       {"data", "  curv data info cifar10\n  curv data info moby-dick"}};
   for (CLI::App* cmd : app.get_subcommands({}))
     if (const auto it = examples.find(cmd->get_name()); it != examples.end())

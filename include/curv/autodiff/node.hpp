@@ -142,6 +142,9 @@ class Node {
   virtual void vjp_rop(const VjpRopArgs<T>&) = 0;
   // True if the op honours dx_assign / dx_dot_assign (see the contract above).
   virtual bool assigns_fresh_adjoints() const { return false; }
+  // The flat offsets of the parameters the op reads (weight, bias), -1 for none: what lets a
+  // sweep over some parameters stop below the earliest op that reads one (Tape::reverse).
+  virtual std::array<index_t, 2> parameter_offsets() const { return {-1, -1}; }
 
   // Set by the tape when the node is recorded.
   std::array<int, kMaxInputs> inputs{-1, -1, -1};

@@ -19,6 +19,7 @@
 // skip work on the data input exactly as a hand-written backward would.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -81,8 +82,16 @@ class Tape {
   // an op that assigns a fresh adjoint only partly shows up as non-finite entries.
   void poison_fresh(Bank bank, T v);
   void poison_fresh_radjoints(T v);
-  // vjp of every node after seed(); parameter gradients go to `dtheta` (accumulated).
-  void reverse(Bank bank, const ParamGrad<T>& dtheta, bool notify_observer = false);
+  // vjp of every node after seed(); parameter gradients go to `dtheta` (accumulated). With
+  // stop > 0 the sweep ends at node `stop` (see first_node_reading), which computes its
+  // parameters' gradients but passes nothing down: the nodes below it are not visited, and the
+  // adjoints of the values below it mean nothing.
+  void reverse(Bank bank, const ParamGrad<T>& dtheta, bool notify_observer = false,
+               std::size_t stop = 0);
+  // The earliest node that reads a parameter whose flat offset is `wanted`: a sweep for those
+  // parameters alone (their gradients, their layers' observer events) may stop there. 0 when
+  // none does, or when an input is differentiable (its adjoint needs the whole sweep).
+  std::size_t first_node_reading(const std::function<bool(index_t offset)>& wanted) const;
 
   // jvp of every node for the parameter tangent θ̇ (flat, may be null) and the tangents of
   // differentiable inputs (set through input_tangent(); zero unless set).

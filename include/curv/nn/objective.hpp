@@ -57,7 +57,11 @@ class Objective {
   // adjoints survive: parameter cotangents go to `dtheta` (accumulated: summed, per example or
   // not at all) and observers see every layer's (a, ȳ) if asked. Seeding u with a column of the
   // loss's square-root Hessian is how exact GGN diagonals and K-FAC factors are computed.
-  void pullback(const T* u, const ParamGrad<T>& dtheta, bool notify_observer = false);
+  // `wanted` (flat parameter offsets), if given, ends the sweep at the earliest op reading one of
+  // them (Tape::first_node_reading): only those parameters' cotangents and layers' events are
+  // then complete — a last layer's costs one layer's work, not a whole sweep.
+  void pullback(const T* u, const ParamGrad<T>& dtheta, bool notify_observer = false,
+                const std::function<bool(index_t)>& wanted = {});
   // out = H v, the exact Hessian of L times v (forward-over-reverse), assigned.
   void hvp(const T* v, T* out);
   // out = G v = Jᵀ H_out J v, assigned.
