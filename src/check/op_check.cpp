@@ -1,6 +1,7 @@
 // The four-pass checks of one op (see check.hpp). Every quantity is handled as a function of
 // one flat point z = [x₁, …, x_k, θ], so one finite-difference helper serves all inputs and
 // parameters alike.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -107,6 +108,19 @@ class Runner {
     tape_.reverse_rop(theta_dot, r.data() + in_size_);
     gather_inputs(r, [&](std::size_t i) { return tape_.radjoint(in_[i]); });
     return r;
+  }
+
+  // Parameters the op reads that no node of its recording names in parameter_offsets(): a sweep
+  // over them alone would stop above the op and miss them.
+  index_t unreported_parameters() {
+    eval(Vec(size(), 0.0));
+    std::vector<index_t> named;
+    for (std::size_t i = 0; i < tape_.size(); ++i)
+      for (index_t o : tape_.node(i).parameter_offsets()) named.push_back(o);
+    index_t missing = 0;
+    for (index_t i = 0; i < ps_.count(); ++i)
+      missing += std::find(named.begin(), named.end(), ps_.ref(i).offset) == named.end();
+    return missing;
   }
 
   index_t out_size() {
@@ -252,6 +266,7 @@ std::vector<Row> check_op(const OpCase& c, std::uint64_t seed) {
   if (run.param_size() > 0) {
     const Vec pe = run.per_example_sum(z, u);
     add("per_example", relative_error(pe, Vec(g.begin() + run.input_size(), g.end())), kAdjointTol);
+    add("params_named", double(run.unreported_parameters()), 0);  // a count: 0 expected
   }
   return rows;
 }

@@ -22,6 +22,9 @@
 //             and then vjp_rop backward gives the exact Hessian-vector product H·θ̇ (Pearlmutter
 //             1994), with no finite differences.
 //
+// An op that reads parameters names their offsets in parameter_offsets(), so that a sweep over
+// some parameters can stop at the earliest op reading one (the checker's "params_named" row).
+//
 // Elementwise ops share one local derivative f'(x) between vjp and jvp; linear maps use their
 // forward as their jvp (what PyTorch's derivatives.yaml calls auto_element_wise / auto_linear).
 // The float64 finite-difference checker (check/, `curv check`) checks all four passes of every op.
