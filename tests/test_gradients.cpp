@@ -151,6 +151,35 @@ TEST_CASE("a subset's rows, computed for the subset alone, are the full rows gat
   }
 }
 
+TEST_CASE("the output layer's inputs instead of its Jacobian rows, when asked") {
+  auto model = tiny("mlp");  // fc3: 5 → 3, with bias
+  const index_t N = 5, C = model->outputs();
+  MemorySplit split(concatenate(random_batches(*model, {N}, 8)));
+  const std::vector<index_t> idx = {4, 1, 3, 0};
+  GradientOptions o;
+  o.measurement = Measurement::parse("jacobian"), o.subset = "last", o.batch = 3;
+  GradientStream<double> rows(*model, split, idx, o);
+  const Matrix J = collect(rows);
+  o.inputs_for_output_layer = true;
+  GradientStream<double> inputs(*model, split, idx, o);
+  const index_t d = inputs.subset().size(), H = d / C - 1;
+  Matrix got, want;
+  inputs.run([&](const GradientBlock<double>& b) {
+    CHECK(b.data == nullptr);
+    REQUIRE(b.input_size == H + 1);
+    got.insert(got.end(), b.output_layer_inputs, b.output_layer_inputs + b.examples * (H + 1));
+  });
+  for (index_t e = 0; e < index_t(idx.size()); ++e) {  // row (e, c = 0): [a | 0…] and b₀'s 1
+    const double* row = J.data() + e * C * d;
+    want.insert(want.end(), row, row + H);
+    want.push_back(row[C * H]);
+  }
+  CHECK(got == want);
+  o.project = 2;
+  CHECK_THROWS_WITH_AS(GradientStream<double>(*model, split, idx, o),
+                       doctest::Contains("given instead of rows, not projected"), Error);
+}
+
 TEST_CASE("projections are G·R with R read row by row, cached or generated in slices") {
   const index_t P = 300, k = 17, n = 6;
   Rng rng(3);

@@ -79,6 +79,8 @@ GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
     CURV_CHECK(opt_.measurement.logit >= 0 && opt_.measurement.logit < outputs_, "measurement '",
                opt_.measurement.name(), "': expected a logit in 0..", outputs_ - 1, " of ",
                model.name(), ", found ", opt_.measurement.logit);
+  CURV_CHECK(!opt_.inputs_for_output_layer || opt_.project == 0,
+             "gradients: the output layer's inputs are given instead of rows, not projected");
   if (opt_.project != 0) {
     CURV_CHECK(opt_.project >= 1 && opt_.project <= subset_.size(),
                "projection: expected a dimension k in 1..", subset_.size(),
@@ -143,9 +145,11 @@ bool GradientStream<T>::output_layer_jacobian(index_t n, T* rows, index_t at) {
   if (at == 0) input_size_ = din;
   if (layer_inputs_.size() < std::size_t((at + n) * din))
     layer_inputs_.resize(std::size_t((at + n) * din));
-  for (index_t i = 0; i < n; ++i) {  // rows were zeroed by the caller
-    const T* a = e.a.data + i * H;   // (H)
-    for (index_t c = 0; c < C; ++c) {
+  const bool write_rows = !opt_.inputs_for_output_layer;
+  if (write_rows) std::fill(rows, rows + n * C * d, T(0));
+  for (index_t i = 0; i < n; ++i) {
+    const T* a = e.a.data + i * H;  // (H)
+    for (index_t c = 0; c < C && write_rows; ++c) {
       T* row = rows + (i * C + c) * d;  // (d)
       if (w_column >= 0) std::copy(a, a + H, row + w_column + c * H);
       if (b_column >= 0) row[b_column + c] = T(1);
@@ -161,7 +165,6 @@ template <class T>
 void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t at) {
   const auto t0 = std::chrono::steady_clock::now();
   const index_t d = subset_.size(), r = rows_per_example();
-  std::fill(rows, rows + n * r * d, T(0));
   Batch<T>& batch = batch_;
   split_.fill(std::span<const index_t>(indices_.data() + first, std::size_t(n)), nullptr, batch);
   Objective<T>& obj = *obj_;
@@ -177,6 +180,11 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t 
   if (block_outputs_.size() < std::size_t((at + n) * C))
     block_outputs_.resize(std::size_t((at + n) * C));
   std::copy(z.data, z.data + n * C, block_outputs_.begin() + at * C);
+  if (m.kind == Measurement::Kind::Jacobian && output_layer_jacobian(n, rows, at)) {
+    gradient_seconds_ += since(t0);
+    return;
+  }
+  std::fill(rows, rows + n * r * d, T(0));
   std::vector<T> u(std::size_t(n * C), T(0));
   // The sweeps go down to the subset's earliest layer only.
   const auto wanted = [&](index_t offset) { return subset_.contains(offset); };
@@ -216,10 +224,6 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t 
       break;
     }
     case Measurement::Kind::Jacobian:
-      if (output_layer_jacobian(n, rows, at)) {
-        gradient_seconds_ += since(t0);
-        return;
-      }
       input_size_ = 0;
       // One sweep per output c; example e's row for c is row e·C + c, so the sweep writes rows
       // with stride C·d starting at row c.
@@ -260,7 +264,8 @@ void GradientStream<T>::run(const std::function<void(const GradientBlock<T>&)>& 
       projection_->apply(G.data(), n * r, out.data());
       block.columns = opt_.project, block.data = out.data();
     } else {
-      block.columns = d, block.data = G.data();
+      block.columns = d;
+      block.data = input_size_ > 0 && opt_.inputs_for_output_layer ? nullptr : G.data();
     }
     f(block);
   }

@@ -103,16 +103,25 @@ void Posterior::covariance_mm(const double* V, index_t k, double* out) {
   precision().inverse_mm(V, k, 0.0, out);
 }
 
-bool Posterior::output_layer_covariance(const double* a, index_t n, index_t din, index_t outputs,
-                                        double* out) {
+KroneckerBlock* Posterior::output_layer_block(index_t outputs) {
   auto* kfac = dynamic_cast<KfacOperator*>(&precision());
-  if (!kfac || kfac->blocks().size() != 1) return false;
+  if (!kfac || kfac->blocks().size() != 1) return nullptr;
   KroneckerBlock& block = kfac->blocks()[0];
   const KfacLayer& layer = block.layer();
-  if (layer.kind != "linear" || layer.rows_per_example != 1 || layer.din() != din ||
-      layer.out != outputs || layer.size() != size())
-    return false;
-  block.inverse_output_covariance(a, n, 0.0, out);
+  const bool fits = layer.kind == "linear" && layer.rows_per_example == 1 && layer.out == outputs &&
+                    layer.size() == size();
+  return fits ? &block : nullptr;
+}
+
+bool Posterior::has_output_layer_form(index_t outputs) {
+  return output_layer_block(outputs) != nullptr;
+}
+
+bool Posterior::output_layer_covariance(const double* a, index_t n, index_t din, index_t outputs,
+                                        double* out) {
+  KroneckerBlock* block = output_layer_block(outputs);
+  if (!block || block->layer().din() != din) return false;
+  block->inverse_output_covariance(a, n, 0.0, out);
   return true;
 }
 

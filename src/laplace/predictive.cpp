@@ -67,6 +67,8 @@ Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& spli
   // Σ = J P⁻¹ Jᵀ per input, from the C Jacobian rows of each; the logits come with them.
   GradientOptions g;
   g.measurement = Measurement::parse("jacobian"), g.subset = subset, g.batch = batch;
+  // A last-layer Kronecker posterior needs the layer's inputs, not the rows they make.
+  g.inputs_for_output_layer = posterior.has_output_layer_form(C);
   GradientStream<T> stream(model, split, examples, g);
   CURV_CHECK(stream.columns() == S, "laplace: expected Jacobians over the posterior's ", S,
              " parameters, found ", stream.columns(), " for subset '", subset, "'");
@@ -85,6 +87,8 @@ Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& spli
         return;
       }
     }
+    CURV_CHECK(b.data, "laplace: expected the output layer's inputs to fit the posterior's ",
+               "Kronecker block, found ", b.input_size, " inputs per example");
     J.assign(b.data, b.data + b.rows * b.columns);
     PJ.resize(J.size());
     posterior.covariance_mm(J.data(), b.rows, PJ.data());

@@ -55,6 +55,9 @@ struct GradientOptions {
   index_t project = 0;         // k > 0: project each row to k dimensions; 0: the raw gradients
   ProjectionKind projection = ProjectionKind::Gaussian;
   std::uint64_t seed = 0;
+  // jacobian over the output layer: deliver its inputs (GradientBlock::output_layer_inputs)
+  // without the rows they determine (data null), for consumers that use the structure.
+  bool inputs_for_output_layer = false;
   // The projection matrix is kept when P·k fits; otherwise it is generated slice by slice once
   // per chunk of `chunk` examples, whose gradients are held together for it.
   std::size_t cache_bytes = std::size_t(512) << 20;
@@ -67,7 +70,8 @@ struct GradientBlock {
   index_t examples = 0;              // examples in the block
   index_t rows = 0;                  // examples × rows per example
   index_t columns = 0;               // the subset's size, or k
-  const T* data = nullptr;           // (rows, columns), row-major
+  const T* data = nullptr;           // (rows, columns), row-major; null when only the output
+                                     // layer's inputs were asked for and given (below)
   std::span<const index_t> indices;  // the examples' indices in the split
   const T* outputs = nullptr;        // (examples, output_size): the model's outputs z at them
   index_t output_size = 0;           // per example: C, or positions × C for sequence models

@@ -19,6 +19,10 @@
 #include "curv/curvature/subset.hpp"
 #include "curv/linalg/operator.hpp"
 
+namespace curv {
+class KroneckerBlock;
+}
+
 namespace curv::laplace {
 
 struct PriorGroup {
@@ -57,6 +61,8 @@ class Posterior {
   // writing nothing, for any other structure or shape.
   bool output_layer_covariance(const double* a, index_t n, index_t din, index_t outputs,
                                double* out);
+  // Whether P has that form: one linear layer's Kronecker block with `outputs` outputs.
+  bool has_output_layer_form(index_t outputs);
 
   // Maximizes log Z over log δ from the current prior, by quasi-Newton ascent (BFGS with a
   // backtracking line search) on the exact gradient, until every |∂ log Z / ∂ log δ_g| ≤
@@ -71,6 +77,7 @@ class Posterior {
   std::vector<double> theta_, delta_;
   std::vector<PriorGroup> groups_;
   std::vector<double> squared_;  // ‖θ*_g‖² per group
+  KroneckerBlock* output_layer_block(index_t outputs);
 };
 
 }  // namespace curv::laplace
