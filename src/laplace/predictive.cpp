@@ -67,8 +67,10 @@ Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& spli
   // Σ = J P⁻¹ Jᵀ per input, from the C Jacobian rows of each; the logits come with them.
   GradientOptions g;
   g.measurement = Measurement::parse("jacobian"), g.subset = subset, g.batch = batch;
-  // A last-layer Kronecker posterior needs the layer's inputs, not the rows they make.
+  // A last-layer Kronecker posterior needs the layer's inputs, not the rows they make; without
+  // rows to hold, batches as large as a forward pass's.
   g.inputs_for_output_layer = posterior.has_output_layer_form(C);
+  if (g.inputs_for_output_layer) g.batch = std::max<index_t>(batch, 256);
   GradientStream<T> stream(model, split, examples, g);
   CURV_CHECK(stream.columns() == S, "laplace: expected Jacobians over the posterior's ", S,
              " parameters, found ", stream.columns(), " for subset '", subset, "'");

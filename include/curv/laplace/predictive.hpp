@@ -38,7 +38,8 @@ template <class T>
 Linearized logits_of(const Model<T>& model, const Split<T>& split,
                      const std::vector<index_t>& examples, index_t batch = 256);
 
-// Logits and their GLM covariances for `examples` of `split`, `batch` inputs per sweep; the
+// Logits and their GLM covariances for `examples` of `split`, `batch` inputs per sweep (at least
+// 256 for a last-layer Kronecker posterior, which holds no Jacobian rows); the
 // posterior is over the parameters of `subset` (ParamSubset::parse names). `progress`, if
 // given, is told the inputs whose covariances are done after each batch.
 template <class T>
