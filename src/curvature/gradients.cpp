@@ -52,6 +52,7 @@ struct GradientStream<T>::LinearInputs final : LayerObserver<T> {
     if (e.kind == "linear") last = e, seen = true;
   }
   bool reads_output_adjoints() const override { return false; }
+  bool observes(std::string_view kind, index_t) const override { return kind == "linear"; }
 };
 
 namespace {

@@ -60,7 +60,7 @@ class Conv2d final : public Node<T> {
   }
 
   void vjp(const VjpArgs<T>& a) override {
-    if (a.observer)
+    if (a.observer && a.observer->observes("conv2d", w_.offset))
       a.observer->on_backward(event(a.observer->reads_output_adjoints() ? a.dy.data : nullptr));
     const bool sum = a.dtheta.mode == ParamGrad<T>::Mode::Sum;
     const index_t wc = a.dtheta.column(w_.offset),
@@ -246,7 +246,8 @@ Value conv2d(Tape<T>& t, Value x, ParamRef<T> w, ParamRef<T> b, index_t stride, 
   Value y = t.new_value(Shape{g.n, ws[0], g.oh, g.ow}, true);
   auto node = std::make_unique<Conv2d<T>>(g, w, b, t.value(x));
   node->forward(t.value(y).data);
-  if (t.observer()) t.observer()->on_forward(node->event(nullptr));
+  if (t.observer() && t.observer()->observes("conv2d", w.offset))
+    t.observer()->on_forward(node->event(nullptr));
   t.record(std::move(node), {x}, y);
   return y;
 }

@@ -39,7 +39,8 @@ class Linear final : public Node<T> {
     if (!a.dx[0].empty())     // x̄ += ȳ W  (or = when fresh)
       gemm(Trans::No, Trans::No, R_, I_, O_, T(1), dy, w_.value.data, T(a.dx_assign[0] ? 0 : 1),
            a.dx[0].data);
-    if (a.observer) a.observer->on_backward(event(View<const T>(dy, Shape{R_, O_})));
+    if (a.observer && a.observer->observes("linear", w_.offset))
+      a.observer->on_backward(event(View<const T>(dy, Shape{R_, O_})));
     switch (a.dtheta.mode) {
       case ParamGrad<T>::Mode::None:
         break;
@@ -121,7 +122,8 @@ Value linear(Tape<T>& t, Value x, ParamRef<T> w, ParamRef<T> b) {
   Value y = t.new_value(ys, true);
   auto node = std::make_unique<Linear<T>>(t.value(x), w, b, t.examples());
   node->forward(t.value(y).data);
-  if (t.observer()) t.observer()->on_forward(node->event(View<const T>()));
+  if (t.observer() && t.observer()->observes("linear", w.offset))
+    t.observer()->on_forward(node->event(View<const T>()));
   t.record(std::move(node), {x}, y);
   return y;
 }

@@ -133,6 +133,9 @@ class LayerObserver {
   // Whether on_backward reads g. Layers whose g must be rearranged into rows (conv2d) skip
   // that work when it does not: FOOF's statistics need only the inputs a.
   virtual bool reads_output_adjoints() const { return true; }
+  // Whether this observer wants the events of a layer (its kind, its weight's offset): layers
+  // build no event for observers that do not — conv2d's patch rows cost a forward pass's im2col.
+  virtual bool observes(std::string_view /*kind*/, index_t /*weight_offset*/) const { return true; }
 };
 
 template <class T>

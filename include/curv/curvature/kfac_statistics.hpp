@@ -51,6 +51,9 @@ class KfacStatistics : public LayerObserver<T> {
   void clear();
   void on_backward(const LayerEvent<T>& e) override;
   bool reads_output_adjoints() const override { return collect_g_; }
+  bool observes(std::string_view, index_t weight_offset) const override {
+    return !subset_ || subset_->contains(weight_offset);
+  }
 
   index_t layers() const { return static_cast<index_t>(layers_.size()); }
   const KfacLayer& layer(index_t i) const { return layers_[static_cast<std::size_t>(i)].info; }
@@ -92,6 +95,9 @@ class EkfacRefit : public LayerObserver<T> {
   // Zeroes the scalings (a new batch in the same bases).
   void clear();
   void on_backward(const LayerEvent<T>& e) override;
+  bool observes(std::string_view, index_t weight_offset) const override {
+    return by_offset_.count(weight_offset) > 0;
+  }
   // The accumulated scaling of block i, (out, din).
   const std::vector<double>& scaling(index_t i) const { return S_[static_cast<std::size_t>(i)]; }
 
@@ -119,6 +125,10 @@ struct ObserverPair final : LayerObserver<T> {
   }
   bool reads_output_adjoints() const override {
     return (first && first->reads_output_adjoints()) || (second && second->reads_output_adjoints());
+  }
+  bool observes(std::string_view kind, index_t weight_offset) const override {
+    return (first && first->observes(kind, weight_offset)) ||
+           (second && second->observes(kind, weight_offset));
   }
 };
 
