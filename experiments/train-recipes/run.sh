@@ -5,16 +5,10 @@
 # committed results docs/training.md quotes).
 # Usage: experiments/train-recipes/run.sh [--publish] [CURV_BINARY] [RECIPE…]   (default: all)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-publish=0
-[[ ${1:-} == --publish ]] && { publish=1; shift; }
-curv=${1:-build/tools/curv}; shift || true
-[[ -x $curv ]] || { echo "run.sh: expected the curv binary, found none at '$curv'" >&2; exit 2; }
-if ((publish)); then out=$here; else out=$(cd "$(dirname "$curv")/.." && pwd)/experiments/train-recipes-out; fi
-mkdir -p "$out"
+source "$(dirname "$0")/../common/run_args.sh" train-recipes "$@"
 
 order=(mlp-mnist lenet5-mnist mlp-fashion lenet5-fashion transformer-moby t2t cifar-cnn)
-(($#)) && order=("$@")
+((${#rest[@]})) && order=("${rest[@]}")
 
 for name in "${order[@]}"; do
   # The recipe's flags live in curv (tools/curv/recipes.cpp); the log's start line records them.

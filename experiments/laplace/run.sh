@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The Laplace and OOD results of experiments/laplace/README.md, end to end: trains the
+# checkpoints (documented recipes; skipped when present), then runs every `curv laplace` and
+# `curv ood` line of the tables, printing each command and appending its JSON, with the
+# command, to results.jsonl in the output folder (the build tree's experiments/laplace-out
+# beside the binary, or, with --publish, this folder).
+# Usage: experiments/laplace/run.sh [--publish] [CURV_BINARY] [PART…]
+#   parts: calibration ood heldout   (default: all three)
+set -euo pipefail
+source "$(dirname "$0")/../common/run_args.sh" laplace "$@"
+parts=(calibration ood heldout)
+((${#rest[@]})) && parts=("${rest[@]}")
+
+# checkpoint NAME ARGS…: curv train ARGS… --save $work/NAME.safetensors, unless it exists.
+checkpoint() {
+  local name=$1; shift
+  [[ -f $work/$name.safetensors ]] && return
+  echo "+ curv train $* --save $name.safetensors"
+  "$curv" train "$@" --log-every 0 --save "$work/$name.safetensors" >/dev/null
+}
+# run TAG ARGS…: curv ARGS… in the work folder (checkpoints and plots named relative to it), its
+# JSON recorded and its plots moved to the output folder.
+run() {
+  local tag=$1; shift
+  echo "+ curv $*"
+  local json
+  json=$(cd "$work" && "$curv" "$@" | tail -n 1) || { echo "run.sh: curv $* failed" >&2; exit 1; }
+  echo "$json"
+  printf '{"tag":"%s","command":"curv %s","result":%s}\n' "$tag" "$*" "$json" >> "$out/results.jsonl"
+  if [[ $out != "$work" ]]; then
+    local png
+    for png in "$work"/*.png; do [[ -e $png ]] && mv "$png" "$out/"; done
+  fi
+  return 0
+}
+
+checkpoint lenet5-fashion --recipe lenet5-fashion --seed 0
+checkpoint lenet5-mnist --recipe lenet5-mnist --seed 0
+for part in "${parts[@]}"; do
+  case $part in
+    calibration)
+      for d in fashion mnist; do
+        ood=mnist; [[ $d == mnist ]] && ood=fashion-mnist
+        run "calibration/$d/kron-last" laplace --checkpoint "lenet5-$d.safetensors" --ood $ood \
+          --reliability-out "reliability-$d.png"
+        run "calibration/$d/diag-last" laplace --checkpoint "lenet5-$d.safetensors" --structure diag --ood $ood
+      done ;;
+    ood)
+      run ood/fashion-vs-mnist ood --checkpoint lenet5-fashion.safetensors --ood mnist \
+        --score maxprob,entropy,local-ensemble,laplace --plot-out ood-fashion-vs-mnist.png
+      run ood/mnist-vs-fashion ood --checkpoint lenet5-mnist.safetensors --ood fashion-mnist \
+        --score maxprob,entropy,local-ensemble,laplace --plot-out ood-mnist-vs-fashion.png ;;
+    heldout)
+      # Madras et al.'s protocol: MNIST without class K; its test images of K are the OOD ones.
+      # Every curvature is measured on the examples the model was trained on.
+      for k in 0 5 9; do
+        checkpoint "lenet5-mnist-no$k" --recipe lenet5-mnist --seed 0 --examples "all-but:class:$k"
+        run "heldout/$k" ood --checkpoint "lenet5-mnist-no$k.safetensors" --in "test:all-but:class:$k" \
+          --out "test:class:$k" --score maxprob,entropy,local-ensemble,laplace \
+          --examples "all-but:class:$k" --ensemble-examples "all-but:class:$k" \
+          --plot-out "heldout-$k.png"
+      done ;;
+    *) echo "run.sh: expected a part among calibration, ood, heldout, found '$part'" >&2; exit 2 ;;
+  esac
+done
