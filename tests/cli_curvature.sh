@@ -118,6 +118,11 @@ check "laplace, low rank (Lanczos) on all weights" "$curv" laplace "${base[@]}" 
 grep -q '"rank":4' "$scratch/stdout" && grep -q '"lanczos_iterations":' "$scratch/stdout" ||
   { echo "FAIL: laplace lowrank: $(cat "$scratch/stdout")"; failed=1; }
 expect "laplace: expected --structure among kron, diag, lowrank, full, found 'block'" laplace "${base[@]}" --structure block
+check "laplace, prior by validation NLL" "$curv" laplace "${base[@]}" --examples 0-2 --val 3-4 --eval all --prior-precision val-nll
+grep -q '"prior_trials":41' "$scratch/stdout" && grep -q '"val_nll":' "$scratch/stdout" ||
+  { echo "FAIL: laplace val-nll: $(cat "$scratch/stdout")"; failed=1; }
+expect "laplace: --prior-precision val-nll needs --val LIST" laplace "${base[@]}" --prior-precision val-nll
+expect "laplace: expected --prior-precision marglik, val-nll or a value > 0, found 'grid'" laplace "${base[@]}" --prior-precision grid
 
 # curv ood: a held-out part of the data set scored by every method; the keys a results page reads.
 check "ood, every score" "$curv" ood "${base[@]}" --in 0-2 --out 3-4 --score maxprob,entropy,local-ensemble,laplace --eigenvectors 0,2,3 --ensemble-examples all --examples all
@@ -125,6 +130,8 @@ for key in maxprob entropy local_ensemble laplace by_eigenvectors map_out_confid
   grep -q "\"$key\":" "$scratch/stdout" || { echo "FAIL: ood printed no $key: $(cat "$scratch/stdout")"; failed=1; }
 done
 grep -q '"m":3' "$scratch/stdout" || { echo "FAIL: ood: no score for m = 3: $(cat "$scratch/stdout")"; failed=1; }
+check "ood, Laplace with the prior by validation NLL" "$curv" ood "${base[@]}" --in 0-2 --out 3-4 --score laplace --examples 0-2 --val 3-4 --prior-precision val-nll
+grep -qF '"prior_by":"val-nll on 3-4"' "$scratch/stdout" || { echo "FAIL: ood val-nll: $(cat "$scratch/stdout")"; failed=1; }
 check "ood, local ensemble on a subsample" "$curv" ood "${base[@]}" --in 0-2 --out 3-4 --score local-ensemble --eigenvectors 1 --ensemble-subsample 3
 grep -qF '"examples":"train:all (3 drawn)"' "$scratch/stdout" || { echo "FAIL: ood subsample: $(cat "$scratch/stdout")"; failed=1; }
 check "ood, AUROC against m plotted" "$curv" ood "${base[@]}" --in 0-2 --out 3-4 --score maxprob,local-ensemble --eigenvectors 0,1,2 --plot-out "$scratch/ood.png"
@@ -135,7 +142,7 @@ expect "ood: expected --score among maxprob, entropy, local-ensemble, laplace, f
 expect "ood: expected --gradient among predicted, min-class, found 'loss'" ood "${base[@]}" --out 3-4 --gradient loss
 expect "local ensemble: expected 0..50 eigenvectors (fewer than the weights), found 5000" ood "${base[@]}" --in 0-2 --out 3-4 --score local-ensemble --eigenvectors 5000 --ensemble-examples all
 expect "index list 'test:all': expected a split among train" ood "${base[@]}"
-expect "laplace: expected --prior-precision marglik or a value > 0, found '-1'" laplace "${base[@]}" --prior-precision -1
+expect "laplace: expected --prior-precision marglik, val-nll or a value > 0, found '-1'" laplace "${base[@]}" --prior-precision -1
 
 # curv prune: one-shot, the mask saved and restored.
 check "prune by magnitude" "$curv" prune "${base[@]}" --examples all --eval all --sparsity 0.5 --save "$scratch/pruned.safetensors"

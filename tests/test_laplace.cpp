@@ -5,6 +5,7 @@
 // covariance J P⁻¹ Jᵀ against a dense solve; and the predictives' formulas by hand.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -17,8 +18,10 @@
 #include "curv/data/task.hpp"
 #include "curv/laplace/posterior.hpp"
 #include "curv/laplace/predictive.hpp"
+#include "curv/laplace/tune.hpp"
 #include "curv/linalg/dense.hpp"
 #include "curv/loss/loss.hpp"
+#include "curv/metrics/metrics.hpp"
 #include "curv/nn/objective.hpp"
 #include "support/dense_curvature.hpp"
 #include "support/toy_data.hpp"
@@ -221,6 +224,53 @@ TEST_CASE("the GLM covariance J P⁻¹ Jᵀ of each input, against a dense solve
       const View<const double> out = obj.output();
       CHECK(relative_error(l.logits, std::vector<double>(out.begin(), out.end())) <= 1e-14);
     }
+}
+
+TEST_CASE("the prior by validation NLL keeps the grid's best δ, each trial the NLL at its δ") {
+  const auto task = make_image_task<double>(toy_dataset(40, 1), toy_dataset(12, 2));
+  auto model = make_mlp<double>({16, 6, 3}, "tanh");
+  Rng rng(4);
+  model->init(rng);
+  const Split<double>& train = task->split("train");
+  const Split<double>& test = task->split("test");
+  std::vector<index_t> fit(40), points(12);
+  for (index_t i = 0; i < 40; ++i) fit[std::size_t(i)] = i;
+  for (index_t i = 0; i < 12; ++i) points[std::size_t(i)] = i;
+  std::vector<std::int64_t> labels;
+  for (index_t i : points) labels.push_back(test.class_of(i));
+  for (const char* subset : {"all", "last"}) {
+    CAPTURE(std::string(subset));
+    CurvatureData<double> data(*model, train, fit, 16);
+    const auto groups =
+        laplace::prior_groups(ParamSubset::parse(subset, model->params().info()), "layer");
+    Posterior post(curvature(data, "kfac", subset), 40, theta_on(*model, subset), 10.0, groups);
+    post.set_prior(std::vector<double>(groups.size(), 1.0));
+    // Largest δ first: on this untrained model NLL falls with δ, so the best is not the last.
+    std::vector<double> grid = laplace::log_grid(1e-3, 1e3, 7);
+    std::reverse(grid.begin(), grid.end());
+    const auto trials = laplace::tune_prior_by_nll(post, *model, test, points, subset, grid);
+    REQUIRE(trials.size() == grid.size());
+    std::size_t best = 0;
+    for (std::size_t t = 0; t < trials.size(); ++t) {
+      CHECK(trials[t].delta == grid[t]);
+      if (trials[t].nll < trials[best].nll) best = t;
+    }
+    // The posterior keeps the best δ on every group.
+    CHECK(post.prior() == std::vector<double>(groups.size(), grid[best]));
+    // Each trial is the probit predictive's NLL with that δ set by hand; the grid's NLLs differ.
+    for (const auto& t : trials) {
+      post.set_prior(std::vector<double>(groups.size(), t.delta));
+      const auto p = laplace::probit(laplace::linearize(post, *model, test, points, subset));
+      CHECK(metrics::calibration(p, 3, labels).nll == doctest::Approx(t.nll).epsilon(1e-13));
+    }
+    CHECK(trials.front().nll != trials.back().nll);
+  }
+  const auto g = laplace::log_grid(1e-4, 1e4, 41);
+  CHECK(g.front() == doctest::Approx(1e-4).epsilon(1e-14));
+  CHECK(g[20] == doctest::Approx(1.0).epsilon(1e-14));
+  CHECK(g.back() == 1e4);
+  CHECK_THROWS_WITH_AS(laplace::log_grid(1, 1, 5),
+                       doctest::Contains("0 < lo < hi, found n = 5 from 1 to 1"), Error);
 }
 
 TEST_CASE("predictives: probit, Monte-Carlo, bridge and MAP from logits and covariances") {

@@ -15,6 +15,7 @@
 #include "curv/io/npy.hpp"
 #include "curv/laplace/fit.hpp"
 #include "curv/laplace/predictive.hpp"
+#include "curv/laplace/tune.hpp"
 #include "curv/metrics/metrics.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/report/plot.hpp"
@@ -70,6 +71,16 @@ int run(const Opts& o) {
                       {"prior", f.prior},         {"prior_start", spec.prior_start}};
   if (f.fitted_prior())
     j["prior_steps"] = report.prior_steps, j["prior_gradient"] = report.prior_gradient;
+  if (f.tuned_prior()) {  // δ by the lowest validation NLL of this predictive
+    const IndexList val = parse_index_list(f.val, *task);
+    bar.note("laplace: the prior by NLL on " + val.spec);
+    const auto trials = laplace::tune_prior_by_nll(
+        post, *model, task->split(val.split), val.indices, f.weights, LaplaceFlags::prior_grid(),
+        o.predictive, o.samples, o.seed, o.temperature);
+    double best = trials.front().nll;
+    for (const auto& t : trials) best = std::min(best, t.nll);
+    j["val"] = val.spec, j["val_nll"] = best, j["prior_trials"] = trials.size();
+  }
   if (f.structure == "lowrank") {
     j["rank"] = f.rank, j["lanczos_iterations"] = report.lanczos_iterations;
     j["lanczos_converged"] = report.lanczos_converged;

@@ -22,6 +22,7 @@
 #include "curv/data/task.hpp"
 #include "curv/laplace/local_ensemble.hpp"
 #include "curv/laplace/predictive.hpp"
+#include "curv/laplace/tune.hpp"
 #include "curv/metrics/metrics.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/report/plot.hpp"
@@ -160,6 +161,11 @@ int run(const Opts& o, const std::vector<std::string>& names) {
       auto post = laplace::fit_posterior(*model, task->split(fit.split), fit.indices,
                                          f.spec(o.checkpoint, double(fit.size()), o.batch, o.seed),
                                          &report);
+      if (f.tuned_prior()) {
+        const IndexList val = parse_index_list(f.val, *task);
+        laplace::tune_prior_by_nll(*post, *model, task->split(val.split), val.indices, f.weights,
+                                   LaplaceFlags::prior_grid());
+      }
       auto probs = [&](const Split<T>& split, const IndexList& list, const std::string& what) {
         bar.restart();
         return laplace::probit(laplace::linearize(
@@ -175,6 +181,7 @@ int run(const Opts& o, const std::vector<std::string>& names) {
       const auto& prior = post->prior();
       d["prior_precision"] = prior.size() == 1 ? nlohmann::json(prior[0]) : nlohmann::json(prior);
       d["weights"] = f.weights, d["structure"] = f.structure, d["curvature"] = f.curvature;
+      d["prior_by"] = f.tuned_prior() ? "val-nll on " + f.val : f.prior_precision;
       d["examples"] = fit.spec;
       j["laplace"] = d;
     }

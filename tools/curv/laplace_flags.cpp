@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "curv/core/error.hpp"
+#include "curv/laplace/tune.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/train/recorder.hpp"
 #include "provenance.hpp"
@@ -12,11 +13,12 @@ namespace curv::cli {
 namespace {
 
 double prior_value(const std::string& text) {
-  if (text == "marglik") return 0;
+  if (text == "marglik" || text == "val-nll") return 0;
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
   CURV_CHECK(end && *end == '\0' && v > 0,
-             "laplace: expected --prior-precision marglik or a value > 0, found '", text, "'");
+             "laplace: expected --prior-precision marglik, val-nll or a value > 0, found '", text,
+             "'");
   return v;
 }
 
@@ -42,8 +44,11 @@ void LaplaceFlags::add(CLI::App* cmd) {
   cmd->add_option("--prior", prior, "scalar, or layer (one precision per layer)")
       ->capture_default_str();
   cmd->add_option("--prior-precision", prior_precision,
-                  "marglik (fitted from N·weight decay, or 1) or a value δ")
+                  "marglik (fitted from N·weight decay, or 1), val-nll (the lowest NLL on --val "
+                  "over δ from 1e-4 to 1e4) or a value δ")
       ->capture_default_str();
+  cmd->add_option("--val", val,
+                  "val-nll: labelled examples held out from --examples (an index list)");
 }
 
 void LaplaceFlags::check() const {
@@ -51,6 +56,9 @@ void LaplaceFlags::check() const {
   check_one_of(curvature, {"ggn", "ef", "fisher"}, "laplace", "--curvature");
   check_one_of(prior, {"scalar", "layer"}, "laplace", "--prior");
   prior_value(prior_precision);
+  CURV_CHECK(!tuned_prior() || !val.empty(),
+             "laplace: --prior-precision val-nll needs --val LIST (labelled examples held out from "
+             "--examples), found none");
   CURV_CHECK(rank >= 1 && mc_samples >= 1, "laplace: expected --rank and --mc-samples >= 1, found ",
              rank, " and ", mc_samples);
 }
@@ -67,7 +75,10 @@ laplace::LaplaceSpec LaplaceFlags::spec(const std::string& checkpoint, double n,
     const double wd = recipe_from_json(nlohmann::json::parse(r->second)).second_order.weight_decay;
     if (wd > 0) s.prior_start = n * wd;
   }
+  if (tuned_prior()) s.prior_precision = s.prior_start;  // where the grid's trials start from
   return s;
 }
+
+std::vector<double> LaplaceFlags::prior_grid() { return laplace::log_grid(1e-4, 1e4, 41); }
 
 }  // namespace curv::cli

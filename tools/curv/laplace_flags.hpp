@@ -6,11 +6,14 @@
 //   --rank              lowrank: eigenpairs kept (50)
 //   --curvature         ggn (default) | ef | fisher, --mc-samples for fisher
 //   --prior             scalar (default) | layer
-//   --prior-precision   marglik (default: fitted from N·weight decay, or 1) | a value δ > 0
+//   --prior-precision   marglik (default: fitted from N·weight decay, or 1) | val-nll (the
+//                       lowest validation NLL over 41 values of δ log-spaced from 1e-4 to 1e4,
+//                       on the labelled examples of --val) | a value δ > 0
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "curv/laplace/fit.hpp"
 
@@ -18,7 +21,7 @@ namespace curv::cli {
 
 struct LaplaceFlags {
   std::string examples = "train:all", weights = "last", structure = "kron", curvature = "ggn";
-  std::string prior = "scalar", prior_precision = "marglik";
+  std::string prior = "scalar", prior_precision = "marglik", val;
   index_t rank = 50, mc_samples = 1;
 
   void add(CLI::App* cmd);
@@ -29,6 +32,9 @@ struct LaplaceFlags {
   laplace::LaplaceSpec spec(const std::string& checkpoint, double n, index_t batch,
                             std::uint64_t seed) const;
   bool fitted_prior() const { return prior_precision == "marglik"; }
+  bool tuned_prior() const { return prior_precision == "val-nll"; }
+  // val-nll's grid of δ.
+  static std::vector<double> prior_grid();
 };
 
 }  // namespace curv::cli
