@@ -164,18 +164,28 @@ TEST_CASE("log Z's gradient in log δ is its finite difference; the fitted prior
     }
 }
 
+// A tiny classifier at its initialization, 40 training examples to fit a posterior on and 12
+// test points to predict, shared by the predictive tests.
+struct GlmFixture {
+  std::unique_ptr<Task<double>> task =
+      make_image_task<double>(toy_dataset(40, 1), toy_dataset(12, 2));
+  std::unique_ptr<Model<double>> model = make_mlp<double>({16, 6, 3}, "tanh");
+  const Split<double>& train = task->split("train");
+  const Split<double>& test = task->split("test");
+  std::vector<index_t> fit, points;
+  GlmFixture() {
+    Rng rng(4);
+    model->init(rng);
+    for (index_t i = 0; i < 40; ++i) fit.push_back(i);
+    for (index_t i = 0; i < 12; ++i) points.push_back(i);
+  }
+};
+
 // With "kron" on the last layer, linearize takes Σ straight from the layer's inputs through the
 // eigenbases (Posterior::output_layer_covariance); every other case applies P⁻¹ to Jacobian rows.
 TEST_CASE("the GLM covariance J P⁻¹ Jᵀ of each input, against a dense solve") {
-  const auto task = make_image_task<double>(toy_dataset(40, 1), toy_dataset(12, 2));
-  auto model = make_mlp<double>({16, 6, 3}, "tanh");
-  Rng rng(4);
-  model->init(rng);
-  const Split<double>& train = task->split("train");
-  const Split<double>& test = task->split("test");
-  std::vector<index_t> fit(40), points(12);
-  for (index_t i = 0; i < 40; ++i) fit[std::size_t(i)] = i;
-  for (index_t i = 0; i < 12; ++i) points[std::size_t(i)] = i;
+  GlmFixture f;
+  auto& [task, model, train, test, fit, points] = f;
   for (const std::string structure : {"full", "kron", "diag"})
     for (const char* subset : {"all", "last"}) {
       CAPTURE(structure);
@@ -227,15 +237,8 @@ TEST_CASE("the GLM covariance J P⁻¹ Jᵀ of each input, against a dense solve
 }
 
 TEST_CASE("the prior by validation NLL keeps the grid's best δ, each trial the NLL at its δ") {
-  const auto task = make_image_task<double>(toy_dataset(40, 1), toy_dataset(12, 2));
-  auto model = make_mlp<double>({16, 6, 3}, "tanh");
-  Rng rng(4);
-  model->init(rng);
-  const Split<double>& train = task->split("train");
-  const Split<double>& test = task->split("test");
-  std::vector<index_t> fit(40), points(12);
-  for (index_t i = 0; i < 40; ++i) fit[std::size_t(i)] = i;
-  for (index_t i = 0; i < 12; ++i) points[std::size_t(i)] = i;
+  GlmFixture f;
+  auto& [task, model, train, test, fit, points] = f;
   std::vector<std::int64_t> labels;
   for (index_t i : points) labels.push_back(test.class_of(i));
   for (const char* subset : {"all", "last"}) {
