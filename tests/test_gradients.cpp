@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "curv/check/check.hpp"
 #include "curv/curvature/gradients.hpp"
@@ -178,6 +179,73 @@ TEST_CASE("the output layer's inputs instead of its Jacobian rows, when asked") 
   o.project = 2;
   CHECK_THROWS_WITH_AS(GradientStream<double>(*model, split, idx, o),
                        doctest::Contains("given instead of rows, not projected"), Error);
+}
+
+// Factored linear layers: rows over the other parameters plus, per factored layer, a and the C
+// adjoints g, from which g ⊗ aᵀ and g rebuild the full rows — in the mlp every layer, in the
+// conv model the fc layer (conv stays in the rows), in the sequence model fc2 only (fc1 sees
+// three tokens per example).
+TEST_CASE("linear layers in factored form rebuild the full Jacobian rows") {
+  for (const char* which : {"mlp", "conv", "sequence"}) {
+    CAPTURE(which);
+    auto model = tiny(which);
+    const index_t N = 5, C = model->outputs(), P = model->params().size();
+    MemorySplit split(concatenate(random_batches(*model, {N}, 8)));
+    const std::vector<index_t> idx = {4, 1, 3, 0, 2};
+    for (const char* spec : {"all", "last"}) {
+      CAPTURE(spec);
+      GradientOptions o;
+      o.measurement = Measurement::parse("jacobian"), o.batch = 2, o.subset = spec;
+      GradientStream<double> full(*model, split, idx, o);
+      const Matrix F = collect(full);
+      const index_t S = full.subset().size();
+      o.linear_factors = true;
+      GradientStream<double> factored(*model, split, idx, o);
+      const std::string w = which;
+      CHECK(factored.factored_layers().size() ==
+            (w == "mlp" && spec == std::string("all") ? 3 : 1));
+      CHECK(factored.columns() == S - [&] {
+        index_t k = 0;
+        for (const auto& f : factored.factored_layers()) k += f.out * (f.in + 1);
+        return k;
+      }());
+      Matrix got(F.size(), std::numeric_limits<double>::infinity());
+      std::vector<index_t> where(static_cast<std::size_t>(P), -1);  // flat offset → subset position
+      for (index_t p = 0, at = 0; p < P; ++p)
+        if (factored.subset().contains(p)) where[std::size_t(p)] = at++;
+      factored.run([&](const GradientBlock<double>& b) {
+        for (index_t r = 0; r < b.rows; ++r) {
+          double* row = got.data() + (b.first * C + r) * S;
+          for (const auto& [offset, column] : factored.row_columns()) {
+            const index_t end = column + [&] {
+              for (const ParamInfo& p : model->params().info())
+                if (p.offset == offset) return p.shape.numel();
+              return index_t(0);
+            }();
+            for (index_t j = column; j < end; ++j)
+              row[where[std::size_t(offset + j - column)]] = b.data[r * b.columns + j];
+          }
+          for (const LinearFactors<double>& f : b.factors) {
+            const double* g = f.g + r * f.out;
+            const double* a = f.a + (r / C) * f.in;
+            for (index_t q = 0; q < f.out; ++q) {
+              for (index_t i = 0; i < f.in; ++i)
+                row[where[std::size_t(f.weight_offset + q * f.in + i)]] = g[q] * a[i];
+              if (f.bias_offset >= 0) row[where[std::size_t(f.bias_offset + q)]] = g[q];
+            }
+          }
+        }
+      });
+      CHECK(got == F);  // every entry written, each the sweep's own product
+    }
+  }
+  auto model = tiny("mlp");
+  MemorySplit split(concatenate(random_batches(*model, {3}, 8)));
+  GradientOptions o;
+  o.linear_factors = true;
+  CHECK_THROWS_WITH_AS(GradientStream<double>(*model, split, {0, 1}, o),
+                       doctest::Contains("factored form for the jacobian only, found 'loss'"),
+                       Error);
 }
 
 TEST_CASE("projections are G·R with R read row by row, cached or generated in slices") {

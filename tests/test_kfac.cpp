@@ -297,49 +297,74 @@ TEST_CASE(
                        doctest::Contains("expected a basis for a 3x4 layer, found 4x4"), Error);
 }
 
-TEST_CASE("a block's output covariance J (M + λI)⁻¹ Jᵀ for J = I ⊗ âᵀ, against inverse_mv") {
+// Rows Jₙ,c = gₙ,c ⊗ âₙᵀ (g = I: the layer's own outputs), and any rows V, through the eigenbases
+// against J (M + λI)⁻¹ Jᵀ with inverse_mv; both add to what out holds.
+TEST_CASE(
+    "a block's covariances J (M + λI)⁻¹ Jᵀ of rank-one and of general rows, against inverse_mv") {
   // A 4×5 layer with bias (din 6), K-FAC and re-fitted scalings, with and without damping.
   KfacLayer L;
   L.kind = "linear", L.weight_offset = 0, L.bias_offset = 20, L.out = 4, L.in = 5;
-  const index_t din = L.din(), O = L.out, n = 3;
+  const index_t din = L.din(), O = L.out, n = 3, k = 2, m = O * din;
   Rng rng(8);
-  auto spd = [&](index_t k) {
-    Matrix B(static_cast<std::size_t>(k * k)), S(B.size(), 0.0);
+  auto spd = [&](index_t q) {
+    Matrix B(static_cast<std::size_t>(q * q)), S(B.size(), 0.0);
     for (auto& x : B) x = rng.normal();
-    for (index_t i = 0; i < k; ++i) {
-      S[i * k + i] = 0.1;
-      for (index_t j = 0; j < k; ++j)
-        for (index_t q = 0; q < k; ++q) S[i * k + j] += B[i * k + q] * B[j * k + q];
+    for (index_t i = 0; i < q; ++i) {
+      S[i * q + i] = 0.1;
+      for (index_t j = 0; j < q; ++j)
+        for (index_t r = 0; r < q; ++r) S[i * q + j] += B[i * q + r] * B[j * q + r];
     }
     return S;
   };
-  Matrix a(static_cast<std::size_t>(n * din));
-  for (auto& x : a) x = rng.normal();
+  auto random = [&](index_t size) {
+    Matrix x(static_cast<std::size_t>(size));
+    for (auto& v : x) v = rng.normal();
+    return x;
+  };
+  const Matrix a = random(n * din), g = random(n * k * O), V = random(n * k * m);
+  const Matrix start = random(n * k * k), start_O = random(n * O * O);
   for (bool refit : {false, true})
     for (double lambda : {0.0, 0.3}) {
       CAPTURE(refit);
       CAPTURE(lambda);
       KroneckerBlock block(L, spd(din), spd(O));
       if (refit) {
-        Matrix S(static_cast<std::size_t>(O * din));
+        Matrix S(static_cast<std::size_t>(m));
         for (auto& s : S) s = 0.5 + rng.uniform();
         block.set_refit(S);
       }
-      Matrix got(static_cast<std::size_t>(n * O * O)), want(got.size());
-      block.inverse_output_covariance(a.data(), n, lambda, got.data());
-      Matrix V(static_cast<std::size_t>(O * din)), X(V.size());
-      for (index_t e = 0; e < n; ++e)
-        for (index_t c = 0; c < O; ++c) {
-          std::fill(V.begin(), V.end(), 0.0);  // row c of Ŵ-shaped J_c is âₑ
-          for (index_t i = 0; i < din; ++i) V[c * din + i] = a[e * din + i];
-          block.inverse_mv(V.data(), lambda, X.data());
-          for (index_t d = 0; d < O; ++d) {
-            double s = 0;
-            for (index_t i = 0; i < din; ++i) s += a[e * din + i] * X[d * din + i];
-            want[(e * O + c) * O + d] = s;
+      // rows (n, q, m) → start + Σₙ via inverse_mv
+      auto reference = [&](const Matrix& rows, index_t q, const Matrix& base) {
+        Matrix want = base, X(static_cast<std::size_t>(m));
+        for (index_t e = 0; e < n; ++e)
+          for (index_t c = 0; c < q; ++c) {
+            block.inverse_mv(rows.data() + (e * q + c) * m, lambda, X.data());
+            for (index_t d = 0; d < q; ++d) {
+              double s = 0;
+              for (index_t j = 0; j < m; ++j) s += rows[(e * q + d) * m + j] * X[j];
+              want[(e * q + c) * q + d] += s;
+            }
           }
-        }
-      CHECK(relative_error(got, want) <= 1e-12);
+        return want;
+      };
+      // g ⊗ âᵀ as (n, k, out, din) rows, and I ⊗ âᵀ as (n, out, out, din).
+      Matrix outer(static_cast<std::size_t>(n * k * m)), identity(std::size_t(n * O * m), 0.0);
+      for (index_t e = 0; e < n; ++e)
+        for (index_t o = 0; o < O; ++o)
+          for (index_t i = 0; i < din; ++i) {
+            for (index_t c = 0; c < k; ++c)
+              outer[(e * k + c) * m + o * din + i] = g[(e * k + c) * O + o] * a[e * din + i];
+            identity[(e * O + o) * m + o * din + i] = a[e * din + i];
+          }
+      Matrix got = start;
+      block.inverse_rank_one_covariance(a.data(), g.data(), n, k, lambda, got.data());
+      CHECK(relative_error(got, reference(outer, k, start)) <= 1e-12);
+      got = start_O;
+      block.inverse_rank_one_covariance(a.data(), nullptr, n, O, lambda, got.data());
+      CHECK(relative_error(got, reference(identity, O, start_O)) <= 1e-12);
+      got = start;
+      block.inverse_covariance(V.data(), n, k, lambda, got.data());
+      CHECK(relative_error(got, reference(V, k, start)) <= 1e-12);
     }
 }
 

@@ -24,6 +24,7 @@
 #include "curv/metrics/metrics.hpp"
 #include "curv/nn/objective.hpp"
 #include "support/dense_curvature.hpp"
+#include "support/memory_split.hpp"
 #include "support/toy_data.hpp"
 
 using namespace curv;
@@ -181,6 +182,25 @@ struct GlmFixture {
   }
 };
 
+// Jₑ P⁻¹ Jₑᵀ (C, C) for every input e of the rows J (inputs · C, n), by dense solves.
+std::vector<double> dense_glm_covariance(const Matrix& P, const std::vector<double>& J,
+                                         index_t inputs, index_t C) {
+  const index_t n = index_t(J.size()) / (inputs * C);
+  std::vector<double> want;
+  for (index_t e = 0; e < inputs; ++e)
+    for (index_t r = 0; r < C; ++r) {
+      const std::vector<double> row(J.begin() + (e * C + r) * n, J.begin() + (e * C + r + 1) * n);
+      const auto x = linalg::solve_spd(P, n, row);
+      for (index_t c = 0; c < C; ++c) {
+        double s = 0;
+        for (index_t i = 0; i < n; ++i)
+          s += J[std::size_t((e * C + c) * n + i)] * x[std::size_t(i)];
+        want.push_back(s);
+      }
+    }
+  return want;
+}
+
 // With "kron" on the last layer, linearize takes Σ straight from the layer's inputs through the
 // eigenbases (Posterior::output_layer_covariance); every other case applies P⁻¹ to Jacobian rows.
 TEST_CASE("the GLM covariance J P⁻¹ Jᵀ of each input, against a dense solve") {
@@ -211,20 +231,7 @@ TEST_CASE("the GLM covariance J P⁻¹ Jᵀ of each input, against a dense solve
       stream.run([&](const GradientBlock<double>& b) {
         J.insert(J.end(), b.data, b.data + b.rows * b.columns);
       });
-      std::vector<double> want;
-      for (index_t e = 0; e < 12; ++e)
-        for (index_t r = 0; r < 3; ++r) {
-          const std::vector<double> row(J.begin() + (e * 3 + r) * n,
-                                        J.begin() + (e * 3 + r + 1) * n);
-          const auto x = linalg::solve_spd(P, n, row);
-          for (index_t c = 0; c < 3; ++c) {
-            double s = 0;
-            for (index_t i = 0; i < n; ++i)
-              s += J[std::size_t((e * 3 + c) * n + i)] * x[std::size_t(i)];
-            want.push_back(s);
-          }
-        }
-      CHECK(relative_error(l.covariance, want) <= 1e-10);
+      CHECK(relative_error(l.covariance, dense_glm_covariance(P, J, 12, 3)) <= 1e-10);
       // The logits are the model's at θ*.
       auto loss = make_loss<double>("cross_entropy");
       Objective<double> obj(*model, *loss);
@@ -234,6 +241,38 @@ TEST_CASE("the GLM covariance J P⁻¹ Jᵀ of each input, against a dense solve
       const View<const double> out = obj.output();
       CHECK(relative_error(l.logits, std::vector<double>(out.begin(), out.end())) <= 1e-14);
     }
+}
+
+// An all-weights Kronecker posterior over conv2d and linear layers: the linear layer's share of
+// Σ comes from its inputs and output adjoints (factored rows), the conv layer's from its rows.
+TEST_CASE("the GLM covariance of a Kronecker posterior over conv and linear layers") {
+  auto model = tiny("conv");
+  const index_t N = 12, C = model->outputs();
+  MemorySplit train(concatenate(random_batches(*model, {N}, 3))),
+      test(concatenate(random_batches(*model, {7}, 5)));
+  std::vector<index_t> fit(static_cast<std::size_t>(N)), points = {6, 0, 3, 1, 5, 2, 4};
+  for (index_t i = 0; i < N; ++i) fit[std::size_t(i)] = i;
+  CurvatureData<double> data(*model, train, fit, 4);
+  const auto groups =
+      laplace::prior_groups(ParamSubset::parse("all", model->params().info()), "layer");
+  Posterior post(curvature(data, "kfac", "all"), double(N), theta_on(*model, "all"), 3.0, groups);
+  post.set_prior({0.7, 1.9});
+  const laplace::Linearized l = laplace::linearize(post, *model, test, points, "all", 2);
+  // P = N·(K-FAC) + diag(δ per layer), dense.
+  const index_t n = post.size();
+  Matrix P = materialize(*curvature(data, "kfac", "all"));
+  for (double& x : P) x *= double(N);
+  for (const auto& g : groups)
+    for (index_t i = g.begin; i < g.begin + g.size; ++i)
+      P[std::size_t(i * n + i)] += g.name == "conv" ? 0.7 : 1.9;
+  GradientOptions o;
+  o.measurement = Measurement::parse("jacobian");
+  GradientStream<double> stream(*model, test, points, o);
+  std::vector<double> J;
+  stream.run([&](const GradientBlock<double>& b) {
+    J.insert(J.end(), b.data, b.data + b.rows * b.columns);
+  });
+  CHECK(relative_error(l.covariance, dense_glm_covariance(P, J, 7, C)) <= 1e-10);
 }
 
 TEST_CASE("the prior by validation NLL keeps the grid's best δ, each trial the NLL at its δ") {

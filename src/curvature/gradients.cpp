@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <set>
 
 #include "curv/core/error.hpp"
 #include "curv/data/batch_source.hpp"
@@ -46,12 +48,36 @@ std::string Measurement::name() const {
 
 template <class T>
 struct GradientStream<T>::LinearInputs final : LayerObserver<T> {
-  LayerEvent<T> last;
+  LayerEvent<T> last;  // the last linear layer's forward event
   bool seen = false;
+  // While discovering factored layers: each linear layer's forward events, counted.
+  bool discovering = false;
+  std::map<index_t, std::pair<int, LayerEvent<T>>> discovered;
+  // The factored layers (pointers unset), by weight offset; the current batch's a and g.
+  std::vector<LinearFactors<T>> layers;
+  std::map<index_t, std::size_t> index;
+  std::vector<std::vector<T>> a, g;
+  index_t output = -1, outputs = 0;  // the sweep's output c of C; -1 outside the sweeps
+
   void on_forward(const LayerEvent<T>& e) override {
-    if (e.kind == "linear") last = e, seen = true;
+    if (e.kind != "linear") return;
+    last = e, seen = true;
+    if (discovering) {
+      auto& [count, event] = discovered[e.weight_offset];
+      ++count, event = e;
+    }
+    if (const auto it = index.find(e.weight_offset); it != index.end())
+      a[it->second].assign(e.a.data, e.a.data + e.a.numel());
   }
-  bool reads_output_adjoints() const override { return false; }
+  void on_backward(const LayerEvent<T>& e) override {
+    const auto it = index.find(e.weight_offset);
+    if (output < 0 || it == index.end()) return;
+    const index_t O = layers[it->second].out, n = e.g.rows();
+    T* dst = g[it->second].data();  // (n·C, out): row e·C + c
+    for (index_t i = 0; i < n; ++i)
+      std::copy(e.g.data + i * O, e.g.data + (i + 1) * O, dst + (i * outputs + output) * O);
+  }
+  bool reads_output_adjoints() const override { return !index.empty(); }
   bool observes(std::string_view kind, index_t) const override { return kind == "linear"; }
 };
 
@@ -71,10 +97,6 @@ GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
              opt_.measurement.name(), "': expected examples with labels, found ", split.name(),
              " without them (logit:C, predicted and jacobian need none)");
   subset_ = ParamSubset::parse(opt_.subset, model.params().info());
-  index_t column = 0;
-  for (const ParamInfo& p : model.params().info())
-    if (subset_.contains(p.offset))
-      columns_.emplace_back(p.offset, column), column += p.shape.numel();
   outputs_ = model.outputs();
   if (opt_.measurement.kind == Measurement::Kind::Logit)
     CURV_CHECK(opt_.measurement.logit >= 0 && opt_.measurement.logit < outputs_, "measurement '",
@@ -96,6 +118,49 @@ GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
     linear_inputs_ = std::make_unique<LinearInputs>();
     obj_->tape().set_observer(linear_inputs_.get());
   }
+  std::set<index_t> factored;  // parameters the factored layers give instead of columns
+  if (opt_.linear_factors) {
+    factor_linear_layers();
+    for (const LinearFactors<T>& f : linear_inputs_->layers)
+      factored.insert({f.weight_offset, f.bias_offset});
+  }
+  for (const ParamInfo& p : model.params().info())
+    if (subset_.contains(p.offset) && !factored.contains(p.offset))
+      columns_.emplace_back(p.offset, width_), width_ += p.shape.numel();
+}
+
+template <class T>
+void GradientStream<T>::factor_linear_layers() {
+  CURV_CHECK(opt_.measurement.kind == Measurement::Kind::Jacobian,
+             "gradients: linear layers are given in factored form for the jacobian only, found '",
+             opt_.measurement.name(), "'");
+  CURV_CHECK(opt_.project == 0 && !opt_.inputs_for_output_layer,
+             "gradients: factored linear layers are given instead of rows, neither projected nor "
+             "with the output layer's inputs");
+  LinearInputs& obs = *linear_inputs_;
+  obs.discovering = true;
+  split_.fill(std::span<const index_t>(indices_.data(), 1), nullptr, batch_);
+  obj_->record(batch_.x.view());
+  obs.discovering = false;
+  // A layer applied once to one row per example; a layer applied twice (shared weights) or to
+  // several rows (tokens) has Jacobians of higher rank and stays in the rows.
+  for (const auto& [offset, seen] : obs.discovered) {
+    const auto& [count, e] = seen;
+    if (count != 1 || e.rows_per_example != 1 || !subset_.contains(offset)) continue;
+    LinearFactors<T> f;
+    f.weight_offset = offset, f.in = e.a.row_size(), f.out = e.fan_out;
+    f.bias_offset = e.bias_offset >= 0 && subset_.contains(e.bias_offset) ? e.bias_offset : -1;
+    obs.index[offset] = obs.layers.size();
+    obs.layers.push_back(f);
+  }
+  obs.discovered.clear();
+  obs.a.resize(obs.layers.size()), obs.g.resize(obs.layers.size());
+}
+
+template <class T>
+const std::vector<LinearFactors<T>>& GradientStream<T>::factored_layers() const {
+  static const std::vector<LinearFactors<T>> none;
+  return linear_inputs_ ? linear_inputs_->layers : none;
 }
 
 template <class T>
@@ -108,7 +173,7 @@ index_t GradientStream<T>::rows_per_example() const {
 
 template <class T>
 index_t GradientStream<T>::columns() const {
-  return projection_ ? opt_.project : subset_.size();
+  return projection_ ? opt_.project : width_;
 }
 
 template <class T>
@@ -141,7 +206,7 @@ bool GradientStream<T>::output_layer_jacobian(index_t n, T* rows, index_t at) {
     else
       return false;  // a parameter of another layer: it needs the sweeps
   }
-  const index_t C = outputs_, H = e.a.row_size(), d = subset_.size();
+  const index_t C = outputs_, H = e.a.row_size(), d = width_;
   const index_t din = (w_column >= 0 ? H : 0) + (b_column >= 0 ? 1 : 0);
   if (at == 0) input_size_ = din;
   if (layer_inputs_.size() < std::size_t((at + n) * din))
@@ -165,7 +230,7 @@ bool GradientStream<T>::output_layer_jacobian(index_t n, T* rows, index_t at) {
 template <class T>
 void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t at) {
   const auto t0 = std::chrono::steady_clock::now();
-  const index_t d = subset_.size(), r = rows_per_example();
+  const index_t d = width_, r = rows_per_example();
   Batch<T>& batch = batch_;
   split_.fill(std::span<const index_t>(indices_.data() + first, std::size_t(n)), nullptr, batch);
   Objective<T>& obj = *obj_;
@@ -181,7 +246,9 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t 
   if (block_outputs_.size() < std::size_t((at + n) * C))
     block_outputs_.resize(std::size_t((at + n) * C));
   std::copy(z.data, z.data + n * C, block_outputs_.begin() + at * C);
-  if (m.kind == Measurement::Kind::Jacobian && output_layer_jacobian(n, rows, at)) {
+  // (Factored layers take the sweeps, which stop at the output layer when it is all they need.)
+  if (m.kind == Measurement::Kind::Jacobian && !opt_.linear_factors &&
+      output_layer_jacobian(n, rows, at)) {
     gradient_seconds_ += since(t0);
     return;
   }
@@ -228,12 +295,22 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t 
       input_size_ = 0;
       // One sweep per output c; example e's row for c is row e·C + c, so the sweep writes rows
       // with stride C·d starting at row c.
+      // Factored layers take their adjoints from the same sweeps (LinearInputs::on_backward).
+      const bool factors = linear_inputs_ && !linear_inputs_->layers.empty();
+      if (factors) {
+        LinearInputs& obs = *linear_inputs_;
+        for (std::size_t i = 0; i < obs.layers.size(); ++i)
+          obs.g[i].assign(std::size_t(n * C * obs.layers[i].out), T(0));
+        obs.outputs = C;
+      }
       for (index_t c = 0; c < C; ++c) {
         std::fill(u.begin(), u.end(), T(0));
         for (index_t e = 0; e < n; ++e) u[std::size_t(e * C + c)] = T(1);
-        obj.pullback(u.data(), ParamGrad<T>::per_example(rows + c * d, C * d, &columns_), false,
+        if (factors) linear_inputs_->output = c;
+        obj.pullback(u.data(), ParamGrad<T>::per_example(rows + c * d, C * d, &columns_), factors,
                      wanted);
       }
+      if (factors) linear_inputs_->output = -1;
       gradient_seconds_ += since(t0);
       return;
   }
@@ -243,7 +320,7 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t 
 
 template <class T>
 void GradientStream<T>::run(const std::function<void(const GradientBlock<T>&)>& f) {
-  const index_t d = subset_.size(), r = rows_per_example(), N = examples();
+  const index_t d = width_, r = rows_per_example(), N = examples();
   // Examples held together: a batch, or a projection chunk when R is regenerated per apply.
   const index_t hold =
       projection_ && !projection_->cached()
@@ -261,6 +338,13 @@ void GradientStream<T>::run(const std::function<void(const GradientBlock<T>&)>& 
     block.outputs = block_outputs_.data(), block.output_size = output_size_;
     if (input_size_ > 0)
       block.output_layer_inputs = layer_inputs_.data(), block.input_size = input_size_;
+    if (linear_inputs_ && !linear_inputs_->layers.empty()) {
+      block_factors_ = linear_inputs_->layers;
+      for (std::size_t i = 0; i < block_factors_.size(); ++i)
+        block_factors_[i].a = linear_inputs_->a[i].data(),
+        block_factors_[i].g = linear_inputs_->g[i].data();
+      block.factors = block_factors_;
+    }
     if (projection_) {
       projection_->apply(G.data(), n * r, out.data());
       block.columns = opt_.project, block.data = out.data();

@@ -136,14 +136,22 @@ void KroneckerBlock::inverse_mv(const double* V, double lambda, double* out) {
   in_eigenbasis(V, inverse_scaling(lambda), out);
 }
 
-void KroneckerBlock::inverse_output_covariance(const double* a, index_t n, double lambda,
-                                               double* out) {
+void KroneckerBlock::inverse_rank_one_covariance(const double* a, const double* g, index_t n,
+                                                 index_t k, double lambda, double* out) {
   const index_t din = layer_.din(), O = layer_.out;
+  CURV_CHECK(g != nullptr || k == O, "K-FAC block at offset ", layer_.weight_offset,
+             ": expected the layer's ", O, " outputs without adjoints, found ", k);
   const std::vector<double>& inv_scale = inverse_scaling(lambda);
   ensure_eigen();
   std::vector<double> p(static_cast<std::size_t>(n * din)), w(static_cast<std::size_t>(O));
   // p = â Q_A: every input's coordinates in A's eigenbasis, (n, din).
   gemm(Trans::No, Trans::No, n, din, din, 1.0, a, QA_.data(), 0.0, p.data());
+  // r = g Q_G: row (n, c) is Q_Gᵀgₙ,c, (n·k, out); for g = I it is Q_G's row c.
+  std::vector<double> r;
+  if (g) {
+    r.resize(static_cast<std::size_t>(n * k * O));
+    gemm(Trans::No, Trans::No, n * k, O, O, 1.0, g, QG_.data(), 0.0, r.data());
+  }
   for (index_t e = 0; e < n; ++e) {
     const double* pe = p.data() + e * din;
     for (index_t o = 0; o < O; ++o) {  // w_o = Σ_i p_i² / (S[o,i] + λ)
@@ -152,13 +160,39 @@ void KroneckerBlock::inverse_output_covariance(const double* a, index_t n, doubl
       for (index_t i = 0; i < din; ++i) s += pe[i] * pe[i] * inv[i];
       w[std::size_t(o)] = s;
     }
-    double* Se = out + e * O * O;  // Q_G diag(w) Q_Gᵀ
-    for (index_t c = 0; c < O; ++c)
+    const double* re = g ? r.data() + e * k * O : QG_.data();
+    double* Se = out + e * k * k;  // Rₑ diag(w) Rₑᵀ
+    for (index_t c = 0; c < k; ++c)
       for (index_t d = 0; d <= c; ++d) {
         double s = 0;
-        for (index_t o = 0; o < O; ++o) s += QG_[c * O + o] * QG_[d * O + o] * w[std::size_t(o)];
-        Se[c * O + d] = Se[d * O + c] = s;
+        for (index_t o = 0; o < O; ++o) s += re[c * O + o] * re[d * O + o] * w[std::size_t(o)];
+        Se[c * k + d] += s;
+        if (d != c) Se[d * k + c] += s;
       }
+  }
+}
+
+void KroneckerBlock::inverse_covariance(const double* V, index_t n, index_t k, double lambda,
+                                        double* out) {
+  const index_t din = layer_.din(), O = layer_.out, m = O * din, rows = n * k;
+  const std::vector<double>& inv_scale = inverse_scaling(lambda);
+  ensure_eigen();
+  std::vector<double> X(static_cast<std::size_t>(rows * m)), Y(X.size());
+  // X = V Q_A for all rows at once ((rows·out, din)), then Yᵣ = Q_Gᵀ Xᵣ row by row.
+  gemm(Trans::No, Trans::No, rows * O, din, din, 1.0, V, QA_.data(), 0.0, X.data());
+  for (index_t r = 0; r < rows; ++r)
+    gemm(Trans::Yes, Trans::No, O, din, O, 1.0, QG_.data(), X.data() + r * m, 0.0,
+         Y.data() + r * m);
+  // Zᵣ = Yᵣ ⊙ (S + λ)^(-1/2), so Σₙ = Zₙ Zₙᵀ over the k rows of input n.
+  std::vector<double> root(inv_scale.size());
+  for (std::size_t j = 0; j < root.size(); ++j) root[j] = std::sqrt(inv_scale[j]);
+  for (index_t r = 0; r < rows; ++r) {
+    double* y = Y.data() + r * m;
+    for (index_t j = 0; j < m; ++j) y[j] *= root[std::size_t(j)];
+  }
+  for (index_t e = 0; e < n; ++e) {
+    const double* Z = Y.data() + e * k * m;
+    gemm(Trans::No, Trans::Yes, k, k, m, 1.0, Z, Z, 1.0, out + e * k * k);
   }
 }
 

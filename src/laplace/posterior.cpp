@@ -103,8 +103,10 @@ void Posterior::covariance_mm(const double* V, index_t k, double* out) {
   precision().inverse_mm(V, k, 0.0, out);
 }
 
+KfacOperator* Posterior::kronecker() { return dynamic_cast<KfacOperator*>(&precision()); }
+
 KroneckerBlock* Posterior::output_layer_block(index_t outputs) {
-  auto* kfac = dynamic_cast<KfacOperator*>(&precision());
+  KfacOperator* kfac = kronecker();
   if (!kfac || kfac->blocks().size() != 1) return nullptr;
   KroneckerBlock& block = kfac->blocks()[0];
   const KfacLayer& layer = block.layer();
@@ -121,7 +123,7 @@ bool Posterior::output_layer_covariance(const double* a, index_t n, index_t din,
                                         double* out) {
   KroneckerBlock* block = output_layer_block(outputs);
   if (!block || block->layer().din() != din) return false;
-  block->inverse_output_covariance(a, n, 0.0, out);
+  block->inverse_rank_one_covariance(a, nullptr, n, outputs, 0.0, out);
   return true;
 }
 

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numbers>
 
 #include "curv/core/error.hpp"
 #include "curv/core/rng.hpp"
 #include "curv/curvature/gradients.hpp"
+#include "curv/curvature/kfac.hpp"
 #include "curv/data/batch_source.hpp"
 #include "curv/loss/loss.hpp"
 #include "curv/nn/objective.hpp"
@@ -35,6 +37,59 @@ std::vector<double> scaled_softmax(const Linearized& l, double temperature, Scal
     softmax(z.data(), C, p.data() + i * C);
   }
   return p;
+}
+
+// Σₙ += Jₙ P⁻¹ Jₙᵀ block by block for a Kronecker posterior P: a factored linear layer's rows
+// are gₙ,c ⊗ âₙᵀ (KroneckerBlock::inverse_rank_one_covariance), any other layer's are gathered
+// from the stream's rows into its blocks' Ŵ layout (KroneckerBlock::inverse_covariance).
+template <class T>
+void kronecker_covariance(KfacOperator& P, const GradientBlock<T>& b,
+                          const std::vector<std::pair<index_t, index_t>>& row_columns, index_t C,
+                          double* cov) {
+  const std::map<index_t, index_t> column_of(row_columns.begin(), row_columns.end());
+  std::vector<double> a_hat, g, V;
+  for (KroneckerBlock& block : P.blocks()) {
+    const KfacLayer& L = block.layer();
+    const index_t din = L.din(), O = L.out, n = b.examples;
+    const auto f = std::find_if(b.factors.begin(), b.factors.end(),
+                                [&](const auto& x) { return x.weight_offset == L.weight_offset; });
+    if (f != b.factors.end()) {
+      CURV_CHECK(f->in == L.in && f->out == O && (f->bias_offset >= 0) == (L.bias_offset >= 0),
+                 "laplace: expected the layer at offset ", L.weight_offset, " to be ", O, "x", L.in,
+                 L.bias_offset >= 0 ? " with" : " without", " a bias, found ", f->out, "x", f->in,
+                 f->bias_offset >= 0 ? " with" : " without", " one");
+      a_hat.resize(std::size_t(n * din));
+      for (index_t e = 0; e < n; ++e) {
+        std::copy(f->a + e * L.in, f->a + (e + 1) * L.in, a_hat.begin() + e * din);
+        if (din > L.in) a_hat[std::size_t(e * din + L.in)] = 1;
+      }
+      g.assign(f->g, f->g + n * C * O);
+      block.inverse_rank_one_covariance(a_hat.data(), g.data(), n, C, 0.0, cov);
+      continue;
+    }
+    const auto w = column_of.find(L.weight_offset);
+    const auto bias = L.bias_offset >= 0 ? column_of.find(L.bias_offset) : column_of.end();
+    CURV_CHECK(w != column_of.end() && (L.bias_offset < 0 || bias != column_of.end()),
+               "laplace: expected Jacobian rows over the layer at offset ", L.weight_offset,
+               ", found none");
+    // Inputs a few at a time, so the rows in Ŵ layout stay near 4 M entries (a conv layer's
+    // block of C rows per input can be large).
+    const index_t m = O * din, step = std::max<index_t>(1, (index_t(1) << 22) / (C * m));
+    for (index_t first = 0; first < n; first += step) {
+      const index_t k = std::min(step, n - first);
+      V.resize(std::size_t(k * C * m));
+      for (index_t r = 0; r < k * C; ++r) {
+        const T* row = b.data + (first * C + r) * b.columns;
+        double* Vr = V.data() + r * m;
+        for (index_t o = 0; o < O; ++o) {
+          const T* wo = row + w->second + o * L.in;
+          std::copy(wo, wo + L.in, Vr + o * din);
+          if (L.bias_offset >= 0) Vr[o * din + L.in] = double(row[bias->second + o]);
+        }
+      }
+      block.inverse_covariance(V.data(), k, C, 0.0, cov + first * C * C);
+    }
+  }
 }
 
 }  // namespace
@@ -70,10 +125,14 @@ Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& spli
   // A last-layer Kronecker posterior needs the layer's inputs, not the rows they make; without
   // rows to hold, batches as large as a forward pass's.
   g.inputs_for_output_layer = posterior.has_output_layer_form(C);
-  if (g.inputs_for_output_layer) g.batch = std::max<index_t>(batch, 256);
+  // Any other Kronecker posterior takes linear layers' rows in factored form, in which they are
+  // cheap to hold and to apply P⁻¹ to: so are batches of forward-pass size.
+  KfacOperator* kron = g.inputs_for_output_layer ? nullptr : posterior.kronecker();
+  g.linear_factors = kron != nullptr;
+  if (g.inputs_for_output_layer || g.linear_factors) g.batch = std::max<index_t>(batch, 256);
   GradientStream<T> stream(model, split, examples, g);
-  CURV_CHECK(stream.columns() == S, "laplace: expected Jacobians over the posterior's ", S,
-             " parameters, found ", stream.columns(), " for subset '", subset, "'");
+  CURV_CHECK(stream.subset().size() == S, "laplace: expected Jacobians over the posterior's ", S,
+             " parameters, found ", stream.subset().size(), " for subset '", subset, "'");
   l.logits.resize(std::size_t(l.n * C));
   l.covariance.assign(std::size_t(l.n * C * C), 0.0);
   std::vector<double> J, PJ, a_hat;
@@ -88,6 +147,11 @@ Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& spli
         if (progress) progress(b.first + b.examples, l.n);
         return;
       }
+    }
+    if (kron) {
+      kronecker_covariance(*kron, b, stream.row_columns(), C, cov);
+      if (progress) progress(b.first + b.examples, l.n);
+      return;
     }
     CURV_CHECK(b.data, "laplace: expected the output layer's inputs to fit the posterior's ",
                "Kronecker block, found ", b.input_size, " inputs per example");

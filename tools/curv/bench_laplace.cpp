@@ -8,8 +8,10 @@
 //   predictive GLM-probit predictive of the last-layer posterior on the 10,000 test images,
 //              against one forward pass over them
 //   all        GLM-probit predictive of an all-weights Kronecker posterior on `all_examples`
-//              test images, against its floor: the C backward sweeps per batch that give the
-//              Jacobians plus P⁻¹ applied to them through the eigenbases, each timed alone
+//              test images, against the C backward sweeps per batch that give its Jacobians
+//              (linear layers in factored form, conv layers as rows: GradientOptions::
+//              linear_factors) timed alone — its floor less the eigenbasis products, which are
+//              the difference — and against the forward pass
 // The weights are LeNet-5's initialization (seed 1): the costs do not depend on their values,
 // except the number of prior-fitting steps, which is printed.
 #include <cstdio>
@@ -69,19 +71,13 @@ void bench_laplace(int rounds, index_t all_examples) {
   auto predictive_all = [&] {
     laplace::probit(laplace::linearize(*post_all, *model, test, all_idx, "all"));
   };
-  auto jacobians_all = [&] {
+  auto jacobians_all = [&] {  // the predictive's sweeps, as linearize sets them up
     GradientOptions g;
-    g.measurement = Measurement::parse("jacobian"), g.batch = 64;
+    g.measurement = Measurement::parse("jacobian"), g.batch = 256, g.linear_factors = true;
     GradientStream<float> s(*model, test, all_idx, g);
     s.run([](const GradientBlock<float>&) {});
   };
-  std::vector<double> V(static_cast<std::size_t>(64 * C * S)), PV(V.size());
-  for (double& v : V) v = rng.normal();
-  auto inverse_all = [&] {  // P⁻¹ on 64·C rows, as many times as the predictive has batches
-    for (index_t first = 0; first < index_t(all_idx.size()); first += 64)
-      post_all->covariance_mm(V.data(), std::min<index_t>(64, index_t(all_idx.size()) - first) * C,
-                              PV.data());
-  };
+  auto forward_all = [&] { laplace::logits_of(*model, test, all_idx); };
 
   std::printf(
       "\nLaplace on lenet5, Fashion-MNIST (%ld training, %ld test images), float32, medians of "
@@ -89,7 +85,7 @@ void bench_laplace(int rounds, index_t all_examples) {
       long(train_idx.size()), long(test_idx.size()), rounds);
   std::fflush(stdout);
   const auto t = side_by_side_rounds({epoch, forward_train, fit, forward_test, predictive,
-                                      jacobians_all, inverse_all, predictive_all},
+                                      forward_all, jacobians_all, predictive_all},
                                      rounds);
   std::vector<double> m;
   for (const auto& v : t) m.push_back(median(v));
@@ -103,11 +99,13 @@ void bench_laplace(int rounds, index_t all_examples) {
   std::printf("  last-layer GLM probit on the test images     %8.3f s  %.2f× the forward pass\n",
               m[4], median_ratio(t, 4, 3));
   std::printf("  all weights (%ld), %ld test images:\n", long(S), long(all_idx.size()));
-  std::printf("    Jacobians (%ld backward sweeps per batch)   %8.3f s\n", long(C), m[5]);
-  std::printf("    P⁻¹ on them through the eigenbases         %8.3f s\n", m[6]);
+  std::printf("    forward pass                               %8.3f s\n", m[5]);
+  std::printf("    Jacobians (%ld backward sweeps per batch)   %8.3f s  %.2f× the forward pass\n",
+              long(C), m[6], median_ratio(t, 6, 5));
   std::printf(
-      "    GLM probit                                 %8.3f s  %.2f× its floor (the two above)\n",
-      m[7], m[7] / (m[5] + m[6]));
+      "    GLM probit                                 %8.3f s  %.2f× the sweeps (the rest is the "
+      "eigenbasis products), %.2f× the forward pass\n",
+      m[7], median_ratio(t, 7, 6), median_ratio(t, 7, 5));
 }
 
 }  // namespace curv::cli

@@ -297,7 +297,7 @@ Runner add_bench(CLI::App& app) {
       return 0;
     }
     if (o->laplace) {
-      bench_laplace(std::min(o->rounds, 5), 256);
+      bench_laplace(std::min(o->rounds, 5), 10000);
       return 0;
     }
     if (o->prune) {

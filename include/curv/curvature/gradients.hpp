@@ -16,6 +16,12 @@
 // ∂z_c/∂W_ch = a_h and ∂z_c/∂b_c = 1, from the layer's inputs a seen while recording — what a
 // last-layer Laplace predictive needs, at the cost of the forward pass. Other subsets take one
 // backward sweep per output.
+//
+// Jacobians in factored form (GradientOptions::linear_factors): a linear layer applied to one row
+// aₙ per example has rows ∂zₙ,c/∂Ŵ = gₙ,c ⊗ [aₙ; 1]ᵀ, with gₙ,c the adjoint of output c at the
+// layer's outputs — so such a layer can deliver aₙ and the C adjoints gₙ,c (out each) instead
+// of C·out·(in + 1) row entries, and its columns leave the rows. Kronecker posteriors use the
+// form directly (laplace/predictive.hpp).
 #pragma once
 
 #include <functional>
@@ -58,10 +64,26 @@ struct GradientOptions {
   // jacobian over the output layer: deliver its inputs (GradientBlock::output_layer_inputs)
   // without the rows they determine (data null), for consumers that use the structure.
   bool inputs_for_output_layer = false;
+  // jacobian: every linear layer of the subset applied to one row per example (and once per
+  // forward pass) gives its inputs and its outputs' adjoints (GradientBlock::factors) instead of
+  // its columns, which the rows then leave out (GradientStream::row_columns). Which layers those
+  // are is read from a recording of the list's first example.
+  bool linear_factors = false;
   // The projection matrix is kept when P·k fits; otherwise it is generated slice by slice once
   // per chunk of `chunk` examples, whose gradients are held together for it.
   std::size_t cache_bytes = std::size_t(512) << 20;
   index_t chunk = 2048;
+};
+
+// One linear layer's Jacobian rows in factored form: row (n, c) over its weight W:(out, in) is
+// g[n·C + c] ⊗ a[n]ᵀ, and over its bias g[n·C + c].
+template <class T>
+struct LinearFactors {
+  index_t weight_offset = -1;  // in the flat parameter vector
+  index_t bias_offset = -1;    // -1 when the layer has none or it is outside the subset
+  index_t in = 0, out = 0;
+  const T* a = nullptr;  // (examples, in): the layer's inputs
+  const T* g = nullptr;  // (examples · C, out): output c's adjoint at the layer's outputs
 };
 
 template <class T>
@@ -79,6 +101,8 @@ struct GradientBlock {
   // appended when the bias is in the subset, (examples, input_size); else null.
   const T* output_layer_inputs = nullptr;
   index_t input_size = 0;
+  // GradientOptions::linear_factors: the factored layers, whose columns the rows leave out.
+  std::span<const LinearFactors<T>> factors;
 };
 
 template <class T>
@@ -93,8 +117,12 @@ class GradientStream {
 
   index_t examples() const { return index_t(indices_.size()); }
   index_t rows_per_example() const;  // C for jacobian, else 1
-  index_t columns() const;           // k when projecting, else the subset's size
+  index_t columns() const;  // k when projecting, else the subset's size less factored layers'
   const ParamSubset& subset() const { return subset_; }
+  // (flat parameter offset, column in a row) of every parameter the rows hold, in flat order.
+  const std::vector<std::pair<index_t, index_t>>& row_columns() const { return columns_; }
+  // The layers given as LinearFactors (linear_factors); their a and g are set in the blocks only.
+  const std::vector<LinearFactors<T>>& factored_layers() const;
 
   // Calls f with every block, in list order.
   void run(const std::function<void(const GradientBlock<T>&)>& f);
@@ -121,13 +149,17 @@ class GradientStream {
   GradientOptions opt_;
   ParamSubset subset_;
   std::vector<std::pair<index_t, index_t>> columns_;  // (parameter offset, column in a row)
+  index_t width_ = 0;                                 // columns in a row before projection
   index_t outputs_ = 0;
   std::vector<T> block_outputs_;  // the current block's outputs z
   index_t output_size_ = 0;       // their size per example, known once a batch is recorded
   std::vector<T> layer_inputs_;   // the output layer's inputs â, when its rows came from them
   index_t input_size_ = 0;        // 0 when a batch of the block took the sweeps
-  struct LinearInputs;            // remembers the last linear layer's forward event
+  struct LinearInputs;  // the last linear layer's forward event, the factored layers' a and g
   std::unique_ptr<LinearInputs> linear_inputs_;  // jacobian only
+  std::vector<LinearFactors<T>> block_factors_;  // the factored layers with the block's a and g
+  // linear_factors: find the factored layers from a recording of the first example.
+  void factor_linear_layers();
   std::unique_ptr<RandomProjection<T>> projection_;
   double gradient_seconds_ = 0;
   // One batch's recording, re-recorded in place for the next batch (its tape keeps its memory).

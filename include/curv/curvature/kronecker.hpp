@@ -82,12 +82,23 @@ class KroneckerBlock {
   void diagonal(double* d);  // (out, din)
   // The diagonal of (M + λI)⁻¹, (out, din): Σ_{a,b} Q_G[o,a]² Q_A[i,b]² / (S[a,b] + λ).
   void inverse_diagonal(double lambda, double* d);
-  // For inputs âₙ of the layer (n, din; a bias's 1 included), whose outputs Ŵâₙ have the Jacobian
-  // Jₙ = I_out ⊗ âₙᵀ with respect to Ŵ: out[n] = Jₙ (M + λI)⁻¹ Jₙᵀ, (n, out, out), as
-  //   Σₙ[c,c'] = Σ_o Q_G[c,o] Q_G[c',o] Σ_i (Q_Aᵀâₙ)_i² / (S[o,i] + λ)
-  // in din² + out·din + out³ multiply-adds per input, where Jₙ (M + λI)⁻¹ Jₙᵀ through inverse_mv
-  // takes out·(out²·din + out·din²): a last-layer Laplace predictive's covariances.
-  void inverse_output_covariance(const double* a, index_t n, double lambda, double* out);
+  // Covariances J (M + λI)⁻¹ Jᵀ of k scalars per input under this block, the GLM predictive's
+  // Σ = J P⁻¹ Jᵀ summed block by block. Both add into out (n, k, k).
+  //
+  // Rank-one rows: a linear layer applied to one row âₙ per input (a bias's 1 included; a:
+  // (n, din)) gives scalar c, whose adjoint at the layer's outputs is gₙ,c, the Jacobian row
+  // Jₙ,c = gₙ,c ⊗ âₙᵀ with respect to Ŵ, so
+  //   Σₙ[c,c'] += Σ_o (Q_Gᵀgₙ,c)_o (Q_Gᵀgₙ,c')_o Σ_i (Q_Aᵀâₙ)_i² / (S[o,i] + λ)
+  // in din² + k·out² + out·din + k²·out multiply-adds per input, where applying (M + λI)⁻¹ to
+  // the k rows takes k·(out²·din + out·din²). g: (n, k, out); null for the layer's own outputs
+  // (gₙ,c = e_c, k = out): a last-layer Laplace predictive's covariances.
+  void inverse_rank_one_covariance(const double* a, const double* g, index_t n, index_t k,
+                                   double lambda, double* out);
+  // Any rows: V (n, k, out, din), row (n, c) the Jacobian of scalar c at input n over Ŵ (conv2d
+  // layers sum a rank-one term per output position). With Yₙ,c = Q_Gᵀ Vₙ,c Q_A,
+  //   Σₙ[c,c'] += Σ_{o,i} Yₙ,c[o,i] Yₙ,c'[o,i] / (S[o,i] + λ)
+  // — the rotation is half of inverse_mv's work and is batched over all rows.
+  void inverse_covariance(const double* V, index_t n, index_t k, double lambda, double* out);
   // The diagonal of this block's matrix M in another Kronecker eigenbasis (`basis`'s, same
   // layer): entry (o,i) is (q_G,o ⊗ q_A,i)ᵀ M (q_G,o ⊗ q_A,i) for basis's eigenvectors q. EK-FAC
   // carries its running scaling over to a new basis with it.

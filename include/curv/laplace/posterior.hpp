@@ -20,8 +20,9 @@
 #include "curv/linalg/operator.hpp"
 
 namespace curv {
+class KfacOperator;
 class KroneckerBlock;
-}
+}  // namespace curv
 
 namespace curv::laplace {
 
@@ -57,12 +58,15 @@ class Posterior {
   // When the subset is one linear layer producing the model's `outputs` and P one Kronecker block
   // (structure kron): Σₙ = Jₙ P⁻¹ Jₙᵀ for its inputs â (n, din; the bias's 1 included), whose
   // Jacobians are Jₙ = I ⊗ âₙᵀ, through the block's eigenbases without forming Jₙ
-  // (KroneckerBlock::inverse_output_covariance), into out (n, outputs, outputs). Returns false,
-  // writing nothing, for any other structure or shape.
+  // (KroneckerBlock::inverse_rank_one_covariance), added into out (n, outputs, outputs). Returns
+  // false, writing nothing, for any other structure or shape.
   bool output_layer_covariance(const double* a, index_t n, index_t din, index_t outputs,
                                double* out);
   // Whether P has that form: one linear layer's Kronecker block with `outputs` outputs.
   bool has_output_layer_form(index_t outputs);
+  // P as Kronecker blocks, one per layer (structure kron, with any prior: the prior sits in each
+  // block's scaling), or null for any other structure.
+  KfacOperator* kronecker();
 
   // Maximizes log Z over log δ from the current prior, by quasi-Newton ascent (BFGS with a
   // backtracking line search) on the exact gradient, until every |∂ log Z / ∂ log δ_g| ≤
