@@ -122,6 +122,9 @@ check "laplace, prior by validation NLL" "$curv" laplace "${base[@]}" --examples
 grep -q '"prior_trials":41' "$scratch/stdout" && grep -q '"val_nll":' "$scratch/stdout" ||
   { echo "FAIL: laplace val-nll: $(cat "$scratch/stdout")"; failed=1; }
 expect "laplace: --prior-precision val-nll needs --val LIST" laplace "${base[@]}" --prior-precision val-nll
+expect "laplace: --rotation-plots draws the scores of --rotations, found none given" laplace "${base[@]}" --rotation-plots "$scratch/rot"
+expect "--rotate-test: expected image data (mnist, fashion-mnist or cifar10), found '$scratch/x.npy'" laplace "${base[@]}" --rotate-test 15
+expect "laplace: --rotations turn the test split, found --eval all" laplace "${base[@]}" --eval all --rotations 15
 expect "laplace: expected --prior-precision marglik, val-nll or a value > 0, found 'grid'" laplace "${base[@]}" --prior-precision grid
 
 # curv ood: a held-out part of the data set scored by every method; the keys a results page reads.

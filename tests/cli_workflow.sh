@@ -55,6 +55,23 @@ if [[ -f $data/fashion-mnist/.verified ]]; then
     [[ $out == *"\"$key\":"* ]] || fail "laplace printed no $key: $out"
   done
 fi
+# Rotated MNIST under one posterior: the 0° row is the unrotated score, a quarter turn costs
+# accuracy, and both plots are drawn; curv eval turns the test split the same way.
+out=$("$curv" laplace --checkpoint "$scratch/m.safetensors" --examples 0-4095 --eval test:0-999 \
+  --rotations 0,90 --rotation-plots "$scratch/rot") || fail "laplace --rotations exited $?"
+# Keys sort: map_… scores appear at the top level, then for 0° and 90° ("rotations"); test_…
+# ones for 0° and 90°, then at the top level.
+values() { grep -o "\"$1\":[^,}]*" <<<"$out" | cut -d: -f2 | tr '\n' ' '; }
+read -r nll0 _ nll <<<"$(values test_nll)"
+read -r acc acc0 acc90 <<<"$(values map_test_accuracy)"
+[[ $(values degrees) == "0.0 90.0 " && $nll0 == "$nll" && $acc0 == "$acc" ]] ||
+  fail "laplace --rotations: expected rows for 0 and 90 degrees, the first the unrotated scores: $out"
+awk -v a="$acc90" -v b="$acc" 'BEGIN { exit !(a < b - 0.3) }' ||
+  fail "laplace --rotations: expected a quarter turn to cost accuracy, found $acc90 against $acc"
+[[ -s $scratch/rot-nll.png && -s $scratch/rot-ece.png ]] || fail "laplace --rotation-plots drew no PNGs"
+upright=$("$curv" eval --checkpoint "$scratch/m.safetensors") || fail "eval exited $?"
+turned=$("$curv" eval --checkpoint "$scratch/m.safetensors" --rotate-test 90) || fail "eval --rotate-test exited $?"
+[[ $upright != "$turned" ]] || fail "eval --rotate-test 90 scored as upright: $turned"
 # So do the commands that take the model's data: curvature, spectrum, gradients and prune.
 "$curv" spectrum --checkpoint "$scratch/m.safetensors" --examples 0-63 --operator ggn --top 1 >/dev/null ||
   fail "spectrum without --data exited $?"

@@ -306,3 +306,58 @@ TEST_CASE("standardized image inputs: the training split's mean and deviation, t
   CHECK(error_of([&] { make_task<float>("moby-dick", "cross_entropy", o); }) ==
         "--standardize: expected image data (mnist, fashion-mnist or cifar10), found 'moby-dick'");
 }
+
+TEST_CASE("rotated test images: quarter turns move pixels exactly, other angles interpolate") {
+  const Shape ex{2, 4, 4};
+  std::vector<double> x(32);
+  for (std::size_t j = 0; j < x.size(); ++j) x[j] = double(j % 7) + 0.25 * double(j / 16);
+  auto turned = [&](double degrees) {
+    std::vector<double> y = x;
+    rotate_images(y.data(), 1, ex, degrees);
+    return y;
+  };
+  // 90° counter-clockwise: out[h][w] = in[w][3 − h] in every channel; 0° and 360° change nothing.
+  const std::vector<double> q = turned(90), full = turned(360);
+  for (index_t c = 0; c < 2; ++c)
+    for (index_t h = 0; h < 4; ++h)
+      for (index_t w = 0; w < 4; ++w) {
+        CHECK(q[std::size_t((c * 4 + h) * 4 + w)] ==
+              doctest::Approx(x[std::size_t((c * 4 + w) * 4 + 3 - h)]).epsilon(1e-12));
+        CHECK(full[std::size_t((c * 4 + h) * 4 + w)] ==
+              doctest::Approx(x[std::size_t((c * 4 + h) * 4 + w)]).epsilon(1e-12));
+      }
+  CHECK(turned(0) == x);
+  // 45°: pixel (h, w) takes the bilinear mix, black outside the image, at its source
+  // (s·dw + c·dh + 1.5, c·dw − s·dh + 1.5) with (dh, dw) = (h − 1.5, w − 1.5), c = s = √½:
+  // pixel (0, 0)'s source (1.5 − 1.5·√2, 1.5) lies 0.62 above the top row, so it takes 0.38 of
+  // row 0; pixel (0, 1)'s (1.5 − √2, 1.5 + √½) lies inside.
+  const std::vector<double> d = turned(45);
+  auto bilinear = [&](double sh, double sw) {
+    auto at = [&](double hh, double ww) {
+      return hh < 0 || ww < 0 || hh > 3 || ww > 3 ? 0.0 : x[std::size_t(hh * 4 + ww)];
+    };
+    const double fh = std::floor(sh), fw = std::floor(sw), ah = sh - fh, aw = sw - fw;
+    return (1 - ah) * (1 - aw) * at(fh, fw) + (1 - ah) * aw * at(fh, fw + 1) +
+           ah * (1 - aw) * at(fh + 1, fw) + ah * aw * at(fh + 1, fw + 1);
+  };
+  const double r = std::sqrt(0.5);
+  CHECK(d[0] == doctest::Approx(bilinear(1.5 - 3 * r, 1.5)).epsilon(1e-12));
+  CHECK(d[0] == doctest::Approx((2.5 - 3 * r) * 0.5 * (x[1] + x[2])).epsilon(1e-12));
+  CHECK(d[1] == doctest::Approx(bilinear(1.5 - 2 * r, 1.5 + r)).epsilon(1e-12));
+  // Through a task: only the test split turns, and its fingerprint says so.
+  const auto upright = make_image_task<double>(toy_dataset(8, 1), toy_dataset(6, 2, "toy/test"));
+  const auto rotated = make_image_task<double>(toy_dataset(8, 1), toy_dataset(6, 2, "toy/test"),
+                                               false, false, false, 90);
+  Batch<double> a, b;
+  upright->split("test").fill(range(0, 5), nullptr, a);
+  rotated->split("test").fill(range(0, 5), nullptr, b);
+  std::vector<double> want_b(a.x.data(), a.x.data() + a.x.numel());
+  rotate_images(want_b.data(), 6, Shape{1, 4, 4}, 90);
+  CHECK(std::vector<double>(b.x.data(), b.x.data() + b.x.numel()) == want_b);
+  CHECK(rotated->split("test").fingerprint() != upright->split("test").fingerprint());
+  CHECK(rotated->split("train").fingerprint() == upright->split("train").fingerprint());
+  TaskOptions o;
+  o.test_rotation = 15;
+  CHECK(error_of([&] { make_task<float>("moby-dick", "cross_entropy", o); }) ==
+        "--rotate-test: expected image data (mnist, fashion-mnist or cifar10), found 'moby-dick'");
+}

@@ -1,6 +1,7 @@
 // Classification and reconstruction tasks on the image datasets.
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <numeric>
 
 #include "curv/data/task.hpp"
@@ -39,6 +40,43 @@ void crop_and_flip(T* x, index_t n, const Shape& ex, Rng& rng) {
   }
 }
 
+}  // namespace
+
+template <class T>
+void rotate_images(T* x, index_t n, const Shape& ex, double degrees) {
+  CURV_CHECK(ex.rank() == 3, "rotation: expected images (C,H,W), found ", ex.str());
+  const index_t C = ex[0], H = ex[1], W = ex[2];
+  const double t = degrees * std::numbers::pi / 180, c = std::cos(t), s = std::sin(t);
+  const double ch = double(H - 1) / 2, cw = double(W - 1) / 2;
+  std::vector<T> img(static_cast<std::size_t>(H * W));
+  for (index_t i = 0; i < n * C; ++i) {
+    T* plane = x + i * H * W;
+    std::copy(plane, plane + H * W, img.begin());
+    for (index_t h = 0; h < H; ++h)
+      for (index_t w = 0; w < W; ++w) {
+        // Counter-clockwise on screen, where rows grow downwards: the source of (h, w) is the
+        // point turned clockwise by θ, (dw, dh) ↦ (c·dw − s·dh, s·dw + c·dh).
+        const double dw = double(w) - cw, dh = double(h) - ch;
+        const double sw = c * dw - s * dh + cw, sh = s * dw + c * dh + ch;
+        const double fh = std::floor(sh), fw = std::floor(sw);
+        const double ah = sh - fh, aw = sw - fw;
+        double v = 0;
+        for (int dy = 0; dy < 2; ++dy)
+          for (int dx = 0; dx < 2; ++dx) {
+            const auto y = index_t(fh) + dy, z = index_t(fw) + dx;
+            const double weight = (dy ? ah : 1 - ah) * (dx ? aw : 1 - aw);
+            if (y >= 0 && y < H && z >= 0 && z < W && weight != 0)
+              v += weight * double(img[std::size_t(y * W + z)]);
+          }
+        plane[h * W + w] = T(v);
+      }
+  }
+}
+template void rotate_images(float*, index_t, const Shape&, double);
+template void rotate_images(double*, index_t, const Shape&, double);
+
+namespace {
+
 // Per-channel mean and deviation of a data set's pixels/255 (channels: the first axis of (C,H,W)
 // images, else one): what standardized inputs are measured against — the training split's, as
 // torchvision's Normalize((0.1307,), (0.3081,)) is MNIST's.
@@ -74,8 +112,13 @@ Standardization measure(const Dataset& d) {
 template <class T>
 class ImageSplit final : public Split<T> {
  public:
-  ImageSplit(Dataset data, bool reconstruct, bool augment, Standardization st = {})
-      : data_(std::move(data)), reconstruct_(reconstruct), augment_(augment), st_(std::move(st)) {}
+  ImageSplit(Dataset data, bool reconstruct, bool augment, Standardization st = {},
+             double rotation = 0)
+      : data_(std::move(data)),
+        reconstruct_(reconstruct),
+        augment_(augment),
+        st_(std::move(st)),
+        rotation_(rotation) {}
 
   std::string name() const override { return data_.name; }
   index_t size() const override { return data_.size(); }
@@ -90,6 +133,8 @@ class ImageSplit final : public Split<T> {
       fingerprint_ = fnv1a(data_.labels.data(), data_.labels.size() * sizeof(std::int64_t), h);
       if (!st_.mean.empty())  // standardized inputs are other data
         fingerprint_ = fnv1a(st_.mean.data(), st_.mean.size() * sizeof(double), fingerprint_);
+      if (rotation_ != 0)  // and so are rotated ones
+        fingerprint_ = fnv1a(&rotation_, sizeof rotation_, fingerprint_);
     }
     return fingerprint_;
   }
@@ -100,6 +145,7 @@ class ImageSplit final : public Split<T> {
     b.labels.resize(idx.size());
     data_.gather(idx.data(), n, b.x.data(), b.labels.data());
     if (augment_ && rng) crop_and_flip(b.x.data(), n, data_.example, *rng);
+    if (rotation_ != 0) rotate_images(b.x.data(), n, data_.example, rotation_);
     if (reconstruct_) {
       b.values.resize(Shape{n, data_.example.numel()});
       std::copy(b.x.data(), b.x.data() + b.x.numel(), b.values.data());
@@ -120,13 +166,15 @@ class ImageSplit final : public Split<T> {
   Dataset data_;
   bool reconstruct_, augment_;
   Standardization st_;
+  double rotation_;                        // degrees, counter-clockwise
   mutable std::uint64_t fingerprint_ = 0;  // computed on first use
 };
 
 template <class T>
 class ImageTask final : public Task<T> {
  public:
-  ImageTask(Dataset train, Dataset test, bool reconstruct, bool augment, bool standardize)
+  ImageTask(Dataset train, Dataset test, bool reconstruct, bool augment, bool standardize,
+            double test_rotation)
       : name_(train.name.substr(0, train.name.find('/'))),
         example_(train.example),
         classes_(train.classes),
@@ -134,8 +182,8 @@ class ImageTask final : public Task<T> {
     const Standardization st = standardize ? measure(train) : Standardization{};
     this->set_split("train",
                     std::make_shared<ImageSplit<T>>(std::move(train), reconstruct, augment, st));
-    this->set_split("test",
-                    std::make_shared<ImageSplit<T>>(std::move(test), reconstruct, false, st));
+    this->set_split("test", std::make_shared<ImageSplit<T>>(std::move(test), reconstruct, false, st,
+                                                            test_rotation));
   }
 
   std::string name() const override { return name_; }
@@ -169,14 +217,20 @@ class ImageTask final : public Task<T> {
 
 template <class T>
 std::unique_ptr<Task<T>> make_image_task(Dataset train, Dataset test, bool reconstruct,
-                                         bool augment, bool standardize) {
+                                         bool augment, bool standardize, double test_rotation) {
   CURV_CHECK(!augment || train.example.rank() == 3, train.name,
              ": expected images (C,H,W) to augment, found ", train.example.str());
+  CURV_CHECK(test_rotation == 0 || test.example.rank() == 3, test.name,
+             ": expected images (C,H,W) to rotate, found ", test.example.str());
+  CURV_CHECK(std::isfinite(test_rotation), "--rotate-test: expected a finite angle in degrees, ",
+             "found ", test_rotation);
   return std::make_unique<ImageTask<T>>(std::move(train), std::move(test), reconstruct, augment,
-                                        standardize);
+                                        standardize, test_rotation);
 }
-template std::unique_ptr<Task<float>> make_image_task<float>(Dataset, Dataset, bool, bool, bool);
-template std::unique_ptr<Task<double>> make_image_task<double>(Dataset, Dataset, bool, bool, bool);
+template std::unique_ptr<Task<float>> make_image_task<float>(Dataset, Dataset, bool, bool, bool,
+                                                             double);
+template std::unique_ptr<Task<double>> make_image_task<double>(Dataset, Dataset, bool, bool, bool,
+                                                               double);
 
 namespace detail {
 template <class T>
@@ -185,7 +239,7 @@ std::unique_ptr<Task<T>> make_image_task(const std::string& dataset, const std::
   CURV_CHECK(loss == "cross_entropy" || loss == "bce", dataset,
              ": expected loss cross_entropy or bce, found '", loss, "'");
   return curv::make_image_task<T>(load_dataset(dataset, "train"), load_dataset(dataset, "test"),
-                                  loss == "bce", opt.augment, opt.standardize);
+                                  loss == "bce", opt.augment, opt.standardize, opt.test_rotation);
 }
 template std::unique_ptr<Task<float>> make_image_task<float>(const std::string&, const std::string&,
                                                              const TaskOptions&);

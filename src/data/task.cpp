@@ -169,6 +169,8 @@ std::unique_ptr<Task<T>> make_task(const std::string& dataset, const std::string
   const bool image = dataset == "mnist" || dataset == "fashion-mnist" || dataset == "cifar10";
   CURV_CHECK(!opt.standardize || image, "--standardize: expected image data (mnist, ",
              "fashion-mnist or cifar10), found '", dataset, "'");
+  CURV_CHECK(opt.test_rotation == 0 || image, "--rotate-test: expected image data (mnist, ",
+             "fashion-mnist or cifar10), found '", dataset, "'");
   if (npy)
     task = detail::make_npy_task<T>(dataset, loss, opt);
   else if (dataset == "moby-dick")

@@ -18,6 +18,9 @@ void CheckpointInput::add_checkpoint_options(CLI::App* cmd) {
   cmd->add_flag("--standardize", task.standardize,
                 "Image data: inputs standardized per channel by the training split's mean and "
                 "deviation (without --data: as the checkpoint was trained)");
+  cmd->add_option("--rotate-test", task.test_rotation,
+                  "Image data: the test split's images rotated by this many degrees "
+                  "counter-clockwise (bilinear, black outside), a distribution shift");
 }
 
 void CheckpointInput::resolve_data(const char* command) {

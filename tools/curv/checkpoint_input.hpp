@@ -14,7 +14,7 @@ struct CheckpointInput {
   std::string checkpoint, model, config, data;
   TaskOptions task;
 
-  // --checkpoint (required), --model, --config, --data, --labels, --standardize.
+  // --checkpoint (required), --model, --config, --data, --labels, --standardize, --rotate-test.
   void add_checkpoint_options(CLI::App* cmd);
   // The checkpoint readable, and without --data the recorded data set (a warning on stderr when
   // --data names another); `command` names the subcommand in messages.

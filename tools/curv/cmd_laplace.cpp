@@ -31,7 +31,8 @@ namespace {
 struct Opts : CheckpointInput {
   LaplaceFlags laplace;
   std::string ood, eval = "test:all";
-  std::string predictive = "probit", probs_out, reliability_out;
+  std::string predictive = "probit", probs_out, reliability_out, rotation_plots;
+  std::vector<double> rotations;
   index_t batch = 128, samples = 100;
   std::uint64_t seed = 0;
   double temperature = 1;
@@ -42,6 +43,45 @@ nlohmann::json scores(const metrics::Calibration& c, const std::string& prefix) 
   return {{prefix + "accuracy", c.accuracy}, {prefix + "nll", c.nll},
           {prefix + "ece", c.ece},           {prefix + "mce", c.mce},
           {prefix + "brier", c.brier},       {prefix + "confidence", c.mean_confidence}};
+}
+
+// The evaluation examples of the test split rotated by each of o.rotations (degrees): Laplace
+// and MAP scores per angle, and with o.rotation_plots their NLL and ECE against the angle drawn
+// to PREFIX-nll.png and PREFIX-ece.png.
+template <class T, class Predict>
+nlohmann::json rotated_scores(const Opts& o, const Model<T>& model, const Task<T>& task,
+                              const IndexList& eval, const Predict& predict) {
+  std::vector<std::int64_t> labels;
+  for (index_t i : eval.indices) labels.push_back(task.split("test").class_of(i));
+  const index_t K = model.outputs();
+  nlohmann::json rows = nlohmann::json::array();
+  Series nll{"Laplace (" + o.predictive + ")", {}, {}}, map_nll{"MAP", {}, {}};
+  Series ece = nll, map_ece = map_nll;
+  for (double degrees : o.rotations) {
+    TaskOptions turned = o.task;
+    turned.test_rotation = degrees;
+    const auto shifted = make_task<T>(o.data, model.loss(), turned);
+    char what[64];
+    std::snprintf(what, sizeof what, "%s rotated %g°", eval.spec.c_str(), degrees);
+    const auto [probs, map] = predict(shifted->split("test"), eval.indices, what);
+    const metrics::Calibration c = metrics::calibration(probs, K, labels),
+                               m = metrics::calibration(map, K, labels);
+    nlohmann::json row = {{"degrees", degrees}};
+    row.update(scores(c, "test_"));
+    row.update(scores(m, "map_test_"));
+    rows.push_back(row);
+    for (Series* s : {&nll, &map_nll, &ece, &map_ece}) s->x.push_back(degrees);
+    nll.y.push_back(c.nll), map_nll.y.push_back(m.nll);
+    ece.y.push_back(100 * c.ece), map_ece.y.push_back(100 * m.ece);
+  }
+  if (!o.rotation_plots.empty()) {
+    const std::string title = model.name() + " on rotated " + o.data + " " + eval.spec;
+    plot_lines(o.rotation_plots + "-nll.png", title + ": NLL", "rotation (degrees)",
+               "test NLL (nats)", {map_nll, nll}, false, true);
+    plot_lines(o.rotation_plots + "-ece.png", title + ": ECE", "rotation (degrees)",
+               "test ECE (%, 15 bins)", {map_ece, ece}, false, true);
+  }
+  return rows;
 }
 
 template <class T>
@@ -56,6 +96,8 @@ int run(const Opts& o) {
   const LaplaceFlags& f = o.laplace;
   const IndexList fit = parse_index_list(f.examples, *task);
   const IndexList eval = parse_index_list(o.eval, *task);
+  CURV_CHECK(o.rotations.empty() || eval.split == "test",
+             "laplace: --rotations turn the test split, found --eval ", eval.spec);
 
   // The posterior on the training examples; its prior from the marginal likelihood unless given.
   bar.note("laplace: " + f.structure + " " + f.curvature + " on " + f.weights + " weights over " +
@@ -136,6 +178,7 @@ int run(const Opts& o) {
     write_npy(o.probs_out, f.data(), {std::int64_t(eval.size()), std::int64_t(K)});
     j["probs_out"] = o.probs_out;
   }
+  if (!o.rotations.empty()) j["rotations"] = rotated_scores(o, *model, *task, eval, predict);
   if (!o.ood.empty()) {
     TaskOptions other = o.task;
     other.labels.clear();
@@ -189,6 +232,13 @@ Runner add_laplace(CLI::App& app) {
   cmd->add_option("--probs-out", o->probs_out, "Write the predictive's probabilities (.npy)");
   cmd->add_option("--reliability-out", o->reliability_out,
                   "Draw the reliability diagram of the Laplace and MAP predictives (.png)");
+  cmd->add_option("--rotations", o->rotations,
+                  "Also score the --eval examples of the test split rotated by each of these "
+                  "angles (degrees, e.g. 0,15,…,180: rotated MNIST), under the one posterior")
+      ->delimiter(',');
+  cmd->add_option("--rotation-plots", o->rotation_plots,
+                  "With --rotations: draw NLL and ECE against the angle to PREFIX-nll.png and "
+                  "PREFIX-ece.png");
   cmd->add_option("--batch", o->batch, "Examples per recorded batch")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed for sampled labels and Monte-Carlo draws")
       ->capture_default_str();
@@ -202,6 +252,15 @@ Runner add_laplace(CLI::App& app) {
                "laplace: expected --samples, --batch >= 1 and --temperature > 0");
     check_writable(o->probs_out, "--probs-out");
     check_writable(o->reliability_out, "--reliability-out");
+    CURV_CHECK(o->rotation_plots.empty() || !o->rotations.empty(),
+               "laplace: --rotation-plots draws the scores of --rotations, found none given");
+    if (!o->rotation_plots.empty()) {
+      check_writable(o->rotation_plots + "-nll.png", "--rotation-plots");
+      check_writable(o->rotation_plots + "-ece.png", "--rotation-plots");
+    }
+    for (double degrees : o->rotations)
+      CURV_CHECK(std::isfinite(degrees), "laplace: expected --rotations in degrees, found ",
+                 degrees);
     o->resolve_data("laplace");
     return o->precision == "float64" ? run<double>(*o) : run<float>(*o);
   };

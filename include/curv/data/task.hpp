@@ -74,6 +74,10 @@ struct TaskOptions {
   // Image data: inputs standardized per channel by the training split's mean and deviation
   // (PyTorch recipes' Normalize); reconstruction targets stay pixels/255.
   bool standardize = false;
+  // Image data: the test split's images rotated by this many degrees, counter-clockwise about
+  // their centre (bilinear, black outside) — rotated MNIST, the shift Ovadia et al. 2019 and
+  // Laplace Redux evaluate calibration under. Training draws stay upright.
+  double test_rotation = 0;
 };
 
 // "mnist", "fashion-mnist", "cifar10" (classification, or reconstruction for loss "bce"),
@@ -89,7 +93,14 @@ std::vector<std::string> task_dataset_names();
 // A task on data sets already in memory: classification, or reconstruction (bce) of the inputs.
 template <class T>
 std::unique_ptr<Task<T>> make_image_task(Dataset train, Dataset test, bool reconstruct = false,
-                                         bool augment = false, bool standardize = false);
+                                         bool augment = false, bool standardize = false,
+                                         double test_rotation = 0);
+
+// Rotates n images x:(n, C, H, W) in place by `degrees` counter-clockwise about their centre
+// ((H−1)/2, (W−1)/2): output pixel p takes the bilinear interpolation of the input at
+// R(−θ)(p − centre) + centre, 0 outside the image.
+template <class T>
+void rotate_images(T* x, index_t n, const Shape& example, double degrees);
 
 // Loss (and accuracy for class labels with one label per output row) of a model on `list`:
 // the metrics every task reports, named "<prefix>_loss" and "<prefix>_accuracy".
