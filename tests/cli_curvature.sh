@@ -122,6 +122,18 @@ check "laplace, prior by validation NLL" "$curv" laplace "${base[@]}" --examples
 grep -q '"prior_trials":41' "$scratch/stdout" && grep -q '"val_nll":' "$scratch/stdout" ||
   { echo "FAIL: laplace val-nll: $(cat "$scratch/stdout")"; failed=1; }
 expect "laplace: --prior-precision val-nll needs --val LIST" laplace "${base[@]}" --prior-precision val-nll
+# A saved posterior predicts what the fitted one did, without --examples; it belongs to its
+# checkpoint: another one's weights are refused, as are options that would fit a posterior.
+check "laplace --save" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --save "$scratch/post.safetensors"
+saved=$(grep -o '"train_nll":[^,]*' "$scratch/stdout")
+check "laplace --load" "$curv" laplace "${base[@]}" --eval all --load "$scratch/post.safetensors"
+[[ -n $saved && $(grep -o '"train_nll":[^,]*' "$scratch/stdout") == "$saved" ]] && grep -q '"weights":"all"' "$scratch/stdout" ||
+  { echo "FAIL: laplace --load predicted otherwise than the saved run ($saved): $(cat "$scratch/stdout")"; failed=1; }
+check "init another" "$curv" init --model mlp --config '{"widths":[4,6,3],"activation":"tanh"}' --seed 4 --save "$scratch/other.safetensors"
+expect "$scratch/post.safetensors: expected a posterior of these weights (mlp, 51 parameters, fingerprint" laplace --checkpoint "$scratch/other.safetensors" --data "$scratch/x.npy" --labels "$scratch/y.npy" --eval all --load "$scratch/post.safetensors"
+expect "laplace: --load takes the posterior as saved: expected no --structure, found it given" laplace "${base[@]}" --load "$scratch/post.safetensors" --structure diag
+expect "expected a posterior saved by --save, found no such file" laplace "${base[@]}" --load "$scratch/none.safetensors"
+expect "$scratch/mlp.safetensors: expected a Laplace posterior (metadata 'curv.posterior'), found none" laplace "${base[@]}" --eval all --load "$scratch/mlp.safetensors"
 expect "laplace: --rotation-plots draws the scores of --rotations, found none given" laplace "${base[@]}" --rotation-plots "$scratch/rot"
 expect "--rotate-test: expected image data (mnist, fashion-mnist or cifar10), found '$scratch/x.npy'" laplace "${base[@]}" --rotate-test 15
 expect "laplace: --rotations turn the test split, found --eval all" laplace "${base[@]}" --eval all --rotations 15

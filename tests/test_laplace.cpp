@@ -16,14 +16,18 @@
 #include "curv/curvature/model_operators.hpp"
 #include "curv/data/batch_source.hpp"
 #include "curv/data/task.hpp"
+#include "curv/io/safetensors.hpp"
+#include "curv/laplace/fit.hpp"
 #include "curv/laplace/posterior.hpp"
 #include "curv/laplace/predictive.hpp"
+#include "curv/laplace/store.hpp"
 #include "curv/laplace/tune.hpp"
 #include "curv/linalg/dense.hpp"
 #include "curv/loss/loss.hpp"
 #include "curv/metrics/metrics.hpp"
 #include "curv/nn/objective.hpp"
 #include "support/dense_curvature.hpp"
+#include "support/errors.hpp"
 #include "support/memory_split.hpp"
 #include "support/toy_data.hpp"
 
@@ -348,4 +352,52 @@ TEST_CASE("predictives: probit, Monte-Carlo, bridge and MAP from logits and cova
   const auto map = laplace::map_probabilities(l);
   CHECK(relative_error(laplace::probit(l), map) <= 1e-15);
   CHECK(relative_error(laplace::monte_carlo(l, 10, 1), map) <= 1e-9);
+}
+
+// A saved posterior predicts as the fitted one did, for every structure, and is refused for
+// other weights, for a file that is not a posterior, and for a truncated one.
+TEST_CASE(
+    "a saved posterior reloads with its prior and predicts the same, for these weights only") {
+  GlmFixture f;
+  auto& [task, model, train, test, fit, points] = f;
+  TempDir dir;
+  for (const char* structure : {"full", "kron", "diag", "lowrank"})
+    for (const char* weights : {"all", "last"}) {
+      CAPTURE(std::string(structure));
+      CAPTURE(std::string(weights));
+      laplace::LaplaceSpec spec;
+      spec.structure = structure, spec.weights = weights, spec.prior = "layer", spec.rank = 5;
+      auto post = laplace::fit_posterior(*model, train, fit, spec);
+      const std::string path = dir.file(std::string(structure) + "-" + weights + ".safetensors");
+      laplace::save_posterior(path, *post, *model, structure, weights, "ggn", "layer");
+      laplace::StoredPosterior back = laplace::load_posterior(path, *model);
+      CHECK(back.structure == structure);
+      CHECK(back.weights == weights);
+      CHECK(back.prior == "layer");
+      CHECK(back.posterior->prior() == post->prior());
+      CHECK(back.posterior->log_marglik() == post->log_marglik());
+      CHECK(back.posterior->variances() == post->variances());
+      const auto a = laplace::linearize(*post, *model, test, points, weights, 5);
+      const auto b = laplace::linearize(*back.posterior, *model, test, points, weights, 5);
+      CHECK(a.covariance == b.covariance);
+    }
+  // Other weights: one parameter moved.
+  const std::string path = dir.file("kron-all.safetensors");
+  model->params().data()[3] += 1e-3;
+  CHECK(error_of([&] {
+          laplace::load_posterior(path, *model);
+        }).find(": expected a posterior of these weights (mlp, ") != std::string::npos);
+  model->params().data()[3] -= 1e-3;
+  CHECK(laplace::load_posterior(path, *model).posterior != nullptr);
+  // Not a posterior: a file with tensors but no posterior metadata; and a truncated file.
+  const double x = 1;
+  write_safetensors(dir.file("other.safetensors"), {{"x", "F64", Shape{1}, &x}}, {});
+  CHECK(error_of([&] { laplace::load_posterior(dir.file("other.safetensors"), *model); }) ==
+        dir.file("other.safetensors") +
+            ": expected a Laplace posterior (metadata 'curv.posterior'), found none");
+  const std::string bytes = read_bytes(path);
+  write_bytes(dir.file("cut.safetensors"), bytes.substr(0, bytes.size() / 2));
+  CHECK(error_of([&] {
+          laplace::load_posterior(dir.file("cut.safetensors"), *model);
+        }).find(dir.file("cut.safetensors")) != std::string::npos);
 }

@@ -15,6 +15,7 @@
 #include "curv/io/npy.hpp"
 #include "curv/laplace/fit.hpp"
 #include "curv/laplace/predictive.hpp"
+#include "curv/laplace/store.hpp"
 #include "curv/laplace/tune.hpp"
 #include "curv/metrics/metrics.hpp"
 #include "curv/nn/checkpoint.hpp"
@@ -31,7 +32,7 @@ namespace {
 struct Opts : CheckpointInput {
   LaplaceFlags laplace;
   std::string ood, eval = "test:all";
-  std::string predictive = "probit", probs_out, reliability_out, rotation_plots;
+  std::string predictive = "probit", probs_out, reliability_out, rotation_plots, save, load;
   std::vector<double> rotations;
   index_t batch = 128, samples = 100;
   std::uint64_t seed = 0;
@@ -99,31 +100,49 @@ int run(const Opts& o) {
   CURV_CHECK(o.rotations.empty() || eval.split == "test",
              "laplace: --rotations turn the test split, found --eval ", eval.spec);
 
-  // The posterior on the training examples; its prior from the marginal likelihood unless given.
-  bar.note("laplace: " + f.structure + " " + f.curvature + " on " + f.weights + " weights over " +
-           fit.spec + (f.fitted_prior() ? ", prior by the marginal likelihood" : ""));
-  const laplace::LaplaceSpec spec = f.spec(o.checkpoint, double(fit.size()), o.batch, o.seed);
+  // The posterior on the training examples, its prior from the marginal likelihood unless
+  // given; or as saved by an earlier run.
+  std::unique_ptr<laplace::Posterior> fitted;
   laplace::FitReport report;
-  auto fitted = laplace::fit_posterior(*model, task->split(fit.split), fit.indices, spec, &report);
+  nlohmann::json j = {{"model", model->name()}, {"data", o.data}};
+  if (!o.load.empty()) {
+    laplace::StoredPosterior stored = laplace::load_posterior(o.load, *model);
+    fitted = std::move(stored.posterior);
+    j.update({{"weights", stored.weights},
+              {"structure", stored.structure},
+              {"curvature", stored.curvature},
+              {"prior", stored.prior},
+              {"n", fitted->n_data()},
+              {"loaded", o.load}});
+  } else {
+    bar.note("laplace: " + f.structure + " " + f.curvature + " on " + f.weights + " weights over " +
+             fit.spec + (f.fitted_prior() ? ", prior by the marginal likelihood" : ""));
+    const laplace::LaplaceSpec spec = f.spec(o.checkpoint, double(fit.size()), o.batch, o.seed);
+    fitted = laplace::fit_posterior(*model, task->split(fit.split), fit.indices, spec, &report);
+    j.update({{"weights", f.weights},
+              {"structure", f.structure},
+              {"curvature", f.curvature},
+              {"examples", fit.spec},
+              {"n", report.n},
+              {"prior", f.prior},
+              {"prior_start", spec.prior_start}});
+  }
   laplace::Posterior& post = *fitted;
-  nlohmann::json j = {{"model", model->name()},   {"data", o.data},
-                      {"weights", f.weights},     {"parameters", post.size()},
-                      {"structure", f.structure}, {"curvature", f.curvature},
-                      {"examples", fit.spec},     {"n", report.n},
-                      {"prior", f.prior},         {"prior_start", spec.prior_start}};
-  if (f.fitted_prior())
+  const std::string weights = j["weights"].get<std::string>();
+  j["parameters"] = post.size();
+  if (f.fitted_prior() && o.load.empty())
     j["prior_steps"] = report.prior_steps, j["prior_gradient"] = report.prior_gradient;
   if (f.tuned_prior()) {  // δ by the lowest validation NLL of this predictive
     const IndexList val = parse_index_list(f.val, *task);
     bar.note("laplace: the prior by NLL on " + val.spec);
-    const auto trials = laplace::tune_prior_by_nll(
-        post, *model, task->split(val.split), val.indices, f.weights, LaplaceFlags::prior_grid(),
-        o.predictive, o.samples, o.seed, o.temperature);
+    const auto trials = laplace::tune_prior_by_nll(post, *model, task->split(val.split),
+                                                   val.indices, weights, LaplaceFlags::prior_grid(),
+                                                   o.predictive, o.samples, o.seed, o.temperature);
     double best = trials.front().nll;
     for (const auto& t : trials) best = std::min(best, t.nll);
     j["val"] = val.spec, j["val_nll"] = best, j["prior_trials"] = trials.size();
   }
-  if (f.structure == "lowrank") {
+  if (f.structure == "lowrank" && o.load.empty()) {
     j["rank"] = f.rank, j["lanczos_iterations"] = report.lanczos_iterations;
     j["lanczos_converged"] = report.lanczos_converged;
     j["smallest_kept_eigenvalue"] = report.smallest_kept_eigenvalue;
@@ -137,7 +156,7 @@ int run(const Opts& o) {
                      const std::string& what) {
     bar.restart();  // the ETA counts from this pass
     const laplace::Linearized l = laplace::linearize(
-        post, *model, split, idx, f.weights, 64,
+        post, *model, split, idx, weights, 64,
         [&](index_t done, index_t n) { bar.count(long(done), long(n), "Jacobians of " + what); });
     return std::make_pair(laplace::predict(l, o.predictive, o.samples, o.seed, o.temperature),
                           laplace::map_probabilities(l));
@@ -202,6 +221,11 @@ int run(const Opts& o) {
     score(probs, ood_probs, "");
     score(map, ood_map, "map_");
   }
+  if (!o.save.empty()) {
+    laplace::save_posterior(o.save, post, *model, j["structure"].get<std::string>(), weights,
+                            j["curvature"].get<std::string>(), j["prior"].get<std::string>());
+    j["saved"] = o.save;
+  }
   j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bar.clear();
   std::printf("%s\n", rounded(j).dump().c_str());
@@ -239,13 +263,26 @@ Runner add_laplace(CLI::App& app) {
   cmd->add_option("--rotation-plots", o->rotation_plots,
                   "With --rotations: draw NLL and ECE against the angle to PREFIX-nll.png and "
                   "PREFIX-ece.png");
+  cmd->add_option("--save", o->save,
+                  "Write the fitted posterior (curvature, prior, the weights' fingerprint) to this "
+                  "safetensors file");
+  cmd->add_option("--load", o->load,
+                  "Predict with a posterior saved by --save for this checkpoint instead of fitting "
+                  "one (no training data is read)");
   cmd->add_option("--batch", o->batch, "Examples per recorded batch")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed for sampled labels and Monte-Carlo draws")
       ->capture_default_str();
   cmd->add_option("--precision", o->precision, "float32 or float64: the model's sweeps")
       ->capture_default_str();
-  return [o] {
+  return [o, cmd] {
     o->laplace.check();
+    // A loaded posterior is used as saved: the options that fit one would be ignored.
+    for (const char* fitting : {"--examples", "--weights", "--structure", "--rank", "--curvature",
+                                "--mc-samples", "--prior", "--prior-precision", "--val", "--save"})
+      CURV_CHECK(o->load.empty() || cmd->count(fitting) == 0, "laplace: --load takes the ",
+                 "posterior as saved: expected no ", fitting, ", found it given");
+    if (!o->load.empty()) check_readable(o->load, "--load", "a posterior saved by --save");
+    check_writable(o->save, "--save");
     check_one_of(o->predictive, {"probit", "mc", "bridge", "map"}, "laplace", "--predictive");
     check_one_of(o->precision, {"float32", "float64"}, "laplace", "--precision");
     CURV_CHECK(o->samples >= 1 && o->batch >= 1 && o->temperature > 0,

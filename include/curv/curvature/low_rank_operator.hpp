@@ -34,6 +34,9 @@ class LowRankOperator : public LinearOperator {
   // scale·M + diag(extra): the same U with c and d rescaled and extra added.
   LowRankOperator plus(double scale, const std::vector<double>& extra) const;
   index_t rank() const { return m_; }
+  const std::vector<double>& factor() const { return U_; }  // U, (m, n)
+  double scale() const { return c_; }
+  const std::vector<double>& shift() const { return d_; }  // d
 
  private:
   void factorize(double damping);

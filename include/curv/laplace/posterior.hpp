@@ -47,6 +47,9 @@ class Posterior {
   const std::vector<double>& prior() const { return delta_; }
   const std::vector<PriorGroup>& groups() const { return groups_; }
   double n_data() const { return n_; }
+  double summed_loss() const { return summed_loss_; }
+  const std::vector<double>& theta() const { return theta_; }
+  LinearOperator& curvature() { return *C_; }  // C, without the prior
   index_t size() const { return index_t(theta_.size()); }
 
   LinearOperator& precision();  // P
