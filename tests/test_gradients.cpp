@@ -181,34 +181,37 @@ TEST_CASE("the output layer's inputs instead of its Jacobian rows, when asked") 
                        doctest::Contains("given instead of rows, not projected"), Error);
 }
 
-// Factored linear layers: rows over the other parameters plus, per factored layer, a and the C
-// adjoints g, from which g ⊗ aᵀ and g rebuild the full rows — in the mlp every layer, in the
-// conv model the fc layer (conv stays in the rows), in the sequence model fc2 only (fc1 sees
-// three tokens per example).
-TEST_CASE("linear layers in factored form rebuild the full Jacobian rows") {
-  for (const char* which : {"mlp", "conv", "sequence"}) {
+// Factored layers: rows over the other parameters plus, per factored layer, its rows' inputs a
+// and the C adjoints g, from which Σᵣ gᵣ ⊗ aᵣᵀ and Σᵣ gᵣ rebuild the full rows — in the mlp every
+// layer; in the conv model the fc layer (its conv's 9 patches hold more numbers than its rows);
+// in the wide conv model both; in the sequence model fc2 (fc1's three tokens per example hold
+// more numbers than its rows).
+TEST_CASE("layers in factored form rebuild the full Jacobian rows") {
+  for (const char* which : {"mlp", "conv", "conv-wide", "sequence"}) {
     CAPTURE(which);
     auto model = tiny(which);
     const index_t N = 5, C = model->outputs(), P = model->params().size();
     MemorySplit split(concatenate(random_batches(*model, {N}, 8)));
     const std::vector<index_t> idx = {4, 1, 3, 0, 2};
+    const std::string w = which;
     for (const char* spec : {"all", "last"}) {
       CAPTURE(spec);
+      const bool all = spec == std::string("all");
       GradientOptions o;
       o.measurement = Measurement::parse("jacobian"), o.batch = 2, o.subset = spec;
       GradientStream<double> full(*model, split, idx, o);
       const Matrix F = collect(full);
       const index_t S = full.subset().size();
-      o.linear_factors = true;
+      o.layer_factors = true;
       GradientStream<double> factored(*model, split, idx, o);
-      const std::string w = which;
-      CHECK(factored.factored_layers().size() ==
-            (w == "mlp" && spec == std::string("all") ? 3 : 1));
-      CHECK(factored.columns() == S - [&] {
-        index_t k = 0;
-        for (const auto& f : factored.factored_layers()) k += f.out * (f.in + 1);
-        return k;
-      }());
+      const std::size_t layers = !all ? 1 : w == "mlp" ? 3 : w == "conv-wide" ? 2 : 1;
+      CHECK(factored.factored_layers().size() == layers);
+      index_t dropped = 0;
+      for (const auto& f : factored.factored_layers()) {
+        dropped += f.out * (f.in + 1);
+        CHECK(f.rows_per_example == (f.kind == "conv2d" ? 4 : 1));
+      }
+      CHECK(factored.columns() == S - dropped);
       Matrix got(F.size(), std::numeric_limits<double>::infinity());
       std::vector<index_t> where(static_cast<std::size_t>(P), -1);  // flat offset → subset position
       for (index_t p = 0, at = 0; p < P; ++p)
@@ -225,24 +228,34 @@ TEST_CASE("linear layers in factored form rebuild the full Jacobian rows") {
             for (index_t j = column; j < end; ++j)
               row[where[std::size_t(offset + j - column)]] = b.data[r * b.columns + j];
           }
-          for (const LinearFactors<double>& f : b.factors) {
-            const double* g = f.g + r * f.out;
-            const double* a = f.a + (r / C) * f.in;
+          for (const LayerFactors<double>& f : b.factors) {
+            const index_t R = f.rows_per_example;
             for (index_t q = 0; q < f.out; ++q) {
-              for (index_t i = 0; i < f.in; ++i)
-                row[where[std::size_t(f.weight_offset + q * f.in + i)]] = g[q] * a[i];
-              if (f.bias_offset >= 0) row[where[std::size_t(f.bias_offset + q)]] = g[q];
+              for (index_t i = 0; i < f.in; ++i) {
+                double s = 0;
+                for (index_t t = 0; t < R; ++t)
+                  s += f.g[(r * R + t) * f.out + q] * f.a[((r / C) * R + t) * f.in + i];
+                row[where[std::size_t(f.weight_offset + q * f.in + i)]] = s;
+              }
+              if (f.bias_offset >= 0) {
+                double s = 0;
+                for (index_t t = 0; t < R; ++t) s += f.g[(r * R + t) * f.out + q];
+                row[where[std::size_t(f.bias_offset + q)]] = s;
+              }
             }
           }
         }
       });
-      CHECK(got == F);  // every entry written, each the sweep's own product
+      // Every entry written; one-row layers bit for bit (each entry the sweep's own product),
+      // sums over rows to rounding.
+      CHECK(relative_error(got, F) <= 1e-14);
+      if (w == "mlp") CHECK(got == F);
     }
   }
   auto model = tiny("mlp");
   MemorySplit split(concatenate(random_batches(*model, {3}, 8)));
   GradientOptions o;
-  o.linear_factors = true;
+  o.layer_factors = true;
   CHECK_THROWS_WITH_AS(GradientStream<double>(*model, split, {0, 1}, o),
                        doctest::Contains("factored form for the jacobian only, found 'loss'"),
                        Error);

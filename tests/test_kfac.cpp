@@ -297,7 +297,8 @@ TEST_CASE(
                        doctest::Contains("expected a basis for a 3x4 layer, found 4x4"), Error);
 }
 
-// Rows Jₙ,c = gₙ,c ⊗ âₙᵀ (g = I: the layer's own outputs), and any rows V, through the eigenbases
+// Rows Jₙ,c = gₙ,c ⊗ âₙᵀ (g = I: the layer's own outputs), Σᵣ gₙ,c,ᵣ ⊗ âₙ,ᵣᵀ, and any rows V,
+// through the eigenbases
 // against J (M + λI)⁻¹ Jᵀ with inverse_mv; both add to what out holds.
 TEST_CASE(
     "a block's covariances J (M + λI)⁻¹ Jᵀ of rank-one and of general rows, against inverse_mv") {
@@ -321,7 +322,9 @@ TEST_CASE(
     for (auto& v : x) v = rng.normal();
     return x;
   };
+  const index_t R = 3;  // rows per input of the factored form with several rows
   const Matrix a = random(n * din), g = random(n * k * O), V = random(n * k * m);
+  const Matrix aR = random(n * R * din), gR = random(n * k * R * O);
   const Matrix start = random(n * k * k), start_O = random(n * O * O);
   for (bool refit : {false, true})
     for (double lambda : {0.0, 0.3}) {
@@ -347,8 +350,16 @@ TEST_CASE(
           }
         return want;
       };
-      // g ⊗ âᵀ as (n, k, out, din) rows, and I ⊗ âᵀ as (n, out, out, din).
-      Matrix outer(static_cast<std::size_t>(n * k * m)), identity(std::size_t(n * O * m), 0.0);
+      // g ⊗ âᵀ as (n, k, out, din) rows, I ⊗ âᵀ as (n, out, out, din), Σᵣ gᵣ ⊗ âᵣᵀ as (n, k, …).
+      Matrix outer(static_cast<std::size_t>(n * k * m)), identity(std::size_t(n * O * m), 0.0),
+          summed(std::size_t(n * k * m), 0.0);
+      for (index_t e = 0; e < n; ++e)
+        for (index_t c = 0; c < k; ++c)
+          for (index_t r = 0; r < R; ++r)
+            for (index_t o = 0; o < O; ++o)
+              for (index_t i = 0; i < din; ++i)
+                summed[(e * k + c) * m + o * din + i] +=
+                    gR[((e * k + c) * R + r) * O + o] * aR[(e * R + r) * din + i];
       for (index_t e = 0; e < n; ++e)
         for (index_t o = 0; o < O; ++o)
           for (index_t i = 0; i < din; ++i) {
@@ -357,11 +368,14 @@ TEST_CASE(
             identity[(e * O + o) * m + o * din + i] = a[e * din + i];
           }
       Matrix got = start;
-      block.inverse_rank_one_covariance(a.data(), g.data(), n, k, lambda, got.data());
+      block.inverse_factored_covariance(a.data(), g.data(), n, 1, k, lambda, got.data());
       CHECK(relative_error(got, reference(outer, k, start)) <= 1e-12);
       got = start_O;
-      block.inverse_rank_one_covariance(a.data(), nullptr, n, O, lambda, got.data());
+      block.inverse_factored_covariance(a.data(), nullptr, n, 1, O, lambda, got.data());
       CHECK(relative_error(got, reference(identity, O, start_O)) <= 1e-12);
+      got = start;
+      block.inverse_factored_covariance(aR.data(), gR.data(), n, R, k, lambda, got.data());
+      CHECK(relative_error(got, reference(summed, k, start)) <= 1e-12);
       got = start;
       block.inverse_covariance(V.data(), n, k, lambda, got.data());
       CHECK(relative_error(got, reference(V, k, start)) <= 1e-12);

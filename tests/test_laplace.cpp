@@ -248,35 +248,39 @@ TEST_CASE("the GLM covariance J P⁻¹ Jᵀ of each input, against a dense solve
 }
 
 // An all-weights Kronecker posterior over conv2d and linear layers: the linear layer's share of
-// Σ comes from its inputs and output adjoints (factored rows), the conv layer's from its rows.
+// Σ comes from its inputs and output adjoints (factored rows), the conv layer's from its rows
+// (conv: 9 positions) or from its patches and their adjoints (conv-wide: 4 positions).
 TEST_CASE("the GLM covariance of a Kronecker posterior over conv and linear layers") {
-  auto model = tiny("conv");
-  const index_t N = 12, C = model->outputs();
-  MemorySplit train(concatenate(random_batches(*model, {N}, 3))),
-      test(concatenate(random_batches(*model, {7}, 5)));
-  std::vector<index_t> fit(static_cast<std::size_t>(N)), points = {6, 0, 3, 1, 5, 2, 4};
-  for (index_t i = 0; i < N; ++i) fit[std::size_t(i)] = i;
-  CurvatureData<double> data(*model, train, fit, 4);
-  const auto groups =
-      laplace::prior_groups(ParamSubset::parse("all", model->params().info()), "layer");
-  Posterior post(curvature(data, "kfac", "all"), double(N), theta_on(*model, "all"), 3.0, groups);
-  post.set_prior({0.7, 1.9});
-  const laplace::Linearized l = laplace::linearize(post, *model, test, points, "all", 2);
-  // P = N·(K-FAC) + diag(δ per layer), dense.
-  const index_t n = post.size();
-  Matrix P = materialize(*curvature(data, "kfac", "all"));
-  for (double& x : P) x *= double(N);
-  for (const auto& g : groups)
-    for (index_t i = g.begin; i < g.begin + g.size; ++i)
-      P[std::size_t(i * n + i)] += g.name == "conv" ? 0.7 : 1.9;
-  GradientOptions o;
-  o.measurement = Measurement::parse("jacobian");
-  GradientStream<double> stream(*model, test, points, o);
-  std::vector<double> J;
-  stream.run([&](const GradientBlock<double>& b) {
-    J.insert(J.end(), b.data, b.data + b.rows * b.columns);
-  });
-  CHECK(relative_error(l.covariance, dense_glm_covariance(P, J, 7, C)) <= 1e-10);
+  for (const char* which : {"conv", "conv-wide"}) {
+    CAPTURE(std::string(which));
+    auto model = tiny(which);
+    const index_t N = 12, C = model->outputs();
+    MemorySplit train(concatenate(random_batches(*model, {N}, 3))),
+        test(concatenate(random_batches(*model, {7}, 5)));
+    std::vector<index_t> fit(static_cast<std::size_t>(N)), points = {6, 0, 3, 1, 5, 2, 4};
+    for (index_t i = 0; i < N; ++i) fit[std::size_t(i)] = i;
+    CurvatureData<double> data(*model, train, fit, 4);
+    const auto groups =
+        laplace::prior_groups(ParamSubset::parse("all", model->params().info()), "layer");
+    Posterior post(curvature(data, "kfac", "all"), double(N), theta_on(*model, "all"), 3.0, groups);
+    post.set_prior({0.7, 1.9});
+    const laplace::Linearized l = laplace::linearize(post, *model, test, points, "all", 2);
+    // P = N·(K-FAC) + diag(δ per layer), dense.
+    const index_t n = post.size();
+    Matrix P = materialize(*curvature(data, "kfac", "all"));
+    for (double& x : P) x *= double(N);
+    for (const auto& g : groups)
+      for (index_t i = g.begin; i < g.begin + g.size; ++i)
+        P[std::size_t(i * n + i)] += g.name == "conv" ? 0.7 : 1.9;
+    GradientOptions o;
+    o.measurement = Measurement::parse("jacobian");
+    GradientStream<double> stream(*model, test, points, o);
+    std::vector<double> J;
+    stream.run([&](const GradientBlock<double>& b) {
+      J.insert(J.end(), b.data, b.data + b.rows * b.columns);
+    });
+    CHECK(relative_error(l.covariance, dense_glm_covariance(P, J, 7, C)) <= 1e-10);
+  }
 }
 
 TEST_CASE("the prior by validation NLL keeps the grid's best δ, each trial the NLL at its δ") {

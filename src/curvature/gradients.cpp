@@ -50,18 +50,17 @@ template <class T>
 struct GradientStream<T>::LinearInputs final : LayerObserver<T> {
   LayerEvent<T> last;  // the last linear layer's forward event
   bool seen = false;
-  // While discovering factored layers: each linear layer's forward events, counted.
+  // While discovering factored layers: each linear and conv2d layer's forward events, counted.
   bool discovering = false;
   std::map<index_t, std::pair<int, LayerEvent<T>>> discovered;
   // The factored layers (pointers unset), by weight offset; the current batch's a and g.
-  std::vector<LinearFactors<T>> layers;
+  std::vector<LayerFactors<T>> layers;
   std::map<index_t, std::size_t> index;
   std::vector<std::vector<T>> a, g;
   index_t output = -1, outputs = 0;  // the sweep's output c of C; -1 outside the sweeps
 
   void on_forward(const LayerEvent<T>& e) override {
-    if (e.kind != "linear") return;
-    last = e, seen = true;
+    if (e.kind == "linear") last = e, seen = true;
     if (discovering) {
       auto& [count, event] = discovered[e.weight_offset];
       ++count, event = e;
@@ -72,13 +71,20 @@ struct GradientStream<T>::LinearInputs final : LayerObserver<T> {
   void on_backward(const LayerEvent<T>& e) override {
     const auto it = index.find(e.weight_offset);
     if (output < 0 || it == index.end()) return;
-    const index_t O = layers[it->second].out, n = e.g.rows();
-    T* dst = g[it->second].data();  // (n·C, out): row e·C + c
+    const LayerFactors<T>& f = layers[it->second];
+    const index_t block = f.rows_per_example * f.out, n = e.g.rows() / f.rows_per_example;
+    T* dst = g[it->second].data();  // (n·C·R, out): example i's rows for c at (i·C + c)·R
     for (index_t i = 0; i < n; ++i)
-      std::copy(e.g.data + i * O, e.g.data + (i + 1) * O, dst + (i * outputs + output) * O);
+      std::copy(e.g.data + i * block, e.g.data + (i + 1) * block,
+                dst + (i * outputs + output) * block);
   }
   bool reads_output_adjoints() const override { return !index.empty(); }
-  bool observes(std::string_view kind, index_t) const override { return kind == "linear"; }
+  // Factoring: the factored layers only (a conv2d layer's events cost an im2col); otherwise
+  // linear layers, whose last forward event the output layer's rows come from.
+  bool observes(std::string_view kind, index_t offset) const override {
+    if (discovering) return kind == "linear" || kind == "conv2d";
+    return index.empty() ? kind == "linear" : index.contains(offset);
+  }
 };
 
 namespace {
@@ -119,9 +125,9 @@ GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
     obj_->tape().set_observer(linear_inputs_.get());
   }
   std::set<index_t> factored;  // parameters the factored layers give instead of columns
-  if (opt_.linear_factors) {
-    factor_linear_layers();
-    for (const LinearFactors<T>& f : linear_inputs_->layers)
+  if (opt_.layer_factors) {
+    factor_layers();
+    for (const LayerFactors<T>& f : linear_inputs_->layers)
       factored.insert({f.weight_offset, f.bias_offset});
   }
   for (const ParamInfo& p : model.params().info())
@@ -130,25 +136,27 @@ GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
 }
 
 template <class T>
-void GradientStream<T>::factor_linear_layers() {
+void GradientStream<T>::factor_layers() {
   CURV_CHECK(opt_.measurement.kind == Measurement::Kind::Jacobian,
-             "gradients: linear layers are given in factored form for the jacobian only, found '",
+             "gradients: layers are given in factored form for the jacobian only, found '",
              opt_.measurement.name(), "'");
   CURV_CHECK(opt_.project == 0 && !opt_.inputs_for_output_layer,
-             "gradients: factored linear layers are given instead of rows, neither projected nor "
-             "with the output layer's inputs");
+             "gradients: factored layers are given instead of rows, neither projected nor with "
+             "the output layer's inputs");
   LinearInputs& obs = *linear_inputs_;
   obs.discovering = true;
   split_.fill(std::span<const index_t>(indices_.data(), 1), nullptr, batch_);
   obj_->record(batch_.x.view());
   obs.discovering = false;
-  // A layer applied once to one row per example; a layer applied twice (shared weights) or to
-  // several rows (tokens) has Jacobians of higher rank and stays in the rows.
+  const index_t C = obj_->outputs();
+  // A layer applied twice (shared weights) stays in the rows; so does one whose R rows per
+  // example hold more numbers than the C·out·in entries of its Jacobian rows.
   for (const auto& [offset, seen] : obs.discovered) {
     const auto& [count, e] = seen;
-    if (count != 1 || e.rows_per_example != 1 || !subset_.contains(offset)) continue;
-    LinearFactors<T> f;
-    f.weight_offset = offset, f.in = e.a.row_size(), f.out = e.fan_out;
+    const index_t R = e.a.rows(), in = e.a.row_size(), out = e.fan_out;
+    if (count != 1 || !subset_.contains(offset) || R * (C * out + in) > C * out * in) continue;
+    LayerFactors<T> f;
+    f.kind = e.kind, f.weight_offset = offset, f.in = in, f.out = out, f.rows_per_example = R;
     f.bias_offset = e.bias_offset >= 0 && subset_.contains(e.bias_offset) ? e.bias_offset : -1;
     obs.index[offset] = obs.layers.size();
     obs.layers.push_back(f);
@@ -158,8 +166,8 @@ void GradientStream<T>::factor_linear_layers() {
 }
 
 template <class T>
-const std::vector<LinearFactors<T>>& GradientStream<T>::factored_layers() const {
-  static const std::vector<LinearFactors<T>> none;
+const std::vector<LayerFactors<T>>& GradientStream<T>::factored_layers() const {
+  static const std::vector<LayerFactors<T>> none;
   return linear_inputs_ ? linear_inputs_->layers : none;
 }
 
@@ -247,7 +255,7 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t 
     block_outputs_.resize(std::size_t((at + n) * C));
   std::copy(z.data, z.data + n * C, block_outputs_.begin() + at * C);
   // (Factored layers take the sweeps, which stop at the output layer when it is all they need.)
-  if (m.kind == Measurement::Kind::Jacobian && !opt_.linear_factors &&
+  if (m.kind == Measurement::Kind::Jacobian && !opt_.layer_factors &&
       output_layer_jacobian(n, rows, at)) {
     gradient_seconds_ += since(t0);
     return;
@@ -300,7 +308,8 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t 
       if (factors) {
         LinearInputs& obs = *linear_inputs_;
         for (std::size_t i = 0; i < obs.layers.size(); ++i)
-          obs.g[i].assign(std::size_t(n * C * obs.layers[i].out), T(0));
+          obs.g[i].assign(std::size_t(n * C * obs.layers[i].rows_per_example * obs.layers[i].out),
+                          T(0));
         obs.outputs = C;
       }
       for (index_t c = 0; c < C; ++c) {

@@ -1,5 +1,6 @@
 #include "curv/curvature/kronecker.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "curv/core/error.hpp"
@@ -136,13 +137,42 @@ void KroneckerBlock::inverse_mv(const double* V, double lambda, double* out) {
   in_eigenbasis(V, inverse_scaling(lambda), out);
 }
 
-void KroneckerBlock::inverse_rank_one_covariance(const double* a, const double* g, index_t n,
-                                                 index_t k, double lambda, double* out) {
+void KroneckerBlock::inverse_factored_covariance(const double* a, const double* g, index_t n,
+                                                 index_t rows, index_t k, double lambda,
+                                                 double* out) {
   const index_t din = layer_.din(), O = layer_.out;
-  CURV_CHECK(g != nullptr || k == O, "K-FAC block at offset ", layer_.weight_offset,
-             ": expected the layer's ", O, " outputs without adjoints, found ", k);
+  CURV_CHECK(g != nullptr || (k == O && rows == 1), "K-FAC block at offset ", layer_.weight_offset,
+             ": expected the layer's ", O, " outputs for one row without adjoints, found ", k,
+             " outputs of ", rows, " rows");
   const std::vector<double>& inv_scale = inverse_scaling(lambda);
   ensure_eigen();
+  if (rows > 1) {
+    // Per chunk of inputs (about 4 M entries of G̃): Ã = Â Q_A, (n·R, din); G̃ = G Q_G,
+    // (n·k·R, out); then per input Zₑ,c = (G̃ₑ,cᵀ Ãₑ) ⊙ (S + λ)^(-1/2) and Σₑ += Zₑ Zₑᵀ.
+    const index_t m = O * din, step = std::max<index_t>(1, (index_t(1) << 22) / (k * rows * O));
+    std::vector<double> root(inv_scale.size()), At, Gt, Y(static_cast<std::size_t>(k * m));
+    for (std::size_t j = 0; j < root.size(); ++j) root[j] = std::sqrt(inv_scale[j]);
+    for (index_t first = 0; first < n; first += step) {
+      const index_t b = std::min(step, n - first);
+      At.resize(static_cast<std::size_t>(b * rows * din));
+      Gt.resize(static_cast<std::size_t>(b * k * rows * O));
+      gemm(Trans::No, Trans::No, b * rows, din, din, 1.0, a + first * rows * din, QA_.data(), 0.0,
+           At.data());
+      gemm(Trans::No, Trans::No, b * k * rows, O, O, 1.0, g + first * k * rows * O, QG_.data(), 0.0,
+           Gt.data());
+      for (index_t e = 0; e < b; ++e) {
+        for (index_t c = 0; c < k; ++c) {
+          double* y = Y.data() + c * m;
+          gemm(Trans::Yes, Trans::No, O, din, rows, 1.0, Gt.data() + (e * k + c) * rows * O,
+               At.data() + e * rows * din, 0.0, y);
+          for (index_t j = 0; j < m; ++j) y[j] *= root[std::size_t(j)];
+        }
+        gemm(Trans::No, Trans::Yes, k, k, m, 1.0, Y.data(), Y.data(), 1.0,
+             out + (first + e) * k * k);
+      }
+    }
+    return;
+  }
   std::vector<double> p(static_cast<std::size_t>(n * din)), w(static_cast<std::size_t>(O));
   // p = â Q_A: every input's coordinates in A's eigenbasis, (n, din).
   gemm(Trans::No, Trans::No, n, din, din, 1.0, a, QA_.data(), 0.0, p.data());

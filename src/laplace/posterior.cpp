@@ -123,7 +123,7 @@ bool Posterior::output_layer_covariance(const double* a, index_t n, index_t din,
                                         double* out) {
   KroneckerBlock* block = output_layer_block(outputs);
   if (!block || block->layer().din() != din) return false;
-  block->inverse_rank_one_covariance(a, nullptr, n, outputs, 0.0, out);
+  block->inverse_factored_covariance(a, nullptr, n, 1, outputs, 0.0, out);
   return true;
 }
 

@@ -39,9 +39,9 @@ std::vector<double> scaled_softmax(const Linearized& l, double temperature, Scal
   return p;
 }
 
-// Σₙ += Jₙ P⁻¹ Jₙᵀ block by block for a Kronecker posterior P: a factored linear layer's rows
-// are gₙ,c ⊗ âₙᵀ (KroneckerBlock::inverse_rank_one_covariance), any other layer's are gathered
-// from the stream's rows into its blocks' Ŵ layout (KroneckerBlock::inverse_covariance).
+// Σₙ += Jₙ P⁻¹ Jₙᵀ block by block for a Kronecker posterior P: a factored layer's rows are
+// Σᵣ gₙ,c,ᵣ ⊗ âₙ,ᵣᵀ (KroneckerBlock::inverse_factored_covariance), any other layer's are
+// gathered from the stream's rows into its block's Ŵ layout (KroneckerBlock::inverse_covariance).
 template <class T>
 void kronecker_covariance(KfacOperator& P, const GradientBlock<T>& b,
                           const std::vector<std::pair<index_t, index_t>>& row_columns, index_t C,
@@ -58,13 +58,14 @@ void kronecker_covariance(KfacOperator& P, const GradientBlock<T>& b,
                  "laplace: expected the layer at offset ", L.weight_offset, " to be ", O, "x", L.in,
                  L.bias_offset >= 0 ? " with" : " without", " a bias, found ", f->out, "x", f->in,
                  f->bias_offset >= 0 ? " with" : " without", " one");
-      a_hat.resize(std::size_t(n * din));
-      for (index_t e = 0; e < n; ++e) {
-        std::copy(f->a + e * L.in, f->a + (e + 1) * L.in, a_hat.begin() + e * din);
-        if (din > L.in) a_hat[std::size_t(e * din + L.in)] = 1;
+      const index_t R = f->rows_per_example;
+      a_hat.resize(std::size_t(n * R * din));
+      for (index_t r = 0; r < n * R; ++r) {
+        std::copy(f->a + r * L.in, f->a + (r + 1) * L.in, a_hat.begin() + r * din);
+        if (din > L.in) a_hat[std::size_t(r * din + L.in)] = 1;
       }
-      g.assign(f->g, f->g + n * C * O);
-      block.inverse_rank_one_covariance(a_hat.data(), g.data(), n, C, 0.0, cov);
+      g.assign(f->g, f->g + n * C * R * O);
+      block.inverse_factored_covariance(a_hat.data(), g.data(), n, R, C, 0.0, cov);
       continue;
     }
     const auto w = column_of.find(L.weight_offset);
@@ -125,11 +126,11 @@ Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& spli
   // A last-layer Kronecker posterior needs the layer's inputs, not the rows they make; without
   // rows to hold, batches as large as a forward pass's.
   g.inputs_for_output_layer = posterior.has_output_layer_form(C);
-  // Any other Kronecker posterior takes linear layers' rows in factored form, in which they are
-  // cheap to hold and to apply P⁻¹ to: so are batches of forward-pass size.
+  // Any other Kronecker posterior takes layers' rows in factored form where that is smaller, in
+  // which they are cheap to hold and to apply P⁻¹ to: so are batches of forward-pass size.
   KfacOperator* kron = g.inputs_for_output_layer ? nullptr : posterior.kronecker();
-  g.linear_factors = kron != nullptr;
-  if (g.inputs_for_output_layer || g.linear_factors) g.batch = std::max<index_t>(batch, 256);
+  g.layer_factors = kron != nullptr;
+  if (g.inputs_for_output_layer || g.layer_factors) g.batch = std::max<index_t>(batch, 256);
   GradientStream<T> stream(model, split, examples, g);
   CURV_CHECK(stream.subset().size() == S, "laplace: expected Jacobians over the posterior's ", S,
              " parameters, found ", stream.subset().size(), " for subset '", subset, "'");

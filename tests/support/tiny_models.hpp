@@ -64,6 +64,28 @@ class TinyConv final : public Model<double> {
   index_t conv_, fc_;
 };
 
+// (N,2,4,4) → conv 4@2×3×3 (4 positions) → tanh → flatten (N,16) → fc (3): a conv layer whose
+// patches and adjoints are fewer numbers than its Jacobian rows (4·(3·4 + 19) ≤ 3·4·19), so
+// factored Jacobians take it in factored form (curvature/gradients.hpp).
+class TinyConvWide final : public Model<double> {
+ public:
+  TinyConvWide() {
+    conv_ = add_affine("conv", Shape{4, 2, 3, 3});
+    fc_ = add_affine("fc", Shape{3, 16});
+  }
+  std::string name() const override { return "tiny-conv-wide"; }
+  std::string config() const override { return "{}"; }
+  Shape input_shape() const override { return Shape{2, 4, 4}; }
+  index_t outputs() const override { return 3; }
+  Value forward(Tape<double>& t, Value x) const override {
+    Value h = ops::tanh(t, ops::conv2d(t, x, weight(conv_), bias(conv_), 1, 0));  // (N,4,2,2)
+    return ops::linear(t, ops::flatten(t, h), weight(fc_), bias(fc_));
+  }
+
+ private:
+  index_t conv_, fc_;
+};
+
 // tokens (N,3,2) → fc1 on every token (N,3,4) → tanh → reshape (N,12) → fc2 (3).
 class TinySequence final : public Model<double> {
  public:

@@ -9,8 +9,8 @@
 //              against one forward pass over them
 //   all        GLM-probit predictive of an all-weights Kronecker posterior on `all_examples`
 //              test images, against the C backward sweeps per batch that give its Jacobians
-//              (linear layers in factored form, conv layers as rows: GradientOptions::
-//              linear_factors) timed alone — its floor less the eigenbasis products, which are
+//              (layers in factored form where it is smaller than their rows: GradientOptions::
+//              layer_factors) timed alone — its floor less the eigenbasis products, which are
 //              the difference — and against the forward pass
 // The weights are LeNet-5's initialization (seed 1): the costs do not depend on their values,
 // except the number of prior-fitting steps, which is printed.
@@ -73,7 +73,7 @@ void bench_laplace(int rounds, index_t all_examples) {
   };
   auto jacobians_all = [&] {  // the predictive's sweeps, as linearize sets them up
     GradientOptions g;
-    g.measurement = Measurement::parse("jacobian"), g.batch = 256, g.linear_factors = true;
+    g.measurement = Measurement::parse("jacobian"), g.batch = 256, g.layer_factors = true;
     GradientStream<float> s(*model, test, all_idx, g);
     s.run([](const GradientBlock<float>&) {});
   };

@@ -17,11 +17,12 @@
 // last-layer Laplace predictive needs, at the cost of the forward pass. Other subsets take one
 // backward sweep per output.
 //
-// Jacobians in factored form (GradientOptions::linear_factors): a linear layer applied to one row
-// aₙ per example has rows ∂zₙ,c/∂Ŵ = gₙ,c ⊗ [aₙ; 1]ᵀ, with gₙ,c the adjoint of output c at the
-// layer's outputs — so such a layer can deliver aₙ and the C adjoints gₙ,c (out each) instead
-// of C·out·(in + 1) row entries, and its columns leave the rows. Kronecker posteriors use the
-// form directly (laplace/predictive.hpp).
+// Jacobians in factored form (GradientOptions::layer_factors): a layer that maps each of its R
+// rows per example âₙ,ᵣ = [aₙ,ᵣ; 1] to W âₙ,ᵣ (linear: R = 1, or tokens; conv2d: R output
+// positions, a the patches) has rows ∂zₙ,c/∂Ŵ = Σᵣ gₙ,c,ᵣ âₙ,ᵣᵀ, with gₙ,c,ᵣ the adjoint of
+// output c at the layer's row r — so it can deliver the aₙ,ᵣ and gₙ,c,ᵣ instead of its C·out·din
+// row entries per example whenever those are fewer, and its columns leave the rows. Kronecker
+// posteriors use the form directly (laplace/predictive.hpp).
 #pragma once
 
 #include <functional>
@@ -64,26 +65,29 @@ struct GradientOptions {
   // jacobian over the output layer: deliver its inputs (GradientBlock::output_layer_inputs)
   // without the rows they determine (data null), for consumers that use the structure.
   bool inputs_for_output_layer = false;
-  // jacobian: every linear layer of the subset applied to one row per example (and once per
-  // forward pass) gives its inputs and its outputs' adjoints (GradientBlock::factors) instead of
-  // its columns, which the rows then leave out (GradientStream::row_columns). Which layers those
-  // are is read from a recording of the list's first example.
-  bool linear_factors = false;
+  // jacobian: every linear and conv2d layer of the subset applied once per forward pass whose
+  // factored form is smaller than its rows, R·(C·out + in) ≤ C·out·in, gives its rows' inputs
+  // and output adjoints (GradientBlock::factors) instead of its columns, which the rows then
+  // leave out (GradientStream::row_columns). Which layers those are is read from a recording of
+  // the list's first example.
+  bool layer_factors = false;
   // The projection matrix is kept when P·k fits; otherwise it is generated slice by slice once
   // per chunk of `chunk` examples, whose gradients are held together for it.
   std::size_t cache_bytes = std::size_t(512) << 20;
   index_t chunk = 2048;
 };
 
-// One linear layer's Jacobian rows in factored form: row (n, c) over its weight W:(out, in) is
-// g[n·C + c] ⊗ a[n]ᵀ, and over its bias g[n·C + c].
+// One layer's Jacobian rows in factored form: row (n, c) over its weight W:(out, in) is
+// Σᵣ g[(n·C + c)·R + r] ⊗ a[n·R + r]ᵀ, and over its bias Σᵣ g[(n·C + c)·R + r].
 template <class T>
-struct LinearFactors {
+struct LayerFactors {
+  std::string_view kind;       // "linear", "conv2d"
   index_t weight_offset = -1;  // in the flat parameter vector
   index_t bias_offset = -1;    // -1 when the layer has none or it is outside the subset
   index_t in = 0, out = 0;
-  const T* a = nullptr;  // (examples, in): the layer's inputs
-  const T* g = nullptr;  // (examples · C, out): output c's adjoint at the layer's outputs
+  index_t rows_per_example = 1;  // R
+  const T* a = nullptr;          // (examples · R, in): the layer's input rows
+  const T* g = nullptr;          // (examples · C · R, out): output c's adjoints at its rows
 };
 
 template <class T>
@@ -101,8 +105,8 @@ struct GradientBlock {
   // appended when the bias is in the subset, (examples, input_size); else null.
   const T* output_layer_inputs = nullptr;
   index_t input_size = 0;
-  // GradientOptions::linear_factors: the factored layers, whose columns the rows leave out.
-  std::span<const LinearFactors<T>> factors;
+  // GradientOptions::layer_factors: the factored layers, whose columns the rows leave out.
+  std::span<const LayerFactors<T>> factors;
 };
 
 template <class T>
@@ -121,8 +125,8 @@ class GradientStream {
   const ParamSubset& subset() const { return subset_; }
   // (flat parameter offset, column in a row) of every parameter the rows hold, in flat order.
   const std::vector<std::pair<index_t, index_t>>& row_columns() const { return columns_; }
-  // The layers given as LinearFactors (linear_factors); their a and g are set in the blocks only.
-  const std::vector<LinearFactors<T>>& factored_layers() const;
+  // The layers given as LayerFactors (layer_factors); their a and g are set in the blocks only.
+  const std::vector<LayerFactors<T>>& factored_layers() const;
 
   // Calls f with every block, in list order.
   void run(const std::function<void(const GradientBlock<T>&)>& f);
@@ -157,9 +161,9 @@ class GradientStream {
   index_t input_size_ = 0;        // 0 when a batch of the block took the sweeps
   struct LinearInputs;  // the last linear layer's forward event, the factored layers' a and g
   std::unique_ptr<LinearInputs> linear_inputs_;  // jacobian only
-  std::vector<LinearFactors<T>> block_factors_;  // the factored layers with the block's a and g
-  // linear_factors: find the factored layers from a recording of the first example.
-  void factor_linear_layers();
+  std::vector<LayerFactors<T>> block_factors_;   // the factored layers with the block's a and g
+  // layer_factors: find the factored layers from a recording of the first example.
+  void factor_layers();
   std::unique_ptr<RandomProjection<T>> projection_;
   double gradient_seconds_ = 0;
   // One batch's recording, re-recorded in place for the next batch (its tape keeps its memory).

@@ -85,15 +85,17 @@ class KroneckerBlock {
   // Covariances J (M + λI)⁻¹ Jᵀ of k scalars per input under this block, the GLM predictive's
   // Σ = J P⁻¹ Jᵀ summed block by block. Both add into out (n, k, k).
   //
-  // Rank-one rows: a linear layer applied to one row âₙ per input (a bias's 1 included; a:
-  // (n, din)) gives scalar c, whose adjoint at the layer's outputs is gₙ,c, the Jacobian row
-  // Jₙ,c = gₙ,c ⊗ âₙᵀ with respect to Ŵ, so
+  // Factored rows: a layer applied to R rows âₙ,ᵣ per input (a bias's 1 included; a: (n·R, din))
+  // gives scalar c, whose adjoints at the layer's rows are gₙ,c,ᵣ, the Jacobian row
+  // Jₙ,c = Σᵣ gₙ,c,ᵣ ⊗ âₙ,ᵣᵀ with respect to Ŵ. With R = 1 it has rank one, and
   //   Σₙ[c,c'] += Σ_o (Q_Gᵀgₙ,c)_o (Q_Gᵀgₙ,c')_o Σ_i (Q_Aᵀâₙ)_i² / (S[o,i] + λ)
   // in din² + k·out² + out·din + k²·out multiply-adds per input, where applying (M + λI)⁻¹ to
-  // the k rows takes k·(out²·din + out·din²). g: (n, k, out); null for the layer's own outputs
-  // (gₙ,c = e_c, k = out): a last-layer Laplace predictive's covariances.
-  void inverse_rank_one_covariance(const double* a, const double* g, index_t n, index_t k,
-                                   double lambda, double* out);
+  // the k rows takes k·(out²·din + out·din²). With R > 1 (conv2d positions, tokens),
+  // Yₙ,c = Σᵣ (Q_Gᵀgₙ,c,ᵣ)(Q_Aᵀâₙ,ᵣ)ᵀ = G̃ₙ,cᵀ Ãₙ and Σₙ[c,c'] += Σ_{o,i} Yₙ,c ⊙ Yₙ,c' / (S + λ):
+  // R·(din² + k·out²) + k·R·out·din + k²·out·din. g: (n·k·R, out), row (e·k + c)·R + r; null
+  // for a layer's own outputs (R = 1, gₙ,c = e_c, k = out): a last-layer predictive's Σ.
+  void inverse_factored_covariance(const double* a, const double* g, index_t n, index_t rows,
+                                   index_t k, double lambda, double* out);
   // Any rows: V (n, k, out, din), row (n, c) the Jacobian of scalar c at input n over Ŵ (conv2d
   // layers sum a rank-one term per output position). With Yₙ,c = Q_Gᵀ Vₙ,c Q_A,
   //   Σₙ[c,c'] += Σ_{o,i} Yₙ,c[o,i] Yₙ,c'[o,i] / (S[o,i] + λ)

@@ -61,7 +61,7 @@ class Posterior {
   // When the subset is one linear layer producing the model's `outputs` and P one Kronecker block
   // (structure kron): Σₙ = Jₙ P⁻¹ Jₙᵀ for its inputs â (n, din; the bias's 1 included), whose
   // Jacobians are Jₙ = I ⊗ âₙᵀ, through the block's eigenbases without forming Jₙ
-  // (KroneckerBlock::inverse_rank_one_covariance), added into out (n, outputs, outputs). Returns
+  // (KroneckerBlock::inverse_factored_covariance), added into out (n, outputs, outputs). Returns
   // false, writing nothing, for any other structure or shape.
   bool output_layer_covariance(const double* a, index_t n, index_t din, index_t outputs,
                                double* out);
