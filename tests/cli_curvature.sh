@@ -121,6 +121,10 @@ expect "laplace: expected --structure among kron, diag, lowrank, full, found 'bl
 check "laplace, prior by validation NLL" "$curv" laplace "${base[@]}" --examples 0-2 --val 3-4 --eval all --prior-precision val-nll
 grep -q '"prior_trials":41' "$scratch/stdout" && grep -q '"val_nll":' "$scratch/stdout" ||
   { echo "FAIL: laplace val-nll: $(cat "$scratch/stdout")"; failed=1; }
+check "laplace, weights sampled from the posterior" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --predictive sample --samples 5
+grep -q '"predictive":"sample"' "$scratch/stdout" && grep -q '"samples":5' "$scratch/stdout" ||
+  { echo "FAIL: laplace --predictive sample: $(cat "$scratch/stdout")"; failed=1; }
+expect "laplace: --prior-precision val-nll tunes a linearized predictive: expected --predictive probit, mc, bridge or map, found sample" laplace "${base[@]}" --prior-precision val-nll --val 3-4 --predictive sample
 expect "laplace: --prior-precision val-nll needs --val LIST" laplace "${base[@]}" --prior-precision val-nll
 # A saved posterior predicts what the fitted one did, without --examples; it belongs to its
 # checkpoint: another one's weights are refused, as are options that would fit a posterior.

@@ -23,6 +23,11 @@ void DiagonalOperator::mv(const double* v, double* out) {
   for (std::size_t i = 0; i < d_.size(); ++i) out[i] = d_[i] * v[i];
 }
 
+void DiagonalOperator::inverse_root_mv(const double* v, double damping, double* out) {
+  inverse_mv(v, damping, out);
+  for (std::size_t i = 0; i < d_.size(); ++i) out[i] *= std::sqrt(d_[i] + damping);
+}
+
 void DiagonalOperator::inverse_mv(const double* v, double damping, double* out) {
   CURV_CHECK(damping >= 0, name_, ": expected a damping >= 0, found ", damping);
   for (std::size_t i = 0; i < d_.size(); ++i) {
@@ -94,6 +99,12 @@ std::vector<double> ScaledOperator::diagonal() {
 }
 
 double ScaledOperator::trace() { return scale_ * inner_->trace(); }
+
+void ScaledOperator::inverse_root_mv(const double* v, double damping, double* out) {
+  // (cM + λI)⁻¹ = (M + λ/c)⁻¹ / c: the inner root scaled by 1/√c.
+  inner_->inverse_root_mv(v, damping / scale_, out);
+  for (index_t i = 0; i < size(); ++i) out[i] /= std::sqrt(scale_);
+}
 
 std::vector<double> ScaledOperator::inverse_diagonal(double damping) {
   std::vector<double> d =

@@ -62,23 +62,32 @@ void KfacOperator::scatter(std::size_t i, const double* V, double* out) const {
   }
 }
 
-void KfacOperator::mv(const double* v, double* out) {
+void KfacOperator::blockwise(
+    const double* v, double* out,
+    const std::function<void(KroneckerBlock&, const double*, double*)>& apply) {
   for (std::size_t i = 0; i < blocks_.size(); ++i) {
     block_in_.resize(std::size_t(blocks_[i].layer().size())), block_out_.resize(block_in_.size());
     gather(i, v, block_in_.data());
-    blocks_[i].mv(block_in_.data(), block_out_.data());
+    apply(blocks_[i], block_in_.data(), block_out_.data());
     scatter(i, block_out_.data(), out);
   }
 }
 
+void KfacOperator::mv(const double* v, double* out) {
+  blockwise(v, out, [](KroneckerBlock& b, const double* x, double* y) { b.mv(x, y); });
+}
+
 void KfacOperator::inverse_mv(const double* v, double damping, double* out) {
   CURV_CHECK(damping >= 0, name_, ": expected a damping >= 0, found ", damping);
-  for (std::size_t i = 0; i < blocks_.size(); ++i) {
-    block_in_.resize(std::size_t(blocks_[i].layer().size())), block_out_.resize(block_in_.size());
-    gather(i, v, block_in_.data());
-    blocks_[i].inverse_mv(block_in_.data(), damping, block_out_.data());
-    scatter(i, block_out_.data(), out);
-  }
+  blockwise(v, out,
+            [&](KroneckerBlock& b, const double* x, double* y) { b.inverse_mv(x, damping, y); });
+}
+
+void KfacOperator::inverse_root_mv(const double* v, double damping, double* out) {
+  CURV_CHECK(damping >= 0, name_, ": expected a damping >= 0, found ", damping);
+  blockwise(v, out, [&](KroneckerBlock& b, const double* x, double* y) {
+    b.inverse_root_mv(x, damping, y);
+  });
 }
 
 std::vector<double> KfacOperator::diagonal() {

@@ -137,6 +137,12 @@ void KroneckerBlock::inverse_mv(const double* V, double lambda, double* out) {
   in_eigenbasis(V, inverse_scaling(lambda), out);
 }
 
+void KroneckerBlock::inverse_root_mv(const double* V, double lambda, double* out) {
+  std::vector<double> root = inverse_scaling(lambda);
+  for (double& r : root) r = std::sqrt(r);
+  in_eigenbasis(V, root, out);
+}
+
 void KroneckerBlock::inverse_factored_covariance(const double* a, const double* g, index_t n,
                                                  index_t rows, index_t k, double lambda,
                                                  double* out) {

@@ -175,6 +175,45 @@ Linearized linearize(Posterior& posterior, Model<T>& model, const Split<T>& spli
   return l;
 }
 
+template <class T>
+std::vector<double> sample_predictive(Posterior& posterior, Model<T>& model, const Split<T>& split,
+                                      const std::vector<index_t>& examples,
+                                      const std::string& subset, index_t samples,
+                                      std::uint64_t seed, double temperature) {
+  CURV_CHECK(samples >= 1, "laplace: expected at least 1 weight sample, found ", samples);
+  CURV_CHECK(temperature > 0, "laplace: expected a temperature > 0, found ", temperature);
+  const ParamSubset s = ParamSubset::parse(subset, model.params().info());
+  CURV_CHECK(s.size() == posterior.size(), "laplace: expected weights over the posterior's ",
+             posterior.size(), " parameters, found ", s.size(), " for subset '", subset, "'");
+  T* w = model.params().data();
+  const index_t P = model.params().size(), S = s.size(), C = model.outputs();
+  const std::vector<T> saved(w, w + P);
+  struct Restore {  // the trained weights come back however the loop ends
+    T* w;
+    const std::vector<T>& saved;
+    ~Restore() { std::copy(saved.begin(), saved.end(), w); }
+  } restore{w, saved};
+  std::vector<double> eps(static_cast<std::size_t>(S)), delta(eps.size()),
+      full(static_cast<std::size_t>(P)), p(examples.size() * std::size_t(C), 0.0),
+      q(static_cast<std::size_t>(C)), z(q.size());
+  Rng rng(seed);
+  for (index_t k = 0; k < samples; ++k) {
+    for (double& e : eps) e = rng.normal();
+    posterior.precision().inverse_root_mv(eps.data(), 0.0, delta.data());
+    s.scatter(delta.data(), full.data());  // zeros outside the subset
+    for (index_t i = 0; i < P; ++i) w[i] = T(double(saved[std::size_t(i)]) + full[std::size_t(i)]);
+    const Linearized l = logits_of(model, split, examples);
+    for (index_t e = 0; e < l.n; ++e) {
+      for (index_t c = 0; c < C; ++c)
+        z[std::size_t(c)] = l.logits[std::size_t(e * C + c)] / temperature;
+      softmax(z.data(), C, q.data());
+      for (index_t c = 0; c < C; ++c)
+        p[std::size_t(e * C + c)] += q[std::size_t(c)] / double(samples);
+    }
+  }
+  return p;
+}
+
 std::vector<double> map_probabilities(const Linearized& l, double temperature) {
   return scaled_softmax(l, temperature, [](index_t, index_t) { return 1.0; });
 }
@@ -256,6 +295,12 @@ template Linearized logits_of(const Model<float>&, const Split<float>&, const st
                               index_t);
 template Linearized logits_of(const Model<double>&, const Split<double>&,
                               const std::vector<index_t>&, index_t);
+template std::vector<double> sample_predictive(Posterior&, Model<float>&, const Split<float>&,
+                                               const std::vector<index_t>&, const std::string&,
+                                               index_t, std::uint64_t, double);
+template std::vector<double> sample_predictive(Posterior&, Model<double>&, const Split<double>&,
+                                               const std::vector<index_t>&, const std::string&,
+                                               index_t, std::uint64_t, double);
 template Linearized linearize(Posterior&, Model<float>&, const Split<float>&,
                               const std::vector<index_t>&, const std::string&, index_t,
                               const std::function<void(index_t, index_t)>&);

@@ -47,6 +47,10 @@ std::vector<double> LinearOperator::inverse_diagonal(double) {
         "(curv::linalg::hutchinson_diagonal)");
 }
 
+void LinearOperator::inverse_root_mv(const double*, double, double*) {
+  lacks("inverse_root_mv", "use a dense, diagonal or Kronecker structure to sample from it");
+}
+
 Eigenpairs LinearOperator::eigendecomposition() {
   lacks("eigendecomposition", "compute extremal eigenpairs with Lanczos or Arnoldi instead");
 }
@@ -102,6 +106,16 @@ std::vector<double> DenseOperator::diagonal() {
 double DenseOperator::logdet(double damping) {
   const index_t n = size();
   return linalg::cholesky_logdet(linalg::cholesky(a_, n, damping), n);
+}
+
+void DenseOperator::inverse_root_mv(const double* v, double damping, double* out) {
+  // x = L⁻ᵀ v: Cov(L⁻ᵀ ε) = L⁻ᵀ L⁻¹ = (L Lᵀ)⁻¹.
+  const index_t n = size();
+  const std::vector<double> L = linalg::cholesky(a_, n, damping);
+  std::copy(v, v + n, out);
+  const lapack_int info = LAPACKE_dtrtrs(LAPACK_ROW_MAJOR, 'L', 'T', 'N', lapack_int(n), 1,
+                                         L.data(), lapack_int(n), out, 1);
+  CURV_CHECK(info == 0, name_, ": expected an invertible Cholesky factor, found info ", info);
 }
 
 std::vector<double> DenseOperator::inverse_diagonal(double damping) {

@@ -50,13 +50,16 @@ nlohmann::json scores(const metrics::Calibration& c, const std::string& prefix) 
 // and MAP scores per angle, and with o.rotation_plots their NLL and ECE against the angle drawn
 // to PREFIX-nll.png and PREFIX-ece.png.
 template <class T, class Predict>
-nlohmann::json rotated_scores(const Opts& o, const Model<T>& model, const Task<T>& task,
-                              const IndexList& eval, const Predict& predict) {
+nlohmann::json rotated_scores(const Opts& o, const std::string& weights, const Model<T>& model,
+                              const Task<T>& task, const IndexList& eval, const Predict& predict) {
   std::vector<std::int64_t> labels;
   for (index_t i : eval.indices) labels.push_back(task.split("test").class_of(i));
   const index_t K = model.outputs();
   nlohmann::json rows = nlohmann::json::array();
-  Series nll{"Laplace (" + o.predictive + ")", {}, {}}, map_nll{"MAP", {}, {}};
+  const std::string on = weights == "last"  ? "last layer"
+                         : weights == "all" ? "all weights"
+                                            : weights;
+  Series nll{"Laplace, " + on + " (" + o.predictive + ")", {}, {}}, map_nll{"MAP", {}, {}};
   Series ece = nll, map_ece = map_nll;
   for (double degrees : o.rotations) {
     TaskOptions turned = o.task;
@@ -154,7 +157,14 @@ int run(const Opts& o) {
   // Predictions on the evaluation examples, Laplace and MAP from the same logits.
   auto predict = [&](const Split<T>& split, const std::vector<index_t>& idx,
                      const std::string& what) {
-    bar.restart();  // the ETA counts from this pass
+    bar.restart();                   // the ETA counts from this pass
+    if (o.predictive == "sample") {  // weights drawn from the posterior, no linearization
+      bar.note("laplace: " + std::to_string(o.samples) + " weight samples on " + what);
+      std::vector<double> probs = laplace::sample_predictive(post, *model, split, idx, weights,
+                                                             o.samples, o.seed, o.temperature);
+      return std::make_pair(std::move(probs),
+                            laplace::map_probabilities(laplace::logits_of(*model, split, idx)));
+    }
     const laplace::Linearized l = laplace::linearize(
         post, *model, split, idx, weights, 64,
         [&](index_t done, index_t n) { bar.count(long(done), long(n), "Jacobians of " + what); });
@@ -190,14 +200,15 @@ int run(const Opts& o) {
   }
   j["predictive"] = o.predictive, j["eval"] = eval.spec, j["temperature"] = o.temperature;
   j["seed"] = o.seed, j["precision"] = o.precision;
-  if (o.predictive == "mc") j["samples"] = o.samples;
+  if (o.predictive == "mc" || o.predictive == "sample") j["samples"] = o.samples;
   if (f.curvature == "fisher") j["mc_samples"] = f.mc_samples;
   if (!o.probs_out.empty()) {
     const std::vector<float> f(probs.begin(), probs.end());
     write_npy(o.probs_out, f.data(), {std::int64_t(eval.size()), std::int64_t(K)});
     j["probs_out"] = o.probs_out;
   }
-  if (!o.rotations.empty()) j["rotations"] = rotated_scores(o, *model, *task, eval, predict);
+  if (!o.rotations.empty())
+    j["rotations"] = rotated_scores(o, weights, *model, *task, eval, predict);
   if (!o.ood.empty()) {
     TaskOptions other = o.task;
     other.labels.clear();
@@ -245,9 +256,11 @@ Runner add_laplace(CLI::App& app) {
   cmd->add_option("--eval", o->eval, "Examples the predictions are scored on")
       ->capture_default_str();
   cmd->add_option("--predictive", o->predictive,
-                  "probit, mc (Monte-Carlo logits), bridge (Laplace bridge) or map")
+                  "probit, mc (Monte-Carlo logits), bridge (Laplace bridge), sample (weights "
+                  "drawn from the posterior, not linearized) or map")
       ->capture_default_str();
-  cmd->add_option("--samples", o->samples, "mc: samples of the logits")->capture_default_str();
+  cmd->add_option("--samples", o->samples, "mc: samples of the logits; sample: of the weights")
+      ->capture_default_str();
   cmd->add_option("--temperature", o->temperature, "Divides the logits of every predictive")
       ->capture_default_str();
   cmd->add_option("--ood", o->ood,
@@ -283,7 +296,11 @@ Runner add_laplace(CLI::App& app) {
                  "posterior as saved: expected no ", fitting, ", found it given");
     if (!o->load.empty()) check_readable(o->load, "--load", "a posterior saved by --save");
     check_writable(o->save, "--save");
-    check_one_of(o->predictive, {"probit", "mc", "bridge", "map"}, "laplace", "--predictive");
+    check_one_of(o->predictive, {"probit", "mc", "bridge", "sample", "map"}, "laplace",
+                 "--predictive");
+    CURV_CHECK(!o->laplace.tuned_prior() || o->predictive != "sample",
+               "laplace: --prior-precision val-nll tunes a linearized predictive: expected ",
+               "--predictive probit, mc, bridge or map, found sample");
     check_one_of(o->precision, {"float32", "float64"}, "laplace", "--precision");
     CURV_CHECK(o->samples >= 1 && o->batch >= 1 && o->temperature > 0,
                "laplace: expected --samples, --batch >= 1 and --temperature > 0");

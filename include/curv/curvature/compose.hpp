@@ -35,6 +35,7 @@ class DiagonalOperator : public LinearOperator {
   std::vector<double> diagonal() override { return d_; }
   double logdet(double damping) override;
   std::vector<double> inverse_diagonal(double damping) override;
+  void inverse_root_mv(const double* v, double damping, double* out) override;
   Eigenpairs eigendecomposition() override;
   bool has_inverse() const override { return true; }
   bool has_diagonal() const override { return true; }
@@ -58,6 +59,7 @@ class ScaledOperator : public LinearOperator {
   double trace() override;
   double logdet(double damping) override;
   std::vector<double> inverse_diagonal(double damping) override;
+  void inverse_root_mv(const double* v, double damping, double* out) override;
   Eigenpairs eigendecomposition() override;
   bool has_inverse() const override { return inner_->has_inverse(); }
   bool has_diagonal() const override { return inner_->has_diagonal(); }

@@ -18,6 +18,7 @@
 // (factored_damping below, named "kfac-factored").
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "curv/curvature/data.hpp"
@@ -44,6 +45,8 @@ class KfacOperator : public LinearOperator {
   std::vector<double> diagonal() override;
   // The diagonal of (M + λI)⁻¹, exact through each block's eigenbasis (OBS's [F⁻¹]_qq).
   std::vector<double> inverse_diagonal(double damping) override;
+  // Each block's symmetric root Q (S + λ)^(-1/2) Qᵀ.
+  void inverse_root_mv(const double* v, double damping, double* out) override;
   double trace() override;
   double logdet(double damping) override;
   Eigenpairs eigendecomposition() override;
@@ -64,6 +67,9 @@ class KfacOperator : public LinearOperator {
   struct Place {
     index_t w = -1, b = -1;  // where the block's weight and bias sit in the subset vector
   };
+  // out = ⊕ᵢ apply(block i) on v's blocks, each gathered to Ŵ layout and scattered back.
+  void blockwise(const double* v, double* out,
+                 const std::function<void(KroneckerBlock&, const double*, double*)>& apply);
   // V̂ = [W | b] of block i from a subset vector, and back.
   void gather(std::size_t i, const double* v, double* V) const;
   void scatter(std::size_t i, const double* V, double* out) const;

@@ -79,6 +79,8 @@ class KroneckerBlock {
   void mv(const double* V, double* out);
   // out = (M + λI)⁻¹ V.
   void inverse_mv(const double* V, double lambda, double* out);
+  // out = (M + λI)^(-1/2) V = Q [(Qᵀ V) ⊙ (S + λ)^(-1/2)]: the symmetric root of the inverse.
+  void inverse_root_mv(const double* V, double lambda, double* out);
   void diagonal(double* d);  // (out, din)
   // The diagonal of (M + λI)⁻¹, (out, din): Σ_{a,b} Q_G[o,a]² Q_A[i,b]² / (S[a,b] + λ).
   void inverse_diagonal(double lambda, double* d);

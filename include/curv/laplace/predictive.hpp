@@ -13,6 +13,10 @@
 //   bridge   the Laplace bridge (Hobbhahn et al. 2022, as laplace-torch): a Dirichlet with
 //            α_c = (1 − 2/C + e^{f_c} Σ_k e^{−f_k} / C²) / Σ_cc, whose mean α/Σα is returned
 // A temperature τ divides the logits and multiplies nothing else (τ = 1: none).
+//
+// Without linearizing, sample_predictive averages softmax(f_θs(x)) over weights drawn from the
+// posterior, θs = θ* + R εs with R Rᵀ = P⁻¹ (LinearOperator::inverse_root_mv) on the subset —
+// laplace-torch's "nn" predictive; S forward passes over the inputs.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +58,15 @@ std::vector<double> monte_carlo(const Linearized& l, index_t samples, std::uint6
 std::vector<double> bridge(const Linearized& l, double temperature = 1);
 // Softmax of the logits alone: the MAP predictive, on the same footing.
 std::vector<double> map_probabilities(const Linearized& l, double temperature = 1);
+
+// The mean of softmax(f_θs(x)/τ) over `samples` weight draws θs = θ* + R εs (εs ~ N(0, I),
+// seeded, the same for every input) on `subset`, for `examples` of `split`: (n, C). The model's
+// weights are restored afterwards, also when a pass throws.
+template <class T>
+std::vector<double> sample_predictive(Posterior& posterior, Model<T>& model, const Split<T>& split,
+                                      const std::vector<index_t>& examples,
+                                      const std::string& subset, index_t samples,
+                                      std::uint64_t seed, double temperature = 1);
 
 // "probit", "mc", "bridge" or "map"; throws naming them otherwise.
 std::vector<double> predict(const Linearized& l, const std::string& kind, index_t samples = 100,

@@ -54,6 +54,11 @@ class LinearOperator {
   // structured inverse gives it exactly (dense, diagonal, Kronecker, low-rank, their scales and
   // folded sums).
   virtual std::vector<double> inverse_diagonal(double damping);
+  // out = R v for one fixed matrix R with R Rᵀ = (M + λI)⁻¹, so R ε ~ N(0, (M + λI)⁻¹) for
+  // ε ~ N(0, I): how a Laplace posterior draws weights. Exact where the inverse is structured:
+  // dense (R = L⁻ᵀ for the Cholesky factor L Lᵀ = M + λI), diagonal and Kronecker (the
+  // symmetric root), their scales and folded sums.
+  virtual void inverse_root_mv(const double* v, double damping, double* out);
   // Every eigenpair; only operators with a structured eigendecomposition provide one.
   virtual Eigenpairs eigendecomposition();
 
@@ -84,6 +89,7 @@ class DenseOperator : public LinearOperator {
   std::vector<double> diagonal() override;
   double logdet(double damping) override;
   std::vector<double> inverse_diagonal(double damping) override;
+  void inverse_root_mv(const double* v, double damping, double* out) override;
   Eigenpairs eigendecomposition() override;
   bool has_inverse() const override { return true; }
   bool has_diagonal() const override { return true; }
