@@ -5,10 +5,11 @@
 # command, to results.jsonl in the output folder (the build tree's experiments/laplace-out
 # beside the binary, or, with --publish, this folder).
 # Usage: experiments/laplace/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: calibration ood heldout   (default: all three)
+#   parts: calibration rotated ood heldout cifar   (default: all)
+# Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" laplace "$@"
-parts=(calibration ood heldout)
+parts=(calibration rotated ood heldout cifar)
 ((${#rest[@]})) && parts=("${rest[@]}")
 
 # checkpoint NAME ARGS…: curv train ARGS… --save $work/NAME.safetensors, unless it exists.
@@ -26,6 +27,10 @@ run() {
   local json
   json=$(cd "$work" && "$curv" "$@" | tail -n 1) || { echo "run.sh: curv $* failed" >&2; exit 1; }
   echo "$json"
+  if [[ -f $out/results.jsonl ]]; then  # an earlier row of this tag gives way
+    grep -vF "{\"tag\":\"$tag\"," "$out/results.jsonl" > "$out/results.jsonl.tmp" || true
+    mv "$out/results.jsonl.tmp" "$out/results.jsonl"
+  fi
   printf '{"tag":"%s","command":"curv %s","result":%s}\n' "$tag" "$*" "$json" >> "$out/results.jsonl"
   if [[ $out != "$work" ]]; then
     local png
@@ -44,7 +49,22 @@ for part in "${parts[@]}"; do
         run "calibration/$d/kron-last" laplace --checkpoint "lenet5-$d.safetensors" --ood $ood \
           --reliability-out "reliability-$d.png"
         run "calibration/$d/diag-last" laplace --checkpoint "lenet5-$d.safetensors" --structure diag --ood $ood
+        run "calibration/$d/kron-all" laplace --checkpoint "lenet5-$d.safetensors" --weights all --prior layer --ood $ood
+        run "calibration/$d/kron-last-sample" laplace --checkpoint "lenet5-$d.safetensors" --predictive sample \
+          --samples 30 --ood $ood
       done ;;
+    rotated)
+      # Rotated MNIST (Ovadia et al.'s shift): one posterior per row, scored at 0°..180°.
+      angles=0,15,30,45,60,75,90,105,120,135,150,165,180
+      run rotated/kron-last laplace --checkpoint lenet5-mnist.safetensors --rotations $angles \
+        --rotation-plots rotated-mnist-last
+      run rotated/kron-all laplace --checkpoint lenet5-mnist.safetensors --weights all --prior layer \
+        --rotations $angles --rotation-plots rotated-mnist-all ;;
+    cifar)
+      checkpoint cifar-cnn --recipe cifar-cnn --seed 0
+      run calibration/cifar10/kron-last laplace --checkpoint cifar-cnn.safetensors --reliability-out reliability-cifar10.png
+      run calibration/cifar10/diag-last laplace --checkpoint cifar-cnn.safetensors --structure diag
+      run calibration/cifar10/kron-all laplace --checkpoint cifar-cnn.safetensors --weights all --prior layer ;;
     ood)
       run ood/fashion-vs-mnist ood --checkpoint lenet5-fashion.safetensors --ood mnist \
         --score maxprob,entropy,local-ensemble,laplace --plot-out ood-fashion-vs-mnist.png
@@ -60,6 +80,6 @@ for part in "${parts[@]}"; do
           --examples "all-but:class:$k" --ensemble-examples "all-but:class:$k" \
           --plot-out "heldout-$k.png"
       done ;;
-    *) echo "run.sh: expected a part among calibration, ood, heldout, found '$part'" >&2; exit 2 ;;
+    *) echo "run.sh: expected a part among calibration, rotated, ood, heldout, cifar, found '$part'" >&2; exit 2 ;;
   esac
 done
