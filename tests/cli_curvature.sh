@@ -124,6 +124,7 @@ grep -q '"prior_trials":41' "$scratch/stdout" && grep -q '"val_nll":' "$scratch/
 check "laplace, weights sampled from the posterior" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --predictive sample --samples 5
 grep -q '"predictive":"sample"' "$scratch/stdout" && grep -q '"samples":5' "$scratch/stdout" ||
   { echo "FAIL: laplace --predictive sample: $(cat "$scratch/stdout")"; failed=1; }
+expect "laplace: --predictive sample draws weights through a kron, diag or full structure's inverse root: expected one of those, found --structure lowrank" laplace "${base[@]}" --structure lowrank --predictive sample
 expect "laplace: --prior-precision val-nll tunes a linearized predictive: expected --predictive probit, mc, bridge or map, found sample" laplace "${base[@]}" --prior-precision val-nll --val 3-4 --predictive sample
 expect "laplace: --prior-precision val-nll needs --val LIST" laplace "${base[@]}" --prior-precision val-nll
 # A saved posterior predicts what the fitted one did, without --examples; it belongs to its

@@ -24,8 +24,8 @@ void DiagonalOperator::mv(const double* v, double* out) {
 }
 
 void DiagonalOperator::inverse_root_mv(const double* v, double damping, double* out) {
-  inverse_mv(v, damping, out);
-  for (std::size_t i = 0; i < d_.size(); ++i) out[i] *= std::sqrt(d_[i] + damping);
+  inverse_mv(v, damping, out);  // checks every d + λ > 0
+  for (std::size_t i = 0; i < d_.size(); ++i) out[i] = v[i] / std::sqrt(d_[i] + damping);
 }
 
 void DiagonalOperator::inverse_mv(const double* v, double damping, double* out) {

@@ -140,9 +140,12 @@ void GradientStream<T>::factor_layers() {
   CURV_CHECK(opt_.measurement.kind == Measurement::Kind::Jacobian,
              "gradients: layers are given in factored form for the jacobian only, found '",
              opt_.measurement.name(), "'");
+  // (Unprojected, a block is one batch: the factors a batch's sweeps gather are its own.)
   CURV_CHECK(opt_.project == 0 && !opt_.inputs_for_output_layer,
              "gradients: factored layers are given instead of rows, neither projected nor with "
-             "the output layer's inputs");
+             "the output layer's inputs; found a projection to ",
+             opt_.project,
+             opt_.inputs_for_output_layer ? " and the output layer's inputs asked for" : "");
   LinearInputs& obs = *linear_inputs_;
   obs.discovering = true;
   split_.fill(std::span<const index_t>(indices_.data(), 1), nullptr, batch_);

@@ -1,6 +1,7 @@
 #include "curv/laplace/store.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "curv/core/error.hpp"
@@ -39,6 +40,10 @@ void save_posterior(const std::string& path, Posterior& post, const Model<T>& mo
                     const std::string& structure, const std::string& weights,
                     const std::string& curvature, const std::string& prior) {
   const index_t S = post.size();
+  CURV_CHECK(ParamSubset::parse(weights, model.params().info()).size() == S,
+             "laplace: expected a posterior over the ", S, " weights of '", weights, "', found ",
+             ParamSubset::parse(weights, model.params().info()).size());
+  post.precision();  // a prior must be set
   std::vector<TensorToWrite> tensors = {
       {"theta", "F64", Shape{S}, post.theta().data()},
       {"prior", "F64", Shape{index_t(post.prior().size())}, post.prior().data()}};
@@ -55,16 +60,16 @@ void save_posterior(const std::string& path, Posterior& post, const Model<T>& mo
   for (const PriorGroup& g : post.groups())
     meta["groups"].push_back({{"name", g.name}, {"begin", g.begin}, {"size", g.size}});
   LinearOperator& C = post.curvature();
-  std::vector<std::vector<double>> kept;  // scalings computed here, alive until written
-  std::vector<std::string> names;         // tensor names, alive until written
   if (structure == "kron") {
     auto* kfac = dynamic_cast<KfacOperator*>(&C);
     CURV_CHECK(kfac, "laplace: expected K-FAC blocks to save a kron posterior, found ", C.name());
-    names.reserve(3 * kfac->blocks().size());
-    kept.reserve(kfac->blocks().size());
     for (std::size_t i = 0; i < kfac->blocks().size(); ++i) {
       KroneckerBlock& b = kfac->blocks()[i];
       const KfacLayer& L = b.layer();
+      // A re-fitted (EK-FAC) scaling belongs to one eigenbasis, which A and G need not fix
+      // (repeated eigenvalues): only factors are saved.
+      CURV_CHECK(!b.refitted(), "laplace: expected K-FAC blocks to save, found a re-fitted ",
+                 "(EK-FAC) scaling in the block at offset ", L.weight_offset);
       meta["layers"].push_back({{"kind", L.kind},
                                 {"weight_offset", L.weight_offset},
                                 {"bias_offset", L.bias_offset},
@@ -72,14 +77,8 @@ void save_posterior(const std::string& path, Posterior& post, const Model<T>& mo
                                 {"in", L.in},
                                 {"rows_per_example", L.rows_per_example}});
       const std::string at = "kron." + std::to_string(i) + ".";
-      names.push_back(at + "A"), names.push_back(at + "G");
-      tensors.push_back({names[names.size() - 2], "F64", Shape{L.din(), L.din()}, b.A().data()});
-      tensors.push_back({names.back(), "F64", Shape{L.out, L.out}, b.G().data()});
-      if (b.refitted()) {
-        kept.push_back(b.scaling());
-        names.push_back(at + "S");
-        tensors.push_back({names.back(), "F64", Shape{L.out, L.din()}, kept.back().data()});
-      }
+      tensors.push_back({at + "A", "F64", Shape{L.din(), L.din()}, b.A().data()});
+      tensors.push_back({at + "G", "F64", Shape{L.out, L.out}, b.G().data()});
     }
   } else if (structure == "diag") {
     auto* d = dynamic_cast<DiagonalOperator*>(&C);
@@ -157,18 +156,18 @@ StoredPosterior load_posterior(const std::string& path, const Model<T>& model) {
         const std::string at = "kron." + std::to_string(i) + ".";
         blocks.emplace_back(L, tensor(at + "A", Shape{L.din(), L.din()}),
                             tensor(at + "G", Shape{L.out, L.out}));
-        if (file.tensors.contains(at + "S"))
-          blocks.back().set_refit(tensor(at + "S", Shape{L.out, L.din()}));
       }
-      C = std::make_unique<KfacOperator>("kfac", subset, std::move(blocks));
+      C = std::make_unique<KfacOperator>("kfac-" + out.curvature, subset, std::move(blocks));
     } else if (out.structure == "diag") {
       C = std::make_unique<DiagonalOperator>(tensor("diag", Shape{S}), "diag-" + out.curvature);
     } else if (out.structure == "full") {
       C = std::make_unique<DenseOperator>(tensor("full", Shape{S, S}), S, "full-" + out.curvature);
     } else if (out.structure == "lowrank") {
       const auto t = file.tensors.find("lowrank.U");
-      CURV_CHECK(t != file.tensors.end() && t->second.shape.rank() == 2, path,
-                 ": expected tensor 'lowrank.U' (m, ", S, "), found none");
+      CURV_CHECK(t != file.tensors.end(), path, ": expected tensor 'lowrank.U' (m, ", S,
+                 "), found none");
+      CURV_CHECK(t->second.shape.rank() == 2, path, ": expected 'lowrank.U' of shape (m, ", S,
+                 "), found ", t->second.shape.str());
       const index_t rank = t->second.shape[0];
       C = std::make_unique<LowRankOperator>(tensor("lowrank.U", Shape{rank, S}), rank, S, 1.0,
                                             std::vector<double>{}, "lowrank-" + out.curvature);

@@ -110,11 +110,16 @@ double DenseOperator::logdet(double damping) {
 
 void DenseOperator::inverse_root_mv(const double* v, double damping, double* out) {
   // x = L⁻ᵀ v: Cov(L⁻ᵀ ε) = L⁻ᵀ L⁻¹ = (L Lᵀ)⁻¹.
+  // Samplers call it once per draw with one λ: the factor is kept.
   const index_t n = size();
-  const std::vector<double> L = linalg::cholesky(a_, n, damping);
+  if (damping != root_damping_) {
+    root_damping_ = -1;  // invalid until factored
+    root_factor_ = linalg::cholesky(a_, n, damping);
+    root_damping_ = damping;
+  }
   std::copy(v, v + n, out);
   const lapack_int info = LAPACKE_dtrtrs(LAPACK_ROW_MAJOR, 'L', 'T', 'N', lapack_int(n), 1,
-                                         L.data(), lapack_int(n), out, 1);
+                                         root_factor_.data(), lapack_int(n), out, 1);
   CURV_CHECK(info == 0, name_, ": expected an invertible Cholesky factor, found info ", info);
 }
 

@@ -281,7 +281,7 @@ Runner add_laplace(CLI::App& app) {
                   "safetensors file");
   cmd->add_option("--load", o->load,
                   "Predict with a posterior saved by --save for this checkpoint instead of fitting "
-                  "one (no training data is read)");
+                  "one (no curvature is computed)");
   cmd->add_option("--batch", o->batch, "Examples per recorded batch")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed for sampled labels and Monte-Carlo draws")
       ->capture_default_str();
@@ -298,6 +298,9 @@ Runner add_laplace(CLI::App& app) {
     check_writable(o->save, "--save");
     check_one_of(o->predictive, {"probit", "mc", "bridge", "sample", "map"}, "laplace",
                  "--predictive");
+    CURV_CHECK(o->predictive != "sample" || o->laplace.structure != "lowrank",
+               "laplace: --predictive sample draws weights through a kron, diag or full ",
+               "structure's inverse root: expected one of those, found --structure lowrank");
     CURV_CHECK(!o->laplace.tuned_prior() || o->predictive != "sample",
                "laplace: --prior-precision val-nll tunes a linearized predictive: expected ",
                "--predictive probit, mc, bridge or map, found sample");

@@ -3,8 +3,8 @@
 //   theta                 θ* on the posterior's weights (S)
 //   prior                 δ per prior group
 //   the curvature C in its structure (the prior is added again on reading, exactly as fitted):
-//     kron                kron.<i>.A (din, din), kron.<i>.G (out, out), and kron.<i>.S
-//                         (out, din) for a re-fitted (EK-FAC) scaling, per layer block i
+//     kron                kron.<i>.A (din, din), kron.<i>.G (out, out) per layer block i (a
+//                         re-fitted EK-FAC scaling is refused: its eigenbasis is not saved)
 //     diag                diag (S)
 //     full                full (S, S)
 //     lowrank             lowrank.U (m, S): C = UᵀU

@@ -56,8 +56,8 @@ class LinearOperator {
   virtual std::vector<double> inverse_diagonal(double damping);
   // out = R v for one fixed matrix R with R Rᵀ = (M + λI)⁻¹, so R ε ~ N(0, (M + λI)⁻¹) for
   // ε ~ N(0, I): how a Laplace posterior draws weights. Exact where the inverse is structured:
-  // dense (R = L⁻ᵀ for the Cholesky factor L Lᵀ = M + λI), diagonal and Kronecker (the
-  // symmetric root), their scales and folded sums.
+  // dense (R = L⁻ᵀ for the Cholesky factor L Lᵀ = M + λI, kept for the last λ), diagonal and
+  // Kronecker (the symmetric root), and their scales.
   virtual void inverse_root_mv(const double* v, double damping, double* out);
   // Every eigenpair; only operators with a structured eigendecomposition provide one.
   virtual Eigenpairs eigendecomposition();
@@ -97,6 +97,8 @@ class DenseOperator : public LinearOperator {
 
  private:
   std::vector<double> a_;
+  std::vector<double> root_factor_;  // inverse_root_mv's Cholesky factor, for root_damping_
+  double root_damping_ = -1;
   std::string name_;
 };
 
