@@ -5,11 +5,11 @@
 # command, to results.jsonl in the output folder (the build tree's experiments/laplace-out
 # beside the binary, or, with --publish, this folder).
 # Usage: experiments/laplace/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: calibration rotated ood heldout cifar   (default: all)
+#   parts: calibration samples rotated ood heldout cifar   (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" laplace "$@"
-parts=(calibration rotated ood heldout cifar)
+parts=(calibration samples rotated ood heldout cifar)
 ((${#rest[@]})) && parts=("${rest[@]}")
 
 # checkpoint NAME ARGS…: curv train ARGS… --save $work/NAME.safetensors, unless it exists.
@@ -50,8 +50,13 @@ for part in "${parts[@]}"; do
           --reliability-out "reliability-$d.png"
         run "calibration/$d/diag-last" laplace --checkpoint "lenet5-$d.safetensors" --structure diag --ood $ood
         run "calibration/$d/kron-all" laplace --checkpoint "lenet5-$d.safetensors" --weights all --prior layer --ood $ood
-        run "calibration/$d/kron-last-sample" laplace --checkpoint "lenet5-$d.safetensors" --predictive sample \
-          --samples 30 --ood $ood
+      done ;;
+    samples)
+      # The last-layer posterior again, predicting by 30 weight draws instead of linearizing.
+      for d in fashion mnist; do
+        ood=mnist; [[ $d == mnist ]] && ood=fashion-mnist
+        run "calibration/$d/kron-last-sample" laplace --checkpoint "lenet5-$d.safetensors" \
+          --predictive sample --samples 30 --ood $ood
       done ;;
     rotated)
       # Rotated MNIST (Ovadia et al.'s shift): one posterior per row, scored at 0°..180°.
@@ -80,6 +85,6 @@ for part in "${parts[@]}"; do
           --examples "all-but:class:$k" --ensemble-examples "all-but:class:$k" \
           --plot-out "heldout-$k.png"
       done ;;
-    *) echo "run.sh: expected a part among calibration, rotated, ood, heldout, cifar, found '$part'" >&2; exit 2 ;;
+    *) echo "run.sh: expected a part among calibration, samples, rotated, ood, heldout, cifar, found '$part'" >&2; exit 2 ;;
   esac
 done
