@@ -72,6 +72,18 @@ awk -v a="$acc90" -v b="$acc" 'BEGIN { exit !(a < b - 0.3) }' ||
 upright=$("$curv" eval --checkpoint "$scratch/m.safetensors") || fail "eval exited $?"
 turned=$("$curv" eval --checkpoint "$scratch/m.safetensors" --rotate-test 90) || fail "eval --rotate-test exited $?"
 [[ $upright != "$turned" ]] || fail "eval --rotate-test 90 scored as upright: $turned"
+# A checkpoint trained with a validation carve keeps it: its "val" split exists for the
+# commands that read it, and its "train" is the examples it was trained on.
+"$curv" train --model mlp --config '{"widths":[784,8,10]}' --data mnist --validation 0.1 --examples 0-511 \
+  --epochs 1 --save "$scratch/v.safetensors" >/dev/null 2>&1 || fail "train --validation exited $?"
+out=$("$curv" laplace --checkpoint "$scratch/v.safetensors" --examples 0-511 --val val:0-255 \
+  --prior-precision val-nll --eval test:0-255) || fail "laplace on a carved checkpoint exited $?"
+[[ $out == *'"val":"val:0-255"'* && $out == *'"prior_trials":41'* ]] ||
+  fail "laplace --val on the recorded carve: $out"
+# 60,000 training images less the 6,000 carved out: index 59,999 is past the end.
+err=$("$curv" eval --checkpoint "$scratch/v.safetensors" --examples train:59999 2>&1 >/dev/null) &&
+  fail "eval on train:59999 of a carved checkpoint succeeded"
+[[ $err == *"expected indices in 0..53999"* ]] || fail "expected the carved train split's 54000 examples named, found: $err"
 # So do the commands that take the model's data: curvature, spectrum, gradients and prune.
 "$curv" spectrum --checkpoint "$scratch/m.safetensors" --examples 0-63 --operator ggn --top 1 >/dev/null ||
   fail "spectrum without --data exited $?"

@@ -38,6 +38,9 @@ void resolve_data(const std::string& checkpoint, std::string& data, TaskOptions&
     const TaskOptions recorded = recipe_from_json(nlohmann::json::parse(recipe->second)).task;
     task.standardize = recorded.standardize, task.context = recorded.context;
     task.labels = recorded.labels;
+    // The validation carve too, so "train" names the examples the model was trained on and
+    // "val" the ones it was not.
+    task.validation = recorded.validation, task.validation_seed = recorded.validation_seed;
   }
 }
 

@@ -19,7 +19,7 @@ std::map<std::string, std::string> carried_metadata(const std::string& checkpoin
 
 // The data set to use with a checkpoint: `data` when given (with a warning on stderr when the
 // checkpoint was trained on another), else the recorded one with its task options (standardized
-// inputs, context, labels file). Fails naming --data when neither exists.
+// inputs, context, labels file, the validation carve). Fails naming --data when neither exists.
 void resolve_data(const std::string& checkpoint, std::string& data, TaskOptions& task,
                   const char* command);
 
