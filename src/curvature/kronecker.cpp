@@ -47,6 +47,11 @@ void KroneckerBlock::ensure_eigen() {
   alpha_.resize(din), QA_.resize(din * din), gamma_.resize(out), QG_.resize(out * out);
   linalg::eigh(A_.data(), din, alpha_.data(), QA_.data());
   linalg::eigh(G_.data(), out, gamma_.data(), QG_.data());
+  // A and G are sums of outer products, positive semi-definite: an eigenvalue below zero is
+  // rounding (float32 accumulation), and kept it would make γ·α negative — N·γ·α + δ can then
+  // fall below zero for a small prior δ.
+  for (double& a : alpha_) a = std::max(a, 0.0);
+  for (double& g : gamma_) g = std::max(g, 0.0);
 }
 
 const std::vector<double>& KroneckerBlock::eigenvalues_A() { return ensure_eigen(), alpha_; }

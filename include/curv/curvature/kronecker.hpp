@@ -60,7 +60,8 @@ class KroneckerBlock {
   const KfacLayer& layer() const { return layer_; }
   const std::vector<double>& A() const { return A_; }
   const std::vector<double>& G() const { return G_; }
-  // Eigendecompositions, computed on first use: values ascending, Q row-major (column j is
+  // Eigendecompositions, computed on first use: values ascending and clipped at 0 (the factors
+  // are positive semi-definite; a negative eigenvalue is rounding), Q row-major (column j is
   // eigenvector j).
   const std::vector<double>& eigenvalues_A();
   const std::vector<double>& eigenvalues_G();
