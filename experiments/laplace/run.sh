@@ -5,11 +5,11 @@
 # command, to results.jsonl in the output folder (the build tree's experiments/laplace-out
 # beside the binary, or, with --publish, this folder).
 # Usage: experiments/laplace/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: calibration samples rotated ood heldout cifar   (default: all)
+#   parts: calibration samples valnll rotated ood heldout cifar   (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" laplace "$@"
-parts=(calibration samples rotated ood heldout cifar)
+parts=(calibration samples valnll rotated ood heldout cifar)
 ((${#rest[@]})) && parts=("${rest[@]}")
 
 # checkpoint NAME ARGS…: curv train ARGS… --save $work/NAME.safetensors, unless it exists.
@@ -58,6 +58,13 @@ for part in "${parts[@]}"; do
         run "calibration/$d/kron-last-sample" laplace --checkpoint "lenet5-$d.safetensors" \
           --predictive sample --samples 30 --ood $ood
       done ;;
+    valnll)
+      # The prior by validation NLL against the marginal likelihood, on a model trained without
+      # the 6,000 validation images (the recipe with --validation 0.1).
+      checkpoint lenet5-fashion-val --recipe lenet5-fashion --seed 0 --validation 0.1
+      run valnll/fashion/marglik laplace --checkpoint lenet5-fashion-val.safetensors
+      run valnll/fashion/val-nll laplace --checkpoint lenet5-fashion-val.safetensors \
+        --prior-precision val-nll --val val:all ;;
     rotated)
       # Rotated MNIST (Ovadia et al.'s shift): one posterior per row, scored at 0°..180°.
       angles=0,15,30,45,60,75,90,105,120,135,150,165,180
@@ -85,6 +92,6 @@ for part in "${parts[@]}"; do
           --examples "all-but:class:$k" --ensemble-examples "all-but:class:$k" \
           --plot-out "heldout-$k.png"
       done ;;
-    *) echo "run.sh: expected a part among calibration, samples, rotated, ood, heldout, cifar, found '$part'" >&2; exit 2 ;;
+    *) echo "run.sh: expected a part among calibration, samples, valnll, rotated, ood, heldout, cifar, found '$part'" >&2; exit 2 ;;
   esac
 done
