@@ -169,23 +169,6 @@ TEST_CASE("log Z's gradient in log δ is its finite difference; the fitted prior
     }
 }
 
-// A tiny classifier at its initialization, 40 training examples to fit a posterior on and 12
-// test points to predict, shared by the predictive tests.
-struct GlmFixture {
-  std::unique_ptr<Task<double>> task =
-      make_image_task<double>(toy_dataset(40, 1), toy_dataset(12, 2));
-  std::unique_ptr<Model<double>> model = make_mlp<double>({16, 6, 3}, "tanh");
-  const Split<double>& train = task->split("train");
-  const Split<double>& test = task->split("test");
-  std::vector<index_t> fit, points;
-  GlmFixture() {
-    Rng rng(4);
-    model->init(rng);
-    for (index_t i = 0; i < 40; ++i) fit.push_back(i);
-    for (index_t i = 0; i < 12; ++i) points.push_back(i);
-  }
-};
-
 // Jₑ P⁻¹ Jₑᵀ (C, C) for every input e of the rows J (inputs · C, n), by dense solves.
 std::vector<double> dense_glm_covariance(const Matrix& P, const std::vector<double>& J,
                                          index_t inputs, index_t C) {
@@ -208,7 +191,7 @@ std::vector<double> dense_glm_covariance(const Matrix& P, const std::vector<doub
 // With "kron" on the last layer, linearize takes Σ straight from the layer's inputs through the
 // eigenbases (Posterior::output_layer_covariance); every other case applies P⁻¹ to Jacobian rows.
 TEST_CASE("the GLM covariance J P⁻¹ Jᵀ of each input, against a dense solve") {
-  GlmFixture f;
+  ToyClassifier f;
   auto& [task, model, train, test, fit, points] = f;
   for (const std::string structure : {"full", "kron", "diag"})
     for (const char* subset : {"all", "last"}) {
@@ -284,7 +267,7 @@ TEST_CASE("the GLM covariance of a Kronecker posterior over conv and linear laye
 }
 
 TEST_CASE("the prior by validation NLL keeps the grid's best δ, each trial the NLL at its δ") {
-  GlmFixture f;
+  ToyClassifier f;
   auto& [task, model, train, test, fit, points] = f;
   std::vector<std::int64_t> labels;
   for (index_t i : points) labels.push_back(test.class_of(i));
@@ -362,7 +345,7 @@ TEST_CASE("predictives: probit, Monte-Carlo, bridge and MAP from logits and cova
 // other weights, for a file that is not a posterior, and for a truncated one.
 TEST_CASE(
     "a saved posterior reloads with its prior and predicts the same, for these weights only") {
-  GlmFixture f;
+  ToyClassifier f;
   auto& [task, model, train, test, fit, points] = f;
   TempDir dir;
   for (const char* structure : {"full", "kron", "diag", "lowrank"})
@@ -409,7 +392,7 @@ TEST_CASE(
 // Weight samples θ* + R ε have covariance R Rᵀ = P⁻¹: the root of every structure with a
 // structured inverse, against P⁻¹ formed densely; low rank has none and says so.
 TEST_CASE("posterior samples: R Rᵀ = P⁻¹, and the sampled predictive restores the weights") {
-  GlmFixture f;
+  ToyClassifier f;
   auto& [task, model, train, test, fit, points] = f;
   for (const char* structure : {"full", "kron", "diag", "lowrank"}) {
     CAPTURE(std::string(structure));

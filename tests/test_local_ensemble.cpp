@@ -21,25 +21,8 @@ using namespace curv;
 using namespace curv::testing;
 using curv::check::relative_error;
 
-namespace {
-
-struct Fixture {
-  std::unique_ptr<Task<double>> task =
-      make_image_task<double>(toy_dataset(40, 1), toy_dataset(12, 2));
-  std::unique_ptr<Model<double>> model = make_mlp<double>({16, 6, 3}, "tanh");
-  std::vector<index_t> fit, points;
-  Fixture() {
-    Rng rng(4);
-    model->init(rng);
-    for (index_t i = 0; i < 40; ++i) fit.push_back(i);
-    for (index_t i = 0; i < 12; ++i) points.push_back(i);
-  }
-};
-
-}  // namespace
-
 TEST_CASE("local-ensemble scores against the dense projection off the top GGN eigenvectors") {
-  Fixture f;
+  ToyClassifier f;
   const Split<double>& test = f.task->split("test");
   for (const char* subset : {"all", "last"}) {
     CAPTURE(std::string(subset));
@@ -107,7 +90,7 @@ TEST_CASE("local-ensemble scores against the dense projection off the top GGN ei
 }
 
 TEST_CASE("local ensembles: bad requests are one-line errors") {
-  Fixture f;
+  ToyClassifier f;
   const laplace::LocalEnsemble le(std::vector<double>(2 * 5, 0.0), 2, 5);
   std::vector<double> out(3);
   const std::vector<double> G(5, 1.0);
@@ -124,7 +107,7 @@ TEST_CASE("local ensembles: bad requests are one-line errors") {
 }
 
 TEST_CASE("fit_posterior: lowrank with every positive eigenpair is the full posterior") {
-  Fixture f;
+  ToyClassifier f;
   const Split<double>& train = f.task->split("train");
   for (const char* subset : {"all", "last"}) {
     CAPTURE(std::string(subset));
@@ -150,7 +133,7 @@ TEST_CASE("fit_posterior: lowrank with every positive eigenpair is the full post
 }
 
 TEST_CASE("fit_posterior: unknown names and a non-positive prior are one-line errors") {
-  Fixture f;
+  ToyClassifier f;
   const Split<double>& train = f.task->split("train");
   laplace::LaplaceSpec spec;
   spec.structure = "block";

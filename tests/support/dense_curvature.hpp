@@ -136,7 +136,7 @@ inline std::unique_ptr<Model<double>> tiny(const std::string& which) {
   if (which == "mlp")
     m = std::make_unique<TinyMlp>(std::vector<index_t>{4, 6, 5, 3}, "tanh", "cross_entropy");
   if (which == "conv") m = std::make_unique<TinyConv>();
-  if (which == "conv-wide") m = std::make_unique<TinyConvWide>();
+  if (which == "conv-wide") m = std::make_unique<TinyConv>(true);
   if (which == "sequence") m = std::make_unique<TinySequence>();
   if (which == "linear-mse")
     m = std::make_unique<TinyMlp>(std::vector<index_t>{4, 5, 4, 3}, "none", "mse");

@@ -42,47 +42,34 @@ class TinyMlp final : public Model<double> {
   std::vector<index_t> layers_;
 };
 
-// conv (2 channels, 3×3, stride 1, no padding) on (1,5,5) → tanh → flatten (18) → fc (3).
+// conv (3×3, stride 1, no padding) → tanh → flatten → fc (3). The default, "tiny-conv", maps
+// (1,5,5) through 2 channels at 9 positions (18 features); "tiny-conv-wide" maps (2,4,4) through
+// 4 channels at 4 positions (16), a conv layer whose patches and adjoints are fewer numbers than
+// its Jacobian rows (4·(3·4 + 19) ≤ 3·4·19), so factored Jacobians take it in factored form
+// (curvature/gradients.hpp).
 class TinyConv final : public Model<double> {
  public:
-  TinyConv() {
-    conv_ = add_affine("conv", Shape{2, 1, 3, 3});
-    fc_ = add_affine("fc", Shape{3, 18});
+  explicit TinyConv(bool wide = false)
+      : name_(wide ? "tiny-conv-wide" : "tiny-conv"),
+        input_(wide ? Shape{2, 4, 4} : Shape{1, 5, 5}) {
+    const index_t channels = wide ? 4 : 2, side = input_[1] - 2;
+    conv_ = add_affine("conv", Shape{channels, input_[0], 3, 3});
+    fc_ = add_affine("fc", Shape{3, channels * side * side});
   }
-  std::string name() const override { return "tiny-conv"; }
+  std::string name() const override { return name_; }
   std::string config() const override { return "{}"; }
-  Shape input_shape() const override { return Shape{1, 5, 5}; }
+  Shape input_shape() const override { return input_; }
   index_t outputs() const override { return 3; }
   Value forward(Tape<double>& t, Value x) const override {
-    first_ = ops::conv2d(t, x, weight(conv_), bias(conv_), 1, 0);  // (N,2,3,3)
+    first_ = ops::conv2d(t, x, weight(conv_), bias(conv_), 1, 0);  // (N,channels,side,side)
     Value h = ops::flatten(t, ops::tanh(t, first_));
     return ops::linear(t, h, weight(fc_), bias(fc_));
   }
   mutable Value first_;
 
  private:
-  index_t conv_, fc_;
-};
-
-// (N,2,4,4) → conv 4@2×3×3 (4 positions) → tanh → flatten (N,16) → fc (3): a conv layer whose
-// patches and adjoints are fewer numbers than its Jacobian rows (4·(3·4 + 19) ≤ 3·4·19), so
-// factored Jacobians take it in factored form (curvature/gradients.hpp).
-class TinyConvWide final : public Model<double> {
- public:
-  TinyConvWide() {
-    conv_ = add_affine("conv", Shape{4, 2, 3, 3});
-    fc_ = add_affine("fc", Shape{3, 16});
-  }
-  std::string name() const override { return "tiny-conv-wide"; }
-  std::string config() const override { return "{}"; }
-  Shape input_shape() const override { return Shape{2, 4, 4}; }
-  index_t outputs() const override { return 3; }
-  Value forward(Tape<double>& t, Value x) const override {
-    Value h = ops::tanh(t, ops::conv2d(t, x, weight(conv_), bias(conv_), 1, 0));  // (N,4,2,2)
-    return ops::linear(t, ops::flatten(t, h), weight(fc_), bias(fc_));
-  }
-
- private:
+  std::string name_;
+  Shape input_;
   index_t conv_, fc_;
 };
 

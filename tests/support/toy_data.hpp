@@ -3,9 +3,11 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "curv/core/rng.hpp"
 #include "curv/data/dataset.hpp"
+#include "curv/data/task.hpp"
 #include "curv/nn/model.hpp"
 
 namespace curv::testing {
@@ -32,5 +34,23 @@ inline std::unique_ptr<Model<float>> toy_mlp(std::uint64_t seed = 1) {
   model->init(rng);
   return model;
 }
+
+// A tiny float64 classifier (MLP 16-6-3, tanh) at its initialization on the toy images: 40
+// training examples to fit curvature on and 12 test points to score, for the Laplace and local
+// ensemble tests.
+struct ToyClassifier {
+  std::unique_ptr<Task<double>> task =
+      make_image_task<double>(toy_dataset(40, 1), toy_dataset(12, 2));
+  std::unique_ptr<Model<double>> model = make_mlp<double>({16, 6, 3}, "tanh");
+  const Split<double>& train = task->split("train");
+  const Split<double>& test = task->split("test");
+  std::vector<index_t> fit, points;
+  ToyClassifier() {
+    Rng rng(4);
+    model->init(rng);
+    for (index_t i = 0; i < 40; ++i) fit.push_back(i);
+    for (index_t i = 0; i < 12; ++i) points.push_back(i);
+  }
+};
 
 }  // namespace curv::testing
