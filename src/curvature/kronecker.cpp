@@ -142,10 +142,14 @@ void KroneckerBlock::inverse_mv(const double* V, double lambda, double* out) {
   in_eigenbasis(V, inverse_scaling(lambda), out);
 }
 
-void KroneckerBlock::inverse_root_mv(const double* V, double lambda, double* out) {
+std::vector<double> KroneckerBlock::inverse_root_scaling(double lambda) {
   std::vector<double> root = inverse_scaling(lambda);
   for (double& r : root) r = std::sqrt(r);
-  in_eigenbasis(V, root, out);
+  return root;
+}
+
+void KroneckerBlock::inverse_root_mv(const double* V, double lambda, double* out) {
+  in_eigenbasis(V, inverse_root_scaling(lambda), out);
 }
 
 void KroneckerBlock::inverse_factored_covariance(const double* a, const double* g, index_t n,
@@ -161,8 +165,8 @@ void KroneckerBlock::inverse_factored_covariance(const double* a, const double* 
     // Per chunk of inputs (about 4 M entries of G̃): Ã = Â Q_A, (n·R, din); G̃ = G Q_G,
     // (n·k·R, out); then per input Zₑ,c = (G̃ₑ,cᵀ Ãₑ) ⊙ (S + λ)^(-1/2) and Σₑ += Zₑ Zₑᵀ.
     const index_t m = O * din, step = std::max<index_t>(1, (index_t(1) << 22) / (k * rows * O));
-    std::vector<double> root(inv_scale.size()), At, Gt, Y(static_cast<std::size_t>(k * m));
-    for (std::size_t j = 0; j < root.size(); ++j) root[j] = std::sqrt(inv_scale[j]);
+    const std::vector<double> root = inverse_root_scaling(lambda);
+    std::vector<double> At, Gt, Y(static_cast<std::size_t>(k * m));
     for (index_t first = 0; first < n; first += step) {
       const index_t b = std::min(step, n - first);
       At.resize(static_cast<std::size_t>(b * rows * din));
@@ -216,7 +220,7 @@ void KroneckerBlock::inverse_factored_covariance(const double* a, const double* 
 void KroneckerBlock::inverse_covariance(const double* V, index_t n, index_t k, double lambda,
                                         double* out) {
   const index_t din = layer_.din(), O = layer_.out, m = O * din, rows = n * k;
-  const std::vector<double>& inv_scale = inverse_scaling(lambda);
+  const std::vector<double> root = inverse_root_scaling(lambda);
   ensure_eigen();
   std::vector<double> X(static_cast<std::size_t>(rows * m)), Y(X.size());
   // X = V Q_A for all rows at once ((rows·out, din)), then Yᵣ = Q_Gᵀ Xᵣ row by row.
@@ -225,8 +229,6 @@ void KroneckerBlock::inverse_covariance(const double* V, index_t n, index_t k, d
     gemm(Trans::Yes, Trans::No, O, din, O, 1.0, QG_.data(), X.data() + r * m, 0.0,
          Y.data() + r * m);
   // Zᵣ = Yᵣ ⊙ (S + λ)^(-1/2), so Σₙ = Zₙ Zₙᵀ over the k rows of input n.
-  std::vector<double> root(inv_scale.size());
-  for (std::size_t j = 0; j < root.size(); ++j) root[j] = std::sqrt(inv_scale[j]);
   for (index_t r = 0; r < rows; ++r) {
     double* y = Y.data() + r * m;
     for (index_t j = 0; j < m; ++j) y[j] *= root[std::size_t(j)];

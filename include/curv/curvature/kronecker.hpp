@@ -125,6 +125,8 @@ class KroneckerBlock {
   std::vector<double> work_;
   // 1 / (S + λ), computed once per λ.
   const std::vector<double>& inverse_scaling(double lambda);
+  // (S + λ)^(-1/2): the root's scaling, for sampling and the covariance forms.
+  std::vector<double> inverse_root_scaling(double lambda);
   // The inverted damped scaling of the last inverse_mv, reused while λ stays the same (CG and
   // Lanczos call it with one λ many times).
   std::vector<double> inverse_scale_;
