@@ -127,6 +127,18 @@ grep -q '"predictive":"sample"' "$scratch/stdout" && grep -q '"samples":5' "$scr
 expect "laplace: --predictive sample draws weights through a kron, diag or full structure's inverse root: expected one of those, found --structure lowrank" laplace "${base[@]}" --structure lowrank --predictive sample
 expect "laplace: --prior-precision val-nll tunes a linearized predictive: expected --predictive probit, mc, bridge or map, found sample" laplace "${base[@]}" --prior-precision val-nll --val 3-4 --predictive sample
 expect "laplace: --prior-precision val-nll needs --val LIST" laplace "${base[@]}" --prior-precision val-nll
+# The linearized evidence reports both evidences; at every prior the linearized model's mode fits
+# at least as well as θ*, so its maximum is not below the naive one. A saved posterior keeps the
+# mode, and reloaded gives the same evidence.
+check "laplace, prior by the linearized evidence" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --prior layer --prior-precision linearized --precision float64 --save "$scratch/lin.safetensors"
+linearized=$(grep -o '"log_marglik":[^,]*' "$scratch/stdout" | cut -d: -f2)
+naive=$(grep -o '"log_marglik_naive":[^,]*' "$scratch/stdout" | cut -d: -f2)
+[[ -n $linearized && -n $naive ]] && awk -v l="$linearized" -v n="$naive" 'BEGIN { exit !(l >= n) }' &&
+  grep -q '"linearized_converged":true' "$scratch/stdout" && grep -q '"evidence":"linearized"' "$scratch/stdout" ||
+  { echo "FAIL: laplace --prior-precision linearized: $(cat "$scratch/stdout")"; failed=1; }
+check "laplace --load of a linearized posterior" "$curv" laplace "${base[@]}" --eval all --load "$scratch/lin.safetensors" --precision float64
+[[ $(grep -o '"log_marglik":[^,]*' "$scratch/stdout" | cut -d: -f2) == "$linearized" ]] ||
+  { echo "FAIL: the reloaded posterior's evidence is not the saved one ($linearized): $(cat "$scratch/stdout")"; failed=1; }
 # A saved posterior predicts what the fitted one did, without --examples; it belongs to its
 # checkpoint: another one's weights are refused, as are options that would fit a posterior.
 check "laplace --save" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --save "$scratch/post.safetensors"
@@ -142,7 +154,7 @@ expect "$scratch/mlp.safetensors: expected a Laplace posterior (metadata 'curv.p
 expect "laplace: --rotation-plots draws the scores of --rotations, found none given" laplace "${base[@]}" --rotation-plots "$scratch/rot"
 expect "--rotate-test: expected image data (mnist, fashion-mnist or cifar10), found '$scratch/x.npy'" laplace "${base[@]}" --rotate-test 15
 expect "laplace: --rotations turn the test split, found --eval all" laplace "${base[@]}" --eval all --rotations 15
-expect "laplace: expected --prior-precision marglik, val-nll or a value > 0, found 'grid'" laplace "${base[@]}" --prior-precision grid
+expect "laplace: expected --prior-precision marglik, linearized, val-nll or a value > 0, found 'grid'" laplace "${base[@]}" --prior-precision grid
 
 # curv ood: a held-out part of the data set scored by every method; the keys a results page reads.
 check "ood, every score" "$curv" ood "${base[@]}" --in 0-2 --out 3-4 --score maxprob,entropy,local-ensemble,laplace --eigenvectors 0,2,3 --ensemble-examples all --examples all
@@ -162,7 +174,7 @@ expect "ood: expected --score among maxprob, entropy, local-ensemble, laplace, f
 expect "ood: expected --gradient among predicted, min-class, found 'loss'" ood "${base[@]}" --out 3-4 --gradient loss
 expect "local ensemble: expected 0..50 eigenvectors (fewer than the weights), found 5000" ood "${base[@]}" --in 0-2 --out 3-4 --score local-ensemble --eigenvectors 5000 --ensemble-examples all
 expect "index list 'test:all': expected a split among train" ood "${base[@]}"
-expect "laplace: expected --prior-precision marglik, val-nll or a value > 0, found '-1'" laplace "${base[@]}" --prior-precision -1
+expect "laplace: expected --prior-precision marglik, linearized, val-nll or a value > 0, found '-1'" laplace "${base[@]}" --prior-precision -1
 
 # curv prune: one-shot, the mask saved and restored.
 check "prune by magnitude" "$curv" prune "${base[@]}" --examples all --eval all --sparsity 0.5 --save "$scratch/pruned.safetensors"

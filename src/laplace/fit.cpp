@@ -62,6 +62,7 @@ void LaplaceSpec::validate() const {
   check_one_of(structure, {"kron", "diag", "lowrank", "full"}, "laplace", "a structure");
   check_one_of(curvature, {"ggn", "ef", "fisher"}, "laplace", "a curvature");
   check_one_of(prior, {"scalar", "layer"}, "laplace", "a prior");
+  check_one_of(evidence, {"naive", "linearized"}, "laplace", "an evidence");
   CURV_CHECK(std::isfinite(prior_precision) && prior_precision >= 0,
              "laplace: expected a prior precision > 0 (or 0 to fit it), found ", prior_precision);
   CURV_CHECK(prior_start > 0, "laplace: expected a prior start > 0, found ", prior_start);
@@ -95,8 +96,15 @@ std::unique_ptr<Posterior> fit_posterior(const Model<T>& model, const Split<T>& 
   CURV_CHECK(std::isfinite(start), "laplace: expected a finite log marginal likelihood at the ",
              "weights, found ", start, ": the training loss or the ", spec.curvature,
              " is not finite there");
-  if (spec.prior_precision == 0) {
-    r.prior_steps = post->fit_prior();
+  if (spec.prior_precision == 0) r.prior_steps = post->fit_prior();
+  if (spec.evidence == "linearized") {
+    r.naive_log_marglik = post->log_marglik(), r.naive_prior = post->prior();
+    LinearizedOptions o;
+    o.batch = spec.batch;
+    o.fit_prior = spec.prior_precision == 0;  // δ given: θ̂ for it, δ kept
+    r.linearized = fit_linearized_evidence(*post, model, split, examples, spec.weights, o);
+  }
+  if (spec.prior_precision == 0) {  // how stationary the fitted prior is, in the evidence used
     const auto grad = post->log_marglik_gradient();
     r.prior_gradient = 0;
     for (std::size_t g = 0; g < G; ++g)

@@ -46,10 +46,20 @@ Posterior::Posterior(std::unique_ptr<LinearOperator> curvature, double n_data,
   }
   CURV_CHECK(covered == C_->size(), "laplace: expected prior groups over ", C_->size(),
              " entries, found ", covered);
+  set_mode(theta_, summed_loss_);
+}
+
+void Posterior::set_mode(std::vector<double> mode, double summed_loss) {
+  CURV_CHECK(mode.size() == theta_.size(), "laplace: expected a mode of ", theta_.size(),
+             " entries (the subset's), found ", mode.size());
+  CURV_CHECK(std::isfinite(summed_loss), "laplace: expected a finite summed loss at the mode, ",
+             "found ", summed_loss);
+  mode_ = std::move(mode), mode_loss_ = summed_loss;
+  squared_.clear();
   for (const PriorGroup& g : groups_) {
     double sq = 0;
     for (index_t i = g.begin; i < g.begin + g.size; ++i)
-      sq += theta_[std::size_t(i)] * theta_[std::size_t(i)];
+      sq += mode_[std::size_t(i)] * mode_[std::size_t(i)];
     squared_.push_back(sq);
   }
 }
@@ -82,7 +92,7 @@ double Posterior::log_marglik() {
     quadratic += delta_[g] * squared_[g];
     logdet_prior += double(groups_[g].size) * std::log(delta_[g]);
   }
-  return -summed_loss_ - 0.5 * quadratic - 0.5 * P.logdet(0.0) + 0.5 * logdet_prior;
+  return -mode_loss_ - 0.5 * quadratic - 0.5 * P.logdet(0.0) + 0.5 * logdet_prior;
 }
 
 std::vector<double> Posterior::log_marglik_gradient() {
@@ -127,7 +137,7 @@ bool Posterior::output_layer_covariance(const double* a, index_t n, index_t din,
   return true;
 }
 
-int Posterior::fit_prior(int steps, double tolerance) {
+int Posterior::fit_prior(int steps, double tolerance, const std::function<void()>& moved) {
   // Quasi-Newton (BFGS) ascent on u = log δ with the exact gradient and a backtracking line
   // search on log Z. The start H₀ = diag(2/n_g) is the inverse curvature of log Z in u_g near
   // its maximum, where −∂²/∂u_g² ≈ ½ δ_g ‖θ*_g‖² ≈ ½ n_g.
@@ -140,6 +150,7 @@ int Posterior::fit_prior(int steps, double tolerance) {
     std::vector<double> d(G);
     for (std::size_t g = 0; g < G; ++g) d[g] = std::exp(x[g]);
     set_prior(std::move(d));
+    if (moved) moved();
   };
   double value = log_marglik();
   std::vector<double> grad = log_marglik_gradient();

@@ -57,6 +57,10 @@ void save_posterior(const std::string& path, Posterior& post, const Model<T>& mo
                          {"model", model.name()},
                          {"parameters", model.params().size()},
                          {"weights_fingerprint", hex(weights_fingerprint(model))}};
+  if (post.mode() != post.theta()) {  // the linearized evidence's mode, which its log Z needs
+    tensors.push_back({"mode", "F64", Shape{S}, post.mode().data()});
+    meta["mode_loss"] = post.mode_loss();
+  }
   for (const PriorGroup& g : post.groups())
     meta["groups"].push_back({{"name", g.name}, {"begin", g.begin}, {"size", g.size}});
   LinearOperator& C = post.curvature();
@@ -179,6 +183,8 @@ StoredPosterior load_posterior(const std::string& path, const Model<T>& model) {
                                                 tensor("theta", Shape{S}),
                                                 meta.at("summed_loss").get<double>(), groups);
     out.posterior->set_prior(tensor("prior", Shape{index_t(groups.size())}));
+    if (meta.contains("mode_loss"))
+      out.posterior->set_mode(tensor("mode", Shape{S}), meta.at("mode_loss").get<double>());
   } catch (const nlohmann::json::exception& e) {
     fail(path, ": expected the posterior's metadata fields, found: ", e.what());
   }

@@ -119,7 +119,10 @@ int run(const Opts& o) {
               {"loaded", o.load}});
   } else {
     bar.note("laplace: " + f.structure + " " + f.curvature + " on " + f.weights + " weights over " +
-             fit.spec + (f.fitted_prior() ? ", prior by the marginal likelihood" : ""));
+             fit.spec +
+             (f.linearized_prior() ? ", prior by the linearized evidence"
+              : f.fitted_prior()   ? ", prior by the marginal likelihood"
+                                   : ""));
     const laplace::LaplaceSpec spec = f.spec(o.checkpoint, double(fit.size()), o.batch, o.seed);
     fitted = laplace::fit_posterior(*model, task->split(fit.split), fit.indices, spec, &report);
     j.update({{"weights", f.weights},
@@ -150,9 +153,23 @@ int run(const Opts& o) {
     j["lanczos_converged"] = report.lanczos_converged;
     j["smallest_kept_eigenvalue"] = report.smallest_kept_eigenvalue;
   }
+  auto precisions = [](const std::vector<double>& p) {
+    return p.size() == 1 ? nlohmann::json(p[0]) : nlohmann::json(p);
+  };
   j["log_marglik"] = post.log_marglik();
-  const auto& prior = post.prior();
-  j["prior_precision"] = prior.size() == 1 ? nlohmann::json(prior[0]) : nlohmann::json(prior);
+  j["prior_precision"] = precisions(post.prior());
+  if (f.linearized_prior() && o.load.empty()) {  // both evidences, and how θ̂ was found
+    const laplace::LinearizedReport& l = report.linearized;
+    j["evidence"] = "linearized";
+    j["log_marglik_naive"] = report.naive_log_marglik;
+    j["prior_precision_naive"] = precisions(report.naive_prior);
+    j["train_loss"] = post.summed_loss() / post.n_data();
+    j["linearized_train_loss"] = l.summed_loss / post.n_data();
+    j["mode_distance"] = l.distance, j["linearized_solves"] = l.solves;
+    j["linearized_prior_steps"] = l.prior_steps;
+    j["linearized_newton_steps"] = l.newton_steps, j["linearized_products"] = l.products;
+    j["linearized_converged"] = l.converged, j["linearized_decrement"] = l.decrement;
+  }
 
   // Predictions on the evaluation examples, Laplace and MAP from the same logits.
   auto predict = [&](const Split<T>& split, const std::vector<index_t>& idx,

@@ -13,12 +13,13 @@ namespace curv::cli {
 namespace {
 
 double prior_value(const std::string& text) {
-  if (text == "marglik" || text == "val-nll") return 0;
+  if (text == "marglik" || text == "val-nll" || text == "linearized") return 0;
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  CURV_CHECK(end && *end == '\0' && v > 0,
-             "laplace: expected --prior-precision marglik, val-nll or a value > 0, found '", text,
-             "'");
+  CURV_CHECK(
+      end && *end == '\0' && v > 0,
+      "laplace: expected --prior-precision marglik, linearized, val-nll or a value > 0, found '",
+      text, "'");
   return v;
 }
 
@@ -44,7 +45,9 @@ void LaplaceFlags::add(CLI::App* cmd) {
   cmd->add_option("--prior", prior, "scalar, or layer (one precision per layer)")
       ->capture_default_str();
   cmd->add_option("--prior-precision", prior_precision,
-                  "marglik (fitted from N·weight decay, or 1), val-nll (the lowest NLL on --val "
+                  "marglik (fitted from N·weight decay, or 1), linearized (the marginal "
+                  "likelihood at the linearized model's mode, from the marglik fit), val-nll (the "
+                  "lowest NLL on --val "
                   "over δ from 1e-4 to 1e4) or a value δ")
       ->capture_default_str();
   cmd->add_option("--val", val,
@@ -68,6 +71,7 @@ laplace::LaplaceSpec LaplaceFlags::spec(const std::string& checkpoint, double n,
   laplace::LaplaceSpec s;
   s.weights = weights, s.structure = structure, s.curvature = curvature, s.prior = prior;
   s.prior_precision = prior_value(prior_precision), s.rank = rank, s.mc_samples = mc_samples;
+  if (linearized_prior()) s.evidence = "linearized";
   s.batch = batch, s.seed = seed;
   // The prior implied by training: δ = N·wd for weight decay wd on the mean loss.
   const auto meta = carried_metadata(checkpoint);

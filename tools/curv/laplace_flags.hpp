@@ -6,7 +6,9 @@
 //   --rank              lowrank: eigenpairs kept (50)
 //   --curvature         ggn (default) | ef | fisher, --mc-samples for fisher
 //   --prior             scalar (default) | layer
-//   --prior-precision   marglik (default: fitted from N·weight decay, or 1) | val-nll (the
+//   --prior-precision   marglik (default: fitted from N·weight decay, or 1) | linearized (the
+//                       marginal likelihood at the linearized model's mode, laplace/evidence.hpp,
+//                       started from the marglik fit) | val-nll (the
 //                       lowest validation NLL over 41 values of δ log-spaced from 1e-4 to 1e4,
 //                       on the labelled examples of --val) | a value δ > 0
 #pragma once
@@ -31,7 +33,8 @@ struct LaplaceFlags {
   // records a weight decay wd, else at 1.
   laplace::LaplaceSpec spec(const std::string& checkpoint, double n, index_t batch,
                             std::uint64_t seed) const;
-  bool fitted_prior() const { return prior_precision == "marglik"; }
+  bool fitted_prior() const { return prior_precision == "marglik" || linearized_prior(); }
+  bool linearized_prior() const { return prior_precision == "linearized"; }
   bool tuned_prior() const { return prior_precision == "val-nll"; }
   // val-nll's grid of δ.
   static std::vector<double> prior_grid();

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "curv/data/split.hpp"
+#include "curv/laplace/evidence.hpp"
 #include "curv/laplace/posterior.hpp"
 #include "curv/nn/model.hpp"
 
@@ -29,10 +30,13 @@ struct LaplaceSpec {
   std::string weights = "last";  // ParamSubset::parse: all, last, or layer names
   std::string structure = "kron", curvature = "ggn", prior = "scalar";
   double prior_precision = 0;  // δ for every group; 0: fitted by the marginal likelihood
-  double prior_start = 1;      // where the fit starts (N·wd for a model trained with decay wd)
-  index_t rank = 50;           // lowrank: eigenpairs kept
-  index_t mc_samples = 1;      // fisher: labels drawn per example
-  index_t batch = 128;         // examples per recorded batch
+  // "naive": log Z at θ*; "linearized": at the linearized model's mode, the prior fitted there
+  // from the naive one (laplace/evidence.hpp)
+  std::string evidence = "naive";
+  double prior_start = 1;  // where the fit starts (N·wd for a model trained with decay wd)
+  index_t rank = 50;       // lowrank: eigenpairs kept
+  index_t mc_samples = 1;  // fisher: labels drawn per example
+  index_t batch = 128;     // examples per recorded batch
   std::uint64_t seed = 0;
   index_t max_full = 6000;
 
@@ -46,6 +50,10 @@ struct FitReport {
   double prior_gradient = 0;  // max over groups of |∂ log Z/∂ log δ_g| / n_g at the end
   index_t lanczos_iterations = 0, lanczos_converged = 0;  // lowrank
   double smallest_kept_eigenvalue = 0;                    // lowrank: λ_rank of C
+  // evidence "linearized": the naive fit it started from, and the fit of δ with θ̂ re-solved
+  double naive_log_marglik = 0;
+  std::vector<double> naive_prior;
+  LinearizedReport linearized;
 };
 
 // The posterior over `spec.weights` of `model` at its current weights, C measured on `examples`

@@ -7,11 +7,15 @@
 //   log Z = log p(D|θ*) − ½ θ*ᵀP₀θ* − ½ log det P + ½ log det P₀,   log p(D|θ*) = −Σₙ ℓₙ(θ*)
 // (the prior's mean is 0). Its gradient in the log prior precisions, used to tune them:
 //   ∂ log Z / ∂ log δ_g = ½ n_g − ½ δ_g (‖θ*_g‖² + tr_g P⁻¹)
+// The fit and prior terms may be evaluated at another point θ̂ than θ* (set_mode): the linearized
+// evidence (laplace/evidence.hpp) puts them at the linearized model's mode, with log p(D|θ̂) the
+// linearized model's summed loss there; P, and with it the log determinant, stays at θ*.
 // where n_g is the group's size and tr_g the trace of P⁻¹ over the group's entries. P is built
 // for each prior as one exact structure (curvature/compose.hpp, plus_diagonal): a Kronecker
 // curvature takes a prior per layer exactly (constant within its blocks), not per parameter.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +53,12 @@ class Posterior {
   double n_data() const { return n_; }
   double summed_loss() const { return summed_loss_; }
   const std::vector<double>& theta() const { return theta_; }
+  // Where log Z's fit and prior terms are evaluated: θ* and Σₙ ℓₙ(θ*) unless set. set_mode
+  // puts them at `mode` (on the subset) with `summed_loss` the loss there (the linearized
+  // evidence: the linearized model's mode and summed loss); predictions stay around θ*.
+  void set_mode(std::vector<double> mode, double summed_loss);
+  const std::vector<double>& mode() const { return mode_; }
+  double mode_loss() const { return mode_loss_; }
   LinearOperator& curvature() { return *C_; }  // C, without the prior
   index_t size() const { return index_t(theta_.size()); }
 
@@ -75,15 +85,16 @@ class Posterior {
   // backtracking line search) on the exact gradient, until every |∂ log Z / ∂ log δ_g| ≤
   // tolerance·n_g, no ascent is left that log Z's rounding can show, or `steps` are taken.
   // Returns the steps taken. (laplace-torch runs Adam on log δ for a fixed number of steps;
-  // this stops where the gradient vanishes.)
-  int fit_prior(int steps = 100, double tolerance = 1e-6);
+  // this stops where the gradient vanishes.) `moved`, if given, is called after every change of
+  // the prior, before log Z is evaluated there: the linearized evidence re-solves its mode.
+  int fit_prior(int steps = 100, double tolerance = 1e-6, const std::function<void()>& moved = {});
 
  private:
   std::unique_ptr<LinearOperator> C_, P_;
-  double n_, summed_loss_;
-  std::vector<double> theta_, delta_;
+  double n_, summed_loss_, mode_loss_;
+  std::vector<double> theta_, mode_, delta_;
   std::vector<PriorGroup> groups_;
-  std::vector<double> squared_;  // ‖θ*_g‖² per group
+  std::vector<double> squared_;  // ‖mode_g‖² per group (θ* unless set_mode)
   KroneckerBlock* output_layer_block(index_t outputs);
 };
 
