@@ -155,6 +155,27 @@ expect "laplace: --rotation-plots draws the scores of --rotations, found none gi
 expect "--rotate-test: expected image data (mnist, fashion-mnist or cifar10), found '$scratch/x.npy'" laplace "${base[@]}" --rotate-test 15
 expect "laplace: --rotations turn the test split, found --eval all" laplace "${base[@]}" --eval all --rotations 15
 expect "laplace: expected --prior-precision marglik, linearized, val-nll or a value > 0, found 'grid'" laplace "${base[@]}" --prior-precision grid
+expect "laplace: --predictive glm and --plot-out are for regression (mse) models, found a classifier" laplace "${base[@]}" --predictive glm
+
+# Regression: an mse network on the sine task; σ and δ fitted together, a Gaussian predictive
+# scored beyond the training range, drawn, saved and reloaded with its σ.
+sine=(--checkpoint "$scratch/sine.safetensors")
+check "train an mse network on sine" "$curv" train --data sine --model mlp --config '{"widths":[1,8,1],"activation":"tanh","loss":"mse"}' --optimizer adam --lr 1e-2 --batch 150 --epochs 100 --log-every 0 --save "$scratch/sine.safetensors"
+check "laplace on a regression model" "$curv" laplace "${sine[@]}" --weights all --structure full --eval wide:all --plot-out "$scratch/sine.png" --save "$scratch/sine-post.safetensors"
+for key in wide_nll map_wide_nll wide_rmse wide_std noise_std map_noise_std log_marglik; do
+  grep -q "\"$key\":" "$scratch/stdout" || { echo "FAIL: regression laplace printed no $key: $(cat "$scratch/stdout")"; failed=1; }
+done
+[[ -s $scratch/sine.png ]] || { echo "FAIL: laplace --plot-out wrote no PNG"; failed=1; }
+noise=$(grep -o '"noise_std":[^,]*' "$scratch/stdout")
+check "laplace --load of a regression posterior" "$curv" laplace "${sine[@]}" --eval wide:all --load "$scratch/sine-post.safetensors"
+[[ -n $noise && $(grep -o '"noise_std":[^,]*' "$scratch/stdout") == "$noise" ]] ||
+  { echo "FAIL: the reloaded posterior's noise is not the saved one ($noise): $(cat "$scratch/stdout")"; failed=1; }
+check "laplace on a regression model, σ given" "$curv" laplace "${sine[@]}" --noise 0.5
+grep -q '"noise_std":0.5,' "$scratch/stdout" || { echo "FAIL: laplace --noise 0.5: $(cat "$scratch/stdout")"; failed=1; }
+expect "laplace: --ood scores a classifier: expected none for the mse model, found it given" laplace "${sine[@]}" --ood mnist
+expect "laplace: a regression model's predictive is the linearized Gaussian: expected --predictive glm, found probit" laplace "${sine[@]}" --predictive probit
+expect "laplace: expected --noise marglik or a value σ > 0, found '-1'" laplace "${sine[@]}" --noise=-1
+expect "laplace: a Gaussian likelihood scales the curvature by 1/σ², which the empirical Fisher (1/σ⁴) does not follow" laplace "${sine[@]}" --curvature ef
 
 # curv ood: a held-out part of the data set scored by every method; the keys a results page reads.
 check "ood, every score" "$curv" ood "${base[@]}" --in 0-2 --out 3-4 --score maxprob,entropy,local-ensemble,laplace --eigenvectors 0,2,3 --ensemble-examples all --examples all

@@ -23,7 +23,7 @@ expect() {
 }
 
 expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-cnn, transformer, t2t (or a layer list: --model-file), found 'alexnet'" train --model alexnet
-expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or a .npy file, found 'imagenet'" train --data imagenet
+expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, sine or a .npy file, found 'imagenet'" train --data imagenet
 expect 1 "model lenet5 expects inputs [3,32,32], found fashion-mnist examples of [1,28,28] (models taking them: mlp, lenet5, autoencoder)" \
   train --model lenet5-cifar --data fashion-mnist --epochs 1
 expect 1 "train: expected an optimizer among sgd, adam, adamw, kfac, ekfac, foof, mfac, found 'lbfgs'" train --optimizer lbfgs
@@ -39,7 +39,7 @@ expect 1 "index list 'val:all': expected a split among train, test of fashion-mn
 expect 1 "--save '$scratch': expected a file path, found a directory" train --save "$scratch" --examples 0-255
 expect 1 "--save '$scratch/no/such/dir/m.safetensors': expected an existing directory" \
   train --save "$scratch/no/such/dir/m.safetensors" --examples 0-255
-expect 1 "mlp: expected config keys among {widths, activation, bias, norm}, found 'depth'" train --config '{"depth":3}'
+expect 1 "mlp: expected config keys among {widths, activation, bias, norm, loss}, found 'depth'" train --config '{"depth":3}'
 expect 1 "--checkpoint '$scratch/no-such.safetensors': expected a safetensors file, found no such file" eval --checkpoint "$scratch/no-such.safetensors" --data mnist
 expect 1 "--checkpoint '$scratch': expected a safetensors file, found a directory" eval --checkpoint "$scratch" --data mnist
 expect 1 "$scratch: expected a safetensors file, found a directory" info "$scratch"

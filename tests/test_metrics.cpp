@@ -76,3 +76,25 @@ TEST_CASE("uncertainty scores of probability rows") {
   CHECK(h[0] == doctest::Approx(std::log(2.0)).epsilon(1e-15));
   CHECK(h[1] == 0.0);
 }
+
+TEST_CASE("Gaussian regression scores by hand: one output, and two correlated outputs") {
+  // One output: N(0, 1) at y = 1 and N(1, 4) at y = 1.
+  const double log2pi = std::log(2 * M_PI);
+  Regression r = gaussian_regression({0, 1}, {1, 4}, 1, {1, 1});
+  CHECK(r.nll ==
+        doctest::Approx((0.5 * (log2pi + 1) + 0.5 * (log2pi + std::log(4.0))) / 2).epsilon(1e-14));
+  CHECK(r.rmse == doctest::Approx(std::sqrt(0.5)).epsilon(1e-14));
+  CHECK(r.mean_std == doctest::Approx(1.5).epsilon(1e-14));
+  // Two outputs, Σ = [[2, 1], [1, 2]], error (1, 0): Σ⁻¹ = [[2, −1], [−1, 2]]/3, so the
+  // Mahalanobis term is 2/3 and log det Σ = log 3.
+  r = gaussian_regression({0, 0}, {2, 1, 1, 2}, 2, {1, 0});
+  CHECK(r.nll == doctest::Approx(0.5 * (2 * log2pi + std::log(3.0) + 2.0 / 3)).epsilon(1e-14));
+  CHECK(r.rmse == doctest::Approx(std::sqrt(0.5)).epsilon(1e-14));
+  CHECK(r.mean_std == doctest::Approx(std::sqrt(2.0)).epsilon(1e-14));
+  CHECK(error_of([] {
+          gaussian_regression({0, 0}, {1, 2, 2, 1}, 2, {1, 0});
+        }).find("positive definite") != std::string::npos);
+  CHECK(error_of([] {
+          gaussian_regression({0, 0}, {1, 1}, 1, {1});
+        }).find("expected means") != std::string::npos);
+}

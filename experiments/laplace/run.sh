@@ -5,11 +5,11 @@
 # command, to results.jsonl in the output folder (the build tree's experiments/laplace-out
 # beside the binary, or, with --publish, this folder).
 # Usage: experiments/laplace/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: calibration samples valnll rotated ood heldout cifar evidence   (default: all)
+#   parts: calibration samples valnll rotated ood heldout cifar evidence regression   (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" laplace "$@"
-parts=(calibration samples valnll rotated ood heldout cifar evidence)
+parts=(calibration samples valnll rotated ood heldout cifar evidence regression)
 ((${#rest[@]})) && parts=("${rest[@]}")
 
 # checkpoint NAME ARGS…: curv train ARGS… --save $work/NAME.safetensors, unless it exists.
@@ -61,6 +61,25 @@ evidence() {
         --weights fc1,fc2,fc3 --prior layer --prior-precision linearized
     done
   done
+}
+
+# regression: Laplace Redux's toy problem — an MLP 1-50-1 (tanh) fitted to the 150 points of the
+# sine task by full-batch Adam (lr 1e-2, 1,000 epochs), then the noise σ and the prior precision
+# fitted together by the marginal likelihood for each structure on all weights (and the last
+# layer's Kronecker one), scored inside the training range (test) and beyond it (wide).
+regression() {
+  local s
+  checkpoint sine-mlp --data sine --model mlp \
+    --config '{"widths":[1,50,1],"activation":"tanh","loss":"mse"}' --optimizer adam --lr 1e-2 \
+    --batch 150 --epochs 1000 --seed 0
+  for s in full kron diag; do
+    run "regression/$s-all/test" laplace --checkpoint sine-mlp.safetensors --weights all --structure $s
+    run "regression/$s-all/wide" laplace --checkpoint sine-mlp.safetensors --weights all --structure $s \
+      --eval wide:all --plot-out "regression-$s.png"
+  done
+  run regression/kron-last/test laplace --checkpoint sine-mlp.safetensors
+  run regression/kron-last/wide laplace --checkpoint sine-mlp.safetensors --eval wide:all \
+    --plot-out regression-kron-last.png
 }
 
 for part in "${parts[@]}"; do
@@ -119,6 +138,7 @@ for part in "${parts[@]}"; do
           --plot-out "heldout-$k.png"
       done ;;
     evidence) evidence ;;
-    *) echo "run.sh: expected a part among calibration, samples, valnll, rotated, ood, heldout, cifar, evidence, found '$part'" >&2; exit 2 ;;
+    regression) regression ;;
+    *) echo "run.sh: expected a part among calibration, samples, valnll, rotated, ood, heldout, cifar, evidence, regression, found '$part'" >&2; exit 2 ;;
   esac
 done

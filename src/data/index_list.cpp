@@ -60,7 +60,7 @@ IndexList parse_index_list(const std::string& spec, const Task<T>& task) {
   std::string rest = spec;
   if (const auto colon = rest.find(':'); colon != std::string::npos) {
     const std::string head = rest.substr(0, colon);
-    if (head == "train" || head == "val" || head == "test")
+    if (head == "train" || head == "val" || head == "test" || task.has_split(head))
       list.split = head, rest = rest.substr(colon + 1);
   }
   CURV_CHECK(!rest.empty(), "index list '", spec,

@@ -158,7 +158,7 @@ template Metrics loss_and_accuracy(const Model<double>&, const Split<double>&, c
                                    index_t, const std::string&);
 
 std::vector<std::string> task_dataset_names() {
-  return {"mnist", "fashion-mnist", "cifar10", "moby-dick", "t2t-synthetic", "FILE.npy"};
+  return {"mnist", "fashion-mnist", "cifar10", "moby-dick", "t2t-synthetic", "sine", "FILE.npy"};
 }
 
 template <class T>
@@ -177,11 +177,15 @@ std::unique_ptr<Task<T>> make_task(const std::string& dataset, const std::string
     task = detail::make_char_lm_task<T>(data_dir() + "/text/moby-dick.txt", opt);
   else if (dataset == "t2t-synthetic")
     task = detail::make_t2t_task<T>(opt);
+  else if (dataset == "sine")
+    task = detail::make_sine_task<T>();
   else if (image)
     task = detail::make_image_task<T>(dataset, loss, opt);
   else
-    fail("dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic or a ",
-         ".npy file, found '", dataset, "'");
+    fail(
+        "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, sine or "
+        "a ",
+        ".npy file, found '", dataset, "'");
   CURV_CHECK(opt.labels.empty() || npy, "dataset: labels files go with .npy inputs, found ",
              "labels '", opt.labels, "' for ", dataset);
   if (opt.validation > 0) task->carve_validation(opt.validation, opt.validation_seed);

@@ -16,6 +16,8 @@ std::unique_ptr<Task<T>> make_char_lm_task(const std::string& path, const TaskOp
 template <class T>
 std::unique_ptr<Task<T>> make_t2t_task(const TaskOptions& opt);
 template <class T>
+std::unique_ptr<Task<T>> make_sine_task();
+template <class T>
 std::unique_ptr<Task<T>> make_npy_task(const std::string& inputs, const std::string& loss,
                                        const TaskOptions& opt);
 

@@ -66,6 +66,8 @@ void LaplaceSpec::validate() const {
   CURV_CHECK(std::isfinite(prior_precision) && prior_precision >= 0,
              "laplace: expected a prior precision > 0 (or 0 to fit it), found ", prior_precision);
   CURV_CHECK(prior_start > 0, "laplace: expected a prior start > 0, found ", prior_start);
+  CURV_CHECK(std::isfinite(noise) && noise >= 0,
+             "laplace: expected a noise σ > 0 (or 0 to fit it), found ", noise);
   CURV_CHECK(rank >= 1 && mc_samples >= 1 && batch >= 1,
              "laplace: expected a rank, Monte-Carlo samples and batch >= 1, found ", rank, ", ",
              mc_samples, ", ", batch);
@@ -76,6 +78,22 @@ std::unique_ptr<Posterior> fit_posterior(const Model<T>& model, const Split<T>& 
                                          const std::vector<index_t>& examples,
                                          const LaplaceSpec& spec, FitReport* report) {
   spec.validate();
+  const bool regression = model.loss() == "mse";
+  CURV_CHECK(regression || model.loss() == "cross_entropy", "laplace: expected a model trained ",
+             "with cross_entropy (classification) or mse (regression), found ", model.loss());
+  if (regression) {
+    CURV_CHECK(spec.curvature != "ef", "laplace: a Gaussian likelihood scales the curvature by ",
+               "1/σ², which the empirical Fisher (1/σ⁴) does not follow: expected --curvature ",
+               "ggn or fisher for an mse model, found ef");
+    CURV_CHECK(spec.evidence == "naive", "laplace: the linearized evidence is for classifiers: ",
+               "expected the naive evidence for an mse model, found ", spec.evidence);
+    CURV_CHECK(spec.noise > 0 || spec.prior_precision == 0, "laplace: σ is fitted together with ",
+               "the prior: expected a given noise, or the prior fitted too, found a given prior ",
+               "precision ", spec.prior_precision, " with the noise to fit");
+  } else {
+    CURV_CHECK(spec.noise == 0, "laplace: a noise σ is for regression (mse), found one given ",
+               "for a ", model.loss(), " model");
+  }
   FitReport local;
   FitReport& r = report ? *report : local;
   const ParamSubset subset = ParamSubset::parse(spec.weights, model.params().info());
@@ -90,13 +108,19 @@ std::unique_ptr<Posterior> fit_posterior(const Model<T>& model, const Split<T>& 
   auto post = std::make_unique<Posterior>(std::move(C), r.n, std::move(theta), summed_loss,
                                           prior_groups(subset, spec.prior));
   const std::size_t G = post->groups().size();
+  if (regression) {
+    const double D = double(model.outputs());
+    post->set_noise(spec.noise > 0 ? spec.noise * spec.noise : 2 * summed_loss / (r.n * D),
+                    model.outputs());
+  }
   post->set_prior(
       std::vector<double>(G, spec.prior_precision > 0 ? spec.prior_precision : spec.prior_start));
   const double start = post->log_marglik();
   CURV_CHECK(std::isfinite(start), "laplace: expected a finite log marginal likelihood at the ",
              "weights, found ", start, ": the training loss or the ", spec.curvature,
              " is not finite there");
-  if (spec.prior_precision == 0) r.prior_steps = post->fit_prior();
+  if (spec.prior_precision == 0)
+    r.prior_steps = post->fit_prior(100, 1e-6, {}, regression && spec.noise == 0);
   if (spec.evidence == "linearized") {
     r.naive_log_marglik = post->log_marglik(), r.naive_prior = post->prior();
     LinearizedOptions o;
@@ -110,6 +134,9 @@ std::unique_ptr<Posterior> fit_posterior(const Model<T>& model, const Split<T>& 
     for (std::size_t g = 0; g < G; ++g)
       r.prior_gradient =
           std::max(r.prior_gradient, std::abs(grad[g]) / double(post->groups()[g].size));
+    if (regression && spec.noise == 0)
+      r.prior_gradient = std::max(r.prior_gradient, std::abs(post->log_marglik_noise_gradient()) /
+                                                        (r.n * double(post->outputs())));
   }
   return post;
 }

@@ -61,6 +61,7 @@ void save_posterior(const std::string& path, Posterior& post, const Model<T>& mo
     tensors.push_back({"mode", "F64", Shape{S}, post.mode().data()});
     meta["mode_loss"] = post.mode_loss();
   }
+  if (post.gaussian()) meta["noise"] = post.noise(), meta["outputs"] = post.outputs();
   for (const PriorGroup& g : post.groups())
     meta["groups"].push_back({{"name", g.name}, {"begin", g.begin}, {"size", g.size}});
   LinearOperator& C = post.curvature();
@@ -182,6 +183,8 @@ StoredPosterior load_posterior(const std::string& path, const Model<T>& model) {
     out.posterior = std::make_unique<Posterior>(std::move(C), meta.at("n").get<double>(),
                                                 tensor("theta", Shape{S}),
                                                 meta.at("summed_loss").get<double>(), groups);
+    if (meta.contains("noise"))
+      out.posterior->set_noise(meta.at("noise").get<double>(), meta.at("outputs").get<index_t>());
     out.posterior->set_prior(tensor("prior", Shape{index_t(groups.size())}));
     if (meta.contains("mode_loss"))
       out.posterior->set_mode(tensor("mode", Shape{S}), meta.at("mode_loss").get<double>());

@@ -69,11 +69,14 @@ void plot_lines(const std::string& path, const std::string& title, const std::st
   const std::size_t count = series.size();
   std::vector<int> colours(count), styles(count), opts(count);
   std::vector<double> widths(count, 2.0);
-  std::vector<const char*> labels(count);
+  std::vector<const char*> labels(count), symbols(count, "•");
+  std::vector<double> symbol_scales(count, 1.0);
+  std::vector<int> symbol_numbers(count, 3);
   for (int k = 0; k < n; ++k) {
     colours[std::size_t(k)] = 1 + k % 8;
     styles[std::size_t(k)] = 1 + k % 8;  // PLplot's eight line styles, solid first
-    opts[std::size_t(k)] = PL_LEGEND_LINE;
+    const bool dots = series[std::size_t(k)].points;
+    opts[std::size_t(k)] = dots ? PL_LEGEND_SYMBOL : PL_LEGEND_LINE;
     labels[std::size_t(k)] = series[std::size_t(k)].label.c_str();
     std::vector<double> xs, ys;
     for (std::size_t i = 0; i < series[std::size_t(k)].x.size(); ++i)
@@ -82,7 +85,8 @@ void plot_lines(const std::string& path, const std::string& title, const std::st
     plcol0(colours[std::size_t(k)]);
     pllsty(styles[std::size_t(k)]);
     plwidth(2.0);
-    if (!xs.empty()) plline(int(xs.size()), xs.data(), ys.data());
+    if (!xs.empty() && dots) plstring(int(xs.size()), xs.data(), ys.data(), "•");
+    if (!xs.empty() && !dots) plline(int(xs.size()), xs.data(), ys.data());
   }
   pllsty(1);
   // The legend: a line sample in each series' colour and style beside its label, in the corner
@@ -91,7 +95,7 @@ void plot_lines(const std::string& path, const std::string& title, const std::st
   const double ylo = y0 - pad, yhi = y1 + pad;
   int crowd[4] = {0, 0, 0, 0};  // top right, bottom right, top left, bottom left
   for (const auto& ser : series)
-    for (std::size_t i = 0; i + 1 < ser.x.size(); ++i) {
+    for (std::size_t i = 0; !ser.points && i + 1 < ser.x.size(); ++i) {
       if (!drawable(ser.y[i]) || !drawable(ser.y[i + 1])) continue;
       for (int t = 0; t <= 20; ++t) {
         const double a = double(t) / 20;
@@ -101,6 +105,13 @@ void plot_lines(const std::string& path, const std::string& title, const std::st
         crowd[0] += right && top, crowd[1] += right && bottom;
         crowd[2] += left && top, crowd[3] += left && bottom;
       }
+    }
+  for (const auto& ser : series)  // dots count once each
+    for (std::size_t i = 0; ser.points && i < ser.x.size(); ++i) {
+      if (!drawable(ser.y[i])) continue;
+      const double u = (ser.x[i] - x0) / (x1 - x0), v = (ty(ser.y[i]) - ylo) / (yhi - ylo);
+      crowd[0] += u > 0.55 && v > 0.5, crowd[1] += u > 0.55 && v < 0.5;
+      crowd[2] += u < 0.45 && v > 0.5, crowd[3] += u < 0.45 && v < 0.5;
     }
   const int order[2][4] = {{0, 1, 2, 3}, {1, 0, 3, 2}};
   int corner = order[legend_low][0];
@@ -112,7 +123,8 @@ void plot_lines(const std::string& path, const std::string& title, const std::st
   pllegend(&legend_width, &legend_height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position,
            0.02, 0.02, 0.08, 0, kBlack, 1, 0, 0, n, opts.data(), 1.0, 0.9, 2.0, 0.0,
            text_colours.data(), labels.data(), nullptr, nullptr, nullptr, nullptr, colours.data(),
-           styles.data(), widths.data(), nullptr, nullptr, nullptr, nullptr);
+           styles.data(), widths.data(), colours.data(), symbol_scales.data(),
+           symbol_numbers.data(), symbols.data());
   plend();
   CURV_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "plot: cannot write ", path);
 }

@@ -22,6 +22,7 @@
 #include "curv/report/plot.hpp"
 #include "curv/train/recorder.hpp"
 #include "laplace_flags.hpp"
+#include "laplace_regression.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
 #include "readable.hpp"
@@ -33,6 +34,8 @@ struct Opts : CheckpointInput {
   LaplaceFlags laplace;
   std::string ood, eval = "test:all";
   std::string predictive = "probit", probs_out, reliability_out, rotation_plots, save, load;
+  std::string plot_out;
+  bool predictive_given = false;
   std::vector<double> rotations;
   index_t batch = 128, samples = 100;
   std::uint64_t seed = 0;
@@ -95,9 +98,26 @@ int run(const Opts& o) {
   auto model = load_checkpoint<T>(o.checkpoint, o.model, o.config);
   auto task = make_task<T>(o.data, model->loss(), o.task);
   task->check_model(*model);
-  CURV_CHECK(model->loss() == "cross_entropy", "laplace: expected a classifier (cross-entropy), ",
-             "found a model trained with ", model->loss());
   const LaplaceFlags& f = o.laplace;
+  const bool regression = model->loss() == "mse";
+  CURV_CHECK(regression || model->loss() == "cross_entropy", "laplace: expected a classifier ",
+             "(cross_entropy) or a regression model (mse), found a model trained with ",
+             model->loss());
+  if (regression) {  // one Gaussian predictive, scored by NLL and RMSE
+    CURV_CHECK(!o.predictive_given || o.predictive == "glm", "laplace: a regression model's ",
+               "predictive is the linearized Gaussian: expected --predictive glm, found ",
+               o.predictive);
+    for (const auto& [flag, given] : {std::pair<const char*, bool>{"--ood", !o.ood.empty()},
+                                      {"--rotations", !o.rotations.empty()},
+                                      {"--reliability-out", !o.reliability_out.empty()},
+                                      {"--probs-out", !o.probs_out.empty()},
+                                      {"--prior-precision val-nll", f.tuned_prior()}})
+      CURV_CHECK(!given, "laplace: ", flag, " scores a classifier: expected none for the mse ",
+                 "model, found it given");
+  } else {
+    CURV_CHECK(o.predictive != "glm" && o.plot_out.empty(), "laplace: --predictive glm and ",
+               "--plot-out are for regression (mse) models, found a classifier");
+  }
   const IndexList fit = parse_index_list(f.examples, *task);
   const IndexList eval = parse_index_list(o.eval, *task);
   CURV_CHECK(o.rotations.empty() || eval.split == "test",
@@ -169,6 +189,25 @@ int run(const Opts& o) {
     j["linearized_prior_steps"] = l.prior_steps;
     j["linearized_newton_steps"] = l.newton_steps, j["linearized_products"] = l.products;
     j["linearized_converged"] = l.converged, j["linearized_decrement"] = l.decrement;
+  }
+
+  auto finish = [&] {
+    if (!o.save.empty()) {
+      laplace::save_posterior(o.save, post, *model, j["structure"].get<std::string>(), weights,
+                              j["curvature"].get<std::string>(), j["prior"].get<std::string>());
+      j["saved"] = o.save;
+    }
+    j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bar.clear();
+    std::printf("%s\n", rounded(j).dump().c_str());
+    return 0;
+  };
+  if (regression) {
+    bar.note("laplace: the linearized Gaussian predictive on " + eval.spec);
+    j.update(regression_scores(post, *model, *task, eval, fit, weights,
+                               j["structure"].get<std::string>(), o.plot_out));
+    j["predictive"] = "glm", j["eval"] = eval.spec, j["precision"] = o.precision;
+    return finish();
   }
 
   // Predictions on the evaluation examples, Laplace and MAP from the same logits.
@@ -249,15 +288,7 @@ int run(const Opts& o) {
     score(probs, ood_probs, "");
     score(map, ood_map, "map_");
   }
-  if (!o.save.empty()) {
-    laplace::save_posterior(o.save, post, *model, j["structure"].get<std::string>(), weights,
-                            j["curvature"].get<std::string>(), j["prior"].get<std::string>());
-    j["saved"] = o.save;
-  }
-  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  bar.clear();
-  std::printf("%s\n", rounded(j).dump().c_str());
-  return 0;
+  return finish();
 }
 
 }  // namespace
@@ -274,7 +305,8 @@ Runner add_laplace(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--predictive", o->predictive,
                   "probit, mc (Monte-Carlo logits), bridge (Laplace bridge), sample (weights "
-                  "drawn from the posterior, not linearized) or map")
+                  "drawn from the posterior, not linearized) or map; glm for a regression model "
+                  "(the linearized Gaussian, its only one)")
       ->capture_default_str();
   cmd->add_option("--samples", o->samples, "mc: samples of the logits; sample: of the weights")
       ->capture_default_str();
@@ -283,6 +315,9 @@ Runner add_laplace(CLI::App& app) {
   cmd->add_option("--ood", o->ood,
                   "Another data set whose test split is scored as out of distribution "
                   "(AUROC of 1 − max probability)");
+  cmd->add_option("--plot-out", o->plot_out,
+                  "Regression with one input: draw the Laplace and MAP predictives (mean ± 2 sd) "
+                  "over the --eval inputs with the training data (.png)");
   cmd->add_option("--probs-out", o->probs_out, "Write the predictive's probabilities (.npy)");
   cmd->add_option("--reliability-out", o->reliability_out,
                   "Draw the reliability diagram of the Laplace and MAP predictives (.png)");
@@ -313,8 +348,10 @@ Runner add_laplace(CLI::App& app) {
                  "posterior as saved: expected no ", fitting, ", found it given");
     if (!o->load.empty()) check_readable(o->load, "--load", "a posterior saved by --save");
     check_writable(o->save, "--save");
-    check_one_of(o->predictive, {"probit", "mc", "bridge", "sample", "map"}, "laplace",
+    check_one_of(o->predictive, {"probit", "mc", "bridge", "sample", "map", "glm"}, "laplace",
                  "--predictive");
+    o->predictive_given = cmd->count("--predictive") > 0;
+    check_writable(o->plot_out, "--plot-out");
     CURV_CHECK(o->predictive != "sample" || o->laplace.structure != "lowrank",
                "laplace: --predictive sample draws weights through a kron, diag or full ",
                "structure's inverse root: expected one of those, found --structure lowrank");

@@ -1,5 +1,6 @@
 #include "laplace_flags.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,15 @@ double prior_value(const std::string& text) {
       end && *end == '\0' && v > 0,
       "laplace: expected --prior-precision marglik, linearized, val-nll or a value > 0, found '",
       text, "'");
+  return v;
+}
+
+double noise_value(const std::string& text) {
+  if (text == "marglik") return 0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  CURV_CHECK(end && *end == '\0' && v > 0 && std::isfinite(v),
+             "laplace: expected --noise marglik or a value σ > 0, found '", text, "'");
   return v;
 }
 
@@ -50,6 +60,10 @@ void LaplaceFlags::add(CLI::App* cmd) {
                   "lowest NLL on --val "
                   "over δ from 1e-4 to 1e4) or a value δ")
       ->capture_default_str();
+  cmd->add_option("--noise", noise,
+                  "Regression (mse models): the observation noise σ, marglik (fitted with the "
+                  "prior) or a value")
+      ->capture_default_str();
   cmd->add_option("--val", val,
                   "val-nll: labelled examples held out from --examples (an index list)");
 }
@@ -59,6 +73,7 @@ void LaplaceFlags::check() const {
   check_one_of(curvature, {"ggn", "ef", "fisher"}, "laplace", "--curvature");
   check_one_of(prior, {"scalar", "layer"}, "laplace", "--prior");
   prior_value(prior_precision);
+  noise_value(noise);
   CURV_CHECK(!tuned_prior() || !val.empty(),
              "laplace: --prior-precision val-nll needs --val LIST (labelled examples held out from "
              "--examples), found none");
@@ -72,6 +87,7 @@ laplace::LaplaceSpec LaplaceFlags::spec(const std::string& checkpoint, double n,
   s.weights = weights, s.structure = structure, s.curvature = curvature, s.prior = prior;
   s.prior_precision = prior_value(prior_precision), s.rank = rank, s.mc_samples = mc_samples;
   if (linearized_prior()) s.evidence = "linearized";
+  s.noise = noise_value(noise);
   s.batch = batch, s.seed = seed;
   // The prior implied by training: δ = N·wd for weight decay wd on the mean loss.
   const auto meta = carried_metadata(checkpoint);

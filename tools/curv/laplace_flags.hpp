@@ -11,6 +11,8 @@
 //                       started from the marglik fit) | val-nll (the
 //                       lowest validation NLL over 41 values of δ log-spaced from 1e-4 to 1e4,
 //                       on the labelled examples of --val) | a value δ > 0
+//   --noise             regression (mse models): σ, marglik (default: fitted with the prior from
+//                       the training residuals' σ̂) | a value > 0
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -23,7 +25,7 @@ namespace curv::cli {
 
 struct LaplaceFlags {
   std::string examples = "train:all", weights = "last", structure = "kron", curvature = "ggn";
-  std::string prior = "scalar", prior_precision = "marglik", val;
+  std::string prior = "scalar", prior_precision = "marglik", val, noise = "marglik";
   index_t rank = 50, mc_samples = 1;
 
   void add(CLI::App* cmd);

@@ -2,6 +2,7 @@
 // command and experiment (docs/data.md):
 //
 //   LIST  := [SPLIT ':'] ITEM (',' ITEM)*        SPLIT := train | val | test   (default: train)
+//                                                         or another split of the task ("wide")
 //   ITEM  := all                   every example of the split
 //          | N | N-M               one index, or the range N..M inclusive
 //          | class:K               every example of class K

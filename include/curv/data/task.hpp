@@ -8,6 +8,8 @@
 //   character LM     text windows → next characters (cross_entropy per position); the last 10%
 //                    of the text is the test split: loss and a bigram model's, in nats/char
 //   text-to-text     synthetic reverse/sort/add tasks: loss and greedy exact match per task
+//   regression       "sine": y = sin x + noise (mse), with a "wide" split beyond the training
+//                    inputs' range: loss
 //   .npy data        inputs (and optional targets) from .npy files: one split, train
 //
 // Splits: "train" and "test" (the dataset's own), and "val" when TaskOptions::validation carves

@@ -12,6 +12,9 @@
 //   full      the matrix-free curvature materialized (at most `max_full` weights)
 // The curvature: ggn (exact Gauss-Newton), ef (empirical Fisher) or fisher (labels sampled from
 // the model, `mc_samples` per example, seeded).
+// A model trained with the mean squared error gets a Gaussian likelihood with noise σ²
+// (Posterior::set_noise) and a unit-noise ggn or fisher; its σ is given or fitted with the prior
+// from the maximum-likelihood start σ̂² = Σₙ ‖yₙ − f(xₙ)‖² / (N·D) = 2 Σₙ ℓₙ / (N·D).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +37,7 @@ struct LaplaceSpec {
   // from the naive one (laplace/evidence.hpp)
   std::string evidence = "naive";
   double prior_start = 1;  // where the fit starts (N·wd for a model trained with decay wd)
+  double noise = 0;        // regression: σ (> 0), or 0 to fit it with the prior
   index_t rank = 50;       // lowrank: eigenpairs kept
   index_t mc_samples = 1;  // fisher: labels drawn per example
   index_t batch = 128;     // examples per recorded batch

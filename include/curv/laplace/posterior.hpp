@@ -10,7 +10,12 @@
 // The fit and prior terms may be evaluated at another point θ̂ than θ* (set_mode): the linearized
 // evidence (laplace/evidence.hpp) puts them at the linearized model's mode, with log p(D|θ̂) the
 // linearized model's summed loss there; P, and with it the log determinant, stays at θ*.
-// where n_g is the group's size and tr_g the trace of P⁻¹ over the group's entries. P is built
+// where n_g is the group's size and tr_g the trace of P⁻¹ over the group's entries.
+// Regression (mean squared error, ℓₙ = ½‖yₙ − f(xₙ)‖² over D outputs) with observation noise σ²
+// has a Gaussian likelihood and a precision scaled by it (set_noise):
+//   log p(D|θ) = −Σₙ ℓₙ/σ² − (N·D/2) log 2πσ²,   P = (N/σ²)·C + P₀,   C the unit-noise GGN
+//   ∂ log Z / ∂ log σ² = Σₙ ℓₙ/σ² − N·D/2 + ½ (S − Σ_g δ_g tr_g P⁻¹)     (S: the subset's size)
+// the last term because ∂P/∂ log σ² = −(P − P₀). P is built
 // for each prior as one exact structure (curvature/compose.hpp, plus_diagonal): a Kronecker
 // curvature takes a prior per layer exactly (constant within its blocks), not per parameter.
 #pragma once
@@ -49,6 +54,13 @@ class Posterior {
   // One precision per group, each > 0; rebuilds P.
   void set_prior(std::vector<double> delta);
   const std::vector<double>& prior() const { return delta_; }
+  // A Gaussian likelihood with noise variance σ² > 0 over `outputs` (D) values per example, for a
+  // curvature and summed loss of the unit-noise MSE; rebuilds P. Without it the likelihood is
+  // exp(−Σₙ ℓₙ) (classification).
+  void set_noise(double sigma2, index_t outputs);
+  bool gaussian() const { return sigma2_ > 0; }
+  double noise() const { return sigma2_; }  // σ², 0 without a Gaussian likelihood
+  index_t outputs() const { return outputs_; }
   const std::vector<PriorGroup>& groups() const { return groups_; }
   double n_data() const { return n_; }
   double summed_loss() const { return summed_loss_; }
@@ -65,6 +77,7 @@ class Posterior {
   LinearOperator& precision();  // P
   double log_marglik();
   std::vector<double> log_marglik_gradient();  // per group, in log δ
+  double log_marglik_noise_gradient();         // in log σ² (Gaussian likelihood)
   std::vector<double> variances();             // diag P⁻¹
   // out[j] = P⁻¹ V[j] for k vectors V:(k, size).
   void covariance_mm(const double* V, index_t k, double* out);
@@ -87,11 +100,19 @@ class Posterior {
   // Returns the steps taken. (laplace-torch runs Adam on log δ for a fixed number of steps;
   // this stops where the gradient vanishes.) `moved`, if given, is called after every change of
   // the prior, before log Z is evaluated there: the linearized evidence re-solves its mode.
-  int fit_prior(int steps = 100, double tolerance = 1e-6, const std::function<void()>& moved = {});
+  // With `noise` (a Gaussian likelihood) log σ² is fitted with the log δ, its gradient held to
+  // tolerance·N·D.
+  int fit_prior(int steps = 100, double tolerance = 1e-6, const std::function<void()>& moved = {},
+                bool noise = false);
 
  private:
   std::unique_ptr<LinearOperator> C_, P_;
   double n_, summed_loss_, mode_loss_;
+  double sigma2_ = 0;    // σ² of a Gaussian likelihood; 0: exp(−Σₙ ℓₙ)
+  index_t outputs_ = 0;  // D, with σ²
+  void rebuild();        // P from C, the likelihood's scale and δ
+  // ∂ log Z/∂ log δ_g per group, then ∂/∂ log σ² when `noise`: one pass over P⁻¹'s diagonal.
+  std::vector<double> gradient(bool noise);
   std::vector<double> theta_, mode_, delta_;
   std::vector<PriorGroup> groups_;
   std::vector<double> squared_;  // ‖mode_g‖² per group (θ* unless set_mode)

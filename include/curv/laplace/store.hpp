@@ -9,7 +9,8 @@
 //     full                full (S, S)
 //     lowrank             lowrank.U (m, S): C = UᵀU
 // and the metadata key "curv.posterior", a JSON object with the structure, the weights spec,
-// the curvature's name, the prior kind and its groups, N, Σₙ ℓₙ(θ*), the K-FAC layers, and the
+// the curvature's name, the prior kind and its groups, N, Σₙ ℓₙ(θ*), a regression's noise σ² and
+// outputs D (keys "noise", "outputs"; absent for a classifier), the K-FAC layers, and the
 // fingerprint of the model weights it was fitted at (weights_fingerprint), which reading checks
 // so a posterior is never used with another checkpoint.
 #pragma once

@@ -17,6 +17,10 @@
 //             the Mann–Whitney probability that an OOD input outscores an in-distribution one,
 //             ties counting ½; AUPR the average precision with OOD positive; FPR95 the share of
 //             in-distribution inputs at or above the smallest threshold that flags 95 % of OOD.
+// Regression, from a Gaussian predictive N(μᵢ, Σᵢ) over D outputs per input (regression.cpp):
+//   nll       (1/n) Σᵢ ½ [D log 2π + log det Σᵢ + (yᵢ − μᵢ)ᵀ Σᵢ⁻¹ (yᵢ − μᵢ)], nats per input
+//   rmse      √((1/(n·D)) Σᵢ ‖yᵢ − μᵢ‖²)
+//   mean_std  (1/n) Σᵢ √(tr Σᵢ / D), the predictive's typical standard deviation
 #pragma once
 
 #include <cstdint>
@@ -51,6 +55,16 @@ struct Detection {
 
 // in_scores: in-distribution inputs; out_scores: OOD inputs (the positives).
 Detection detection(const std::vector<double>& in_scores, const std::vector<double>& out_scores);
+
+struct Regression {
+  double nll = 0, rmse = 0, mean_std = 0;
+};
+
+// mean (n, D), covariance (n, D, D) with every block positive definite, targets (n, D). Throws
+// curv::Error when the sizes disagree or a block is not positive definite.
+Regression gaussian_regression(const std::vector<double>& mean,
+                               const std::vector<double>& covariance, index_t outputs,
+                               const std::vector<double>& targets);
 
 // Per-row scores of probabilities (n, C), larger for "less confident": 1 − max p, and the
 // entropy −Σ p log p (nats).

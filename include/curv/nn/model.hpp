@@ -72,7 +72,8 @@ class Model {
 
 // A model by name and configuration (JSON object text; missing keys take their defaults):
 //   mlp           {"widths":[784,256,256,10], "activation":"relu"}      layers fc1..fcK
-//                 ("bias": false: no biases)
+//                 ("bias": false: no biases; "norm": "layer": LayerNorms; "loss": "mse":
+//                 a regression network)
 //   lenet5        {"channels":1}  (3 for CIFAR-10's 32×32; "lenet5-cifar" is that preset)
 //   autoencoder   {"activation":"sigmoid"|"tanh", "init":"default"|"sparse"}
 //   cifar-cnn     DeepOBS's 3c3d                                          conv1..3, fc1..3

@@ -10,11 +10,12 @@ namespace curv {
 struct Series {
   std::string label;
   std::vector<double> x, y;
+  bool points = false;  // drawn as dots, not joined (data points)
 };
 
-// One panel: every series as a line in its own colour (a colour-blind-safe palette) and line
-// style, with a legend of line samples and a light grid. log_y plots log10(y) with decade ticks;
-// legend_low puts the legend in the bottom right corner instead of the top right (for rising
+// One panel: every series as a line (or dots) in its own colour (a colour-blind-safe palette) and
+// line style, with a legend of line samples and a light grid. log_y plots log10(y) with decade
+// ticks; legend_low puts the legend in the bottom right corner instead of the top right (for rising
 // curves); the y-range fits the points past `focus` of the x-range (0: all of them), so an early
 // transient does not squash the region where the curves differ. Written to a temporary file and
 // renamed over `path`.
