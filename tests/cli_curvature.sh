@@ -136,6 +136,10 @@ naive=$(grep -o '"log_marglik_naive":[^,]*' "$scratch/stdout" | cut -d: -f2)
 [[ -n $linearized && -n $naive ]] && awk -v l="$linearized" -v n="$naive" 'BEGIN { exit !(l >= n) }' &&
   grep -q '"linearized_converged":true' "$scratch/stdout" && grep -q '"evidence":"linearized"' "$scratch/stdout" ||
   { echo "FAIL: laplace --prior-precision linearized: $(cat "$scratch/stdout")"; failed=1; }
+check "laplace, the linearized evidence of the Jacobian model" "$curv" laplace "${base[@]}" --examples all --eval all --weights all --prior layer --prior-precision linearized --linearized-model jacobian --precision float64
+grep -q '"linearized_model":"jacobian"' "$scratch/stdout" && grep -q '"linearized_converged":true' "$scratch/stdout" ||
+  { echo "FAIL: laplace --linearized-model jacobian: $(cat "$scratch/stdout")"; failed=1; }
+expect "laplace: --linearized-model is the model of the linearized evidence: expected --prior-precision linearized, found marglik" laplace "${base[@]}" --linearized-model jacobian
 check "laplace --load of a linearized posterior" "$curv" laplace "${base[@]}" --eval all --load "$scratch/lin.safetensors" --precision float64
 [[ $(grep -o '"log_marglik":[^,]*' "$scratch/stdout" | cut -d: -f2) == "$linearized" ]] ||
   { echo "FAIL: the reloaded posterior's evidence is not the saved one ($linearized): $(cat "$scratch/stdout")"; failed=1; }
@@ -172,6 +176,14 @@ check "laplace --load of a regression posterior" "$curv" laplace "${sine[@]}" --
   { echo "FAIL: the reloaded posterior's noise is not the saved one ($noise): $(cat "$scratch/stdout")"; failed=1; }
 check "laplace on a regression model, σ given" "$curv" laplace "${sine[@]}" --noise 0.5
 grep -q '"noise_std":0.5,' "$scratch/stdout" || { echo "FAIL: laplace --noise 0.5: $(cat "$scratch/stdout")"; failed=1; }
+# Online marginal likelihood: fits at the ends of epochs 2 and 4 of 4, their evidence reported.
+sine_train=(train --data sine --model mlp --config '{"widths":[1,8,1],"activation":"tanh","loss":"mse"}' --optimizer adam --lr 1e-2 --batch 50 --epochs 4 --log-every 0)
+check "train with --marglik" "$curv" "${sine_train[@]}" --marglik --marglik-every 2 --marglik-structure full
+grep -q '"fits":2,' "$scratch/stdout" && grep -q '"marglik":{' "$scratch/stdout" && grep -q '"noise_std":' "$scratch/stdout" ||
+  { echo "FAIL: train --marglik: $(cat "$scratch/stdout")"; failed=1; }
+expect "train: --marglik fits the prior that weight decay would fix: expected no --weight-decay, found 0.001" "${sine_train[@]}" --marglik --weight-decay 1e-3
+expect "train: a replay would not refit the --marglik prior: expected no --record with --marglik" "${sine_train[@]}" --marglik --record "$scratch/traj"
+expect "marglik: expected a structure among kron, diag, full, found 'lowrank'" "${sine_train[@]}" --marglik --marglik-structure lowrank
 expect "laplace: --ood scores a classifier: expected none for the mse model, found it given" laplace "${sine[@]}" --ood mnist
 expect "laplace: a regression model's predictive is the linearized Gaussian: expected --predictive glm, found probit" laplace "${sine[@]}" --predictive probit
 expect "laplace: expected --noise marglik or a value σ > 0, found '-1'" laplace "${sine[@]}" --noise=-1

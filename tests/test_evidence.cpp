@@ -138,41 +138,58 @@ double cosine(const std::vector<double>& a, const std::vector<double>& b, index_
 }  // namespace
 
 TEST_CASE("linearized evidence: θ̂ is the linearized objective's mode and log Z_lin its formula") {
-  ToyClassifier toy;
-  const Dense d = dense(*toy.model, toy);
-  auto post = full_posterior(*toy.model, toy, "layer");
-  const double naive = post->log_marglik();
-  const laplace::LinearizedReport r =
-      laplace::fit_linearized_evidence(*post, *toy.model, toy.train, toy.fit, "all", tight());
-  CHECK(r.converged);
-  const std::vector<double>& theta = post->theta();
-  const std::vector<double>& mode = post->mode();
-  std::vector<double> step(mode.size()), grad, summed_ggn;
-  for (std::size_t i = 0; i < step.size(); ++i) step[i] = mode[i] - theta[i];
-  const double loss = linearized(d, step, grad, &summed_ggn);
-  CHECK(post->mode_loss() == doctest::Approx(loss).epsilon(1e-8));
-  // ∇E(θ̂) = Σ Jᵀ∇ℓ(f_lin) + P₀θ̂ = 0, against the size of its two parts.
-  std::vector<double> prior_entries(mode.size());
-  for (std::size_t g = 0; g < post->groups().size(); ++g)
-    for (index_t i = 0; i < post->groups()[g].size; ++i)
-      prior_entries[std::size_t(post->groups()[g].begin + i)] = post->prior()[g];
-  double residual = 0, scale = 0, quadratic = 0;
-  for (std::size_t i = 0; i < grad.size(); ++i) {
-    const double prior_part = prior_entries[i] * mode[i];
-    residual += std::pow(grad[i] + prior_part, 2), scale += prior_part * prior_part;
-    quadratic += prior_part * mode[i];
+  for (const bool offset : {true, false}) {
+    CAPTURE(offset);
+    ToyClassifier toy;
+    Dense d = dense(*toy.model, toy);
+    auto post = full_posterior(*toy.model, toy, "layer");
+    const double naive = post->log_marglik();
+    laplace::LinearizedOptions o = tight();
+    o.offset = offset;
+    const laplace::LinearizedReport r =
+        laplace::fit_linearized_evidence(*post, *toy.model, toy.train, toy.fit, "all", o);
+    CHECK(r.converged);
+    const std::vector<double>& theta = post->theta();
+    const std::vector<double>& mode = post->mode();
+    if (!offset) {  // the model J θ: outputs J θ* where the affine one has f(θ*)
+      for (index_t row = 0; row < d.N * d.C; ++row) {
+        double z = 0;
+        for (index_t p = 0; p < d.P; ++p)
+          z += d.J[std::size_t(row * d.P + p)] * theta[std::size_t(p)];
+        d.f[std::size_t(row)] = z;
+      }
+    }
+    std::vector<double> step(mode.size()), grad, summed_ggn;
+    for (std::size_t i = 0; i < step.size(); ++i) step[i] = mode[i] - theta[i];
+    const double loss = linearized(d, step, grad);
+    CHECK(post->mode_loss() == doctest::Approx(loss).epsilon(1e-8));
+    // ∇E(θ̂) = Σ Jᵀ∇ℓ(f_lin) + P₀θ̂ = 0, against the size of its two parts.
+    std::vector<double> prior_entries(mode.size());
+    for (std::size_t g = 0; g < post->groups().size(); ++g)
+      for (index_t i = 0; i < post->groups()[g].size; ++i)
+        prior_entries[std::size_t(post->groups()[g].begin + i)] = post->prior()[g];
+    double residual = 0, scale = 0, quadratic = 0;
+    for (std::size_t i = 0; i < grad.size(); ++i) {
+      const double prior_part = prior_entries[i] * mode[i];
+      residual += std::pow(grad[i] + prior_part, 2), scale += prior_part * prior_part;
+      quadratic += prior_part * mode[i];
+    }
+    CHECK(std::sqrt(residual) <= 1e-6 * std::sqrt(scale));
+    // log Z_lin = −Σℓ_lin(θ̂) − ½θ̂ᵀP₀θ̂ − ½ log det(N·C + P₀) + ½ log det P₀, C the GGN at θ*
+    // (the trained network's outputs, for both models).
+    std::vector<double> unused;
+    linearized(dense(*toy.model, toy), step, unused, &summed_ggn);
+    double logdet_prior = 0;
+    for (double p : prior_entries) logdet_prior += std::log(p);
+    for (std::size_t i = 0; i < mode.size(); ++i)
+      summed_ggn[i * mode.size() + i] += prior_entries[i];
+    const index_t P = index_t(mode.size());
+    const double logdet = linalg::cholesky_logdet(linalg::cholesky(summed_ggn, P), P);
+    const double expected = -loss - 0.5 * quadratic - 0.5 * logdet + 0.5 * logdet_prior;
+    CHECK(post->log_marglik() == doctest::Approx(expected).epsilon(1e-7));
+    // The untrained model's θ* is far from the linearized mode: the two evidences differ.
+    if (offset) CHECK(post->log_marglik() > naive);
   }
-  CHECK(std::sqrt(residual) <= 1e-6 * std::sqrt(scale));
-  // log Z_lin = −Σℓ_lin(θ̂) − ½θ̂ᵀP₀θ̂ − ½ log det(N·C + P₀) + ½ log det P₀, C the GGN at θ*.
-  double logdet_prior = 0;
-  for (double p : prior_entries) logdet_prior += std::log(p);
-  for (std::size_t i = 0; i < mode.size(); ++i) summed_ggn[i * mode.size() + i] += prior_entries[i];
-  const index_t P = index_t(mode.size());
-  const double logdet = linalg::cholesky_logdet(linalg::cholesky(summed_ggn, P), P);
-  const double expected = -loss - 0.5 * quadratic - 0.5 * logdet + 0.5 * logdet_prior;
-  CHECK(post->log_marglik() == doctest::Approx(expected).epsilon(1e-7));
-  // The untrained model's θ* is far from the linearized mode: the two evidences differ.
-  CHECK(post->log_marglik() > naive);
 }
 
 TEST_CASE("linearized evidence: the fitted prior is stationary with θ̂ re-solved for each δ") {

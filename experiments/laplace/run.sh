@@ -5,11 +5,12 @@
 # command, to results.jsonl in the output folder (the build tree's experiments/laplace-out
 # beside the binary, or, with --publish, this folder).
 # Usage: experiments/laplace/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: calibration samples valnll rotated ood heldout cifar evidence regression   (default: all)
+#   parts: calibration samples valnll rotated ood heldout cifar evidence regression online
+#   (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" laplace "$@"
-parts=(calibration samples valnll rotated ood heldout cifar evidence regression)
+parts=(calibration samples valnll rotated ood heldout cifar evidence regression online)
 ((${#rest[@]})) && parts=("${rest[@]}")
 
 # checkpoint NAME ARGS…: curv train ARGS… --save $work/NAME.safetensors, unless it exists.
@@ -48,17 +49,27 @@ lenets() {
 # evidence: MLPs of every width, with and without LayerNorm, on the first 2,000 Fashion-MNIST
 # training images (Adam, weight decay 1e-4, 30 epochs), then one Laplace fit each: the naive and
 # the linearized evidence of a Kronecker posterior over the linear layers with a prior per layer,
-# and the test NLL both are meant to predict. Spearman correlations are in the README's table.
+# and the test NLL both are meant to predict — the linearized evidence once of the affine model
+# f(θ*) + J(θ − θ*) and once of the Jacobian model J θ. Then each architecture trained again with
+# its prior fitted during training (--marglik, no weight decay): the last fit's evidence against
+# that model's own test NLL. Spearman correlations are in the README's table (evidence_table.sh).
 evidence() {
   local w norm name
   for norm in none layer; do
     for w in 16 32 64 128 256 512; do
       name=mlp$w-$norm
-      checkpoint "$name" --model mlp --config "{\"widths\":[784,$w,$w,10],\"norm\":\"$norm\"}" \
-        --data fashion-mnist --examples 0-1999 --optimizer adam --lr 1e-3 --weight-decay 1e-4 \
-        --epochs 30 --seed 0
-      run "evidence/$name" laplace --checkpoint "$name.safetensors" --examples 0-1999 \
-        --weights fc1,fc2,fc3 --prior layer --prior-precision linearized
+      local mlp=(--model mlp --config "{\"widths\":[784,$w,$w,10],\"norm\":\"$norm\"}"
+        --data fashion-mnist --examples 0-1999 --optimizer adam --lr 1e-3 --epochs 30 --seed 0)
+      checkpoint "$name" "${mlp[@]}" --weight-decay 1e-4
+      for model in affine jacobian; do
+        [[ -n ${EVIDENCE_MODELS:-} && " $EVIDENCE_MODELS " != *" $model "* ]] && continue
+        local tag="evidence/$name"; [[ $model == jacobian ]] && tag="evidence-jacobian/$name"
+        run "$tag" laplace --checkpoint "$name.safetensors" --examples 0-1999 \
+          --weights fc1,fc2,fc3 --prior layer --prior-precision linearized --linearized-model $model
+      done
+      [[ -n ${EVIDENCE_MODELS:-} && " $EVIDENCE_MODELS " != *" online "* ]] && continue
+      run "evidence-online/$name" train "${mlp[@]}" --log-every 0 --marglik --marglik-every 5 \
+        --marglik-burnin 5
     done
   done
 }
@@ -80,6 +91,24 @@ regression() {
   run regression/kron-last/test laplace --checkpoint sine-mlp.safetensors
   run regression/kron-last/wide laplace --checkpoint sine-mlp.safetensors --eval wide:all \
     --plot-out regression-kron-last.png
+}
+
+# online: the prior chosen during training by the marginal likelihood (curv train --marglik,
+# Immer et al. 2021) against a grid of weight decays, MLP 784-256-256-10 on the first 5,000
+# Fashion-MNIST training images (Adam, lr 1e-3, 50 epochs), three seeds; online_table.sh
+# averages them.
+online() {
+  local seed wd mlp=(--model mlp --config '{"widths":[784,256,256,10]}' --data fashion-mnist
+    --examples 0-4999 --optimizer adam --lr 1e-3 --epochs 50 --batch 128 --log-every 0)
+  for seed in 0 1 2; do
+    for wd in 0 1e-4 3e-4 1e-3 3e-3 1e-2 3e-2; do
+      run "online/wd-$wd/$seed" train "${mlp[@]}" --seed $seed --weight-decay $wd
+    done
+    run "online/marglik-layer/$seed" train "${mlp[@]}" --seed $seed --marglik --marglik-every 5 \
+      --marglik-burnin 10
+    run "online/marglik-scalar/$seed" train "${mlp[@]}" --seed $seed --marglik --marglik-every 5 \
+      --marglik-burnin 10 --marglik-prior scalar
+  done
 }
 
 for part in "${parts[@]}"; do
@@ -139,6 +168,7 @@ for part in "${parts[@]}"; do
       done ;;
     evidence) evidence ;;
     regression) regression ;;
-    *) echo "run.sh: expected a part among calibration, samples, valnll, rotated, ood, heldout, cifar, evidence, regression, found '$part'" >&2; exit 2 ;;
+    online) online ;;
+    *) echo "run.sh: expected a part among calibration, samples, valnll, rotated, ood, heldout, cifar, evidence, regression, online, found '$part'" >&2; exit 2 ;;
   esac
 done

@@ -18,7 +18,8 @@ double dot(const std::vector<double>& a, const std::vector<double>& b) {
   return s;
 }
 
-// The linearized objective E(θ) = Σₙ ℓ(f(xₙ; θ*) + Jₙ(θ − θ*), yₙ) + ½ θᵀP₀θ on the subset, as
+// The linearized objective E(θ) = Σₙ ℓ(f(xₙ; θ*) + Jₙ(θ − θ*), yₙ) + ½ θᵀP₀θ on the subset (or,
+// without the offset, Σₙ ℓ(Jₙθ, yₙ) + ½ θᵀP₀θ), as
 // sweeps over the examples: the model stays at θ*, and each batch is recorded there once per
 // sweep, its outputs moved by a JVP (Objective::jvp) and pulled back by a VJP.
 template <class T>
@@ -26,12 +27,13 @@ class LinearizedObjective {
  public:
   LinearizedObjective(const Model<T>& model, const Split<T>& split,
                       const std::vector<index_t>& examples, const ParamSubset& subset,
-                      index_t batch)
+                      index_t batch, bool offset)
       : model_(model),
         split_(split),
         examples_(examples),
         subset_(subset),
         batch_(batch),
+        offset_(offset),
         loss_(make_loss<T>(model.loss())),
         full_(std::size_t(model.params().size())) {
     CURV_CHECK(subset_.full_size() == model.params().size(), "linearized evidence: expected a ",
@@ -50,16 +52,20 @@ class LinearizedObjective {
   // `summed_loss`.
   double value(const std::vector<double>& delta, std::vector<double>* grad,
                std::vector<double>* outputs, double* summed_loss) {
-    const std::vector<T> dir = to_full(delta);
+    std::vector<double> point = delta;  // the JVP's direction: Δ, or θ* + Δ without the offset
+    if (!offset_)
+      for (std::size_t i = 0; i < point.size(); ++i) point[i] += theta_[i];
+    const std::vector<T> dir = to_full(point);
     std::vector<double> g(delta.size(), 0.0);
     if (outputs) outputs->clear();
     double loss = 0;
     sweep([&](Objective<T>& obj, const Batch<T>& b) {
       const index_t n = b.size(), C = obj.outputs();
       std::vector<T> z(std::size_t(n * C));
-      obj.jvp(dir.data(), z.data());  // (n, C) = J Δ
+      obj.jvp(dir.data(), z.data());  // (n, C) = J Δ, or J θ
       const View<const T> f = obj.output();
-      for (std::size_t i = 0; i < z.size(); ++i) z[i] += f.data[i];
+      if (offset_)
+        for (std::size_t i = 0; i < z.size(); ++i) z[i] += f.data[i];
       loss += double(n) * loss_->forward(View<const T>(z.data(), f.shape), b.targets());
       if (outputs) outputs->insert(outputs->end(), z.begin(), z.end());
       if (!grad) return;
@@ -134,6 +140,7 @@ class LinearizedObjective {
   const std::vector<index_t>& examples_;
   const ParamSubset& subset_;
   index_t batch_;
+  bool offset_;
   std::unique_ptr<Loss<T>> loss_;
   std::vector<double> full_, theta_, prior_;
 };
@@ -213,7 +220,7 @@ LinearizedReport fit_linearized_evidence(Posterior& posterior, const Model<T>& m
   const ParamSubset s = ParamSubset::parse(subset, model.params().info());
   CURV_CHECK(s.size() == posterior.size(), "linearized evidence: expected the posterior's ",
              posterior.size(), " weights in '", subset, "', found ", s.size());
-  LinearizedObjective<T> e(model, split, examples, s, options.batch);
+  LinearizedObjective<T> e(model, split, examples, s, options.batch, options.offset);
   LinearizedReport r;
   std::vector<double> delta(e.theta().size(), 0.0), entries(delta.size());
   double first_gradient = 0;

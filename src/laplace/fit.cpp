@@ -63,6 +63,7 @@ void LaplaceSpec::validate() const {
   check_one_of(curvature, {"ggn", "ef", "fisher"}, "laplace", "a curvature");
   check_one_of(prior, {"scalar", "layer"}, "laplace", "a prior");
   check_one_of(evidence, {"naive", "linearized"}, "laplace", "an evidence");
+  check_one_of(linearized_model, {"affine", "jacobian"}, "laplace", "a linearized model");
   CURV_CHECK(std::isfinite(prior_precision) && prior_precision >= 0,
              "laplace: expected a prior precision > 0 (or 0 to fit it), found ", prior_precision);
   CURV_CHECK(prior_start > 0, "laplace: expected a prior start > 0, found ", prior_start);
@@ -126,6 +127,7 @@ std::unique_ptr<Posterior> fit_posterior(const Model<T>& model, const Split<T>& 
     LinearizedOptions o;
     o.batch = spec.batch;
     o.fit_prior = spec.prior_precision == 0;  // δ given: θ̂ for it, δ kept
+    o.offset = spec.linearized_model == "affine";
     r.linearized = fit_linearized_evidence(*post, model, split, examples, spec.weights, o);
   }
   if (spec.prior_precision == 0) {  // how stationary the fitted prior is, in the evidence used

@@ -14,6 +14,14 @@ QuadraticRegularizer<T>::QuadraticRegularizer(std::vector<double> strength,
 }
 
 template <class T>
+void QuadraticRegularizer<T>::set_strength(std::vector<double> strength) {
+  CURV_CHECK(strength.size() == d_.size(), name_, ": expected ", d_.size(),
+             " strengths (one per parameter), found ", strength.size());
+  for (double d : strength) CURV_CHECK(d >= 0, name_, ": expected strengths >= 0, found ", d);
+  d_ = std::move(strength);
+}
+
+template <class T>
 void QuadraticRegularizer<T>::check(View<const T> theta) const {
   CURV_CHECK(theta.numel() == index_t(d_.size()), name_, ": expected ", d_.size(),
              " parameters, found ", theta.numel());

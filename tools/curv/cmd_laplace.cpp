@@ -180,7 +180,7 @@ int run(const Opts& o) {
   j["prior_precision"] = precisions(post.prior());
   if (f.linearized_prior() && o.load.empty()) {  // both evidences, and how θ̂ was found
     const laplace::LinearizedReport& l = report.linearized;
-    j["evidence"] = "linearized";
+    j["evidence"] = "linearized", j["linearized_model"] = f.linearized_model;
     j["log_marglik_naive"] = report.naive_log_marglik;
     j["prior_precision_naive"] = precisions(report.naive_prior);
     j["train_loss"] = post.summed_loss() / post.n_data();
@@ -342,8 +342,9 @@ Runner add_laplace(CLI::App& app) {
   return [o, cmd] {
     o->laplace.check();
     // A loaded posterior is used as saved: the options that fit one would be ignored.
-    for (const char* fitting : {"--examples", "--weights", "--structure", "--rank", "--curvature",
-                                "--mc-samples", "--prior", "--prior-precision", "--val", "--save"})
+    for (const char* fitting :
+         {"--examples", "--weights", "--structure", "--rank", "--curvature", "--mc-samples",
+          "--prior", "--prior-precision", "--val", "--save", "--noise", "--linearized-model"})
       CURV_CHECK(o->load.empty() || cmd->count(fitting) == 0, "laplace: --load takes the ",
                  "posterior as saved: expected no ", fitting, ", found it given");
     if (!o->load.empty()) check_readable(o->load, "--load", "a posterior saved by --save");

@@ -22,6 +22,7 @@
 #include "provenance.hpp"
 #include "readable.hpp"
 #include "recipes.hpp"
+#include "train_marglik.hpp"
 #include "train_pruning.hpp"
 
 namespace curv::cli {
@@ -36,6 +37,7 @@ struct Opts {
   bool fixed_damping = false;
   int threads = 0;
   TrainPruneOptions prune;
+  TrainMarglikOptions marglik;
 };
 
 // The optimizers each option applies to: one given to another optimizer is refused, naming those
@@ -120,6 +122,8 @@ int run(Opts& o, const CLI::App& cmd) {
   check_writable(o.save, "--save");
   check_writable(o.curve, "--curve");
   check_writable(o.prune.save_dense, "--save-dense");
+  o.marglik.fit.batch = r.batch, o.marglik.fit.seed = r.seed;
+  check_train_marglik(o.marglik, r, !o.record.empty(), !o.prune.kind.empty());
   std::unique_ptr<tbb::global_control> threads;
   if (o.threads > 0) {
     threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
@@ -136,6 +140,10 @@ int run(Opts& o, const CLI::App& cmd) {
     pruning =
         std::make_unique<TrainPruning>(o.prune, *model, *opt, task->split("train"), train.indices,
                                        total_steps(r, examples / r.batch), r.seed);
+  std::unique_ptr<laplace::OnlineMarglik<float>> marglik;
+  if (o.marglik.on)
+    marglik = std::make_unique<laplace::OnlineMarglik<float>>(
+        *model, task->split("train"), train.indices, examples / r.batch, o.marglik.fit);
   std::unique_ptr<TrajectoryRecorder<float>> trajectory;  // refuses a used directory up front
   if (!o.record.empty())
     trajectory = std::make_unique<TrajectoryRecorder<float>>(o.record, o.record_every);
@@ -162,9 +170,15 @@ int run(Opts& o, const CLI::App& cmd) {
   hooks.trajectory = trajectory.get();
   nlohmann::json last;
   if (pruning) hooks.hooks.push_back(&pruning->hook());
+  if (marglik) {
+    hooks.regularizers.push_back(&marglik->regularizer());
+    hooks.hooks.push_back(marglik.get());
+  }
   hooks.on_evaluation = [&](const Evaluation& e) {
     Evaluation scored_e = e;
     if (pruning) scored_e.metrics["sparsity"] = pruning->sparsity();
+    if (marglik && !marglik->history().empty())  // the latest fit's evidence
+      scored_e.metrics["log_marglik"] = marglik->history().back().log_marglik;
     recorder.evaluation(scored_e);
     last = to_json(scored_e);
     progress.line(rounded(last).dump());
@@ -195,6 +209,7 @@ int run(Opts& o, const CLI::App& cmd) {
         pruning->finish(*task, scored, r.eval_batch > 0 ? r.eval_batch : r.batch);
     for (const auto& [k, v] : p.items()) summary[k] = v;
   }
+  if (marglik) summary["marglik"] = marglik_summary(*marglik, o.marglik);
   // Memory: the process's peak against what the run must hold (parameters and their
   // gradients, optimizer state, one batch's activations, the data).
   rusage ru{};
@@ -338,6 +353,7 @@ Runner add_train(CLI::App& app) {
   g->add_option("--window", so.window, "mfac: gradients in the sliding window")
       ->capture_default_str();
   add_train_prune_options(cmd, o->prune);
+  add_train_marglik_options(cmd, o->marglik);
   return [o, cmd] {
     o->r.task.validation_seed = o->r.seed;
     return run(*o, *cmd);

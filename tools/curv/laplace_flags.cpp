@@ -60,6 +60,10 @@ void LaplaceFlags::add(CLI::App* cmd) {
                   "lowest NLL on --val "
                   "over δ from 1e-4 to 1e4) or a value δ")
       ->capture_default_str();
+  cmd->add_option("--linearized-model", linearized_model,
+                  "linearized: the model whose mode the evidence is taken at, affine (f(θ*) + "
+                  "J(θ − θ*)) or jacobian (J θ, without the offset)")
+      ->capture_default_str();
   cmd->add_option("--noise", noise,
                   "Regression (mse models): the observation noise σ, marglik (fitted with the "
                   "prior) or a value")
@@ -74,6 +78,10 @@ void LaplaceFlags::check() const {
   check_one_of(prior, {"scalar", "layer"}, "laplace", "--prior");
   prior_value(prior_precision);
   noise_value(noise);
+  check_one_of(linearized_model, {"affine", "jacobian"}, "laplace", "--linearized-model");
+  CURV_CHECK(linearized_model == "affine" || linearized_prior(), "laplace: --linearized-model ",
+             "is the model of the linearized evidence: expected --prior-precision linearized, ",
+             "found ", prior_precision);
   CURV_CHECK(!tuned_prior() || !val.empty(),
              "laplace: --prior-precision val-nll needs --val LIST (labelled examples held out from "
              "--examples), found none");
@@ -87,6 +95,7 @@ laplace::LaplaceSpec LaplaceFlags::spec(const std::string& checkpoint, double n,
   s.weights = weights, s.structure = structure, s.curvature = curvature, s.prior = prior;
   s.prior_precision = prior_value(prior_precision), s.rank = rank, s.mc_samples = mc_samples;
   if (linearized_prior()) s.evidence = "linearized";
+  s.linearized_model = linearized_model;
   s.noise = noise_value(noise);
   s.batch = batch, s.seed = seed;
   // The prior implied by training: δ = N·wd for weight decay wd on the mean loss.

@@ -11,6 +11,8 @@
 //                       started from the marglik fit) | val-nll (the
 //                       lowest validation NLL over 41 values of δ log-spaced from 1e-4 to 1e4,
 //                       on the labelled examples of --val) | a value δ > 0
+//   --linearized-model  affine (default: f(θ*) + J(θ − θ*)) | jacobian (J θ, no offset), the
+//                       model whose mode the linearized evidence is taken at
 //   --noise             regression (mse models): σ, marglik (default: fitted with the prior from
 //                       the training residuals' σ̂) | a value > 0
 #pragma once
@@ -26,6 +28,7 @@ namespace curv::cli {
 struct LaplaceFlags {
   std::string examples = "train:all", weights = "last", structure = "kron", curvature = "ggn";
   std::string prior = "scalar", prior_precision = "marglik", val, noise = "marglik";
+  std::string linearized_model = "affine";
   index_t rank = 50, mc_samples = 1;
 
   void add(CLI::App* cmd);

@@ -18,6 +18,13 @@
 // a backtracking line search on E; ∇E = Σ Jₙᵀ∇ℓₙ + P₀θ from one JVP and one VJP sweep per batch).
 // Since θ̂ minimizes E, the envelope theorem drops its own dependence on δ from the gradient: ∂ log
 // Z_lin / ∂ log δ_g is posterior.hpp's formula at θ̂.
+//
+// Without the offset (LinearizedOptions::offset false) the linear model is the Jacobian features
+// alone, f_J(x; θ) = J(x) θ, dropping f(x; θ*) − J(x)θ*: E and θ̂ are those of f_J, P is the same.
+// With the offset, a layer whose prior grows without bound leaves the trained outputs in place
+// (the offset holds them), so the per-layer fit can drop a layer's Occam factor for free; in f_J
+// every layer's weights carry their own share of the outputs (for a ReLU network without biases
+// J_g θ*_g = f(θ*) for each layer g, by homogeneity), so that switch costs fit.
 #pragma once
 
 #include <string>
@@ -31,6 +38,7 @@ namespace curv::laplace {
 
 struct LinearizedOptions {
   bool fit_prior = true;          // false: θ̂ for the posterior's prior, which is kept
+  bool offset = true;             // false: the model J(x)θ without f(x; θ*) − J(x)θ* (above)
   int prior_steps = 100;          // quasi-Newton steps on log δ at most
   double prior_tolerance = 1e-6;  // Posterior::fit_prior's: |∂ log Z_lin/∂ log δ_g| ≤ this·n_g
   int newton_steps = 50;          // per solve for θ̂

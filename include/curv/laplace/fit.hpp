@@ -36,6 +36,9 @@ struct LaplaceSpec {
   // "naive": log Z at θ*; "linearized": at the linearized model's mode, the prior fitted there
   // from the naive one (laplace/evidence.hpp)
   std::string evidence = "naive";
+  // linearized: "affine", f(θ*) + J(θ − θ*), or "jacobian", J θ without the offset
+  // (laplace/evidence.hpp)
+  std::string linearized_model = "affine";
   double prior_start = 1;  // where the fit starts (N·wd for a model trained with decay wd)
   double noise = 0;        // regression: σ (> 0), or 0 to fit it with the prior
   index_t rank = 50;       // lowrank: eigenpairs kept

@@ -34,6 +34,10 @@ class QuadraticRegularizer final : public Regularizer<T> {
   QuadraticRegularizer(std::vector<double> strength, std::vector<double> center,
                        std::string name = "quadratic");
   std::string name() const override { return name_; }
+  // New strengths, as many as before, each >= 0: hyperparameters fitted during training (the
+  // prior precisions of online marginal-likelihood training, laplace/online.hpp).
+  void set_strength(std::vector<double> strength);
+  const std::vector<double>& strength() const { return d_; }
   double value(View<const T> theta) const override;
   void gradient(View<const T> theta, std::vector<T>& g) const override;
   void curvature_mv(View<const T> theta, View<const T> v, std::vector<T>& out) const override;
