@@ -160,6 +160,17 @@ expect "--rotate-test: expected image data (mnist, fashion-mnist or cifar10), fo
 expect "laplace: --rotations turn the test split, found --eval all" laplace "${base[@]}" --eval all --rotations 15
 expect "laplace: expected --prior-precision marglik, linearized, val-nll or a value > 0, found 'grid'" laplace "${base[@]}" --prior-precision grid
 expect "laplace: --predictive glm and --plot-out are for regression (mse) models, found a classifier" laplace "${base[@]}" --predictive glm
+# A subnetwork: the 8 weights of largest |θ*|, full covariance; saved and reloaded over them.
+check "laplace on a subnetwork" "$curv" laplace "${base[@]}" --examples all --eval all --weights subnet --subnet-size 8 --subnet-by magnitude --structure full --save "$scratch/subnet.safetensors"
+grep -q '"weights":"subnet"' "$scratch/stdout" && grep -q '"subnet_weights":{' "$scratch/stdout" && grep -q '"parameters":8,' "$scratch/stdout" ||
+  { echo "FAIL: laplace --weights subnet: $(cat "$scratch/stdout")"; failed=1; }
+subnet_nll=$(grep -o '"train_nll":[^,]*' "$scratch/stdout")
+check "laplace --load of a subnetwork posterior" "$curv" laplace "${base[@]}" --eval all --load "$scratch/subnet.safetensors"
+[[ -n $subnet_nll && $(grep -o '"train_nll":[^,]*' "$scratch/stdout") == "$subnet_nll" ]] && grep -q '"weights":"subnet"' "$scratch/stdout" ||
+  { echo "FAIL: the reloaded subnetwork predicted otherwise ($subnet_nll): $(cat "$scratch/stdout")"; failed=1; }
+expect "laplace: --weights subnet goes with --subnet-size k >= 1, found --weights subnet and --subnet-size 0" laplace "${base[@]}" --weights subnet --structure full
+expect "laplace: a subnetwork holds single weights, which Kronecker blocks of whole layers cannot: expected --structure full, diag or lowrank, found kron" laplace "${base[@]}" --weights subnet --subnet-size 4
+expect "laplace: expected a subnetwork of 1..51 weights, found 60" laplace "${base[@]}" --eval all --weights subnet --subnet-size 60 --structure full
 
 # Regression: an mse network on the sine task; σ and δ fitted together, a Gaussian predictive
 # scored beyond the training range, drawn, saved and reloaded with its σ.

@@ -135,9 +135,13 @@ TEST_CASE("a subset's rows, computed for the subset alone, are the full rows gat
       o.measurement = Measurement::parse(m), o.batch = 2;
       GradientStream<double> full(*model, split, idx, o);
       const Matrix F = collect(full);
-      // "fc3,fc2": sweeps that stop at fc2, with the layers named out of flat order.
-      for (const char* spec : {"last", "fc1", "fc3,fc2"}) {
-        if (std::string(which) != "mlp" && std::string(spec) != "last") continue;
+      // "fc3,fc2": sweeps that stop at fc2, with the layers named out of flat order; single
+      // entries (a subnetwork), spread over the first, a middle and the last tensor.
+      const index_t P0 = model->params().size();
+      const std::string entries = "entries:0," + std::to_string(P0 / 3) + "-" +
+                                  std::to_string(P0 / 3 + 2) + "," + std::to_string(P0 - 1);
+      for (const std::string spec : {"last", "fc1", "fc3,fc2", entries.c_str()}) {
+        if (std::string(which) != "mlp" && spec != "last" && spec != entries) continue;
         CAPTURE(spec);
         o.subset = spec;
         GradientStream<double> part(*model, split, idx, o);

@@ -91,6 +91,20 @@ regression() {
   run regression/kron-last/test laplace --checkpoint sine-mlp.safetensors
   run regression/kron-last/wide laplace --checkpoint sine-mlp.safetensors --eval wide:all \
     --plot-out regression-kron-last.png
+  # Subnetworks (Daxberger et al. 2021): full covariance over k of the 151 weights, the rest at
+  # θ*, chosen by the largest |θ*| or the largest diagonal-Laplace variance.
+  local k by
+  for by in magnitude variance; do
+    for k in 10 30 50; do
+      run "regression/subnet-$by-$k/test" laplace --checkpoint sine-mlp.safetensors --weights subnet \
+        --subnet-size $k --subnet-by $by --structure full
+      run "regression/subnet-$by-$k/wide" laplace --checkpoint sine-mlp.safetensors --weights subnet \
+        --subnet-size $k --subnet-by $by --structure full --eval wide:all
+    done
+  done
+  run regression/subnet-magnitude-50/wide laplace --checkpoint sine-mlp.safetensors --weights subnet \
+    --subnet-size 50 --subnet-by magnitude --structure full --eval wide:all \
+    --plot-out regression-subnet-magnitude-50.png
 }
 
 # online: the prior chosen during training by the marginal likelihood (curv train --marglik,

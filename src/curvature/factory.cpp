@@ -61,6 +61,10 @@ std::unique_ptr<LinearOperator> lowrank(CurvatureData<T>& data, const ParamSubse
 template <class T>
 std::unique_ptr<LinearOperator> make_operator(CurvatureData<T>& data, const OperatorSpec& spec) {
   const ParamSubset subset = ParamSubset::parse(spec.subset, data.model().params().info());
+  CURV_CHECK(!subset.partial() || spec.name == "diag" || spec.name == "hessian" ||
+                 spec.name == "ggn" || spec.name == "ef" || spec.name == "fisher",
+             "curvature: ", spec.name, " acts on whole layers: expected hessian, ggn, ef, fisher ",
+             "or diag on a subset of single entries");
   KfacOptions kopt;
   kopt.factors = spec.factors, kopt.samples = spec.samples, kopt.seed = spec.seed;
   if (spec.name == "kfac") return make_kfac(data, subset, kopt);

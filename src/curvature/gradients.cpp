@@ -103,6 +103,11 @@ GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
              opt_.measurement.name(), "': expected examples with labels, found ", split.name(),
              " without them (logit:C, predicted and jacobian need none)");
   subset_ = ParamSubset::parse(opt_.subset, model.params().info());
+  // A subset of single entries: rows over the tensors it touches, then its entries gathered.
+  support_ = subset_.support();
+  CURV_CHECK(!subset_.partial() || (!opt_.layer_factors && !opt_.inputs_for_output_layer),
+             "gradients: a subset of single entries gives its rows' entries, not factored layers ",
+             "or the output layer's inputs");
   outputs_ = model.outputs();
   if (opt_.measurement.kind == Measurement::Kind::Logit)
     CURV_CHECK(opt_.measurement.logit >= 0 && opt_.measurement.logit < outputs_, "measurement '",
@@ -131,8 +136,17 @@ GradientStream<T>::GradientStream(const Model<T>& model, const Split<T>& split,
       factored.insert({f.weight_offset, f.bias_offset});
   }
   for (const ParamInfo& p : model.params().info())
-    if (subset_.contains(p.offset) && !factored.contains(p.offset))
+    if (support_.contains(p.offset) && !factored.contains(p.offset))
       columns_.emplace_back(p.offset, width_), width_ += p.shape.numel();
+  if (subset_.partial()) {  // each entry's column among the support's
+    std::vector<double> position(std::size_t(support_.size())),
+        full(std::size_t(subset_.full_size()));
+    for (std::size_t i = 0; i < position.size(); ++i) position[i] = double(i);
+    support_.scatter(position.data(), full.data());
+    std::vector<double> picked(std::size_t(subset_.size()));
+    subset_.gather(full.data(), picked.data());
+    for (double c : picked) picks_.push_back(index_t(c));
+  }
 }
 
 template <class T>
@@ -184,7 +198,7 @@ index_t GradientStream<T>::rows_per_example() const {
 
 template <class T>
 index_t GradientStream<T>::columns() const {
-  return projection_ ? opt_.project : width_;
+  return projection_ ? opt_.project : picks_.empty() ? width_ : index_t(picks_.size());
 }
 
 template <class T>
@@ -258,7 +272,7 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t 
     block_outputs_.resize(std::size_t((at + n) * C));
   std::copy(z.data, z.data + n * C, block_outputs_.begin() + at * C);
   // (Factored layers take the sweeps, which stop at the output layer when it is all they need.)
-  if (m.kind == Measurement::Kind::Jacobian && !opt_.layer_factors &&
+  if (m.kind == Measurement::Kind::Jacobian && !opt_.layer_factors && picks_.empty() &&
       output_layer_jacobian(n, rows, at)) {
     gradient_seconds_ += since(t0);
     return;
@@ -266,7 +280,7 @@ void GradientStream<T>::gradients_of(index_t first, index_t n, T* rows, index_t 
   std::fill(rows, rows + n * r * d, T(0));
   std::vector<T> u(std::size_t(n * C), T(0));
   // The sweeps go down to the subset's earliest layer only.
-  const auto wanted = [&](index_t offset) { return subset_.contains(offset); };
+  const auto wanted = [&](index_t offset) { return support_.contains(offset); };
   switch (m.kind) {
     case Measurement::Kind::Loss: {
       // The loss's adjoint is ∇ℓₙ/N (the batch mean's); per-example rows are ∇ℓₙ.
@@ -357,11 +371,20 @@ void GradientStream<T>::run(const std::function<void(const GradientBlock<T>&)>& 
         block_factors_[i].g = linear_inputs_->g[i].data();
       block.factors = block_factors_;
     }
+    if (!picks_.empty()) {  // the entries' columns, in place: each row moves left
+      const index_t k = index_t(picks_.size());
+      for (index_t row = 0; row < n * r; ++row) {
+        const T* from = G.data() + row * d;
+        T* to = G.data() + row * k;
+        for (index_t j = 0; j < k; ++j) to[j] = from[picks_[std::size_t(j)]];
+      }
+    }
+    const index_t width = picks_.empty() ? d : index_t(picks_.size());
     if (projection_) {
       projection_->apply(G.data(), n * r, out.data());
       block.columns = opt_.project, block.data = out.data();
     } else {
-      block.columns = d;
+      block.columns = width;
       block.data = input_size_ > 0 && opt_.inputs_for_output_layer ? nullptr : G.data();
     }
     f(block);

@@ -105,6 +105,15 @@ std::vector<double> ModelOperator<T>::diagonal() {
         "diagonal",
         "estimate it with Hutchinson probes (curv::linalg::hutchinson_diagonal) or use the ggn's");
   data_.check_current(name());
+  if (subset_.partial()) {  // single entries: the diagonal over the tensors they touch, gathered
+    ModelOperator<T> whole(data_, kind_, subset_.support(), samples_, seed_);
+    const std::vector<double> d = whole.diagonal();
+    std::vector<double> full(static_cast<std::size_t>(subset_.full_size())),
+        out(static_cast<std::size_t>(this->size()));
+    subset_.support().scatter(d.data(), full.data());
+    subset_.gather(full.data(), out.data());
+    return out;
+  }
   // Per-example rows over the subset alone, from sweeps that stop at its earliest layer.
   std::vector<std::pair<index_t, index_t>> columns;
   index_t d = 0;

@@ -39,9 +39,99 @@ ParamSubset ParamSubset::all(const std::vector<ParamInfo>& params) {
   return s;
 }
 
+ParamSubset ParamSubset::entries(std::vector<index_t> indices,
+                                 const std::vector<ParamInfo>& params) {
+  CURV_CHECK(!params.empty(), "parameter subset: the model has no parameters");
+  CURV_CHECK(!indices.empty(), "parameter subset: expected at least one entry, found none");
+  std::sort(indices.begin(), indices.end());
+  ParamSubset s;
+  s.full_ = total(params);
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    const index_t at = indices[i];
+    CURV_CHECK(at >= 0 && at < s.full_, "parameter subset: expected entries in 0..", s.full_ - 1,
+               ", found ", at);
+    CURV_CHECK(i == 0 || at != indices[i - 1], "parameter subset: entry ", at, " given twice");
+  }
+  std::size_t i = 0;
+  for (const ParamInfo& p : params) {  // runs of consecutive entries, cut at tensor boundaries
+    const index_t end = p.offset + p.shape.numel();
+    const std::size_t first = i;
+    while (i < indices.size() && indices[i] < end) {
+      std::size_t j = i;
+      while (j + 1 < indices.size() && indices[j + 1] == indices[j] + 1 && indices[j + 1] < end)
+        ++j;
+      s.ranges_.push_back({indices[i], indices[j] - indices[i] + 1});
+      s.names_.push_back(p.name);
+      i = j + 1;
+    }
+    if (i == first) continue;
+    s.tensors_.push_back({p.offset, p.shape.numel()});
+    s.tensor_names_.push_back(p.name);
+    const index_t held = index_t(i - first);
+    s.partial_ = s.partial_ || held != p.shape.numel();
+  }
+  s.size_ = index_t(indices.size());
+  if (!s.partial_) s.tensors_.clear(), s.tensor_names_.clear();  // whole tensors: ranges suffice
+  return s;
+}
+
+std::string ParamSubset::spec() const {
+  if (size_ == full_) return "all";
+  std::string out;
+  if (!partial_) {
+    for (const auto& n : names_) out += (out.empty() ? "" : ",") + n;
+    return out;
+  }
+  for (const auto& r : ranges_) {
+    out += out.empty() ? "entries:" : ",";
+    out += std::to_string(r.offset);
+    if (r.size > 1) out += "-" + std::to_string(r.offset + r.size - 1);
+  }
+  return out;
+}
+
+ParamSubset ParamSubset::support() const {
+  if (!partial_) return *this;
+  ParamSubset s;
+  s.full_ = full_, s.ranges_ = tensors_, s.names_ = tensor_names_;
+  for (const auto& r : tensors_) s.size_ += r.size;
+  return s;
+}
+
+bool ParamSubset::touches(index_t tensor_offset) const {
+  if (!partial_) return contains(tensor_offset);
+  for (const auto& r : tensors_)
+    if (r.offset == tensor_offset) return true;
+  return false;
+}
+
 ParamSubset ParamSubset::parse(const std::string& spec, const std::vector<ParamInfo>& params) {
   CURV_CHECK(!params.empty(), "parameter subset: the model has no parameters");
   if (spec == "all") return all(params);
+  if (spec.rfind("entries:", 0) == 0) {
+    std::vector<index_t> indices;
+    std::stringstream in(spec.substr(8));
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      std::size_t used = 0, dash = item.find('-', 1);
+      long long a = 0, b = 0;
+      try {
+        a = std::stoll(item.substr(0, dash), &used);
+        CURV_CHECK(used == (dash == std::string::npos ? item.size() : dash), "");
+        b = a;
+        if (dash != std::string::npos) {
+          b = std::stoll(item.substr(dash + 1), &used);
+          CURV_CHECK(used == item.size() - dash - 1, "");
+        }
+      } catch (const std::exception&) {
+        fail("parameter subset '", spec, "': expected entries as N or N-M, found '", item, "'");
+      }
+      CURV_CHECK(a <= b, "parameter subset '", spec, "': expected a range N-M with N <= M, found '",
+                 item, "'");
+      for (long long k = a; k <= b; ++k) indices.push_back(index_t(k));
+    }
+    return entries(std::move(indices), params);
+  }
   ParamSubset s;
   s.full_ = total(params);
   std::vector<std::string> wanted;

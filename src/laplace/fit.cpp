@@ -7,6 +7,7 @@
 #include "curv/curvature/factory.hpp"
 #include "curv/curvature/low_rank_operator.hpp"
 #include "curv/curvature/subset.hpp"
+#include "curv/laplace/subnet.hpp"
 #include "curv/linalg/eigensolvers.hpp"
 
 namespace curv::laplace {
@@ -18,7 +19,7 @@ template <class T>
 std::unique_ptr<LinearOperator> curvature_of(CurvatureData<T>& data, const LaplaceSpec& s,
                                              FitReport& report) {
   OperatorSpec spec;
-  spec.subset = s.weights, spec.samples = s.mc_samples, spec.seed = s.seed;
+  spec.subset = report.weights, spec.samples = s.mc_samples, spec.seed = s.seed;
   spec.factors = parse_factor_kind(s.curvature == "fisher" ? "mc" : s.curvature);
   if (s.structure == "kron" || s.structure == "diag") {
     spec.name = s.structure == "kron" ? "kfac" : "diag";
@@ -69,6 +70,11 @@ void LaplaceSpec::validate() const {
   CURV_CHECK(prior_start > 0, "laplace: expected a prior start > 0, found ", prior_start);
   CURV_CHECK(std::isfinite(noise) && noise >= 0,
              "laplace: expected a noise σ > 0 (or 0 to fit it), found ", noise);
+  CURV_CHECK(weights != "subnet" || subnet_size >= 1, "laplace: expected a subnetwork size >= 1 ",
+             "for weights 'subnet', found ", subnet_size);
+  CURV_CHECK(weights != "subnet" || structure != "kron", "laplace: a subnetwork holds single ",
+             "weights, which Kronecker blocks of whole layers cannot: expected a full, diag or ",
+             "lowrank structure, found kron");
   CURV_CHECK(rank >= 1 && mc_samples >= 1 && batch >= 1,
              "laplace: expected a rank, Monte-Carlo samples and batch >= 1, found ", rank, ", ",
              mc_samples, ", ", batch);
@@ -97,7 +103,13 @@ std::unique_ptr<Posterior> fit_posterior(const Model<T>& model, const Split<T>& 
   }
   FitReport local;
   FitReport& r = report ? *report : local;
-  const ParamSubset subset = ParamSubset::parse(spec.weights, model.params().info());
+  r.weights = spec.weights == "subnet"
+                  ? ParamSubset::entries(select_subnetwork(model, split, examples, spec.subnet_size,
+                                                           spec.subnet_by, spec),
+                                         model.params().info())
+                        .spec()
+                  : spec.weights;
+  const ParamSubset subset = ParamSubset::parse(r.weights, model.params().info());
   CurvatureData<T> data(model, split, examples, spec.batch);
   r.n = double(data.examples());
   auto C = curvature_of(data, spec, r);
@@ -128,7 +140,7 @@ std::unique_ptr<Posterior> fit_posterior(const Model<T>& model, const Split<T>& 
     o.batch = spec.batch;
     o.fit_prior = spec.prior_precision == 0;  // δ given: θ̂ for it, δ kept
     o.offset = spec.linearized_model == "affine";
-    r.linearized = fit_linearized_evidence(*post, model, split, examples, spec.weights, o);
+    r.linearized = fit_linearized_evidence(*post, model, split, examples, r.weights, o);
   }
   if (spec.prior_precision == 0) {  // how stationary the fitted prior is, in the evidence used
     const auto grad = post->log_marglik_gradient();

@@ -10,6 +10,7 @@
 #include "checkpoint_input.hpp"
 #include "checks.hpp"
 #include "commands.hpp"
+#include "curv/curvature/subset.hpp"
 #include "curv/data/index_list.hpp"
 #include "curv/data/task.hpp"
 #include "curv/io/npy.hpp"
@@ -59,9 +60,10 @@ nlohmann::json rotated_scores(const Opts& o, const std::string& weights, const M
   for (index_t i : eval.indices) labels.push_back(task.split("test").class_of(i));
   const index_t K = model.outputs();
   nlohmann::json rows = nlohmann::json::array();
-  const std::string on = weights == "last"  ? "last layer"
-                         : weights == "all" ? "all weights"
-                                            : weights;
+  const std::string on = weights == "last"                   ? "last layer"
+                         : weights == "all"                  ? "all weights"
+                         : weights.rfind("entries:", 0) == 0 ? "a subnetwork"
+                                                             : weights;
   Series nll{"Laplace, " + on + " (" + o.predictive + ")", {}, {}}, map_nll{"MAP", {}, {}};
   Series ece = nll, map_ece = map_nll;
   for (double degrees : o.rotations) {
@@ -128,10 +130,12 @@ int run(const Opts& o) {
   std::unique_ptr<laplace::Posterior> fitted;
   laplace::FitReport report;
   nlohmann::json j = {{"model", model->name()}, {"data", o.data}};
+  std::string weights;  // the posterior's subset, as ParamSubset::parse reads it
   if (!o.load.empty()) {
     laplace::StoredPosterior stored = laplace::load_posterior(o.load, *model);
     fitted = std::move(stored.posterior);
-    j.update({{"weights", stored.weights},
+    weights = stored.weights;
+    j.update({{"weights", weights.rfind("entries:", 0) == 0 ? "subnet" : weights},
               {"structure", stored.structure},
               {"curvature", stored.curvature},
               {"prior", stored.prior},
@@ -145,6 +149,7 @@ int run(const Opts& o) {
                                    : ""));
     const laplace::LaplaceSpec spec = f.spec(o.checkpoint, double(fit.size()), o.batch, o.seed);
     fitted = laplace::fit_posterior(*model, task->split(fit.split), fit.indices, spec, &report);
+    weights = report.weights;
     j.update({{"weights", f.weights},
               {"structure", f.structure},
               {"curvature", f.curvature},
@@ -154,8 +159,15 @@ int run(const Opts& o) {
               {"prior_start", spec.prior_start}});
   }
   laplace::Posterior& post = *fitted;
-  const std::string weights = j["weights"].get<std::string>();
   j["parameters"] = post.size();
+  if (weights.rfind("entries:", 0) == 0) {  // a subnetwork: how many weights of each tensor
+    const ParamSubset subset = ParamSubset::parse(weights, model->params().info());
+    nlohmann::json per = nlohmann::json::object();
+    for (std::size_t r = 0; r < subset.ranges().size(); ++r)
+      per[subset.names()[r]] = per.value(subset.names()[r], index_t(0)) + subset.ranges()[r].size;
+    j["subnet_weights"] = per;
+    if (o.load.empty()) j["subnet_by"] = f.subnet_by;
+  }
   if (f.fitted_prior() && o.load.empty())
     j["prior_steps"] = report.prior_steps, j["prior_gradient"] = report.prior_gradient;
   if (f.tuned_prior()) {  // δ by the lowest validation NLL of this predictive

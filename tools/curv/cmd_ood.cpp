@@ -163,13 +163,13 @@ int run(const Opts& o, const std::vector<std::string>& names) {
                                          &report);
       if (f.tuned_prior()) {
         const IndexList val = parse_index_list(f.val, *task);
-        laplace::tune_prior_by_nll(*post, *model, task->split(val.split), val.indices, f.weights,
-                                   LaplaceFlags::prior_grid());
+        laplace::tune_prior_by_nll(*post, *model, task->split(val.split), val.indices,
+                                   report.weights, LaplaceFlags::prior_grid());
       }
       auto probs = [&](const Split<T>& split, const IndexList& list, const std::string& what) {
         bar.restart();
         return laplace::probit(laplace::linearize(
-            *post, *model, split, list.indices, f.weights, 64, [&](index_t done, index_t n) {
+            *post, *model, split, list.indices, report.weights, 64, [&](index_t done, index_t n) {
               bar.count(long(done), long(n), "Jacobians of " + what);
             }));
       };

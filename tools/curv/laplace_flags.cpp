@@ -39,7 +39,14 @@ void LaplaceFlags::add(CLI::App* cmd) {
   cmd->add_option("--examples", examples,
                   "The training examples the posterior is fitted on: N and the curvature")
       ->capture_default_str();
-  cmd->add_option("--weights", weights, "all, last (the last layer) or comma-separated layer names")
+  cmd->add_option("--weights", weights,
+                  "all, last (the last layer), comma-separated layer names, or subnet (the "
+                  "--subnet-size weights chosen by --subnet-by)")
+      ->capture_default_str();
+  cmd->add_option("--subnet-size", subnet_size, "subnet: the number of weights kept");
+  cmd->add_option("--subnet-by", subnet_by,
+                  "subnet: variance (the largest marginal variances under a diagonal Laplace "
+                  "posterior over all weights) or magnitude (the largest |θ*|)")
       ->capture_default_str();
   cmd->add_option("--structure", structure,
                   "kron (K-FAC blocks, the prior added exactly in their eigenbasis), diag, "
@@ -74,6 +81,12 @@ void LaplaceFlags::add(CLI::App* cmd) {
 
 void LaplaceFlags::check() const {
   check_one_of(structure, {"kron", "diag", "lowrank", "full"}, "laplace", "--structure");
+  check_one_of(subnet_by, {"variance", "magnitude"}, "laplace", "--subnet-by");
+  CURV_CHECK((weights == "subnet") == (subnet_size > 0), "laplace: --weights subnet goes with ",
+             "--subnet-size k >= 1, found --weights ", weights, " and --subnet-size ", subnet_size);
+  CURV_CHECK(weights != "subnet" || structure != "kron", "laplace: a subnetwork holds single ",
+             "weights, which Kronecker blocks of whole layers cannot: expected --structure full, ",
+             "diag or lowrank, found kron");
   check_one_of(curvature, {"ggn", "ef", "fisher"}, "laplace", "--curvature");
   check_one_of(prior, {"scalar", "layer"}, "laplace", "--prior");
   prior_value(prior_precision);
@@ -93,6 +106,7 @@ laplace::LaplaceSpec LaplaceFlags::spec(const std::string& checkpoint, double n,
                                         std::uint64_t seed) const {
   laplace::LaplaceSpec s;
   s.weights = weights, s.structure = structure, s.curvature = curvature, s.prior = prior;
+  s.subnet_size = subnet_size, s.subnet_by = subnet_by;
   s.prior_precision = prior_value(prior_precision), s.rank = rank, s.mc_samples = mc_samples;
   if (linearized_prior()) s.evidence = "linearized";
   s.linearized_model = linearized_model;

@@ -1,7 +1,8 @@
 // The flags that choose a Laplace posterior (laplace/fit.hpp), with one meaning and one default
 // in every subcommand that fits one (laplace, ood --score laplace):
 //   --examples          the training examples: N and the curvature (train:all)
-//   --weights           all | last (default) | layer names
+//   --weights           all | last (default) | layer names | subnet (--subnet-size k weights by
+//                       --subnet-by variance (default) | magnitude; laplace/subnet.hpp)
 //   --structure         kron (default) | diag | lowrank | full
 //   --rank              lowrank: eigenpairs kept (50)
 //   --curvature         ggn (default) | ef | fisher, --mc-samples for fisher
@@ -29,7 +30,8 @@ struct LaplaceFlags {
   std::string examples = "train:all", weights = "last", structure = "kron", curvature = "ggn";
   std::string prior = "scalar", prior_precision = "marglik", val, noise = "marglik";
   std::string linearized_model = "affine";
-  index_t rank = 50, mc_samples = 1;
+  index_t rank = 50, mc_samples = 1, subnet_size = 0;
+  std::string subnet_by = "variance";
 
   void add(CLI::App* cmd);
   // Names and values known; throws a one-line curv::Error naming the flag otherwise.

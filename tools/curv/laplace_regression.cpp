@@ -80,10 +80,12 @@ nlohmann::json regression_scores(laplace::Posterior& post, Model<T>& model, cons
   for (std::size_t i : order) mean.x.push_back(inputs[i]), mean.y.push_back(l.logits[i]);
   const auto [fx, fy] = examples_of(task.split(fit.split), fit.indices);
   Series data{"training data (" + fit.spec + ")", fx, fy, true};
-  plot_lines(
-      plot, model.name() + " on " + task.name() + " " + eval.spec + ": predictive ± 2 sd", "x", "y",
-      {data, mean, band("MAP, σ̂ of the residuals", inputs, l.logits, map_sd, order),
-       band("Laplace, " + structure + " on " + weights + " weights", inputs, l.logits, sd, order)});
+  plot_lines(plot, model.name() + " on " + task.name() + " " + eval.spec + ": predictive ± 2 sd",
+             "x", "y",
+             {data, mean, band("MAP, σ̂ of the residuals", inputs, l.logits, map_sd, order),
+              band("Laplace, " + structure + " on " +
+                       (weights.rfind("entries:", 0) == 0 ? "a subnetwork" : weights + " weights"),
+                   inputs, l.logits, sd, order)});
   j["plot_out"] = plot;
   return j;
 }

@@ -122,6 +122,8 @@ class GradientStream {
   index_t examples() const { return index_t(indices_.size()); }
   index_t rows_per_example() const;  // C for jacobian, else 1
   index_t columns() const;  // k when projecting, else the subset's size less factored layers'
+  // (A subset of single entries: rows are computed over the tensors it touches, then its entries
+  // gathered; row_columns() then names those tensors' columns before the gathering.)
   const ParamSubset& subset() const { return subset_; }
   // (flat parameter offset, column in a row) of every parameter the rows hold, in flat order.
   const std::vector<std::pair<index_t, index_t>>& row_columns() const { return columns_; }
@@ -151,7 +153,8 @@ class GradientStream {
   const Split<T>& split_;
   std::vector<index_t> indices_;
   GradientOptions opt_;
-  ParamSubset subset_;
+  ParamSubset subset_, support_;  // support_: the tensors a subset of single entries touches
+  std::vector<index_t> picks_;    // such a subset's entries' columns among the support's rows
   std::vector<std::pair<index_t, index_t>> columns_;  // (parameter offset, column in a row)
   index_t width_ = 0;                                 // columns in a row before projection
   index_t outputs_ = 0;

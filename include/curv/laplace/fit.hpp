@@ -30,7 +30,11 @@
 namespace curv::laplace {
 
 struct LaplaceSpec {
-  std::string weights = "last";  // ParamSubset::parse: all, last, or layer names
+  // ParamSubset::parse: all, last, layer names or entries; or "subnet": the `subnet_size`
+  // weights chosen by `subnet_by` (variance or magnitude; laplace/subnet.hpp)
+  std::string weights = "last";
+  index_t subnet_size = 0;
+  std::string subnet_by = "variance";
   std::string structure = "kron", curvature = "ggn", prior = "scalar";
   double prior_precision = 0;  // δ for every group; 0: fitted by the marginal likelihood
   // "naive": log Z at θ*; "linearized": at the linearized model's mode, the prior fitted there
@@ -52,6 +56,7 @@ struct LaplaceSpec {
 };
 
 struct FitReport {
+  std::string weights;        // the posterior's weights as ParamSubset::parse reads them back
   double n = 0;               // training examples N
   int prior_steps = 0;        // BFGS steps of the marginal-likelihood fit (0: δ given)
   double prior_gradient = 0;  // max over groups of |∂ log Z/∂ log δ_g| / n_g at the end
