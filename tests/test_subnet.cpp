@@ -45,9 +45,9 @@ TEST_CASE("a subset of single entries: ranges cut at tensors, its spec, its supp
   const ParamSubset support = s.support();
   CHECK(!support.partial());
   CHECK(support.size() == 24 + 6 + 30);
-  CHECK(s.touches(0));  // fc1.weight's first entry is not held, but the tensor is touched
+  CHECK(support.contains(0));  // fc1.weight: its first entry is not held, its tensor is touched
   CHECK(!s.contains(0));
-  CHECK(!s.touches(60));  // fc2.bias
+  CHECK(!support.contains(60));  // fc2.bias
   // Whole tensors given entry by entry are not partial, and read back by name.
   std::vector<index_t> bias;
   for (index_t i = 24; i < 30; ++i) bias.push_back(i);
@@ -58,9 +58,14 @@ TEST_CASE("a subset of single entries: ranges cut at tensors, its spec, its supp
         }) == "parameter subset: entry 3 given twice");
   CHECK(error_of([&] { ParamSubset::parse("entries:2,x", info); }) ==
         "parameter subset 'entries:2,x': expected entries as N or N-M, found 'x'");
+  CHECK(error_of([&] { ParamSubset::parse("entries:0-99999999999", info); }) ==
+        "parameter subset 'entries:0-99999999999': expected entries N-M with 0 <= N <= M <= 82, "
+        "found '0-99999999999'");
+  CHECK(error_of([&] { ParamSubset::parse("entries:1,2,", info); }) ==
+        "parameter subset 'entries:1,2,': expected entries as N or N-M separated by commas");
   CHECK(error_of([&] {
-          ParamSubset::parse("entries:5000", info);
-        }).find("expected entries in 0..") != std::string::npos);
+          ParamSubset::entries({5000}, info);
+        }).find("expected entries in 0..82, found 5000") != std::string::npos);
 }
 
 TEST_CASE("a curvature on single entries is the full one's rows and columns; kron refuses it") {

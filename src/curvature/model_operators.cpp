@@ -107,6 +107,7 @@ std::vector<double> ModelOperator<T>::diagonal() {
   data_.check_current(name());
   if (subset_.partial()) {  // single entries: the diagonal over the tensors they touch, gathered
     ModelOperator<T> whole(data_, kind_, subset_.support(), samples_, seed_);
+    if (batch_ >= 0) whole.use_batch(batch_);
     const std::vector<double> d = whole.diagonal();
     std::vector<double> full(static_cast<std::size_t>(subset_.full_size())),
         out(static_cast<std::size_t>(this->size()));

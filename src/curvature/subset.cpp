@@ -98,17 +98,13 @@ ParamSubset ParamSubset::support() const {
   return s;
 }
 
-bool ParamSubset::touches(index_t tensor_offset) const {
-  if (!partial_) return contains(tensor_offset);
-  for (const auto& r : tensors_)
-    if (r.offset == tensor_offset) return true;
-  return false;
-}
-
 ParamSubset ParamSubset::parse(const std::string& spec, const std::vector<ParamInfo>& params) {
   CURV_CHECK(!params.empty(), "parameter subset: the model has no parameters");
   if (spec == "all") return all(params);
   if (spec.rfind("entries:", 0) == 0) {
+    const index_t P = total(params);
+    CURV_CHECK(spec.size() > 8 && spec.back() != ',', "parameter subset '", spec,
+               "': expected entries as N or N-M separated by commas");
     std::vector<index_t> indices;
     std::stringstream in(spec.substr(8));
     std::string item;
@@ -126,8 +122,9 @@ ParamSubset ParamSubset::parse(const std::string& spec, const std::vector<ParamI
       } catch (const std::exception&) {
         fail("parameter subset '", spec, "': expected entries as N or N-M, found '", item, "'");
       }
-      CURV_CHECK(a <= b, "parameter subset '", spec, "': expected a range N-M with N <= M, found '",
-                 item, "'");
+      // Checked before expanding: a range past the vector must not allocate its length.
+      CURV_CHECK(a >= 0 && a <= b && b < P, "parameter subset '", spec,
+                 "': expected entries N-M with 0 <= N <= M <= ", P - 1, ", found '", item, "'");
       for (long long k = a; k <= b; ++k) indices.push_back(index_t(k));
     }
     return entries(std::move(indices), params);

@@ -217,6 +217,9 @@ LinearizedReport fit_linearized_evidence(Posterior& posterior, const Model<T>& m
   CURV_CHECK(options.prior_steps >= 0 && options.newton_steps >= 1 && options.batch >= 1,
              "linearized evidence: expected prior steps >= 0, Newton steps and batch >= 1");
   check_example_indices(split, std::span<const index_t>(examples));
+  CURV_CHECK(!posterior.gaussian(), "linearized evidence: expected a classifier's posterior, ",
+             "found one with a Gaussian likelihood (its objective would need the 1/σ² the ",
+             "regression evidence scales by)");
   const ParamSubset s = ParamSubset::parse(subset, model.params().info());
   CURV_CHECK(s.size() == posterior.size(), "linearized evidence: expected the posterior's ",
              posterior.size(), " weights in '", subset, "', found ", s.size());

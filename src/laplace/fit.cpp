@@ -126,11 +126,13 @@ std::unique_ptr<Posterior> fit_posterior(const Model<T>& model, const Split<T>& 
     post->set_noise(spec.noise > 0 ? spec.noise * spec.noise : 2 * summed_loss / (r.n * D),
                     model.outputs());
   }
-  post->set_prior(
-      std::vector<double>(G, spec.prior_precision > 0 ? spec.prior_precision : spec.prior_start));
-  const double start = post->log_marglik();
-  CURV_CHECK(std::isfinite(start), "laplace: expected a finite log marginal likelihood at the ",
-             "weights, found ", start, ": the training loss or the ", spec.curvature,
+  // Weight decay wd on the mean loss implies δ = N·wd, and δ = N·wd/σ² under noise σ² (the MSE
+  // is the Gaussian NLL at σ = 1): the fit starts there.
+  const double start = spec.prior_start / (regression ? post->noise() : 1.0);
+  post->set_prior(std::vector<double>(G, spec.prior_precision > 0 ? spec.prior_precision : start));
+  const double at_start = post->log_marglik();
+  CURV_CHECK(std::isfinite(at_start), "laplace: expected a finite log marginal likelihood at the ",
+             "weights, found ", at_start, ": the training loss or the ", spec.curvature,
              " is not finite there");
   if (spec.prior_precision == 0)
     r.prior_steps = post->fit_prior(100, 1e-6, {}, regression && spec.noise == 0);

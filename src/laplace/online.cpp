@@ -33,6 +33,14 @@ OnlineMarglik<T>::OnlineMarglik(const Model<T>& model, const Split<T>& split,
              "and >= 1 step per epoch, found ", examples_.size(), " and ", steps_per_epoch_);
   CURV_CHECK(regression_ || model.loss() == "cross_entropy", "marglik: expected a model trained ",
              "with cross_entropy or mse, found ", model.loss());
+  // What fit_posterior would refuse at the first fit, refused before any training.
+  CURV_CHECK(!regression_ || opt_.curvature != "ef", "marglik: a Gaussian likelihood scales the ",
+             "curvature by 1/σ², which the empirical Fisher does not follow: expected ggn or ",
+             "fisher for an mse model, found ef");
+  CURV_CHECK(opt_.structure != "full" || model.params().size() <= LaplaceSpec{}.max_full,
+             "marglik: a full structure over ", model.params().size(), " weights would build a ",
+             model.params().size(), "² matrix: expected at most ", LaplaceSpec{}.max_full,
+             " weights (use kron or diag)");
   groups_ = prior_groups(ParamSubset::all(model.params().info()), opt_.prior);
   delta_.assign(groups_.size(), opt_.prior_start);
   const auto P = std::size_t(model.params().size());

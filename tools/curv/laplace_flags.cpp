@@ -82,6 +82,7 @@ void LaplaceFlags::add(CLI::App* cmd) {
 void LaplaceFlags::check() const {
   check_one_of(structure, {"kron", "diag", "lowrank", "full"}, "laplace", "--structure");
   check_one_of(subnet_by, {"variance", "magnitude"}, "laplace", "--subnet-by");
+  CURV_CHECK(subnet_size >= 0, "laplace: expected --subnet-size >= 1, found ", subnet_size);
   CURV_CHECK((weights == "subnet") == (subnet_size > 0), "laplace: --weights subnet goes with ",
              "--subnet-size k >= 1, found --weights ", weights, " and --subnet-size ", subnet_size);
   CURV_CHECK(weights != "subnet" || structure != "kron", "laplace: a subnetwork holds single ",

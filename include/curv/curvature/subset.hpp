@@ -41,10 +41,9 @@ class ParamSubset {
   // Whether the parameter at `offset` of the full vector is in the subset.
   bool contains(index_t offset) const;
   // Whether the subset covers some parameter tensor only in part, and the tensors it touches
-  // (whole), and whether it holds any entry of the tensor starting at `tensor_offset`.
+  // (whole).
   bool partial() const { return partial_; }
   ParamSubset support() const;
-  bool touches(index_t tensor_offset) const;
 
   // full → subset entries, and subset → full (zeros outside the subset).
   void gather(const double* full, double* sub) const;

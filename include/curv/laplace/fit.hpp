@@ -43,7 +43,9 @@ struct LaplaceSpec {
   // linearized: "affine", f(θ*) + J(θ − θ*), or "jacobian", J θ without the offset
   // (laplace/evidence.hpp)
   std::string linearized_model = "affine";
-  double prior_start = 1;  // where the fit starts (N·wd for a model trained with decay wd)
+  // where the fit starts: N·wd for a model trained with decay wd (divided by the starting σ² for
+  // regression, the prior that decay implies under noise σ²)
+  double prior_start = 1;
   double noise = 0;        // regression: σ (> 0), or 0 to fit it with the prior
   index_t rank = 50;       // lowrank: eigenpairs kept
   index_t mc_samples = 1;  // fisher: labels drawn per example
