@@ -95,3 +95,28 @@ TEST_CASE("fits happen at the ends of epochs e >= burn-in that are multiples of 
           laplace::OnlineMarglik<double>(*f.model, f.train, f.fit, 3, o);
         }).find("marglik: expected fits every >= 1 epochs") != std::string::npos);
 }
+
+TEST_CASE("a prior on some layers: the others train without one; kron over a LayerNorm refused") {
+  ToyClassifier f;
+  auto model =
+      make_model<double>("mlp", R"({"widths":[16,6,3],"activation":"tanh","norm":"layer"})");
+  Rng rng(2);
+  model->init(rng);
+  laplace::OnlineMarglikOptions o;  // kron over all weights: the LayerNorm's gains have no block
+  CHECK(error_of([&] {
+          laplace::OnlineMarglik<double>(*model, f.train, f.fit, 4, o);
+        }).find("norm1.weight") != std::string::npos);
+  o.weights = "fc1,fc2", o.prior_start = 3;
+  laplace::OnlineMarglik<double> m(*model, f.train, f.fit, 4, o);
+  CHECK(m.groups().size() == 2);
+  // ½ (δ/N) ‖θ‖² over fc1 and fc2 alone.
+  const ParamSubset fc = ParamSubset::parse("fc1,fc2", model->params().info());
+  std::vector<double> theta(std::size_t(fc.size()));
+  fc.gather(model->params().data(), theta.data());
+  double want = 0;
+  for (double w : theta) want += 0.5 * 3.0 / 40 * w * w;
+  const View<const double> all{model->params().data(), Shape{model->params().size()}};
+  CHECK(m.regularizer().value(all) == doctest::Approx(want).epsilon(1e-12));
+  m.fit(4);
+  CHECK(m.history().size() == 1);
+}

@@ -53,9 +53,10 @@ lenets() {
 # f(θ*) + J(θ − θ*) and once of the Jacobian model J θ. Then each architecture trained again with
 # its prior fitted during training (--marglik, no weight decay): the last fit's evidence against
 # that model's own test NLL. Spearman correlations are in the README's table (evidence_table.sh).
+# EVIDENCE_MODELS ("affine jacobian online") and EVIDENCE_NORMS ("none layer") restrict a rerun.
 evidence() {
   local w norm name
-  for norm in none layer; do
+  for norm in ${EVIDENCE_NORMS:-none layer}; do
     for w in 16 32 64 128 256 512; do
       name=mlp$w-$norm
       local mlp=(--model mlp --config "{\"widths\":[784,$w,$w,10],\"norm\":\"$norm\"}"
@@ -69,7 +70,7 @@ evidence() {
       done
       [[ -n ${EVIDENCE_MODELS:-} && " $EVIDENCE_MODELS " != *" online "* ]] && continue
       run "evidence-online/$name" train "${mlp[@]}" --log-every 0 --marglik --marglik-every 5 \
-        --marglik-burnin 5
+        --marglik-burnin 5 --marglik-weights fc1,fc2,fc3
     done
   done
 }

@@ -37,12 +37,16 @@ OnlineMarglik<T>::OnlineMarglik(const Model<T>& model, const Split<T>& split,
   CURV_CHECK(!regression_ || opt_.curvature != "ef", "marglik: a Gaussian likelihood scales the ",
              "curvature by 1/σ², which the empirical Fisher does not follow: expected ggn or ",
              "fisher for an mse model, found ef");
-  CURV_CHECK(opt_.structure != "full" || model.params().size() <= LaplaceSpec{}.max_full,
-             "marglik: a full structure over ", model.params().size(), " weights would build a ",
-             model.params().size(), "² matrix: expected at most ", LaplaceSpec{}.max_full,
+  subset_ = ParamSubset::parse(opt_.weights, model.params().info());
+  CURV_CHECK(opt_.structure != "full" || subset_.size() <= LaplaceSpec{}.max_full,
+             "marglik: a full structure over ", subset_.size(), " weights would build a ",
+             subset_.size(), "² matrix: expected at most ", LaplaceSpec{}.max_full,
              " weights (use kron or diag)");
-  groups_ = prior_groups(ParamSubset::all(model.params().info()), opt_.prior);
+  groups_ = prior_groups(subset_, opt_.prior);
   delta_.assign(groups_.size(), opt_.prior_start);
+  // A posterior of this kind on one example, before any training: what the fits would refuse
+  // (a Kronecker structure over a LayerNorm's gains, say) is refused now, not after the burn-in.
+  fit_posterior(model_, split_, {examples_.front()}, spec());
   const auto P = std::size_t(model.params().size());
   prior_ = std::make_unique<QuadraticRegularizer<T>>(std::vector<double>(P, 0.0),
                                                      std::vector<double>(P, 0.0), "marglik prior");
@@ -53,10 +57,11 @@ template <class T>
 void OnlineMarglik<T>::set_strengths() {
   // ½ (s·δ_g/N) ‖θ_g‖² per group: the negative log prior on the mean loss's scale.
   const double scale = (regression_ ? sigma2_ : 1.0) / double(examples_.size());
-  std::vector<double> d(prior_->strength().size());
+  std::vector<double> d(std::size_t(subset_.size())), full(prior_->strength().size());
   for (std::size_t g = 0; g < groups_.size(); ++g)
     std::fill_n(d.begin() + groups_[g].begin, groups_[g].size, scale * delta_[g]);
-  prior_->set_strength(std::move(d));
+  subset_.scatter(d.data(), full.data());  // no prior outside the subset
+  prior_->set_strength(std::move(full));
 }
 
 template <class T>
@@ -68,13 +73,18 @@ void OnlineMarglik<T>::after_step(ParamStore<T>& /*params*/, Optimizer<T>& /*opt
 }
 
 template <class T>
+LaplaceSpec OnlineMarglik<T>::spec() const {
+  LaplaceSpec s;
+  s.weights = opt_.weights, s.structure = opt_.structure, s.curvature = opt_.curvature;
+  s.prior = opt_.prior, s.batch = opt_.batch, s.seed = opt_.seed;
+  s.prior_precision = delta_.empty() ? opt_.prior_start : delta_.front();  // given: no fit here
+  if (regression_) s.noise = std::sqrt(sigma2_);
+  return s;
+}
+
+template <class T>
 const MarglikFit& OnlineMarglik<T>::fit(index_t step) {
-  LaplaceSpec spec;
-  spec.weights = "all", spec.structure = opt_.structure, spec.curvature = opt_.curvature;
-  spec.prior = opt_.prior, spec.batch = opt_.batch, spec.seed = opt_.seed;
-  spec.prior_precision = delta_.front();  // a given prior: the fit below starts from every δ_g
-  if (regression_) spec.noise = std::sqrt(sigma2_);
-  auto post = fit_posterior(model_, split_, examples_, spec);
+  auto post = fit_posterior(model_, split_, examples_, spec());  // then fitted from every δ_g
   post->set_prior(delta_);
   MarglikFit f;
   f.step = step;

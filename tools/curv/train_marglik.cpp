@@ -16,6 +16,9 @@ void add_train_marglik_options(CLI::App* cmd, TrainMarglikOptions& o) {
   g->add_option("--marglik-every", o.fit.every, "Epochs between fits")->capture_default_str();
   g->add_option("--marglik-burnin", o.fit.burnin, "Epochs before the first fit")
       ->capture_default_str();
+  g->add_option("--marglik-weights", o.fit.weights,
+                "The weights the prior covers: all, or layer names (the others get none)")
+      ->capture_default_str();
   g->add_option("--marglik-structure", o.fit.structure, "kron, diag or full")
       ->capture_default_str();
   g->add_option("--marglik-curvature", o.fit.curvature, "ggn, fisher or ef")->capture_default_str();

@@ -24,7 +24,8 @@
 // With the offset, a layer whose prior grows without bound leaves the trained outputs in place
 // (the offset holds them), so the per-layer fit can drop a layer's Occam factor for free; in f_J
 // every layer's weights carry their own share of the outputs (for a ReLU network without biases
-// J_g θ*_g = f(θ*) for each layer g, by homogeneity), so that switch costs fit.
+// J_g θ*_g = f(θ*) for each layer g, by homogeneity), though the other layers can rescale to make
+// a dropped share up (experiments/laplace section 4 measures both).
 #pragma once
 
 #include <string>

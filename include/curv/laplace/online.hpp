@@ -6,7 +6,7 @@
 // so the run minimizes its mean loss plus a quadratic regularizer of strength s·δ_g/N on group g
 // (nn/regularizer.hpp), which every optimizer sees (K-FAC's quadratic model too). At the end of
 // every epoch e ≥ `burnin` that is a multiple of `every`, a hook between steps
-//   1. fits a Laplace posterior over all weights at the current θ (laplace/fit.hpp: structure
+//   1. fits a Laplace posterior over `weights` at the current θ (laplace/fit.hpp: structure
 //      kron or diag, curvature ggn, fisher or ef, a prior per layer or one scalar), on the
 //      training examples;
 //   2. maximizes log Z over log δ (and log σ²) from the current values, by the BFGS ascent of
@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "curv/curvature/subset.hpp"
 #include "curv/data/split.hpp"
 #include "curv/laplace/fit.hpp"
 #include "curv/nn/regularizer.hpp"
@@ -31,6 +32,10 @@ namespace curv::laplace {
 
 struct OnlineMarglikOptions {
   index_t every = 1, burnin = 0;  // epochs between fits, and before the first
+  // The weights the prior covers (ParamSubset::parse: all, or layer names — e.g. the linear
+  // layers of a model whose LayerNorm gains a Kronecker posterior cannot take); the others are
+  // trained without a prior.
+  std::string weights = "all";
   std::string structure = "kron", curvature = "ggn", prior = "layer";
   double prior_start = 1;
   index_t batch = 128;  // examples per recorded batch of the curvature's pass
@@ -65,12 +70,14 @@ class OnlineMarglik final : public TrainHook<T> {
 
  private:
   void set_strengths();
+  LaplaceSpec spec() const;  // the posterior of a fit, at the current δ (and σ)
   const Model<T>& model_;
   const Split<T>& split_;
   std::vector<index_t> examples_;
   index_t steps_per_epoch_, steps_ = 0;
   OnlineMarglikOptions opt_;
   bool regression_;
+  ParamSubset subset_;  // the weights the prior covers
   std::vector<PriorGroup> groups_;
   std::vector<double> delta_;
   double sigma2_ = 1;
