@@ -83,7 +83,10 @@ for absent in influence; do
 done
 # Every subcommand's help ends with examples.
 for sub in train eval info init curvature spectrum gradients prune replay check bench data; do
-  "$curv" "$sub" --help | grep -q '^Examples:' || { echo "FAIL: curv $sub --help has no examples"; failed=1; }
+  # (into a variable first: grep -q stops reading at the match, and a pipe would kill the help
+  # with SIGPIPE, which pipefail reports)
+  help=$("$curv" "$sub" --help)
+  grep -q '^Examples:' <<<"$help" || { echo "FAIL: curv $sub --help has no examples"; failed=1; }
 done
 # K-FAC is built from the same flags with the same defaults wherever it is built (train's
 # --factors was once mc and curvature's ggn; train's damping factored and prune's eigen).
