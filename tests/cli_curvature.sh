@@ -168,6 +168,7 @@ subnet_nll=$(grep -o '"train_nll":[^,]*' "$scratch/stdout")
 check "laplace --load of a subnetwork posterior" "$curv" laplace "${base[@]}" --eval all --load "$scratch/subnet.safetensors"
 [[ -n $subnet_nll && $(grep -o '"train_nll":[^,]*' "$scratch/stdout") == "$subnet_nll" ]] && grep -q '"weights":"subnet"' "$scratch/stdout" ||
   { echo "FAIL: the reloaded subnetwork predicted otherwise ($subnet_nll): $(cat "$scratch/stdout")"; failed=1; }
+expect "laplace: --load takes the posterior as saved: expected no --subnet-by, found it given" laplace "${base[@]}" --load "$scratch/subnet.safetensors" --subnet-by magnitude
 expect "laplace: --weights subnet goes with --subnet-size k >= 1, found --weights subnet and --subnet-size 0" laplace "${base[@]}" --weights subnet --structure full
 expect "laplace: a subnetwork holds single weights, which Kronecker blocks of whole layers cannot: expected --structure full, diag or lowrank, found kron" laplace "${base[@]}" --weights subnet --subnet-size 4
 expect "laplace: expected a subnetwork of 1..51 weights, found 60" laplace "${base[@]}" --eval all --weights subnet --subnet-size 60 --structure full

@@ -60,10 +60,7 @@ nlohmann::json rotated_scores(const Opts& o, const std::string& weights, const M
   for (index_t i : eval.indices) labels.push_back(task.split("test").class_of(i));
   const index_t K = model.outputs();
   nlohmann::json rows = nlohmann::json::array();
-  const std::string on = weights == "last"                   ? "last layer"
-                         : weights == "all"                  ? "all weights"
-                         : weights.rfind("entries:", 0) == 0 ? "a subnetwork"
-                                                             : weights;
+  const std::string on = weights_label(weights);
   Series nll{"Laplace, " + on + " (" + o.predictive + ")", {}, {}}, map_nll{"MAP", {}, {}};
   Series ece = nll, map_ece = map_nll;
   for (double degrees : o.rotations) {
@@ -135,7 +132,7 @@ int run(const Opts& o) {
     laplace::StoredPosterior stored = laplace::load_posterior(o.load, *model);
     fitted = std::move(stored.posterior);
     weights = stored.weights;
-    j.update({{"weights", weights.rfind("entries:", 0) == 0 ? "subnet" : weights},
+    j.update({{"weights", is_subnetwork(weights) ? "subnet" : weights},
               {"structure", stored.structure},
               {"curvature", stored.curvature},
               {"prior", stored.prior},
@@ -160,7 +157,7 @@ int run(const Opts& o) {
   }
   laplace::Posterior& post = *fitted;
   j["parameters"] = post.size();
-  if (weights.rfind("entries:", 0) == 0) {  // a subnetwork: how many weights of each tensor
+  if (is_subnetwork(weights)) {  // a subnetwork: how many weights of each tensor
     const ParamSubset subset = ParamSubset::parse(weights, model->params().info());
     nlohmann::json per = nlohmann::json::object();
     for (std::size_t r = 0; r < subset.ranges().size(); ++r)
@@ -354,9 +351,9 @@ Runner add_laplace(CLI::App& app) {
   return [o, cmd] {
     o->laplace.check();
     // A loaded posterior is used as saved: the options that fit one would be ignored.
-    for (const char* fitting :
-         {"--examples", "--weights", "--structure", "--rank", "--curvature", "--mc-samples",
-          "--prior", "--prior-precision", "--val", "--save", "--noise", "--linearized-model"})
+    for (const char* fitting : {"--examples", "--weights", "--structure", "--rank", "--curvature",
+                                "--mc-samples", "--prior", "--prior-precision", "--val", "--save",
+                                "--noise", "--linearized-model", "--subnet-size", "--subnet-by"})
       CURV_CHECK(o->load.empty() || cmd->count(fitting) == 0, "laplace: --load takes the ",
                  "posterior as saved: expected no ", fitting, ", found it given");
     if (!o->load.empty()) check_readable(o->load, "--load", "a posterior saved by --save");

@@ -13,24 +13,29 @@
 namespace curv::cli {
 namespace {
 
-double prior_value(const std::string& text) {
-  if (text == "marglik" || text == "val-nll" || text == "linearized") return 0;
+// 0 for one of the keywords (a value to fit), else the finite value > 0 that `text` spells;
+// otherwise throws naming `flag`, its keywords and `value` ("a value > 0", "a value σ > 0").
+double keyword_or_positive(const std::string& text, std::initializer_list<const char*> keywords,
+                           const std::string& flag, const std::string& value) {
+  std::string known;
+  for (const char* k : keywords) {
+    if (text == k) return 0;
+    known += (known.empty() ? "" : ", ") + std::string(k);
+  }
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  CURV_CHECK(
-      end && *end == '\0' && v > 0,
-      "laplace: expected --prior-precision marglik, linearized, val-nll or a value > 0, found '",
-      text, "'");
+  CURV_CHECK(end && *end == '\0' && v > 0 && std::isfinite(v), "laplace: expected ", flag, " ",
+             known, " or ", value, ", found '", text, "'");
   return v;
 }
 
+double prior_value(const std::string& text) {
+  return keyword_or_positive(text, {"marglik", "linearized", "val-nll"}, "--prior-precision",
+                             "a value > 0");
+}
+
 double noise_value(const std::string& text) {
-  if (text == "marglik") return 0;
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  CURV_CHECK(end && *end == '\0' && v > 0 && std::isfinite(v),
-             "laplace: expected --noise marglik or a value σ > 0, found '", text, "'");
-  return v;
+  return keyword_or_positive(text, {"marglik"}, "--noise", "a value σ > 0");
 }
 
 }  // namespace
@@ -124,5 +129,13 @@ laplace::LaplaceSpec LaplaceFlags::spec(const std::string& checkpoint, double n,
 }
 
 std::vector<double> LaplaceFlags::prior_grid() { return laplace::log_grid(1e-4, 1e4, 41); }
+
+bool is_subnetwork(const std::string& weights) { return weights.rfind("entries:", 0) == 0; }
+
+std::string weights_label(const std::string& weights) {
+  if (weights == "last") return "last layer";
+  if (weights == "all") return "all weights";
+  return is_subnetwork(weights) ? "a subnetwork" : weights;
+}
 
 }  // namespace curv::cli

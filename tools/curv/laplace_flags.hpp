@@ -47,4 +47,9 @@ struct LaplaceFlags {
   static std::vector<double> prior_grid();
 };
 
+// A fitted posterior's weights as ParamSubset::parse reads them (FitReport::weights): whether
+// they are a subnetwork's single entries ("entries:…"), and how a label names them.
+bool is_subnetwork(const std::string& weights);
+std::string weights_label(const std::string& weights);  // "last layer", "a subnetwork", …
+
 }  // namespace curv::cli

@@ -8,6 +8,7 @@
 #include "curv/laplace/predictive.hpp"
 #include "curv/metrics/metrics.hpp"
 #include "curv/report/plot.hpp"
+#include "laplace_flags.hpp"
 
 namespace curv::cli {
 namespace {
@@ -83,9 +84,8 @@ nlohmann::json regression_scores(laplace::Posterior& post, Model<T>& model, cons
   plot_lines(plot, model.name() + " on " + task.name() + " " + eval.spec + ": predictive ± 2 sd",
              "x", "y",
              {data, mean, band("MAP, σ̂ of the residuals", inputs, l.logits, map_sd, order),
-              band("Laplace, " + structure + " on " +
-                       (weights.rfind("entries:", 0) == 0 ? "a subnetwork" : weights + " weights"),
-                   inputs, l.logits, sd, order)});
+              band("Laplace, " + structure + " on " + weights_label(weights), inputs, l.logits, sd,
+                   order)});
   j["plot_out"] = plot;
   return j;
 }
