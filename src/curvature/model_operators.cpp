@@ -111,7 +111,7 @@ std::vector<double> ModelOperator<T>::diagonal() {
     const std::vector<double> d = whole.diagonal();
     std::vector<double> full(static_cast<std::size_t>(subset_.full_size())),
         out(static_cast<std::size_t>(this->size()));
-    subset_.support().scatter(d.data(), full.data());
+    whole.subset().scatter(d.data(), full.data());
     subset_.gather(full.data(), out.data());
     return out;
   }

@@ -182,10 +182,8 @@ std::unique_ptr<Task<T>> make_task(const std::string& dataset, const std::string
   else if (image)
     task = detail::make_image_task<T>(dataset, loss, opt);
   else
-    fail(
-        "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, sine or "
-        "a ",
-        ".npy file, found '", dataset, "'");
+    fail("dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, sine ",
+         "or a .npy file, found '", dataset, "'");
   CURV_CHECK(opt.labels.empty() || npy, "dataset: labels files go with .npy inputs, found ",
              "labels '", opt.labels, "' for ", dataset);
   if (opt.validation > 0) task->carve_validation(opt.validation, opt.validation_seed);

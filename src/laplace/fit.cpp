@@ -121,11 +121,10 @@ std::unique_ptr<Posterior> fit_posterior(const Model<T>& model, const Split<T>& 
   auto post = std::make_unique<Posterior>(std::move(C), r.n, std::move(theta), summed_loss,
                                           prior_groups(subset, spec.prior));
   const std::size_t G = post->groups().size();
-  if (regression) {
-    const double D = double(model.outputs());
-    post->set_noise(spec.noise > 0 ? spec.noise * spec.noise : 2 * summed_loss / (r.n * D),
+  if (regression)
+    post->set_noise(spec.noise > 0 ? spec.noise * spec.noise
+                                   : residual_noise(summed_loss, r.n, model.outputs()),
                     model.outputs());
-  }
   // Weight decay wd on the mean loss implies δ = N·wd, and δ = N·wd/σ² under noise σ² (the MSE
   // is the Gaussian NLL at σ = 1): the fit starts there.
   const double start = spec.prior_start / (regression ? post->noise() : 1.0);

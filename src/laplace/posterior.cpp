@@ -29,6 +29,10 @@ std::vector<PriorGroup> prior_groups(const ParamSubset& subset, const std::strin
   return groups;
 }
 
+double residual_noise(double summed_loss, double n, index_t outputs) {
+  return 2 * summed_loss / (n * double(outputs));
+}
+
 Posterior::Posterior(std::unique_ptr<LinearOperator> curvature, double n_data,
                      std::vector<double> theta, double summed_loss, std::vector<PriorGroup> groups)
     : C_(std::move(curvature)),
@@ -171,8 +175,6 @@ int Posterior::fit_prior(int steps, double tolerance, const std::function<void()
   // backtracking line search on log Z. The start H₀ = diag(2/n_g) is the inverse curvature of
   // log Z in u_g near its maximum, where −∂²/∂u_g² ≈ ½ δ_g ‖θ*_g‖² ≈ ½ n_g; in log σ² it is
   // Σₙ ℓₙ/σ² ≈ N·D/2 there.
-  CURV_CHECK(!noise || gaussian(), "laplace: the noise variance is fitted for a Gaussian ",
-             "likelihood (regression) only, found a classification posterior");
   const std::size_t G = groups_.size(), K = G + (noise ? 1 : 0);
   precision();  // a prior to start from
   std::vector<double> u(K), H(K * K, 0.0), scale(K);
@@ -188,7 +190,7 @@ int Posterior::fit_prior(int steps, double tolerance, const std::function<void()
     if (moved) moved();
   };
   double value = log_marglik();
-  std::vector<double> grad = gradient(noise);
+  std::vector<double> grad = gradient(noise);  // refuses `noise` without a Gaussian likelihood
   for (int t = 0; t < steps; ++t) {
     bool done = true;
     for (std::size_t k = 0; k < K; ++k) done = done && std::abs(grad[k]) <= tolerance * scale[k];

@@ -50,9 +50,9 @@ nlohmann::json regression_scores(laplace::Posterior& post, Model<T>& model, cons
   const index_t D = l.classes;
   const auto n = std::size_t(l.n), d = std::size_t(D);
   const auto [inputs, targets] = examples_of(split, eval.indices);
-  // σ̂² of the MAP network: twice the mean loss ½‖y − f‖² per output, on the fit examples.
+  // σ̂² of the MAP network, from its residuals on the fit examples.
   const double sigma2 = post.noise(),
-               map_sigma2 = 2 * post.summed_loss() / (post.n_data() * double(D));
+               map_sigma2 = laplace::residual_noise(post.summed_loss(), post.n_data(), D);
   std::vector<double> laplace_cov = l.covariance, map_cov(n * d * d, 0.0);
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t a = 0; a < d; ++a)

@@ -44,6 +44,10 @@ struct PriorGroup {
 // share NAME's). Throws naming the two otherwise.
 std::vector<PriorGroup> prior_groups(const ParamSubset& subset, const std::string& kind);
 
+// σ̂² = Σₙ ‖yₙ − f(xₙ)‖² / (N·D) = 2 Σₙ ℓₙ / (N·D) for the MSE's ℓ = ½‖y − f‖²: the noise that
+// maximizes the likelihood at the trained weights (the regression fit's start, MAP's noise).
+double residual_noise(double summed_loss, double n, index_t outputs);
+
 class Posterior {
  public:
   // curvature: C on the subset (mean-loss scale), n_data: N, theta: θ* on the subset,
