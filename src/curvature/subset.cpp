@@ -1,6 +1,7 @@
 #include "curv/curvature/subset.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <sstream>
 
 #include "curv/core/error.hpp"
@@ -109,19 +110,20 @@ ParamSubset ParamSubset::parse(const std::string& spec, const std::vector<ParamI
     std::stringstream in(spec.substr(8));
     std::string item;
     while (std::getline(in, item, ',')) {
-      std::size_t used = 0, dash = item.find('-', 1);
+      // N or N-M, whole decimal numbers (from_chars: no sign, no space, nothing left over).
+      const std::size_t dash = item.find('-', 1);
+      const auto whole = [&](std::size_t from, std::size_t to, long long& v) {
+        const char* end = item.data() + to;
+        const auto [at, ec] = std::from_chars(item.data() + from, end, v);
+        return from < to && ec == std::errc() && at == end;
+      };
       long long a = 0, b = 0;
-      try {
-        a = std::stoll(item.substr(0, dash), &used);
-        CURV_CHECK(used == (dash == std::string::npos ? item.size() : dash), "");
-        b = a;
-        if (dash != std::string::npos) {
-          b = std::stoll(item.substr(dash + 1), &used);
-          CURV_CHECK(used == item.size() - dash - 1, "");
-        }
-      } catch (const std::exception&) {
+      const bool read = dash == std::string::npos
+                            ? whole(0, item.size(), a)
+                            : whole(0, dash, a) && whole(dash + 1, item.size(), b);
+      if (dash == std::string::npos) b = a;
+      if (!read)
         fail("parameter subset '", spec, "': expected entries as N or N-M, found '", item, "'");
-      }
       // Checked before expanding: a range past the vector must not allocate its length.
       CURV_CHECK(a >= 0 && a <= b && b < P, "parameter subset '", spec,
                  "': expected entries N-M with 0 <= N <= M <= ", P - 1, ", found '", item, "'");
