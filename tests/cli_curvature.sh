@@ -87,6 +87,14 @@ awk -v d="$diff" 'BEGIN { exit !(d != "" && d < 1e-3) }' || { echo "FAIL: Lanczo
 check "spectrum --density" "$curv" spectrum "${model[@]}" --operator hessian --density --probes 3 --iterations 20 --grid 50 --out "$scratch/density.csv"
 [[ $(head -1 "$scratch/density.csv") == "eigenvalue,density" && $(wc -l < "$scratch/density.csv") == 51 ]] \
   || { echo "FAIL: density.csv is not a 50-row table"; failed=1; }
+# The batch-size sweep: the pool is every example without --examples (5 here); each size's mean
+# over its draws, the full set drawn once, both laws fitted, the plot written.
+check "spectrum --batch-sweep" "$curv" spectrum "${base[@]}" --operator ggn --batch-sweep 1,2,full --batches 3 --plot "$scratch/sweep.png"
+last=$(tail -1 "$scratch/stdout")
+for field in '"count":5' '"batch":1,"draws":3' '"batch":5,"draws":1' '"fit":{"c":' '"lambda_full_measured":' '"spiked_fit":{'; do
+  [[ $last == *"$field"* ]] || { echo "FAIL: batch sweep JSON lacks $field: $last"; failed=1; }
+done
+[[ $(grep -c '^ *[0-9]' "$scratch/stdout") == 3 && -s $scratch/sweep.png ]] || { echo "FAIL: batch sweep table or plot missing"; failed=1; }
 
 # curv gradients: the file has [rows, columns] of the requested kind.
 shape_of() { head -c 128 "$1" | tr -d '\0' | grep -o "'shape': ([0-9, ]*)"; }
@@ -310,6 +318,13 @@ expect "spectrum: expected no --damping (the eigenvalues are M's; M + λI's are 
 check "spectrum of K-FAC with factored damping" "$curv" spectrum "${model[@]}" --operator kfac --kfac-damping factored --damping 0.1 --top 1
 expect "expected exactly one of --top K or --density" spectrum "${model[@]}" --operator ggn
 expect "expected --top K >= 1 eigenvalues, found 0" spectrum "${model[@]}" --operator ggn --top 0
+expect "--batch-sweep: batch size 9 is larger than the 5 examples (use 'full' for all of them)" spectrum "${base[@]}" --operator ggn --batch-sweep 2,9
+expect "--batch-sweep: expected positive batch sizes or 'full', found '0'" spectrum "${base[@]}" --operator ggn --batch-sweep 0,2
+expect "--batch-sweep: expected positive batch sizes or 'full', found ''" spectrum "${base[@]}" --operator ggn --batch-sweep 2,,4
+expect "--batches: expected at least 1 batch per size, found 0" spectrum "${base[@]}" --operator ggn --batch-sweep 2,4 --batches 0
+expect "--batch-sweep finds the largest eigenvalue of each batch: expected none of --top, --density, --out, --vectors-out, --trace with it" spectrum "${base[@]}" --operator ggn --batch-sweep 2 --top 1
+expect "--plot and --batches belong to --batch-sweep: expected it, found none" spectrum "${model[@]}" --operator ggn --top 1 --plot "$scratch/p.png"
+expect "--plot: expected a .png file, found 'p.svg'" spectrum "${base[@]}" --operator ggn --batch-sweep 2,4 --plot p.svg
 # Outputs that cannot be written are refused before any work (/proc takes no new files, even
 # for root).
 expect "--out '/proc/curv-test.npy': expected a writable place, found it cannot be written" \

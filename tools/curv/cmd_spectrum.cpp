@@ -12,6 +12,7 @@
 #include "curv/linalg/solvers.hpp"
 #include "curvature_input.hpp"
 #include "progress.hpp"
+#include "spectrum_sweep.hpp"
 
 namespace curv::cli {
 
@@ -24,6 +25,7 @@ struct Opts {
   bool density = false;
   std::string method = "lanczos", which = "magnitude", out, vectors_out;
   double sigma = 0, tolerance = 1e-8;
+  SweepFlags sweep;
 };
 
 // Unconverged Ritz values are not results: fail with how far the solver got and what to raise.
@@ -255,8 +257,25 @@ Runner add_spectrum(CLI::App& app) {
   cmd->add_option("--out", o->out, "Eigenvalues or density as .npy or .csv");
   cmd->add_option("--vectors-out", o->vectors_out,
                   "--top: the eigenvectors as .npy [K, P] float64, flat parameter order");
-  return [o] {
+  o->sweep.add(cmd);
+  return [o, cmd] {
     o->in.resolve_data("spectrum");
+    if (!o->sweep.sizes.empty()) {
+      CURV_CHECK(o->top == -1 && !o->density && o->out.empty() && o->vectors_out.empty() &&
+                     o->trace_matvecs == 0,
+                 "--batch-sweep finds the largest eigenvalue of each batch: expected none of "
+                 "--top, --density, --out, --vectors-out, --trace with it");
+      // The pool batches are drawn from: the whole training split unless --examples says.
+      if (cmd->count("--examples") == 0) o->in.examples = "all";
+      // Lanczos's top Ritz value converges long before the default's 1e-8 residual needs.
+      const double tolerance = cmd->count("--tolerance") ? o->tolerance : 1e-4;
+      const index_t iterations = cmd->count("--iterations") ? o->iterations : 30;
+      return o->in.precision == "float32"
+                 ? run_batch_sweep<float>(o->in, o->sweep, iterations, tolerance)
+                 : run_batch_sweep<double>(o->in, o->sweep, iterations, tolerance);
+    }
+    CURV_CHECK(o->sweep.plot.empty() && cmd->count("--batches") == 0,
+               "--plot and --batches belong to --batch-sweep: expected it, found none");
     return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o);
   };
 }

@@ -68,7 +68,9 @@ int main(int argc, char** argv) {
        "  curv spectrum --checkpoint l5.safetensors --data fashion-mnist --operator hessian "
        "--top 5\n"
        "  curv spectrum --checkpoint l5.safetensors --data fashion-mnist --operator ggn "
-       "--density --out density.csv"},
+       "--density --out density.csv\n"
+       "  curv spectrum --checkpoint l5.safetensors --data fashion-mnist --operator hessian "
+       "--batch-sweep 16,64,256,1024,full --batches 10 --plot sweep.png"},
       {"gradients",
        "  curv gradients --checkpoint l5.safetensors --data fashion-mnist --examples 0-9999 "
        "--project 512 --out g.npy\n"
