@@ -136,6 +136,16 @@ for part in "${parts[@]}"; do
           --reliability-out "reliability-$d.png"
         run "calibration/$d/diag-last" laplace --checkpoint "lenet5-$d.safetensors" --structure diag --ood $ood
         run "calibration/$d/kron-all" laplace --checkpoint "lenet5-$d.safetensors" --weights all --prior layer --ood $ood
+        # The same last-layer posterior, its GLM predictive integrated by 1,000 logit draws
+        # instead of the probit approximation; and all-weights posteriors under priors 10× and
+        # 100× the weight-decay prior N·wd, stronger than the marginal likelihood's.
+        run "calibration/$d/kron-last-mc" laplace --checkpoint "lenet5-$d.safetensors" --ood $ood \
+          --predictive mc --mc-samples 1000
+        nwd=6; [[ $d == mnist ]] && nwd=30
+        for k in 10 100; do
+          run "calibration/$d/kron-all-prior-$k" laplace --checkpoint "lenet5-$d.safetensors" \
+            --weights all --prior-precision $((k * nwd)) --ood $ood
+        done
       done ;;
     samples)
       lenets
