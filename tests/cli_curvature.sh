@@ -366,6 +366,8 @@ awk -v P="$P" 'NR == FNR { m[NR - 1] = $1; n = NR; next }
 # Progress bars are for terminals: off one, stderr stays empty.
 "$curv" spectrum "${model[@]}" --operator ggn --top 2 --iterations 40 >/dev/null 2>"$scratch/quiet"
 [[ ! -s $scratch/quiet ]] || { echo "FAIL: spectrum wrote to stderr off a terminal: $(cat "$scratch/quiet")"; failed=1; }
+"$curv" spectrum "${base[@]}" --operator ggn --batch-sweep 1,full --batches 2 >/dev/null 2>"$scratch/quiet"
+[[ ! -s $scratch/quiet ]] || { echo "FAIL: spectrum --batch-sweep wrote to stderr off a terminal: $(cat "$scratch/quiet")"; failed=1; }
 "$curv" prune "${base[@]}" --examples all --eval all --method mfac --grads 5 --damping 0.01 --sparsity 0.5 --recomputations 2 >/dev/null 2>"$scratch/quiet"
 [[ ! -s $scratch/quiet ]] || { echo "FAIL: prune wrote to stderr off a terminal: $(cat "$scratch/quiet")"; failed=1; }
 "$curv" gradients "${model[@]}" --batch 2 --out "$scratch/quiet.npy" >/dev/null 2>"$scratch/quiet"

@@ -55,7 +55,13 @@ TEST_CASE("each draw's λ_max is the top eigenvalue of its batch's dense GGN and
     spectra::SweepOptions o;
     o.batch_sizes = {3, 6, N}, o.batches = 4, o.op.name = op, o.seed = 3;
     o.iterations = P, o.tolerance = 1e-10;  // Lanczos run to the whole space: exact
+    std::vector<index_t> reported;          // on_draw: 4 + 4 + 1 draws, counted up to their total
+    o.on_draw = [&](index_t done, index_t total) {
+      CHECK(total == 9);
+      reported.push_back(done);
+    };
     const auto sweep = spectra::batch_sweep(*model, split, pool, o);
+    CHECK(reported == std::vector<index_t>{1, 2, 3, 4, 5, 6, 7, 8, 9});
     REQUIRE(sweep.size() == 3);
     for (const auto& p : sweep) {
       CAPTURE(p.batch);

@@ -37,6 +37,8 @@ std::vector<SweepPoint> batch_sweep(const Model<T>& model, const Split<T>& split
   for (index_t B : o.batch_sizes)
     CURV_CHECK(B >= 1 && B <= N, "batch sweep: expected batch sizes in 1..", N,
                " (the examples), found ", B);
+  index_t total = 0, done = 0;
+  for (index_t B : o.batch_sizes) total += B == N ? 1 : o.batches;
   std::vector<SweepPoint> sweep;
   for (index_t B : o.batch_sizes) {
     SweepPoint p;
@@ -55,6 +57,7 @@ std::vector<SweepPoint> batch_sweep(const Model<T>& model, const Split<T>& split
       p.lambda_max.push_back(e.values[0]);
       p.unconverged += e.converged >= 1 ? 0 : 1;
       p.products += e.iterations;
+      if (o.on_draw) o.on_draw(++done, total);
     }
     double sum = 0;
     for (double v : p.lambda_max) sum += v;

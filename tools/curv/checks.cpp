@@ -60,4 +60,9 @@ std::string closest(const std::string& name, const std::vector<std::string>& can
   return best;
 }
 
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 }  // namespace curv::cli

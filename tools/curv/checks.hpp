@@ -11,6 +11,9 @@ namespace curv::cli {
 // Empty: nothing to write, nothing checked.
 void check_writable(const std::string& path, const char* option);
 
+// Whether `s` ends in `suffix` (a file's extension).
+bool ends_with(const std::string& s, const std::string& suffix);
+
 // An input file the command reads: "OPTION 'PATH': expected WHAT, found no such file" (or a
 // directory).
 void check_readable(const std::string& path, const char* option, const char* what);

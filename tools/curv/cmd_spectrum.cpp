@@ -42,11 +42,6 @@ void require_converged(const std::string& method, const linalg::Eigensolution& e
        ") or loosen --tolerance");
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // Writes rows of numbers: .npy as a (rows, cols) float64 array, .csv with a header line.
 void write_table(const std::string& path, const std::vector<std::string>& header,
                  const std::vector<std::vector<double>>& rows) {

@@ -10,6 +10,7 @@
 #include "curv/nn/checkpoint.hpp"
 #include "curv/report/plot.hpp"
 #include "curv/spectra/batch_sweep.hpp"
+#include "progress.hpp"
 
 namespace curv::cli {
 
@@ -65,8 +66,7 @@ int run_batch_sweep(const CurvatureInput& in, const SweepFlags& flags, index_t i
   CURV_CHECK(flags.batches >= 1, "--batches: expected at least 1 batch per size, found ",
              flags.batches);
   CURV_CHECK(!flags.sizes.empty(), "--batch-sweep: expected batch sizes, found none");
-  CURV_CHECK(flags.plot.empty() || (flags.plot.size() > 4 &&
-                                    flags.plot.compare(flags.plot.size() - 4, 4, ".png") == 0),
+  CURV_CHECK(flags.plot.empty() || (flags.plot.size() > 4 && ends_with(flags.plot, ".png")),
              "--plot: expected a .png file, found '", flags.plot, "'");
   check_writable(flags.plot, "--plot");
   const auto t0 = std::chrono::steady_clock::now();
@@ -79,10 +79,12 @@ int run_batch_sweep(const CurvatureInput& in, const SweepFlags& flags, index_t i
   o.batch_sizes = parse_sizes(flags.sizes, N);
   o.batches = flags.batches, o.op = in.spec(), o.iterations = iterations;
   o.tolerance = tolerance, o.seed = in.seed, o.chunk = in.batch;
-  std::fprintf(stderr, "spectrum: λ_max of the %s on batches of %s examples (pool %s, N = %lld)\n",
-               in.op.c_str(), flags.sizes.c_str(), pool.spec.c_str(), static_cast<long long>(N));
-
+  Progress progress;
+  progress.note("spectrum: λ_max of the " + in.op + " on batches of " + flags.sizes +
+                " examples (pool " + pool.spec + ", N = " + std::to_string(N) + ")");
+  o.on_draw = [&](index_t done, index_t total) { progress.count(done, total, "batch draws"); };
   const auto sweep = spectra::batch_sweep(*model, task->split(pool.split), pool.indices, o);
+  progress.clear();
   std::printf("%8s %6s %14s %12s %14s %14s %12s\n", "batch", "draws", "lambda_max", "std.err",
               "min", "max", "unconverged");
   nlohmann::json rows = nlohmann::json::array();

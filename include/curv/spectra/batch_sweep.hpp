@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "curv/curvature/factory.hpp"
@@ -37,6 +38,8 @@ struct SweepOptions {
   double tolerance = 1e-6;
   std::uint64_t seed = 0;  // batch b of size B is drawn by a stream split from (seed, B, b)
   index_t chunk = 256;     // examples per recorded sweep of a batch's products
+  // Called after every draw with the draws done and the sweep's total (for a progress bar).
+  std::function<void(index_t done, index_t total)> on_draw;
 };
 
 struct SweepPoint {
