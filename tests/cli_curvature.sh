@@ -95,6 +95,15 @@ for field in '"count":5' '"batch":1,"draws":3' '"batch":5,"draws":1' '"fit":{"c"
   [[ $last == *"$field"* ]] || { echo "FAIL: batch sweep JSON lacks $field: $last"; failed=1; }
 done
 [[ $(grep -c '^ *[0-9]' "$scratch/stdout") == 3 && -s $scratch/sweep.png ]] || { echo "FAIL: batch sweep table or plot missing"; failed=1; }
+for field in '"seed":0' '"precision":"float64"' '"preconditioner":"none"' '"max_stable_lr":{"heavy_ball":' '"lr_exponent":'; do
+  [[ $last == *"$field"* ]] || { echo "FAIL: batch sweep JSON lacks $field: $last"; failed=1; }
+done
+# Adam's preconditioned matrix: its own rate rule, 2(1 + β₁)/((1 − β₁)λ).
+check "spectrum --batch-sweep --preconditioner adam" "$curv" spectrum "${base[@]}" --operator ggn --batch-sweep 1,full --batches 2 --preconditioner adam --momentum 0.5
+last=$(tail -1 "$scratch/stdout")
+for field in '"preconditioner":"adam"' '"adam_eps":1e-08' '"max_stable_lr":{"adam":'; do
+  [[ $last == *"$field"* ]] || { echo "FAIL: Adam batch sweep JSON lacks $field: $last"; failed=1; }
+done
 
 # curv gradients: the file has [rows, columns] of the requested kind.
 shape_of() { head -c 128 "$1" | tr -d '\0' | grep -o "'shape': ([0-9, ]*)"; }
@@ -323,7 +332,11 @@ expect "--batch-sweep: expected positive batch sizes or 'full', found '0'" spect
 expect "--batch-sweep: expected positive batch sizes or 'full', found ''" spectrum "${base[@]}" --operator ggn --batch-sweep 2,,4
 expect "--batches: expected at least 1 batch per size, found 0" spectrum "${base[@]}" --operator ggn --batch-sweep 2,4 --batches 0
 expect "--batch-sweep finds the largest eigenvalue of each batch: expected none of --top, --density, --out, --vectors-out, --trace with it" spectrum "${base[@]}" --operator ggn --batch-sweep 2 --top 1
-expect "--plot and --batches belong to --batch-sweep: expected it, found none" spectrum "${model[@]}" --operator ggn --top 1 --plot "$scratch/p.png"
+expect "--plot belongs to --batch-sweep: expected it, found none" spectrum "${model[@]}" --operator ggn --top 1 --plot "$scratch/p.png"
+expect "--preconditioner: expected none or adam, found 'lamb'" spectrum "${base[@]}" --operator ggn --batch-sweep 2,4 --preconditioner lamb
+expect "--momentum: expected a value in [0, 1), found 1" spectrum "${base[@]}" --operator ggn --batch-sweep 2,4 --momentum 1
+expect "--adam-eps: expected a value > 0, found 0" spectrum "${base[@]}" --operator ggn --batch-sweep 2,4 --preconditioner adam --adam-eps 0
+expect "--preconditioner belongs to --batch-sweep: expected it, found none" spectrum "${model[@]}" --operator ggn --top 1 --preconditioner adam
 expect "--plot: expected a .png file, found 'p.svg'" spectrum "${base[@]}" --operator ggn --batch-sweep 2,4 --plot p.svg
 # Outputs that cannot be written are refused before any work (/proc takes no new files, even
 # for root).

@@ -91,6 +91,65 @@ TEST_CASE("each draw's λ_max is the top eigenvalue of its batch's dense GGN and
   }
 }
 
+TEST_CASE("Adam's preconditioned sweep: the pool's gradient moments and D^-1/2 G_B D^-1/2") {
+  // The moments against per-example gradients by hand; E[ḡ_B²] = ḡ² + s²(1/B − 1/N) against an
+  // exhaustive average over every batch of 2 (without replacement); each draw's λ_max against
+  // the dense preconditioned GGN of its batch.
+  auto model = tiny("mlp");
+  const index_t N = 6, P = model->params().size();
+  MemorySplit split(concatenate(random_batches(*model, {N}, 8)));
+  std::vector<index_t> pool;
+  for (index_t i = 0; i < N; ++i) pool.push_back(i);
+  const Dense all = dense_of(*model, collect_batches<double>(split, pool, N)[0], false);
+  const auto m = spectra::gradient_moments(*model, split, pool, 4);  // two chunks: 4 + 2
+  REQUIRE((index_t(m.mean.size()) == P && m.count == N));
+  std::vector<double> second(std::size_t(P), 0.0);  // E[ḡ_B²] over all pairs
+  index_t pairs = 0;
+  for (index_t j = 0; j < P; ++j) {
+    double mean = 0, ss = 0;
+    for (index_t n = 0; n < N; ++n) mean += all.grads[std::size_t(n * P + j)] / double(N);
+    for (index_t n = 0; n < N; ++n) {
+      const double d = all.grads[std::size_t(n * P + j)] - mean;
+      ss += d * d;
+    }
+    CHECK(m.mean[std::size_t(j)] == doctest::Approx(mean).epsilon(1e-12));
+    CHECK(m.variance[std::size_t(j)] == doctest::Approx(ss / double(N - 1)).epsilon(1e-10));
+  }
+  for (index_t a = 0; a < N; ++a)
+    for (index_t b = a + 1; b < N; ++b, ++pairs)
+      for (index_t j = 0; j < P; ++j) {
+        const double g =
+            (all.grads[std::size_t(a * P + j)] + all.grads[std::size_t(b * P + j)]) / 2;
+        second[std::size_t(j)] += g * g;
+      }
+  const auto d2 = spectra::adam_denominator(m, 2, 1e-3);
+  for (index_t j = 0; j < P; ++j) {
+    const double expected = std::sqrt(second[std::size_t(j)] / double(pairs)) + 1e-3;
+    CHECK(d2[std::size_t(j)] == doctest::Approx(expected).epsilon(1e-10));
+  }
+  const auto dN = spectra::adam_denominator(m, N, 0);  // the full batch: |ḡ|
+  for (index_t j = 0; j < P; ++j)
+    CHECK(dN[std::size_t(j)] == doctest::Approx(std::abs(m.mean[std::size_t(j)])).epsilon(1e-12));
+
+  spectra::SweepOptions o;
+  o.batch_sizes = {3}, o.batches = 2, o.op.name = "ggn", o.seed = 1;
+  o.iterations = P, o.tolerance = 1e-10, o.adam_preconditioned = true, o.adam_eps = 1e-2;
+  const auto sweep = spectra::batch_sweep(*model, split, pool, o);
+  const auto d3 = spectra::adam_denominator(m, 3, 1e-2);
+  for (index_t b = 0; b < 2; ++b) {
+    const auto idx = spectra::draw_batch(pool, 3, b, o.seed);
+    const Dense d = dense_of(*model, collect_batches<double>(split, idx, 3)[0], false);
+    Matrix M = sandwich(d, d.Hout);
+    for (index_t i = 0; i < P; ++i)
+      for (index_t j = 0; j < P; ++j)
+        M[std::size_t(i * P + j)] /= std::sqrt(d3[std::size_t(i)] * d3[std::size_t(j)]);
+    const double top = linalg::eigh(M, P).values.back();
+    CHECK(std::abs(sweep[0].lambda_max[std::size_t(b)] - top) <= 1e-10 * top);
+  }
+  CHECK(error_of([&] { spectra::adam_denominator(m, N + 1, 0); }).find("1..6") !=
+        std::string::npos);
+}
+
 TEST_CASE("the linear law: exact through points on a line, least squares otherwise") {
   const index_t N = 1000;
   const std::vector<index_t> sizes = {10, 50, 200, 1000};

@@ -278,6 +278,38 @@ TEST_CASE("Lanczos and Arnoldi find the top 10 eigenpairs of a 2000×2000 Hessia
   }
 }
 
+TEST_CASE("Lanczos stops once the wanted pairs converge, with the answer of the full budget") {
+  // A top eigenvalue separated from the bulk converges long before 150 iterations: stopping
+  // there must give the same pairs (to the tolerance) for a fraction of the products, and a
+  // budget too short to converge in must still be spent to its end.
+  const index_t n = 400;
+  const Vec spectrum = hessian_like_spectrum(n, 3);
+  DenseOperator op(with_spectrum(spectrum, 4), n);
+  const linalg::KrylovOptions full{.iterations = 150,
+                                   .wanted = 2,
+                                   .which = linalg::Which::largest_algebraic,
+                                   .seed = 5,
+                                   .tolerance = 1e-6};
+  linalg::KrylovOptions early = full;
+  early.stop_when_converged = true;
+  const linalg::Eigensolution a = linalg::lanczos(op, full), b = linalg::lanczos(op, early);
+  REQUIRE((a.values.size() == 2 && b.values.size() == 2));
+  CHECK(a.iterations == 150);
+  CHECK(b.iterations < 75);
+  CHECK(b.converged == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(b.residuals[i] <= 1e-6 * spectrum[0]);
+    // |θ − λ| ≤ residual²/gap for a converged Ritz value; the gap to the bulk is O(1).
+    CHECK(std::abs(b.values[i] - spectrum[i]) <= 1e-8 * spectrum[0]);
+    CHECK(std::abs(b.values[i] - a.values[i]) <= 1e-8 * spectrum[0]);
+  }
+  // A budget too short to converge in is spent to the end.
+  early.iterations = 4;
+  const linalg::Eigensolution c = linalg::lanczos(op, early);
+  CHECK(c.iterations == 4);
+  CHECK(c.converged < 2);
+}
+
 TEST_CASE("Lanczos and Arnoldi return the end of the spectrum asked for") {
   const index_t n = 200;
   Vec spectrum(sz(n));  // −5, −4, −3, 4.5 and a bulk in [0.04, 2)

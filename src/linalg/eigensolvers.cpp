@@ -74,8 +74,24 @@ Eigensolution lanczos(LinearOperator& op, const KrylovOptions& o) {
   check_krylov_options(op, o, "lanczos");
   const index_t n = op.size(), m = std::min(o.iterations, n);
   const Vector start = detail::unit_start_vector(o.start, o.seed, n, "lanczos");
-  const detail::LanczosRecurrence rec =
-      detail::lanczos_recurrence(op, start.data(), m, o.breakdown_tolerance);
+  // The wanted pairs' residual estimates |β_j · last component| against tolerance × max |θ|,
+  // exactly as ritz_pairs counts them converged.
+  auto converged = [&](const detail::LanczosRecurrence& r) {
+    if (r.steps < o.wanted) return false;
+    Vector values, small;
+    detail::tridiagonal_eigen(r.alpha, r.beta, values, small);
+    double largest = 0;
+    for (double v : values) largest = std::max(largest, std::abs(v));
+    for (index_t idx : detail::select_indices(values, o.which, o.wanted))
+      if (std::abs(r.beta.back() * small[sz((r.steps - 1) * r.steps + idx)]) >
+          o.tolerance * largest)
+        return false;
+    return true;
+  };
+  const detail::LanczosRecurrence rec = detail::lanczos_recurrence(
+      op, start.data(), m, o.breakdown_tolerance,
+      o.stop_when_converged ? std::function<bool(const detail::LanczosRecurrence&)>(converged)
+                            : nullptr);
   Vector values, small_vectors;
   detail::tridiagonal_eigen(rec.alpha, rec.beta, values, small_vectors);
   Eigensolution s =

@@ -85,7 +85,8 @@ void combine_rows(const double* basis, index_t count, index_t n, const double* c
 }
 
 LanczosRecurrence lanczos_recurrence(LinearOperator& op, const double* unit_start,
-                                     index_t max_steps, double breakdown_tolerance) {
+                                     index_t max_steps, double breakdown_tolerance,
+                                     const std::function<bool(const LanczosRecurrence&)>& stop) {
   const index_t n = op.size();
   // A Krylov space never exceeds the dimension of the whole space.
   max_steps = std::min(max_steps, n);
@@ -117,6 +118,7 @@ LanczosRecurrence lanczos_recurrence(LinearOperator& op, const double* unit_star
       rec.breakdown = true;
       break;
     }
+    if (stop && j + 1 < max_steps && stop(rec)) break;
     if (j + 1 < max_steps) {
       double* next = rec.basis.data() + (j + 1) * n;
       for (index_t i = 0; i < n; ++i) next[i] = w[sz(i)] / beta;

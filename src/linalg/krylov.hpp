@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "curv/core/rng.hpp"
@@ -54,7 +55,8 @@ void combine_rows(const double* basis, index_t count, index_t n, const double* c
 // projection QᵀMQ onto the basis; beta[steps-1] couples the basis to the next (unbuilt)
 // vector and is the factor in the Ritz residuals. Stops early (breakdown) when the new
 // direction vanishes relative to the operator's scale: the Krylov space is then invariant and
-// every Ritz pair is exact.
+// every Ritz pair is exact. `stop`, if given, is asked after every step whether the basis built
+// so far suffices (a converged Ritz pair): the remaining products are then not spent.
 struct LanczosRecurrence {
   Vector alpha;
   Vector beta;
@@ -62,8 +64,9 @@ struct LanczosRecurrence {
   index_t steps = 0;
   bool breakdown = false;
 };
-LanczosRecurrence lanczos_recurrence(LinearOperator& op, const double* unit_start,
-                                     index_t max_steps, double breakdown_tolerance);
+LanczosRecurrence lanczos_recurrence(
+    LinearOperator& op, const double* unit_start, index_t max_steps, double breakdown_tolerance,
+    const std::function<bool(const LanczosRecurrence&)>& stop = {});
 
 // Eigenpairs of the symmetric tridiagonal matrix with the given diagonal (m) and off-diagonal
 // (first m-1 entries of `off` are used), through LAPACK dstev: values ascending, vectors (m, m)

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
+#include <string>
 
 #include "curv/core/error.hpp"
 #include "curv/core/rng.hpp"
 #include "curv/curvature/data.hpp"
+#include "curv/curvature/gradients.hpp"
 
 namespace curv::spectra {
 
@@ -26,6 +29,75 @@ std::vector<index_t> draw_batch(const std::vector<index_t>& pool, index_t B, ind
   return all;
 }
 
+namespace {
+
+// s ⊙ M(s ⊙ v) with s = D^{-1/2}: symmetric, with the eigenvalues of D⁻¹M.
+class SymmetricallyScaled final : public LinearOperator {
+ public:
+  SymmetricallyScaled(std::unique_ptr<LinearOperator> m, const std::vector<double>& denominator)
+      : LinearOperator(m->size()),
+        m_(std::move(m)),
+        s_(denominator.size()),
+        w_(denominator.size()) {
+    CURV_CHECK(index_t(s_.size()) == size(), "batch sweep: Adam's preconditioner covers ",
+               s_.size(), " parameters, the operator ", size(), " (use every parameter)");
+    for (std::size_t i = 0; i < s_.size(); ++i) s_[i] = 1 / std::sqrt(denominator[i]);
+  }
+  std::string name() const override { return "D^-1/2 " + m_->name() + " D^-1/2"; }
+  void mv(const double* v, double* out) override {
+    for (std::size_t i = 0; i < s_.size(); ++i) w_[i] = s_[i] * v[i];
+    m_->mv(w_.data(), out);
+    for (std::size_t i = 0; i < s_.size(); ++i) out[i] *= s_[i];
+  }
+
+ private:
+  std::unique_ptr<LinearOperator> m_;
+  std::vector<double> s_, w_;
+};
+
+}  // namespace
+
+template <class T>
+GradientMoments gradient_moments(const Model<T>& model, const Split<T>& split,
+                                 const std::vector<index_t>& pool, index_t chunk) {
+  GradientOptions g;
+  g.batch = chunk;
+  GradientStream<T> stream(model, split, pool, g);
+  const index_t P = stream.columns();
+  GradientMoments m;
+  m.count = index_t(pool.size());
+  CURV_CHECK(m.count >= 2, "gradient moments: expected at least 2 examples, found ", m.count);
+  // Welford's update per coordinate: a plain sum of squares loses the variance to cancellation
+  // where the mean gradient dominates.
+  m.mean.assign(std::size_t(P), 0.0);
+  std::vector<double> m2(std::size_t(P), 0.0);
+  index_t n = 0;
+  stream.run([&](const GradientBlock<T>& b) {
+    for (index_t r = 0; r < b.rows; ++r) {
+      const T* row = b.data + r * b.columns;
+      ++n;
+      for (index_t j = 0; j < P; ++j) {
+        const double d = double(row[j]) - m.mean[std::size_t(j)];
+        m.mean[std::size_t(j)] += d / double(n);
+        m2[std::size_t(j)] += d * (double(row[j]) - m.mean[std::size_t(j)]);
+      }
+    }
+  });
+  m.variance.resize(std::size_t(P));
+  for (index_t j = 0; j < P; ++j) m.variance[std::size_t(j)] = m2[std::size_t(j)] / double(n - 1);
+  return m;
+}
+
+std::vector<double> adam_denominator(const GradientMoments& m, index_t B, double eps) {
+  CURV_CHECK(B >= 1 && B <= m.count, "adam denominator: expected a batch size in 1..", m.count,
+             ", found ", B);
+  const double x = 1.0 / double(B) - 1.0 / double(m.count);
+  std::vector<double> d(m.mean.size());
+  for (std::size_t j = 0; j < d.size(); ++j)
+    d[j] = std::sqrt(m.mean[j] * m.mean[j] + m.variance[j] * x) + eps;
+  return d;
+}
+
 template <class T>
 std::vector<SweepPoint> batch_sweep(const Model<T>& model, const Split<T>& split,
                                     const std::vector<index_t>& pool, const SweepOptions& o) {
@@ -37,6 +109,10 @@ std::vector<SweepPoint> batch_sweep(const Model<T>& model, const Split<T>& split
   for (index_t B : o.batch_sizes)
     CURV_CHECK(B >= 1 && B <= N, "batch sweep: expected batch sizes in 1..", N,
                " (the examples), found ", B);
+  CURV_CHECK(!o.adam_preconditioned || o.adam_eps > 0,
+             "batch sweep: expected Adam's epsilon > 0, found ", o.adam_eps);
+  GradientMoments moments;
+  if (o.adam_preconditioned) moments = gradient_moments(model, split, pool, o.chunk);
   index_t total = 0, done = 0;
   for (index_t B : o.batch_sizes) total += B == N ? 1 : o.batches;
   std::vector<SweepPoint> sweep;
@@ -46,10 +122,14 @@ std::vector<SweepPoint> batch_sweep(const Model<T>& model, const Split<T>& split
     const index_t K = B == N ? 1 : o.batches;  // the full matrix is one matrix
     for (index_t b = 0; b < K; ++b) {
       CurvatureData<T> data(model, split, draw_batch(pool, B, b, o.seed), std::min(o.chunk, B));
-      const auto op = make_operator(data, o.op);
+      std::unique_ptr<LinearOperator> op = make_operator(data, o.op);
+      if (o.adam_preconditioned)
+        op = std::make_unique<SymmetricallyScaled>(std::move(op),
+                                                   adam_denominator(moments, B, o.adam_eps));
       linalg::KrylovOptions k;
       k.iterations = std::min(o.iterations, op->size()), k.wanted = 1;
       k.which = linalg::Which::largest_algebraic, k.tolerance = o.tolerance;
+      k.stop_when_converged = true;  // the budget is a cap: most draws need far less
       k.seed = o.seed + std::uint64_t(b);
       const linalg::Eigensolution e = linalg::lanczos(*op, k);
       CURV_CHECK(!e.values.empty() && std::isfinite(e.values[0]), "batch sweep: expected a finite ",
@@ -197,5 +277,9 @@ template std::vector<SweepPoint> batch_sweep(const Model<float>&, const Split<fl
                                              const std::vector<index_t>&, const SweepOptions&);
 template std::vector<SweepPoint> batch_sweep(const Model<double>&, const Split<double>&,
                                              const std::vector<index_t>&, const SweepOptions&);
+template GradientMoments gradient_moments(const Model<float>&, const Split<float>&,
+                                          const std::vector<index_t>&, index_t);
+template GradientMoments gradient_moments(const Model<double>&, const Split<double>&,
+                                          const std::vector<index_t>&, index_t);
 
 }  // namespace curv::spectra

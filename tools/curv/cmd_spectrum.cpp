@@ -269,8 +269,8 @@ Runner add_spectrum(CLI::App& app) {
                  ? run_batch_sweep<float>(o->in, o->sweep, iterations, tolerance)
                  : run_batch_sweep<double>(o->in, o->sweep, iterations, tolerance);
     }
-    CURV_CHECK(o->sweep.plot.empty() && cmd->count("--batches") == 0,
-               "--plot and --batches belong to --batch-sweep: expected it, found none");
+    for (const std::string& flag : SweepFlags::own_flags())
+      CURV_CHECK(cmd->count(flag) == 0, flag, " belongs to --batch-sweep: expected it, found none");
     return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o);
   };
 }

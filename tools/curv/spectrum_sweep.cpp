@@ -21,6 +21,19 @@ void SweepFlags::add(CLI::App* cmd) {
   cmd->add_option("--batches", batches, "--batch-sweep: independent batches per size")
       ->capture_default_str();
   cmd->add_option("--plot", plot, "--batch-sweep: λ_max against 1/B − 1/N with both laws (PNG)");
+  cmd->add_option("--preconditioner", preconditioner,
+                  "--batch-sweep: none, or adam for Adam's preconditioned matrix D^-1/2 M D^-1/2 "
+                  "with D = sqrt(v_B) + eps at each batch size (docs/methods/spectra.md)")
+      ->capture_default_str();
+  cmd->add_option("--momentum", momentum,
+                  "--batch-sweep: the momentum β (sgd) or β1 (adam) of the stable-rate rule")
+      ->capture_default_str();
+  cmd->add_option("--adam-eps", adam_eps, "--batch-sweep --preconditioner adam: Adam's epsilon")
+      ->capture_default_str();
+}
+
+std::vector<std::string> SweepFlags::own_flags() {
+  return {"--plot", "--batches", "--preconditioner", "--momentum", "--adam-eps"};
 }
 
 namespace {
@@ -55,6 +68,35 @@ nlohmann::json law_json(const spectra::LawFit& f, const char* slope_name) {
           {"residuals", f.residuals}};
 }
 
+// The largest learning rates the mean λ of a size keeps stable on its batch's quadratic, one
+// step θ ← θ − lr·P⁻¹g with P the identity (sgd) or Adam's D: plain gradient descent 2/λ;
+// heavy-ball momentum β (v ← βv + g, θ ← θ − lr·v) 2(1 + β)/λ; Adam's EMA momentum
+// (m ← β₁m + (1 − β₁)g) is heavy ball with rate lr·(1 − β₁), so 2(1 + β₁)/((1 − β₁)λ).
+nlohmann::json stable_rates(double lambda, double beta, bool adam) {
+  if (!(lambda > 0)) return nullptr;  // no positive curvature: no bound
+  nlohmann::json r = {{"plain", 2 / lambda}};
+  r[adam ? "adam" : "heavy_ball"] =
+      adam ? 2 * (1 + beta) / ((1 - beta) * lambda) : 2 * (1 + beta) / lambda;
+  return r;
+}
+
+// Least-squares slope of log(2/λ̄) against log B over the sizes below N: 1 is linear scaling,
+// ½ square-root scaling.
+double rate_exponent(const std::vector<spectra::SweepPoint>& sweep, index_t N) {
+  std::vector<double> x, y;
+  for (const auto& p : sweep)
+    if (p.batch < N && p.mean > 0)
+      x.push_back(std::log(double(p.batch))), y.push_back(-std::log(p.mean));
+  if (x.size() < 2) return std::nan("");
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) mx += x[i], my += y[i];
+  mx /= double(x.size()), my /= double(x.size());
+  double sxy = 0, sxx = 0;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx);
+  return sxx > 0 ? sxy / sxx : std::nan("");
+}
+
 }  // namespace
 
 template <class T>
@@ -66,6 +108,14 @@ int run_batch_sweep(const CurvatureInput& in, const SweepFlags& flags, index_t i
   CURV_CHECK(flags.batches >= 1, "--batches: expected at least 1 batch per size, found ",
              flags.batches);
   CURV_CHECK(!flags.sizes.empty(), "--batch-sweep: expected batch sizes, found none");
+  CURV_CHECK(flags.preconditioner == "none" || flags.preconditioner == "adam",
+             "--preconditioner: expected none or adam, found '", flags.preconditioner, "'");
+  CURV_CHECK(flags.momentum >= 0 && flags.momentum < 1,
+             "--momentum: expected a value in [0, 1), found ", flags.momentum);
+  CURV_CHECK(flags.adam_eps > 0, "--adam-eps: expected a value > 0, found ", flags.adam_eps);
+  const bool adam = flags.preconditioner == "adam";
+  CURV_CHECK(!adam || in.subset == "all", "--preconditioner adam: expected --subset all (Adam ",
+             "scales every parameter), found '", in.subset, "'");
   CURV_CHECK(flags.plot.empty() || (flags.plot.size() > 4 && ends_with(flags.plot, ".png")),
              "--plot: expected a .png file, found '", flags.plot, "'");
   check_writable(flags.plot, "--plot");
@@ -79,9 +129,11 @@ int run_batch_sweep(const CurvatureInput& in, const SweepFlags& flags, index_t i
   o.batch_sizes = parse_sizes(flags.sizes, N);
   o.batches = flags.batches, o.op = in.spec(), o.iterations = iterations;
   o.tolerance = tolerance, o.seed = in.seed, o.chunk = in.batch;
+  o.adam_preconditioned = adam, o.adam_eps = flags.adam_eps;
   Progress progress;
-  progress.note("spectrum: λ_max of the " + in.op + " on batches of " + flags.sizes +
-                " examples (pool " + pool.spec + ", N = " + std::to_string(N) + ")");
+  progress.note(std::string("spectrum: λ_max of the ") + (adam ? "Adam-preconditioned " : "") +
+                in.op + " on batches of " + flags.sizes + " examples (pool " + pool.spec +
+                ", N = " + std::to_string(N) + ")");
   o.on_draw = [&](index_t done, index_t total) { progress.count(done, total, "batch draws"); };
   const auto sweep = spectra::batch_sweep(*model, task->split(pool.split), pool.indices, o);
   progress.clear();
@@ -101,14 +153,28 @@ int run_batch_sweep(const CurvatureInput& in, const SweepFlags& flags, index_t i
                     {"draws", p.lambda_max.size()},
                     {"values", p.lambda_max},
                     {"unconverged", p.unconverged},
-                    {"products", p.products}});
+                    {"products", p.products},
+                    {"max_stable_lr", stable_rates(p.mean, flags.momentum, adam)}});
     unconverged += p.unconverged;
   }
-  nlohmann::json info = {{"model", model->name()},    {"operator", in.op},
-                         {"examples", pool.spec},     {"count", N},
-                         {"batches", o.batches},      {"iterations", iterations},
-                         {"tolerance", tolerance},    {"sweep", rows},
+  nlohmann::json info = {{"model", model->name()},
+                         {"checkpoint", in.checkpoint},
+                         {"data", in.data},
+                         {"precision", in.precision},
+                         {"seed", in.seed},
+                         {"operator", in.op},
+                         {"preconditioner", flags.preconditioner},
+                         {"momentum", flags.momentum},
+                         {"examples", pool.spec},
+                         {"count", N},
+                         {"batches", o.batches},
+                         {"iterations", iterations},
+                         {"tolerance", tolerance},
+                         {"sweep", rows},
                          {"unconverged", unconverged}};
+  if (adam) info["adam_eps"] = flags.adam_eps;
+  const double exponent = rate_exponent(sweep, N);
+  if (std::isfinite(exponent)) info["lr_exponent"] = exponent;
   for (const auto& p : sweep)
     if (p.batch == N) info["lambda_full_measured"] = p.mean;
   bool sizes_differ = false;

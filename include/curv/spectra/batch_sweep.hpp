@@ -33,11 +33,16 @@ struct SweepOptions {
   std::vector<index_t> batch_sizes;  // each in 1..N; N itself is the full matrix (drawn once)
   index_t batches = 10;              // independent batches per size
   OperatorSpec op;                   // the matrix: hessian, ggn, ef, fisher, …
-  // Lanczos per batch; wanted is 1, which largest_algebraic (the top of the spectrum).
+  // Lanczos per batch; wanted is 1, which largest_algebraic (the top of the spectrum). It stops
+  // once the top Ritz pair's residual is within tolerance × |θ|; iterations is the cap.
   index_t iterations = 30;
   double tolerance = 1e-6;
   std::uint64_t seed = 0;  // batch b of size B is drawn by a stream split from (seed, B, b)
   index_t chunk = 256;     // examples per recorded sweep of a batch's products
+  // Adam's preconditioned matrix D_B^{-1/2} M_B D_B^{-1/2} instead of M_B (its eigenvalues are
+  // those of the step D_B⁻¹ M_B Adam takes), D_B = √v_B + ε from adam_second_moment.
+  bool adam_preconditioned = false;
+  double adam_eps = 1e-8;
   // Called after every draw with the draws done and the sweep's total (for a progress bar).
   std::function<void(index_t done, index_t total)> on_draw;
 };
@@ -55,6 +60,22 @@ struct SweepPoint {
 // Fisher–Yates shuffle (the whole pool, in order, when B = |pool|).
 std::vector<index_t> draw_batch(const std::vector<index_t>& pool, index_t B, index_t b,
                                 std::uint64_t seed);
+
+// Adam's preconditioner at batch size B. In steady state Adam's second moment v is the
+// expected square of a batch gradient, and a batch mean drawn without replacement has, per
+// coordinate, E[ḡ_B²] = ḡ² + s²·(1/B − 1/N) with ḡ the pool's mean gradient and s² the sample
+// variance of its per-example gradients: the same x as the batch matrix's noise. So small
+// batches have v ≈ s²/B, a step D⁻¹g ∝ √B, and the largest stable rate ∝ √B where SGD's ∝ B.
+struct GradientMoments {
+  std::vector<double> mean;      // ḡ, (P)
+  std::vector<double> variance;  // s², (P), Bessel-corrected
+  index_t count = 0;             // N
+};
+template <class T>
+GradientMoments gradient_moments(const Model<T>& model, const Split<T>& split,
+                                 const std::vector<index_t>& pool, index_t chunk);
+// √v_B + ε per coordinate.
+std::vector<double> adam_denominator(const GradientMoments& m, index_t B, double eps);
 
 // λ_max of the batch matrices for every size, in the order given. Sizes must be in 1..|pool|.
 template <class T>
