@@ -26,7 +26,7 @@ expect 1 "model: expected one of mlp, lenet5, lenet5-cifar, autoencoder, cifar-c
 expect 1 "dataset: expected one of mnist, fashion-mnist, cifar10, moby-dick, t2t-synthetic, sine or a .npy file, found 'imagenet'" train --data imagenet
 expect 1 "model lenet5 expects inputs [3,32,32], found fashion-mnist examples of [1,28,28] (models taking them: mlp, lenet5, autoencoder)" \
   train --model lenet5-cifar --data fashion-mnist --epochs 1
-expect 1 "train: expected an optimizer among sgd, adam, adamw, kfac, ekfac, foof, mfac, found 'lbfgs'" train --optimizer lbfgs
+expect 1 "train: expected an optimizer among sgd, adam, adamw, lars, lamb, kfac, ekfac, foof, mfac, found 'lbfgs'" train --optimizer lbfgs
 expect 1 "kfac: expected stats_examples >= 0 (0: the whole batch), found -1" \
   train --model t2t --data t2t-synthetic --examples 0-63 --batch 32 --epochs 1 --optimizer kfac --stats-examples -1
 expect 1 "train: expected --batch >= 1, found 0" train --batch 0
@@ -53,10 +53,32 @@ expect 1 "data_batch_1.png: expected a readable PNG, found no file" data pack-ci
 expect 1 "sgd: expected lr > 0" train --lr -1 --examples 0-255
 # Options that do not apply to the chosen optimizer or schedule are refused, not ignored.
 expect 1 "train: --nesterov applies to sgd, found --optimizer adam" train --optimizer adam --nesterov
-expect 1 "train: --momentum applies to sgd, kfac, ekfac, foof, mfac, found --optimizer adamw" train --optimizer adamw --momentum 0.5
+expect 1 "train: --momentum applies to sgd, lars, kfac, ekfac, foof, mfac, found --optimizer adamw" train --optimizer adamw --momentum 0.5
 expect 1 "train: --damping applies to kfac, ekfac, foof, mfac, found --optimizer sgd" train --damping 0.1
 expect 1 "train: --window applies to mfac, found --optimizer kfac" train --optimizer kfac --window 10
-expect 1 "train: --beta1 applies to adam, adamw, found --optimizer sgd" train --beta1 0.5
+expect 1 "train: --beta1 applies to adam, adamw, lamb, found --optimizer sgd" train --beta1 0.5
+expect 1 "train: --trust-coefficient applies to lars, lamb, found --optimizer sgd" \
+  train --optimizer sgd --trust-coefficient 0.01
+expect 1 "train: --momentum applies to sgd, lars, kfac, ekfac, foof, mfac, found --optimizer lamb" \
+  train --optimizer lamb --momentum 0.5
+# A bad trust coefficient is refused before anything is written (0 would otherwise read as the
+# default in make_optimizer).
+expect 1 "train: expected --trust-coefficient > 0, found 0" \
+  train --optimizer lars --trust-coefficient 0 --log "$scratch/lb.jsonl" --curve "$scratch/lb.csv"
+expect 1 "train: expected --trust-coefficient > 0, found -1" \
+  train --optimizer lamb --trust-coefficient -1 --log "$scratch/lb.jsonl" --curve "$scratch/lb.csv"
+for f in lb.jsonl lb.csv lb.csv.tmp; do
+  [[ ! -e $scratch/$f ]] || { echo "FAIL: a refused --trust-coefficient left $f behind"; failed=1; }
+done
+expect 1 "train: expected --divergence > 1 (or 0: off), found 0.5" train --divergence 0.5
+expect 1 "train: --curvature-every applies to --schedule curvature, found --schedule constant" train --curvature-every 10
+expect 1 "train: expected --curvature-every T >= 1 steps, found 0" train --schedule curvature --curvature-every 0
+expect 1 "train: expected --curvature-every T >= 1 steps, found -5" train --schedule curvature --curvature-every -5
+expect 1 "train: expected --curvature-fraction > 0, found 0" train --schedule curvature --curvature-fraction 0
+expect 1 "train: expected --curvature-decay cosine or none, found 'step'" train --schedule curvature --curvature-decay step
+expect 1 "train: --schedule curvature learns heavy-ball momentum: expected --optimizer sgd or lars (or --fixed-momentum), found adam" train --schedule curvature --optimizer adam
+expect 1 "train: --schedule curvature learns the rate: expected no --lr" train --schedule curvature --lr 0.1
+expect 1 "train: expected no --record with --schedule curvature (a replay cannot restore the learned momentum; --fixed-momentum keeps it)" train --schedule curvature --record "$scratch/traj"
 expect 1 "train: --kl-clip applies with --rescale kl, found --rescale qmodel" train --optimizer kfac --rescale qmodel --kl-clip 0.01
 expect 1 "train: --gamma applies to --schedule step, found --schedule constant" train --gamma 0.5
 expect 1 "train: expected --clip >= 0 (0: off), found -1" train --clip -1

@@ -114,7 +114,7 @@ TEST_CASE("a regularizer joins every step's loss and gradient; one of the wrong 
 
 TEST_CASE("a mask keeps pruned weights, and their optimizer state, at exactly zero") {
   const auto task = make_image_task<float>(toy_dataset(64, 1), toy_dataset(32, 2));
-  for (const char* name : {"sgd", "adam", "kfac", "foof", "mfac"}) {
+  for (const char* name : {"sgd", "adam", "lars", "lamb", "kfac", "foof", "mfac"}) {
     CAPTURE(name);
     for (bool masked : {true, false}) {
       auto model = toy_mlp(1);
@@ -148,7 +148,7 @@ TEST_CASE("a mask keeps pruned weights, and their optimizer state, at exactly ze
 
 TEST_CASE("optimizer state round-trips: a restored optimizer continues exactly") {
   const auto task = make_image_task<float>(toy_dataset(64, 1), toy_dataset(32, 2));
-  for (const char* name : {"sgd", "adam", "adamw"}) {
+  for (const char* name : {"sgd", "adam", "adamw", "lars", "lamb"}) {
     CAPTURE(name);
     auto model = toy_mlp(1);
     auto opt = make_optimizer<float>(name, 0.01, 0.9, false, {});

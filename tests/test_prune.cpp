@@ -214,7 +214,8 @@ TEST_CASE("bad OBS settings are named") {
 
 TEST_CASE("the parameter store's mask holds through every optimizer for 100 steps") {
   const auto task = make_image_task<float>(toy_dataset(64, 1), toy_dataset(32, 2));
-  for (const char* name : {"sgd", "adam", "adamw", "kfac", "ekfac", "foof", "mfac"}) {
+  for (const char* name :
+       {"sgd", "adam", "adamw", "lars", "lamb", "kfac", "ekfac", "foof", "mfac"}) {
     CAPTURE(name);
     auto model = toy_mlp(1);
     const index_t P = model->params().size();

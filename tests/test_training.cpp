@@ -89,6 +89,36 @@ TEST_CASE("training stops at a non-finite loss or gradient, naming the step and 
                        Error);
 }
 
+TEST_CASE("the divergence guard stops a run whose loss exceeds a multiple of its first") {
+  // Least squares by gradient descent: stable below 2/λ_max of its Hessian, exponentially
+  // diverging far above it, where the loss passes 3× the first step's long before it overflows.
+  const auto task = make_task<float>("sine", "mse", TaskOptions{});
+  auto model = make_model<float>("mlp", R"({"widths":[1,1],"loss":"mse"})");
+  Recipe r;
+  r.batch = 16, r.steps = 40, r.divergence = 3;
+  for (const double lr : {0.01, 100.0}) {
+    CAPTURE(lr);
+    Rng rng(3);
+    model->init(rng);
+    auto opt = make_sgd<float>(lr);
+    r.lr = lr;  // the run's schedule sets the optimizer's rate every step
+    if (lr < 1) {
+      CHECK_NOTHROW(run_training<float>(r, *task, *model, *opt));
+    } else {
+      const std::string message = [&] {
+        try {
+          run_training<float>(r, *task, *model, *opt);
+        } catch (const Error& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      }();
+      CHECK(message.find("train: diverged at step ") == 0);
+      CHECK(message.find(" × the first step's ") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("adam and adamw follow PyTorch's update on a quadratic") {
   // L = ½‖θ‖²: ∇L = θ. Two steps by hand against the optimizer.
   for (bool decoupled : {false, true}) {

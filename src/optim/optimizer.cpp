@@ -15,6 +15,11 @@ void Optimizer<T>::load_state(const OptimizerState<T>& s) {
 }
 
 template <class T>
+void Optimizer<T>::set_momentum(double momentum) {
+  fail(name(), ": has no heavy-ball momentum to set (expected sgd or lars), asked for ", momentum);
+}
+
+template <class T>
 std::unique_ptr<LinearOperator> Optimizer<T>::curvature() const {
   fail(name(), ": estimates no curvature to export (expected an optimizer among kfac, ekfac, foof ",
        "and mfac)");

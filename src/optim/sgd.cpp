@@ -19,6 +19,12 @@ class Sgd final : public Optimizer<T> {
     this->lr_ = lr;
   }
   std::string name() const override { return "sgd"; }
+  double momentum() const override { return mu_; }
+  void set_momentum(double momentum) override {
+    CURV_CHECK(momentum >= 0 && momentum < 1 && (!nesterov_ || momentum > 0),
+               "sgd: expected momentum in [0, 1) (> 0 with Nesterov), found ", momentum);
+    mu_ = momentum;
+  }
   std::size_t state_bytes() const override { return buf_.size() * sizeof(T); }
   OptimizerState<T> state() const override {
     OptimizerState<T> s;

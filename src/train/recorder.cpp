@@ -105,40 +105,43 @@ SecondOrderConfig second_order_from_json(const nlohmann::json& j) {
 
 nlohmann::json to_json(const Recipe& r) {
   const Schedule& s = r.schedule;
-  return {{"model", r.model},
-          {"config", nlohmann::json::parse(r.config)},
-          {"data", r.data},
-          {"task",
-           {{"augment", r.task.augment},
-            {"context", r.task.context},
-            {"validation", r.task.validation},
-            {"validation_seed", r.task.validation_seed},
-            {"labels", r.task.labels},
-            {"standardize", r.task.standardize}}},
-          {"examples", r.examples},
-          {"evaluate", r.evaluate},
-          {"optimizer", r.optimizer},
-          {"lr", r.lr},
-          {"momentum", r.momentum},
-          {"nesterov", r.nesterov},
-          {"second_order", to_json(r.second_order)},
-          {"adam", {{"beta1", r.adam.beta1}, {"beta2", r.adam.beta2}, {"eps", r.adam.eps}}},
-          {"schedule",
-           {{"kind", Schedule::kind_name(s.kind)},
-            {"warmup_steps", s.warmup_steps},
-            {"total_steps", s.total_steps},
-            {"step_size", s.step_size},
-            {"gamma", s.gamma},
-            {"min_lr", s.min_lr}}},
-          {"clip_norm", r.clip_norm},
-          {"epochs", r.epochs},
-          {"steps", r.steps},
-          {"batch", r.batch},
-          {"eval_every", r.eval_every},
-          {"eval_at_start", r.eval_at_start},
-          {"eval_batch", r.eval_batch},
-          {"seed", r.seed},
-          {"data_seed", r.data_seed}};
+  return {
+      {"model", r.model},
+      {"config", nlohmann::json::parse(r.config)},
+      {"data", r.data},
+      {"task",
+       {{"augment", r.task.augment},
+        {"context", r.task.context},
+        {"validation", r.task.validation},
+        {"validation_seed", r.task.validation_seed},
+        {"labels", r.task.labels},
+        {"standardize", r.task.standardize}}},
+      {"examples", r.examples},
+      {"evaluate", r.evaluate},
+      {"optimizer", r.optimizer},
+      {"lr", r.lr},
+      {"momentum", r.momentum},
+      {"nesterov", r.nesterov},
+      {"second_order", to_json(r.second_order)},
+      {"adam", {{"beta1", r.adam.beta1}, {"beta2", r.adam.beta2}, {"eps", r.adam.eps}}},
+      {"large_batch", {{"trust", r.large_batch.trust}, {"exclude_1d", r.large_batch.exclude_1d}}},
+      {"schedule",
+       {{"kind", Schedule::kind_name(s.kind)},
+        {"warmup_steps", s.warmup_steps},
+        {"total_steps", s.total_steps},
+        {"step_size", s.step_size},
+        {"gamma", s.gamma},
+        {"min_lr", s.min_lr}}},
+      {"clip_norm", r.clip_norm},
+      {"divergence", r.divergence},
+      {"epochs", r.epochs},
+      {"steps", r.steps},
+      {"batch", r.batch},
+      {"eval_every", r.eval_every},
+      {"eval_at_start", r.eval_at_start},
+      {"eval_batch", r.eval_batch},
+      {"seed", r.seed},
+      {"data_seed", r.data_seed}};
 }
 
 Recipe recipe_from_json(const nlohmann::json& j) {
@@ -146,12 +149,13 @@ Recipe recipe_from_json(const nlohmann::json& j) {
   Reader rd{j, "recipe", {}};
   nlohmann::json config = nlohmann::json::object(), task = nlohmann::json::object(),
                  second = nlohmann::json::object(), schedule = nlohmann::json::object(),
-                 adam = nlohmann::json::object();
+                 adam = nlohmann::json::object(), large_batch = nlohmann::json::object();
   rd.get("model", r.model), rd.get("config", config), rd.get("data", r.data), rd.get("task", task);
   rd.get("examples", r.examples), rd.get("evaluate", r.evaluate), rd.get("optimizer", r.optimizer);
   rd.get("lr", r.lr), rd.get("momentum", r.momentum), rd.get("nesterov", r.nesterov);
   rd.get("second_order", second), rd.get("schedule", schedule), rd.get("clip_norm", r.clip_norm);
   rd.get("adam", adam);  // absent in records older than Adam's settings: the defaults
+  rd.get("large_batch", large_batch), rd.get("divergence", r.divergence);  // likewise
   rd.get("epochs", r.epochs), rd.get("steps", r.steps), rd.get("batch", r.batch);
   rd.get("eval_every", r.eval_every), rd.get("eval_at_start", r.eval_at_start);
   rd.get("eval_batch", r.eval_batch), rd.get("seed", r.seed), rd.get("data_seed", r.data_seed);
@@ -167,6 +171,9 @@ Recipe recipe_from_json(const nlohmann::json& j) {
   Reader a{adam, "recipe.adam", {}};
   a.get("beta1", r.adam.beta1), a.get("beta2", r.adam.beta2), a.get("eps", r.adam.eps);
   a.done();
+  Reader lb{large_batch, "recipe.large_batch", {}};
+  lb.get("trust", r.large_batch.trust), lb.get("exclude_1d", r.large_batch.exclude_1d);
+  lb.done();
   Reader s{schedule, "recipe.schedule", {}};
   std::string kind = Schedule::kind_name(r.schedule.kind);
   s.get("kind", kind), s.get("warmup_steps", r.schedule.warmup_steps);

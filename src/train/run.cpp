@@ -25,7 +25,7 @@ template <class T>
 std::unique_ptr<Optimizer<T>> make_recipe_optimizer(const Recipe& r) {
   SecondOrderConfig cfg = r.second_order;
   cfg.seed = r.seed;
-  return make_optimizer<T>(r.optimizer, r.lr, r.momentum, r.nesterov, cfg, r.adam);
+  return make_optimizer<T>(r.optimizer, r.lr, r.momentum, r.nesterov, cfg, r.adam, r.large_batch);
 }
 
 template <class T>
@@ -71,7 +71,7 @@ RunSummary run_training(const Recipe& r, const Task<T>& task, Model<T>& model, O
 
   RunSummary out;
   out.steps_per_epoch = per_epoch;
-  double loss_sum = 0;
+  double loss_sum = 0, first_loss = 0;
   index_t loss_count = 0;
   auto evaluate = [&](double lr) {
     Evaluation e;
@@ -91,8 +91,16 @@ RunSummary run_training(const Recipe& r, const Task<T>& task, Model<T>& model, O
   if (hooks.trajectory) hooks.trajectory->begin(r, task, train, loop);
   if (r.eval_at_start) evaluate(schedule.lr(0));
   while (loop.steps() < total) {
-    const double lr = schedule.lr(loop.steps());
-    loss_sum += loop.step(lr), ++loss_count;
+    const double scheduled = schedule.lr(loop.steps());
+    const double lr = hooks.rate ? hooks.rate->rate(loop, scheduled / schedule.base_lr) : scheduled;
+    CURV_CHECK(std::isfinite(lr) && lr > 0, "train: expected a finite learning rate > 0 at step ",
+               loop.steps(), ", found ", lr);
+    const double loss = loop.step(lr);
+    loss_sum += loss, ++loss_count;
+    if (loop.steps() == 1) first_loss = loss;
+    CURV_CHECK(r.divergence <= 0 || loss <= r.divergence * first_loss, "train: diverged at step ",
+               loop.steps(), ": loss ", loss, " exceeds ", r.divergence, " × the first step's ",
+               first_loss);
     const index_t s = loop.steps();
     if (hooks.trajectory) hooks.trajectory->after_step(loop, lr);
     if (hooks.on_step && hooks.log_every > 0 && s % hooks.log_every == 0)

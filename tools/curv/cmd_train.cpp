@@ -22,6 +22,7 @@
 #include "provenance.hpp"
 #include "readable.hpp"
 #include "recipes.hpp"
+#include "train_curvature_rate.hpp"
 #include "train_marglik.hpp"
 #include "train_pruning.hpp"
 
@@ -38,6 +39,7 @@ struct Opts {
   int threads = 0;
   TrainPruneOptions prune;
   TrainMarglikOptions marglik;
+  CurvatureRateFlags curvature_rate;
 };
 
 // The optimizers each option applies to: one given to another optimizer is refused, naming those
@@ -45,8 +47,9 @@ struct Opts {
 const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>& applicability() {
   static const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> table = {
       {{"--nesterov"}, {"sgd"}},
-      {{"--momentum"}, {"sgd", "kfac", "ekfac", "foof", "mfac"}},
-      {{"--beta1", "--beta2", "--eps"}, {"adam", "adamw"}},
+      {{"--momentum"}, {"sgd", "lars", "kfac", "ekfac", "foof", "mfac"}},
+      {{"--beta1", "--beta2", "--eps"}, {"adam", "adamw", "lamb"}},
+      {{"--trust-coefficient"}, {"lars", "lamb"}},
       {{"--damping"}, {"kfac", "ekfac", "foof", "mfac"}},
       {{"--damping-min", "--fixed-damping", "--adapt-every", "--adapt-factor", "--qmodel-examples",
         "--stats-examples", "--factor-decay", "--inverse-every", "--rescale", "--kl-clip",
@@ -100,11 +103,22 @@ int run(Opts& o, const CLI::App& cmd) {
   if (!cmd.count("--lr")) r.lr = default_lr(r.optimizer);
   if (!cmd.count("--damping")) so.damping = default_damping(r.optimizer);
   if (!cmd.count("--rescale")) so.rescale = default_rescale(r.optimizer);
+  if (!cmd.count("--trust-coefficient")) r.large_batch.trust = default_trust(r.optimizer);
+  if (!cmd.count("--eps")) r.adam.eps = default_eps(r.optimizer);
   o.kfac.check();
   so.factors = o.kfac.factor_kind();
-  r.schedule.kind = Schedule::kind_from(o.schedule);
+  // curvature: the learner sets the peak rate, the schedule (its --curvature-decay) the shape.
+  const bool curvature_schedule = o.schedule == "curvature";
+  r.schedule.kind = Schedule::kind_from(curvature_schedule ? "constant" : o.schedule);
+  o.curvature_rate.check(cmd, r, curvature_schedule);
   check_applicable(cmd, r);
   CURV_CHECK(r.clip_norm >= 0, "train: expected --clip >= 0 (0: off), found ", r.clip_norm);
+  CURV_CHECK(r.divergence == 0 || r.divergence > 1,
+             "train: expected --divergence > 1 (or 0: off), found ", r.divergence);
+  // A trajectory's steps keep their rates, not the momentum the learner set on the way.
+  CURV_CHECK(!curvature_schedule || o.record.empty() || o.curvature_rate.fixed_momentum,
+             "train: expected no --record with --schedule curvature (a replay cannot restore the "
+             "learned momentum; --fixed-momentum keeps it)");
   CURV_CHECK(r.schedule.warmup_steps >= 0, "train: expected --warmup >= 0 steps, found ",
              r.schedule.warmup_steps);
   CURV_CHECK(r.adam.beta1 >= 0 && r.adam.beta1 < 1, "train: expected --beta1 in [0, 1), found ",
@@ -112,6 +126,9 @@ int run(Opts& o, const CLI::App& cmd) {
   CURV_CHECK(r.adam.beta2 >= 0 && r.adam.beta2 < 1, "train: expected --beta2 in [0, 1), found ",
              r.adam.beta2);
   CURV_CHECK(r.adam.eps > 0, "train: expected --eps > 0, found ", r.adam.eps);
+  // make_optimizer reads a trust coefficient of 0 as "the default": refuse it here, by name.
+  CURV_CHECK(!cmd.count("--trust-coefficient") || r.large_batch.trust > 0,
+             "train: expected --trust-coefficient > 0, found ", r.large_batch.trust);
   CURV_CHECK(r.batch > 0, "train: expected --batch >= 1, found ", r.batch);
   CURV_CHECK(r.epochs > 0 || r.steps > 0, "train: expected --epochs >= 1 or --steps >= 1, found ",
              r.epochs, " and ", r.steps);
@@ -156,10 +173,11 @@ int run(Opts& o, const CLI::App& cmd) {
                   static_cast<unsigned long long>(task->split(split).fingerprint()));
     data_record[split] = hex;
   }
-  RunRecorder recorder(
-      o.curve, o.log, r,
-      {{"threads", tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)},
-       {"data_fingerprints", data_record}});
+  nlohmann::json start_extra = {
+      {"threads", tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)},
+      {"data_fingerprints", data_record}};
+  const bool layerwise = r.optimizer == "lars" || r.optimizer == "lamb";
+  RunRecorder recorder(o.curve, o.log, r, start_extra);
 
   Progress progress;
   progress.line("train " + r.model + " on " + r.data + ": " + std::to_string(examples) +
@@ -168,6 +186,8 @@ int run(Opts& o, const CLI::App& cmd) {
   RunHooks<float> hooks;
   hooks.log_every = o.log_every;
   hooks.trajectory = trajectory.get();
+  const auto learner = o.curvature_rate.make(task->split("train"), train.indices);
+  hooks.rate = learner.get();
   nlohmann::json last;
   if (pruning) hooks.hooks.push_back(&pruning->hook());
   if (marglik) {
@@ -202,6 +222,16 @@ int run(Opts& o, const CLI::App& cmd) {
   nlohmann::json summary = {{"model", r.model}, {"data", r.data},   {"optimizer", r.optimizer},
                             {"lr", r.lr},       {"batch", r.batch}, {"seed", r.seed},
                             {"epochs", epochs}, {"steps", s.steps}, {"seconds", s.seconds}};
+  if (layerwise) summary["trust_coefficient"] = r.large_batch.trust;
+  if (learner) {  // what the learner measured: how often, at what cost, and where it ended
+    const auto& m = learner->history().back();
+    summary["curvature_schedule"] = {{"measurements", learner->history().size()},
+                                     {"seconds", learner->seconds()},
+                                     {"last_lambda_max", m.lambda_max},
+                                     {"last_lambda_min_positive", m.lambda_min_positive},
+                                     {"last_momentum", m.momentum},
+                                     {"last_peak_lr", m.lr}};
+  }
   for (const auto& [k, v] : last.items())
     if (k != "step" && k != "epoch" && k != "seconds" && k != "lr") summary[k] = v;
   if (pruning) {
@@ -260,24 +290,32 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--validation", r.task.validation,
                   "Carve this fraction of train out as the val split (seeded by --seed)")
       ->capture_default_str();
-  cmd->add_option("--optimizer", r.optimizer, "sgd, adam, adamw, kfac, ekfac, foof or mfac")
+  cmd->add_option("--optimizer", r.optimizer,
+                  "sgd, adam, adamw, lars, lamb, kfac, ekfac, foof or mfac")
       ->capture_default_str();
   cmd->add_option("--lr", r.lr,
                   "Learning rate (the schedule's peak); default sgd 0.05, adam/adamw 0.01, "
-                  "kfac/ekfac 0.003, foof 0.03, mfac 0.001");
-  cmd->add_option("--momentum", r.momentum, "sgd, kfac, ekfac, foof, mfac: momentum")
+                  "lars 2, lamb 0.005, kfac/ekfac 0.003, foof 0.03, mfac 0.001");
+  cmd->add_option("--momentum", r.momentum, "sgd, lars, kfac, ekfac, foof, mfac: momentum")
       ->capture_default_str();
   cmd->add_flag("--nesterov", r.nesterov, "sgd: Nesterov momentum");
-  cmd->add_option("--beta1", r.adam.beta1, "adam, adamw: first-moment decay β₁")
+  cmd->add_option("--beta1", r.adam.beta1, "adam, adamw, lamb: first-moment decay β₁")
       ->capture_default_str();
-  cmd->add_option("--beta2", r.adam.beta2, "adam, adamw: second-moment decay β₂")
+  cmd->add_option("--beta2", r.adam.beta2, "adam, adamw, lamb: second-moment decay β₂")
       ->capture_default_str();
-  cmd->add_option("--eps", r.adam.eps, "adam, adamw: ε added to the root of the second moment")
-      ->capture_default_str();
+  cmd->add_option("--eps", r.adam.eps,
+                  "adam, adamw, lamb: ε added to the root of the second moment; default 1e-8, "
+                  "lamb 1e-6");
+  cmd->add_option("--trust-coefficient", r.large_batch.trust,
+                  "lars, lamb: η in the layer-wise trust ratio (docs/optimizers.md); default "
+                  "1e-3 (lars), 1 (lamb)");
   cmd->add_option("--weight-decay", so.weight_decay,
-                  "L2 (sgd, adam, second order) or decoupled (adamw) weight decay")
+                  "L2 (sgd, adam, lars, second order) or decoupled (adamw, lamb) weight decay")
       ->capture_default_str();
-  cmd->add_option("--schedule", o->schedule, "constant, step or cosine")->capture_default_str();
+  cmd->add_option("--schedule", o->schedule,
+                  "constant, step, cosine, or curvature (the rate from Lanczos on the batch "
+                  "Hessian: docs/methods/spectra.md)")
+      ->capture_default_str();
   cmd->add_option("--warmup", r.schedule.warmup_steps, "Linear warm-up steps")
       ->capture_default_str();
   cmd->add_option("--step-size", r.schedule.step_size, "step schedule: steps between decays")
@@ -285,6 +323,10 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--gamma", r.schedule.gamma, "step schedule: decay factor")
       ->capture_default_str();
   cmd->add_option("--clip", r.clip_norm, "Clip the gradient norm to this (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--divergence", r.divergence,
+                  "Stop with an error once a step's loss exceeds this times the first step's "
+                  "(0: off; only non-finite losses stop the run)")
       ->capture_default_str();
   cmd->add_flag("--augment", r.task.augment,
                 "CIFAR-10: random crop (padding 4) and horizontal flip");
@@ -354,6 +396,7 @@ Runner add_train(CLI::App& app) {
       ->capture_default_str();
   add_train_prune_options(cmd, o->prune);
   add_train_marglik_options(cmd, o->marglik);
+  o->curvature_rate.add(cmd);
   return [o, cmd] {
     o->r.task.validation_seed = o->r.seed;
     return run(*o, *cmd);

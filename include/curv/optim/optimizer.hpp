@@ -46,6 +46,10 @@ class Optimizer {
   // θ ← update(θ, ∇L) using params.grad(); the learning rate may change between steps.
   virtual void step(ParamStore<T>& params) = 0;
   void set_lr(double lr) { lr_ = lr; }
+  // Heavy-ball momentum, for rules that have one (sgd, lars) and a controller that sets it
+  // during a run (spectra/rate_learner.hpp); the others throw a curv::Error naming the rule.
+  virtual void set_momentum(double momentum);
+  virtual double momentum() const { return 0; }
   // Bytes of state kept between steps (momentum, moments).
   virtual std::size_t state_bytes() const { return 0; }
   double lr() const { return lr_; }
@@ -86,5 +90,30 @@ template <class T>
 std::unique_ptr<Optimizer<T>> make_adam(double lr, double beta1 = 0.9, double beta2 = 0.999,
                                         double eps = 1e-8, double weight_decay = 0,
                                         bool decoupled = false);
+
+// The large-batch rules scale each parameter tensor's step by a trust ratio ρ, so every layer
+// moves by about the same fraction of its own norm, whatever its gradient's scale. Per tensor w
+// with gradient g (the ParamStore's slices), η the trust coefficient, wd the weight decay:
+//
+// LARS (You, Gitman & Ginsburg 2017):
+//   d = g + wd·w,  ρ = η‖w‖ / (‖g‖ + wd‖w‖),  v ← μv + lr·ρ·d,  w ← w − v
+//   (μ = 0: w ← w − lr·ρ·d, no buffer). The rate sits inside the buffer, as in the paper, so
+//   a schedule changes only the new contributions. Defaults μ = 0.9, η = 1e-3.
+// LAMB (You et al. 2019): Adam's moments of g with bias correction, then
+//   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  m̂ = m/(1−β₁ᵗ),  v̂ = v/(1−β₂ᵗ)
+//   r = m̂/(√v̂ + ε) + wd·w,  ρ = η‖w‖ / ‖r‖,  w ← w − lr·ρ·r
+//   Defaults β = (0.9, 0.999), ε = 1e-6, η = 1.
+// ρ = 1 where its ratio is undefined (‖w‖ = 0 or a zero denominator). With exclude_1d (the
+// default, the convention of both papers' reference implementations), tensors of one dimension
+// or none (biases, LayerNorm gains and shifts) take ρ = 1 and no weight decay: LARS is then SGD
+// with momentum on them and LAMB is Adam. Settings out of range throw curv::Error naming the one
+// at fault.
+template <class T>
+std::unique_ptr<Optimizer<T>> make_lars(double lr, double momentum = 0.9, double weight_decay = 0,
+                                        double trust = 1e-3, bool exclude_1d = true);
+template <class T>
+std::unique_ptr<Optimizer<T>> make_lamb(double lr, double beta1 = 0.9, double beta2 = 0.999,
+                                        double eps = 1e-6, double weight_decay = 0,
+                                        double trust = 1, bool exclude_1d = true);
 
 }  // namespace curv

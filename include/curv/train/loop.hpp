@@ -88,6 +88,8 @@ class TrainLoop {
   const Rng::State& batch_state() const { return last_state_; }
   // Training time so far: batch assembly, sweeps, regularizers, hooks and optimizer steps.
   double seconds() const { return seconds_; }
+  // Adds time spent for training outside step(): a rate controller's curvature measurements.
+  void charge(double seconds) { seconds_ += seconds; }
   // The tape's memory for one training batch.
   std::size_t activation_bytes() const;
   Model<T>& model() { return model_; }

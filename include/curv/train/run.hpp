@@ -32,9 +32,13 @@ struct Recipe {
   double lr = 0.05, momentum = 0.9;
   bool nesterov = false;
   SecondOrderConfig second_order;  // weight_decay for every rule; λ, factors, … for second order
-  AdamConfig adam;                 // adam, adamw: β₁, β₂, ε
+  AdamConfig adam;                 // adam, adamw, lamb: β₁, β₂, ε
+  LargeBatchConfig large_batch;    // lars, lamb: trust coefficient, 1-D exclusion
   Schedule schedule;               // kind, warm-up, …; base_lr is lr, total_steps 0 the budget
   double clip_norm = 0;
+  // > 0: the run stops with a curv::Error once a step's loss exceeds this times the first
+  // step's — divergence short of a non-finite loss (max-stable-rate searches use 3).
+  double divergence = 0;
   // How long, and how often it is scored.
   index_t epochs = 1, steps = 0;  // the budget: steps when > 0, else epochs
   index_t batch = 128;
@@ -69,6 +73,18 @@ struct RunSummary {
 template <class T>
 class TrajectoryRecorder;
 
+// A learning rate decided during the run instead of by the schedule's formula of the step alone:
+// before every step the run asks it for the rate, passing the loop (whose model it may measure
+// and whose optimizer's momentum it may set) and the schedule's shape at that step, its value
+// over its peak (the warm-up ramp, the cosine's decay; 1 throughout for constant). Its
+// measurements are training time: it charges their seconds to the loop (TrainLoop::charge).
+template <class T>
+class RateController {
+ public:
+  virtual ~RateController() = default;
+  virtual double rate(TrainLoop<T>& loop, double shape) = 0;
+};
+
 // What a caller adds to a run besides its recipe.
 template <class T>
 struct RunHooks {
@@ -78,6 +94,7 @@ struct RunHooks {
   std::function<void(index_t step, index_t total, double loss)> on_step;  // every log_every
   index_t log_every = 0;
   TrajectoryRecorder<T>* trajectory = nullptr;
+  RateController<T>* rate = nullptr;  // null: the recipe's schedule alone
 };
 
 // The recipe's model, initialized from its seed, and its optimizer.
