@@ -10,6 +10,7 @@
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" laplace "$@"
+source "$(dirname "$0")/../common/run_curv.sh"
 parts=(calibration samples valnll rotated ood heldout cifar evidence regression online)
 ((${#rest[@]})) && parts=("${rest[@]}")
 
@@ -20,26 +21,6 @@ checkpoint() {
   echo "+ curv train $* --save $name.safetensors"
   "$curv" train "$@" --log-every 0 --save "$work/$name.safetensors" >/dev/null
 }
-# run TAG ARGS…: curv ARGS… in the work folder (checkpoints and plots named relative to it), its
-# JSON recorded and its plots moved to the output folder.
-run() {
-  local tag=$1; shift
-  echo "+ curv $*"
-  local json
-  json=$(cd "$work" && "$curv" "$@" | tail -n 1) || { echo "run.sh: curv $* failed" >&2; exit 1; }
-  echo "$json"
-  if [[ -f $out/results.jsonl ]]; then  # an earlier row of this tag gives way
-    grep -vF "{\"tag\":\"$tag\"," "$out/results.jsonl" > "$out/results.jsonl.tmp" || true
-    mv "$out/results.jsonl.tmp" "$out/results.jsonl"
-  fi
-  printf '{"tag":"%s","command":"curv %s","result":%s}\n' "$tag" "$*" "$json" >> "$out/results.jsonl"
-  if [[ $out != "$work" ]]; then
-    local png
-    for png in "$work"/*.png; do [[ -e $png ]] && mv "$png" "$out/"; done
-  fi
-  return 0
-}
-
 # The two LeNet-5 checkpoints most parts score.
 lenets() {
   checkpoint lenet5-fashion --recipe lenet5-fashion --seed 0

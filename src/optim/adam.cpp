@@ -13,7 +13,11 @@ namespace curv {
 namespace {
 
 template <class T>
-class Adam final : public Optimizer<T> {
+class Adam final : public detail::MomentState<T> {
+  using detail::MomentState<T>::m_;
+  using detail::MomentState<T>::v_;
+  using detail::MomentState<T>::t_;
+
  public:
   Adam(double lr, double beta1, double beta2, double eps, double wd, bool decoupled)
       : b1_(beta1), b2_(beta2), eps_(eps), wd_(wd), decoupled_(decoupled) {
@@ -24,26 +28,6 @@ class Adam final : public Optimizer<T> {
     this->lr_ = lr;
   }
   std::string name() const override { return decoupled_ ? "adamw" : "adam"; }
-  std::size_t state_bytes() const override { return (m_.size() + v_.size()) * sizeof(T); }
-  OptimizerState<T> state() const override {
-    OptimizerState<T> s;
-    if (!m_.empty()) s.buffers["exp_avg"] = m_, s.buffers["exp_avg_sq"] = v_;
-    s.scalars["step"] = double(t_);
-    return s;
-  }
-  void load_state(const OptimizerState<T>& s) override {
-    detail::check_state_names<T>(name(), s, {"exp_avg", "exp_avg_sq"}, {"step"});
-    detail::take_buffer<T>(name(), s, "exp_avg", m_);
-    detail::take_buffer<T>(name(), s, "exp_avg_sq", v_);
-    CURV_CHECK(m_.size() == v_.size(), name(), ": expected exp_avg and exp_avg_sq of one size, ",
-               "found ", m_.size(), " and ", v_.size());
-    const auto t = s.scalars.find("step");
-    t_ = t == s.scalars.end() ? 0 : long(t->second);
-  }
-  void apply_mask(std::span<const std::uint8_t> keep) override {
-    detail::zero_masked(m_, keep), detail::zero_masked(v_, keep);
-  }
-
   void step(ParamStore<T>& p) override {
     const index_t n = p.size();
     if (m_.size() != static_cast<std::size_t>(n))
@@ -70,8 +54,6 @@ class Adam final : public Optimizer<T> {
  private:
   double b1_, b2_, eps_, wd_;
   bool decoupled_;
-  std::vector<T> m_, v_;
-  long t_ = 0;
 };
 
 }  // namespace

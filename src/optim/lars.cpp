@@ -14,7 +14,9 @@ namespace curv {
 namespace {
 
 template <class T>
-class Lars final : public Optimizer<T> {
+class Lars final : public detail::HeavyBallState<T> {
+  using detail::HeavyBallState<T>::buf_;
+
  public:
   Lars(double lr, double momentum, double wd, double trust, bool exclude_1d)
       : mu_(momentum), wd_(wd), trust_(trust), exclude_1d_(exclude_1d) {
@@ -30,17 +32,6 @@ class Lars final : public Optimizer<T> {
     CURV_CHECK(momentum >= 0 && momentum < 1, "lars: expected 0 <= momentum < 1, found ", momentum);
     mu_ = momentum;
   }
-  std::size_t state_bytes() const override { return buf_.size() * sizeof(T); }
-  OptimizerState<T> state() const override {
-    OptimizerState<T> s;
-    if (!buf_.empty()) s.buffers["momentum_buffer"] = buf_;
-    return s;
-  }
-  void load_state(const OptimizerState<T>& s) override {
-    detail::check_state_names<T>(name(), s, {"momentum_buffer"}, {});
-    detail::take_buffer<T>(name(), s, "momentum_buffer", buf_);
-  }
-  void apply_mask(std::span<const std::uint8_t> keep) override { detail::zero_masked(buf_, keep); }
 
   void step(ParamStore<T>& p) override {
     if (mu_ > 0 && buf_.size() != static_cast<std::size_t>(p.size()))
@@ -83,7 +74,6 @@ class Lars final : public Optimizer<T> {
 
   double mu_, wd_, trust_;
   bool exclude_1d_;
-  std::vector<T> buf_;
 };
 
 }  // namespace

@@ -7,7 +7,9 @@ namespace curv {
 namespace {
 
 template <class T>
-class Sgd final : public Optimizer<T> {
+class Sgd final : public detail::HeavyBallState<T> {
+  using detail::HeavyBallState<T>::buf_;
+
  public:
   Sgd(double lr, double momentum, bool nesterov, double wd)
       : mu_(momentum), nesterov_(nesterov), wd_(wd) {
@@ -25,17 +27,6 @@ class Sgd final : public Optimizer<T> {
                "sgd: expected momentum in [0, 1) (> 0 with Nesterov), found ", momentum);
     mu_ = momentum;
   }
-  std::size_t state_bytes() const override { return buf_.size() * sizeof(T); }
-  OptimizerState<T> state() const override {
-    OptimizerState<T> s;
-    if (!buf_.empty()) s.buffers["momentum_buffer"] = buf_;
-    return s;
-  }
-  void load_state(const OptimizerState<T>& s) override {
-    detail::check_state_names<T>(name(), s, {"momentum_buffer"}, {});
-    detail::take_buffer<T>(name(), s, "momentum_buffer", buf_);
-  }
-  void apply_mask(std::span<const std::uint8_t> keep) override { detail::zero_masked(buf_, keep); }
 
   void step(ParamStore<T>& p) override {
     const index_t n = p.size();
@@ -69,7 +60,6 @@ class Sgd final : public Optimizer<T> {
   double mu_;
   bool nesterov_;
   double wd_;
-  std::vector<T> buf_;
 };
 
 }  // namespace

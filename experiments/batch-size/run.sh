@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The results of experiments/batch-size/README.md, end to end: trains LeNet-5 on Fashion-MNIST by
+# its recipe (recording the weights at 10 % of training; skipped when present), then runs every
+# `curv spectrum` and `curv train` line of the tables, printing each command and appending its
+# JSON, with the command, to results.jsonl in the output folder (the build tree's
+# experiments/batch-size-out beside the binary, or, with --publish, this folder).
+# Usage: experiments/batch-size/run.sh [--publish] [CURV_BINARY] [PART…]
+#   parts: spectra predicted stable learner large (default: all)
+# Re-running a part replaces its rows of results.jsonl.
+set -euo pipefail
+source "$(dirname "$0")/../common/run_args.sh" batch-size "$@"
+source "$(dirname "$0")/../common/run_curv.sh"
+parts=(spectra predicted stable learner large)
+((${#rest[@]})) && parts=("${rest[@]}")
+
+# The trained checkpoint (the recipe: 30 epochs, 14,040 steps) and the weights after 1,404 steps
+# (10 %) and at initialization, from the same run's trajectory.
+checkpoints() {
+  [[ -f $work/lenet5-fashion.safetensors && -f $work/lenet5-fashion-10pct.safetensors ]] && return
+  rm -rf "$work/trajectory"
+  echo "+ curv train --recipe lenet5-fashion --seed 0 --record trajectory --record-every 1404"
+  (cd "$work" && "$curv" train --recipe lenet5-fashion --seed 0 --log-every 0 \
+    --record trajectory --record-every 1404 --save lenet5-fashion.safetensors > /dev/null)
+  cp "$work/trajectory/step-00001404.safetensors" "$work/lenet5-fashion-10pct.safetensors"
+  cp "$work/trajectory/step-00000000.safetensors" "$work/lenet5-fashion-init.safetensors"
+}
+
+sizes=16,32,64,128,256,512,1024,2048,4096
+fashion=(--data fashion-mnist)
+
+# 1. λ_max of the batch Hessian and GGN against B, trained and at 10 %: seed 0 with the full
+# set, seeds 1 and 2 the batch sizes alone (the full matrix is the same matrix).
+spectra() {
+  checkpoints
+  local ckpt op seed
+  for ckpt in lenet5-fashion lenet5-fashion-10pct; do
+    for op in hessian ggn; do
+      run "spectra/$ckpt/$op/seed0" spectrum --checkpoint $ckpt.safetensors "${fashion[@]}" \
+        --operator $op --batch-sweep $sizes,full --batches 10 --seed 0 --plot "sweep-$ckpt-$op.png"
+      for seed in 1 2; do
+        run "spectra/$ckpt/$op/seed$seed" spectrum --checkpoint $ckpt.safetensors "${fashion[@]}" \
+          --operator $op --batch-sweep $sizes --batches 10 --seed $seed
+      done
+    done
+  done
+}
+
+# 2a. The largest stable rates the spectrum predicts at initialization, where experiment 2's runs
+# start: SGD with heavy-ball momentum 0.9 from the Hessian, Adam (β1 0.9) from its
+# preconditioned Hessian.
+predicted() {
+  checkpoints
+  run "predicted/sgd" spectrum --checkpoint lenet5-fashion-init.safetensors "${fashion[@]}" \
+    --operator hessian --batch-sweep 32,128,512,2048 --batches 5 --momentum 0.9
+  run "predicted/adam" spectrum --checkpoint lenet5-fashion-init.safetensors "${fashion[@]}" \
+    --operator hessian --batch-sweep 32,128,512,2048 --batches 5 --momentum 0.9 \
+    --preconditioner adam
+}
+
+# 2b. The largest learning rate that keeps 100 steps from initialization stable (no step loss
+# above 3× the first, nothing non-finite), by bisection on log lr: 7 halvings of the bracket.
+stable_trial() {  # OPTIMIZER B SEED LR: exit 0 when stable
+  "$curv" train --model lenet5 "${fashion[@]}" --optimizer "$1" --batch "$2" --seed "$3" \
+    --lr "$4" --steps 100 --divergence 3 --eval test:0-999 --log-every 0 > /dev/null 2>&1
+}
+stable() {
+  local opt B seed lo hi mid i
+  for seed in 0 1 2; do
+    for opt in sgd adam; do
+      for B in 32 128 512 2048; do
+        if [[ $opt == sgd ]]; then lo=0.001 hi=100; else lo=0.00001 hi=10; fi
+        for ((i = 0; i < 7; i++)); do
+          mid=$(awk -v a="$lo" -v b="$hi" 'BEGIN { printf "%.6g", sqrt(a * b) }')
+          if stable_trial $opt "$B" $seed "$mid"; then lo=$mid; else hi=$mid; fi
+        done
+        echo "+ stable $opt B=$B seed=$seed: largest stable lr in [$lo, $hi)"
+        record "stable/$opt/B$B/seed$seed" \
+          "{\"optimizer\":\"$opt\",\"batch\":$B,\"seed\":$seed,\"stable\":$lo,\"unstable\":$hi,\"steps\":100}" \
+          "train --model lenet5 --data fashion-mnist --optimizer $opt --batch $B --seed $seed --lr LR --steps 100 --divergence 3"
+      done
+    done
+  done
+}
+
+# 3. The Lanczos rate learner against the tuned cosine SGD of the recipe and Adam, 10 epochs.
+learner() {
+  local seed
+  local common=(--model lenet5 "${fashion[@]}" --epochs 10 --weight-decay 0.0001 --log-every 0)
+  for seed in 0 1 2; do
+    run "learner/sgd-cosine/seed$seed" train "${common[@]}" --optimizer sgd --lr 0.05 \
+      --momentum 0.9 --schedule cosine --seed $seed
+    run "learner/adam/seed$seed" train "${common[@]}" --optimizer adam --lr 0.001 \
+      --schedule cosine --seed $seed
+    run "learner/lanczos/seed$seed" train "${common[@]}" --optimizer sgd --schedule curvature \
+      --curvature-decay cosine --warmup 468 --seed $seed
+  done
+}
+
+# 4. Large batches: B = 128 against 4096 at equal epochs (10), one epoch of warm-up: SGD with
+# its batch-128 rate scaled linearly (0.05 → 1.6), LARS and LAMB with their batch-128 defaults
+# (2 and 0.005) scaled by the square root of the batch ratio, √32.
+large() {
+  local seed
+  local common=(--model lenet5 "${fashion[@]}" --epochs 10 --weight-decay 0.0001 --log-every 0
+    --schedule cosine)
+  for seed in 0 1 2; do
+    run "large/sgd-128/seed$seed" train "${common[@]}" --batch 128 --optimizer sgd --lr 0.05 \
+      --momentum 0.9 --seed $seed
+    run "large/sgd-4096/seed$seed" train "${common[@]}" --batch 4096 --optimizer sgd --lr 1.6 \
+      --momentum 0.9 --warmup 14 --seed $seed
+    run "large/lars-128/seed$seed" train "${common[@]}" --batch 128 --optimizer lars --seed $seed
+    run "large/lamb-128/seed$seed" train "${common[@]}" --batch 128 --optimizer lamb --seed $seed
+    run "large/lars-4096/seed$seed" train "${common[@]}" --batch 4096 --optimizer lars \
+      --lr 11.3 --warmup 14 --seed $seed
+    run "large/lamb-4096/seed$seed" train "${common[@]}" --batch 4096 --optimizer lamb \
+      --lr 0.028 --warmup 14 --seed $seed
+  done
+}
+
+for part in "${parts[@]}"; do
+  case $part in
+    spectra | predicted | stable | learner | large) "$part" ;;
+    *) echo "run.sh: expected parts among ${parts[*]}, found '$part'" >&2; exit 2 ;;
+  esac
+done
