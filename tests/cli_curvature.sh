@@ -84,8 +84,8 @@ grep -q '"count":3' "$scratch/stdout" || { echo "FAIL: expected 3 examples left 
 check "spectrum --top 2 --method all" "$curv" spectrum "${model[@]}" --operator ggn --top 2 --method all --iterations 40
 diff=$(grep -o '"lanczos_vs_power_relative_difference":[^,}]*' "$scratch/stdout" | cut -d: -f2)
 awk -v d="$diff" 'BEGIN { exit !(d != "" && d < 1e-3) }' || { echo "FAIL: Lanczos and power iteration differ by '$diff'"; failed=1; }
-check "spectrum --density" "$curv" spectrum "${model[@]}" --operator hessian --density --probes 3 --iterations 20 --grid 50 --out "$scratch/density.csv"
-[[ $(head -1 "$scratch/density.csv") == "eigenvalue,density" && $(wc -l < "$scratch/density.csv") == 51 ]] \
+check "spectrum --density" "$curv" spectrum "${model[@]}" --operator hessian --density --probes 3 --iterations 20 --grid 50 --out "$scratch/density.csv" --plot "$scratch/density.png"
+[[ $(head -1 "$scratch/density.csv") == "eigenvalue,density" && $(wc -l < "$scratch/density.csv") == 51 && -s $scratch/density.png ]] \
   || { echo "FAIL: density.csv is not a 50-row table"; failed=1; }
 # The batch-size sweep: the pool is every example without --examples (5 here); each size's mean
 # over its draws, the full set drawn once, both laws fitted, the plot written.
@@ -332,7 +332,7 @@ expect "--batch-sweep: expected positive batch sizes or 'full', found '0'" spect
 expect "--batch-sweep: expected positive batch sizes or 'full', found ''" spectrum "${base[@]}" --operator ggn --batch-sweep 2,,4
 expect "--batches: expected at least 1 batch per size, found 0" spectrum "${base[@]}" --operator ggn --batch-sweep 2,4 --batches 0
 expect "--batch-sweep finds the largest eigenvalue of each batch: expected none of --top, --density, --out, --vectors-out, --trace with it" spectrum "${base[@]}" --operator ggn --batch-sweep 2 --top 1
-expect "--plot belongs to --batch-sweep: expected it, found none" spectrum "${model[@]}" --operator ggn --top 1 --plot "$scratch/p.png"
+expect "--plot belongs to --batch-sweep or --density: expected it, found none" spectrum "${model[@]}" --operator ggn --top 1 --plot "$scratch/p.png"
 expect "--preconditioner: expected none or adam, found 'lamb'" spectrum "${base[@]}" --operator ggn --batch-sweep 2,4 --preconditioner lamb
 expect "--momentum: expected a value in [0, 1), found 1" spectrum "${base[@]}" --operator ggn --batch-sweep 2,4 --momentum 1
 expect "--adam-eps: expected a value > 0, found 0" spectrum "${base[@]}" --operator ggn --batch-sweep 2,4 --preconditioner adam --adam-eps 0

@@ -5,12 +5,12 @@
 # JSON, with the command, to results.jsonl in the output folder (the build tree's
 # experiments/batch-size-out beside the binary, or, with --publish, this folder).
 # Usage: experiments/batch-size/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: spectra predicted stable learner large (default: all)
+#   parts: spectra densities predicted stable learner large (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" batch-size "$@"
 source "$(dirname "$0")/../common/run_curv.sh"
-parts=(spectra predicted stable learner large)
+parts=(spectra densities predicted stable learner large)
 ((${#rest[@]})) && parts=("${rest[@]}")
 
 # The trained checkpoint (the recipe: 30 epochs, 14,040 steps) and the weights after 1,404 steps
@@ -42,6 +42,18 @@ spectra() {
           --operator $op --batch-sweep $sizes --batches 10 --seed $seed
       done
     done
+  done
+}
+
+# 1b. SLQ densities of the trained Hessian on a batch of 128, of 1024 and on 10,000 examples
+# (3 probes, 30 Lanczos steps each), on a log axis: the batch's outliers beyond the bulk.
+densities() {
+  checkpoints
+  local examples
+  for examples in 0-127 0-1023 0-9999; do
+    run "densities/$examples" spectrum --checkpoint lenet5-fashion.safetensors "${fashion[@]}" \
+      --operator hessian --density --examples $examples --probes 3 --iterations 30 \
+      --plot "density-hessian-$examples.png"
   done
 }
 
@@ -119,7 +131,7 @@ large() {
 
 for part in "${parts[@]}"; do
   case $part in
-    spectra | predicted | stable | learner | large) "$part" ;;
+    spectra | densities | predicted | stable | learner | large) "$part" ;;
     *) echo "run.sh: expected parts among ${parts[*]}, found '$part'" >&2; exit 2 ;;
   esac
 done

@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "curv/io/npy.hpp"
 #include "curv/linalg/solvers.hpp"
+#include "curv/report/plot.hpp"
 #include "curvature_input.hpp"
 #include "progress.hpp"
 #include "spectrum_sweep.hpp"
@@ -204,6 +205,21 @@ int run(const Opts& o) {
       for (std::size_t i = 0; i < grid.size(); ++i) rows.push_back({grid[i], density[i]});
       write_table(o.out, {"eigenvalue", "density"}, rows);
     }
+    if (!o.sweep.plot.empty()) {
+      // On a log axis, as densities of curvature spectra are drawn (a bulk near zero many decades
+      // above the outliers); the broadened tails' underflow is floored 12 decades down.
+      double peak = 0;
+      for (double d : density) peak = std::max(peak, d);
+      Series s{std::to_string(o.probes) + " probes, " + std::to_string(o.iterations) +
+                   " Lanczos steps each",
+               grid,
+               {}};
+      for (double d : density) s.y.push_back(std::max(d, 1e-12 * peak));
+      plot_lines(o.sweep.plot,
+                 "spectral density of the " + o.in.op + " (SLQ), examples " + o.in.examples,
+                 "eigenvalue", "density", {s}, true);
+      info["plot"] = o.sweep.plot;
+    }
   }
   if (o.trace_matvecs > 0) {
     const auto t = clock::now();
@@ -270,7 +286,13 @@ Runner add_spectrum(CLI::App& app) {
                  : run_batch_sweep<double>(o->in, o->sweep, iterations, tolerance);
     }
     for (const std::string& flag : SweepFlags::own_flags())
-      CURV_CHECK(cmd->count(flag) == 0, flag, " belongs to --batch-sweep: expected it, found none");
+      CURV_CHECK(cmd->count(flag) == 0 || (flag == "--plot" && o->density), flag,
+                 " belongs to --batch-sweep", flag == "--plot" ? " or --density" : "",
+                 ": expected it, found none");
+    CURV_CHECK(
+        o->sweep.plot.empty() || (o->sweep.plot.size() > 4 && ends_with(o->sweep.plot, ".png")),
+        "--plot: expected a .png file, found '", o->sweep.plot, "'");
+    check_writable(o->sweep.plot, "--plot");
     return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o);
   };
 }

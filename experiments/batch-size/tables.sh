@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The README's tables from results.jsonl (run.sh's output), as markdown on stdout.
+# Usage: experiments/batch-size/tables.sh [RESULTS_JSONL]   (default: beside this script)
+set -euo pipefail
+results=${1:-$(dirname "$0")/results.jsonl}
+[[ -f $results ]] || { echo "tables.sh: expected run.sh's results.jsonl, found none at '$results'" >&2; exit 2; }
+command -v jq > /dev/null || { echo "tables.sh: expected jq (Debian package jq), found none" >&2; exit 2; }
+rows() { jq -c --arg p "$1" 'select(.tag | startswith($p))' "$results"; }
+
+# 1. λ_max per batch size: each seed's mean ± standard error, the pooled mean over all draws, the
+# linear law fitted to the pooled means (x = 1/B − 1/N) with the seed-0 full-set value.
+spectra_table() {  # CKPT OP
+  local prefix="spectra/$1/$2/"
+  rows "$prefix" | jq -rs '
+    def r2: (. * 100 | round) / 100;
+    (map(.result.count) | max) as $N
+    | (map(select(.result.lambda_full_measured != null)) | .[0].result.lambda_full_measured) as $full
+    | (map(.result.sweep[] | select(.batch < $N)) | group_by(.batch)
+       | map({B: .[0].batch, seeds: map("\(.lambda_max_mean | r2) ± \(.lambda_max_se | r2)"),
+              pooled: ((map(.values[]) | add) / (map(.values[]) | length))})) as $pts
+    | ($pts | map({x: (1 / .B - 1 / $N), y: .pooled}) + (if $full then [{x: 0, y: $full}] else [] end)) as $fit
+    | ($fit | length) as $n | ($fit | map(.x) | add / $n) as $mx | ($fit | map(.y) | add / $n) as $my
+    | ($fit | map((.x - $mx) * (.y - $my)) | add) as $sxy | ($fit | map((.x - $mx) * (.x - $mx)) | add) as $sxx
+    | ($sxy / $sxx) as $c | ($my - $c * $mx) as $lf
+    | ($fit | map((.y - $lf - $c * .x) * (.y - $lf - $c * .x)) | add) as $ssr
+    | ($fit | map((.y - $my) * (.y - $my)) | add) as $sst
+    | "| B | seed 0 | seed 1 | seed 2 | pooled mean | 2(1+0.9)/λ |",
+      "|---|---|---|---|---|---|",
+      ($pts[] | "| \(.B) | \(.seeds | join(" | ")) | \(.pooled | r2) | \(3.8 / .pooled | . * 1000 | round / 1000) |"),
+      (if $full then "| full (\($N)) | \($full | r2) | | | | \(3.8 / $full | . * 1000 | round / 1000) |" else empty end),
+      "",
+      "Linear law on the pooled means\(if $full then " and the full set" else "" end): λ_full = \($lf | r2), c = \($c | r2), R² = \(1 - $ssr / $sst | . * 1000 | round / 1000)."'
+  rows "$prefix" | jq -rs 'map(select(.result.spiked_fit != null) | .result) | .[] |
+    "Seed \(.seed) alone: linear λ_full = \(.fit.lambda_full * 100 | round / 100), c = \(.fit.c | round), R² = \(.fit.r2 * 1000 | round / 1000); spiked λ = \(.spiked_fit.lambda_full * 100 | round / 100), v = \(.spiked_fit.v | round), R² = \(.spiked_fit.r2 * 1000 | round / 1000)\(if .lambda_full_measured then "; measured λ_full = \(.lambda_full_measured * 100 | round / 100) in \(.seconds | round) s" else "" end)."'
+}
+
+echo "### 1. λ_max against the batch size"
+for ckpt in lenet5-fashion lenet5-fashion-10pct; do
+  for op in hessian ggn; do
+    [[ -n $(rows "spectra/$ckpt/$op/") ]] || continue
+    echo; echo "**$ckpt, $op**"; echo; spectra_table $ckpt $op
+  done
+done
+
+if [[ -n $(rows "predicted/") ]]; then
+  echo; echo "### 2a. Predicted largest stable rates at initialization"; echo
+  echo "| B | λ_max Hessian | SGD 2(1+0.9)/λ | λ_max D^-1/2 H D^-1/2 | Adam 2(1+0.9)/(0.1 λ) |"
+  echo "|---|---|---|---|---|"
+  jq -rs '
+    (map(select(.tag == "predicted/sgd"))[0].result.sweep) as $s
+    | (map(select(.tag == "predicted/adam"))[0].result.sweep) as $a
+    | range(0; $s | length) as $i
+    | "| \($s[$i].batch) | \($s[$i].lambda_max_mean * 1000 | round / 1000) | \($s[$i].max_stable_lr.heavy_ball * 1000 | round / 1000) | \($a[$i].lambda_max_mean | round) | \($a[$i].max_stable_lr.adam * 10000 | round / 10000) |"' "$results"
+  jq -rs 'map(select(.tag | startswith("predicted/"))) | .[] | "Exponent of the predicted rate in B, \(.tag | ltrimstr("predicted/")): \(.result.lr_exponent * 100 | round / 100)."' "$results"
+fi
+
+if [[ -n $(rows "stable/") ]]; then
+  echo; echo "### 2b. Largest stable learning rate, 100 steps from initialization"; echo
+  echo "| optimizer | B | largest stable lr per seed (bracket) | geometric mean |"
+  echo "|---|---|---|---|"
+  rows "stable/" | jq -rs '
+    group_by([.result.optimizer, .result.batch]) | .[]
+    | "| \(.[0].result.optimizer) | \(.[0].result.batch) | \(map("[\(.result.stable), \(.result.unstable))") | join(", ")) | \(map(.result.stable | log) | add / length | exp | . * 10000 | round / 10000) |"'
+  rows "stable/" | jq -rs '
+    group_by(.result.optimizer) | .[]
+    | (group_by(.result.batch) | map({x: (.[0].result.batch | log), y: (map(.result.stable | log) | add / length)})) as $p
+    | ($p | length) as $n | ($p | map(.x) | add / $n) as $mx | ($p | map(.y) | add / $n) as $my
+    | "Log-log slope of the largest stable rate in B, \(.[0].result.optimizer): \(($p | map((.x - $mx) * (.y - $my)) | add) / ($p | map((.x - $mx) * (.x - $mx)) | add) | . * 100 | round / 100)."'
+fi
+
+if [[ -n $(rows "learner/") ]]; then
+  echo; echo "### 3. The Lanczos rate learner against tuned SGD and Adam (10 epochs)"; echo
+  echo "| method | test accuracy per seed (%) | mean (%) | training s (mean) | Lanczos s (mean) |"
+  echo "|---|---|---|---|---|"
+  rows "learner/" | jq -rs '
+    group_by(.tag | split("/")[1]) | .[]
+    | "| \(.[0].tag | split("/")[1]) | \(map(.result.test_accuracy * 10000 | round / 100 | tostring) | join(", ")) | \(map(.result.test_accuracy) | add / length * 10000 | round / 100) | \(map(.result.seconds) | add / length | round) | \(map(.result.curvature_schedule.seconds // 0) | add / length * 10 | round / 10) |"'
+fi
+
+if [[ -n $(rows "large/") ]]; then
+  echo; echo "### 4. Large batches (10 epochs)"; echo
+  echo "| method, batch | test accuracy per seed (%) | mean (%) | training s (mean) |"
+  echo "|---|---|---|---|"
+  rows "large/" | jq -rs '
+    group_by(.tag | split("/")[1]) | .[]
+    | "| \(.[0].tag | split("/")[1]) | \(map(.result.test_accuracy * 10000 | round / 100 | tostring) | join(", ")) | \(map(.result.test_accuracy) | add / length * 10000 | round / 100) | \(map(.result.seconds) | add / length | round) |"'
+fi
