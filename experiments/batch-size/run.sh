@@ -5,7 +5,8 @@
 # JSON, with the command, to results.jsonl in the output folder (the build tree's
 # experiments/batch-size-out beside the binary, or, with --publish, this folder).
 # Usage: experiments/batch-size/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: spectra densities predicted stable learner large (default: all)
+#   parts: spectra densities predicted stable learner large (default: all); large_moderate
+#   is the second half of large alone
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" batch-size "$@"
@@ -69,11 +70,17 @@ predicted() {
     --preconditioner adam
 }
 
-# 2b. The largest learning rate that keeps 100 steps from initialization stable (no step loss
-# above 3× the first, nothing non-finite), by bisection on log lr: 7 halvings of the bracket.
+# 2b. The largest learning rate that keeps 100 steps from initialization stable, by bisection on
+# log lr (7 halvings of the bracket). Stable: no step loss above 3× the first, nothing
+# non-finite, and a held-out loss (1,000 test images) below 2 nats after the 100 steps — chance
+# is ln 10 = 2.30, and a rate that kills every ReLU at once leaves the loss there, bounded but
+# not trained.
 stable_trial() {  # OPTIMIZER B SEED LR: exit 0 when stable
-  "$curv" train --model lenet5 "${fashion[@]}" --optimizer "$1" --batch "$2" --seed "$3" \
-    --lr "$4" --steps 100 --divergence 3 --eval test:0-999 --log-every 0 > /dev/null 2>&1
+  local json
+  json=$("$curv" train --model lenet5 "${fashion[@]}" --optimizer "$1" --batch "$2" --seed "$3" \
+    --lr "$4" --steps 100 --divergence 3 --eval test:0-999 --log-every 0 2> /dev/null |
+    tail -n 1) || return 1
+  jq -e '.test_loss < 2' <<< "$json" > /dev/null
 }
 stable() {
   local opt B seed lo hi mid i
@@ -88,7 +95,7 @@ stable() {
         echo "+ stable $opt B=$B seed=$seed: largest stable lr in [$lo, $hi)"
         record "stable/$opt/B$B/seed$seed" \
           "{\"optimizer\":\"$opt\",\"batch\":$B,\"seed\":$seed,\"stable\":$lo,\"unstable\":$hi,\"steps\":100}" \
-          "train --model lenet5 --data fashion-mnist --optimizer $opt --batch $B --seed $seed --lr LR --steps 100 --divergence 3"
+          "train --model lenet5 --data fashion-mnist --optimizer $opt --batch $B --seed $seed --lr LR --steps 100 --divergence 3 --eval test:0-999 (test_loss < 2)"
       done
     done
   done
@@ -127,11 +134,25 @@ large() {
     run "large/lamb-4096/seed$seed" train "${common[@]}" --batch 4096 --optimizer lamb \
       --lr 0.028 --warmup 14 --seed $seed
   done
+  large_moderate
+}
+# The same at rates that do not diverge: SGD's scaled by √32 instead of 32 (0.28), LARS at its
+# batch-128 default (2).
+large_moderate() {
+  local seed
+  local common=(--model lenet5 "${fashion[@]}" --epochs 10 --weight-decay 0.0001 --log-every 0
+    --schedule cosine)
+  for seed in 0 1 2; do
+    run "large/sgd-4096-sqrt/seed$seed" train "${common[@]}" --batch 4096 --optimizer sgd \
+      --lr 0.28 --momentum 0.9 --warmup 14 --seed $seed
+    run "large/lars-4096-unscaled/seed$seed" train "${common[@]}" --batch 4096 --optimizer lars \
+      --warmup 14 --seed $seed
+  done
 }
 
 for part in "${parts[@]}"; do
   case $part in
-    spectra | densities | predicted | stable | learner | large) "$part" ;;
+    spectra | densities | predicted | stable | learner | large | large_moderate) "$part" ;;
     *) echo "run.sh: expected parts among ${parts[*]}, found '$part'" >&2; exit 2 ;;
   esac
 done

@@ -42,6 +42,13 @@ for ckpt in lenet5-fashion lenet5-fashion-10pct; do
   done
 done
 
+if [[ -n $(rows "densities/") ]]; then
+  echo; echo "### 1b. SLQ densities of the trained Hessian"; echo
+  echo "| examples | lowest node | highest node | trace (SLQ) | seconds |"
+  echo "|---|---|---|---|---|"
+  rows "densities/" | jq -r '.result as $r | "| \(.tag | ltrimstr("densities/")) | \($r.density.min_node * 1000 | round / 1000) | \($r.density.max_node * 100 | round / 100) | \($r.density.trace | round) | \($r.density.seconds | round) |"'
+fi
+
 if [[ -n $(rows "predicted/") ]]; then
   echo; echo "### 2a. Predicted largest stable rates at initialization"; echo
   echo "| B | λ_max Hessian | SGD 2(1+0.9)/λ | λ_max D^-1/2 H D^-1/2 | Adam 2(1+0.9)/(0.1 λ) |"
