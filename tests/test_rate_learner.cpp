@@ -47,7 +47,7 @@ TEST_CASE("the learner measures every T steps on the current weights and sets ra
   o.every = 16, o.iterations = P, o.batch = 6, o.seed = 9, o.max_momentum = 0.95;
   o.fraction = 0.5;
   spectra::LanczosRateLearner<double> learner(split, examples, o);
-  // Measurements at 0, T/16, T/8, T/4, T/2, then every T.
+  // Measurements at 0, then ⌊T/16⌋ doubling up to T, then every T.
   const std::vector<index_t> measured = {0, 1, 2, 4, 8, 16};
   index_t done = 0, last = 0;
   for (index_t step = 0; step < 20; ++step) {

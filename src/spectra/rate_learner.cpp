@@ -76,7 +76,7 @@ double LanczosRateLearner<T>::rate(TrainLoop<T>& loop, double shape) {
     loop.charge(m.seconds);
     history_.push_back(m);
     // Early on the curvature grows fastest (from a small λ_max at initialization), so the first
-    // measurements come at T/16, T/8, T/4, T/2 before settling to every T.
+    // measurements come at ⌊T/16⌋ and doubling up to T before settling to every T.
     const index_t s = loop.steps();
     next_ = s == 0         ? std::max<index_t>(1, o_.every / 16)
             : s < o_.every ? std::min(2 * s, o_.every)

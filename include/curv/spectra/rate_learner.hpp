@@ -25,8 +25,9 @@
 namespace curv::spectra {
 
 struct RateLearnerOptions {
-  // T: steps between measurements once settled; before step T they come at 0, T/16, T/8, T/4
-  // and T/2, since the curvature grows fastest from a small λ_max at initialization.
+  // T: steps between measurements once settled. Before step T they come at 0, then at ⌊T/16⌋
+  // and doubling up to T (T = 200: 0, 12, 24, 48, 96, 192, 200, 400, …), since the curvature
+  // grows fastest from a small λ_max at initialization.
   index_t every = 200;
   index_t iterations = 10;  // Lanczos iterations per measurement
   index_t batch = 128;      // examples of the measured batch (drawn afresh each time)
