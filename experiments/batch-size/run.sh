@@ -6,7 +6,7 @@
 # experiments/batch-size-out beside the binary, or, with --publish, this folder).
 # Usage: experiments/batch-size/run.sh [--publish] [CURV_BINARY] [PART…]
 #   parts: spectra densities predicted stable learner large (default: all); large_moderate
-#   is the second half of large alone
+#   and large_unscaled_sgd are the later rows of large alone
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" batch-size "$@"
@@ -135,8 +135,8 @@ large() {
   done
   large_moderate
 }
-# The same at rates that do not diverge: SGD's scaled by √32 instead of 32 (0.28), LARS at its
-# batch-128 default (2).
+# The same at smaller rates: SGD's scaled by √32 instead of 32 (0.28) and unscaled (0.05), LARS
+# at its batch-128 default (2).
 large_moderate() {
   local seed
   local common=(--model lenet5 "${fashion[@]}" --epochs 10 --weight-decay 0.0001 --log-every 0
@@ -147,11 +147,20 @@ large_moderate() {
     run "large/lars-4096-unscaled/seed$seed" train "${common[@]}" --batch 4096 --optimizer lars \
       --warmup 14 --seed $seed
   done
+  large_unscaled_sgd
+}
+large_unscaled_sgd() {
+  local seed
+  for seed in 0 1 2; do
+    run "large/sgd-4096-unscaled/seed$seed" train --model lenet5 "${fashion[@]}" --epochs 10 \
+      --weight-decay 0.0001 --log-every 0 --schedule cosine --batch 4096 --optimizer sgd \
+      --lr 0.05 --momentum 0.9 --warmup 14 --seed $seed
+  done
 }
 
 for part in "${parts[@]}"; do
   case $part in
-    spectra | densities | predicted | stable | learner | large | large_moderate) "$part" ;;
+    spectra | densities | predicted | stable | learner | large | large_moderate | large_unscaled_sgd) "$part" ;;
     *) echo "run.sh: expected parts among ${parts[*]}, found '$part'" >&2; exit 2 ;;
   esac
 done

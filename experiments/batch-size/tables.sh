@@ -58,6 +58,7 @@ if [[ -n $(rows "predicted/") ]]; then
     | (map(select(.tag == "predicted/adam"))[0].result.sweep) as $a
     | range(0; $s | length) as $i
     | "| \($s[$i].batch) | \($s[$i].lambda_max_mean * 1000 | round / 1000) | \($s[$i].max_stable_lr.heavy_ball * 1000 | round / 1000) | \($a[$i].lambda_max_mean | round) | \($a[$i].max_stable_lr.adam * 10000 | round / 10000) |"' "$results"
+  echo
   jq -rs 'map(select(.tag | startswith("predicted/"))) | .[] | "Exponent of the predicted rate in B, \(.tag | ltrimstr("predicted/")): \(.result.lr_exponent * 100 | round / 100)."' "$results"
 fi
 
@@ -68,6 +69,7 @@ if [[ -n $(rows "stable/") ]]; then
   rows "stable/" | jq -rs '
     group_by([.result.optimizer, .result.batch]) | .[]
     | "| \(.[0].result.optimizer) | \(.[0].result.batch) | \(map("[\(.result.stable), \(.result.unstable))") | join(", ")) | \(map(.result.stable | log) | add / length | exp | . * 10000 | round / 10000) |"'
+  echo
   rows "stable/" | jq -rs '
     group_by(.result.optimizer) | .[]
     | (group_by(.result.batch) | map({x: (.[0].result.batch | log), y: (map(.result.stable | log) | add / length)})) as $p
