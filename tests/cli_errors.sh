@@ -74,6 +74,12 @@ expect 1 "train: expected --divergence > 1 (or 0: off), found 0.5" train --diver
 expect 1 "train: --curvature-every applies to --schedule curvature, found --schedule constant" train --curvature-every 10
 expect 1 "train: expected --curvature-every T >= 1 steps, found 0" train --schedule curvature --curvature-every 0
 expect 1 "train: expected --curvature-every T >= 1 steps, found -5" train --schedule curvature --curvature-every -5
+# The measured batch is checked against the training examples before anything is written.
+expect 1 "rate learner: expected a measured batch of 1..256 examples, found 1000" \
+  train --schedule curvature --examples 0-255 --curvature-batch 1000 --log "$scratch/lr.jsonl" --curve "$scratch/lr.csv"
+for f in lr.jsonl lr.csv lr.csv.tmp; do
+  [[ ! -e $scratch/$f ]] || { echo "FAIL: a refused --curvature-batch left $f behind"; failed=1; }
+done
 expect 1 "train: expected --curvature-fraction > 0, found 0" train --schedule curvature --curvature-fraction 0
 expect 1 "train: expected --curvature-decay cosine or none, found 'step'" train --schedule curvature --curvature-decay step
 expect 1 "train: --schedule curvature learns heavy-ball momentum: expected --optimizer sgd or lars (or --fixed-momentum), found adam" train --schedule curvature --optimizer adam

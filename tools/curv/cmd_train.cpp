@@ -151,6 +151,8 @@ int run(Opts& o, const CLI::App& cmd) {
   auto task = make_recipe_task<float>(r, *model);
   auto opt = make_recipe_optimizer<float>(r);
   const auto [train, scored] = check_recipe(r, *task, *model);  // before any output
+  // The learner checks its batch against the training examples: before any output too.
+  const auto learner = o.curvature_rate.make(task->split("train"), train.indices);
   const index_t examples = train.size();
   std::unique_ptr<TrainPruning> pruning;
   if (!o.prune.kind.empty())
@@ -186,7 +188,6 @@ int run(Opts& o, const CLI::App& cmd) {
   RunHooks<float> hooks;
   hooks.log_every = o.log_every;
   hooks.trajectory = trajectory.get();
-  const auto learner = o.curvature_rate.make(task->split("train"), train.indices);
   hooks.rate = learner.get();
   nlohmann::json last;
   if (pruning) hooks.hooks.push_back(&pruning->hook());
