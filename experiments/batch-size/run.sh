@@ -5,8 +5,7 @@
 # JSON, with the command, to results.jsonl in the output folder (the build tree's
 # experiments/batch-size-out beside the binary, or, with --publish, this folder).
 # Usage: experiments/batch-size/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: spectra densities predicted stable learner large (default: all); large_moderate
-#   and large_unscaled_sgd are the later rows of large alone
+#   parts: spectra densities predicted stable learner large (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" batch-size "$@"
@@ -114,53 +113,35 @@ learner() {
   done
 }
 
-# 4. Large batches: B = 128 against 4096 at equal epochs (10), one epoch of warm-up: SGD with
-# its batch-128 rate scaled linearly (0.05 → 1.6), LARS and LAMB with their batch-128 defaults
-# (2 and 0.005) scaled by the square root of the batch ratio, √32.
+# 4. Large batches: B = 128 against 4096 at equal epochs (10), one epoch of warm-up at 4096. SGD
+# with its batch-128 rate scaled linearly (0.05 → 1.6), by √32 (0.28) and unscaled; LARS and
+# LAMB with their batch-128 defaults (2 and 0.005) scaled by √32 (11.3 and 0.028), and LARS
+# unscaled.
 large() {
-  local seed
+  local seed config
   local common=(--model lenet5 "${fashion[@]}" --epochs 10 --weight-decay 0.0001 --log-every 0
     --schedule cosine)
+  local configs=(  # tag|arguments
+    "sgd-128|--batch 128 --optimizer sgd --lr 0.05 --momentum 0.9"
+    "lars-128|--batch 128 --optimizer lars"
+    "lamb-128|--batch 128 --optimizer lamb"
+    "sgd-4096|--batch 4096 --optimizer sgd --lr 1.6 --momentum 0.9 --warmup 14"
+    "sgd-4096-sqrt|--batch 4096 --optimizer sgd --lr 0.28 --momentum 0.9 --warmup 14"
+    "sgd-4096-unscaled|--batch 4096 --optimizer sgd --lr 0.05 --momentum 0.9 --warmup 14"
+    "lars-4096|--batch 4096 --optimizer lars --lr 11.3 --warmup 14"
+    "lars-4096-unscaled|--batch 4096 --optimizer lars --warmup 14"
+    "lamb-4096|--batch 4096 --optimizer lamb --lr 0.028 --warmup 14")
   for seed in 0 1 2; do
-    run "large/sgd-128/seed$seed" train "${common[@]}" --batch 128 --optimizer sgd --lr 0.05 \
-      --momentum 0.9 --seed $seed
-    run "large/sgd-4096/seed$seed" train "${common[@]}" --batch 4096 --optimizer sgd --lr 1.6 \
-      --momentum 0.9 --warmup 14 --seed $seed
-    run "large/lars-128/seed$seed" train "${common[@]}" --batch 128 --optimizer lars --seed $seed
-    run "large/lamb-128/seed$seed" train "${common[@]}" --batch 128 --optimizer lamb --seed $seed
-    run "large/lars-4096/seed$seed" train "${common[@]}" --batch 4096 --optimizer lars \
-      --lr 11.3 --warmup 14 --seed $seed
-    run "large/lamb-4096/seed$seed" train "${common[@]}" --batch 4096 --optimizer lamb \
-      --lr 0.028 --warmup 14 --seed $seed
-  done
-  large_moderate
-}
-# The same at smaller rates: SGD's scaled by √32 instead of 32 (0.28) and unscaled (0.05), LARS
-# at its batch-128 default (2).
-large_moderate() {
-  local seed
-  local common=(--model lenet5 "${fashion[@]}" --epochs 10 --weight-decay 0.0001 --log-every 0
-    --schedule cosine)
-  for seed in 0 1 2; do
-    run "large/sgd-4096-sqrt/seed$seed" train "${common[@]}" --batch 4096 --optimizer sgd \
-      --lr 0.28 --momentum 0.9 --warmup 14 --seed $seed
-    run "large/lars-4096-unscaled/seed$seed" train "${common[@]}" --batch 4096 --optimizer lars \
-      --warmup 14 --seed $seed
-  done
-  large_unscaled_sgd
-}
-large_unscaled_sgd() {
-  local seed
-  for seed in 0 1 2; do
-    run "large/sgd-4096-unscaled/seed$seed" train --model lenet5 "${fashion[@]}" --epochs 10 \
-      --weight-decay 0.0001 --log-every 0 --schedule cosine --batch 4096 --optimizer sgd \
-      --lr 0.05 --momentum 0.9 --warmup 14 --seed $seed
+    for config in "${configs[@]}"; do
+      # shellcheck disable=SC2086  # the arguments split into words on purpose
+      run "large/${config%%|*}/seed$seed" train "${common[@]}" ${config#*|} --seed $seed
+    done
   done
 }
 
 for part in "${parts[@]}"; do
   case $part in
-    spectra | densities | predicted | stable | learner | large | large_moderate | large_unscaled_sgd) "$part" ;;
+    spectra | densities | predicted | stable | learner | large) "$part" ;;
     *) echo "run.sh: expected parts among ${parts[*]}, found '$part'" >&2; exit 2 ;;
   esac
 done

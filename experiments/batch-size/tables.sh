@@ -77,20 +77,26 @@ if [[ -n $(rows "stable/") ]]; then
     | "Log-log slope of the largest stable rate in B, \(.[0].result.optimizer): \(($p | map((.x - $mx) * (.y - $my)) | add) / ($p | map((.x - $mx) * (.x - $mx)) | add) | . * 100 | round / 100)."'
 fi
 
+# accuracy_table PREFIX: per method (the tag's second part), test accuracy per seed, the mean,
+# the mean training seconds, and the rate learner's share of them where it ran.
+accuracy_table() {
+  rows "$1" | jq -rs '
+    group_by(.tag | split("/")[1]) | .[]
+    | "| \(.[0].tag | split("/")[1]) | \(map(.result.test_accuracy * 10000 | round / 100 | tostring) | join(", ")) | \(map(.result.test_accuracy) | add / length * 10000 | round / 100) | \(map(.result.seconds) | add / length | round) |"
+      + (if $lanczos then " \(map(.result.curvature_schedule.seconds // 0) | add / length * 10 | round / 10) |" else "" end)' \
+    --argjson lanczos "$2"
+}
+
 if [[ -n $(rows "learner/") ]]; then
   echo; echo "### 3. The Lanczos rate learner against tuned SGD and Adam (10 epochs)"; echo
   echo "| method | test accuracy per seed (%) | mean (%) | training s (mean) | Lanczos s (mean) |"
   echo "|---|---|---|---|---|"
-  rows "learner/" | jq -rs '
-    group_by(.tag | split("/")[1]) | .[]
-    | "| \(.[0].tag | split("/")[1]) | \(map(.result.test_accuracy * 10000 | round / 100 | tostring) | join(", ")) | \(map(.result.test_accuracy) | add / length * 10000 | round / 100) | \(map(.result.seconds) | add / length | round) | \(map(.result.curvature_schedule.seconds // 0) | add / length * 10 | round / 10) |"'
+  accuracy_table "learner/" true
 fi
 
 if [[ -n $(rows "large/") ]]; then
   echo; echo "### 4. Large batches (10 epochs)"; echo
   echo "| method, batch | test accuracy per seed (%) | mean (%) | training s (mean) |"
   echo "|---|---|---|---|"
-  rows "large/" | jq -rs '
-    group_by(.tag | split("/")[1]) | .[]
-    | "| \(.[0].tag | split("/")[1]) | \(map(.result.test_accuracy * 10000 | round / 100 | tostring) | join(", ")) | \(map(.result.test_accuracy) | add / length * 10000 | round / 100) | \(map(.result.seconds) | add / length | round) |"'
+  accuracy_table "large/" false
 fi
