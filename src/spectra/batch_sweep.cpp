@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <tuple>
 
 #include "curv/core/error.hpp"
 #include "curv/core/rng.hpp"
@@ -182,19 +183,28 @@ void score(const std::vector<SweepPoint>& sweep, const std::vector<double>& pred
 
 }  // namespace
 
-LawFit fit_linear_law(const std::vector<SweepPoint>& sweep, index_t N) {
-  const auto x = batch_noise(sweep, N);
+std::optional<std::pair<double, double>> least_squares_line(const std::vector<double>& x,
+                                                            const std::vector<double>& y) {
   const auto n = double(x.size());
   double mx = 0, my = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) mx += x[i], my += sweep[i].mean;
+  for (std::size_t i = 0; i < x.size(); ++i) mx += x[i], my += y[i];
   mx /= n, my /= n;
   double sxx = 0, sxy = 0;
   for (std::size_t i = 0; i < x.size(); ++i)
-    sxx += (x[i] - mx) * (x[i] - mx), sxy += (x[i] - mx) * (sweep[i].mean - my);
-  CURV_CHECK(sxx > 0, "batch sweep: the linear law needs at least two different batch sizes, ",
-             "found ", x.size(), " point(s) of one size");
+    sxx += (x[i] - mx) * (x[i] - mx), sxy += (x[i] - mx) * (y[i] - my);
+  if (!(sxx > 0)) return std::nullopt;
+  return std::pair(my - sxy / sxx * mx, sxy / sxx);
+}
+
+LawFit fit_linear_law(const std::vector<SweepPoint>& sweep, index_t N) {
+  const auto x = batch_noise(sweep, N);
+  std::vector<double> means;
+  for (const auto& p : sweep) means.push_back(p.mean);
+  const auto line = least_squares_line(x, means);
+  CURV_CHECK(line.has_value(), "batch sweep: the linear law needs at least two different batch ",
+             "sizes, found ", x.size(), " point(s) of one size");
   LawFit fit;
-  fit.slope = sxy / sxx, fit.lambda_full = my - fit.slope * mx;
+  std::tie(fit.lambda_full, fit.slope) = *line;
   std::vector<double> predicted;
   for (double xi : x) predicted.push_back(fit.lambda_full + fit.slope * xi);
   score(sweep, predicted, fit);

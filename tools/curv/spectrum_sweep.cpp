@@ -87,14 +87,8 @@ double rate_exponent(const std::vector<spectra::SweepPoint>& sweep, index_t N) {
   for (const auto& p : sweep)
     if (p.batch < N && p.mean > 0)
       x.push_back(std::log(double(p.batch))), y.push_back(-std::log(p.mean));
-  if (x.size() < 2) return std::nan("");
-  double mx = 0, my = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) mx += x[i], my += y[i];
-  mx /= double(x.size()), my /= double(x.size());
-  double sxy = 0, sxx = 0;
-  for (std::size_t i = 0; i < x.size(); ++i)
-    sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx);
-  return sxx > 0 ? sxy / sxx : std::nan("");
+  const auto line = spectra::least_squares_line(x, y);
+  return line ? line->second : std::nan("");
 }
 
 }  // namespace

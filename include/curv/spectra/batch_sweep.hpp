@@ -20,6 +20,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "curv/curvature/factory.hpp"
@@ -89,6 +91,10 @@ struct LawFit {
   std::vector<double> residuals;  // mean − law, per point in sweep order
 };
 
+// The least-squares line y ≈ intercept + slope·x, {intercept, slope}; none when the x are all
+// equal (or fewer than two).
+std::optional<std::pair<double, double>> least_squares_line(const std::vector<double>& x,
+                                                            const std::vector<double>& y);
 // x = 1/B − 1/N for each point.
 std::vector<double> batch_noise(const std::vector<SweepPoint>& sweep, index_t N);
 // The linear law by least squares over the means (at least two distinct sizes).
