@@ -36,6 +36,11 @@ TEST_CASE("heavy ball's tuning: the optimal rate and momentum, the cap, no posit
 }
 
 TEST_CASE("the learner measures every T steps on the current weights and sets rate and momentum") {
+  bool never_raise = false;
+  SUBCASE("each measurement sets the peak rate") {}
+  SUBCASE("never_raise: the peak applied is the lowest rate measured so far") {
+    never_raise = true;
+  }
   auto model = tiny("mlp");
   const index_t N = 16, P = model->params().size();
   MemorySplit split(concatenate(random_batches(*model, {N}, 24)));
@@ -44,12 +49,13 @@ TEST_CASE("the learner measures every T steps on the current weights and sets ra
   auto opt = make_sgd<double>(0.1, 0.5);
   TrainLoop<double> loop(*model, *opt, split, examples, 4, 1);
   spectra::RateLearnerOptions o;
-  o.every = 16, o.iterations = P, o.batch = 6, o.seed = 9, o.max_momentum = 0.95;
-  o.fraction = 0.5;
+  o.every = 16, o.iterations = P, o.batch = 6, o.seed = 10, o.max_momentum = 0.95;
+  o.fraction = 0.5, o.never_raise = never_raise;
   spectra::LanczosRateLearner<double> learner(split, examples, o);
   // Measurements at 0, then ⌊T/16⌋ doubling up to T, then every T.
   const std::vector<index_t> measured = {0, 1, 2, 4, 8, 16};
-  index_t done = 0, last = 0;
+  index_t done = 0, last = 0, raised = 0;
+  double peak = 0;
   for (index_t step = 0; step < 20; ++step) {
     const double shape = 1.0 / double(step + 1);
     // The reference, before the learner measures: the measured batch's dense Hessian at the
@@ -83,11 +89,15 @@ TEST_CASE("the learner measures every T steps on the current weights and sets ra
       CHECK(m.momentum == beta);
       CHECK(m.lr == rate);
       CHECK(opt->momentum() == beta);
+      raised += step > 0 && rate > peak;
+      peak = never_raise && step > 0 ? std::min(peak, rate) : rate;
     }
-    CHECK(lr == doctest::Approx(m.lr * shape).epsilon(1e-15));
+    CHECK(m.peak == peak);
+    CHECK(lr == doctest::Approx(peak * shape).epsilon(1e-15));
     loop.step(lr);
   }
   CHECK(learner.history().size() == measured.size());
+  CHECK(raised > 0);  // some measurement asks for a higher rate, so never_raise is exercised
   CHECK(loop.seconds() >= learner.seconds());
   CHECK(learner.seconds() > 0);
 }

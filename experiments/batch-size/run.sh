@@ -5,12 +5,13 @@
 # JSON, with the command, to results.jsonl in the output folder (the build tree's
 # experiments/batch-size-out beside the binary, or, with --publish, this folder).
 # Usage: experiments/batch-size/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: spectra densities predicted stable learner large (default: all)
+#   parts: spectra densities predicted stable learner large damping cifar-train cifar-spectra
+#   (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" batch-size "$@"
 source "$(dirname "$0")/../common/run_curv.sh"
-parts=(spectra densities predicted stable learner large)
+parts=(spectra densities predicted stable learner large damping cifar-train cifar-spectra)
 ((${#rest[@]})) && parts=("${rest[@]}")
 
 # The trained checkpoint (the recipe: 30 epochs, 14,040 steps) and the weights after 1,404 steps
@@ -139,9 +140,78 @@ large() {
   done
 }
 
+# 5. The smallest damping λ that keeps 100 K-FAC steps from initialization stable, at three rates
+# and four batch sizes, by bisection on log λ (8 halvings of [1e-4, 100]). The step is K-FAC's bare
+# damped one, θ ← θ − lr (A ⊗ G + λI)⁻¹ g with λ fixed, no KL clipping and no momentum, the
+# update the paper's λ_min ∝ lr/B is derived for. Stable: no step loss above 3× the first,
+# nothing non-finite. The largest λ always is (the step tends to lr/λ times the gradient), so
+# unlike the rate's bisection no accuracy floor is needed; the test accuracy of the smallest
+# stable λ found is recorded.
+damping_trial() {  # B SEED LR DAMPING: exit 0 when stable; the run's JSON on stdout
+  "$curv" train --model lenet5 "${fashion[@]}" --optimizer kfac --rescale none --momentum 0 \
+    --batch "$1" --seed "$2" --lr "$3" --damping "$4" --steps 100 --divergence 3 \
+    --eval test:0-999 --log-every 0 2> /dev/null | tail -n 1
+}
+damping() {
+  local lr B seed lo hi mid i json accuracy
+  for seed in 0 1; do
+    for lr in 0.01 0.03 0.1; do
+      for B in 32 128 512 2048; do
+        lo=0.0001 hi=100 accuracy=null
+        for ((i = 0; i < 8; i++)); do
+          mid=$(awk -v a="$lo" -v b="$hi" 'BEGIN { printf "%.6g", sqrt(a * b) }')
+          if json=$(damping_trial "$B" $seed $lr "$mid"); then
+            hi=$mid accuracy=$(jq '.test_accuracy' <<< "$json")
+          else
+            lo=$mid
+          fi
+        done
+        echo "+ damping lr=$lr B=$B seed=$seed: smallest stable λ in ($lo, $hi]"
+        record "damping/lr$lr/B$B/seed$seed" \
+          "{\"lr\":$lr,\"batch\":$B,\"seed\":$seed,\"unstable\":$lo,\"stable\":$hi,\"test_accuracy\":$accuracy,\"steps\":100}" \
+          "train --model lenet5 --data fashion-mnist --optimizer kfac --rescale none --momentum 0 --batch $B --seed $seed --lr $lr --damping LAMBDA --steps 100 --divergence 3 --eval test:0-999"
+      done
+    done
+  done
+}
+
+
+# CIFAR-10 CNN rows of experiments 1, 3 and 4, one seed, 10 epochs of the recipe (lr 0.03,
+# momentum 0.9, weight decay 5e-4, augmentation, cosine): its SGD run is the baseline of both
+# tables and the checkpoint of experiment 1's sweep. At 4096 one epoch (12 steps) of warm-up;
+# SGD's rate scaled linearly (0.96), LAMB's by √32 (0.028), LARS unscaled (2), which did best on
+# LeNet-5.
+cifar_train() {
+  local common=(--model cifar-cnn --data cifar10 --epochs 10 --weight-decay 0.0005 --augment
+    --log-every 0 --seed 0)
+  local configs=(  # tag|arguments
+    "sgd-128|--batch 128 --schedule cosine --optimizer sgd --lr 0.03 --momentum 0.9 --save cifar-cnn-10ep.safetensors"
+    "lanczos-128|--batch 128 --optimizer sgd --schedule curvature --curvature-decay cosine --warmup 390"
+    "sgd-4096|--batch 4096 --schedule cosine --optimizer sgd --lr 0.96 --momentum 0.9 --warmup 12"
+    "lamb-4096|--batch 4096 --schedule cosine --optimizer lamb --lr 0.028 --warmup 12"
+    "lars-4096|--batch 4096 --schedule cosine --optimizer lars --warmup 12"
+    "lamb-128|--batch 128 --schedule cosine --optimizer lamb"
+    "lars-128|--batch 128 --schedule cosine --optimizer lars")
+  for config in "${configs[@]}"; do
+    # shellcheck disable=SC2086  # the arguments split into words on purpose
+    run "cifar/${config%%|*}/seed0" train "${common[@]}" ${config#*|}
+  done
+}
+
+# 1c. λ_max of the CIFAR-10 CNN's batch Hessian after those 10 epochs: B ≤ 1024, 5 batches each,
+# drawn from the first 10,000 training images, which are also the reference.
+cifar_spectra() {
+  [[ -f $work/cifar-cnn-10ep.safetensors ]] ||
+    { echo "run.sh: cifar-spectra expected cifar-train's checkpoint, found none in $work" >&2; exit 2; }
+  run "spectra/cifar-cnn-10ep/hessian/seed0" spectrum --checkpoint cifar-cnn-10ep.safetensors \
+    --data cifar10 --examples 0-9999 --operator hessian --batch-sweep 16,32,64,128,256,512,1024,full \
+    --batches 5 --seed 0 --plot sweep-cifar-cnn-10ep-hessian.png
+}
+
 for part in "${parts[@]}"; do
   case $part in
-    spectra | densities | predicted | stable | learner | large) "$part" ;;
+    spectra | densities | predicted | stable | learner | large | damping) "$part" ;;
+    cifar-train | cifar-spectra) "${part/-/_}" ;;
     *) echo "run.sh: expected parts among ${parts[*]}, found '$part'" >&2; exit 2 ;;
   esac
 done

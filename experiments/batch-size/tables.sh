@@ -24,10 +24,11 @@ spectra_table() {  # CKPT OP
     | ($sxy / $sxx) as $c | ($my - $c * $mx) as $lf
     | ($fit | map((.y - $lf - $c * .x) * (.y - $lf - $c * .x)) | add) as $ssr
     | ($fit | map((.y - $my) * (.y - $my)) | add) as $sst
-    | "| B | seed 0 | seed 1 | seed 2 | pooled mean | 2(1+0.9)/λ |",
-      "|---|---|---|---|---|---|",
+    | ($pts | map(.seeds | length) | max) as $k
+    | "| B | \([range(0; $k) | "seed \(.)"] | join(" | ")) | pooled mean | 2(1+0.9)/λ |",
+      "|---|\("---|" * $k)---|---|",
       ($pts[] | "| \(.B) | \(.seeds | join(" | ")) | \(.pooled | r2) | \(3.8 / .pooled | . * 1000 | round / 1000) |"),
-      (if $full then "| full (\($N)) | \($full | r2) | | | | \(3.8 / $full | . * 1000 | round / 1000) |" else empty end),
+      (if $full then "| full (\($N)) | \($full | r2) |\(" |" * $k) \(3.8 / $full | . * 1000 | round / 1000) |" else empty end),
       "",
       "Linear law on the pooled means\(if $full then " and the full set" else "" end): λ_full = \($lf | r2), c = \($c | r2), R² = \(1 - $ssr / $sst | . * 1000 | round / 1000)."'
   rows "$prefix" | jq -rs 'map(select(.result.spiked_fit != null) | .result) | .[] |
@@ -35,7 +36,7 @@ spectra_table() {  # CKPT OP
 }
 
 echo "### 1. λ_max against the batch size"
-for ckpt in lenet5-fashion lenet5-fashion-10pct; do
+for ckpt in lenet5-fashion lenet5-fashion-10pct cifar-cnn-10ep; do
   for op in hessian ggn; do
     [[ -n $(rows "spectra/$ckpt/$op/") ]] || continue
     echo; echo "**$ckpt, $op**"; echo; spectra_table $ckpt $op
@@ -99,4 +100,41 @@ if [[ -n $(rows "large/") ]]; then
   echo "| method, batch | test accuracy per seed (%) | mean (%) | training s (mean) |"
   echo "|---|---|---|---|"
   accuracy_table "large/" false
+fi
+
+if [[ -n $(rows "cifar/") ]]; then
+  echo; echo "### 3–4. CIFAR-10 CNN (10 epochs, seed 0)"; echo
+  echo "| method, batch | test accuracy (%) | mean (%) | training s | Lanczos s |"
+  echo "|---|---|---|---|---|"
+  accuracy_table "cifar/" true
+fi
+
+# 5. Per (lr, B) cell the smallest stable damping's bracket per seed and the geometric mean of the
+# brackets' midpoints (geometric); then the law λ_min = κ·lr/B fitted in log space (log κ the mean
+# of log λ − log(lr/B)) with its R², and the free exponents of lr and B (each a one-variable
+# slope: on the full lr × B grid the two centred regressors are orthogonal, so these are the
+# two-variable least-squares coefficients) with theirs.
+if [[ -n $(rows "damping/") ]]; then
+  echo; echo "### 5. K-FAC's smallest stable damping (100 steps from initialization)"; echo
+  echo "| lr | B | smallest stable λ per seed (bracket) | geometric mean | λ·B/lr | test accuracy at λ (%) |"
+  echo "|---|---|---|---|---|---|"
+  rows "damping/" | jq -rs '
+    def g: . * 1000 | round / 1000;
+    group_by([.result.lr, .result.batch]) | map({lr: .[0].result.lr, B: .[0].result.batch,
+      brackets: map("(\(.result.unstable), \(.result.stable)]"),
+      lam: (map(.result.unstable * .result.stable | sqrt | log) | add / length | exp),
+      acc: map(if .result.test_accuracy then .result.test_accuracy * 1000 | round / 10 else "none stable" end)}) as $c
+    | ($c[] | "| \(.lr) | \(.B) | \(.brackets | join(", ")) | \(.lam | . * 1e4 | round / 1e4) | \(.lam * .B / .lr | g) | \(.acc | map(tostring) | join(", ")) |"),
+      "",
+      ($c | map({y: (.lam | log), x: (.lr / .B | log), a: (.lr | log), b: (.B | log)})) as $p
+      | ($p | length) as $n | ($p | map(.y) | add / $n) as $my
+      | ($p | map((.y - $my) * (.y - $my)) | add) as $sst
+      | ($p | map(.y - .x) | add / $n) as $lk
+      | ($p | map(.y - .x - $lk | . * .) | add) as $ssr1
+      | ($p | map(.a) | add / $n) as $ma | ($p | map(.b) | add / $n) as $mb
+      | (($p | map((.a - $ma) * (.y - $my)) | add) / ($p | map((.a - $ma) * (.a - $ma)) | add)) as $ea
+      | (($p | map((.b - $mb) * (.y - $my)) | add) / ($p | map((.b - $mb) * (.b - $mb)) | add)) as $eb
+      | ($p | map(.y - $my - $ea * (.a - $ma) - $eb * (.b - $mb) | . * .) | add) as $ssr2
+      | "λ_min = κ·lr/B: κ = \($lk | exp | g), R² = \(1 - $ssr1 / $sst | g) (log space, \($n) cells).",
+        "Free fit λ_min ∝ lr^p·B^q: p = \($ea * 100 | round / 100), q = \($eb * 100 | round / 100) (the law: 1 and −1), R² = \(1 - $ssr2 / $sst | g)."'
 fi

@@ -72,6 +72,7 @@ double LanczosRateLearner<T>::rate(TrainLoop<T>& loop, double shape) {
       std::tie(m.momentum, m.lr) = heavy_ball_rate(m.lambda_max, m.lambda_min_positive, o_);
       loop.optimizer().set_momentum(m.momentum);
     }
+    m.peak = o_.never_raise && !history_.empty() ? std::min(m.lr, history_.back().peak) : m.lr;
     m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     loop.charge(m.seconds);
     history_.push_back(m);
@@ -84,7 +85,7 @@ double LanczosRateLearner<T>::rate(TrainLoop<T>& loop, double shape) {
   }
   CURV_CHECK(!history_.empty(), "rate learner: the first rate is asked at step ", loop.steps(),
              ", expected step 0 (a measurement every ", o_.every, " steps from the run's start)");
-  return history_.back().lr * shape;
+  return history_.back().peak * shape;
 }
 
 template <class T>

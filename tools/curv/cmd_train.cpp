@@ -231,7 +231,8 @@ int run(Opts& o, const CLI::App& cmd) {
                                      {"last_lambda_max", m.lambda_max},
                                      {"last_lambda_min_positive", m.lambda_min_positive},
                                      {"last_momentum", m.momentum},
-                                     {"last_peak_lr", m.lr}};
+                                     {"last_measured_lr", m.lr},
+                                     {"last_peak_lr", m.peak}};
   }
   for (const auto& [k, v] : last.items())
     if (k != "step" && k != "epoch" && k != "seconds" && k != "lr") summary[k] = v;

@@ -21,6 +21,10 @@ void CurvatureRateFlags::add(CLI::App* cmd) {
       ->capture_default_str();
   g->add_flag("--fixed-momentum", fixed_momentum,
               "Keep --momentum and learn the rate alone (any optimizer)");
+  g->add_option("--curvature-peak", peak,
+                "latest (each measurement sets the peak rate) or lowest (a measurement never "
+                "raises it)")
+      ->capture_default_str();
   g->add_option("--curvature-decay", decay,
                 "The shape the learned rate is multiplied by: cosine or none")
       ->capture_default_str();
@@ -30,7 +34,7 @@ void CurvatureRateFlags::check(const CLI::App& cmd, Recipe& r, bool curvature_sc
   on = curvature_schedule;
   for (const char* flag :
        {"--curvature-every", "--curvature-iterations", "--curvature-batch", "--curvature-fraction",
-        "--max-momentum", "--fixed-momentum", "--curvature-decay"})
+        "--max-momentum", "--fixed-momentum", "--curvature-peak", "--curvature-decay"})
     CURV_CHECK(on || cmd.count(flag) == 0, "train: ", flag,
                " applies to --schedule curvature, found --schedule ",
                Schedule::kind_name(r.schedule.kind));
@@ -45,6 +49,8 @@ void CurvatureRateFlags::check(const CLI::App& cmd, Recipe& r, bool curvature_sc
              "train: expected --max-momentum in [0, 1), found ", learner.max_momentum);
   CURV_CHECK(decay == "cosine" || decay == "none",
              "train: expected --curvature-decay cosine or none, found '", decay, "'");
+  CURV_CHECK(peak == "latest" || peak == "lowest",
+             "train: expected --curvature-peak latest or lowest, found '", peak, "'");
   CURV_CHECK(fixed_momentum || r.optimizer == "sgd" || r.optimizer == "lars",
              "train: --schedule curvature learns heavy-ball momentum: expected --optimizer sgd "
              "or lars (or --fixed-momentum), found ",
@@ -52,6 +58,7 @@ void CurvatureRateFlags::check(const CLI::App& cmd, Recipe& r, bool curvature_sc
   CURV_CHECK(!cmd.count("--lr"), "train: --schedule curvature learns the rate: expected no --lr");
   if (!cmd.count("--curvature-batch")) learner.batch = r.batch;
   learner.learn_momentum = !fixed_momentum;
+  learner.never_raise = peak == "lowest";
   learner.seed = r.seed;
   r.schedule.kind = decay == "cosine" ? Schedule::Kind::Cosine : Schedule::Kind::Constant;
   r.lr = 1;  // the schedule is the shape; the learner gives the peak

@@ -16,6 +16,7 @@ struct CurvatureRateFlags {
   spectra::RateLearnerOptions learner;
   std::string decay = "cosine";  // the schedule shape the learned peak is multiplied by
   bool fixed_momentum = false;
+  std::string peak = "latest";  // latest: each measurement's rate; lowest: never raised
 
   void add(CLI::App* cmd);
   // The flags given without --schedule curvature are refused; T, iterations, the fraction and the

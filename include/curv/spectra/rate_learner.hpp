@@ -36,6 +36,10 @@ struct RateLearnerOptions {
   // 0.25 crawls (72 %), 0.5 trains (86 %); experiments/batch-size says so.
   double fraction = 0.5;
   bool learn_momentum = true;  // else the optimizer's momentum is kept and only the rate learned
+  // The peak applied is the lowest rate measured so far, so a measurement never raises it. Set
+  // from the current λ_max alone, the rate feeds back on the curvature it is set from: SGD driven
+  // by a large rate settles where the batch λ_max is small, which then allows a larger rate.
+  bool never_raise = false;
   double max_momentum = 0.9;
   std::uint64_t seed = 0;
   index_t chunk = 256;  // examples per recorded sweep of the products
@@ -46,7 +50,8 @@ struct RateMeasurement {
   index_t step = 0;
   double lambda_max = 0, lambda_min_positive = 0;  // L and μ (μ = 0: no positive Ritz value
                                                    // below L; β is then the cap)
-  double momentum = 0, lr = 0;                     // lr before the schedule's shape
+  double momentum = 0, lr = 0;                     // the rule's lr, before the schedule's shape
+  double peak = 0;  // the peak applied from here on: lr, or the lowest lr so far (never_raise)
   double seconds = 0;
   index_t products = 0;
 };
