@@ -78,14 +78,17 @@ if [[ -n $(rows "stable/") ]]; then
     | "Log-log slope of the largest stable rate in B, \(.[0].result.optimizer): \(($p | map((.x - $mx) * (.y - $my)) | add) / ($p | map((.x - $mx) * (.x - $mx)) | add) | . * 100 | round / 100)."'
 fi
 
-# accuracy_table PREFIX: per method (the tag's second part), test accuracy per seed, the mean,
-# the mean training seconds, and the rate learner's share of them where it ran.
+# accuracy_table PREFIX LANCZOS: per method (the tag's second part), test accuracy per seed, the
+# mean, the mean training seconds, and (LANCZOS true) the rate learner's share of them where it
+# ran; a run recorded as failed (run_may_fail) shows as "failed" and its error follows the table.
 accuracy_table() {
   rows "$1" | jq -rs '
+    def mean(f): map(select(.result.failed == null) | f) | if length > 0 then add / length else null end;
     group_by(.tag | split("/")[1]) | .[]
-    | "| \(.[0].tag | split("/")[1]) | \(map(.result.test_accuracy * 10000 | round / 100 | tostring) | join(", ")) | \(map(.result.test_accuracy) | add / length * 10000 | round / 100) | \(map(.result.seconds) | add / length | round) |"
-      + (if $lanczos then " \(map(.result.curvature_schedule.seconds // 0) | add / length * 10 | round / 10) |" else "" end)' \
+    | "| \(.[0].tag | split("/")[1]) | \(map(if .result.failed then "failed" else .result.test_accuracy * 10000 | round / 100 | tostring end) | join(", ")) | \(mean(.result.test_accuracy) | if . then . * 10000 | round / 100 else "–" end) | \(mean(.result.seconds) | if . then round else "–" end) |"
+      + (if $lanczos then " \(mean(.result.curvature_schedule.seconds // 0) | if . then . * 10 | round / 10 else "–" end) |" else "" end)' \
     --argjson lanczos "$2"
+  rows "$1" | jq -rs 'map(select(.result.failed)) | if length > 0 then "", (.[] | "\(.tag): \(.result.failed)") else empty end'
 }
 
 if [[ -n $(rows "learner/") ]]; then

@@ -10,7 +10,7 @@ record() {
   printf '{"tag":"%s","command":"curv %s","result":%s}\n' "$tag" "$command" "$json" >> "$out/results.jsonl"
 }
 # run TAG ARGS…: curv ARGS… in the work folder (checkpoints and plots named relative to it), its
-# JSON recorded and its plots moved to the output folder.
+# JSON recorded and its plots moved to the output folder. A failing command stops the script.
 run() {
   local tag=$1; shift
   echo "+ curv $*"
@@ -23,5 +23,18 @@ run() {
     for png in "$work"/*.png; do [[ -e $png ]] && mv "$png" "$out/"; done
   fi
   return 0
+}
+
+# run_may_fail TAG ARGS…: as run, for a row whose failure is a result (a training run that may
+# diverge): a failing command is recorded as {"failed": its error line} and the script goes on.
+run_may_fail() {
+  local tag=$1; shift
+  local err
+  err=$(mktemp)
+  if ! (run "$tag" "$@" 2> "$err"); then
+    record "$tag" "$(jq -cn --arg e "$(grep '^curv: ' "$err" | tail -n 1)" '{failed: $e}')" "$*"
+    echo "run.sh: recorded the failure of curv $*"
+  fi
+  rm -f "$err"
 }
 
