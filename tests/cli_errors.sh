@@ -83,6 +83,7 @@ done
 expect 1 "train: expected --curvature-fraction > 0, found 0" train --schedule curvature --curvature-fraction 0
 expect 1 "train: expected --curvature-decay cosine or none, found 'step'" train --schedule curvature --curvature-decay step
 expect 1 "train: expected --curvature-peak latest or lowest, found 'highest'" train --schedule curvature --curvature-peak highest
+expect 1 "--init-from 'no-such.safetensors': expected a safetensors checkpoint, found no such file" train --init-from no-such.safetensors
 expect 1 "train: --schedule curvature learns heavy-ball momentum: expected --optimizer sgd or lars (or --fixed-momentum), found adam" train --schedule curvature --optimizer adam
 expect 1 "train: --schedule curvature learns the rate: expected no --lr" train --schedule curvature --lr 0.1
 expect 1 "train: expected no --record with --schedule curvature (a replay cannot restore the learned momentum; --fixed-momentum keeps it)" train --schedule curvature --record "$scratch/traj"

@@ -32,6 +32,12 @@ grep -q "fc1.weight *F32 *\[32,784\]" <<< "$info" || fail "info: expected fc1.we
 evaluated=$("$curv" eval --checkpoint "$scratch/m.safetensors" --data mnist) || fail "eval exited $?"
 echo "eval: $evaluated"
 [[ $evaluated == *"\"test_accuracy\":$acc"* ]] || fail "eval: expected test_accuracy $acc as in training"
+# Training continues from the saved weights: one step at a negligible rate scores as they do.
+continued=$("$curv" train --model mlp --config '{"widths":[784,32,10]}' --data mnist --examples 0-2047 \
+  --steps 1 --optimizer sgd --lr 1e-12 --momentum 0 --init-from "$scratch/m.safetensors" --log-every 0 \
+  2>/dev/null) || fail "train --init-from exited $?"
+[[ $continued == *"\"test_accuracy\":$acc"* ]] ||
+  fail "train --init-from: expected test_accuracy $acc as the saved weights, found $continued"
 # The outputs as an array: 100 test examples × 10 logits, float32.
 "$curv" eval --checkpoint "$scratch/m.safetensors" --examples test:0-99 --out "$scratch/logits.npy" >/dev/null ||
   fail "eval --out exited $?"

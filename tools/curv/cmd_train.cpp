@@ -33,7 +33,7 @@ struct Opts {
   Recipe r;
   std::string schedule = "constant";
   KfacFlags kfac;
-  std::string save, log, curve, record, model_file, recipe;
+  std::string save, log, curve, record, model_file, recipe, init_from;
   index_t record_every = 100, log_every = 50;
   bool fixed_damping = false;
   int threads = 0;
@@ -136,6 +136,7 @@ int run(Opts& o, const CLI::App& cmd) {
   so.kfac_damping = o.kfac.damping_kind(), so.kfac_pi = o.kfac.pi_adjusted();
   r.second_order.adapt_damping = !o.fixed_damping;
   r.data_seed = r.seed;
+  if (!o.init_from.empty()) check_readable(o.init_from, "--init-from", "a safetensors checkpoint");
   check_writable(o.save, "--save");
   check_writable(o.curve, "--curve");
   check_writable(o.prune.save_dense, "--save-dense");
@@ -148,6 +149,8 @@ int run(Opts& o, const CLI::App& cmd) {
     set_blas_threads(o.threads);
   }
   auto model = make_recipe_model<float>(r);
+  if (!o.init_from.empty())  // every parameter's name and shape checked against the recipe's model
+    load_parameters(read_safetensors(o.init_from), o.init_from, model->name(), model->params());
   auto task = make_recipe_task<float>(r, *model);
   auto opt = make_recipe_optimizer<float>(r);
   const auto [train, scored] = check_recipe(r, *task, *model);  // before any output
@@ -252,6 +255,7 @@ int run(Opts& o, const CLI::App& cmd) {
   summary["peak_rss_mb"] = double(ru.ru_maxrss) * 1024 * mb;
   summary["needed_mb"] = double(needed) * mb;
   if (!o.save.empty()) summary["save"] = o.save;
+  if (!o.init_from.empty()) summary["init_from"] = o.init_from;
   recorder.finish(summary);  // the record keeps every digit; the terminal gets six
   std::printf("%s\n", rounded(summary).dump().c_str());
   return 0;
@@ -350,6 +354,10 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--eval-batch", r.eval_batch, "Examples per evaluation batch (0: --batch)")
       ->capture_default_str();
   cmd->add_option("--save", o->save, "Write the trained model to this safetensors file");
+  cmd->add_option("--init-from", o->init_from,
+                  "Start from these weights (a checkpoint of the same architecture, e.g. a "
+                  "trajectory snapshot) instead of the seed's initialization; the optimizer "
+                  "starts fresh");
   cmd->add_option("--log", o->log,
                   "Append the run's record to this file: start (command, git commit, recipe), "
                   "one JSON line per evaluation, end");
