@@ -112,16 +112,17 @@ if [[ -n $(rows "cifar/") ]]; then
   accuracy_table "cifar/" true
 fi
 
-# 5. Per (lr, B) cell the smallest stable damping's bracket per seed and the geometric mean of the
-# brackets' midpoints (geometric); then the law λ_min = κ·lr/B fitted in log space (log κ the mean
-# of log λ − log(lr/B)) with its R², and the free exponents of lr and B (each a one-variable
-# slope: on the full lr × B grid the two centred regressors are orthogonal, so these are the
-# two-variable least-squares coefficients) with theirs.
-if [[ -n $(rows "damping/") ]]; then
-  echo; echo "### 5. K-FAC's smallest stable damping (100 steps from initialization)"; echo
+# 5. Per start (initialization, 10 % of training) and (lr, B) cell: the smallest stable damping's
+# bracket per seed and the geometric mean of the brackets' geometric midpoints; then the law
+# λ_min = κ·lr/B fitted in log space (log κ the mean of log λ − log(lr/B)) with its R², and the
+# free exponents of lr and B (each a one-variable slope: on the full lr × B grid the two centred
+# regressors are orthogonal, so these are the two-variable least-squares coefficients) with theirs.
+for start in init 10pct; do
+  [[ -n $(rows "damping/$start/") ]] || continue
+  echo; echo "### 5. K-FAC's smallest stable damping (100 steps from $start)"; echo
   echo "| lr | B | smallest stable λ per seed (bracket) | geometric mean | λ·B/lr | test accuracy at λ (%) |"
   echo "|---|---|---|---|---|---|"
-  rows "damping/" | jq -rs '
+  rows "damping/$start/" | jq -rs '
     def g: . * 1000 | round / 1000;
     group_by([.result.lr, .result.batch]) | map({lr: .[0].result.lr, B: .[0].result.batch,
       brackets: map("(\(.result.unstable), \(.result.stable)]"),
@@ -140,4 +141,4 @@ if [[ -n $(rows "damping/") ]]; then
       | ($p | map(.y - $my - $ea * (.a - $ma) - $eb * (.b - $mb) | . * .) | add) as $ssr2
       | "λ_min = κ·lr/B: κ = \($lk | exp | g), R² = \(1 - $ssr1 / $sst | g) (log space, \($n) cells).",
         "Free fit λ_min ∝ lr^p·B^q: p = \($ea * 100 | round / 100), q = \($eb * 100 | round / 100) (the law: 1 and −1), R² = \(1 - $ssr2 / $sst | g)."'
-fi
+done
