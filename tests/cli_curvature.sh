@@ -394,6 +394,25 @@ if command -v script >/dev/null; then
   script -qec "$(printf '%q ' "$curv" gradients "${model[@]}" --batch 2 --out "$scratch/tty.npy")" /dev/null >"$scratch/tty" 2>&1
   grep -qF "examples 4/5" "$scratch/tty" || { echo "FAIL: gradients on a terminal showed no bar: $(tr '\r' '\n' < "$scratch/tty")"; failed=1; }
 fi
+# curv influence: the (queries, train) float32 score matrix; exact and CG agree; bad input.
+inf=(influence "${base[@]}" --operator ggn --damping 0.1 --train-subset all --queries 0-1)
+check "influence, exact" "$curv" "${inf[@]}" --method exact --out "$scratch/inf_exact.npy"
+check "influence, cg" "$curv" "${inf[@]}" --method cg --tolerance 1e-10 --out "$scratch/inf_cg.npy"
+[[ $(stat -c %s "$scratch/inf_exact.npy") == $((128 + 2 * 5 * 4)) ]] ||
+  { echo "FAIL: influence scores are not float32 [2, 5]"; failed=1; }
+paste <(od -A n -v -t f4 -w4 -j 128 "$scratch/inf_exact.npy") <(od -A n -v -t f4 -w4 -j 128 "$scratch/inf_cg.npy") \
+  | awk '{ n++; d = $1 - $2; if (d < 0) d = -d; m = $1 < 0 ? -$1 : $1; if (m > big) big = m; if (d > worst) worst = d }
+         END { exit !(n == 10 && big > 0 && worst <= 1e-5 * big) }' ||
+  { echo "FAIL: influence --method exact and cg disagree"; failed=1; }
+grep -qF '"method":"cg"' "$scratch/stdout" && grep -qF '"query_count":2' "$scratch/stdout" ||
+  { echo "FAIL: influence summary: $(cat "$scratch/stdout")"; failed=1; }
+out=(--out "$scratch/out.npy")
+expect "influence: expected --operator hessian or ggn, found 'kfac'" influence "${base[@]}" --operator kfac --queries 0-1 "${out[@]}"
+expect "influence: expected an inverse among exact, cg, lissa, found 'arnoldi'" "${inf[@]}" --method arnoldi "${out[@]}"
+expect "influence: expected --measurement loss or margin, found 'logit:0'" "${inf[@]}" --measurement logit:0 "${out[@]}"
+expect "influence: --method lissa needs --lissa-scale" "${inf[@]}" --method lissa "${out[@]}"
+expect "influence: expected --weight-decay >= 0, found -1" "${inf[@]}" --weight-decay -1 "${out[@]}"
+expect "0-9" influence "${base[@]}" --operator ggn --queries 0-9 "${out[@]}"
 # Unconverged Ritz values are an error, not results.
 expect "lanczos converged 0 of 3 eigenpairs in 3 products (residual <= 1e-08 x the largest |eigenvalue|): raise --iterations (now 2) or loosen --tolerance" \
   spectrum "${model[@]}" --operator hessian --top 3 --iterations 2 --out "$scratch/out.npy"

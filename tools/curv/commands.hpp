@@ -22,5 +22,6 @@ Runner add_laplace(CLI::App& app);
 Runner add_ood(CLI::App& app);
 Runner add_init(CLI::App& app);
 Runner add_replay(CLI::App& app);
+Runner add_influence(CLI::App& app);
 
 }  // namespace curv::cli

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   reg(curv::cli::add_init);
   reg(curv::cli::add_curvature);
   reg(curv::cli::add_spectrum);
+  reg(curv::cli::add_influence);
   reg(curv::cli::add_gradients);
   reg(curv::cli::add_prune);
   reg(curv::cli::add_laplace);
@@ -84,6 +85,9 @@ int main(int argc, char** argv) {
       {"ood",
        "  curv ood --checkpoint l5.safetensors --ood mnist --score maxprob,local-ensemble,laplace\n"
        "  curv ood --checkpoint no9.safetensors --in test:all-but:class:9 --out test:class:9"},
+      {"influence",
+       "  curv influence --checkpoint l5.safetensors --operator ggn --train-subset 0-9999 "
+       "--queries test:0-9 \\\n      --method cg --damping 0.01 --out scores.npy"},
       {"replay", "  curv train … --record traj/ && curv replay traj/ --from 100"},
       {"check", "  curv check\n  curv check --only conv2d"},
       {"bench",
@@ -99,7 +103,7 @@ int main(int argc, char** argv) {
   for (CLI::App* cmd : app.get_subcommands({}))
     if (!cmd->get_option_no_throw("--threads") &&
         std::set<std::string>{"eval", "curvature", "spectrum", "gradients", "prune", "laplace",
-                              "ood", "replay", "check"}
+                              "ood", "replay", "check", "influence"}
             .count(cmd->get_name()))
       cmd->add_option("--threads", threads, "Threads for TBB and BLAS (0: all cores)")
           ->capture_default_str();
