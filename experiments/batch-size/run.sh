@@ -143,15 +143,15 @@ large() {
   done
 }
 
-# 5. The smallest damping λ that keeps 100 K-FAC steps stable, at three rates and four batch
+# 5. The smallest damping λ that keeps 100 K-FAC steps stable, at several rates and four batch
 # sizes, by bisection on log λ (8 halvings of [1e-4, 100]), from initialization and from the
 # weights after 10 % of training (the paper's argument is about the curvature near a minimum,
 # which section 2b found initialization is not). The step is K-FAC's bare damped one,
 # θ ← θ − lr (A ⊗ G + λI)⁻¹ g with λ fixed, no KL clipping and no momentum, the update the
-# paper's λ_min ∝ lr/B is derived for. Stable: no step loss above 3× the first (10× from 10 %), nothing
-# non-finite. The largest λ always is (the step tends to lr/λ times the gradient), so unlike the
-# rate's bisection no accuracy floor is needed; the test accuracy of the smallest stable λ found
-# is recorded.
+# paper's λ_min ∝ lr/B is derived for. Stable: no step loss above 3× the first (10× from 10 %),
+# nothing non-finite. The largest λ always is (the step tends to lr/λ times the gradient), so
+# unlike the rate's bisection no accuracy floor is needed; the test accuracy of the smallest
+# stable λ found is recorded.
 damping_trial() {  # START B SEED LR DAMPING: exit 0 when stable; the run's JSON on stdout
   local from=() bound=3
   # From 10 % of training the first batch's loss is small and varies between batches of 32 by
@@ -164,12 +164,15 @@ damping_trial() {  # START B SEED LR DAMPING: exit 0 when stable; the run's JSON
 }
 damping() {
   checkpoints
-  local start lr B seed lo hi mid i json accuracy from bound
+  local start lr B seed lo hi mid i json accuracy from bound rates seeds
   for start in init 10pct; do
-    from="" bound=3
-    [[ $start == 10pct ]] && from=" --init-from lenet5-fashion-10pct.safetensors" bound=10
-    for seed in 0 1; do
-      for lr in 0.01 0.03 0.1; do
+    from="" bound=3 rates=(0.01 0.03 0.1) seeds=(0 1)
+    # From 10 %, to bound the cost (a cell is eight trials of up to 100 K-FAC steps), one seed
+    # and the two outer rates.
+    [[ $start == 10pct ]] &&
+      from=" --init-from lenet5-fashion-10pct.safetensors" bound=10 rates=(0.01 0.1) seeds=(0)
+    for seed in "${seeds[@]}"; do
+      for lr in "${rates[@]}"; do
         for B in 32 128 512 2048; do
           lo=0.0001 hi=100 accuracy=null
           for ((i = 0; i < 8; i++)); do

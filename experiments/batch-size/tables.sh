@@ -113,10 +113,10 @@ if [[ -n $(rows "cifar/") ]]; then
 fi
 
 # 5. Per start (initialization, 10 % of training) and (lr, B) cell: the smallest stable damping's
-# bracket per seed and the geometric mean of the brackets' geometric midpoints; then the law
-# λ_min = κ·lr/B fitted in log space (log κ the mean of log λ − log(lr/B)) with its R², and the
-# free exponents of lr and B (each a one-variable slope: on the full lr × B grid the two centred
-# regressors are orthogonal, so these are the two-variable least-squares coefficients) with theirs.
+# bracket per seed and the geometric mean of the brackets' geometric midpoints. A bracket at an
+# end of the searched [1e-4, 100] is only a bound (≤ its upper end, > its lower end): such cells
+# are marked and left out of the fits. The fits, in log space: the law λ_min = κ·lr/B (log κ the
+# mean of log λ − log(lr/B)) with its R², and λ_min ∝ lr^p·B^q by two-variable least squares.
 for start in init 10pct; do
   [[ -n $(rows "damping/$start/") ]] || continue
   echo; echo "### 5. K-FAC's smallest stable damping (100 steps from $start)"; echo
@@ -124,20 +124,27 @@ for start in init 10pct; do
   echo "|---|---|---|---|---|---|"
   rows "damping/$start/" | jq -rs '
     def g: . * 1000 | round / 1000;
+    def censored: .result.unstable <= 0.0001 or .result.stable >= 100;
     group_by([.result.lr, .result.batch]) | map({lr: .[0].result.lr, B: .[0].result.batch,
-      brackets: map("(\(.result.unstable), \(.result.stable)]"),
+      censored: any(.[]; censored),
+      brackets: map(if .result.unstable <= 0.0001 then "≤ \(.result.stable)"
+                    elif .result.stable >= 100 then "> \(.result.unstable)"
+                    else "(\(.result.unstable), \(.result.stable)]" end),
       lam: (map(.result.unstable * .result.stable | sqrt | log) | add / length | exp),
       acc: map(if .result.test_accuracy then .result.test_accuracy * 1000 | round / 10 else "none stable" end)}) as $c
-    | ($c[] | "| \(.lr) | \(.B) | \(.brackets | join(", ")) | \(.lam | . * 1e4 | round / 1e4) | \(.lam * .B / .lr | g) | \(.acc | map(tostring) | join(", ")) |"),
+    | ($c[] | "| \(.lr) | \(.B) | \(.brackets | join(", ")) | \(if .censored then "bound" else .lam | . * 1e4 | round / 1e4 end) | \(if .censored then "–" else .lam * .B / .lr | g end) | \(.acc | map(tostring) | join(", ")) |"),
       "",
-      ($c | map({y: (.lam | log), x: (.lr / .B | log), a: (.lr | log), b: (.B | log)})) as $p
+      ($c | map(select(.censored | not) | {y: (.lam | log), x: (.lr / .B | log), a: (.lr | log), b: (.B | log)})) as $p
       | ($p | length) as $n | ($p | map(.y) | add / $n) as $my
       | ($p | map((.y - $my) * (.y - $my)) | add) as $sst
       | ($p | map(.y - .x) | add / $n) as $lk
       | ($p | map(.y - .x - $lk | . * .) | add) as $ssr1
       | ($p | map(.a) | add / $n) as $ma | ($p | map(.b) | add / $n) as $mb
-      | (($p | map((.a - $ma) * (.y - $my)) | add) / ($p | map((.a - $ma) * (.a - $ma)) | add)) as $ea
-      | (($p | map((.b - $mb) * (.y - $my)) | add) / ($p | map((.b - $mb) * (.b - $mb)) | add)) as $eb
+      | ($p | map((.a - $ma) * (.a - $ma)) | add) as $saa | ($p | map((.b - $mb) * (.b - $mb)) | add) as $sbb
+      | ($p | map((.a - $ma) * (.b - $mb)) | add) as $sab
+      | ($p | map((.a - $ma) * (.y - $my)) | add) as $say | ($p | map((.b - $mb) * (.y - $my)) | add) as $sby
+      | ($saa * $sbb - $sab * $sab) as $det
+      | (($sbb * $say - $sab * $sby) / $det) as $ea | (($saa * $sby - $sab * $say) / $det) as $eb
       | ($p | map(.y - $my - $ea * (.a - $ma) - $eb * (.b - $mb) | . * .) | add) as $ssr2
       | "λ_min = κ·lr/B: κ = \($lk | exp | g), R² = \(1 - $ssr1 / $sst | g) (log space, \($n) cells).",
         "Free fit λ_min ∝ lr^p·B^q: p = \($ea * 100 | round / 100), q = \($eb * 100 | round / 100) (the law: 1 and −1), R² = \(1 - $ssr2 / $sst | g)."'
