@@ -108,11 +108,11 @@ expect 2 "Could not convert: --steps = abc (see curv train --help)" train --step
 expect 1 "check: expected a known subject, found 'nothing-like-this'" check --only nothing-like-this
 [[ ! -e $scratch/bin ]] || { echo "FAIL: pack-cifar left $scratch/bin behind"; failed=1; }
 # The help offers only what exists (it once advertised Laplace and influence before either).
-for absent in influence; do
+for absent in unlearning continual; do
   "$curv" --help | grep -qi "$absent" && { echo "FAIL: curv --help mentions $absent"; failed=1; }
 done
 # Every subcommand's help ends with examples.
-for sub in train eval info init curvature spectrum gradients prune replay check bench data; do
+for sub in train eval info init curvature spectrum influence gradients prune replay check bench data; do
   # (into a variable first: grep -q stops reading at the match, and a pipe would kill the help
   # with SIGPIPE, which pipefail reports)
   help=$("$curv" "$sub" --help)
