@@ -96,9 +96,12 @@ std::vector<double> inverse_products(LinearOperator& H, std::span<const double> 
                    " iterations (it reached ", res.relative_residual,
                    "): raise --max-iterations or the damping");
         std::copy(res.x.begin(), res.x.end(), X.begin() + q * P);
+        // CG's relative_residual is the true one of the x it returns, checked with one product.
         r.products += res.iterations + 1;
+        r.worst_residual = std::max(r.worst_residual, res.relative_residual);
       }
-      break;
+      if (report) *report = r;
+      return X;
     }
     case Inverse::Lissa: {
       CURV_CHECK(o.lissa_scale > 0, "influence: lissa needs a scale s above λ_max(H + λI), found ",
@@ -113,6 +116,7 @@ std::vector<double> inverse_products(LinearOperator& H, std::span<const double> 
       break;
     }
   }
+  // The exact and LiSSA solutions are checked here, one product each.
   for (index_t q = 0; q < k; ++q) {
     r.worst_residual = std::max(
         r.worst_residual, relative_residual(H, B.data() + q * P, X.data() + q * P, o.damping));

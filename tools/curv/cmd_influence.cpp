@@ -13,7 +13,6 @@
 #include "curv/data/index_list.hpp"
 #include "curv/influence/scores.hpp"
 #include "curv/io/npy.hpp"
-#include "curv/train/recorder.hpp"
 #include "curvature_input.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
@@ -29,14 +28,6 @@ struct Opts {
   double tolerance = 1e-8, lissa_scale = 0;
   index_t max_iterations = 500, lissa_depth = 1000;
 };
-
-// The weight decay the checkpoint was trained with (its recorded recipe), or 0.
-double recorded_weight_decay(const std::string& checkpoint) {
-  const auto meta = carried_metadata(checkpoint);
-  const auto r = meta.find("curv.recipe");
-  if (r == meta.end()) return 0;
-  return recipe_from_json(nlohmann::json::parse(r->second)).second_order.weight_decay;
-}
 
 template <class T>
 int run(const Opts& o) {

@@ -2,12 +2,10 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 
 #include "curv/core/error.hpp"
 #include "curv/laplace/tune.hpp"
 #include "curv/nn/checkpoint.hpp"
-#include "curv/train/recorder.hpp"
 #include "provenance.hpp"
 
 namespace curv::cli {
@@ -119,11 +117,7 @@ laplace::LaplaceSpec LaplaceFlags::spec(const std::string& checkpoint, double n,
   s.noise = noise_value(noise);
   s.batch = batch, s.seed = seed;
   // The prior implied by training: δ = N·wd for weight decay wd on the mean loss.
-  const auto meta = carried_metadata(checkpoint);
-  if (const auto r = meta.find("curv.recipe"); r != meta.end()) {
-    const double wd = recipe_from_json(nlohmann::json::parse(r->second)).second_order.weight_decay;
-    if (wd > 0) s.prior_start = n * wd;
-  }
+  if (const double wd = recorded_weight_decay(checkpoint); wd > 0) s.prior_start = n * wd;
   if (tuned_prior()) s.prior_precision = s.prior_start;  // where the grid's trials start from
   return s;
 }

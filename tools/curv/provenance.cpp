@@ -21,6 +21,13 @@ std::map<std::string, std::string> carried_metadata(const std::string& checkpoin
   return out;
 }
 
+double recorded_weight_decay(const std::string& checkpoint) {
+  const auto meta = carried_metadata(checkpoint);
+  const auto recipe = meta.find("curv.recipe");
+  if (recipe == meta.end()) return 0;
+  return recipe_from_json(nlohmann::json::parse(recipe->second)).second_order.weight_decay;
+}
+
 void resolve_data(const std::string& checkpoint, std::string& data, TaskOptions& task,
                   const char* command) {
   const auto meta = carried_metadata(checkpoint);

@@ -16,6 +16,9 @@ std::map<std::string, std::string> training_metadata(const Recipe& r);
 // The same entries read from a checkpoint (none for files of other tools or older ones), to be
 // carried into a file derived from it (a pruned or replayed model).
 std::map<std::string, std::string> carried_metadata(const std::string& checkpoint);
+// The weight decay of the recorded recipe (the objective's L2 term on the mean loss), or 0 for a
+// checkpoint without one.
+double recorded_weight_decay(const std::string& checkpoint);
 
 // The data set to use with a checkpoint: `data` when given (with a warning on stderr when the
 // checkpoint was trained on another), else the recorded one with its task options (standardized
