@@ -6,12 +6,19 @@ results=${1:-$(dirname "$0")/results.jsonl}
 [[ -f $results ]] || { echo "tables.sh: expected run.sh's results.jsonl, found none at '$results'" >&2; exit 2; }
 command -v jq > /dev/null || { echo "tables.sh: expected jq (Debian package jq), found none" >&2; exit 2; }
 rows() { jq -c --arg p "$1" 'select(.tag | startswith($p))' "$results"; }
+# A jq definition: the least-squares line through points [{x, y}], as {intercept, slope, r2}.
+line_fit='def line_fit:
+  length as $n | (map(.x) | add / $n) as $mx | (map(.y) | add / $n) as $my
+  | ((map((.x - $mx) * (.y - $my)) | add) / (map((.x - $mx) * (.x - $mx)) | add)) as $c
+  | ($my - $c * $mx) as $a
+  | {intercept: $a, slope: $c,
+     r2: (1 - (map((.y - $a - $c * .x) * (.y - $a - $c * .x)) | add) / (map((.y - $my) * (.y - $my)) | add))};'
 
 # 1. λ_max per batch size: each seed's mean ± standard error, the pooled mean over all draws, the
 # linear law fitted to the pooled means (x = 1/B − 1/N) with the seed-0 full-set value.
 spectra_table() {  # CKPT OP
   local prefix="spectra/$1/$2/"
-  rows "$prefix" | jq -rs '
+  rows "$prefix" | jq -rs "$line_fit"'
     def r2: (. * 100 | round) / 100;
     (map(.result.count) | max) as $N
     | (map(select(.result.lambda_full_measured != null)) | .[0].result.lambda_full_measured) as $full
@@ -19,18 +26,14 @@ spectra_table() {  # CKPT OP
        | map({B: .[0].batch, seeds: map("\(.lambda_max_mean | r2) ± \(.lambda_max_se | r2)"),
               pooled: ((map(.values[]) | add) / (map(.values[]) | length))})) as $pts
     | ($pts | map({x: (1 / .B - 1 / $N), y: .pooled}) + (if $full then [{x: 0, y: $full}] else [] end)) as $fit
-    | ($fit | length) as $n | ($fit | map(.x) | add / $n) as $mx | ($fit | map(.y) | add / $n) as $my
-    | ($fit | map((.x - $mx) * (.y - $my)) | add) as $sxy | ($fit | map((.x - $mx) * (.x - $mx)) | add) as $sxx
-    | ($sxy / $sxx) as $c | ($my - $c * $mx) as $lf
-    | ($fit | map((.y - $lf - $c * .x) * (.y - $lf - $c * .x)) | add) as $ssr
-    | ($fit | map((.y - $my) * (.y - $my)) | add) as $sst
+    | ($fit | line_fit) as $line
     | ($pts | map(.seeds | length) | max) as $k
     | "| B | \([range(0; $k) | "seed \(.)"] | join(" | ")) | pooled mean | 2(1+0.9)/λ |",
       "|---|\("---|" * $k)---|---|",
       ($pts[] | "| \(.B) | \(.seeds | join(" | ")) | \(.pooled | r2) | \(3.8 / .pooled | . * 1000 | round / 1000) |"),
       (if $full then "| full (\($N)) | \($full | r2) |\(" |" * $k) \(3.8 / $full | . * 1000 | round / 1000) |" else empty end),
       "",
-      "Linear law on the pooled means\(if $full then " and the full set" else "" end): λ_full = \($lf | r2), c = \($c | r2), R² = \(1 - $ssr / $sst | . * 1000 | round / 1000)."'
+      "Linear law on the pooled means\(if $full then " and the full set" else "" end): λ_full = \($line.intercept | r2), c = \($line.slope | r2), R² = \($line.r2 | . * 1000 | round / 1000)."'
   rows "$prefix" | jq -rs 'map(select(.result.spiked_fit != null) | .result) | .[] |
     "Seed \(.seed) alone: linear λ_full = \(.fit.lambda_full * 100 | round / 100), c = \(.fit.c | round), R² = \(.fit.r2 * 1000 | round / 1000); spiked λ = \(.spiked_fit.lambda_full * 100 | round / 100), v = \(.spiked_fit.v | round), R² = \(.spiked_fit.r2 * 1000 | round / 1000)\(if .lambda_full_measured then "; measured λ_full = \(.lambda_full_measured * 100 | round / 100) in \(.seconds | round) s" else "" end)."'
 }
@@ -71,11 +74,10 @@ if [[ -n $(rows "stable/") ]]; then
     group_by([.result.optimizer, .result.batch]) | .[]
     | "| \(.[0].result.optimizer) | \(.[0].result.batch) | \(map("[\(.result.stable), \(.result.unstable))") | join(", ")) | \(map(.result.stable | log) | add / length | exp | . * 10000 | round / 10000) |"'
   echo
-  rows "stable/" | jq -rs '
+  rows "stable/" | jq -rs "$line_fit"'
     group_by(.result.optimizer) | .[]
     | (group_by(.result.batch) | map({x: (.[0].result.batch | log), y: (map(.result.stable | log) | add / length)})) as $p
-    | ($p | length) as $n | ($p | map(.x) | add / $n) as $mx | ($p | map(.y) | add / $n) as $my
-    | "Log-log slope of the largest stable rate in B, \(.[0].result.optimizer): \(($p | map((.x - $mx) * (.y - $my)) | add) / ($p | map((.x - $mx) * (.x - $mx)) | add) | . * 100 | round / 100)."'
+    | "Log-log slope of the largest stable rate in B, \(.[0].result.optimizer): \($p | line_fit | .slope | . * 100 | round / 100)."'
 fi
 
 # accuracy_table PREFIX LANCZOS: per method (the tag's second part), test accuracy per seed, the
