@@ -404,7 +404,8 @@ paste <(od -A n -v -t f4 -w4 -j 128 "$scratch/inf_exact.npy") <(od -A n -v -t f4
   | awk '{ n++; d = $1 - $2; if (d < 0) d = -d; m = $1 < 0 ? -$1 : $1; if (m > big) big = m; if (d > worst) worst = d }
          END { exit !(n == 10 && big > 0 && worst <= 1e-5 * big) }' ||
   { echo "FAIL: influence --method exact and cg disagree"; failed=1; }
-grep -qF '"method":"cg"' "$scratch/stdout" && grep -qF '"query_count":2' "$scratch/stdout" ||
+grep -qF '"method":"cg"' "$scratch/stdout" && grep -qF '"query_count":2' "$scratch/stdout" &&
+  grep -qF '"tolerance":1e-10' "$scratch/stdout" ||
   { echo "FAIL: influence summary: $(cat "$scratch/stdout")"; failed=1; }
 out=(--out "$scratch/out.npy")
 expect "influence: expected --operator hessian or ggn, found 'kfac'" influence "${base[@]}" --operator kfac --queries 0-1 "${out[@]}"
@@ -412,6 +413,9 @@ expect "influence: expected an inverse among exact, cg, lissa, found 'arnoldi'" 
 expect "influence: expected --measurement loss or margin, found 'logit:0'" "${inf[@]}" --measurement logit:0 "${out[@]}"
 expect "influence: --method lissa needs --lissa-scale" "${inf[@]}" --method lissa "${out[@]}"
 expect "influence: expected --weight-decay >= 0, found -1" "${inf[@]}" --weight-decay -1 "${out[@]}"
+expect "influence: expected --tolerance > 0, found 0" "${inf[@]}" --tolerance 0 "${out[@]}"
+expect "influence: expected --max-iterations >= 1, found 0" "${inf[@]}" --max-iterations 0 "${out[@]}"
+expect "influence: expected --lissa-depth >= 1, found 0" "${inf[@]}" --method lissa --lissa-scale 10 --lissa-depth 0 "${out[@]}"
 expect "0-9" influence "${base[@]}" --operator ggn --queries 0-9 "${out[@]}"
 # Unconverged Ritz values are an error, not results.
 expect "lanczos converged 0 of 3 eigenpairs in 3 products (residual <= 1e-08 x the largest |eigenvalue|): raise --iterations (now 2) or loosen --tolerance" \

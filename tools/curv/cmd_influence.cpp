@@ -71,6 +71,10 @@ int run(const Opts& o) {
   info["train"] = train.spec, info["train_count"] = train.size();
   info["weight_decay"] = wd, info["damping"] = o.in.damping, info["lambda"] = inv.damping;
   info["products"] = report.products, info["worst_relative_residual"] = report.worst_residual;
+  if (inv.kind == influence::Inverse::Cg)
+    info["tolerance"] = o.tolerance, info["max_iterations"] = o.max_iterations;
+  if (inv.kind == influence::Inverse::Lissa)
+    info["lissa_scale"] = o.lissa_scale, info["lissa_depth"] = o.lissa_depth;
   info["out"] = o.out;
   info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   info["memory"] = s.memory();
@@ -113,6 +117,11 @@ Runner add_influence(CLI::App& app) {
                "'");
     CURV_CHECK(o->weight_decay >= 0 || cmd->count("--weight-decay") == 0,
                "influence: expected --weight-decay >= 0, found ", o->weight_decay);
+    CURV_CHECK(o->tolerance > 0, "influence: expected --tolerance > 0, found ", o->tolerance);
+    CURV_CHECK(o->max_iterations >= 1, "influence: expected --max-iterations >= 1, found ",
+               o->max_iterations);
+    CURV_CHECK(o->lissa_depth >= 1, "influence: expected --lissa-depth >= 1, found ",
+               o->lissa_depth);
     check_writable(o->out, "--out");
     o->in.validate();
     if (cmd->count("--examples") == 0) o->in.examples = o->train;  // H on the scored examples
