@@ -407,15 +407,44 @@ paste <(od -A n -v -t f4 -w4 -j 128 "$scratch/inf_exact.npy") <(od -A n -v -t f4
 grep -qF '"method":"cg"' "$scratch/stdout" && grep -qF '"query_count":2' "$scratch/stdout" &&
   grep -qF '"tolerance":1e-10' "$scratch/stdout" ||
   { echo "FAIL: influence summary: $(cat "$scratch/stdout")"; failed=1; }
+# Arnoldi keeping every pair (p = n = P = 51) is the exact inverse on the scores.
+check "influence, arnoldi" "$curv" "${inf[@]}" --method arnoldi --arnoldi-iterations 51 --arnoldi-rank 51 --out "$scratch/inf_arnoldi.npy"
+paste <(od -A n -v -t f4 -w4 -j 128 "$scratch/inf_exact.npy") <(od -A n -v -t f4 -w4 -j 128 "$scratch/inf_arnoldi.npy") \
+  | awk '{ n++; d = $1 - $2; if (d < 0) d = -d; m = $1 < 0 ? -$1 : $1; if (m > big) big = m; if (d > worst) worst = d }
+         END { exit !(n == 10 && big > 0 && worst <= 1e-4 * big) }' ||
+  { echo "FAIL: influence --method arnoldi with p = P and exact disagree"; failed=1; }
+grep -qF '"arnoldi_products":' "$scratch/stdout" || { echo "FAIL: arnoldi summary: $(cat "$scratch/stdout")"; failed=1; }
+# Self-influence: one float32 score per training example, s(z, z) >= 0 for a PD metric.
+check "influence --self, exact" "$curv" influence "${base[@]}" --damping 0.1 --method exact --self --out "$scratch/inf_self.npy"
+[[ $(stat -c %s "$scratch/inf_self.npy") == $((128 + 5 * 4)) ]] &&
+  od -A n -v -t f4 -w4 -j 128 "$scratch/inf_self.npy" | awk '{ if ($1 <= 0) bad = 1 } END { exit bad }' ||
+  { echo "FAIL: influence --self is not 5 positive float32 scores"; failed=1; }
+check "influence, kfac" "$curv" influence "${base[@]}" --method kfac --queries 0-1 --out "$scratch/inf_kfac.npy"
+grep -qF '"damping_rule":"0.1 × mean eigenvalue"' "$scratch/stdout" || { echo "FAIL: kfac's damping rule: $(cat "$scratch/stdout")"; failed=1; }
+check "influence, grad-cos" "$curv" influence "${base[@]}" --method grad-cos --queries 0-1 --out "$scratch/inf_cos.npy"
+od -A n -v -t f4 -w4 -j 128 "$scratch/inf_cos.npy" | awk '{ n++; if ($1 > 1.00001 || $1 < -1.00001) bad = 1 } END { exit bad || n != 10 }' ||
+  { echo "FAIL: grad-cos scores are not 10 cosines"; failed=1; }
+# TracIn over a recorded run: its snapshots after step 0, each with its step's rate.
+check "train with a recorded trajectory" "$curv" train --model mlp --config '{"widths":[4,6,3]}' --data "$scratch/x.npy" --labels "$scratch/y.npy" --batch 2 --epochs 2 --lr 0.1 --log-every 0 --eval train:all --record "$scratch/traj" --record-every 2 --save "$scratch/traj.safetensors"
+check "influence, tracin" "$curv" influence --checkpoint "$scratch/traj.safetensors" --data "$scratch/x.npy" --labels "$scratch/y.npy" --method tracin --trajectory "$scratch/traj" --queries 0-1 --out "$scratch/inf_tracin.npy"
+grep -qF '"checkpoints":[{"lr":0.1,"step":2}' "$scratch/stdout" || { echo "FAIL: tracin summary: $(cat "$scratch/stdout")"; failed=1; }
 out=(--out "$scratch/out.npy")
 expect "influence: expected --operator hessian or ggn, found 'kfac'" influence "${base[@]}" --operator kfac --queries 0-1 "${out[@]}"
-expect "influence: expected an inverse among exact, cg, lissa, found 'arnoldi'" "${inf[@]}" --method arnoldi "${out[@]}"
+expect "influence: --method ekfac sets its own curvature: expected no --operator, found 'ggn'" "${inf[@]}" --method ekfac "${out[@]}"
+expect "influence: expected --method among exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot, grad-cos, tracin, found 'trak'" "${inf[@]}" --method trak "${out[@]}"
 expect "influence: expected --measurement loss or margin, found 'logit:0'" "${inf[@]}" --measurement logit:0 "${out[@]}"
 expect "influence: --method lissa needs --lissa-scale" "${inf[@]}" --method lissa "${out[@]}"
 expect "influence: expected --weight-decay >= 0, found -1" "${inf[@]}" --weight-decay -1 "${out[@]}"
 expect "influence: expected --tolerance > 0, found 0" "${inf[@]}" --tolerance 0 "${out[@]}"
 expect "influence: expected --max-iterations >= 1, found 0" "${inf[@]}" --max-iterations 0 "${out[@]}"
 expect "influence: expected --lissa-depth >= 1, found 0" "${inf[@]}" --method lissa --lissa-scale 10 --lissa-depth 0 "${out[@]}"
+expect "influence: expected 1 <= --arnoldi-rank <= --arnoldi-iterations = 10, found 20" "${inf[@]}" --method arnoldi --arnoldi-iterations 10 --arnoldi-rank 20 "${out[@]}"
+expect "influence: expected either --self or --queries, found both" "${inf[@]}" --self "${out[@]}"
+expect "influence: expected --queries (an index list) or --self" influence "${base[@]}" "${out[@]}"
+expect "influence: --self scores the training loss on both sides" influence "${base[@]}" --self --measurement margin "${out[@]}"
+expect "influence: --method tracin needs --trajectory DIR" influence "${base[@]}" --method tracin --queries 0-1 "${out[@]}"
+expect "influence: --trajectory is for --method tracin" "${inf[@]}" --trajectory "$scratch/traj" "${out[@]}"
+expect "traj0" influence "${base[@]}" --method tracin --trajectory "$scratch/traj0" --queries 0-1 "${out[@]}"
 expect "0-9" influence "${base[@]}" --operator ggn --queries 0-9 "${out[@]}"
 # Unconverged Ritz values are an error, not results.
 expect "lanczos converged 0 of 3 eigenpairs in 3 products (residual <= 1e-08 x the largest |eigenvalue|): raise --iterations (now 2) or loosen --tolerance" \

@@ -1,8 +1,14 @@
-// curv influence: the influence-function score matrix of a trained model (influence/scores.hpp,
-// docs/methods/influence.md): s[q, n] = ∇m(z'_q)ᵀ (H + λI)⁻¹ ∇ℓ(z_n) for the queries (--queries)
-// against the training examples scored (--train-subset), with H the Hessian or GGN of the mean
-// training loss on --examples (the scored examples by default) and λ the checkpoint's weight
-// decay plus --damping. Writes the scores as float32 .npy [queries, train]; prints a JSON line.
+// curv influence: training-data influence scores of a trained model (influence/, docs/methods/
+// influence.md): s[q, n] = ∇m(z'_q)ᵀ M ∇ℓ(z_n) for the queries (--queries) against the training
+// examples scored (--train-subset), or self-influence s(z, z) (--self), with M by --method:
+//   exact, cg, lissa   (H + λI)⁻¹, H the Hessian or GGN (--operator) of the mean training loss
+//                      on --examples (the scored examples by default)
+//   arnoldi            H's top --arnoldi-rank eigenpairs from --arnoldi-iterations products
+//   kfac, ekfac        the K-FAC / EK-FAC operator's inverse (λ defaults to 0.1 × its mean
+//                      eigenvalue), diagonal the exact diagonal's
+//   grad-dot, grad-cos the identity on raw or unit gradients; tracin Σₖ ηₖ over a recorded run
+// λ is the checkpoint's weight decay plus --damping. Writes float32 .npy [queries, train] (or
+// [train] for --self) through a temporary file; prints a JSON line.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -11,8 +17,10 @@
 #include "checks.hpp"
 #include "commands.hpp"
 #include "curv/data/index_list.hpp"
-#include "curv/influence/scores.hpp"
+#include "curv/influence/arnoldi.hpp"
+#include "curv/influence/tracin.hpp"
 #include "curv/io/npy.hpp"
+#include "curv/nn/checkpoint.hpp"
 #include "curvature_input.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
@@ -21,63 +29,158 @@ namespace curv::cli {
 
 namespace {
 
+// What M is built from, by --method.
+enum class Family { Inverse, Arnoldi, Structured, Gradient, Tracin };
+
+Family family_of(const std::string& m) {
+  if (m == "exact" || m == "cg" || m == "lissa") return Family::Inverse;
+  if (m == "arnoldi") return Family::Arnoldi;
+  if (m == "kfac" || m == "ekfac" || m == "diagonal") return Family::Structured;
+  if (m == "grad-dot" || m == "grad-cos") return Family::Gradient;
+  if (m == "tracin") return Family::Tracin;
+  fail(
+      "influence: expected --method among exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, "
+      "grad-dot, grad-cos, tracin, found '",
+      m, "'");
+}
+
 struct Opts {
   CurvatureInput in;
-  std::string train = "train:all", queries, method = "cg", measurement = "loss", out;
+  std::string train = "train:all", queries, method = "cg", measurement = "loss", out, trajectory;
+  bool self = false;
   double weight_decay = -1;  // < 0: the checkpoint's recorded weight decay (0 without one)
   double tolerance = 1e-8, lissa_scale = 0;
-  index_t max_iterations = 500, lissa_depth = 1000;
+  index_t max_iterations = 500, lissa_depth = 1000, arnoldi_iterations = 200, arnoldi_rank = 50;
+  bool fresh_batches = false;
+  bool damping_given = false;
 };
 
 template <class T>
-int run(const Opts& o) {
+int run(Opts& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  influence::InverseOptions inv;
-  inv.kind = influence::parse_inverse(o.method);
+  const Family family = family_of(o.method);
+  const bool with_operator = family != Family::Gradient && family != Family::Tracin;
   const double wd = o.weight_decay >= 0 ? o.weight_decay : recorded_weight_decay(o.in.checkpoint);
-  inv.damping = wd + o.in.added_damping();
-  inv.tolerance = o.tolerance, inv.max_iterations = o.max_iterations;
-  inv.lissa_scale = o.lissa_scale, inv.lissa_depth = o.lissa_depth;
-  CURV_CHECK(inv.kind != influence::Inverse::Lissa || o.lissa_scale > 0,
-             "influence: --method lissa needs --lissa-scale above the largest eigenvalue of "
-             "H + λI (see curv spectrum --top 1)");
   influence::ScoreOptions so;
   so.query = Measurement::parse(o.measurement);
-  CURV_CHECK(so.query.kind == Measurement::Kind::Loss || so.query.kind == Measurement::Kind::Margin,
-             "influence: expected --measurement loss or margin, found '", o.measurement, "'");
   so.batch = o.in.batch;
+  so.cosine = o.method == "grad-cos";
 
   Progress progress;
-  progress.note("influence: " + o.in.op + " on examples " + o.in.examples);
-  CurvatureSetup<T> s = load_curvature<T>(o.in);
+  CurvatureSetup<T> s;
+  nlohmann::json info;
+  if (with_operator) {
+    progress.note("influence: " + o.in.op + " on examples " + o.in.examples);
+    s = load_curvature<T>(o.in);
+    info = s.describe();
+  } else {
+    s.model = load_checkpoint<T>(o.in.checkpoint, o.in.model, o.in.config);
+    s.task = make_task<T>(o.in.data, s.model->loss(), o.in.task);
+    s.task->check_model(*s.model);
+    info = {{"model", s.model->name()}, {"parameters", s.model->params().size()}};
+  }
   const IndexList train = parse_index_list(o.train, *s.task);
-  const IndexList queries = parse_index_list(o.queries, *s.task);
-  ProgressOperator op(*s.op, progress);
-  op.stage("H·v products", 0);
-  influence::InverseReport report;
-  const std::vector<double> S =
-      influence::scores(*s.model, op, s.task->split(train.split), train.indices,
-                        s.task->split(queries.split), queries.indices, inv, so, &report);
+  const Split<T>& train_split = s.task->split(train.split);
+  IndexList queries;
+  if (!o.self) queries = parse_index_list(o.queries, *s.task);
+
+  // M, by family; λ = weight decay + damping (kfac, ekfac: 0.1 × mean eigenvalue by default).
+  double damping = o.in.added_damping();
+  std::unique_ptr<influence::ScoreMetric> metric;
+  std::unique_ptr<ProgressOperator> op;
+  std::unique_ptr<LinearOperator> fresh;
+  std::vector<influence::TracinCheckpoint> checkpoints;
+  if (with_operator) op = std::make_unique<ProgressOperator>(*s.op, progress);
+  switch (family) {
+    case Family::Inverse: {
+      influence::InverseOptions inv;
+      inv.kind = influence::parse_inverse(o.method);
+      inv.damping = wd + damping;
+      inv.tolerance = o.tolerance, inv.max_iterations = o.max_iterations;
+      inv.lissa_scale = o.lissa_scale, inv.lissa_depth = o.lissa_depth;
+      op->stage("H·v products", 0);
+      metric = std::make_unique<influence::InverseMetric>(*op, inv);
+      break;
+    }
+    case Family::Arnoldi: {
+      LinearOperator* H = op.get();
+      if (o.fresh_batches) {
+        auto* model_op = dynamic_cast<ModelOperator<T>*>(s.op.get());
+        fresh = std::make_unique<influence::FreshBatchOperator<T>>(*model_op, s.data->batches());
+        op = std::make_unique<ProgressOperator>(*fresh, progress);
+        H = op.get();
+      }
+      op->stage("arnoldi: H·v products", std::min(o.arnoldi_iterations, H->size()));
+      influence::ArnoldiOptions a;
+      a.iterations = o.arnoldi_iterations, a.rank = o.arnoldi_rank, a.seed = o.in.seed;
+      influence::ArnoldiReport r;
+      metric = influence::arnoldi_metric(*H, a, wd + damping, &r);
+      fresh.reset();  // the operator back on every batch
+      info["arnoldi_products"] = r.products, info["arnoldi_values"] = r.values;
+      info["arnoldi_rank"] = r.values.size(), info["fresh_batches"] = o.fresh_batches;
+      if (!r.message.empty()) info["arnoldi_message"] = r.message;
+      break;
+    }
+    case Family::Structured: {
+      if (o.method != "diagonal" && !o.damping_given) {
+        damping = 0.1 * s.op->trace() / double(s.op->size());
+        info["damping_rule"] = "0.1 × mean eigenvalue";
+      }
+      metric = std::make_unique<influence::OperatorInverseMetric>(*s.op, wd + damping);
+      break;
+    }
+    case Family::Gradient:
+      metric = std::make_unique<influence::IdentityMetric>(s.model->params().size());
+      break;
+    case Family::Tracin:
+      checkpoints = influence::tracin_checkpoints(Trajectory(o.trajectory));
+      break;
+  }
+  progress.note("influence: scoring " + std::to_string(train.size()) + " training examples");
+  std::vector<double> S;
+  if (family == Family::Tracin)
+    S = o.self
+            ? influence::tracin_self_scores(*s.model, checkpoints, train_split, train.indices, so)
+            : influence::tracin_scores(*s.model, checkpoints, train_split, train.indices,
+                                       s.task->split(queries.split), queries.indices, so);
+  else
+    S = o.self ? influence::self_scores(*s.model, *metric, train_split, train.indices, so)
+               : influence::scores(*s.model, *metric, train_split, train.indices,
+                                   s.task->split(queries.split), queries.indices, so);
   progress.clear();
   for (std::size_t i = 0; i < S.size(); ++i)
     CURV_CHECK(std::isfinite(S[i]), "influence: score ", i,
-               " is not finite (nothing written): ", "raise --damping");
+               " is not finite (nothing written): raise --damping");
   const std::vector<float> f(S.begin(), S.end());
-  write_npy(o.out, f.data(), {std::int64_t(queries.size()), std::int64_t(train.size())});
+  if (o.self)
+    write_npy(o.out, f.data(), {std::int64_t(train.size())});
+  else
+    write_npy(o.out, f.data(), {std::int64_t(queries.size()), std::int64_t(train.size())});
 
-  nlohmann::json info = s.describe();
-  info["method"] = o.method, info["measurement"] = so.query.name();
-  info["queries"] = queries.spec, info["query_count"] = queries.size();
+  info["method"] = o.method, info["measurement"] = so.query.name(), info["self"] = o.self;
+  if (!o.self) info["queries"] = queries.spec, info["query_count"] = queries.size();
   info["train"] = train.spec, info["train_count"] = train.size();
-  info["weight_decay"] = wd, info["damping"] = o.in.damping, info["lambda"] = inv.damping;
-  info["products"] = report.products, info["worst_relative_residual"] = report.worst_residual;
-  if (inv.kind == influence::Inverse::Cg)
-    info["tolerance"] = o.tolerance, info["max_iterations"] = o.max_iterations;
-  if (inv.kind == influence::Inverse::Lissa)
-    info["lissa_scale"] = o.lissa_scale, info["lissa_depth"] = o.lissa_depth;
+  if (with_operator) {
+    info["weight_decay"] = wd, info["damping"] = damping, info["lambda"] = wd + damping;
+    info["metric"] = metric->name();
+  }
+  if (family == Family::Inverse) {
+    info["products"] = metric->report().products;
+    info["worst_relative_residual"] = metric->report().worst_residual;
+    if (o.method == "cg")
+      info["tolerance"] = o.tolerance, info["max_iterations"] = o.max_iterations;
+    if (o.method == "lissa")
+      info["lissa_scale"] = o.lissa_scale, info["lissa_depth"] = o.lissa_depth;
+  }
+  if (family == Family::Tracin) {
+    info["trajectory"] = o.trajectory;
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& c : checkpoints) steps.push_back({{"step", c.step}, {"lr", c.lr}});
+    info["checkpoints"] = steps;
+  }
   info["out"] = o.out;
   info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  info["memory"] = s.memory();
+  if (with_operator) info["memory"] = s.memory();
   std::printf("%s\n", info.dump().c_str());
   return 0;
 }
@@ -85,36 +188,70 @@ int run(const Opts& o) {
 }  // namespace
 
 Runner add_influence(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "influence",
-      "Influence-function scores of training examples on queries (docs/methods/influence.md)");
+  auto* cmd =
+      app.add_subcommand("influence",
+                         "Influence scores of training examples on queries, or self-influence "
+                         "(docs/methods/influence.md)");
   auto o = std::make_shared<Opts>();
   o->in.add_options(cmd);
+  cmd->get_option("--operator")
+      ->required(false)
+      ->description(
+          "exact, cg, lissa, arnoldi: hessian or ggn (default ggn); set by the other "
+          "methods");
   cmd->add_option("--train-subset", o->train, "The training examples scored (an index list)")
       ->capture_default_str();
-  cmd->add_option("--queries", o->queries, "The query examples, e.g. test:0-99 (an index list)")
-      ->required();
+  cmd->add_option("--queries", o->queries, "The query examples, e.g. test:0-99 (an index list)");
+  cmd->add_flag("--self", o->self, "Self-influence s(z, z) of the training examples instead");
   cmd->add_option("--method", o->method,
-                  "How (H + λI)⁻¹ is applied: exact (dense, small models), "
-                  "cg or lissa")
+                  "exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot, grad-cos, tracin")
       ->capture_default_str();
   cmd->add_option("--measurement", o->measurement, "The queries' scalar: loss or margin")
       ->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay,
                   "The objective's weight decay, part of λ (default: the checkpoint's recorded "
                   "recipe, else 0)");
-  cmd->add_option("--out", o->out, "The scores: float32 .npy [queries, train]")->required();
+  cmd->add_option("--out", o->out, "The scores: float32 .npy [queries, train], or [train]")
+      ->required();
   cmd->add_option("--tolerance", o->tolerance, "cg: relative residual")->capture_default_str();
   cmd->add_option("--max-iterations", o->max_iterations, "cg: iterations")->capture_default_str();
   cmd->add_option("--lissa-scale", o->lissa_scale,
                   "lissa: must exceed the largest eigenvalue of H + λI");
   cmd->add_option("--lissa-depth", o->lissa_depth, "lissa: recursion depth")->capture_default_str();
+  cmd->add_option("--arnoldi-iterations", o->arnoldi_iterations, "arnoldi: products n")
+      ->capture_default_str();
+  cmd->add_option("--arnoldi-rank", o->arnoldi_rank, "arnoldi: eigenpairs kept p <= n")
+      ->capture_default_str();
+  cmd->add_flag("--fresh-batches", o->fresh_batches,
+                "arnoldi: each product on the next --batch of --examples, not all of them");
+  cmd->add_option("--trajectory", o->trajectory,
+                  "tracin: a run recorded by curv train --record (its snapshots after step 0)");
   return [o, cmd] {
     o->in.resolve_data("influence");
-    CURV_CHECK(o->in.op == "hessian" || o->in.op == "ggn",
-               "influence: expected --operator hessian or ggn, found '", o->in.op, "'");
+    const Family family = family_of(o->method);
+    o->damping_given = cmd->count("--damping") > 0;
+    const bool set_operator = cmd->count("--operator") > 0;
+    if (family == Family::Inverse || family == Family::Arnoldi) {
+      if (!set_operator) o->in.op = "ggn";
+      CURV_CHECK(o->in.op == "hessian" || o->in.op == "ggn",
+                 "influence: expected --operator hessian or ggn, found '", o->in.op, "'");
+    } else {
+      CURV_CHECK(!set_operator, "influence: --method ", o->method,
+                 " sets its own curvature: expected no --operator, found '", o->in.op, "'");
+      if (family == Family::Structured) o->in.op = o->method == "diagonal" ? "diag" : o->method;
+    }
     CURV_CHECK(o->in.subset == "all", "influence: expected --subset all, found '", o->in.subset,
                "'");
+    CURV_CHECK(o->self != !o->queries.empty(),
+               o->self ? "influence: expected either --self or --queries, found both"
+                       : "influence: expected --queries (an index list) or --self");
+    CURV_CHECK(!o->self || o->measurement == "loss",
+               "influence: --self scores the training loss on both sides: expected --measurement "
+               "loss, found '",
+               o->measurement, "'");
+    const Measurement m = Measurement::parse(o->measurement);
+    CURV_CHECK(m.kind == Measurement::Kind::Loss || m.kind == Measurement::Kind::Margin,
+               "influence: expected --measurement loss or margin, found '", o->measurement, "'");
     CURV_CHECK(o->weight_decay >= 0 || cmd->count("--weight-decay") == 0,
                "influence: expected --weight-decay >= 0, found ", o->weight_decay);
     CURV_CHECK(o->tolerance > 0, "influence: expected --tolerance > 0, found ", o->tolerance);
@@ -122,8 +259,20 @@ Runner add_influence(CLI::App& app) {
                o->max_iterations);
     CURV_CHECK(o->lissa_depth >= 1, "influence: expected --lissa-depth >= 1, found ",
                o->lissa_depth);
+    CURV_CHECK(o->method != "lissa" || o->lissa_scale > 0,
+               "influence: --method lissa needs --lissa-scale above the largest eigenvalue of "
+               "H + λI (see curv spectrum --top 1)");
+    CURV_CHECK(o->arnoldi_rank >= 1 && o->arnoldi_rank <= o->arnoldi_iterations,
+               "influence: expected 1 <= --arnoldi-rank <= --arnoldi-iterations = ",
+               o->arnoldi_iterations, ", found ", o->arnoldi_rank);
+    CURV_CHECK(family == Family::Tracin || o->trajectory.empty(),
+               "influence: --trajectory is for --method tracin, found --method ", o->method);
+    CURV_CHECK(family != Family::Tracin || !o->trajectory.empty(),
+               "influence: --method tracin needs --trajectory DIR (curv train --record DIR)");
+    CURV_CHECK(!o->fresh_batches || family == Family::Arnoldi,
+               "influence: --fresh-batches is for --method arnoldi, found --method ", o->method);
     check_writable(o->out, "--out");
-    o->in.validate();
+    o->in.validate(family != Family::Gradient && family != Family::Tracin);
     if (cmd->count("--examples") == 0) o->in.examples = o->train;  // H on the scored examples
     return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o);
   };

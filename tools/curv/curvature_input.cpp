@@ -48,12 +48,14 @@ void CurvatureInput::add_options(CLI::App* cmd) {
       ->capture_default_str();
 }
 
-void CurvatureInput::validate() const {
+void CurvatureInput::validate(bool with_operator) const {
   CURV_CHECK(damping >= 0, "expected --damping >= 0, found ", damping);
   CURV_CHECK(precision == "float64" || precision == "float32",
              "expected --precision float64 or float32, found '", precision, "'");
   CURV_CHECK(batch >= 1, "expected --batch >= 1, found ", batch);
   CURV_CHECK(mc_samples >= 1, "expected --mc-samples >= 1, found ", mc_samples);
+  if (!task.labels.empty()) check_readable(task.labels, "--labels", "an .npy file");
+  if (!with_operator) return;
   auto names = operator_names();
   // kfac-factored is --operator kfac --kfac-damping factored here, with train's and prune's flags.
   names.erase(std::find(names.begin(), names.end(), "kfac-factored"));
@@ -72,7 +74,6 @@ void CurvatureInput::validate() const {
              "--kfac-damping factored: expected --damping > 0, the λ of (A + π√λI) ⊗ "
              "(G + √λ/π I), found ",
              damping);
-  if (!task.labels.empty()) check_readable(task.labels, "--labels", "an .npy file");
 }
 
 OperatorSpec CurvatureInput::spec() const {

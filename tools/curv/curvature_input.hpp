@@ -28,8 +28,8 @@ struct CurvatureInput : CheckpointInput {
 
   void add_options(CLI::App* cmd);
   // Damping, names and the labels file, checked before any work (the checkpoint is checked by
-  // resolve_data, which runs first).
-  void validate() const;
+  // resolve_data, which runs first); without an operator (with_operator false) the rest alone.
+  void validate(bool with_operator = true) const;
   OperatorSpec spec() const;
   // --operator kfac --kfac-damping factored: λ is part of the operator's matrix,
   // (A + π√λI) ⊗ (G + √λ/π I), as in the optimizer and the pruner given the same flags.

@@ -1,0 +1,56 @@
+#include "curv/influence/arnoldi.hpp"
+
+#include "curv/core/error.hpp"
+#include "curv/linalg/eigensolvers.hpp"
+
+namespace curv::influence {
+
+std::unique_ptr<EigenMetric> arnoldi_metric(LinearOperator& H, const ArnoldiOptions& o,
+                                            double damping, ArnoldiReport* report) {
+  CURV_CHECK(o.rank >= 1, "influence: expected an Arnoldi rank p >= 1, found ", o.rank);
+  CURV_CHECK(o.rank <= o.iterations,
+             "influence: arnoldi keeps p of its n Ritz pairs: expected p <= n = ", o.iterations,
+             ", found p = ", o.rank);
+  CURV_CHECK(damping >= 0, "influence: expected a damping λ >= 0, found ", damping);
+  linalg::KrylovOptions k;
+  k.iterations = std::min(o.iterations, H.size());
+  k.wanted = std::min(o.rank, k.iterations);
+  k.which = linalg::Which::largest_magnitude;
+  k.seed = o.seed;
+  const linalg::Eigensolution e = linalg::arnoldi(H, k);
+  const index_t p = index_t(e.values.size()), P = H.size();
+  std::vector<double> U(std::size_t(p * P));
+  for (index_t i = 0; i < p; ++i)
+    std::copy(e.vectors[std::size_t(i)].begin(), e.vectors[std::size_t(i)].end(),
+              U.begin() + i * P);
+  if (report) {
+    report->products = e.iterations;
+    report->values = e.values;
+    report->breakdown = e.breakdown;
+    report->message = e.message;
+  }
+  return std::make_unique<EigenMetric>(e.values, std::move(U), P, damping);
+}
+
+template <class T>
+FreshBatchOperator<T>::FreshBatchOperator(ModelOperator<T>& op, index_t batches)
+    : LinearOperator(op.size()), op_(op), batches_(batches) {
+  CURV_CHECK(batches >= 1, "influence: expected at least one batch, found ", batches);
+}
+
+template <class T>
+FreshBatchOperator<T>::~FreshBatchOperator() {
+  op_.use_batch(-1);
+}
+
+template <class T>
+void FreshBatchOperator<T>::mv(const double* v, double* out) {
+  op_.use_batch(next_);
+  next_ = (next_ + 1) % batches_;
+  op_.mv(v, out);
+}
+
+template class FreshBatchOperator<float>;
+template class FreshBatchOperator<double>;
+
+}  // namespace curv::influence
