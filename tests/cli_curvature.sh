@@ -446,6 +446,26 @@ expect "influence: --method tracin needs --trajectory DIR" influence "${base[@]}
 expect "influence: --trajectory is for --method tracin" "${inf[@]}" --trajectory "$scratch/traj" "${out[@]}"
 expect "traj0" influence "${base[@]}" --method tracin --trajectory "$scratch/traj0" --queries 0-1 "${out[@]}"
 expect "0-9" influence "${base[@]}" --operator ggn --queries 0-9 "${out[@]}"
+
+# curv influence-eval: a linear softmax model (convex with wd > 0) moved to its exact optimum,
+# then each chosen example's leave-one-out retraining against the exact scores s/N computed
+# there (the top and bottom 2 of 5 for either query: 4 distinct retrainings).
+lin=(--data "$scratch/x.npy" --labels "$scratch/y.npy" --weight-decay 0.1)
+check "init a linear model" "$curv" init --model mlp --config '{"widths":[4,3]}' --seed 4 --save "$scratch/lin.safetensors"
+check "influence-eval --optimum" "$curv" influence-eval --optimum --checkpoint "$scratch/lin.safetensors" "${lin[@]}" --save "$scratch/opt.safetensors"
+jq -e '.gradient_norm <= 1e-10 and .steps >= 1' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --optimum: $(cat "$scratch/stdout")"; failed=1; }
+check "influence at the optimum, exact Hessian" "$curv" influence --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --operator hessian --method exact --queries 0-1 --out "$scratch/lin_scores.npy"
+check "influence-eval --loo" "$curv" influence-eval --loo --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy" --top 2 --pairs "$scratch/pairs.csv"
+jq -e '.retrainings == 4 and .worst_gradient_norm <= 1e-10 and .pearson > 0.9' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --loo: $(cat "$scratch/stdout")"; failed=1; }
+[[ $(wc -l < "$scratch/pairs.csv") == 9 ]] || { echo "FAIL: --pairs is not a header and 2 × 4 rows"; failed=1; }
+ie=(influence-eval --checkpoint "$scratch/opt.safetensors" "${lin[@]}")
+expect "influence-eval: expected one of --optimum or --loo, found neither" "${ie[@]}"
+expect "influence-eval: expected one of --optimum or --loo, found both" "${ie[@]}" --optimum --loo --save "$scratch/out.npy"
+expect "influence-eval: --loo needs --queries and --scores" "${ie[@]}" --loo --queries 0-1
+expect "expected a [1, 5] score matrix for --queries 0 and --train-subset train:all, found shape [2, 5]" "${ie[@]}" --loo --queries 0 --scores "$scratch/lin_scores.npy"
+expect "influence-eval: expected 2 × --top <= 5 training examples, found --top 3" "${ie[@]}" --loo --queries 0-1 --scores "$scratch/lin_scores.npy" --top 3
+expect "is not at the training objective's minimum" influence-eval --loo --checkpoint "$scratch/lin.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy" --top 2
+expect "influence-eval: expected --measurement loss or margin, found 'predicted'" "${ie[@]}" --loo --queries 0-1 --scores "$scratch/lin_scores.npy" --measurement predicted
 # Unconverged Ritz values are an error, not results.
 expect "lanczos converged 0 of 3 eigenpairs in 3 products (residual <= 1e-08 x the largest |eigenvalue|): raise --iterations (now 2) or loosen --tolerance" \
   spectrum "${model[@]}" --operator hessian --top 3 --iterations 2 --out "$scratch/out.npy"

@@ -98,3 +98,22 @@ TEST_CASE("Gaussian regression scores by hand: one output, and two correlated ou
           gaussian_regression({0, 0}, {1, 1}, 1, {1});
         }).find("expected means") != std::string::npos);
 }
+
+TEST_CASE("pearson and spearman against hand-computed values; ties share their mean rank") {
+  // x = 1..4, y = 2, 4, 5, 9: x̄ = 2.5, ȳ = 5; Σ dx·dy = 11, Σ dx² = 5, Σ dy² = 26.
+  const std::vector<double> x{1, 2, 3, 4}, y{2, 4, 5, 9};
+  CHECK(metrics::pearson(x, y) == doctest::Approx(11.0 / std::sqrt(5.0 * 26.0)).epsilon(1e-14));
+  CHECK(metrics::spearman(x, y) == doctest::Approx(1.0).epsilon(1e-14));
+  CHECK(metrics::spearman(x, {9, 5, 4, 2}) == doctest::Approx(-1.0).epsilon(1e-14));
+  const std::vector<double> r = metrics::ranks({3, 1, 3, 2});
+  CHECK(r == std::vector<double>{3.5, 1, 3.5, 2});
+  // Ranks (1, 2, 3.5, 3.5) against (1, 2, 3, 4): Pearson of those.
+  CHECK(metrics::spearman({1, 2, 5, 5}, {1, 2, 3, 4}) ==
+        doctest::Approx(metrics::pearson({1, 2, 3.5, 3.5}, {1, 2, 3, 4})).epsilon(1e-14));
+  CHECK(error_of([] {
+          metrics::pearson({1, 1, 1}, {1, 2, 3});
+        }) == "correlation: expected values that vary on both sides, found a constant one");
+  CHECK(error_of([] {
+          metrics::pearson({1}, {1, 2});
+        }) == "correlation: expected two lists of one size, found 1 and 2");
+}

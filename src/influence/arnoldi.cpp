@@ -15,7 +15,7 @@ std::unique_ptr<EigenMetric> arnoldi_metric(LinearOperator& H, const ArnoldiOpti
   linalg::KrylovOptions k;
   k.iterations = std::min(o.iterations, H.size());
   k.wanted = std::min(o.rank, k.iterations);
-  k.which = linalg::Which::largest_magnitude;
+  k.which = o.positive ? linalg::Which::largest_algebraic : linalg::Which::largest_magnitude;
   k.seed = o.seed;
   const linalg::Eigensolution e = linalg::arnoldi(H, k);
   const index_t p = index_t(e.values.size()), P = H.size();

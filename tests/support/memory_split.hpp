@@ -27,14 +27,22 @@ class MemorySplit : public Split<double> {
     s[0] = n;
     b.x = Tensor<double>(s);
     b.labels.clear(), b.indices.assign(idx.begin(), idx.end());
+    // Regression targets (a values tensor) are copied row by row like the inputs.
+    const index_t targets = all_.values.numel() > 0 ? all_.values.numel() / s_rows() : 0;
+    if (labelled_ && targets > 0) b.values = Tensor<double>(Shape{n, targets});
     for (index_t i = 0; i < n; ++i) {
       std::memcpy(b.x.data() + i * row, all_.x.data() + idx[i] * row, sizeof(double) * row);
-      if (labelled_) b.labels.push_back(all_.labels[std::size_t(idx[i])]);
+      if (labelled_ && targets > 0)
+        std::memcpy(b.values.data() + i * targets, all_.values.data() + idx[i] * targets,
+                    sizeof(double) * targets);
+      else if (labelled_)
+        b.labels.push_back(all_.labels[std::size_t(idx[i])]);
     }
   }
   std::uint64_t fingerprint() const override { return 0; }
 
  private:
+  index_t s_rows() const { return all_.x.shape()[0]; }
   Batch<double> all_;
   bool labelled_;
 };

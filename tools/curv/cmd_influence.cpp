@@ -51,6 +51,7 @@ struct Opts {
   double weight_decay = -1;  // < 0: the checkpoint's recorded weight decay (0 without one)
   double tolerance = 1e-8, lissa_scale = 0;
   index_t max_iterations = 500, lissa_depth = 1000, arnoldi_iterations = 200, arnoldi_rank = 50;
+  index_t gradient_batch = 256, exact_limit = 6000;
   bool fresh_batches = false;
   bool damping_given = false;
 };
@@ -63,7 +64,7 @@ int run(Opts& o) {
   const double wd = o.weight_decay >= 0 ? o.weight_decay : recorded_weight_decay(o.in.checkpoint);
   influence::ScoreOptions so;
   so.query = Measurement::parse(o.measurement);
-  so.batch = o.in.batch;
+  so.batch = o.gradient_batch;
   so.cosine = o.method == "grad-cos";
 
   Progress progress;
@@ -98,6 +99,7 @@ int run(Opts& o) {
       inv.damping = wd + damping;
       inv.tolerance = o.tolerance, inv.max_iterations = o.max_iterations;
       inv.lissa_scale = o.lissa_scale, inv.lissa_depth = o.lissa_depth;
+      inv.exact_limit = o.exact_limit;
       op->stage("H·v products", 0);
       metric = std::make_unique<influence::InverseMetric>(*op, inv);
       break;
@@ -113,6 +115,7 @@ int run(Opts& o) {
       op->stage("arnoldi: H·v products", std::min(o.arnoldi_iterations, H->size()));
       influence::ArnoldiOptions a;
       a.iterations = o.arnoldi_iterations, a.rank = o.arnoldi_rank, a.seed = o.in.seed;
+      a.positive = o.in.op == "ggn";  // positive semi-definite: its largest values
       influence::ArnoldiReport r;
       metric = influence::arnoldi_metric(*H, a, wd + damping, &r);
       fresh.reset();  // the operator back on every batch
@@ -202,6 +205,10 @@ Runner add_influence(CLI::App& app) {
   cmd->add_option("--train-subset", o->train, "The training examples scored (an index list)")
       ->capture_default_str();
   cmd->add_option("--queries", o->queries, "The query examples, e.g. test:0-99 (an index list)");
+  cmd->add_option(
+         "--gradient-batch", o->gradient_batch,
+         "Examples per per-example-gradient sweep while scoring (memory: this × P doubles)")
+      ->capture_default_str();
   cmd->add_flag("--self", o->self, "Self-influence s(z, z) of the training examples instead");
   cmd->add_option("--method", o->method,
                   "exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot, grad-cos, tracin")
@@ -218,6 +225,9 @@ Runner add_influence(CLI::App& app) {
   cmd->add_option("--lissa-scale", o->lissa_scale,
                   "lissa: must exceed the largest eigenvalue of H + λI");
   cmd->add_option("--lissa-depth", o->lissa_depth, "lissa: recursion depth")->capture_default_str();
+  cmd->add_option("--exact-limit", o->exact_limit,
+                  "exact: the largest P whose H is formed densely (P² doubles, twice)")
+      ->capture_default_str();
   cmd->add_option("--arnoldi-iterations", o->arnoldi_iterations, "arnoldi: products n")
       ->capture_default_str();
   cmd->add_option("--arnoldi-rank", o->arnoldi_rank, "arnoldi: eigenpairs kept p <= n")
@@ -254,6 +264,8 @@ Runner add_influence(CLI::App& app) {
                "influence: expected --measurement loss or margin, found '", o->measurement, "'");
     CURV_CHECK(o->weight_decay >= 0 || cmd->count("--weight-decay") == 0,
                "influence: expected --weight-decay >= 0, found ", o->weight_decay);
+    CURV_CHECK(o->gradient_batch >= 1, "influence: expected --gradient-batch >= 1, found ",
+               o->gradient_batch);
     CURV_CHECK(o->tolerance > 0, "influence: expected --tolerance > 0, found ", o->tolerance);
     CURV_CHECK(o->max_iterations >= 1, "influence: expected --max-iterations >= 1, found ",
                o->max_iterations);

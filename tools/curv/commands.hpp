@@ -23,5 +23,6 @@ Runner add_ood(CLI::App& app);
 Runner add_init(CLI::App& app);
 Runner add_replay(CLI::App& app);
 Runner add_influence(CLI::App& app);
+Runner add_influence_eval(CLI::App& app);
 
 }  // namespace curv::cli

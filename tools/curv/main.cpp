@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   reg(curv::cli::add_curvature);
   reg(curv::cli::add_spectrum);
   reg(curv::cli::add_influence);
+  reg(curv::cli::add_influence_eval);
   reg(curv::cli::add_gradients);
   reg(curv::cli::add_prune);
   reg(curv::cli::add_laplace);
@@ -88,6 +89,11 @@ int main(int argc, char** argv) {
       {"influence",
        "  curv influence --checkpoint l5.safetensors --operator ggn --train-subset 0-9999 "
        "--queries test:0-9 \\\n      --method cg --damping 0.01 --out scores.npy"},
+      {"influence-eval",
+       "  curv influence-eval --optimum --checkpoint lr.safetensors --train-subset train:0-4999 "
+       "--save opt.safetensors\n"
+       "  curv influence-eval --loo --checkpoint opt.safetensors --train-subset train:0-4999 "
+       "--queries test:0-2 \\\n      --scores scores.npy --top 50"},
       {"replay", "  curv train … --record traj/ && curv replay traj/ --from 100"},
       {"check", "  curv check\n  curv check --only conv2d"},
       {"bench",
@@ -103,7 +109,7 @@ int main(int argc, char** argv) {
   for (CLI::App* cmd : app.get_subcommands({}))
     if (!cmd->get_option_no_throw("--threads") &&
         std::set<std::string>{"eval", "curvature", "spectrum", "gradients", "prune", "laplace",
-                              "ood", "replay", "check", "influence"}
+                              "ood", "replay", "check", "influence", "influence-eval"}
             .count(cmd->get_name()))
       cmd->add_option("--threads", threads, "Threads for TBB and BLAS (0: all cores)")
           ->capture_default_str();

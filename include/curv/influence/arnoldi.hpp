@@ -19,6 +19,11 @@ struct ArnoldiOptions {
   index_t iterations = 200;  // n: Krylov dimension (capped at H's size)
   index_t rank = 50;         // p ≤ n: eigenpairs kept
   std::uint64_t seed = 0;    // the Gaussian start vector
+  // Keep the p largest values rather than the largest magnitudes (the paper's choice, which an
+  // indefinite Hessian needs): for a positive semi-definite H such as the GGN they are the same
+  // pairs, except that products on fresh batches make H slightly inconsistent from step to step
+  // and give spurious negative Ritz values, which this keeps out.
+  bool positive = false;
 };
 
 struct ArnoldiReport {

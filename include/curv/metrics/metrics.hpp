@@ -17,6 +17,10 @@
 //             the Mann–Whitney probability that an OOD input outscores an in-distribution one,
 //             ties counting ½; AUPR the average precision with OOD positive; FPR95 the share of
 //             in-distribution inputs at or above the smallest threshold that flags 95 % of OOD.
+// Agreement of predicted and actual values (correlation.cpp), e.g. influence scores against
+// retraining:
+//   pearson   Σ (xᵢ − x̄)(yᵢ − ȳ) / √(Σ (xᵢ − x̄)² Σ (yᵢ − ȳ)²)
+//   spearman  Pearson's r of the ranks, tied values sharing their mean rank
 // Regression, from a Gaussian predictive N(μᵢ, Σᵢ) over D outputs per input (regression.cpp):
 //   nll       (1/n) Σᵢ ½ [D log 2π + log det Σᵢ + (yᵢ − μᵢ)ᵀ Σᵢ⁻¹ (yᵢ − μᵢ)], nats per input
 //   rmse      √((1/(n·D)) Σᵢ ‖yᵢ − μᵢ‖²)
@@ -70,5 +74,12 @@ Regression gaussian_regression(const std::vector<double>& mean,
 // entropy −Σ p log p (nats).
 std::vector<double> one_minus_max_probability(const std::vector<double>& probs, index_t classes);
 std::vector<double> entropy(const std::vector<double>& probs, index_t classes);
+
+// Throws curv::Error when the sizes differ, fewer than two pairs are given, or either side is
+// constant (the coefficient is then undefined).
+double pearson(const std::vector<double>& x, const std::vector<double>& y);
+double spearman(const std::vector<double>& x, const std::vector<double>& y);
+// 1-based ranks of x, ties given their mean rank.
+std::vector<double> ranks(const std::vector<double>& x);
 
 }  // namespace curv::metrics

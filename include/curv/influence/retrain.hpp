@@ -1,0 +1,71 @@
+// Retraining, the ground truth influence estimates are measured against
+// (docs/methods/influence.md). Removing a set R from the N training examples leaves the objective
+//
+//   L₋R(θ) = (1/N) Σ_{n∉R} ℓₙ(θ) + (wd/2) ‖θ‖²
+//
+// with the same 1/N weight on every remaining example — the ε = −1/N up-weighting that
+// influence functions linearize, so s(z, z')/N predicts m(z'; θ₋z) − m(z'; θ*) to first order.
+// (Re-normalizing by N − 1 would also change the effective weight decay by a relative 1/N, a
+// shift of θ as large as the one being measured.)
+//
+// For convex models (logistic regression) θ₋R is found by Newton's method from θ*: each step
+// solves (∇²L₋R + ... ) d = −∇L₋R by conjugate gradient on exact Hessian-vector products
+// (optionally preconditioned, e.g. by a dense Cholesky factor of ∇²L at θ*, which makes every
+// leave-out solve take a few iterations), with a backtracking line search, until ‖∇L₋R‖ is
+// below the tolerance.
+#pragma once
+
+#include <vector>
+
+#include "curv/curvature/gradients.hpp"
+#include "curv/data/split.hpp"
+#include "curv/linalg/linear_solvers.hpp"
+#include "curv/nn/model.hpp"
+
+namespace curv::influence {
+
+struct NewtonOptions {
+  double weight_decay = 0;            // wd
+  index_t total = 0;                  // N, the full training set's size (0: the examples given)
+  double gradient_tolerance = 1e-10;  // stop when ‖∇L₋R‖₂ is at most this
+  index_t max_steps = 50;             // Newton steps
+  double cg_tolerance = 1e-8;         // each step's relative residual
+  index_t cg_iterations = 2000;       // per step
+  index_t batch = 1024;               // examples per recorded batch
+  // z = P⁻¹ r with P ≈ ∇²L₋R (the whole objective's Hessian, weight decay included); empty: none.
+  linalg::Preconditioner preconditioner{};
+};
+
+struct NewtonReport {
+  index_t steps = 0;
+  index_t products = 0;  // Hessian-vector products
+  double gradient_norm = 0;
+  double objective = 0;
+  bool converged = false;
+};
+
+// Minimizes L₋R over `examples` (the kept ones) from the model's current parameters, in place.
+// Does not throw when it stops unconverged: the report says so (the caller decides).
+template <class T>
+NewtonReport newton_minimize(Model<T>& model, const Split<T>& split, std::vector<index_t> examples,
+                             const NewtonOptions& options);
+
+// m(z; θ) for the listed examples at the model's parameters: each one's loss ℓ (not divided by
+// N), or its margin z_y − log Σ_{c≠y} exp z_c — what the estimators' scores predict the change of.
+template <class T>
+std::vector<double> measurement_values(const Model<T>& model, const Split<T>& split,
+                                       const std::vector<index_t>& examples,
+                                       const Measurement& measurement, index_t batch = 1024);
+
+extern template std::vector<double> measurement_values(const Model<float>&, const Split<float>&,
+                                                       const std::vector<index_t>&,
+                                                       const Measurement&, index_t);
+extern template std::vector<double> measurement_values(const Model<double>&, const Split<double>&,
+                                                       const std::vector<index_t>&,
+                                                       const Measurement&, index_t);
+extern template NewtonReport newton_minimize(Model<float>&, const Split<float>&,
+                                             std::vector<index_t>, const NewtonOptions&);
+extern template NewtonReport newton_minimize(Model<double>&, const Split<double>&,
+                                             std::vector<index_t>, const NewtonOptions&);
+
+}  // namespace curv::influence

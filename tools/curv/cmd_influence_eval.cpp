@@ -1,0 +1,278 @@
+// curv influence-eval: the ground truths influence scores are measured against
+// (influence/retrain.hpp, docs/methods/influence.md).
+//   --optimum  Newton's method on L(θ) = (1/N) Σ ℓₙ + (wd/2)‖θ‖² over --train-subset from the
+//              checkpoint, to ‖∇L‖ <= --tolerance, saved to --save: the θ* that influence
+//              functions linearize around (an SGD checkpoint is only near it).
+//   --loo      for each query, the --top training examples with the largest and the smallest
+//              scores in --scores (a [queries, train] .npy from curv influence); each of them is
+//              left out and the model retrained from θ* by Newton's method, and the actual change
+//              m(z'; θ₋z) − m(z'; θ*) is set against the predicted s(z, z')/N: Pearson and
+//              Spearman correlations per query and over all pairs.
+// Convex models (logistic regression) only: Newton's method needs a positive definite Hessian.
+// Prints a JSON line; --pairs writes every (query, train, predicted, actual) as CSV.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "checkpoint_input.hpp"
+#include "checks.hpp"
+#include "commands.hpp"
+#include "curv/curvature/data.hpp"
+#include "curv/curvature/model_operators.hpp"
+#include "curv/data/index_list.hpp"
+#include "curv/influence/retrain.hpp"
+#include "curv/io/npy.hpp"
+#include "curv/linalg/dense.hpp"
+#include "curv/metrics/metrics.hpp"
+#include "curv/nn/checkpoint.hpp"
+#include "progress.hpp"
+#include "provenance.hpp"
+
+namespace curv::cli {
+
+namespace {
+
+struct Opts {
+  CheckpointInput in;
+  bool optimum = false, loo = false;
+  std::string train = "train:all", queries, scores, measurement = "loss", save, pairs;
+  double weight_decay = -1, tolerance = 1e-10;
+  index_t top = 50, batch = 1024, dense_limit = 10000;
+};
+
+std::string shape_string(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// z = (H̄ + wd·I)⁻¹ r with H̄ the mean-loss Hessian at θ* over the training set, formed densely
+// once: every leave-one-out Hessian differs from it by O(1/N), so CG needs a few iterations.
+linalg::Preconditioner dense_preconditioner(Model<double>& model, const Split<double>& split,
+                                            const std::vector<index_t>& train, double wd,
+                                            index_t batch) {
+  CurvatureData<double> data(model, split, train, batch);
+  ModelOperator<double> H(data, ModelCurvature::Hessian, ParamSubset::all(model.params().info()));
+  const index_t P = H.size();
+  auto L = std::make_shared<std::vector<double>>(linalg::cholesky(materialize(H), P, wd));
+  return [L, P](const double* r, double* z) {
+    std::copy(r, r + P, z);
+    linalg::cholesky_solve(*L, P, z, 1);
+  };
+}
+
+int run(const Opts& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Progress progress;
+  auto model = load_checkpoint<double>(o.in.checkpoint, o.in.model, o.in.config);
+  auto task = make_task<double>(o.in.data, model->loss(), o.in.task);
+  task->check_model(*model);
+  const IndexList train = parse_index_list(o.train, *task);
+  const Split<double>& split = task->split(train.split);
+  const index_t N = index_t(train.size()), P = model->params().size();
+  const double wd = o.weight_decay >= 0 ? o.weight_decay : recorded_weight_decay(o.in.checkpoint);
+  influence::NewtonOptions newton;
+  newton.weight_decay = wd, newton.total = N, newton.gradient_tolerance = o.tolerance;
+  newton.batch = o.batch;
+  nlohmann::json info = {{"model", model->name()}, {"parameters", P},
+                         {"train", train.spec},    {"train_count", N},
+                         {"weight_decay", wd},     {"tolerance", o.tolerance}};
+
+  if (o.optimum) {
+    progress.note("influence-eval: Newton's method on the training objective");
+    const auto r = influence::newton_minimize(*model, split, train.indices, newton);
+    CURV_CHECK(r.converged, "influence-eval: Newton's method stopped at ‖∇L‖ = ", r.gradient_norm,
+               " after ", r.steps, " steps, above --tolerance ", o.tolerance,
+               " (is the model convex?)");
+    auto meta = carried_metadata(o.in.checkpoint);
+    meta["curv.optimum"] = nlohmann::json{
+        {"train", train.spec},
+        {"weight_decay", wd},
+        {"gradient_norm",
+         r.gradient_norm}}.dump();
+    save_checkpoint(*model, o.save, meta);
+    info["method"] = "optimum", info["steps"] = r.steps, info["products"] = r.products;
+    info["gradient_norm"] = r.gradient_norm, info["objective"] = r.objective;
+    info["save"] = o.save, info["seconds"] = seconds_since(t0);
+    std::printf("%s\n", info.dump().c_str());
+    return 0;
+  }
+
+  // --loo
+  const IndexList queries = parse_index_list(o.queries, *task);
+  const Split<double>& query_split = task->split(queries.split);
+  const index_t Q = index_t(queries.size());
+  const NpyArray file = read_npy(o.scores);
+  CURV_CHECK(file.shape == (std::vector<std::int64_t>{Q, N}), "--scores '", o.scores,
+             "': expected a [", Q, ", ", N, "] score matrix for --queries ", queries.spec,
+             " and --train-subset ", train.spec, ", found shape ", shape_string(file.shape));
+  const std::vector<double> S = file.to_double();
+  CURV_CHECK(2 * o.top <= N, "influence-eval: expected 2 × --top <= ", N,
+             " training examples, found --top ", o.top);
+  const Measurement m = Measurement::parse(o.measurement);
+
+  // θ* must be the minimum the scores linearize around.
+  influence::NewtonOptions check = newton;
+  check.max_steps = 0;
+  const double at_start =
+      influence::newton_minimize(*model, split, train.indices, check).gradient_norm;
+  CURV_CHECK(at_start <= 100 * o.tolerance, "influence-eval: ", o.in.checkpoint,
+             " is not at the training objective's minimum (‖∇L‖ = ", at_start,
+             "): run curv influence-eval --optimum --save F first and score at F");
+
+  // Each query's top and bottom --top training examples (positions in the train list).
+  std::vector<std::vector<index_t>> chosen(static_cast<std::size_t>(Q));
+  std::set<index_t> removed;
+  for (index_t q = 0; q < Q; ++q) {
+    std::vector<index_t> order(static_cast<std::size_t>(N));
+    for (index_t n = 0; n < N; ++n) order[std::size_t(n)] = n;
+    std::sort(order.begin(), order.end(), [&](index_t a, index_t b) {
+      return S[std::size_t(q * N + a)] > S[std::size_t(q * N + b)];
+    });
+    auto& c = chosen[std::size_t(q)];
+    c.assign(order.begin(), order.begin() + o.top);
+    c.insert(c.end(), order.end() - o.top, order.end());
+    removed.insert(c.begin(), c.end());
+  }
+
+  progress.note("influence-eval: the dense Hessian at θ* for the Newton steps' preconditioner");
+  CURV_CHECK(P <= o.dense_limit,
+             "influence-eval: the preconditioner forms the Hessian densely: "
+             "expected at most --dense-limit ",
+             o.dense_limit, " parameters, found ", P);
+  newton.preconditioner = dense_preconditioner(*model, split, train.indices, wd, o.batch);
+  const double setup_seconds = seconds_since(t0);
+  const std::vector<double> base =
+      influence::measurement_values(*model, query_split, queries.indices, m, o.batch);
+  ParamStore<double>& params = model->params();
+  const std::vector<double> star(params.data(), params.data() + P);
+  // actual[z][q]: m(z'_q; θ₋z) − m(z'_q; θ*).
+  std::map<index_t, std::vector<double>> actual;
+  index_t done = 0, worst_steps = 0;
+  double worst_norm = 0;
+  for (index_t z : removed) {
+    progress.count(done++, long(removed.size()), "influence-eval: retraining without each example");
+    std::copy(star.begin(), star.end(), params.data());
+    std::vector<index_t> kept;
+    kept.reserve(std::size_t(N - 1));
+    for (index_t n = 0; n < N; ++n)
+      if (n != z) kept.push_back(train.indices[std::size_t(n)]);
+    const auto r = influence::newton_minimize(*model, split, std::move(kept), newton);
+    CURV_CHECK(r.converged, "influence-eval: retraining without training example ",
+               train.indices[std::size_t(z)], " stopped at ‖∇L‖ = ", r.gradient_norm, " after ",
+               r.steps, " Newton steps");
+    worst_steps = std::max(worst_steps, r.steps),
+    worst_norm = std::max(worst_norm, r.gradient_norm);
+    std::vector<double> v =
+        influence::measurement_values(*model, query_split, queries.indices, m, o.batch);
+    for (index_t q = 0; q < Q; ++q) v[std::size_t(q)] -= base[std::size_t(q)];
+    actual[z] = std::move(v);
+  }
+  std::copy(star.begin(), star.end(), params.data());
+  progress.clear();
+
+  std::vector<double> all_pred, all_act;
+  nlohmann::json per_query = nlohmann::json::array();
+  std::ofstream pairs;
+  if (!o.pairs.empty()) {
+    pairs.open(o.pairs + ".tmp");
+    pairs << "query,train,predicted,actual\n";
+  }
+  for (index_t q = 0; q < Q; ++q) {
+    std::vector<double> pred, act;
+    for (index_t z : chosen[std::size_t(q)]) {
+      pred.push_back(S[std::size_t(q * N + z)] / double(N));
+      act.push_back(actual[z][std::size_t(q)]);
+      if (pairs.is_open())
+        pairs << queries.indices[std::size_t(q)] << ',' << train.indices[std::size_t(z)] << ','
+              << pred.back() << ',' << act.back() << '\n';
+    }
+    per_query.push_back({{"query", queries.indices[std::size_t(q)]},
+                         {"pearson", metrics::pearson(pred, act)},
+                         {"spearman", metrics::spearman(pred, act)}});
+    all_pred.insert(all_pred.end(), pred.begin(), pred.end());
+    all_act.insert(all_act.end(), act.begin(), act.end());
+  }
+  if (pairs.is_open()) {
+    pairs.close();
+    CURV_CHECK(pairs.good(), "--pairs '", o.pairs, "': writing failed");
+    std::rename((o.pairs + ".tmp").c_str(), o.pairs.c_str());
+  }
+  info["method"] = "loo", info["scores"] = o.scores, info["measurement"] = m.name();
+  info["queries"] = queries.spec, info["query_count"] = Q, info["top"] = o.top;
+  info["retrainings"] = removed.size(), info["pearson"] = metrics::pearson(all_pred, all_act);
+  info["spearman"] = metrics::spearman(all_pred, all_act), info["per_query"] = per_query;
+  info["gradient_norm_at_start"] = at_start, info["worst_gradient_norm"] = worst_norm;
+  info["worst_newton_steps"] = worst_steps, info["setup_seconds"] = setup_seconds;
+  if (!o.pairs.empty()) info["pairs"] = o.pairs;
+  info["seconds"] = seconds_since(t0);
+  std::printf("%s\n", info.dump().c_str());
+  return 0;
+}
+
+}  // namespace
+
+Runner add_influence_eval(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "influence-eval",
+      "Ground truths for influence scores: the exact optimum, leave-one-out retraining "
+      "(docs/methods/influence.md)");
+  auto o = std::make_shared<Opts>();
+  o->in.add_checkpoint_options(cmd);
+  cmd->add_flag("--optimum", o->optimum,
+                "Newton's method to the training objective's minimum, saved to --save");
+  cmd->add_flag("--loo", o->loo,
+                "Leave-one-out retraining of each query's --top most and least influential "
+                "examples against --scores");
+  cmd->add_option("--train-subset", o->train, "The training set (an index list)")
+      ->capture_default_str();
+  cmd->add_option("--queries", o->queries, "--loo: the queries the scores were computed for");
+  cmd->add_option("--scores", o->scores, "--loo: the [queries, train] .npy of curv influence");
+  cmd->add_option("--top", o->top, "--loo: examples per query from each end of its scores")
+      ->capture_default_str();
+  cmd->add_option("--measurement", o->measurement, "--loo: the queries' scalar, loss or margin")
+      ->capture_default_str();
+  cmd->add_option("--weight-decay", o->weight_decay,
+                  "wd of the training objective (default: the checkpoint's recorded recipe, "
+                  "else 0)");
+  cmd->add_option("--tolerance", o->tolerance, "Newton's method: ‖∇L‖ to reach")
+      ->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Examples per recorded batch")->capture_default_str();
+  cmd->add_option("--dense-limit", o->dense_limit,
+                  "--loo: the largest P whose Hessian is formed densely (P² doubles)")
+      ->capture_default_str();
+  cmd->add_option("--save", o->save, "--optimum: the checkpoint at the minimum");
+  cmd->add_option("--pairs", o->pairs, "--loo: every (query, train, predicted, actual) as CSV");
+  return [o, cmd] {
+    o->in.resolve_data("influence-eval");
+    CURV_CHECK(o->optimum != o->loo, "influence-eval: expected one of --optimum or --loo, found ",
+               o->optimum ? "both" : "neither");
+    CURV_CHECK(!o->optimum || !o->save.empty(), "influence-eval: --optimum needs --save FILE");
+    CURV_CHECK(!o->loo || (!o->queries.empty() && !o->scores.empty()),
+               "influence-eval: --loo needs --queries and --scores");
+    if (o->loo) check_readable(o->scores, "--scores", "an .npy file");
+    const Measurement m = Measurement::parse(o->measurement);
+    CURV_CHECK(m.kind == Measurement::Kind::Loss || m.kind == Measurement::Kind::Margin,
+               "influence-eval: expected --measurement loss or margin, found '", o->measurement,
+               "'");
+    CURV_CHECK(o->weight_decay >= 0 || cmd->count("--weight-decay") == 0,
+               "influence-eval: expected --weight-decay >= 0, found ", o->weight_decay);
+    CURV_CHECK(o->tolerance > 0, "influence-eval: expected --tolerance > 0, found ", o->tolerance);
+    CURV_CHECK(o->top >= 1, "influence-eval: expected --top >= 1, found ", o->top);
+    CURV_CHECK(o->batch >= 1, "influence-eval: expected --batch >= 1, found ", o->batch);
+    check_writable(o->save, "--save");
+    check_writable(o->pairs, "--pairs");
+    return run(*o);
+  };
+}
+
+}  // namespace curv::cli
