@@ -455,9 +455,9 @@ check "init a linear model" "$curv" init --model mlp --config '{"widths":[4,3]}'
 check "influence-eval --optimum" "$curv" influence-eval --optimum --checkpoint "$scratch/lin.safetensors" "${lin[@]}" --save "$scratch/opt.safetensors"
 jq -e '.gradient_norm <= 1e-10 and .steps >= 1' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --optimum: $(cat "$scratch/stdout")"; failed=1; }
 check "influence at the optimum, exact Hessian" "$curv" influence --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --operator hessian --method exact --queries 0-1 --out "$scratch/lin_scores.npy"
-check "influence-eval --loo" "$curv" influence-eval --loo --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy" --top 2 --pairs "$scratch/pairs.csv"
+check "influence-eval --loo" "$curv" influence-eval --loo --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy" --top 2 --pairs "$scratch/pairs.csv" --plot "$scratch/loo.png"
 jq -e '.retrainings == 4 and .worst_gradient_norm <= 1e-10 and .pearson > 0.9' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --loo: $(cat "$scratch/stdout")"; failed=1; }
-[[ $(wc -l < "$scratch/pairs.csv") == 9 ]] || { echo "FAIL: --pairs is not a header and 2 × 4 rows"; failed=1; }
+[[ $(wc -l < "$scratch/pairs.csv") == 9 && -s $scratch/loo.png ]] || { echo "FAIL: --pairs is not a header and 2 × 4 rows, or no --plot"; failed=1; }
 ie=(influence-eval --checkpoint "$scratch/opt.safetensors" "${lin[@]}")
 expect "influence-eval: expected one of --optimum or --loo, found neither" "${ie[@]}"
 expect "influence-eval: expected one of --optimum or --loo, found both" "${ie[@]}" --optimum --loo --save "$scratch/out.npy"

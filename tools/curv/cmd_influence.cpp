@@ -59,6 +59,9 @@ struct Opts {
 template <class T>
 int run(Opts& o) {
   const auto t0 = std::chrono::steady_clock::now();
+  const auto since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   const Family family = family_of(o.method);
   const bool with_operator = family != Family::Gradient && family != Family::Tracin;
   const double wd = o.weight_decay >= 0 ? o.weight_decay : recorded_weight_decay(o.in.checkpoint);
@@ -85,6 +88,10 @@ int run(Opts& o) {
   IndexList queries;
   if (!o.self) queries = parse_index_list(o.queries, *s.task);
 
+  // Phases reported apart: loading (the curvature's batches), M (its products or fits), scoring
+  // (every gradient through M).
+  const double load_seconds = since(t0);
+  const auto t_metric = std::chrono::steady_clock::now();
   // M, by family; λ = weight decay + damping (kfac, ekfac: 0.1 × mean eigenvalue by default).
   double damping = o.in.added_damping();
   std::unique_ptr<influence::ScoreMetric> metric;
@@ -139,6 +146,8 @@ int run(Opts& o) {
       checkpoints = influence::tracin_checkpoints(Trajectory(o.trajectory));
       break;
   }
+  const double metric_seconds = since(t_metric);
+  const auto t_scores = std::chrono::steady_clock::now();
   progress.note("influence: scoring " + std::to_string(train.size()) + " training examples");
   std::vector<double> S;
   if (family == Family::Tracin)
@@ -150,6 +159,7 @@ int run(Opts& o) {
     S = o.self ? influence::self_scores(*s.model, *metric, train_split, train.indices, so)
                : influence::scores(*s.model, *metric, train_split, train.indices,
                                    s.task->split(queries.split), queries.indices, so);
+  const double scoring_seconds = since(t_scores);
   progress.clear();
   for (std::size_t i = 0; i < S.size(); ++i)
     CURV_CHECK(std::isfinite(S[i]), "influence: score ", i,
@@ -182,7 +192,8 @@ int run(Opts& o) {
     info["checkpoints"] = steps;
   }
   info["out"] = o.out;
-  info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  info["load_seconds"] = load_seconds, info["metric_seconds"] = metric_seconds;
+  info["scoring_seconds"] = scoring_seconds, info["seconds"] = since(t0);
   if (with_operator) info["memory"] = s.memory();
   std::printf("%s\n", info.dump().c_str());
   return 0;

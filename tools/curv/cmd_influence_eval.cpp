@@ -30,6 +30,7 @@
 #include "curv/linalg/dense.hpp"
 #include "curv/metrics/metrics.hpp"
 #include "curv/nn/checkpoint.hpp"
+#include "curv/report/plot.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
 
@@ -40,7 +41,7 @@ namespace {
 struct Opts {
   CheckpointInput in;
   bool optimum = false, loo = false;
-  std::string train = "train:all", queries, scores, measurement = "loss", save, pairs;
+  std::string train = "train:all", queries, scores, measurement = "loss", save, pairs, plot;
   double weight_decay = -1, tolerance = 1e-10;
   index_t top = 50, batch = 1024, dense_limit = 10000;
 };
@@ -187,6 +188,7 @@ int run(const Opts& o) {
     pairs.open(o.pairs + ".tmp");
     pairs << "query,train,predicted,actual\n";
   }
+  std::vector<Series> plotted;
   for (index_t q = 0; q < Q; ++q) {
     std::vector<double> pred, act;
     for (index_t z : chosen[std::size_t(q)]) {
@@ -196,6 +198,7 @@ int run(const Opts& o) {
         pairs << queries.indices[std::size_t(q)] << ',' << train.indices[std::size_t(z)] << ','
               << pred.back() << ',' << act.back() << '\n';
     }
+    plotted.push_back({"test " + std::to_string(queries.indices[std::size_t(q)]), pred, act, true});
     per_query.push_back({{"query", queries.indices[std::size_t(q)]},
                          {"pearson", metrics::pearson(pred, act)},
                          {"spearman", metrics::spearman(pred, act)}});
@@ -206,6 +209,16 @@ int run(const Opts& o) {
     pairs.close();
     CURV_CHECK(pairs.good(), "--pairs '", o.pairs, "': writing failed");
     std::rename((o.pairs + ".tmp").c_str(), o.pairs.c_str());
+  }
+  if (!o.plot.empty()) {
+    // Koh & Liang's figure: actual against predicted change, one colour per query, and y = x.
+    const auto [lo, hi] = std::minmax_element(all_pred.begin(), all_pred.end());
+    const auto [alo, ahi] = std::minmax_element(all_act.begin(), all_act.end());
+    const double a = std::min(*lo, *alo), b = std::max(*hi, *ahi);
+    plotted.push_back({"y = x", {a, b}, {a, b}, false});
+    plot_lines(o.plot, "Leave-one-out: actual against predicted change of the query's " + m.name(),
+               "predicted s/N", "actual (retrained)", plotted);
+    info["plot"] = o.plot;
   }
   info["method"] = "loo", info["scores"] = o.scores, info["measurement"] = m.name();
   info["queries"] = queries.spec, info["query_count"] = Q, info["top"] = o.top;
@@ -252,6 +265,7 @@ Runner add_influence_eval(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--save", o->save, "--optimum: the checkpoint at the minimum");
   cmd->add_option("--pairs", o->pairs, "--loo: every (query, train, predicted, actual) as CSV");
+  cmd->add_option("--plot", o->plot, "--loo: a PNG of actual against predicted changes");
   return [o, cmd] {
     o->in.resolve_data("influence-eval");
     CURV_CHECK(o->optimum != o->loo, "influence-eval: expected one of --optimum or --loo, found ",
@@ -271,6 +285,7 @@ Runner add_influence_eval(CLI::App& app) {
     CURV_CHECK(o->batch >= 1, "influence-eval: expected --batch >= 1, found ", o->batch);
     check_writable(o->save, "--save");
     check_writable(o->pairs, "--pairs");
+    check_writable(o->plot, "--plot");
     return run(*o);
   };
 }

@@ -7,8 +7,8 @@
 //                      gradient or LiSSA (InverseMetric)
 //   kfac, ekfac, diag  (K + λI)⁻¹ of a structured operator through its own inverse
 //                      (OperatorInverseMetric): Kronecker eigenbases, a diagonal
-//   arnoldi            Σᵢ uᵢuᵢᵀ / (θᵢ + λ) over p Ritz pairs of H (EigenMetric,
-//   influence/arnoldi.hpp) grad-dot, tracin   the identity (IdentityMetric)
+//   arnoldi            Σᵢ uᵢuᵢᵀ/(θᵢ + λ), p Ritz pairs of H (EigenMetric, arnoldi.hpp)
+//   grad-dot, tracin   the identity (IdentityMetric)
 // A metric maps k gradient rows at once (queries, or a block of training examples for
 // self-influence s(z, z)), so the scoring loop (influence/scores.hpp) is the same for all.
 #pragma once
