@@ -458,10 +458,17 @@ check "influence at the optimum, exact Hessian" "$curv" influence --checkpoint "
 check "influence-eval --loo" "$curv" influence-eval --loo --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy" --top 2 --pairs "$scratch/pairs.csv" --plot "$scratch/loo.png"
 jq -e '.retrainings == 4 and .worst_gradient_norm <= 1e-10 and .pearson > 0.9' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --loo: $(cat "$scratch/stdout")"; failed=1; }
 [[ $(wc -l < "$scratch/pairs.csv") == 9 && -s $scratch/loo.png ]] || { echo "FAIL: --pairs is not a header and 2 × 4 rows, or no --plot"; failed=1; }
+# The linear datamodeling score: retrained on 10 random subsets of 3, ranked like −Σ_{z∈S} s.
+check "influence-eval --lds" "$curv" influence-eval --lds --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy" --subsets 10 --fraction 0.6 --pairs "$scratch/lds.csv"
+jq -e '.subset_size == 3 and .queries_counted == 2 and .lds > 0.9' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --lds: $(cat "$scratch/stdout")"; failed=1; }
+[[ $(wc -l < "$scratch/lds.csv") == 21 ]] || { echo "FAIL: --lds --pairs is not a header and 10 × 2 rows"; failed=1; }
 ie=(influence-eval --checkpoint "$scratch/opt.safetensors" "${lin[@]}")
-expect "influence-eval: expected one of --optimum or --loo, found neither" "${ie[@]}"
-expect "influence-eval: expected one of --optimum or --loo, found both" "${ie[@]}" --optimum --loo --save "$scratch/out.npy"
+expect "influence-eval: expected one of --optimum, --loo or --lds, found none" "${ie[@]}"
+expect "influence-eval: expected one of --optimum, --loo or --lds, found 2" "${ie[@]}" --optimum --loo --save "$scratch/out.npy"
 expect "influence-eval: --loo needs --queries and --scores" "${ie[@]}" --loo --queries 0-1
+expect "influence-eval: --lds needs --queries and --scores" "${ie[@]}" --lds --scores "$scratch/lin_scores.npy"
+expect "influence-eval: expected --fraction in (0, 1), found 1" "${ie[@]}" --lds --queries 0-1 --scores "$scratch/lin_scores.npy" --fraction 1
+expect "influence-eval: expected --subsets >= 2, found 1" "${ie[@]}" --lds --queries 0-1 --scores "$scratch/lin_scores.npy" --subsets 1
 expect "expected a [1, 5] score matrix for --queries 0 and --train-subset train:all, found shape [2, 5]" "${ie[@]}" --loo --queries 0 --scores "$scratch/lin_scores.npy"
 expect "influence-eval: expected 2 × --top <= 5 training examples, found --top 3" "${ie[@]}" --loo --queries 0-1 --scores "$scratch/lin_scores.npy" --top 3
 expect "is not at the training objective's minimum" influence-eval --loo --checkpoint "$scratch/lin.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy" --top 2

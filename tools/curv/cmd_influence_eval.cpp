@@ -8,8 +8,13 @@
 //              left out and the model retrained from θ* by Newton's method, and the actual change
 //              m(z'; θ₋z) − m(z'; θ*) is set against the predicted s(z, z')/N: Pearson and
 //              Spearman correlations per query and over all pairs.
+//   --lds      the linear datamodeling score: --subsets random subsets S of --fraction of the
+//              training set, the model retrained on each (its own mean loss, from θ*), and per
+//              query the Spearman correlation over the subsets between the predicted output
+//              −Σ_{z∈S} s(z, z') (the full model's plus Σ_{z∉S} s/N, up to a constant) and the
+//              actual one; the LDS is their mean over the queries.
 // Convex models (logistic regression) only: Newton's method needs a positive definite Hessian.
-// Prints a JSON line; --pairs writes every (query, train, predicted, actual) as CSV.
+// Prints a JSON line; --pairs writes every (query, train or subset, predicted, actual) as CSV.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -22,6 +27,7 @@
 #include "checkpoint_input.hpp"
 #include "checks.hpp"
 #include "commands.hpp"
+#include "curv/core/rng.hpp"
 #include "curv/curvature/data.hpp"
 #include "curv/curvature/model_operators.hpp"
 #include "curv/data/index_list.hpp"
@@ -40,10 +46,34 @@ namespace {
 
 struct Opts {
   CheckpointInput in;
-  bool optimum = false, loo = false;
+  bool optimum = false, loo = false, lds = false;
   std::string train = "train:all", queries, scores, measurement = "loss", save, pairs, plot;
   double weight_decay = -1, tolerance = 1e-10;
-  index_t top = 50, batch = 1024, dense_limit = 10000;
+  index_t top = 50, batch = 1024, dense_limit = 10000, subsets = 50;
+  double fraction = 0.5;
+  std::uint64_t seed = 0;
+};
+
+// Writes rows to F.tmp and renames it to F when done, so a failed run leaves no partial file.
+class CsvOut {
+ public:
+  CsvOut(const std::string& path, const char* header) : path_(path) {
+    if (path_.empty()) return;
+    f_.open(path_ + ".tmp");
+    f_ << header << '\n';
+  }
+  bool open() const { return f_.is_open(); }
+  std::ofstream& row() { return f_; }
+  void finish() {
+    if (!f_.is_open()) return;
+    f_.close();
+    CURV_CHECK(f_.good(), "--pairs '", path_, "': writing failed");
+    std::rename((path_ + ".tmp").c_str(), path_.c_str());
+  }
+
+ private:
+  std::string path_;
+  std::ofstream f_;
 };
 
 std::string shape_string(const std::vector<std::int64_t>& shape) {
@@ -117,7 +147,7 @@ int run(const Opts& o) {
              "': expected a [", Q, ", ", N, "] score matrix for --queries ", queries.spec,
              " and --train-subset ", train.spec, ", found shape ", shape_string(file.shape));
   const std::vector<double> S = file.to_double();
-  CURV_CHECK(2 * o.top <= N, "influence-eval: expected 2 × --top <= ", N,
+  CURV_CHECK(o.lds || 2 * o.top <= N, "influence-eval: expected 2 × --top <= ", N,
              " training examples, found --top ", o.top);
   const Measurement m = Measurement::parse(o.measurement);
 
@@ -130,10 +160,10 @@ int run(const Opts& o) {
              " is not at the training objective's minimum (‖∇L‖ = ", at_start,
              "): run curv influence-eval --optimum --save F first and score at F");
 
-  // Each query's top and bottom --top training examples (positions in the train list).
+  // --loo: each query's top and bottom --top training examples (positions in the train list).
   std::vector<std::vector<index_t>> chosen(static_cast<std::size_t>(Q));
   std::set<index_t> removed;
-  for (index_t q = 0; q < Q; ++q) {
+  for (index_t q = 0; q < Q && o.loo; ++q) {
     std::vector<index_t> order(static_cast<std::size_t>(N));
     for (index_t n = 0; n < N; ++n) order[std::size_t(n)] = n;
     std::sort(order.begin(), order.end(), [&](index_t a, index_t b) {
@@ -156,10 +186,82 @@ int run(const Opts& o) {
       influence::measurement_values(*model, query_split, queries.indices, m, o.batch);
   ParamStore<double>& params = model->params();
   const std::vector<double> star(params.data(), params.data() + P);
-  // actual[z][q]: m(z'_q; θ₋z) − m(z'_q; θ*).
-  std::map<index_t, std::vector<double>> actual;
   index_t done = 0, worst_steps = 0;
   double worst_norm = 0;
+  info["scores"] = o.scores, info["measurement"] = m.name();
+  info["queries"] = queries.spec, info["query_count"] = Q;
+  info["gradient_norm_at_start"] = at_start, info["setup_seconds"] = setup_seconds;
+
+  if (o.lds) {
+    // Subsets drawn by a partial Fisher-Yates shuffle of the train list's positions.
+    Rng rng(o.seed);
+    const index_t K = index_t(std::llround(o.fraction * double(N)));
+    std::vector<std::vector<double>> pred(static_cast<std::size_t>(Q)), act(pred);
+    CsvOut pairs(o.pairs, "query,subset,predicted,actual");
+    newton.total = K;  // each subset's model is trained on its own mean loss
+    for (index_t t = 0; t < o.subsets; ++t) {
+      progress.count(t, long(o.subsets), "influence-eval: retraining on each subset");
+      std::vector<index_t> order(static_cast<std::size_t>(N));
+      for (index_t n = 0; n < N; ++n) order[std::size_t(n)] = n;
+      for (index_t i = 0; i < K; ++i)
+        std::swap(order[std::size_t(i)], order[std::size_t(i) + rng.below(std::uint64_t(N - i))]);
+      std::vector<index_t> kept(static_cast<std::size_t>(K));
+      for (index_t i = 0; i < K; ++i)
+        kept[std::size_t(i)] = train.indices[std::size_t(order[std::size_t(i)])];
+      std::copy(star.begin(), star.end(), params.data());
+      const auto r = influence::newton_minimize(*model, split, std::move(kept), newton);
+      CURV_CHECK(r.converged, "influence-eval: retraining on subset ", t,
+                 " stopped at ‖∇L‖ = ", r.gradient_norm, " after ", r.steps, " Newton steps");
+      worst_steps = std::max(worst_steps, r.steps),
+      worst_norm = std::max(worst_norm, r.gradient_norm);
+      const std::vector<double> v =
+          influence::measurement_values(*model, query_split, queries.indices, m, o.batch);
+      for (index_t q = 0; q < Q; ++q) {
+        double p = 0;
+        for (index_t i = 0; i < K; ++i) p -= S[std::size_t(q * N + order[std::size_t(i)])];
+        pred[std::size_t(q)].push_back(p / double(N));
+        act[std::size_t(q)].push_back(v[std::size_t(q)] - base[std::size_t(q)]);
+        if (pairs.open())
+          pairs.row() << queries.indices[std::size_t(q)] << ',' << t << ','
+                      << pred[std::size_t(q)].back() << ',' << act[std::size_t(q)].back() << '\n';
+      }
+    }
+    std::copy(star.begin(), star.end(), params.data());
+    progress.clear();
+    pairs.finish();
+    // A query whose predictions or outcomes do not vary has no rank correlation: left out of
+    // the mean and counted.
+    double sum = 0;
+    index_t counted = 0;
+    nlohmann::json per_query = nlohmann::json::array();
+    std::vector<Series> plotted;
+    for (index_t q = 0; q < Q; ++q) {
+      const double rho = metrics::spearman(pred[std::size_t(q)], act[std::size_t(q)]);
+      per_query.push_back({{"query", queries.indices[std::size_t(q)]}, {"spearman", rho}});
+      if (std::isfinite(rho)) sum += rho, ++counted;
+      if (q < 6)
+        plotted.push_back({"test " + std::to_string(queries.indices[std::size_t(q)]),
+                           pred[std::size_t(q)], act[std::size_t(q)], true});
+    }
+    CURV_CHECK(counted > 0, "influence-eval: no query's predictions and outcomes varied over the ",
+               o.subsets, " subsets: no rank correlation to average");
+    if (!o.plot.empty()) {
+      plot_lines(o.plot, "Subsets: actual against predicted change of the query's " + m.name(),
+                 "predicted −Σ_{z∈S} s/N", "actual (retrained on S)", plotted);
+      info["plot"] = o.plot;
+    }
+    info["method"] = "lds", info["subsets"] = o.subsets, info["fraction"] = o.fraction;
+    info["subset_size"] = K, info["seed"] = o.seed, info["lds"] = sum / double(counted);
+    info["queries_counted"] = counted, info["per_query"] = per_query;
+    info["worst_gradient_norm"] = worst_norm, info["worst_newton_steps"] = worst_steps;
+    if (!o.pairs.empty()) info["pairs"] = o.pairs;
+    info["seconds"] = seconds_since(t0);
+    std::printf("%s\n", info.dump().c_str());
+    return 0;
+  }
+
+  // actual[z][q]: m(z'_q; θ₋z) − m(z'_q; θ*).
+  std::map<index_t, std::vector<double>> actual;
   for (index_t z : removed) {
     progress.count(done++, long(removed.size()), "influence-eval: retraining without each example");
     std::copy(star.begin(), star.end(), params.data());
@@ -183,20 +285,16 @@ int run(const Opts& o) {
 
   std::vector<double> all_pred, all_act;
   nlohmann::json per_query = nlohmann::json::array();
-  std::ofstream pairs;
-  if (!o.pairs.empty()) {
-    pairs.open(o.pairs + ".tmp");
-    pairs << "query,train,predicted,actual\n";
-  }
+  CsvOut pairs(o.pairs, "query,train,predicted,actual");
   std::vector<Series> plotted;
   for (index_t q = 0; q < Q; ++q) {
     std::vector<double> pred, act;
     for (index_t z : chosen[std::size_t(q)]) {
       pred.push_back(S[std::size_t(q * N + z)] / double(N));
       act.push_back(actual[z][std::size_t(q)]);
-      if (pairs.is_open())
-        pairs << queries.indices[std::size_t(q)] << ',' << train.indices[std::size_t(z)] << ','
-              << pred.back() << ',' << act.back() << '\n';
+      if (pairs.open())
+        pairs.row() << queries.indices[std::size_t(q)] << ',' << train.indices[std::size_t(z)]
+                    << ',' << pred.back() << ',' << act.back() << '\n';
     }
     plotted.push_back({"test " + std::to_string(queries.indices[std::size_t(q)]), pred, act, true});
     per_query.push_back({{"query", queries.indices[std::size_t(q)]},
@@ -205,11 +303,7 @@ int run(const Opts& o) {
     all_pred.insert(all_pred.end(), pred.begin(), pred.end());
     all_act.insert(all_act.end(), act.begin(), act.end());
   }
-  if (pairs.is_open()) {
-    pairs.close();
-    CURV_CHECK(pairs.good(), "--pairs '", o.pairs, "': writing failed");
-    std::rename((o.pairs + ".tmp").c_str(), o.pairs.c_str());
-  }
+  pairs.finish();
   if (!o.plot.empty()) {
     // Koh & Liang's figure: actual against predicted change, one colour per query, and y = x.
     const auto [lo, hi] = std::minmax_element(all_pred.begin(), all_pred.end());
@@ -220,12 +314,10 @@ int run(const Opts& o) {
                "predicted s/N", "actual (retrained)", plotted);
     info["plot"] = o.plot;
   }
-  info["method"] = "loo", info["scores"] = o.scores, info["measurement"] = m.name();
-  info["queries"] = queries.spec, info["query_count"] = Q, info["top"] = o.top;
+  info["method"] = "loo", info["top"] = o.top;
   info["retrainings"] = removed.size(), info["pearson"] = metrics::pearson(all_pred, all_act);
   info["spearman"] = metrics::spearman(all_pred, all_act), info["per_query"] = per_query;
-  info["gradient_norm_at_start"] = at_start, info["worst_gradient_norm"] = worst_norm;
-  info["worst_newton_steps"] = worst_steps, info["setup_seconds"] = setup_seconds;
+  info["worst_gradient_norm"] = worst_norm, info["worst_newton_steps"] = worst_steps;
   if (!o.pairs.empty()) info["pairs"] = o.pairs;
   info["seconds"] = seconds_since(t0);
   std::printf("%s\n", info.dump().c_str());
@@ -237,8 +329,8 @@ int run(const Opts& o) {
 Runner add_influence_eval(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "influence-eval",
-      "Ground truths for influence scores: the exact optimum, leave-one-out retraining "
-      "(docs/methods/influence.md)");
+      "Ground truths for influence scores: the exact optimum, leave-one-out retraining, "
+      "the linear datamodeling score (docs/methods/influence.md)");
   auto o = std::make_shared<Opts>();
   o->in.add_checkpoint_options(cmd);
   cmd->add_flag("--optimum", o->optimum,
@@ -246,13 +338,24 @@ Runner add_influence_eval(CLI::App& app) {
   cmd->add_flag("--loo", o->loo,
                 "Leave-one-out retraining of each query's --top most and least influential "
                 "examples against --scores");
+  cmd->add_flag("--lds", o->lds,
+                "The linear datamodeling score of --scores: retraining on --subsets random "
+                "subsets");
   cmd->add_option("--train-subset", o->train, "The training set (an index list)")
       ->capture_default_str();
-  cmd->add_option("--queries", o->queries, "--loo: the queries the scores were computed for");
-  cmd->add_option("--scores", o->scores, "--loo: the [queries, train] .npy of curv influence");
+  cmd->add_option("--queries", o->queries,
+                  "--loo, --lds: the queries the scores were computed for");
+  cmd->add_option("--scores", o->scores,
+                  "--loo, --lds: the [queries, train] .npy of curv influence");
   cmd->add_option("--top", o->top, "--loo: examples per query from each end of its scores")
       ->capture_default_str();
-  cmd->add_option("--measurement", o->measurement, "--loo: the queries' scalar, loss or margin")
+  cmd->add_option("--subsets", o->subsets, "--lds: random training subsets retrained on")
+      ->capture_default_str();
+  cmd->add_option("--fraction", o->fraction, "--lds: each subset's share of the training set")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "--lds: the subsets' random seed")->capture_default_str();
+  cmd->add_option("--measurement", o->measurement,
+                  "--loo, --lds: the queries' scalar, loss or margin")
       ->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay,
                   "wd of the training objective (default: the checkpoint's recorded recipe, "
@@ -261,19 +364,25 @@ Runner add_influence_eval(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--batch", o->batch, "Examples per recorded batch")->capture_default_str();
   cmd->add_option("--dense-limit", o->dense_limit,
-                  "--loo: the largest P whose Hessian is formed densely (P² doubles)")
+                  "--loo, --lds: the largest P whose Hessian is formed densely (P² doubles)")
       ->capture_default_str();
   cmd->add_option("--save", o->save, "--optimum: the checkpoint at the minimum");
-  cmd->add_option("--pairs", o->pairs, "--loo: every (query, train, predicted, actual) as CSV");
-  cmd->add_option("--plot", o->plot, "--loo: a PNG of actual against predicted changes");
+  cmd->add_option("--pairs", o->pairs,
+                  "--loo, --lds: every (query, train or subset, predicted, actual) as CSV");
+  cmd->add_option("--plot", o->plot, "--loo, --lds: a PNG of actual against predicted changes");
   return [o, cmd] {
     o->in.resolve_data("influence-eval");
-    CURV_CHECK(o->optimum != o->loo, "influence-eval: expected one of --optimum or --loo, found ",
-               o->optimum ? "both" : "neither");
+    const int modes = int(o->optimum) + int(o->loo) + int(o->lds);
+    CURV_CHECK(modes == 1, "influence-eval: expected one of --optimum, --loo or --lds, found ",
+               modes == 0 ? "none" : std::to_string(modes));
     CURV_CHECK(!o->optimum || !o->save.empty(), "influence-eval: --optimum needs --save FILE");
-    CURV_CHECK(!o->loo || (!o->queries.empty() && !o->scores.empty()),
-               "influence-eval: --loo needs --queries and --scores");
-    if (o->loo) check_readable(o->scores, "--scores", "an .npy file");
+    const char* mode = o->loo ? "--loo" : "--lds";
+    CURV_CHECK(o->optimum || (!o->queries.empty() && !o->scores.empty()), "influence-eval: ", mode,
+               " needs --queries and --scores");
+    if (!o->optimum) check_readable(o->scores, "--scores", "an .npy file");
+    CURV_CHECK(o->subsets >= 2, "influence-eval: expected --subsets >= 2, found ", o->subsets);
+    CURV_CHECK(o->fraction > 0 && o->fraction < 1,
+               "influence-eval: expected --fraction in (0, 1), found ", o->fraction);
     const Measurement m = Measurement::parse(o->measurement);
     CURV_CHECK(m.kind == Measurement::Kind::Loss || m.kind == Measurement::Kind::Margin,
                "influence-eval: expected --measurement loss or margin, found '", o->measurement,
