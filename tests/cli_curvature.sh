@@ -458,11 +458,14 @@ check "influence at the optimum, exact Hessian" "$curv" influence --checkpoint "
 check "influence-eval --loo" "$curv" influence-eval --loo --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy" --top 2 --pairs "$scratch/pairs.csv" --plot "$scratch/loo.png"
 jq -e '.retrainings == 4 and .worst_gradient_norm <= 1e-10 and .pearson > 0.9' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --loo: $(cat "$scratch/stdout")"; failed=1; }
 [[ $(wc -l < "$scratch/pairs.csv") == 9 && -s $scratch/loo.png ]] || { echo "FAIL: --pairs is not a header and 2 × 4 rows, or no --plot"; failed=1; }
-# The linear datamodeling score: retrained on 10 random subsets of 3, ranked like −Σ_{z∈S} s.
-check "influence-eval --lds" "$curv" influence-eval --lds --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy" --subsets 10 --fraction 0.6 --pairs "$scratch/lds.csv"
-jq -e '.subset_size == 3 and .queries_counted == 2 and .lds > 0.9' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --lds: $(cat "$scratch/stdout")"; failed=1; }
-[[ $(wc -l < "$scratch/lds.csv") == 21 ]] || { echo "FAIL: --lds --pairs is not a header and 10 × 2 rows"; failed=1; }
+# The linear datamodeling score: retrained on 10 random subsets of 3, ranked like −Σ_{z∈S} s,
+# for two score files at once (the exact scores and Grad-Dot's).
+check "influence at the optimum, grad-dot" "$curv" influence --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --method grad-dot --queries 0-1 --out "$scratch/lin_dot.npy"
 ie=(influence-eval --checkpoint "$scratch/opt.safetensors" "${lin[@]}")
+check "influence-eval --lds" "$curv" influence-eval --lds --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy,$scratch/lin_dot.npy" --subsets 10 --fraction 0.6 --pairs "$scratch/lds.csv"
+jq -e '.subset_size == 3 and (.results | length) == 2 and .results[0].queries_counted == 2 and .results[0].lds > 0.9 and .results[1].scores == "'"$scratch/lin_dot.npy"'"' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --lds: $(cat "$scratch/stdout")"; failed=1; }
+[[ $(wc -l < "$scratch/lds.csv") == 41 ]] || { echo "FAIL: --lds --pairs is not a header and 2 × 10 × 2 rows"; failed=1; }
+expect "influence-eval: --loo takes one --scores file, found 2" "${ie[@]}" --loo --queries 0-1 --scores "$scratch/lin_scores.npy,$scratch/lin_scores.npy"
 expect "influence-eval: expected one of --optimum, --loo or --lds, found none" "${ie[@]}"
 expect "influence-eval: expected one of --optimum, --loo or --lds, found 2" "${ie[@]}" --optimum --loo --save "$scratch/out.npy"
 expect "influence-eval: --loo needs --queries and --scores" "${ie[@]}" --loo --queries 0-1

@@ -47,7 +47,8 @@ namespace {
 struct Opts {
   CheckpointInput in;
   bool optimum = false, loo = false, lds = false;
-  std::string train = "train:all", queries, scores, measurement = "loss", save, pairs, plot;
+  std::string train = "train:all", queries, measurement = "loss", save, pairs, plot;
+  std::vector<std::string> scores;  // --lds takes several, evaluated on the same retrainings
   double weight_decay = -1, tolerance = 1e-10;
   index_t top = 50, batch = 1024, dense_limit = 10000, subsets = 50;
   double fraction = 0.5;
@@ -142,11 +143,16 @@ int run(const Opts& o) {
   const IndexList queries = parse_index_list(o.queries, *task);
   const Split<double>& query_split = task->split(queries.split);
   const index_t Q = index_t(queries.size());
-  const NpyArray file = read_npy(o.scores);
-  CURV_CHECK(file.shape == (std::vector<std::int64_t>{Q, N}), "--scores '", o.scores,
-             "': expected a [", Q, ", ", N, "] score matrix for --queries ", queries.spec,
-             " and --train-subset ", train.spec, ", found shape ", shape_string(file.shape));
-  const std::vector<double> S = file.to_double();
+  // One [Q, N] matrix per --scores file (--lds evaluates several against the same retrainings).
+  std::vector<std::vector<double>> all_scores;
+  for (const std::string& f : o.scores) {
+    const NpyArray file = read_npy(f);
+    CURV_CHECK(file.shape == (std::vector<std::int64_t>{Q, N}), "--scores '", f, "': expected a [",
+               Q, ", ", N, "] score matrix for --queries ", queries.spec, " and --train-subset ",
+               train.spec, ", found shape ", shape_string(file.shape));
+    all_scores.push_back(file.to_double());
+  }
+  const std::vector<double>& S = all_scores.front();
   CURV_CHECK(o.lds || 2 * o.top <= N, "influence-eval: expected 2 × --top <= ", N,
              " training examples, found --top ", o.top);
   const Measurement m = Measurement::parse(o.measurement);
@@ -193,11 +199,12 @@ int run(const Opts& o) {
   info["gradient_norm_at_start"] = at_start, info["setup_seconds"] = setup_seconds;
 
   if (o.lds) {
-    // Subsets drawn by a partial Fisher-Yates shuffle of the train list's positions.
+    // Subsets drawn by a partial Fisher-Yates shuffle of the train list's positions; each
+    // subset's first K positions and the queries' actual outcomes are kept for every file.
     Rng rng(o.seed);
     const index_t K = index_t(std::llround(o.fraction * double(N)));
-    std::vector<std::vector<double>> pred(static_cast<std::size_t>(Q)), act(pred);
-    CsvOut pairs(o.pairs, "query,subset,predicted,actual");
+    std::vector<std::vector<index_t>> subsets;
+    std::vector<std::vector<double>> act(static_cast<std::size_t>(Q));
     newton.total = K;  // each subset's model is trained on its own mean loss
     for (index_t t = 0; t < o.subsets; ++t) {
       progress.count(t, long(o.subsets), "influence-eval: retraining on each subset");
@@ -205,9 +212,11 @@ int run(const Opts& o) {
       for (index_t n = 0; n < N; ++n) order[std::size_t(n)] = n;
       for (index_t i = 0; i < K; ++i)
         std::swap(order[std::size_t(i)], order[std::size_t(i) + rng.below(std::uint64_t(N - i))]);
+      order.resize(std::size_t(K));
       std::vector<index_t> kept(static_cast<std::size_t>(K));
       for (index_t i = 0; i < K; ++i)
         kept[std::size_t(i)] = train.indices[std::size_t(order[std::size_t(i)])];
+      subsets.push_back(std::move(order));
       std::copy(star.begin(), star.end(), params.data());
       const auto r = influence::newton_minimize(*model, split, std::move(kept), newton);
       CURV_CHECK(r.converged, "influence-eval: retraining on subset ", t,
@@ -216,43 +225,55 @@ int run(const Opts& o) {
       worst_norm = std::max(worst_norm, r.gradient_norm);
       const std::vector<double> v =
           influence::measurement_values(*model, query_split, queries.indices, m, o.batch);
-      for (index_t q = 0; q < Q; ++q) {
-        double p = 0;
-        for (index_t i = 0; i < K; ++i) p -= S[std::size_t(q * N + order[std::size_t(i)])];
-        pred[std::size_t(q)].push_back(p / double(N));
+      for (index_t q = 0; q < Q; ++q)
         act[std::size_t(q)].push_back(v[std::size_t(q)] - base[std::size_t(q)]);
-        if (pairs.open())
-          pairs.row() << queries.indices[std::size_t(q)] << ',' << t << ','
-                      << pred[std::size_t(q)].back() << ',' << act[std::size_t(q)].back() << '\n';
-      }
     }
     std::copy(star.begin(), star.end(), params.data());
     progress.clear();
+
+    CsvOut pairs(o.pairs, "scores,query,subset,predicted,actual");
+    nlohmann::json results = nlohmann::json::array();
+    for (std::size_t f = 0; f < all_scores.size(); ++f) {
+      const std::vector<double>& Sf = all_scores[f];
+      // A query whose predictions or outcomes do not vary has no rank correlation: left out of
+      // the mean and counted.
+      double sum = 0;
+      index_t counted = 0;
+      nlohmann::json per_query = nlohmann::json::array();
+      std::vector<Series> plotted;
+      for (index_t q = 0; q < Q; ++q) {
+        std::vector<double> pred;
+        for (std::size_t t = 0; t < subsets.size(); ++t) {
+          double p = 0;
+          for (index_t i : subsets[t]) p -= Sf[std::size_t(q * N + i)];
+          pred.push_back(p / double(N));
+          if (pairs.open())
+            pairs.row() << o.scores[f] << ',' << queries.indices[std::size_t(q)] << ',' << t << ','
+                        << pred.back() << ',' << act[std::size_t(q)][t] << '\n';
+        }
+        const double rho = metrics::spearman(pred, act[std::size_t(q)]);
+        per_query.push_back({{"query", queries.indices[std::size_t(q)]}, {"spearman", rho}});
+        if (std::isfinite(rho)) sum += rho, ++counted;
+        if (q < 6)
+          plotted.push_back({"test " + std::to_string(queries.indices[std::size_t(q)]), pred,
+                             act[std::size_t(q)], true});
+      }
+      CURV_CHECK(counted > 0, "influence-eval: --scores '", o.scores[f],
+                 "': no query's predictions and outcomes varied over the ", o.subsets,
+                 " subsets: no rank correlation to average");
+      if (!o.plot.empty() && f == 0) {
+        plot_lines(o.plot, "Subsets: actual against predicted change of the query's " + m.name(),
+                   "predicted −Σ_{z∈S} s/N", "actual (retrained on S)", plotted);
+        info["plot"] = o.plot;
+      }
+      results.push_back({{"scores", o.scores[f]},
+                         {"lds", sum / double(counted)},
+                         {"queries_counted", counted},
+                         {"per_query", per_query}});
+    }
     pairs.finish();
-    // A query whose predictions or outcomes do not vary has no rank correlation: left out of
-    // the mean and counted.
-    double sum = 0;
-    index_t counted = 0;
-    nlohmann::json per_query = nlohmann::json::array();
-    std::vector<Series> plotted;
-    for (index_t q = 0; q < Q; ++q) {
-      const double rho = metrics::spearman(pred[std::size_t(q)], act[std::size_t(q)]);
-      per_query.push_back({{"query", queries.indices[std::size_t(q)]}, {"spearman", rho}});
-      if (std::isfinite(rho)) sum += rho, ++counted;
-      if (q < 6)
-        plotted.push_back({"test " + std::to_string(queries.indices[std::size_t(q)]),
-                           pred[std::size_t(q)], act[std::size_t(q)], true});
-    }
-    CURV_CHECK(counted > 0, "influence-eval: no query's predictions and outcomes varied over the ",
-               o.subsets, " subsets: no rank correlation to average");
-    if (!o.plot.empty()) {
-      plot_lines(o.plot, "Subsets: actual against predicted change of the query's " + m.name(),
-                 "predicted −Σ_{z∈S} s/N", "actual (retrained on S)", plotted);
-      info["plot"] = o.plot;
-    }
     info["method"] = "lds", info["subsets"] = o.subsets, info["fraction"] = o.fraction;
-    info["subset_size"] = K, info["seed"] = o.seed, info["lds"] = sum / double(counted);
-    info["queries_counted"] = counted, info["per_query"] = per_query;
+    info["subset_size"] = K, info["seed"] = o.seed, info["results"] = results;
     info["worst_gradient_norm"] = worst_norm, info["worst_newton_steps"] = worst_steps;
     if (!o.pairs.empty()) info["pairs"] = o.pairs;
     info["seconds"] = seconds_since(t0);
@@ -346,7 +367,9 @@ Runner add_influence_eval(CLI::App& app) {
   cmd->add_option("--queries", o->queries,
                   "--loo, --lds: the queries the scores were computed for");
   cmd->add_option("--scores", o->scores,
-                  "--loo, --lds: the [queries, train] .npy of curv influence");
+                  "--loo, --lds: the [queries, train] .npy of curv influence (--lds: several, "
+                  "comma-separated)")
+      ->delimiter(',');
   cmd->add_option("--top", o->top, "--loo: examples per query from each end of its scores")
       ->capture_default_str();
   cmd->add_option("--subsets", o->subsets, "--lds: random training subsets retrained on")
@@ -379,7 +402,9 @@ Runner add_influence_eval(CLI::App& app) {
     const char* mode = o->loo ? "--loo" : "--lds";
     CURV_CHECK(o->optimum || (!o->queries.empty() && !o->scores.empty()), "influence-eval: ", mode,
                " needs --queries and --scores");
-    if (!o->optimum) check_readable(o->scores, "--scores", "an .npy file");
+    for (const std::string& f : o->scores) check_readable(f, "--scores", "an .npy file");
+    CURV_CHECK(!o->loo || o->scores.size() == 1,
+               "influence-eval: --loo takes one --scores file, found ", o->scores.size());
     CURV_CHECK(o->subsets >= 2, "influence-eval: expected --subsets >= 2, found ", o->subsets);
     CURV_CHECK(o->fraction > 0 && o->fraction < 1,
                "influence-eval: expected --fraction in (0, 1), found ", o->fraction);
