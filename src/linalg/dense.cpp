@@ -1,5 +1,6 @@
 #include "curv/linalg/dense.hpp"
 
+#include <cblas.h>
 #include <lapacke.h>
 
 #include <cmath>
@@ -39,7 +40,10 @@ std::vector<double> cholesky(const std::vector<double>& a, index_t n, double shi
              " entries, found ", a.size());
   std::vector<double> L = a;
   for (index_t i = 0; i < n; ++i) L[i * n + i] += shift;
-  const lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', static_cast<lapack_int>(n),
+  // The row-major lower factor L is, read column-major, the upper factor U = Lᵀ of the same
+  // symmetric matrix: asking LAPACK for U in column-major order avoids the n² transposed copy
+  // that LAPACKE's row-major interface makes on every call.
+  const lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', static_cast<lapack_int>(n),
                                          L.data(), static_cast<lapack_int>(n));
   CURV_CHECK(info >= 0, "cholesky: invalid argument ", -info);
   CURV_CHECK(info == 0,
@@ -51,10 +55,14 @@ std::vector<double> cholesky(const std::vector<double>& a, index_t n, double shi
 }
 
 void cholesky_solve(const std::vector<double>& L, index_t n, double* B, index_t k) {
-  const lapack_int info =
-      LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', static_cast<lapack_int>(n), static_cast<lapack_int>(k),
-                     L.data(), static_cast<lapack_int>(n), B, static_cast<lapack_int>(k));
-  CURV_CHECK(info == 0, "cholesky_solve: LAPACK dpotrs failed (info ", info, ")");
+  CURV_CHECK(static_cast<index_t>(L.size()) == n * n, "cholesky_solve: expected ", n * n,
+             " entries, found ", L.size());
+  // B ← L⁻ᵀ L⁻¹ B by two triangular solves; CBLAS takes row-major operands as they are (no
+  // copy, unlike LAPACKE's row-major dpotrs, which transposes the n × n factor on every call).
+  cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, int(n), int(k),
+              1.0, L.data(), int(n), B, int(k));
+  cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, int(n), int(k), 1.0,
+              L.data(), int(n), B, int(k));
 }
 
 double cholesky_logdet(const std::vector<double>& L, index_t n) {
