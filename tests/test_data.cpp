@@ -3,6 +3,7 @@
 // targets recorded for predictions.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <set>
@@ -360,4 +361,33 @@ TEST_CASE("rotated test images: quarter turns move pixels exactly, other angles 
   o.test_rotation = 15;
   CHECK(error_of([&] { make_task<float>("moby-dick", "cross_entropy", o); }) ==
         "--rotate-test: expected image data (mnist, fashion-mnist or cifar10), found 'moby-dick'");
+}
+
+TEST_CASE("label noise: a seeded fraction of examples, each moved to another class") {
+  const Dataset clean = toy_dataset(200, 3);
+  Dataset noisy = clean;
+  const std::vector<index_t> flipped = relabel(noisy, 0.1, 7);
+  REQUIRE(flipped.size() == 20);
+  CHECK(std::is_sorted(flipped.begin(), flipped.end()));
+  CHECK(std::set<index_t>(flipped.begin(), flipped.end()).size() == 20);
+  std::set<std::int64_t> new_classes;  // shifts y_new − y mod C
+  for (index_t i = 0; i < clean.size(); ++i) {
+    const bool listed = std::binary_search(flipped.begin(), flipped.end(), i);
+    const std::int64_t was = clean.labels[std::size_t(i)], now = noisy.labels[std::size_t(i)];
+    CHECK((now != was) == listed);  // every listed example changed class, no other did
+    CHECK((now >= 0 && now < clean.classes));
+    if (listed) new_classes.insert((now - was + clean.classes) % clean.classes);
+  }
+  CHECK(new_classes.size() == 2);  // both shifts of 3 classes: drawn, not a fixed permutation
+  Dataset again = clean;
+  CHECK(relabel(again, 0.1, 7) == flipped);
+  CHECK(again.labels == noisy.labels);
+  Dataset other = clean;
+  CHECK(relabel(other, 0.1, 8) != flipped);
+  CHECK(error_of([&] { relabel(other, 1, 0); }) ==
+        "--label-noise: expected a fraction in [0, 1), found 1");
+  TaskOptions o;
+  o.label_noise = 0.1, o.validation = 0.2;
+  CHECK(error_of([&] { make_task<float>("moby-dick", "cross_entropy", o); }) ==
+        "--label-noise: expected image data (mnist, fashion-mnist or cifar10), found 'moby-dick'");
 }

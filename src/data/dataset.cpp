@@ -1,9 +1,12 @@
 #include "curv/data/dataset.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
 #include "curv/core/error.hpp"
+#include "curv/core/rng.hpp"
 
 namespace curv {
 
@@ -22,6 +25,26 @@ void Dataset::gather(const index_t* idx, index_t n, T* x, std::int64_t* y) const
 
 template void Dataset::gather<float>(const index_t*, index_t, float*, std::int64_t*) const;
 template void Dataset::gather<double>(const index_t*, index_t, double*, std::int64_t*) const;
+
+std::vector<index_t> relabel(Dataset& d, double fraction, std::uint64_t seed) {
+  CURV_CHECK(fraction >= 0 && fraction < 1, "--label-noise: expected a fraction in [0, 1), found ",
+             fraction);
+  CURV_CHECK(d.classes >= 2, d.name, ": expected at least 2 classes to relabel, found ", d.classes);
+  const index_t N = d.size(), k = index_t(std::llround(fraction * double(N)));
+  // The first k positions of a partial Fisher-Yates shuffle, then a shift by 1..C−1 classes.
+  Rng rng(seed);
+  std::vector<index_t> order(static_cast<std::size_t>(N));
+  for (index_t i = 0; i < N; ++i) order[std::size_t(i)] = i;
+  for (index_t i = 0; i < k; ++i)
+    std::swap(order[std::size_t(i)], order[std::size_t(i) + rng.below(std::uint64_t(N - i))]);
+  order.resize(std::size_t(k));
+  std::sort(order.begin(), order.end());
+  for (index_t i : order) {
+    std::int64_t& y = d.labels[std::size_t(i)];
+    y = (y + 1 + std::int64_t(rng.below(std::uint64_t(d.classes - 1)))) % d.classes;
+  }
+  return order;
+}
 
 std::string data_dir() {
   if (const char* d = std::getenv("CURV_DATA"); d && *d) return d;

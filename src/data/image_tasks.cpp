@@ -238,8 +238,16 @@ std::unique_ptr<Task<T>> make_image_task(const std::string& dataset, const std::
                                          const TaskOptions& opt) {
   CURV_CHECK(loss == "cross_entropy" || loss == "bce", dataset,
              ": expected loss cross_entropy or bce, found '", loss, "'");
-  return curv::make_image_task<T>(load_dataset(dataset, "train"), load_dataset(dataset, "test"),
-                                  loss == "bce", opt.augment, opt.standardize, opt.test_rotation);
+  Dataset train = load_dataset(dataset, "train");
+  CURV_CHECK(opt.label_noise == 0 || loss == "cross_entropy",
+             "--label-noise: expected classification (loss cross_entropy), found '", loss, "'");
+  std::vector<index_t> relabeled;
+  if (opt.label_noise > 0) relabeled = relabel(train, opt.label_noise, opt.label_noise_seed);
+  auto task =
+      curv::make_image_task<T>(std::move(train), load_dataset(dataset, "test"), loss == "bce",
+                               opt.augment, opt.standardize, opt.test_rotation);
+  task->set_relabeled(std::move(relabeled));
+  return task;
 }
 template std::unique_ptr<Task<float>> make_image_task<float>(const std::string&, const std::string&,
                                                              const TaskOptions&);

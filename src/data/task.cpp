@@ -186,6 +186,11 @@ std::unique_ptr<Task<T>> make_task(const std::string& dataset, const std::string
          "or a .npy file, found '", dataset, "'");
   CURV_CHECK(opt.labels.empty() || npy, "dataset: labels files go with .npy inputs, found ",
              "labels '", opt.labels, "' for ", dataset);
+  CURV_CHECK(opt.label_noise == 0 || image, "--label-noise: expected image data (mnist, ",
+             "fashion-mnist or cifar10), found '", dataset, "'");
+  // Relabeled examples are numbered in the whole training split, which a carve renumbers.
+  CURV_CHECK(opt.label_noise == 0 || opt.validation == 0,
+             "--label-noise: expected no --validation carve, found ", opt.validation);
   if (opt.validation > 0) task->carve_validation(opt.validation, opt.validation_seed);
   return task;
 }

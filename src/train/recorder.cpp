@@ -115,7 +115,9 @@ nlohmann::json to_json(const Recipe& r) {
         {"validation", r.task.validation},
         {"validation_seed", r.task.validation_seed},
         {"labels", r.task.labels},
-        {"standardize", r.task.standardize}}},
+        {"standardize", r.task.standardize},
+        {"label_noise", r.task.label_noise},
+        {"label_noise_seed", r.task.label_noise_seed}}},
       {"examples", r.examples},
       {"evaluate", r.evaluate},
       {"optimizer", r.optimizer},
@@ -166,6 +168,7 @@ Recipe recipe_from_json(const nlohmann::json& j) {
   t.get("validation", r.task.validation), t.get("validation_seed", r.task.validation_seed);
   t.get("labels", r.task.labels);
   t.get("standardize", r.task.standardize);
+  t.get("label_noise", r.task.label_noise), t.get("label_noise_seed", r.task.label_noise_seed);
   t.done();
   r.second_order = second_order_from_json(second);
   Reader a{adam, "recipe.adam", {}};

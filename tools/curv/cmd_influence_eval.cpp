@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -46,7 +47,7 @@ namespace {
 
 struct Opts {
   CheckpointInput in;
-  bool optimum = false, loo = false, lds = false;
+  bool optimum = false, loo = false, lds = false, mislabel = false;
   std::string train = "train:all", queries, measurement = "loss", save, pairs, plot;
   std::vector<std::string> scores;  // --lds takes several, evaluated on the same retrainings
   double weight_decay = -1, tolerance = 1e-10;
@@ -102,6 +103,75 @@ linalg::Preconditioner dense_preconditioner(Model<double>& model, const Split<do
   };
 }
 
+// --mislabel: rank the training examples by each --scores file's self-influence and measure how
+// well the top of the ranking finds the examples whose labels the checkpoint's recipe replaced.
+int mislabel(const Opts& o, const Task<double>& task, const IndexList& train, nlohmann::json& info,
+             std::chrono::steady_clock::time_point t0) {
+  CURV_CHECK(train.split == "train", "influence-eval: --mislabel ranks the train split, found '",
+             train.split, "'");
+  const std::vector<index_t>& relabeled = task.relabeled();
+  CURV_CHECK(!relabeled.empty(),
+             "influence-eval: --mislabel needs a checkpoint trained with --label-noise (and no "
+             "--data, so its labels are rebuilt), found no relabeled examples");
+  const index_t N = index_t(train.size());
+  std::vector<bool> positive(static_cast<std::size_t>(N));
+  index_t positives = 0;
+  for (index_t n = 0; n < N; ++n) {
+    positive[std::size_t(n)] =
+        std::binary_search(relabeled.begin(), relabeled.end(), train.indices[std::size_t(n)]);
+    positives += positive[std::size_t(n)];
+  }
+  CURV_CHECK(positives > 0 && positives < N, "influence-eval: --mislabel needs both relabeled and ",
+             "clean examples in --train-subset ", train.spec, ", found ", positives, " of ", N,
+             " relabeled");
+  nlohmann::json results = nlohmann::json::array();
+  std::vector<Series> curves;
+  for (const std::string& f : o.scores) {
+    const NpyArray file = read_npy(f);
+    CURV_CHECK(file.shape == std::vector<std::int64_t>{N}, "--scores '", f, "': expected the [", N,
+               "] self-influence of --train-subset ", train.spec,
+               " (curv influence --self), found shape ", shape_string(file.shape));
+    const std::vector<double> score = file.to_double();
+    std::vector<double> clean, flipped;
+    for (index_t n = 0; n < N; ++n)
+      (positive[std::size_t(n)] ? flipped : clean).push_back(score[std::size_t(n)]);
+    // Highest self-influence first: the order a person would inspect the data in.
+    std::vector<index_t> order(static_cast<std::size_t>(N));
+    for (index_t n = 0; n < N; ++n) order[std::size_t(n)] = n;
+    std::stable_sort(order.begin(), order.end(), [&](index_t a, index_t b) {
+      return score[std::size_t(a)] > score[std::size_t(b)];
+    });
+    Series curve{std::filesystem::path(f).stem().string(), {0}, {0}, false};
+    std::vector<double> found_at(static_cast<std::size_t>(N));  // after inspecting k + 1
+    index_t found = 0;
+    for (index_t k = 0; k < N; ++k) {
+      found += positive[std::size_t(order[std::size_t(k)])];
+      found_at[std::size_t(k)] = double(found) / double(positives);
+      if ((k + 1) % std::max<index_t>(1, N / 200) == 0 || k + 1 == N)
+        curve.x.push_back(double(k + 1) / double(N)), curve.y.push_back(found_at[std::size_t(k)]);
+    }
+    nlohmann::json at = nlohmann::json::object();
+    for (const auto& [name, p] : {std::pair{"5%", 0.05}, {"10%", 0.1}, {"20%", 0.2}}) {
+      const index_t k = std::max<index_t>(1, index_t(std::llround(p * double(N))));
+      at[name] = found_at[std::size_t(k - 1)];
+    }
+    curves.push_back(std::move(curve));
+    results.push_back({{"scores", f},
+                       {"auc", metrics::detection(clean, flipped).auroc},
+                       {"found_after_inspecting", at}});
+  }
+  if (!o.plot.empty()) {
+    curves.push_back({"random order", {0, 1}, {0, 1}, false});
+    plot_lines(o.plot, "Mislabel detection by self-influence", "fraction of the data inspected",
+               "fraction of the relabeled examples found", curves, false, true);
+    info["plot"] = o.plot;
+  }
+  info["method"] = "mislabel", info["relabeled"] = positives, info["results"] = results;
+  info["seconds"] = seconds_since(t0);
+  std::printf("%s\n", info.dump().c_str());
+  return 0;
+}
+
 int run(const Opts& o) {
   const auto t0 = std::chrono::steady_clock::now();
   Progress progress;
@@ -119,6 +189,7 @@ int run(const Opts& o) {
                          {"train", train.spec},    {"train_count", N},
                          {"weight_decay", wd},     {"tolerance", o.tolerance}};
 
+  if (o.mislabel) return mislabel(o, *task, train, info, t0);
   if (o.optimum) {
     progress.note("influence-eval: Newton's method on the training objective");
     const auto r = influence::newton_minimize(*model, split, train.indices, newton);
@@ -362,6 +433,9 @@ Runner add_influence_eval(CLI::App& app) {
   cmd->add_flag("--lds", o->lds,
                 "The linear datamodeling score of --scores: retraining on --subsets random "
                 "subsets");
+  cmd->add_flag("--mislabel", o->mislabel,
+                "Mislabel detection: AUC of each --scores self-influence against the labels the "
+                "checkpoint's --label-noise replaced");
   cmd->add_option("--train-subset", o->train, "The training set (an index list)")
       ->capture_default_str();
   cmd->add_option("--queries", o->queries,
@@ -395,13 +469,17 @@ Runner add_influence_eval(CLI::App& app) {
   cmd->add_option("--plot", o->plot, "--loo, --lds: a PNG of actual against predicted changes");
   return [o, cmd] {
     o->in.resolve_data("influence-eval");
-    const int modes = int(o->optimum) + int(o->loo) + int(o->lds);
-    CURV_CHECK(modes == 1, "influence-eval: expected one of --optimum, --loo or --lds, found ",
+    const int modes = int(o->optimum) + int(o->loo) + int(o->lds) + int(o->mislabel);
+    CURV_CHECK(modes == 1,
+               "influence-eval: expected one of --optimum, --loo, --lds or --mislabel, found ",
                modes == 0 ? "none" : std::to_string(modes));
     CURV_CHECK(!o->optimum || !o->save.empty(), "influence-eval: --optimum needs --save FILE");
     const char* mode = o->loo ? "--loo" : "--lds";
-    CURV_CHECK(o->optimum || (!o->queries.empty() && !o->scores.empty()), "influence-eval: ", mode,
-               " needs --queries and --scores");
+    CURV_CHECK(o->optimum || o->mislabel || (!o->queries.empty() && !o->scores.empty()),
+               "influence-eval: ", mode, " needs --queries and --scores");
+    CURV_CHECK(!o->mislabel || !o->scores.empty(),
+               "influence-eval: --mislabel needs --scores (self-influence from curv influence "
+               "--self)");
     for (const std::string& f : o->scores) check_readable(f, "--scores", "an .npy file");
     CURV_CHECK(!o->loo || o->scores.size() == 1,
                "influence-eval: --loo takes one --scores file, found ", o->scores.size());

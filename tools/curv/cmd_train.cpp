@@ -296,6 +296,10 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--validation", r.task.validation,
                   "Carve this fraction of train out as the val split (seeded by --seed)")
       ->capture_default_str();
+  cmd->add_option("--label-noise", r.task.label_noise,
+                  "Image classification: replace this fraction of the training labels by "
+                  "another class, uniformly (seeded by --seed; mislabel detection)")
+      ->capture_default_str();
   cmd->add_option("--optimizer", r.optimizer,
                   "sgd, adam, adamw, lars, lamb, kfac, ekfac, foof or mfac")
       ->capture_default_str();
@@ -408,7 +412,7 @@ Runner add_train(CLI::App& app) {
   add_train_marglik_options(cmd, o->marglik);
   o->curvature_rate.add(cmd);
   return [o, cmd] {
-    o->r.task.validation_seed = o->r.seed;
+    o->r.task.validation_seed = o->r.seed, o->r.task.label_noise_seed = o->r.seed;
     return run(*o, *cmd);
   };
 }

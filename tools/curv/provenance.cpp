@@ -48,6 +48,8 @@ void resolve_data(const std::string& checkpoint, std::string& data, TaskOptions&
     // The validation carve too, so "train" names the examples the model was trained on and
     // "val" the ones it was not.
     task.validation = recorded.validation, task.validation_seed = recorded.validation_seed;
+    // And its label noise, so "train" holds the labels the model was trained on.
+    task.label_noise = recorded.label_noise, task.label_noise_seed = recorded.label_noise_seed;
   }
 }
 

@@ -59,12 +59,18 @@ class Task {
   // Moves a seeded `fraction` of train into a new "val" split (make_task does this when asked).
   void carve_validation(double fraction, std::uint64_t seed);
 
+  // The training examples whose labels TaskOptions::label_noise replaced (indices in "train",
+  // ascending); empty without label noise.
+  const std::vector<index_t>& relabeled() const { return relabeled_; }
+  void set_relabeled(std::vector<index_t> examples) { relabeled_ = std::move(examples); }
+
  protected:
   void set_split(const std::string& name, std::shared_ptr<const Split<T>> split);
 
  private:
   std::vector<std::pair<std::string, std::shared_ptr<const Split<T>>>> splits_;
   std::shared_ptr<const Split<T>> carved_from_;  // the whole training split, once carved
+  std::vector<index_t> relabeled_;
 };
 
 struct TaskOptions {
@@ -80,6 +86,11 @@ struct TaskOptions {
   // their centre (bilinear, black outside) — rotated MNIST, the shift Ovadia et al. 2019 and
   // Laplace Redux evaluate calibration under. Training draws stay upright.
   double test_rotation = 0;
+  // Image classification: this fraction of the training split's labels replaced by another
+  // class, uniformly (symmetric label noise, seeded; Task::relabeled lists them) — the data
+  // mislabel detection is measured on.
+  double label_noise = 0;
+  std::uint64_t label_noise_seed = 0;
 };
 
 // "mnist", "fashion-mnist", "cifar10" (classification, or reconstruction for loss "bce"),
