@@ -466,8 +466,8 @@ check "influence-eval --lds" "$curv" influence-eval --lds --checkpoint "$scratch
 jq -e '.subset_size == 3 and (.results | length) == 2 and .results[0].queries_counted == 2 and .results[0].lds > 0.9 and .results[1].scores == "'"$scratch/lin_dot.npy"'"' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --lds: $(cat "$scratch/stdout")"; failed=1; }
 [[ $(wc -l < "$scratch/lds.csv") == 41 ]] || { echo "FAIL: --lds --pairs is not a header and 2 × 10 × 2 rows"; failed=1; }
 expect "influence-eval: --loo takes one --scores file, found 2" "${ie[@]}" --loo --queries 0-1 --scores "$scratch/lin_scores.npy,$scratch/lin_scores.npy"
-expect "influence-eval: expected one of --optimum, --loo or --lds, found none" "${ie[@]}"
-expect "influence-eval: expected one of --optimum, --loo or --lds, found 2" "${ie[@]}" --optimum --loo --save "$scratch/out.npy"
+expect "influence-eval: expected one of --optimum, --loo, --lds or --mislabel, found none" "${ie[@]}"
+expect "influence-eval: expected one of --optimum, --loo, --lds or --mislabel, found 2" "${ie[@]}" --optimum --loo --save "$scratch/out.npy"
 expect "influence-eval: --loo needs --queries and --scores" "${ie[@]}" --loo --queries 0-1
 expect "influence-eval: --lds needs --queries and --scores" "${ie[@]}" --lds --scores "$scratch/lin_scores.npy"
 expect "influence-eval: expected --fraction in (0, 1), found 1" "${ie[@]}" --lds --queries 0-1 --scores "$scratch/lin_scores.npy" --fraction 1
