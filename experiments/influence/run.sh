@@ -42,11 +42,9 @@ logreg() {
   run logreg-cg "${score[@]}" --method cg --tolerance 1e-8 --out logreg-cg.npy
   run logreg-lissa "${score[@]}" --method lissa --lissa-scale "$scale" --lissa-depth 2000 \
     --out logreg-lissa.npy
-  local m
-  for m in exact cg lissa; do
-    run "logreg-loo-$m" influence-eval --loo "${at[@]}" --queries test:0-4 \
-      --scores "logreg-$m.npy" --top 50 --pairs "logreg-loo-$m.csv"
-  done
+  run logreg-loo influence-eval --loo "${at[@]}" --queries test:0-4 \
+    --scores logreg-exact.npy,logreg-cg.npy,logreg-lissa.npy --top 50 --pairs logreg-loo.csv \
+    --plot logreg-loo-exact.png
 }
 
 # lds: dattri's setup on the same model (5,000 training, 500 test images): every estimator's

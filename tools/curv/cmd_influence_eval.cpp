@@ -223,7 +223,6 @@ int run(const Opts& o) {
                train.spec, ", found shape ", shape_string(file.shape));
     all_scores.push_back(file.to_double());
   }
-  const std::vector<double>& S = all_scores.front();
   CURV_CHECK(o.lds || 2 * o.top <= N, "influence-eval: expected 2 × --top <= ", N,
              " training examples, found --top ", o.top);
   const Measurement m = Measurement::parse(o.measurement);
@@ -237,19 +236,25 @@ int run(const Opts& o) {
              " is not at the training objective's minimum (‖∇L‖ = ", at_start,
              "): run curv influence-eval --optimum --save F first and score at F");
 
-  // --loo: each query's top and bottom --top training examples (positions in the train list).
-  std::vector<std::vector<index_t>> chosen(static_cast<std::size_t>(Q));
+  // --loo: per score file and query, the top and bottom --top training examples (positions in
+  // the train list); each example in their union is retrained without once, for every file.
+  const std::size_t F = all_scores.size();
+  std::vector<std::vector<std::vector<index_t>>> chosen(F);
   std::set<index_t> removed;
-  for (index_t q = 0; q < Q && o.loo; ++q) {
-    std::vector<index_t> order(static_cast<std::size_t>(N));
-    for (index_t n = 0; n < N; ++n) order[std::size_t(n)] = n;
-    std::sort(order.begin(), order.end(), [&](index_t a, index_t b) {
-      return S[std::size_t(q * N + a)] > S[std::size_t(q * N + b)];
-    });
-    auto& c = chosen[std::size_t(q)];
-    c.assign(order.begin(), order.begin() + o.top);
-    c.insert(c.end(), order.end() - o.top, order.end());
-    removed.insert(c.begin(), c.end());
+  for (std::size_t f = 0; f < F && o.loo; ++f) {
+    chosen[f].resize(std::size_t(Q));
+    for (index_t q = 0; q < Q; ++q) {
+      const std::vector<double>& Sf = all_scores[f];
+      std::vector<index_t> order(static_cast<std::size_t>(N));
+      for (index_t n = 0; n < N; ++n) order[std::size_t(n)] = n;
+      std::sort(order.begin(), order.end(), [&](index_t a, index_t b) {
+        return Sf[std::size_t(q * N + a)] > Sf[std::size_t(q * N + b)];
+      });
+      auto& c = chosen[f][std::size_t(q)];
+      c.assign(order.begin(), order.begin() + o.top);
+      c.insert(c.end(), order.end() - o.top, order.end());
+      removed.insert(c.begin(), c.end());
+    }
   }
 
   progress.note("influence-eval: the dense Hessian at θ* for the Newton steps' preconditioner");
@@ -263,7 +268,7 @@ int run(const Opts& o) {
       influence::measurement_values(*model, query_split, queries.indices, m, o.batch);
   ParamStore<double>& params = model->params();
   const std::vector<double> star(params.data(), params.data() + P);
-  index_t done = 0, worst_steps = 0;
+  index_t done = 0, worst_steps = 0, total_steps = 0, total_products = 0;
   double worst_norm = 0;
   info["scores"] = o.scores, info["measurement"] = m.name();
   info["queries"] = queries.spec, info["query_count"] = Q;
@@ -292,6 +297,8 @@ int run(const Opts& o) {
       const auto r = influence::newton_minimize(*model, split, std::move(kept), newton);
       CURV_CHECK(r.converged, "influence-eval: retraining on subset ", t,
                  " stopped at ‖∇L‖ = ", r.gradient_norm, " after ", r.steps, " Newton steps");
+      total_steps += r.steps, total_products += r.products;
+      total_steps += r.steps, total_products += r.products;
       worst_steps = std::max(worst_steps, r.steps),
       worst_norm = std::max(worst_norm, r.gradient_norm);
       const std::vector<double> v =
@@ -346,6 +353,8 @@ int run(const Opts& o) {
     info["method"] = "lds", info["subsets"] = o.subsets, info["fraction"] = o.fraction;
     info["subset_size"] = K, info["seed"] = o.seed, info["results"] = results;
     info["worst_gradient_norm"] = worst_norm, info["worst_newton_steps"] = worst_steps;
+    info["newton_steps"] = total_steps, info["hessian_products"] = total_products;
+    info["newton_steps"] = total_steps, info["hessian_products"] = total_products;
     if (!o.pairs.empty()) info["pairs"] = o.pairs;
     info["seconds"] = seconds_since(t0);
     std::printf("%s\n", info.dump().c_str());
@@ -365,6 +374,7 @@ int run(const Opts& o) {
     CURV_CHECK(r.converged, "influence-eval: retraining without training example ",
                train.indices[std::size_t(z)], " stopped at ‖∇L‖ = ", r.gradient_norm, " after ",
                r.steps, " Newton steps");
+    total_steps += r.steps, total_products += r.products;
     worst_steps = std::max(worst_steps, r.steps),
     worst_norm = std::max(worst_norm, r.gradient_norm);
     std::vector<double> v =
@@ -375,41 +385,51 @@ int run(const Opts& o) {
   std::copy(star.begin(), star.end(), params.data());
   progress.clear();
 
-  std::vector<double> all_pred, all_act;
-  nlohmann::json per_query = nlohmann::json::array();
-  CsvOut pairs(o.pairs, "query,train,predicted,actual");
-  std::vector<Series> plotted;
-  for (index_t q = 0; q < Q; ++q) {
-    std::vector<double> pred, act;
-    for (index_t z : chosen[std::size_t(q)]) {
-      pred.push_back(S[std::size_t(q * N + z)] / double(N));
-      act.push_back(actual[z][std::size_t(q)]);
-      if (pairs.open())
-        pairs.row() << queries.indices[std::size_t(q)] << ',' << train.indices[std::size_t(z)]
-                    << ',' << pred.back() << ',' << act.back() << '\n';
+  CsvOut pairs(o.pairs, "scores,query,train,predicted,actual");
+  nlohmann::json results = nlohmann::json::array();
+  for (std::size_t f = 0; f < F; ++f) {
+    std::vector<double> all_pred, all_act;
+    nlohmann::json per_query = nlohmann::json::array();
+    std::vector<Series> plotted;
+    for (index_t q = 0; q < Q; ++q) {
+      std::vector<double> pred, act;
+      for (index_t z : chosen[f][std::size_t(q)]) {
+        pred.push_back(all_scores[f][std::size_t(q * N + z)] / double(N));
+        act.push_back(actual[z][std::size_t(q)]);
+        if (pairs.open())
+          pairs.row() << o.scores[f] << ',' << queries.indices[std::size_t(q)] << ','
+                      << train.indices[std::size_t(z)] << ',' << pred.back() << ',' << act.back()
+                      << '\n';
+      }
+      plotted.push_back(
+          {"test " + std::to_string(queries.indices[std::size_t(q)]), pred, act, true});
+      per_query.push_back({{"query", queries.indices[std::size_t(q)]},
+                           {"pearson", metrics::pearson(pred, act)},
+                           {"spearman", metrics::spearman(pred, act)}});
+      all_pred.insert(all_pred.end(), pred.begin(), pred.end());
+      all_act.insert(all_act.end(), act.begin(), act.end());
     }
-    plotted.push_back({"test " + std::to_string(queries.indices[std::size_t(q)]), pred, act, true});
-    per_query.push_back({{"query", queries.indices[std::size_t(q)]},
-                         {"pearson", metrics::pearson(pred, act)},
-                         {"spearman", metrics::spearman(pred, act)}});
-    all_pred.insert(all_pred.end(), pred.begin(), pred.end());
-    all_act.insert(all_act.end(), act.begin(), act.end());
+    if (!o.plot.empty() && f == 0) {
+      // Koh & Liang's figure: actual against predicted change, one colour per query, and y = x.
+      const auto [lo, hi] = std::minmax_element(all_pred.begin(), all_pred.end());
+      const auto [alo, ahi] = std::minmax_element(all_act.begin(), all_act.end());
+      const double a = std::min(*lo, *alo), b = std::max(*hi, *ahi);
+      plotted.push_back({"y = x", {a, b}, {a, b}, false});
+      plot_lines(o.plot,
+                 "Leave-one-out: actual against predicted change of the query's " + m.name(),
+                 "predicted s/N", "actual (retrained)", plotted);
+      info["plot"] = o.plot;
+    }
+    results.push_back({{"scores", o.scores[f]},
+                       {"pearson", metrics::pearson(all_pred, all_act)},
+                       {"spearman", metrics::spearman(all_pred, all_act)},
+                       {"per_query", per_query}});
   }
   pairs.finish();
-  if (!o.plot.empty()) {
-    // Koh & Liang's figure: actual against predicted change, one colour per query, and y = x.
-    const auto [lo, hi] = std::minmax_element(all_pred.begin(), all_pred.end());
-    const auto [alo, ahi] = std::minmax_element(all_act.begin(), all_act.end());
-    const double a = std::min(*lo, *alo), b = std::max(*hi, *ahi);
-    plotted.push_back({"y = x", {a, b}, {a, b}, false});
-    plot_lines(o.plot, "Leave-one-out: actual against predicted change of the query's " + m.name(),
-               "predicted s/N", "actual (retrained)", plotted);
-    info["plot"] = o.plot;
-  }
   info["method"] = "loo", info["top"] = o.top;
-  info["retrainings"] = removed.size(), info["pearson"] = metrics::pearson(all_pred, all_act);
-  info["spearman"] = metrics::spearman(all_pred, all_act), info["per_query"] = per_query;
+  info["retrainings"] = removed.size(), info["results"] = results;
   info["worst_gradient_norm"] = worst_norm, info["worst_newton_steps"] = worst_steps;
+  info["newton_steps"] = total_steps, info["hessian_products"] = total_products;
   if (!o.pairs.empty()) info["pairs"] = o.pairs;
   info["seconds"] = seconds_since(t0);
   std::printf("%s\n", info.dump().c_str());
@@ -441,8 +461,8 @@ Runner add_influence_eval(CLI::App& app) {
   cmd->add_option("--queries", o->queries,
                   "--loo, --lds: the queries the scores were computed for");
   cmd->add_option("--scores", o->scores,
-                  "--loo, --lds: the [queries, train] .npy of curv influence (--lds: several, "
-                  "comma-separated)")
+                  "--loo, --lds: the [queries, train] .npy of curv influence (several, "
+                  "comma-separated, share the retrainings)")
       ->delimiter(',');
   cmd->add_option("--top", o->top, "--loo: examples per query from each end of its scores")
       ->capture_default_str();
@@ -481,8 +501,6 @@ Runner add_influence_eval(CLI::App& app) {
                "influence-eval: --mislabel needs --scores (self-influence from curv influence "
                "--self)");
     for (const std::string& f : o->scores) check_readable(f, "--scores", "an .npy file");
-    CURV_CHECK(!o->loo || o->scores.size() == 1,
-               "influence-eval: --loo takes one --scores file, found ", o->scores.size());
     CURV_CHECK(o->subsets >= 2, "influence-eval: expected --subsets >= 2, found ", o->subsets);
     CURV_CHECK(o->fraction > 0 && o->fraction < 1,
                "influence-eval: expected --fraction in (0, 1), found ", o->fraction);
