@@ -5,12 +5,12 @@
 # with the command, to results.jsonl in the output folder (the build tree's
 # experiments/influence-out beside the binary, or, with --publish, this folder).
 # Usage: experiments/influence/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: logreg lds mislabel (default: all)
+#   parts: logreg lds mislabel speed (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" influence "$@"
 source "$(dirname "$0")/../common/run_curv.sh"
-parts=(logreg lds mislabel)
+parts=(logreg lds mislabel speed)
 ((${#rest[@]})) && parts=("${rest[@]}")
 
 # logreg: Koh & Liang's multinomial logistic regression (mlp [784, 10]) on the first 5,000 MNIST
@@ -109,11 +109,30 @@ mislabel() {
   done
 }
 
+# speed: the two timed targets on LeNet-5 trained on Fashion-MNIST (its recipe): Arnoldi
+# self-influence of all 60,000 training images (200 products on fresh batches of 2,560, 50 pairs),
+# and EK-FAC influence of 100 test images on all 60,000, the factors fitted on all of them.
+# load_seconds, metric_seconds and scoring_seconds split each run into its phases.
+speed() {
+  if [[ ! -f $work/lenet5-fashion.safetensors ]]; then
+    echo "+ curv train --recipe lenet5-fashion --save lenet5-fashion.safetensors"
+    "$curv" train --recipe lenet5-fashion --seed 0 --log-every 0 \
+      --save "$work/lenet5-fashion.safetensors" >/dev/null 2>&1
+  fi
+  local at=(--checkpoint lenet5-fashion.safetensors --train-subset train:all --examples train:all)
+  run speed-arnoldi-self influence "${at[@]}" --method arnoldi --self --batch 2560 \
+    --fresh-batches --arnoldi-iterations 200 --arnoldi-rank 50 --precision float32 \
+    --out speed-arnoldi-self.npy
+  run speed-ekfac influence "${at[@]}" --method ekfac --queries test:0-99 --precision float32 \
+    --out speed-ekfac.npy
+}
+
 for part in "${parts[@]}"; do
   case $part in
     logreg) logreg ;;
     lds) lds ;;
     mislabel) mislabel ;;
+    speed) speed ;;
     *) echo "run.sh: expected a part among ${parts[*]}, found '$part'" >&2; exit 2 ;;
   esac
 done

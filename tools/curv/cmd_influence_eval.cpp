@@ -298,7 +298,6 @@ int run(const Opts& o) {
       CURV_CHECK(r.converged, "influence-eval: retraining on subset ", t,
                  " stopped at ‖∇L‖ = ", r.gradient_norm, " after ", r.steps, " Newton steps");
       total_steps += r.steps, total_products += r.products;
-      total_steps += r.steps, total_products += r.products;
       worst_steps = std::max(worst_steps, r.steps),
       worst_norm = std::max(worst_norm, r.gradient_norm);
       const std::vector<double> v =
@@ -341,7 +340,7 @@ int run(const Opts& o) {
                  " subsets: no rank correlation to average");
       if (!o.plot.empty() && f == 0) {
         plot_lines(o.plot, "Subsets: actual against predicted change of the query's " + m.name(),
-                   "predicted −Σ_{z∈S} s/N", "actual (retrained on S)", plotted);
+                   "predicted: −(Σ of s over S)/N", "actual (retrained on S)", plotted);
         info["plot"] = o.plot;
       }
       results.push_back({{"scores", o.scores[f]},

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The README's tables from results.jsonl (run.sh's rows), as Markdown.
+# Usage: experiments/influence/tables.sh [RESULTS_JSONL]
+set -euo pipefail
+results=${1:-$(dirname "$0")/results.jsonl}
+[[ -f $results ]] || { echo "tables.sh: expected run.sh's results at '$results', found none" >&2; exit 2; }
+
+# row TAG: the result of the row with this tag (null when absent).
+row() { jq -c --arg t "$1" 'select(.tag == $t) | .result' "$results" | tail -n 1; }
+fmt() { jq -r "$1" <<< "${2:-null}"; }
+
+echo "Leave-one-out (logistic regression, test:0-4, 50 most helpful and 50 most harmful each):"
+echo
+echo "| inverse | H·v products | seconds | worst residual | Pearson | Spearman |"
+echo "|---|---|---|---|---|---|"
+loo=$(row logreg-loo)
+for m in exact cg lissa; do
+  s=$(row "logreg-$m")
+  r=$(jq -c --arg f "logreg-$m.npy" '.results[]? | select(.scores == $f)' <<< "${loo:-null}")
+  printf '| %s | %s | %.1f | %.1e | %.4f | %.4f |\n' "$m" "$(fmt '.products' "$s")" \
+    "$(fmt '.seconds' "$s")" "$(fmt '.worst_relative_residual' "$s")" \
+    "$(fmt '.pearson' "$r")" "$(fmt '.spearman' "$r")"
+done
+
+echo
+echo "Linear datamodeling score (logistic regression, test:0-499, 50 random halves):"
+echo
+echo "| estimator | seconds to score | LDS |"
+echo "|---|---|---|"
+lds=$(row lds)
+for m in exact arnoldi kfac ekfac diagonal grad-dot grad-cos tracin; do
+  s=$(row "lds-score-$m")
+  r=$(jq -c --arg f "lds-$m.npy" '.results[]? | select(.scores == $f)' <<< "${lds:-null}")
+  printf '| %s | %.1f | %.3f |\n' "$m" "$(fmt '.seconds' "$s")" "$(fmt '.lds' "$r")"
+done
+
+echo
+echo "Mislabel detection (Fashion-MNIST, 10 % relabeled, self-influence of train:0-9999):"
+echo
+echo "| model | estimator | seconds | AUC | found at 5 % | 10 % | 20 % |"
+echo "|---|---|---|---|---|---|---|"
+for net in mlp lenet5; do
+  mis=$(row "mislabel-$net")
+  for m in grad-dot tracin arnoldi diagonal kfac ekfac; do
+    s=$(row "mislabel-$net-score-$m")
+    [[ -n $s ]] || continue
+    r=$(jq -c --arg f "mislabel-$net-$m.npy" '.results[]? | select(.scores == $f)' <<< "${mis:-null}")
+    printf '| %s | %s | %.1f | %.3f | %.2f | %.2f | %.2f |\n' "$net" "$m" "$(fmt '.seconds' "$s")" \
+      "$(fmt '.auc' "$r")" "$(fmt '.found_after_inspecting["5%"]' "$r")" \
+      "$(fmt '.found_after_inspecting["10%"]' "$r")" "$(fmt '.found_after_inspecting["20%"]' "$r")"
+  done
+done
+
+echo
+echo "Speed (LeNet-5, all 60,000 Fashion-MNIST training images, float32, alone on 2 cores):"
+echo
+echo "| run | seconds | loading | Arnoldi's products | scoring | peak memory, MB |"
+echo "|---|---|---|---|---|---|"
+for t in speed-arnoldi-self speed-ekfac; do
+  s=$(row "$t")
+  printf '| %s | %.1f | %.1f | %.1f | %.1f | %.0f |\n' "$t" "$(fmt '.seconds' "$s")" \
+    "$(fmt '.load_seconds' "$s")" "$(fmt '.metric_seconds' "$s")" "$(fmt '.scoring_seconds' "$s")" \
+    "$(fmt '.memory.peak_rss_mb' "$s")"
+done
