@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "curv/core/error.hpp"
+#include "curv/core/rng.hpp"
 #include "curv/curvature/compose.hpp"
 #include "curv/curvature/data.hpp"
 #include "curv/curvature/model_operators.hpp"
@@ -138,6 +139,61 @@ std::vector<double> measurement_values(const Model<T>& model, const Split<T>& sp
   return out;
 }
 
+template <class T>
+RetrainOutcomes retrain_outcomes(Model<T>& model, const Split<T>& split,
+                                 const std::vector<std::vector<index_t>>& kept,
+                                 const Split<T>& query_split, const std::vector<index_t>& queries,
+                                 const Measurement& m, const NewtonOptions& o,
+                                 const std::function<void(index_t)>& on_list) {
+  ParamStore<T>& params = model.params();
+  const std::vector<T> star(params.data(), params.data() + params.size());
+  const std::vector<double> base = measurement_values(model, query_split, queries, m, o.batch);
+  RetrainOutcomes out;
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (on_list) on_list(index_t(i));
+    std::copy(star.begin(), star.end(), params.data());
+    const NewtonReport r = newton_minimize(model, split, kept[i], o);
+    if (!r.converged) std::copy(star.begin(), star.end(), params.data());
+    CURV_CHECK(r.converged, "retraining on kept list ", i, " (", kept[i].size(),
+               " examples) stopped at ‖∇L‖ = ", r.gradient_norm, " after ", r.steps,
+               " Newton steps");
+    out.steps += r.steps, out.products += r.products;
+    out.worst_steps = std::max(out.worst_steps, r.steps);
+    out.worst_gradient_norm = std::max(out.worst_gradient_norm, r.gradient_norm);
+    std::vector<double> v = measurement_values(model, query_split, queries, m, o.batch);
+    for (std::size_t q = 0; q < v.size(); ++q) v[q] -= base[q];
+    out.change.push_back(std::move(v));
+  }
+  std::copy(star.begin(), star.end(), params.data());
+  return out;
+}
+
+std::vector<std::vector<index_t>> random_subsets(index_t n, index_t size, index_t count,
+                                                 std::uint64_t seed) {
+  CURV_CHECK(size >= 1 && size <= n, "random subsets: expected a size in 1..", n, ", found ", size);
+  Rng rng(seed);
+  std::vector<std::vector<index_t>> subsets;
+  for (index_t t = 0; t < count; ++t) {
+    std::vector<index_t> order(static_cast<std::size_t>(n));
+    for (index_t i = 0; i < n; ++i) order[std::size_t(i)] = i;
+    for (index_t i = 0; i < size; ++i)
+      std::swap(order[std::size_t(i)], order[std::size_t(i) + rng.below(std::uint64_t(n - i))]);
+    order.resize(std::size_t(size));
+    subsets.push_back(std::move(order));
+  }
+  return subsets;
+}
+
+template RetrainOutcomes retrain_outcomes(Model<float>&, const Split<float>&,
+                                          const std::vector<std::vector<index_t>>&,
+                                          const Split<float>&, const std::vector<index_t>&,
+                                          const Measurement&, const NewtonOptions&,
+                                          const std::function<void(index_t)>&);
+template RetrainOutcomes retrain_outcomes(Model<double>&, const Split<double>&,
+                                          const std::vector<std::vector<index_t>>&,
+                                          const Split<double>&, const std::vector<index_t>&,
+                                          const Measurement&, const NewtonOptions&,
+                                          const std::function<void(index_t)>&);
 template std::vector<double> measurement_values(const Model<float>&, const Split<float>&,
                                                 const std::vector<index_t>&, const Measurement&,
                                                 index_t);

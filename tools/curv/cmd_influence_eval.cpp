@@ -28,7 +28,6 @@
 #include "checkpoint_input.hpp"
 #include "checks.hpp"
 #include "commands.hpp"
-#include "curv/core/rng.hpp"
 #include "curv/curvature/data.hpp"
 #include "curv/curvature/model_operators.hpp"
 #include "curv/data/index_list.hpp"
@@ -264,49 +263,35 @@ int run(const Opts& o) {
              o.dense_limit, " parameters, found ", P);
   newton.preconditioner = dense_preconditioner(*model, split, train.indices, wd, o.batch);
   const double setup_seconds = seconds_since(t0);
-  const std::vector<double> base =
-      influence::measurement_values(*model, query_split, queries.indices, m, o.batch);
-  ParamStore<double>& params = model->params();
-  const std::vector<double> star(params.data(), params.data() + P);
-  index_t done = 0, worst_steps = 0, total_steps = 0, total_products = 0;
-  double worst_norm = 0;
   info["scores"] = o.scores, info["measurement"] = m.name();
   info["queries"] = queries.spec, info["query_count"] = Q;
   info["gradient_norm_at_start"] = at_start, info["setup_seconds"] = setup_seconds;
+  // Retrains on each kept list (indices in the train split) from θ*, with progress.
+  const auto retrain = [&](const std::vector<std::vector<index_t>>& kept, const char* what) {
+    const auto r =
+        influence::retrain_outcomes(*model, split, kept, query_split, queries.indices, m, newton,
+                                    [&](index_t i) { progress.count(i, long(kept.size()), what); });
+    progress.clear();
+    info["newton_steps"] = r.steps, info["hessian_products"] = r.products;
+    info["worst_newton_steps"] = r.worst_steps;
+    info["worst_gradient_norm"] = r.worst_gradient_norm;
+    return r.change;
+  };
 
   if (o.lds) {
-    // Subsets drawn by a partial Fisher-Yates shuffle of the train list's positions; each
-    // subset's first K positions and the queries' actual outcomes are kept for every file.
-    Rng rng(o.seed);
+    // Each subset's positions in the train list are kept for scoring every file.
     const index_t K = index_t(std::llround(o.fraction * double(N)));
-    std::vector<std::vector<index_t>> subsets;
-    std::vector<std::vector<double>> act(static_cast<std::size_t>(Q));
-    newton.total = K;  // each subset's model is trained on its own mean loss
-    for (index_t t = 0; t < o.subsets; ++t) {
-      progress.count(t, long(o.subsets), "influence-eval: retraining on each subset");
-      std::vector<index_t> order(static_cast<std::size_t>(N));
-      for (index_t n = 0; n < N; ++n) order[std::size_t(n)] = n;
-      for (index_t i = 0; i < K; ++i)
-        std::swap(order[std::size_t(i)], order[std::size_t(i) + rng.below(std::uint64_t(N - i))]);
-      order.resize(std::size_t(K));
-      std::vector<index_t> kept(static_cast<std::size_t>(K));
-      for (index_t i = 0; i < K; ++i)
-        kept[std::size_t(i)] = train.indices[std::size_t(order[std::size_t(i)])];
-      subsets.push_back(std::move(order));
-      std::copy(star.begin(), star.end(), params.data());
-      const auto r = influence::newton_minimize(*model, split, std::move(kept), newton);
-      CURV_CHECK(r.converged, "influence-eval: retraining on subset ", t,
-                 " stopped at ‖∇L‖ = ", r.gradient_norm, " after ", r.steps, " Newton steps");
-      total_steps += r.steps, total_products += r.products;
-      worst_steps = std::max(worst_steps, r.steps),
-      worst_norm = std::max(worst_norm, r.gradient_norm);
-      const std::vector<double> v =
-          influence::measurement_values(*model, query_split, queries.indices, m, o.batch);
-      for (index_t q = 0; q < Q; ++q)
-        act[std::size_t(q)].push_back(v[std::size_t(q)] - base[std::size_t(q)]);
+    const auto subsets = influence::random_subsets(N, K, o.subsets, o.seed);
+    std::vector<std::vector<index_t>> kept;
+    for (const auto& subset : subsets) {
+      kept.emplace_back();
+      for (index_t i : subset) kept.back().push_back(train.indices[std::size_t(i)]);
     }
-    std::copy(star.begin(), star.end(), params.data());
-    progress.clear();
+    newton.total = K;  // each subset's model is trained on its own mean loss
+    const auto change = retrain(kept, "influence-eval: retraining on each subset");
+    std::vector<std::vector<double>> act(static_cast<std::size_t>(Q));  // [query][subset]
+    for (const auto& c : change)
+      for (index_t q = 0; q < Q; ++q) act[std::size_t(q)].push_back(c[std::size_t(q)]);
 
     CsvOut pairs(o.pairs, "scores,query,subset,predicted,actual");
     nlohmann::json results = nlohmann::json::array();
@@ -351,9 +336,6 @@ int run(const Opts& o) {
     pairs.finish();
     info["method"] = "lds", info["subsets"] = o.subsets, info["fraction"] = o.fraction;
     info["subset_size"] = K, info["seed"] = o.seed, info["results"] = results;
-    info["worst_gradient_norm"] = worst_norm, info["worst_newton_steps"] = worst_steps;
-    info["newton_steps"] = total_steps, info["hessian_products"] = total_products;
-    info["newton_steps"] = total_steps, info["hessian_products"] = total_products;
     if (!o.pairs.empty()) info["pairs"] = o.pairs;
     info["seconds"] = seconds_since(t0);
     std::printf("%s\n", info.dump().c_str());
@@ -361,28 +343,17 @@ int run(const Opts& o) {
   }
 
   // actual[z][q]: m(z'_q; θ₋z) − m(z'_q; θ*).
-  std::map<index_t, std::vector<double>> actual;
+  std::vector<std::vector<index_t>> kept;
   for (index_t z : removed) {
-    progress.count(done++, long(removed.size()), "influence-eval: retraining without each example");
-    std::copy(star.begin(), star.end(), params.data());
-    std::vector<index_t> kept;
-    kept.reserve(std::size_t(N - 1));
+    kept.emplace_back();
+    kept.back().reserve(std::size_t(N - 1));
     for (index_t n = 0; n < N; ++n)
-      if (n != z) kept.push_back(train.indices[std::size_t(n)]);
-    const auto r = influence::newton_minimize(*model, split, std::move(kept), newton);
-    CURV_CHECK(r.converged, "influence-eval: retraining without training example ",
-               train.indices[std::size_t(z)], " stopped at ‖∇L‖ = ", r.gradient_norm, " after ",
-               r.steps, " Newton steps");
-    total_steps += r.steps, total_products += r.products;
-    worst_steps = std::max(worst_steps, r.steps),
-    worst_norm = std::max(worst_norm, r.gradient_norm);
-    std::vector<double> v =
-        influence::measurement_values(*model, query_split, queries.indices, m, o.batch);
-    for (index_t q = 0; q < Q; ++q) v[std::size_t(q)] -= base[std::size_t(q)];
-    actual[z] = std::move(v);
+      if (n != z) kept.back().push_back(train.indices[std::size_t(n)]);
   }
-  std::copy(star.begin(), star.end(), params.data());
-  progress.clear();
+  const auto change = retrain(kept, "influence-eval: retraining without each example");
+  std::map<index_t, std::vector<double>> actual;
+  std::size_t i = 0;
+  for (index_t z : removed) actual[z] = change[i++];
 
   CsvOut pairs(o.pairs, "scores,query,train,predicted,actual");
   nlohmann::json results = nlohmann::json::array();
@@ -427,8 +398,6 @@ int run(const Opts& o) {
   pairs.finish();
   info["method"] = "loo", info["top"] = o.top;
   info["retrainings"] = removed.size(), info["results"] = results;
-  info["worst_gradient_norm"] = worst_norm, info["worst_newton_steps"] = worst_steps;
-  info["newton_steps"] = total_steps, info["hessian_products"] = total_products;
   if (!o.pairs.empty()) info["pairs"] = o.pairs;
   info["seconds"] = seconds_since(t0);
   std::printf("%s\n", info.dump().c_str());

@@ -15,6 +15,8 @@
 // below the tolerance.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "curv/curvature/gradients.hpp"
@@ -57,6 +59,39 @@ std::vector<double> measurement_values(const Model<T>& model, const Split<T>& sp
                                        const std::vector<index_t>& examples,
                                        const Measurement& measurement, index_t batch = 1024);
 
+// The common step of every retraining ground truth: for each list of kept examples (indices in
+// `split`), the model is set back to its current parameters θ*, retrained by newton_minimize, and
+// the queries' change m(z'; θ_kept) − m(z'; θ*) recorded. The model is left at θ*. Throws a
+// one-line curv::Error naming the first list whose retraining did not converge. `on_list(i)` is
+// called before list i (progress).
+struct RetrainOutcomes {
+  std::vector<std::vector<double>> change;  // [list][query]
+  index_t steps = 0, products = 0;          // Newton steps and Hessian products in all
+  index_t worst_steps = 0;
+  double worst_gradient_norm = 0;
+};
+template <class T>
+RetrainOutcomes retrain_outcomes(Model<T>& model, const Split<T>& split,
+                                 const std::vector<std::vector<index_t>>& kept,
+                                 const Split<T>& query_split, const std::vector<index_t>& queries,
+                                 const Measurement& measurement, const NewtonOptions& options,
+                                 const std::function<void(index_t)>& on_list = {});
+
+// `count` subsets of `size` of the positions 0..n−1, each drawn uniformly without replacement
+// (a partial Fisher-Yates shuffle, seeded): the linear datamodeling score's training subsets.
+std::vector<std::vector<index_t>> random_subsets(index_t n, index_t size, index_t count,
+                                                 std::uint64_t seed);
+
+extern template RetrainOutcomes retrain_outcomes(Model<float>&, const Split<float>&,
+                                                 const std::vector<std::vector<index_t>>&,
+                                                 const Split<float>&, const std::vector<index_t>&,
+                                                 const Measurement&, const NewtonOptions&,
+                                                 const std::function<void(index_t)>&);
+extern template RetrainOutcomes retrain_outcomes(Model<double>&, const Split<double>&,
+                                                 const std::vector<std::vector<index_t>>&,
+                                                 const Split<double>&, const std::vector<index_t>&,
+                                                 const Measurement&, const NewtonOptions&,
+                                                 const std::function<void(index_t)>&);
 extern template std::vector<double> measurement_values(const Model<float>&, const Split<float>&,
                                                        const std::vector<index_t>&,
                                                        const Measurement&, index_t);
