@@ -1,7 +1,10 @@
 // Shapes, views, tensors and the arena.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <set>
+#include <utility>
 
 #include "curv/core/arena.hpp"
 #include "curv/core/rng.hpp"
@@ -83,4 +86,20 @@ TEST_CASE("rng: reproducible, uniform in [0,1), standard normal moments") {
   CHECK(mean == doctest::Approx(0.0).epsilon(0.01).scale(1));
   CHECK(var == doctest::Approx(1.0).epsilon(0.01));
   for (int i = 0; i < 1000; ++i) CHECK(r.below(7) < 7);
+}
+
+TEST_CASE("rng: choose draws k distinct positions, the first k of a Fisher-Yates shuffle") {
+  Rng a(3), b(3);
+  const std::vector<std::int64_t> c = a.choose(10, 4);
+  // The same draws by hand: place i swaps with i + below(n − i).
+  std::vector<std::int64_t> order{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  for (std::int64_t i = 0; i < 4; ++i)
+    std::swap(order[std::size_t(i)], order[std::size_t(i) + b.below(std::uint64_t(10 - i))]);
+  CHECK(c == std::vector<std::int64_t>(order.begin(), order.begin() + 4));
+  CHECK(a.next() == b.next());  // k draws of below, no more
+  CHECK(std::set<std::int64_t>(c.begin(), c.end()).size() == 4);
+  std::vector<std::int64_t> all = Rng(5).choose(6, 6);
+  std::sort(all.begin(), all.end());
+  CHECK(all == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
+  CHECK(Rng(5).choose(6, 0).empty());
 }

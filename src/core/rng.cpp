@@ -1,6 +1,7 @@
 #include "curv/core/rng.hpp"
 
 #include <cmath>
+#include <utility>
 
 namespace curv {
 namespace {
@@ -51,6 +52,15 @@ std::uint64_t Rng::below(std::uint64_t n) {
   do x = next();
   while (x >= limit);
   return x % n;
+}
+
+std::vector<std::int64_t> Rng::choose(std::int64_t n, std::int64_t k) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) order[std::size_t(i)] = i;
+  for (std::int64_t i = 0; i < k; ++i)
+    std::swap(order[std::size_t(i)], order[std::size_t(i) + below(std::uint64_t(n - i))]);
+  order.resize(std::size_t(k));
+  return order;
 }
 
 Rng Rng::split(std::uint64_t k) const {

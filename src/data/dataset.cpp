@@ -31,13 +31,9 @@ std::vector<index_t> relabel(Dataset& d, double fraction, std::uint64_t seed) {
              fraction);
   CURV_CHECK(d.classes >= 2, d.name, ": expected at least 2 classes to relabel, found ", d.classes);
   const index_t N = d.size(), k = index_t(std::llround(fraction * double(N)));
-  // The first k positions of a partial Fisher-Yates shuffle, then a shift by 1..C−1 classes.
+  // k examples drawn without replacement, then each shifted by 1..C−1 classes.
   Rng rng(seed);
-  std::vector<index_t> order(static_cast<std::size_t>(N));
-  for (index_t i = 0; i < N; ++i) order[std::size_t(i)] = i;
-  for (index_t i = 0; i < k; ++i)
-    std::swap(order[std::size_t(i)], order[std::size_t(i) + rng.below(std::uint64_t(N - i))]);
-  order.resize(std::size_t(k));
+  std::vector<index_t> order = rng.choose(N, k);
   std::sort(order.begin(), order.end());
   for (index_t i : order) {
     std::int64_t& y = d.labels[std::size_t(i)];

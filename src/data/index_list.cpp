@@ -123,13 +123,7 @@ IndexList parse_index_list(const std::string& spec, const Task<T>& task) {
       if (n < 1 || seed < 0) p.bad(item, "expected random:N or random:N@SEED with N >= 1");
       if (n > p.size)
         p.bad(item, cat("expected at most ", p.size, " examples of ", split.name(), ", found ", n));
-      std::vector<index_t> perm(std::size_t(p.size));
-      std::iota(perm.begin(), perm.end(), index_t(0));
-      Rng rng(static_cast<std::uint64_t>(seed));
-      for (index_t i = 0; i < n; ++i)  // the first n of a seeded Fisher-Yates shuffle
-        std::swap(perm[std::size_t(i)],
-                  perm[std::size_t(i) + rng.below(std::uint64_t(p.size - i))]);
-      perm.resize(std::size_t(n));
+      std::vector<index_t> perm = Rng(static_cast<std::uint64_t>(seed)).choose(p.size, n);
       std::sort(perm.begin(), perm.end());
       out.insert(out.end(), perm.begin(), perm.end());
     } else if (ends_with(item, ".npy")) {

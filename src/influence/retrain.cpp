@@ -173,14 +173,7 @@ std::vector<std::vector<index_t>> random_subsets(index_t n, index_t size, index_
   CURV_CHECK(size >= 1 && size <= n, "random subsets: expected a size in 1..", n, ", found ", size);
   Rng rng(seed);
   std::vector<std::vector<index_t>> subsets;
-  for (index_t t = 0; t < count; ++t) {
-    std::vector<index_t> order(static_cast<std::size_t>(n));
-    for (index_t i = 0; i < n; ++i) order[std::size_t(i)] = i;
-    for (index_t i = 0; i < size; ++i)
-      std::swap(order[std::size_t(i)], order[std::size_t(i) + rng.below(std::uint64_t(n - i))]);
-    order.resize(std::size_t(size));
-    subsets.push_back(std::move(order));
-  }
+  for (index_t t = 0; t < count; ++t) subsets.push_back(rng.choose(n, size));
   return subsets;
 }
 

@@ -88,14 +88,10 @@ void GradualPruning<T>::at(index_t t) {
   // m examples drawn afresh for this step: a partial Fisher–Yates shuffle seeded by (seed, t).
   std::vector<index_t> draw;
   if (pruner_.method != "magnitude") {
-    std::vector<index_t> pool = examples_;
     Rng rng(seed_ ^ (0x9e3779b97f4a7c15ULL * std::uint64_t(t + 1)));
-    const auto m = std::min<std::size_t>(pool.size(), std::size_t(pruner_.grads));
-    for (std::size_t i = 0; i < m; ++i) {
-      const std::size_t j = i + std::size_t(rng.below(std::uint64_t(pool.size() - i)));
-      std::swap(pool[i], pool[j]);
-    }
-    draw.assign(pool.begin(), pool.begin() + std::ptrdiff_t(m));
+    const auto n = index_t(examples_.size());
+    for (index_t i : rng.choose(n, std::min(n, index_t(pruner_.grads))))
+      draw.push_back(examples_[std::size_t(i)]);
   }
   std::unique_ptr<LinearOperator> running;
   if (factors_from_) {

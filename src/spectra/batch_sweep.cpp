@@ -19,15 +19,11 @@ std::vector<index_t> draw_batch(const std::vector<index_t>& pool, index_t B, ind
   const auto N = index_t(pool.size());
   CURV_CHECK(B >= 1 && B <= N, "batch sweep: expected a batch size in 1..", N,
              " (the examples), found ", B);
-  std::vector<index_t> all = pool;
-  if (B == N) return all;
+  if (B == N) return pool;
   Rng rng = Rng(seed).split(std::uint64_t(B)).split(std::uint64_t(b));
-  for (index_t i = 0; i < B; ++i) {  // the first B places of a Fisher–Yates shuffle
-    const auto j = i + index_t(rng.below(std::uint64_t(N - i)));
-    std::swap(all[std::size_t(i)], all[std::size_t(j)]);
-  }
-  all.resize(std::size_t(B));
-  return all;
+  std::vector<index_t> batch;
+  for (index_t i : rng.choose(N, B)) batch.push_back(pool[std::size_t(i)]);
+  return batch;
 }
 
 namespace {

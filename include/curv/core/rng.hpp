@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace curv {
 
@@ -14,6 +15,9 @@ class Rng {
   double uniform();                      // [0, 1)
   double normal();                       // N(0, 1)
   std::uint64_t below(std::uint64_t n);  // uniform integer in [0, n)
+  // k distinct positions of 0..n−1, uniformly: the first k places of a Fisher–Yates shuffle, in
+  // the order drawn (k draws of below). Needs 0 <= k <= n.
+  std::vector<std::int64_t> choose(std::int64_t n, std::int64_t k);
   // An independent stream for worker k (e.g. one per example in a parallel loop).
   Rng split(std::uint64_t k) const;
 

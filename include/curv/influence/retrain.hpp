@@ -78,7 +78,7 @@ RetrainOutcomes retrain_outcomes(Model<T>& model, const Split<T>& split,
                                  const std::function<void(index_t)>& on_list = {});
 
 // `count` subsets of `size` of the positions 0..n−1, each drawn uniformly without replacement
-// (a partial Fisher-Yates shuffle, seeded): the linear datamodeling score's training subsets.
+// (Rng::choose, one seeded stream): the linear datamodeling score's training subsets.
 std::vector<std::vector<index_t>> random_subsets(index_t n, index_t size, index_t count,
                                                  std::uint64_t seed);
 
