@@ -65,7 +65,7 @@ int run_diagonal(const Opts& o) {
   if (o.product == "diagonal") write_npy(o.out, d.data(), {std::int64_t(n)});
   info["product"] = o.product, info["trace"] = trace;
   if (!o.out.empty()) info["out"] = o.out;
-  info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  info["seconds"] = seconds_since(t0);
   info["memory"] = s.memory();
   progress.clear();
   std::printf("%s\n", info.dump().c_str());
@@ -168,7 +168,7 @@ int run(const Opts& o) {
   }
   info["product"] = o.product, info["vectors"] = k, info["damping"] = o.in.damping,
   info["out"] = o.out;
-  info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  info["seconds"] = seconds_since(t0);
   info["memory"] = s.memory();
   progress.clear();
   std::printf("%s\n", info.dump().c_str());

@@ -66,15 +66,9 @@ int run_mean(const Opts& o) {
   subset.gather(sum.data(), out.data());
   write_npy(o.out, out.data(), {std::int64_t(out.size())});
   nlohmann::json info = {
-      {"model", model->name()},
-      {"examples", list.spec},
-      {"count", list.size()},
-      {"measurement", "loss"},
-      {"subset", o.subset},
-      {"mean", true},
-      {"columns", out.size()},
-      {"out", o.out},
-      {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
+      {"model", model->name()}, {"examples", list.spec}, {"count", list.size()},
+      {"measurement", "loss"},  {"subset", o.subset},    {"mean", true},
+      {"columns", out.size()},  {"out", o.out},          {"seconds", seconds_since(t0)}};
   std::printf("%s\n", info.dump().c_str());
   return 0;
 }
@@ -108,8 +102,7 @@ int run(const Opts& o) {
   stream.write_npy(o.out,
                    [&](index_t done) { bar.count(long(done), long(list.size()), "examples"); });
   bar.clear();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds = seconds_since(t0);
 
   struct rusage u {};
   getrusage(RUSAGE_SELF, &u);

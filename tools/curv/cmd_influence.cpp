@@ -59,9 +59,6 @@ struct Opts {
 template <class T>
 int run(Opts& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  const auto since = [](std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-  };
   const Family family = family_of(o.method);
   const bool with_operator = family != Family::Gradient && family != Family::Tracin;
   const double wd = o.weight_decay >= 0 ? o.weight_decay : recorded_weight_decay(o.in.checkpoint);
@@ -90,7 +87,7 @@ int run(Opts& o) {
 
   // Phases reported apart: loading (the curvature's batches), M (its products or fits), scoring
   // (every gradient through M).
-  const double load_seconds = since(t0);
+  const double load_seconds = seconds_since(t0);
   const auto t_metric = std::chrono::steady_clock::now();
   // M, by family; λ = weight decay + damping (kfac, ekfac: 0.1 × mean eigenvalue by default).
   double damping = o.in.added_damping();
@@ -146,7 +143,7 @@ int run(Opts& o) {
       checkpoints = influence::tracin_checkpoints(Trajectory(o.trajectory));
       break;
   }
-  const double metric_seconds = since(t_metric);
+  const double metric_seconds = seconds_since(t_metric);
   const auto t_scores = std::chrono::steady_clock::now();
   progress.note("influence: scoring " + std::to_string(train.size()) + " training examples");
   std::vector<double> S;
@@ -159,7 +156,7 @@ int run(Opts& o) {
     S = o.self ? influence::self_scores(*s.model, *metric, train_split, train.indices, so)
                : influence::scores(*s.model, *metric, train_split, train.indices,
                                    s.task->split(queries.split), queries.indices, so);
-  const double scoring_seconds = since(t_scores);
+  const double scoring_seconds = seconds_since(t_scores);
   progress.clear();
   for (std::size_t i = 0; i < S.size(); ++i)
     CURV_CHECK(std::isfinite(S[i]), "influence: score ", i,
@@ -193,7 +190,7 @@ int run(Opts& o) {
   }
   info["out"] = o.out;
   info["load_seconds"] = load_seconds, info["metric_seconds"] = metric_seconds;
-  info["scoring_seconds"] = scoring_seconds, info["seconds"] = since(t0);
+  info["scoring_seconds"] = scoring_seconds, info["seconds"] = seconds_since(t0);
   if (with_operator) info["memory"] = s.memory();
   std::printf("%s\n", info.dump().c_str());
   return 0;

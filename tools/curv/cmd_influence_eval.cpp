@@ -83,10 +83,6 @@ std::string shape_string(const std::vector<std::int64_t>& shape) {
   return s + "]";
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // z = (H̄ + wd·I)⁻¹ r with H̄ the mean-loss Hessian at θ* over the training set, formed densely
 // once: every leave-one-out Hessian differs from it by O(1/N), so CG needs a few iterations.
 linalg::Preconditioner dense_preconditioner(Model<double>& model, const Split<double>& split,

@@ -206,7 +206,7 @@ int run(const Opts& o) {
                               j["curvature"].get<std::string>(), j["prior"].get<std::string>());
       j["saved"] = o.save;
     }
-    j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    j["seconds"] = seconds_since(t0);
     bar.clear();
     std::printf("%s\n", rounded(j).dump().c_str());
     return 0;

@@ -185,8 +185,7 @@ int run(const Opts& o, const std::vector<std::string>& names) {
       d["examples"] = fit.spec;
       j["laplace"] = d;
     }
-    j[name == "local-ensemble" ? "local_ensemble_seconds" : name + "_seconds"] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
+    j[name == "local-ensemble" ? "local_ensemble_seconds" : name + "_seconds"] = seconds_since(ts);
   }
   if (!o.plot_out.empty()) {  // the local ensemble's AUROC against m, the other scores flat
     Series le{"local ensemble", {}, {}};
@@ -206,7 +205,7 @@ int run(const Opts& o, const std::vector<std::string>& names) {
                "eigenvectors m projected out", "AUROC", lines, false, true);
     j["plot_out"] = o.plot_out;
   }
-  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  j["seconds"] = seconds_since(t0);
   bar.clear();
   std::printf("%s\n", rounded(j).dump().c_str());
   return 0;

@@ -8,6 +8,7 @@
 #include "checks.hpp"
 #include "curv/data/batch_source.hpp"
 #include "curv/nn/checkpoint.hpp"
+#include "progress.hpp"
 
 namespace curv::cli {
 
@@ -103,7 +104,7 @@ CurvatureSetup<T> load_curvature(const CurvatureInput& in) {
   s.data = std::make_unique<CurvatureData<T>>(*s.model, s.task->split(list.split), list.indices,
                                               in.batch, options);
   s.op = make_operator(*s.data, in.spec());
-  s.seconds_setup = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s.seconds_setup = seconds_since(t0);
   return s;
 }
 

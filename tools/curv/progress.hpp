@@ -14,6 +14,11 @@
 
 namespace curv::cli {
 
+// Seconds on the steady clock since t0: the timings in the commands' JSON lines.
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 class Progress {
  public:
   Progress() : tty_(isatty(fileno(stderr)) != 0), start_(std::chrono::steady_clock::now()) {}
@@ -63,9 +68,7 @@ class Progress {
     std::fprintf(stderr, "%s\n", s.c_str());
     std::fflush(stderr);
   }
-  double elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
+  double elapsed() const { return seconds_since(start_); }
 
  private:
   static std::string clock(double s) {

@@ -203,7 +203,7 @@ int run_batch_sweep(const CurvatureInput& in, const SweepFlags& flags, index_t i
       info["plot"] = flags.plot;
     }
   }
-  info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  info["seconds"] = seconds_since(t0);
   std::printf("%s\n", info.dump().c_str());
   return 0;
 }
