@@ -117,10 +117,14 @@ void DenseOperator::inverse_root_mv(const double* v, double damping, double* out
     root_factor_ = linalg::cholesky(a_, n, damping);
     root_damping_ = damping;
   }
+  for (index_t i = 0; i < n; ++i)
+    CURV_CHECK(root_factor_[std::size_t(i * n + i)] != 0, name_,
+               ": expected an invertible Cholesky factor, found a zero pivot at row ", i);
   std::copy(v, v + n, out);
-  const lapack_int info = LAPACKE_dtrtrs(LAPACK_ROW_MAJOR, 'L', 'T', 'N', lapack_int(n), 1,
-                                         root_factor_.data(), lapack_int(n), out, 1);
-  CURV_CHECK(info == 0, name_, ": expected an invertible Cholesky factor, found info ", info);
+  // CBLAS takes the row-major factor as it is; LAPACKE's row-major dtrtrs would copy and
+  // transpose all n² entries on every draw.
+  cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, int(n), root_factor_.data(),
+              int(n), out, 1);
 }
 
 std::vector<double> DenseOperator::inverse_diagonal(double damping) {
