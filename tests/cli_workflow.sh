@@ -201,6 +201,14 @@ jq -e '.relabeled > 50 and .relabeled < 150 and (.results | length) == 2 and
   all(.results[]; .auc > 0.8 and .found_after_inspecting["20%"] > 0.5)' <<< "$mis" >/dev/null ||
   fail "expected both self-influences to find the relabeled examples, found $mis"
 [[ -s $scratch/mislabel.png ]] || fail "influence-eval --mislabel --plot wrote no PNG"
+short=$("$curv" influence-eval --mislabel --checkpoint "$scratch/noisy.safetensors" --train-subset 0-499 \
+  --scores "$scratch/self-kfac.npy" 2>&1 >/dev/null)
+[[ $? == 1 && $short == *"expected the [500] self-influence of --train-subset 0-499 (curv influence --self), found shape [1000]"* ]] ||
+  fail "expected --mislabel scores of the wrong length refused, found $short"
+label=$("$curv" train --model mlp --config '{"widths":[784,10]}' --data mnist --examples 0-99 --steps 1 \
+  --label-noise 1.5 --log-every 0 2>&1 >/dev/null)
+[[ $? == 1 && $label == *"--label-noise: expected a fraction in [0, 1), found 1.5"* ]] ||
+  fail "expected --label-noise 1.5 refused, found $label"
 clean=$("$curv" influence-eval --mislabel --checkpoint "$scratch/m.safetensors" --train-subset 0-999 \
   --scores "$scratch/self-kfac.npy" 2>&1 >/dev/null)
 [[ $? == 1 && $clean == *"needs a checkpoint trained with --label-noise"* ]] ||
