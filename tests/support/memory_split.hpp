@@ -14,6 +14,9 @@ class MemorySplit : public Split<double> {
   explicit MemorySplit(Batch<double> all, bool labelled = true)
       : all_(std::move(all)), labelled_(labelled) {}
   bool labelled() const override { return labelled_; }
+  std::int64_t class_of(index_t i) const override {
+    return labelled_ && all_.values.numel() == 0 ? std::int64_t(all_.labels[std::size_t(i)]) : -1;
+  }
   std::string name() const override { return "memory/train"; }
   index_t size() const override { return all_.size(); }
   Shape example_shape() const override {
