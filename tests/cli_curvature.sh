@@ -428,10 +428,27 @@ od -A n -v -t f4 -w4 -j 128 "$scratch/inf_cos.npy" | awk '{ n++; if ($1 > 1.0000
 check "train with a recorded trajectory" "$curv" train --model mlp --config '{"widths":[4,6,3]}' --data "$scratch/x.npy" --labels "$scratch/y.npy" --batch 2 --epochs 2 --lr 0.1 --log-every 0 --eval train:all --record "$scratch/traj" --record-every 2 --save "$scratch/traj.safetensors"
 check "influence, tracin" "$curv" influence --checkpoint "$scratch/traj.safetensors" --data "$scratch/x.npy" --labels "$scratch/y.npy" --method tracin --trajectory "$scratch/traj" --queries 0-1 --out "$scratch/inf_tracin.npy"
 grep -qF '"checkpoints":[{"lr":0.1,"step":2}' "$scratch/stdout" || { echo "FAIL: tracin summary: $(cat "$scratch/stdout")"; failed=1; }
+# TRAK: projected margin gradients; an ensemble of one checkpoint twice is that checkpoint.
+trak=(influence "${base[@]}" --method trak --damping 0.1)
+check "influence, trak" "$curv" "${trak[@]}" --projection-dim 8 --queries 0-1 --out "$scratch/inf_trak.npy"
+jq -e '.projection_dim == 8 and .projection == "rademacher" and .training_sweeps == 1 and .lambda == 0.1 and (.ensemble | length) == 1' "$scratch/stdout" >/dev/null ||
+  { echo "FAIL: trak summary: $(cat "$scratch/stdout")"; failed=1; }
+check "influence, trak ensemble" "$curv" "${trak[@]}" --projection-dim 8 --queries 0-1 --ensemble "$scratch/mlp.safetensors" --out "$scratch/inf_trak2.npy"
+cmp -s "$scratch/inf_trak.npy" "$scratch/inf_trak2.npy" || { echo "FAIL: trak's ensemble of one model twice differs from the model"; failed=1; }
+check "influence --self, trak" "$curv" "${trak[@]}" --projection-dim 8 --self --out "$scratch/inf_trak_self.npy"
+od -A n -v -t f4 -w4 -j 128 "$scratch/inf_trak_self.npy" | awk '{ n++; if ($1 <= 0) bad = 1 } END { exit bad || n != 5 }' ||
+  { echo "FAIL: trak --self is not 5 positive scores"; failed=1; }
+check "init a smaller model" "$curv" init --model mlp --config '{"widths":[4,3]}' --seed 1 --save "$scratch/small.safetensors"
 out=(--out "$scratch/out.npy")
+expect "influence: expected --projection-dim >= 1, found 0" "${trak[@]}" --queries 0-1 --projection-dim 0 "${out[@]}"
+expect "unknown projection 'dense': expected gaussian, rademacher or sparse" "${trak[@]}" --projection-dim 8 --queries 0-1 --projection dense "${out[@]}"
+expect "projection: expected a dimension k in 1..51" "${trak[@]}" --queries 0-1 --projection-dim 60 "${out[@]}"
+expect "influence: --ensemble, --projection-dim and --projection are for --method trak, found --method grad-dot" influence "${base[@]}" --method grad-dot --queries 0-1 --ensemble "$scratch/mlp.safetensors" "${out[@]}"
+expect "raise --damping (k > N leaves it singular)" influence "${base[@]}" --method trak --projection-dim 8 --queries 0-1 "${out[@]}"
+expect "influence: --ensemble $scratch/small.safetensors: expected a model of 51 parameters like --checkpoint, found 15" "${trak[@]}" --projection-dim 8 --queries 0-1 --ensemble "$scratch/small.safetensors" "${out[@]}"
 expect "influence: expected --operator hessian or ggn, found 'kfac'" influence "${base[@]}" --operator kfac --queries 0-1 "${out[@]}"
 expect "influence: --method ekfac sets its own curvature: expected no --operator, found 'ggn'" "${inf[@]}" --method ekfac "${out[@]}"
-expect "influence: expected --method among exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot, grad-cos, tracin, found 'trak'" "${inf[@]}" --method trak "${out[@]}"
+expect "influence: expected --method among exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot, grad-cos, tracin, trak, found 'trek'" "${inf[@]}" --method trek "${out[@]}"
 expect "influence: expected --measurement loss or margin, found 'logit:0'" "${inf[@]}" --measurement logit:0 "${out[@]}"
 expect "influence: --method lissa needs --lissa-scale" "${inf[@]}" --method lissa "${out[@]}"
 expect "influence: expected --weight-decay >= 0, found -1" "${inf[@]}" --weight-decay -1 "${out[@]}"

@@ -75,10 +75,9 @@ class ProjectedTraining {
     for (double& a : A) a /= double(N);
     try {
       factor_ = linalg::cholesky(A, k_, o.damping);
-    } catch (const Error& e) {
+    } catch (const Error&) {
       fail("trak: (1/N) ΦᵀΦ + λI with k = ", k_, ", N = ", N, ", λ = ", o.damping,
-           " is not positive definite (", e.what(),
-           "); raise --damping (k > N leaves it singular)");
+           " is not positive definite: raise --damping (k > N leaves it singular)");
     }
   }
 

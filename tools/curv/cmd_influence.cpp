@@ -7,6 +7,8 @@
 //   kfac, ekfac        the K-FAC / EK-FAC operator's inverse (λ defaults to 0.1 × its mean
 //                      eigenvalue), diagonal the exact diagonal's
 //   grad-dot, grad-cos the identity on raw or unit gradients; tracin Σₖ ηₖ over a recorded run
+//   trak               R ((1/N) ΦᵀΦ + λI)⁻¹ Rᵀ of --projection-dim projected margin gradients,
+//                      averaged over the checkpoint and --ensemble's (influence/trak.hpp)
 // λ is the checkpoint's weight decay plus --damping. Writes float32 .npy [queries, train] (or
 // [train] for --self) through a temporary file; prints a JSON line.
 #include <chrono>
@@ -19,6 +21,7 @@
 #include "curv/data/index_list.hpp"
 #include "curv/influence/arnoldi.hpp"
 #include "curv/influence/tracin.hpp"
+#include "curv/influence/trak.hpp"
 #include "curv/io/npy.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curvature_input.hpp"
@@ -30,7 +33,7 @@ namespace curv::cli {
 namespace {
 
 // What M is built from, by --method.
-enum class Family { Inverse, Arnoldi, Structured, Gradient, Tracin };
+enum class Family { Inverse, Arnoldi, Structured, Gradient, Tracin, Trak };
 
 Family family_of(const std::string& m) {
   if (m == "exact" || m == "cg" || m == "lissa") return Family::Inverse;
@@ -38,15 +41,19 @@ Family family_of(const std::string& m) {
   if (m == "kfac" || m == "ekfac" || m == "diagonal") return Family::Structured;
   if (m == "grad-dot" || m == "grad-cos") return Family::Gradient;
   if (m == "tracin") return Family::Tracin;
+  if (m == "trak") return Family::Trak;
   fail(
       "influence: expected --method among exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, "
-      "grad-dot, grad-cos, tracin, found '",
+      "grad-dot, grad-cos, tracin, trak, found '",
       m, "'");
 }
 
 struct Opts {
   CurvatureInput in;
   std::string train = "train:all", queries, method = "cg", measurement = "loss", out, trajectory;
+  std::vector<std::string> ensemble;  // trak: more checkpoints of the same architecture
+  index_t projection_dim = 2048;
+  std::string projection = "rademacher";
   bool self = false;
   double weight_decay = -1;  // < 0: the checkpoint's recorded weight decay (0 without one)
   double tolerance = 1e-8, lissa_scale = 0;
@@ -60,7 +67,8 @@ template <class T>
 int run(Opts& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const Family family = family_of(o.method);
-  const bool with_operator = family != Family::Gradient && family != Family::Tracin;
+  const bool with_operator =
+      family != Family::Gradient && family != Family::Tracin && family != Family::Trak;
   const double wd = o.weight_decay >= 0 ? o.weight_decay : recorded_weight_decay(o.in.checkpoint);
   influence::ScoreOptions so;
   so.query = Measurement::parse(o.measurement);
@@ -95,6 +103,9 @@ int run(Opts& o) {
   std::unique_ptr<ProgressOperator> op;
   std::unique_ptr<LinearOperator> fresh;
   std::vector<influence::TracinCheckpoint> checkpoints;
+  std::vector<std::unique_ptr<Model<T>>> members;  // trak: --ensemble's models
+  std::vector<const Model<T>*> ensemble = {s.model.get()};
+  influence::TrakOptions trak;
   if (with_operator) op = std::make_unique<ProgressOperator>(*s.op, progress);
   switch (family) {
     case Family::Inverse: {
@@ -142,12 +153,32 @@ int run(Opts& o) {
     case Family::Tracin:
       checkpoints = influence::tracin_checkpoints(Trajectory(o.trajectory));
       break;
+    case Family::Trak:
+      for (const std::string& path : o.ensemble) {
+        members.push_back(load_checkpoint<T>(path, o.in.model, o.in.config));
+        CURV_CHECK(members.back()->params().size() == s.model->params().size(),
+                   "influence: --ensemble ", path, ": expected a model of ",
+                   s.model->params().size(), " parameters like --checkpoint, found ",
+                   members.back()->params().size());
+        ensemble.push_back(members.back().get());
+      }
+      trak.dimension = o.projection_dim, trak.projection = parse_projection(o.projection);
+      trak.seed = o.in.seed, trak.damping = wd + damping, trak.query = so.query;
+      trak.batch = o.gradient_batch;
+      break;
   }
   const double metric_seconds = seconds_since(t_metric);
   const auto t_scores = std::chrono::steady_clock::now();
   progress.note("influence: scoring " + std::to_string(train.size()) + " training examples");
   std::vector<double> S;
-  if (family == Family::Tracin)
+  influence::TrakReport trak_report;
+  if (family == Family::Trak)
+    S = o.self
+            ? influence::trak_self_scores(ensemble, train_split, train.indices, trak, &trak_report)
+            : influence::trak_scores(ensemble, train_split, train.indices,
+                                     s.task->split(queries.split), queries.indices, trak,
+                                     &trak_report);
+  else if (family == Family::Tracin)
     S = o.self
             ? influence::tracin_self_scores(*s.model, checkpoints, train_split, train.indices, so)
             : influence::tracin_scores(*s.model, checkpoints, train_split, train.indices,
@@ -188,6 +219,19 @@ int run(Opts& o) {
     for (const auto& c : checkpoints) steps.push_back({{"step", c.step}, {"lr", c.lr}});
     info["checkpoints"] = steps;
   }
+  if (family == Family::Trak) {
+    info["weight_decay"] = wd, info["damping"] = damping, info["lambda"] = wd + damping;
+    info["projection_dim"] = trak.dimension, info["projection"] = o.projection;
+    info["projection_seed"] = trak.seed;
+    nlohmann::json models = {o.in.checkpoint};
+    for (const auto& path : o.ensemble) models.push_back(path);
+    info["ensemble"] = models;
+    info["training_sweeps"] = trak_report.training_sweeps;
+    info["mean_weight_1_minus_p"] = trak_report.mean_weight;
+    info["gradient_seconds"] = trak_report.gradient_seconds;
+    info["projection_seconds"] = trak_report.projection_seconds;
+    info["generation_seconds"] = trak_report.generation_seconds;
+  }
   info["out"] = o.out;
   info["load_seconds"] = load_seconds, info["metric_seconds"] = metric_seconds;
   info["scoring_seconds"] = scoring_seconds, info["seconds"] = seconds_since(t0);
@@ -218,8 +262,9 @@ Runner add_influence(CLI::App& app) {
          "Examples per per-example-gradient sweep while scoring (memory: this × P doubles)")
       ->capture_default_str();
   cmd->add_flag("--self", o->self, "Self-influence s(z, z) of the training examples instead");
-  cmd->add_option("--method", o->method,
-                  "exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot, grad-cos, tracin")
+  cmd->add_option(
+         "--method", o->method,
+         "exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot, grad-cos, tracin, trak")
       ->capture_default_str();
   cmd->add_option("--measurement", o->measurement, "The queries' scalar: loss or margin")
       ->capture_default_str();
@@ -244,6 +289,15 @@ Runner add_influence(CLI::App& app) {
                 "arnoldi: each product on the next --batch of --examples, not all of them");
   cmd->add_option("--trajectory", o->trajectory,
                   "tracin: a run recorded by curv train --record (its snapshots after step 0)");
+  cmd->add_option("--projection-dim", o->projection_dim,
+                  "trak: k, the projected gradients' dimension")
+      ->capture_default_str();
+  cmd->add_option("--projection", o->projection, "trak: rademacher, gaussian or sparse")
+      ->capture_default_str();
+  cmd->add_option("--ensemble", o->ensemble,
+                  "trak: more checkpoints (independent runs, or one run's snapshots) averaged "
+                  "with --checkpoint, comma-separated")
+      ->delimiter(',');
   return [o, cmd] {
     o->in.resolve_data("influence");
     const Family family = family_of(o->method);
@@ -289,10 +343,20 @@ Runner add_influence(CLI::App& app) {
                "influence: --trajectory is for --method tracin, found --method ", o->method);
     CURV_CHECK(family != Family::Tracin || !o->trajectory.empty(),
                "influence: --method tracin needs --trajectory DIR (curv train --record DIR)");
+    CURV_CHECK(
+        family == Family::Trak || (o->ensemble.empty() && cmd->count("--projection-dim") == 0 &&
+                                   cmd->count("--projection") == 0),
+        "influence: --ensemble, --projection-dim and --projection are for --method trak, "
+        "found --method ",
+        o->method);
+    CURV_CHECK(o->projection_dim >= 1, "influence: expected --projection-dim >= 1, found ",
+               o->projection_dim);
+    if (family == Family::Trak) parse_projection(o->projection);
     CURV_CHECK(!o->fresh_batches || family == Family::Arnoldi,
                "influence: --fresh-batches is for --method arnoldi, found --method ", o->method);
     check_writable(o->out, "--out");
-    o->in.validate(family != Family::Gradient && family != Family::Tracin);
+    o->in.validate(family != Family::Gradient && family != Family::Tracin &&
+                   family != Family::Trak);
     if (cmd->count("--examples") == 0) o->in.examples = o->train;  // H on the scored examples
     return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o);
   };
