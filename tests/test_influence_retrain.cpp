@@ -3,7 +3,8 @@
 // quadratic model and reaches a gradient norm of 1e-10 (and 1e-15, past what the objective
 // resolves) on a convex one; retraining several kept lists gives each list's own outcome and the
 // model back at θ*; the LDS's random subsets are seeded and distinct. (How well s/N predicts the
-// outcomes is measured by curv influence-eval, tests/cli_curvature.sh.)
+// outcomes is measured by curv influence-eval, tests/cli_curvature.sh.) Networks are retrained
+// from scratch by their recipe, each kept list alone, the seeds averaged.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -11,10 +12,12 @@
 
 #include "curv/data/batch_source.hpp"
 #include "curv/influence/retrain.hpp"
+#include "curv/influence/retrain_recipe.hpp"
 #include "curv/linalg/dense.hpp"
 #include "support/dense_curvature.hpp"
 #include "support/errors.hpp"
 #include "support/memory_split.hpp"
+#include "support/toy_data.hpp"
 
 using namespace curv;
 using namespace curv::testing;
@@ -163,4 +166,45 @@ TEST_CASE("random subsets: seeded, distinct positions, every position drawn") {
   CHECK(a[0] != a[1]);
   CHECK(error_of([] { influence::random_subsets(5, 6, 1, 0); }) ==
         "random subsets: expected a size in 1..5, found 6");
+}
+
+TEST_CASE("retraining by recipe: each list trained from the recipe's seeds alone, seeds averaged") {
+  const auto task = make_image_task<double>(toy_dataset(60, 1), toy_dataset(20, 2));
+  Recipe r;
+  r.model = "mlp", r.config = R"({"widths":[16,8,3],"activation":"tanh"})";
+  r.epochs = 3, r.batch = 8, r.lr = 0.1, r.seed = 5, r.data_seed = 7;
+  const std::vector<index_t> queries = {0, 3, 11};
+  const Measurement loss = Measurement::parse("loss");
+  const Split<double>& test = task->split("test");
+  // One model by hand: the recipe on the examples `kept`, with seeds offset by j.
+  auto by_hand = [&](const std::vector<index_t>& kept, std::uint64_t j) {
+    Recipe h = r;
+    h.examples.clear();
+    for (index_t n : kept) h.examples += (h.examples.empty() ? "" : ",") + std::to_string(n);
+    h.seed += j, h.data_seed += j;
+    auto model = make_recipe_model<double>(h);
+    auto opt = make_recipe_optimizer<double>(h);
+    run_training(h, *task, *model, *opt);
+    return influence::measurement_values(*model, test, queries, loss);
+  };
+  std::vector<index_t> first, second;
+  for (index_t n = 0; n < 60; ++n) (n % 3 == 0 ? second : first).push_back(n);
+  index_t calls = 0;
+  const auto out = influence::recipe_outcomes(r, *task, {first, second, first}, test, queries, loss,
+                                              2, [&](index_t i) { CHECK(i == calls++); });
+  CHECK(calls == 6);
+  REQUIRE(out.values.size() == 3);
+  CHECK(out.steps == 2 * (3 * (40 / 8)) + 2 * (3 * (20 / 8)) + 2 * (3 * (40 / 8)));
+  const auto a0 = by_hand(first, 0), a1 = by_hand(first, 1), b0 = by_hand(second, 0),
+             b1 = by_hand(second, 1);
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    CHECK(out.values[0][q] == doctest::Approx(0.5 * (a0[q] + a1[q])).epsilon(1e-14));
+    CHECK(out.values[1][q] == doctest::Approx(0.5 * (b0[q] + b1[q])).epsilon(1e-14));
+    CHECK(out.values[2][q] == out.values[0][q]);  // the same seeds for every list
+    CHECK(a0[q] != a1[q]);                        // and the two seeds differ
+  }
+  CHECK(error_of([&] { influence::recipe_outcomes(r, *task, {first}, test, queries, loss, 0); }) ==
+        "retraining by recipe: expected seeds >= 1, found 0");
+  CHECK(error_of([&] { influence::recipe_outcomes(r, *task, {{}}, test, queries, loss, 1); }) ==
+        "retraining by recipe: kept list 0 is empty");
 }
