@@ -12,8 +12,11 @@
 //              training set, the model retrained on each (its own mean loss, from θ*), and per
 //              query the Spearman correlation over the subsets between the predicted output
 //              −Σ_{z∈S} s(z, z') (the full model's plus Σ_{z∉S} s/N, up to a constant) and the
-//              actual one; the LDS is their mean over the queries.
-// Convex models (logistic regression) only: Newton's method needs a positive definite Hessian.
+//              actual one; the LDS is their mean over the queries. --retrain recipe trains a
+//              network from scratch on each subset by the checkpoint's recorded recipe instead
+//              (influence/retrain_recipe.hpp), --retrain-seeds models per subset averaged.
+// Newton's retraining is for convex models (logistic regression): it needs a positive definite
+// Hessian, and starts at the minimum --optimum finds.
 // Prints a JSON line; --pairs writes every (query, train or subset, predicted, actual) as CSV.
 #include <algorithm>
 #include <chrono>
@@ -32,11 +35,13 @@
 #include "curv/curvature/model_operators.hpp"
 #include "curv/data/index_list.hpp"
 #include "curv/influence/retrain.hpp"
+#include "curv/influence/retrain_recipe.hpp"
 #include "curv/io/npy.hpp"
 #include "curv/linalg/dense.hpp"
 #include "curv/metrics/metrics.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/report/plot.hpp"
+#include "curv/train/recorder.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
 
@@ -48,6 +53,8 @@ struct Opts {
   CheckpointInput in;
   bool optimum = false, loo = false, lds = false, mislabel = false;
   std::string train = "train:all", queries, measurement = "loss", save, pairs, plot;
+  std::string retrain = "newton";  // --lds: newton (from θ*) or recipe (from scratch)
+  index_t retrain_seeds = 1;
   std::vector<std::string> scores;  // --lds takes several, evaluated on the same retrainings
   double weight_decay = -1, tolerance = 1e-10;
   index_t top = 50, batch = 1024, dense_limit = 10000, subsets = 50;
@@ -96,6 +103,36 @@ linalg::Preconditioner dense_preconditioner(Model<double>& model, const Split<do
     std::copy(r, r + P, z);
     linalg::cholesky_solve(*L, P, z, 1);
   };
+}
+
+// --lds --retrain recipe: m(z'; θ_S) − m(z'; θ*) for each kept list S, θ_S trained from scratch
+// by the checkpoint's recorded recipe on S (in float32, as curv train runs it) and θ* the
+// checkpoint's parameters.
+std::vector<std::vector<double>> recipe_change(const Opts& o, const Model<double>& model,
+                                               const Split<double>& query_split,
+                                               const std::vector<std::vector<index_t>>& kept,
+                                               const IndexList& queries, const Measurement& m,
+                                               nlohmann::json& info, Progress& progress) {
+  const auto meta = carried_metadata(o.in.checkpoint);
+  const auto recorded = meta.find("curv.recipe");
+  CURV_CHECK(recorded != meta.end(), "influence-eval: --retrain recipe needs the recipe ",
+             o.in.checkpoint, " was trained with (curv train records it), found none");
+  const Recipe r = recipe_from_json(nlohmann::json::parse(recorded->second));
+  auto task = make_task<float>(o.in.data, model.loss(), o.in.task);
+  const index_t models = index_t(kept.size()) * o.retrain_seeds;
+  auto out = influence::recipe_outcomes<float>(
+      r, *task, kept, task->split(queries.split), queries.indices, m, o.retrain_seeds,
+      [&](index_t i) {
+        progress.count(i, long(models), "influence-eval: training on each subset");
+      });
+  progress.clear();
+  const auto base = influence::measurement_values(model, query_split, queries.indices, m);
+  for (auto& v : out.values)
+    for (std::size_t q = 0; q < v.size(); ++q) v[q] -= base[q];
+  info["retrain"] = "recipe", info["retrain_seeds"] = o.retrain_seeds;
+  info["training_steps"] = out.steps, info["training_seconds"] = out.seconds;
+  info["recipe"] = nlohmann::json::parse(recorded->second);
+  return out.values;
 }
 
 // --mislabel: rank the training examples by each --scores file's self-influence and measure how
@@ -222,14 +259,18 @@ int run(const Opts& o) {
              " training examples, found --top ", o.top);
   const Measurement m = Measurement::parse(o.measurement);
 
-  // θ* must be the minimum the scores linearize around.
-  influence::NewtonOptions check = newton;
-  check.max_steps = 0;
-  const double at_start =
-      influence::newton_minimize(*model, split, train.indices, check).gradient_norm;
-  CURV_CHECK(at_start <= 100 * o.tolerance, "influence-eval: ", o.in.checkpoint,
-             " is not at the training objective's minimum (‖∇L‖ = ", at_start,
-             "): run curv influence-eval --optimum --save F first and score at F");
+  // Newton's retraining: θ* must be the minimum the scores linearize around.
+  const bool by_recipe = o.retrain == "recipe";
+  double at_start = 0;
+  if (!by_recipe) {
+    influence::NewtonOptions check = newton;
+    check.max_steps = 0;
+    at_start = influence::newton_minimize(*model, split, train.indices, check).gradient_norm;
+    CURV_CHECK(at_start <= 100 * o.tolerance, "influence-eval: ", o.in.checkpoint,
+               " is not at the training objective's minimum (‖∇L‖ = ", at_start,
+               "): run curv influence-eval --optimum --save F first and score at F");
+    info["gradient_norm_at_start"] = at_start;
+  }
 
   // --loo: per score file and query, the top and bottom --top training examples (positions in
   // the train list); each example in their union is retrained without once, for every file.
@@ -252,16 +293,17 @@ int run(const Opts& o) {
     }
   }
 
-  progress.note("influence-eval: the dense Hessian at θ* for the Newton steps' preconditioner");
-  CURV_CHECK(P <= o.dense_limit,
-             "influence-eval: the preconditioner forms the Hessian densely: "
-             "expected at most --dense-limit ",
-             o.dense_limit, " parameters, found ", P);
-  newton.preconditioner = dense_preconditioner(*model, split, train.indices, wd, o.batch);
-  const double setup_seconds = seconds_since(t0);
+  if (!by_recipe) {
+    progress.note("influence-eval: the dense Hessian at θ* for the Newton steps' preconditioner");
+    CURV_CHECK(P <= o.dense_limit,
+               "influence-eval: the preconditioner forms the Hessian densely: "
+               "expected at most --dense-limit ",
+               o.dense_limit, " parameters, found ", P);
+    newton.preconditioner = dense_preconditioner(*model, split, train.indices, wd, o.batch);
+  }
   info["scores"] = o.scores, info["measurement"] = m.name();
   info["queries"] = queries.spec, info["query_count"] = Q;
-  info["gradient_norm_at_start"] = at_start, info["setup_seconds"] = setup_seconds;
+  info["setup_seconds"] = seconds_since(t0);
   // Retrains on each kept list (indices in the train split) from θ*, with progress.
   const auto retrain = [&](const std::vector<std::vector<index_t>>& kept, const char* what) {
     const auto r =
@@ -284,7 +326,9 @@ int run(const Opts& o) {
       for (index_t i : subset) kept.back().push_back(train.indices[std::size_t(i)]);
     }
     newton.total = K;  // each subset's model is trained on its own mean loss
-    const auto change = retrain(kept, "influence-eval: retraining on each subset");
+    const auto change =
+        by_recipe ? recipe_change(o, *model, query_split, kept, queries, m, info, progress)
+                  : retrain(kept, "influence-eval: retraining on each subset");
     std::vector<std::vector<double>> act(static_cast<std::size_t>(Q));  // [query][subset]
     for (const auto& c : change)
       for (index_t q = 0; q < Q; ++q) act[std::size_t(q)].push_back(c[std::size_t(q)]);
@@ -435,6 +479,14 @@ Runner add_influence_eval(CLI::App& app) {
   cmd->add_option("--fraction", o->fraction, "--lds: each subset's share of the training set")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "--lds: the subsets' random seed")->capture_default_str();
+  cmd->add_option("--retrain", o->retrain,
+                  "--lds: newton (convex models, from the optimum) or recipe (networks: from "
+                  "scratch by the checkpoint's recorded training recipe)")
+      ->capture_default_str();
+  cmd->add_option("--retrain-seeds", o->retrain_seeds,
+                  "--lds --retrain recipe: models per subset, averaged (seeds shared by every "
+                  "subset)")
+      ->capture_default_str();
   cmd->add_option("--measurement", o->measurement,
                   "--loo, --lds: the queries' scalar, loss or margin")
       ->capture_default_str();
@@ -475,6 +527,15 @@ Runner add_influence_eval(CLI::App& app) {
     CURV_CHECK(o->weight_decay >= 0 || cmd->count("--weight-decay") == 0,
                "influence-eval: expected --weight-decay >= 0, found ", o->weight_decay);
     CURV_CHECK(o->tolerance > 0, "influence-eval: expected --tolerance > 0, found ", o->tolerance);
+    CURV_CHECK(o->retrain == "newton" || o->retrain == "recipe",
+               "influence-eval: expected --retrain newton or recipe, found '", o->retrain, "'");
+    CURV_CHECK(o->retrain == "newton" || o->lds,
+               "influence-eval: --retrain recipe is for --lds, found ",
+               o->loo       ? "--loo"
+               : o->optimum ? "--optimum"
+                            : "--mislabel");
+    CURV_CHECK(o->retrain_seeds >= 1, "influence-eval: expected --retrain-seeds >= 1, found ",
+               o->retrain_seeds);
     CURV_CHECK(o->top >= 1, "influence-eval: expected --top >= 1, found ", o->top);
     CURV_CHECK(o->batch >= 1, "influence-eval: expected --batch >= 1, found ", o->batch);
     check_writable(o->save, "--save");
