@@ -483,6 +483,14 @@ ie=(influence-eval --checkpoint "$scratch/opt.safetensors" "${lin[@]}")
 check "influence-eval --lds" "$curv" influence-eval --lds --checkpoint "$scratch/opt.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy,$scratch/lin_dot.npy" --subsets 10 --fraction 0.6 --pairs "$scratch/lds.csv"
 jq -e '.subset_size == 3 and (.results | length) == 2 and .results[0].queries_counted == 2 and .results[0].lds > 0.9 and .results[1].scores == "'"$scratch/lin_dot.npy"'"' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --lds: $(cat "$scratch/stdout")"; failed=1; }
 [[ $(wc -l < "$scratch/lds.csv") == 41 ]] || { echo "FAIL: --lds --pairs is not a header and 2 × 10 × 2 rows"; failed=1; }
+# --retrain recipe: the recorded run's recipe (batch 2, 2 epochs) from scratch on each subset of
+# round(0.6 × 5) = 3 examples: 1 full batch per epoch, 2 steps per model, 2 models per subset.
+check "influence-eval --lds --retrain recipe" "$curv" influence-eval --lds --retrain recipe --retrain-seeds 2 --checkpoint "$scratch/traj.safetensors" --data "$scratch/x.npy" --labels "$scratch/y.npy" --queries 0-1 --scores "$scratch/inf_tracin.npy" --subsets 4 --fraction 0.6
+jq -e '.retrain == "recipe" and .retrain_seeds == 2 and .training_steps == 16 and .subset_size == 3 and .recipe.batch == 2 and (.results | length) == 1' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --lds --retrain recipe: $(cat "$scratch/stdout")"; failed=1; }
+expect "influence-eval: --retrain recipe needs the recipe $scratch/opt.safetensors was trained with" "${ie[@]}" --lds --retrain recipe --queries 0-1 --scores "$scratch/lin_scores.npy"
+expect "influence-eval: --retrain recipe is for --lds, found --loo" "${ie[@]}" --loo --retrain recipe --queries 0-1 --scores "$scratch/lin_scores.npy"
+expect "influence-eval: expected --retrain newton or recipe, found 'sgd'" "${ie[@]}" --lds --retrain sgd --queries 0-1 --scores "$scratch/lin_scores.npy"
+expect "influence-eval: expected --retrain-seeds >= 1, found 0" "${ie[@]}" --lds --retrain recipe --retrain-seeds 0 --queries 0-1 --scores "$scratch/lin_scores.npy"
 expect "influence-eval: expected one of --optimum, --loo, --lds or --mislabel, found none" "${ie[@]}"
 expect "influence-eval: expected one of --optimum, --loo, --lds or --mislabel, found 2" "${ie[@]}" --optimum --loo --save "$scratch/out.npy"
 expect "influence-eval: --loo needs --queries and --scores" "${ie[@]}" --loo --queries 0-1
