@@ -438,17 +438,26 @@ cmp -s "$scratch/inf_trak.npy" "$scratch/inf_trak2.npy" || { echo "FAIL: trak's 
 check "influence --self, trak" "$curv" "${trak[@]}" --projection-dim 8 --self --out "$scratch/inf_trak_self.npy"
 od -A n -v -t f4 -w4 -j 128 "$scratch/inf_trak_self.npy" | awk '{ n++; if ($1 <= 0) bad = 1 } END { exit bad || n != 5 }' ||
   { echo "FAIL: trak --self is not 5 positive scores"; failed=1; }
+# Representer points: the last layer refitted to ∇F = 0 with L2 weight λ = 0.1.
+check "influence, representer" "$curv" influence "${base[@]}" --method representer --damping 0.1 --queries 0-1 --out "$scratch/inf_rep.npy"
+jq -e '.lambda == 0.1 and .last_layer_fit.gradient_norm <= 1e-10 and .last_layer_fit.newton_steps >= 1' "$scratch/stdout" >/dev/null ||
+  { echo "FAIL: representer summary: $(cat "$scratch/stdout")"; failed=1; }
+[[ $(stat -c %s "$scratch/inf_rep.npy") == $((128 + 2 * 5 * 4)) ]] || { echo "FAIL: representer scores are not float32 [2, 5]"; failed=1; }
+check "influence --self, representer" "$curv" influence "${base[@]}" --method representer --damping 0.1 --self --out "$scratch/inf_rep_self.npy"
+od -A n -v -t f4 -w4 -j 128 "$scratch/inf_rep_self.npy" | awk '{ n++; if ($1 <= 0) bad = 1 } END { exit bad || n != 5 }' ||
+  { echo "FAIL: representer --self is not 5 positive scores"; failed=1; }
 check "init a smaller model" "$curv" init --model mlp --config '{"widths":[4,3]}' --seed 1 --save "$scratch/small.safetensors"
 out=(--out "$scratch/out.npy")
 expect "influence: expected --projection-dim >= 1, found 0" "${trak[@]}" --queries 0-1 --projection-dim 0 "${out[@]}"
 expect "unknown projection 'dense': expected gaussian, rademacher or sparse" "${trak[@]}" --projection-dim 8 --queries 0-1 --projection dense "${out[@]}"
 expect "projection: expected a dimension k in 1..51" "${trak[@]}" --queries 0-1 --projection-dim 60 "${out[@]}"
 expect "influence: --ensemble, --projection-dim and --projection are for --method trak, found --method grad-dot" influence "${base[@]}" --method grad-dot --queries 0-1 --ensemble "$scratch/mlp.safetensors" "${out[@]}"
+expect "representer: expected the last-layer fit's λ > 0 (weight decay + --damping), found 0" influence "${base[@]}" --method representer --queries 0-1 "${out[@]}"
 expect "raise --damping (k > N leaves it singular)" influence "${base[@]}" --method trak --projection-dim 8 --queries 0-1 "${out[@]}"
 expect "influence: --ensemble $scratch/small.safetensors: expected a model of 51 parameters like --checkpoint, found 15" "${trak[@]}" --projection-dim 8 --queries 0-1 --ensemble "$scratch/small.safetensors" "${out[@]}"
 expect "influence: expected --operator hessian or ggn, found 'kfac'" influence "${base[@]}" --operator kfac --queries 0-1 "${out[@]}"
 expect "influence: --method ekfac sets its own curvature: expected no --operator, found 'ggn'" "${inf[@]}" --method ekfac "${out[@]}"
-expect "influence: expected --method among exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot, grad-cos, tracin, trak, found 'trek'" "${inf[@]}" --method trek "${out[@]}"
+expect "influence: expected --method among exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot, grad-cos, tracin, trak, representer, found 'trek'" "${inf[@]}" --method trek "${out[@]}"
 expect "influence: expected --measurement loss or margin, found 'logit:0'" "${inf[@]}" --measurement logit:0 "${out[@]}"
 expect "influence: --method lissa needs --lissa-scale" "${inf[@]}" --method lissa "${out[@]}"
 expect "influence: expected --weight-decay >= 0, found -1" "${inf[@]}" --weight-decay -1 "${out[@]}"

@@ -9,6 +9,8 @@
 //   grad-dot, grad-cos the identity on raw or unit gradients; tracin Σₖ ηₖ over a recorded run
 //   trak               R ((1/N) ΦᵀΦ + λI)⁻¹ Rᵀ of --projection-dim projected margin gradients,
 //                      averaged over the checkpoint and --ensemble's (influence/trak.hpp)
+//   representer        Grad-Dot over the last layer refitted with L2 weight λ, over λ
+//                      (influence/representer.hpp)
 // λ is the checkpoint's weight decay plus --damping. Writes float32 .npy [queries, train] (or
 // [train] for --self) through a temporary file; prints a JSON line.
 #include <chrono>
@@ -20,6 +22,7 @@
 #include "commands.hpp"
 #include "curv/data/index_list.hpp"
 #include "curv/influence/arnoldi.hpp"
+#include "curv/influence/representer.hpp"
 #include "curv/influence/tracin.hpp"
 #include "curv/influence/trak.hpp"
 #include "curv/io/npy.hpp"
@@ -33,7 +36,7 @@ namespace curv::cli {
 namespace {
 
 // What M is built from, by --method.
-enum class Family { Inverse, Arnoldi, Structured, Gradient, Tracin, Trak };
+enum class Family { Inverse, Arnoldi, Structured, Gradient, Tracin, Trak, Representer };
 
 Family family_of(const std::string& m) {
   if (m == "exact" || m == "cg" || m == "lissa") return Family::Inverse;
@@ -42,9 +45,10 @@ Family family_of(const std::string& m) {
   if (m == "grad-dot" || m == "grad-cos") return Family::Gradient;
   if (m == "tracin") return Family::Tracin;
   if (m == "trak") return Family::Trak;
+  if (m == "representer") return Family::Representer;
   fail(
       "influence: expected --method among exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, "
-      "grad-dot, grad-cos, tracin, trak, found '",
+      "grad-dot, grad-cos, tracin, trak, representer, found '",
       m, "'");
 }
 
@@ -68,7 +72,7 @@ int run(Opts& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const Family family = family_of(o.method);
   const bool with_operator =
-      family != Family::Gradient && family != Family::Tracin && family != Family::Trak;
+      family == Family::Inverse || family == Family::Arnoldi || family == Family::Structured;
   const double wd = o.weight_decay >= 0 ? o.weight_decay : recorded_weight_decay(o.in.checkpoint);
   influence::ScoreOptions so;
   so.query = Measurement::parse(o.measurement);
@@ -166,13 +170,23 @@ int run(Opts& o) {
       trak.seed = o.in.seed, trak.damping = wd + damping, trak.query = so.query;
       trak.batch = o.gradient_batch;
       break;
+    case Family::Representer:  // its fit runs with the scores
+      break;
   }
   const double metric_seconds = seconds_since(t_metric);
   const auto t_scores = std::chrono::steady_clock::now();
   progress.note("influence: scoring " + std::to_string(train.size()) + " training examples");
   std::vector<double> S;
   influence::TrakReport trak_report;
-  if (family == Family::Trak)
+  influence::RepresenterFit fit;
+  if (family == Family::Representer) {
+    influence::RepresenterOptions ro;
+    ro.lambda = wd + damping, ro.query = so.query, ro.batch = o.gradient_batch;
+    S = o.self ? influence::representer_self_scores(*s.model, train_split, train.indices, ro, &fit)
+               : influence::representer_scores(*s.model, train_split, train.indices,
+                                               s.task->split(queries.split), queries.indices, ro,
+                                               &fit);
+  } else if (family == Family::Trak)
     S = o.self
             ? influence::trak_self_scores(ensemble, train_split, train.indices, trak, &trak_report)
             : influence::trak_scores(ensemble, train_split, train.indices,
@@ -219,6 +233,15 @@ int run(Opts& o) {
     for (const auto& c : checkpoints) steps.push_back({{"step", c.step}, {"lr", c.lr}});
     info["checkpoints"] = steps;
   }
+  if (family == Family::Representer) {
+    info["weight_decay"] = wd, info["damping"] = damping, info["lambda"] = wd + damping;
+    info["last_layer_fit"] = {{"newton_steps", fit.steps},
+                              {"gradient_norm", fit.gradient_norm},
+                              {"model_loss", fit.model_loss},
+                              {"fit_loss", fit.fit_loss},
+                              {"model_accuracy", fit.model_accuracy},
+                              {"fit_accuracy", fit.fit_accuracy}};
+  }
   if (family == Family::Trak) {
     info["weight_decay"] = wd, info["damping"] = damping, info["lambda"] = wd + damping;
     info["projection_dim"] = trak.dimension, info["projection"] = o.projection;
@@ -264,7 +287,8 @@ Runner add_influence(CLI::App& app) {
   cmd->add_flag("--self", o->self, "Self-influence s(z, z) of the training examples instead");
   cmd->add_option(
          "--method", o->method,
-         "exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot, grad-cos, tracin, trak")
+         "exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot, grad-cos, tracin, trak, "
+         "representer")
       ->capture_default_str();
   cmd->add_option("--measurement", o->measurement, "The queries' scalar: loss or margin")
       ->capture_default_str();
@@ -355,8 +379,8 @@ Runner add_influence(CLI::App& app) {
     CURV_CHECK(!o->fresh_batches || family == Family::Arnoldi,
                "influence: --fresh-batches is for --method arnoldi, found --method ", o->method);
     check_writable(o->out, "--out");
-    o->in.validate(family != Family::Gradient && family != Family::Tracin &&
-                   family != Family::Trak);
+    o->in.validate(family == Family::Inverse || family == Family::Arnoldi ||
+                   family == Family::Structured);
     if (cmd->count("--examples") == 0) o->in.examples = o->train;  // H on the scored examples
     return o->in.precision == "float32" ? run<float>(*o) : run<double>(*o);
   };
