@@ -205,6 +205,18 @@ short=$("$curv" influence-eval --mislabel --checkpoint "$scratch/noisy.safetenso
   --scores "$scratch/self-kfac.npy" 2>&1 >/dev/null)
 [[ $? == 1 && $short == *"expected the [500] self-influence of --train-subset 0-499 (curv influence --self), found shape [1000]"* ]] ||
   fail "expected --mislabel scores of the wrong length refused, found $short"
+# --show: a query's image beside its most helpful and most harmful training images, as a PNG
+# (1,320 × 700 pixels for 4 per row: pngcairo's header says so at bytes 16-23).
+shown=$("$curv" influence --checkpoint "$scratch/noisy.safetensors" --train-subset 0-999 --queries test:0-4 \
+  --method grad-dot --show 4 --show-query 2 --show-out "$scratch/show.png" --out "$scratch/show.npy" 2>/dev/null) ||
+  fail "influence --show exited $?"
+[[ $(jq -r .show <<< "$shown") == "$scratch/show.png" && $(head -c 4 "$scratch/show.png" | tail -c 3) == PNG ]] ||
+  fail "expected influence --show to write a PNG, found $shown"
+far=$("$curv" influence --checkpoint "$scratch/noisy.safetensors" --train-subset 0-999 --queries test:0-4 \
+  --method grad-dot --show 4 --show-query 5 --show-out "$scratch/far.png" --out "$scratch/far.npy" 2>&1 >/dev/null)
+[[ $? == 1 && $far == *"expected --show-query in 0..4 (a position in --queries test:0-4), found 5"* &&
+  ! -e $scratch/far.png && ! -e $scratch/far.npy ]] ||
+  fail "expected --show-query 5 of 5 queries refused with no files, found $far"
 label=$("$curv" train --model mlp --config '{"widths":[784,10]}' --data mnist --examples 0-99 --steps 1 \
   --label-noise 1.5 --log-every 0 2>&1 >/dev/null)
 [[ $? == 1 && $label == *"--label-noise: expected a fraction in [0, 1), found 1.5"* ]] ||

@@ -12,7 +12,9 @@
 //   representer        Grad-Dot over the last layer refitted with L2 weight λ, over λ
 //                      (influence/representer.hpp)
 // λ is the checkpoint's weight decay plus --damping. Writes float32 .npy [queries, train] (or
-// [train] for --self) through a temporary file; prints a JSON line.
+// [train] for --self) through a temporary file; prints a JSON line. --show K draws query
+// --show-query's image beside the K training images with the largest and the smallest scores.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -27,6 +29,7 @@
 #include "curv/influence/trak.hpp"
 #include "curv/io/npy.hpp"
 #include "curv/nn/checkpoint.hpp"
+#include "curv/report/image_grid.hpp"
 #include "curvature_input.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
@@ -52,6 +55,58 @@ Family family_of(const std::string& m) {
       m, "'");
 }
 
+// One example of an image split as a panel, captioned.
+template <class T>
+ImagePanel panel_of(const Split<T>& split, index_t i, const std::string& caption,
+                    const std::string& more = "") {
+  Batch<T> b;
+  const index_t idx[1] = {i};
+  split.fill(idx, nullptr, b);
+  const Shape shape = split.example_shape();
+  ImagePanel p;
+  p.channels = shape[0], p.height = shape[1], p.width = shape[2];
+  p.pixels.assign(b.x.data(), b.x.data() + b.x.numel());
+  p.caption = caption;
+  if (!b.labels.empty()) p.caption += " y=" + std::to_string(b.labels[0]);
+  p.caption += more;
+  return p;
+}
+
+template <class T>
+void check_images(const Split<T>& split, const char* list) {
+  const Shape s = split.example_shape();
+  CURV_CHECK(s.rank() == 3 && (s[0] == 1 || s[0] == 3), "influence: --show draws images: expected ",
+             list, " examples of shape (1 or 3 channels, height, width), found ", s.str());
+}
+
+// --show K: query q's image, then the K training examples with the largest scores (helped it
+// most) and the K with the smallest (hurt it most), each with its score.
+template <class T>
+void show(const std::string& path, index_t K, index_t q, const std::vector<double>& S,
+          const Split<T>& train_split, const IndexList& train, const Split<T>& query_split,
+          const IndexList& queries, const std::string& method) {
+  const index_t N = train.size();
+  std::vector<index_t> order(static_cast<std::size_t>(N));
+  for (index_t n = 0; n < N; ++n) order[std::size_t(n)] = n;
+  std::stable_sort(order.begin(), order.end(), [&](index_t a, index_t b) {
+    return S[std::size_t(q * N + a)] > S[std::size_t(q * N + b)];
+  });
+  auto panel = [&](index_t n) {
+    char score[32];
+    std::snprintf(score, sizeof score, "\ns=%.3g", S[std::size_t(q * N + n)]);
+    const index_t i = train.indices[std::size_t(n)];
+    return panel_of(train_split, i, train.split + ":" + std::to_string(i), score);
+  };
+  const index_t k = std::min(K, N);
+  ImageRow helpful{"most helpful: the largest s", {}}, harmful{"most harmful: the smallest s", {}};
+  for (index_t j = 0; j < k; ++j) helpful.panels.push_back(panel(order[std::size_t(j)]));
+  for (index_t j = 0; j < k; ++j) harmful.panels.push_back(panel(order[std::size_t(N - 1 - j)]));
+  const index_t qi = queries.indices[std::size_t(q)];
+  ImageRow query{"query", {panel_of(query_split, qi, queries.split + ":" + std::to_string(qi))}};
+  plot_image_grid(path, "Influence (" + method + ") on " + queries.split + ":" + std::to_string(qi),
+                  {query, helpful, harmful});
+}
+
 struct Opts {
   CurvatureInput in;
   std::string train = "train:all", queries, method = "cg", measurement = "loss", out, trajectory;
@@ -64,6 +119,8 @@ struct Opts {
   index_t max_iterations = 500, lissa_depth = 1000, arnoldi_iterations = 200, arnoldi_rank = 50;
   index_t gradient_batch = 256, exact_limit = 6000;
   bool fresh_batches = false;
+  index_t show = 0, show_query = 0;  // --show K, the query's position in --queries
+  std::string show_out;
   bool damping_given = false;
 };
 
@@ -96,6 +153,13 @@ int run(Opts& o) {
   const Split<T>& train_split = s.task->split(train.split);
   IndexList queries;
   if (!o.self) queries = parse_index_list(o.queries, *s.task);
+  if (o.show > 0) {
+    CURV_CHECK(o.show_query < queries.size(), "influence: expected --show-query in 0..",
+               queries.size() - 1, " (a position in --queries ", queries.spec, "), found ",
+               o.show_query);
+    check_images(train_split, "--train-subset");
+    check_images(s.task->split(queries.split), "--queries");
+  }
 
   // Phases reported apart: loading (the curvature's batches), M (its products or fits), scoring
   // (every gradient through M).
@@ -211,6 +275,11 @@ int run(Opts& o) {
     write_npy(o.out, f.data(), {std::int64_t(train.size())});
   else
     write_npy(o.out, f.data(), {std::int64_t(queries.size()), std::int64_t(train.size())});
+  if (o.show > 0) {
+    show(o.show_out, o.show, o.show_query, S, train_split, train, s.task->split(queries.split),
+         queries, o.method);
+    info["show"] = o.show_out;
+  }
 
   info["method"] = o.method, info["measurement"] = so.query.name(), info["self"] = o.self;
   if (!o.self) info["queries"] = queries.spec, info["query_count"] = queries.size();
@@ -322,6 +391,12 @@ Runner add_influence(CLI::App& app) {
                   "trak: more checkpoints (independent runs, or one run's snapshots) averaged "
                   "with --checkpoint, comma-separated")
       ->delimiter(',');
+  cmd->add_option("--show", o->show,
+                  "Draw the query at --show-query and its K most helpful and K most harmful "
+                  "training images to --show-out (a PNG)");
+  cmd->add_option("--show-query", o->show_query, "--show: the query's position in --queries")
+      ->capture_default_str();
+  cmd->add_option("--show-out", o->show_out, "--show: the PNG");
   return [o, cmd] {
     o->in.resolve_data("influence");
     const Family family = family_of(o->method);
@@ -379,6 +454,16 @@ Runner add_influence(CLI::App& app) {
     CURV_CHECK(!o->fresh_batches || family == Family::Arnoldi,
                "influence: --fresh-batches is for --method arnoldi, found --method ", o->method);
     check_writable(o->out, "--out");
+    CURV_CHECK(o->show >= 0 && o->show_query >= 0,
+               "influence: expected --show and --show-query >= 0, found ", o->show, " and ",
+               o->show_query);
+    CURV_CHECK(o->show == 0 || (!o->self && !o->show_out.empty()),
+               o->self ? "influence: --show draws a query's helpful and harmful examples: "
+                         "expected --queries, found --self"
+                       : "influence: --show needs --show-out FILE.png");
+    CURV_CHECK(o->show > 0 || o->show_out.empty(),
+               "influence: --show-out is for --show K, found no --show");
+    check_writable(o->show_out, "--show-out");
     o->in.validate(family == Family::Inverse || family == Family::Arnoldi ||
                    family == Family::Structured);
     if (cmd->count("--examples") == 0) o->in.examples = o->train;  // H on the scored examples
