@@ -28,12 +28,6 @@ using namespace curv::testing;
 
 namespace {
 
-std::vector<index_t> range(index_t n) {
-  std::vector<index_t> r;
-  for (index_t i = 0; i < n; ++i) r.push_back(i);
-  return r;
-}
-
 // s[q, n] from dense pieces: query gradients (Q, P), training gradients (N, P), M + λI.
 Matrix reference(const Matrix& queries, index_t Q, const Matrix& train, index_t N, const Matrix& M,
                  index_t P, double damping) {
@@ -48,19 +42,6 @@ Matrix reference(const Matrix& queries, index_t Q, const Matrix& train, index_t 
     }
   }
   return s;
-}
-
-double max_abs(const Matrix& a) {
-  double m = 0;
-  for (double v : a) m = std::max(m, std::abs(v));
-  return m;
-}
-
-double max_diff(const Matrix& a, const Matrix& b) {
-  REQUIRE(a.size() == b.size());
-  double m = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
-  return m;
 }
 
 // The scores with M = (H + λI)⁻¹ by io.kind.

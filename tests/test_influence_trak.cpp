@@ -23,25 +23,6 @@ using namespace curv::testing;
 
 namespace {
 
-std::vector<index_t> range(index_t n) {
-  std::vector<index_t> r;
-  for (index_t i = 0; i < n; ++i) r.push_back(i);
-  return r;
-}
-
-double max_abs(const Matrix& a) {
-  double m = 0;
-  for (double v : a) m = std::max(m, std::abs(v));
-  return m;
-}
-
-double max_diff(const Matrix& a, const Matrix& b) {
-  REQUIRE(a.size() == b.size());
-  double m = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
-  return m;
-}
-
 // The dense pieces of one model on one split: loss gradients ∇ℓₙ (N, P), margin gradients
 // ∇fₙ = J_y − Σ_{c≠y} softmax_{c≠y}(z)_c J_c (N, P), and 1 − pₙ.
 struct Pieces {

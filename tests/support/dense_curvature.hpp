@@ -3,6 +3,7 @@
 // empirical-Fisher and sampled-Fisher matrices assembled from them by their definitions.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 #include "curv/curvature/data.hpp"
@@ -123,6 +124,26 @@ inline Matrix restrict(const Matrix& M, index_t P, const ParamSubset& s) {
   for (index_t i = 0; i < n; ++i)
     for (index_t j = 0; j < n; ++j) out[i * n + j] = M[idx[i] * P + idx[j]];
   return out;
+}
+
+// 0, 1, …, n − 1: every example of a split of n, as an index list.
+inline std::vector<index_t> range(index_t n) {
+  std::vector<index_t> r;
+  for (index_t i = 0; i < n; ++i) r.push_back(i);
+  return r;
+}
+
+// The largest |aᵢ|; the largest |aᵢ − bᵢ| (infinite when the sizes differ, so a check fails).
+inline double max_abs(const Matrix& a) {
+  double m = 0;
+  for (double v : a) m = std::max(m, std::abs(v));
+  return m;
+}
+inline double max_diff(const Matrix& a, const Matrix& b) {
+  if (a.size() != b.size()) return INFINITY;
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
 }
 
 inline Matrix diag_of(const Matrix& M, index_t n) {
