@@ -419,7 +419,16 @@ check "influence --self, exact" "$curv" influence "${base[@]}" --damping 0.1 --m
 [[ $(stat -c %s "$scratch/inf_self.npy") == $((128 + 5 * 4)) ]] &&
   od -A n -v -t f4 -w4 -j 128 "$scratch/inf_self.npy" | awk '{ if ($1 <= 0) bad = 1 } END { exit bad }' ||
   { echo "FAIL: influence --self is not 5 positive float32 scores"; failed=1; }
-check "influence, kfac" "$curv" influence "${base[@]}" --method kfac --queries 0-1 --out "$scratch/inf_kfac.npy"
+check "influence, kfac" "$curv" influence "${base[@]}" --method kfac --queries 0-1 --out "$scratch/inf_kfac.npy" --per-layer "$scratch/inf_kfac_layers.npy"
+# The per-layer parts: [2 layers, 2 queries, 5 examples], summing to the scores.
+[[ $(stat -c %s "$scratch/inf_kfac_layers.npy") == $((128 + 2 * 2 * 5 * 4)) ]] && jq -e '.layers | length == 2' "$scratch/stdout" >/dev/null ||
+  { echo "FAIL: kfac --per-layer is not float32 [2, 2, 5]: $(cat "$scratch/stdout")"; failed=1; }
+paste <(od -A n -v -t f4 -w4 -j 128 "$scratch/inf_kfac.npy") \
+      <(od -A n -v -t f4 -w4 -j 128 "$scratch/inf_kfac_layers.npy" | head -n 10) \
+      <(od -A n -v -t f4 -w4 -j 128 "$scratch/inf_kfac_layers.npy" | tail -n 10) \
+  | awk '{ n++; d = $1 - $2 - $3; if (d < 0) d = -d; m = $1 < 0 ? -$1 : $1; if (m > big) big = m; if (d > worst) worst = d }
+         END { exit !(n == 10 && big > 0 && worst <= 1e-5 * big) }' ||
+  { echo "FAIL: kfac's per-layer parts do not sum to its scores"; failed=1; }
 grep -qF '"damping_rule":"0.1 × mean eigenvalue"' "$scratch/stdout" || { echo "FAIL: kfac's damping rule: $(cat "$scratch/stdout")"; failed=1; }
 check "influence, grad-cos" "$curv" influence "${base[@]}" --method grad-cos --queries 0-1 --out "$scratch/inf_cos.npy"
 od -A n -v -t f4 -w4 -j 128 "$scratch/inf_cos.npy" | awk '{ n++; if ($1 > 1.00001 || $1 < -1.00001) bad = 1 } END { exit bad || n != 10 }' ||
@@ -455,6 +464,7 @@ expect "influence: --ensemble, --projection-dim and --projection are for --metho
 expect "influence: --show draws images: expected --train-subset examples of shape (1 or 3 channels, height, width), found [4]" influence "${base[@]}" --queries 0-1 --method grad-dot --show 2 --show-out "$scratch/show.png" "${out[@]}"
 expect "influence: --show needs --show-out FILE.png" influence "${base[@]}" --queries 0-1 --method grad-dot --show 2 "${out[@]}"
 expect "influence: --show-out is for --show K, found no --show" influence "${base[@]}" --queries 0-1 --method grad-dot --show-out "$scratch/show.png" "${out[@]}"
+expect "influence: --per-layer splits the scores of exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot and grad-cos over the layers, found --self" influence "${base[@]}" --method kfac --self --per-layer "$scratch/layers.npy" "${out[@]}"
 expect "representer: expected the last-layer fit's λ > 0 (weight decay + --damping), found 0" influence "${base[@]}" --method representer --queries 0-1 "${out[@]}"
 expect "raise --damping (k > N leaves it singular)" influence "${base[@]}" --method trak --projection-dim 8 --queries 0-1 "${out[@]}"
 expect "influence: --ensemble $scratch/small.safetensors: expected a model of 51 parameters like --checkpoint, found 15" "${trak[@]}" --projection-dim 8 --queries 0-1 --ensemble "$scratch/small.safetensors" "${out[@]}"

@@ -4,7 +4,7 @@
 // (central differences) by the exact, CG and LiSSA inverses, Arnoldi's top eigenpairs, the
 // structured operators' inverses, the identity (Grad-Dot, Grad-Cos) and TracIn over saved
 // checkpoints; self-influence; scores that do not depend on the gradient batch; the margin as
-// the queries' scalar; bad settings.
+// the queries' scalar; per-layer parts; bad settings.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -395,4 +395,41 @@ TEST_CASE("tracin: one checkpoint is lr·Grad-Dot, two are the rate-weighted sum
   CHECK(error_of([&] {
           influence::tracin_scores(*f.model, {}, f.train, range(f.N), f.query, range(f.Q), {});
         }) == "influence: tracin needs at least one checkpoint, found none");
+}
+
+TEST_CASE("per-layer scores: each layer's coordinates' part, summing to the total") {
+  Fixture f;
+  const auto& info = f.model->params().info();
+  const std::vector<std::string> names = layer_names(info);
+  REQUIRE(names.size() == 3);
+  // Grad-Dot: layer l's part is the dot product of the two gradients' slices over its ranges.
+  influence::IdentityMetric id(f.P);
+  influence::LayerScores layers;
+  const Matrix s =
+      influence::scores(*f.model, id, f.train, range(f.N), f.query, range(f.Q), {}, &layers);
+  CHECK(layers.names == names);
+  REQUIRE(layers.values.size() == names.size() * std::size_t(f.Q * f.N));
+  for (std::size_t l = 0; l < names.size(); ++l) {
+    const auto ranges = ParamSubset::parse(names[l], info).ranges();
+    for (index_t q = 0; q < f.Q; ++q)
+      for (index_t n = 0; n < f.N; ++n) {
+        double dot = 0;
+        for (const ParamRange& r : ranges)
+          for (index_t p = r.offset; p < r.offset + r.size; ++p)
+            dot += f.dq.grads[std::size_t(q * f.P + p)] * f.d.grads[std::size_t(n * f.P + p)];
+        CHECK(std::abs(layers.values[(l * f.Q + q) * f.N + n] - dot) <= 1e-12 * max_abs(s));
+      }
+  }
+  // The exact inverse (not block-diagonal): the parts still sum to the total.
+  auto ggn = f.op("ggn");
+  influence::InverseOptions io;
+  io.kind = influence::Inverse::Exact, io.damping = 0.1;
+  influence::InverseMetric metric(*ggn, io);
+  const Matrix t =
+      influence::scores(*f.model, metric, f.train, range(f.N), f.query, range(f.Q), {}, &layers);
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    double sum = 0;
+    for (std::size_t l = 0; l < names.size(); ++l) sum += layers.values[l * t.size() + i];
+    CHECK(std::abs(sum - t[i]) <= 1e-12 * max_abs(t));
+  }
 }

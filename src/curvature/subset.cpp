@@ -23,6 +23,13 @@ index_t total(const std::vector<ParamInfo>& params) {
 
 }  // namespace
 
+std::vector<std::string> layer_names(const std::vector<ParamInfo>& params) {
+  std::vector<std::string> out;
+  for (const ParamInfo& p : params)
+    if (out.empty() || out.back() != prefix(p.name)) out.push_back(prefix(p.name));
+  return out;
+}
+
 void ParamSubset::add(const ParamInfo& p) {
   if (std::find(names_.begin(), names_.end(), p.name) != names_.end()) return;
   // Kept in flat-vector order, whatever order the names were given in.

@@ -31,8 +31,18 @@ void check_size(const GradientStream<T>& stream, const ScoreMetric& metric) {
 template <class T>
 std::vector<double> scores(const Model<T>& model, ScoreMetric& metric, const Split<T>& train_split,
                            std::vector<index_t> train, const Split<T>& query_split,
-                           std::vector<index_t> queries, const ScoreOptions& options) {
+                           std::vector<index_t> queries, const ScoreOptions& options,
+                           LayerScores* layers) {
   const index_t P = metric.size(), Q = index_t(queries.size()), N = index_t(train.size());
+  // Per-layer parts: each layer's parameter ranges, in flat order.
+  std::vector<std::vector<ParamRange>> ranges;
+  if (layers) {
+    const auto& info = model.params().info();
+    layers->names = layer_names(info);
+    for (const std::string& name : layers->names)
+      ranges.push_back(ParamSubset::parse(name, info).ranges());
+    layers->values.assign(ranges.size() * std::size_t(Q * N), 0.0);
+  }
   GradientOptions qo;
   qo.measurement = options.query, qo.batch = options.batch;
   GradientStream<T> query_stream(model, query_split, std::move(queries), qo);
@@ -59,6 +69,18 @@ std::vector<double> scores(const Model<T>& model, ScoreMetric& metric, const Spl
                  out.data());  // (Q, rows)
     for (index_t q = 0; q < Q; ++q)
       for (index_t j = 0; j < b.rows; ++j) S[q * N + b.first + j] = out[q * b.rows + j];
+    for (std::size_t l = 0; l < ranges.size(); ++l) {
+      // (Q, rows) = Σ over the layer's ranges of X[:, range] · block[:, range]ᵀ.
+      double beta = 0;
+      for (const ParamRange& r : ranges[l]) {
+        gemm<double>(Trans::No, Trans::Yes, Q, b.rows, r.size, 1.0, X.data() + r.offset, P,
+                     block.data() + r.offset, P, beta, out.data(), b.rows);
+        beta = 1;
+      }
+      double* part = layers->values.data() + l * std::size_t(Q * N);
+      for (index_t q = 0; q < Q; ++q)
+        for (index_t j = 0; j < b.rows; ++j) part[q * N + b.first + j] = out[q * b.rows + j];
+    }
   });
   return S;
 }
@@ -84,10 +106,10 @@ std::vector<double> self_scores(const Model<T>& model, ScoreMetric& metric, cons
 
 template std::vector<double> scores(const Model<float>&, ScoreMetric&, const Split<float>&,
                                     std::vector<index_t>, const Split<float>&, std::vector<index_t>,
-                                    const ScoreOptions&);
+                                    const ScoreOptions&, LayerScores*);
 template std::vector<double> scores(const Model<double>&, ScoreMetric&, const Split<double>&,
                                     std::vector<index_t>, const Split<double>&,
-                                    std::vector<index_t>, const ScoreOptions&);
+                                    std::vector<index_t>, const ScoreOptions&, LayerScores*);
 template std::vector<double> self_scores(const Model<float>&, ScoreMetric&, const Split<float>&,
                                          std::vector<index_t>, const ScoreOptions&);
 template std::vector<double> self_scores(const Model<double>&, ScoreMetric&, const Split<double>&,

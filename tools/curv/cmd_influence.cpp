@@ -121,6 +121,7 @@ struct Opts {
   bool fresh_batches = false;
   index_t show = 0, show_query = 0;  // --show K, the query's position in --queries
   std::string show_out;
+  std::string per_layer;  // the per-layer parts [layers, queries, train], .npy
   bool damping_given = false;
 };
 
@@ -242,6 +243,7 @@ int run(Opts& o) {
   progress.note("influence: scoring " + std::to_string(train.size()) + " training examples");
   std::vector<double> S;
   influence::TrakReport trak_report;
+  influence::LayerScores layers;
   influence::RepresenterFit fit;
   if (family == Family::Representer) {
     influence::RepresenterOptions ro;
@@ -264,7 +266,8 @@ int run(Opts& o) {
   else
     S = o.self ? influence::self_scores(*s.model, *metric, train_split, train.indices, so)
                : influence::scores(*s.model, *metric, train_split, train.indices,
-                                   s.task->split(queries.split), queries.indices, so);
+                                   s.task->split(queries.split), queries.indices, so,
+                                   o.per_layer.empty() ? nullptr : &layers);
   const double scoring_seconds = seconds_since(t_scores);
   progress.clear();
   for (std::size_t i = 0; i < S.size(); ++i)
@@ -275,6 +278,16 @@ int run(Opts& o) {
     write_npy(o.out, f.data(), {std::int64_t(train.size())});
   else
     write_npy(o.out, f.data(), {std::int64_t(queries.size()), std::int64_t(train.size())});
+  if (!o.per_layer.empty()) {
+    for (std::size_t i = 0; i < layers.values.size(); ++i)
+      CURV_CHECK(std::isfinite(layers.values[i]), "influence: per-layer score ", i,
+                 " is not finite (--per-layer not written): raise --damping");
+    const std::vector<float> v(layers.values.begin(), layers.values.end());
+    write_npy(o.per_layer, v.data(),
+              {std::int64_t(layers.names.size()), std::int64_t(queries.size()),
+               std::int64_t(train.size())});
+    info["per_layer"] = o.per_layer, info["layers"] = layers.names;
+  }
   if (o.show > 0) {
     show(o.show_out, o.show, o.show_query, S, train_split, train, s.task->split(queries.split),
          queries, o.method);
@@ -397,6 +410,9 @@ Runner add_influence(CLI::App& app) {
   cmd->add_option("--show-query", o->show_query, "--show: the query's position in --queries")
       ->capture_default_str();
   cmd->add_option("--show-out", o->show_out, "--show: the PNG");
+  cmd->add_option("--per-layer", o->per_layer,
+                  "Also each layer's part of the scores, float32 .npy [layers, queries, train] "
+                  "(summing to --out)");
   return [o, cmd] {
     o->in.resolve_data("influence");
     const Family family = family_of(o->method);
@@ -464,6 +480,12 @@ Runner add_influence(CLI::App& app) {
     CURV_CHECK(o->show > 0 || o->show_out.empty(),
                "influence: --show-out is for --show K, found no --show");
     check_writable(o->show_out, "--show-out");
+    CURV_CHECK(o->per_layer.empty() || (!o->self && family != Family::Tracin &&
+                                        family != Family::Trak && family != Family::Representer),
+               "influence: --per-layer splits the scores of exact, cg, lissa, arnoldi, kfac, "
+               "ekfac, diagonal, grad-dot and grad-cos over the layers, found ",
+               o->self ? "--self" : "--method " + o->method);
+    check_writable(o->per_layer, "--per-layer");
     o->in.validate(family == Family::Inverse || family == Family::Arnoldi ||
                    family == Family::Structured);
     if (cmd->count("--examples") == 0) o->in.examples = o->train;  // H on the scored examples

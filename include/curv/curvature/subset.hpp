@@ -18,6 +18,10 @@ struct ParamRange {
   index_t offset = 0, size = 0;  // in the full flat vector
 };
 
+// The layers of a parameter list in flat order: the prefixes before the final '.' of the names
+// ("fc1" of fc1.weight and fc1.bias), each once — what "last" and per-layer reports group by.
+std::vector<std::string> layer_names(const std::vector<ParamInfo>& params);
+
 class ParamSubset {
  public:
   // Every parameter of the store.

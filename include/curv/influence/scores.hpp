@@ -30,11 +30,21 @@ struct ScoreOptions {
   bool cosine = false;
 };
 
-// The (Q, N) score matrix, row q the query queries[q], column n the training example train[n].
+// Per-layer scores beside the totals (Kronfluence's per-module scores): layer l's part of s,
+// (M g')ₗᵀ gₗ over its parameters' coordinates, so the layers' parts sum to s. For a
+// block-diagonal M (kfac, ekfac, diagonal) it is the layer's own influence, g'ₗᵀ(Mₗₗ + λI)⁻¹gₗ.
+struct LayerScores {
+  std::vector<std::string> names;  // the model's layer_names (curvature/subset.hpp)
+  std::vector<double> values;      // (layers, Q, N)
+};
+
+// The (Q, N) score matrix, row q the query queries[q], column n the training example train[n];
+// with `layers`, the per-layer parts too (one more GEMM per block of training gradients).
 template <class T>
 std::vector<double> scores(const Model<T>& model, ScoreMetric& metric, const Split<T>& train_split,
                            std::vector<index_t> train, const Split<T>& query_split,
-                           std::vector<index_t> queries, const ScoreOptions& options);
+                           std::vector<index_t> queries, const ScoreOptions& options,
+                           LayerScores* layers = nullptr);
 
 // Self-influence s(z, z) = ∇ℓ(z)ᵀ M ∇ℓ(z) of every listed training example (N entries).
 template <class T>
@@ -43,13 +53,13 @@ std::vector<double> self_scores(const Model<T>& model, ScoreMetric& metric, cons
 
 extern template std::vector<double> scores(const Model<float>&, ScoreMetric&, const Split<float>&,
                                            std::vector<index_t>, const Split<float>&,
-                                           std::vector<index_t>, const ScoreOptions&);
+                                           std::vector<index_t>, const ScoreOptions&, LayerScores*);
 extern template std::vector<double> self_scores(const Model<float>&, ScoreMetric&,
                                                 const Split<float>&, std::vector<index_t>,
                                                 const ScoreOptions&);
 extern template std::vector<double> scores(const Model<double>&, ScoreMetric&, const Split<double>&,
                                            std::vector<index_t>, const Split<double>&,
-                                           std::vector<index_t>, const ScoreOptions&);
+                                           std::vector<index_t>, const ScoreOptions&, LayerScores*);
 extern template std::vector<double> self_scores(const Model<double>&, ScoreMetric&,
                                                 const Split<double>&, std::vector<index_t>,
                                                 const ScoreOptions&);
