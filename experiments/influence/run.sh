@@ -5,12 +5,12 @@
 # with the command, to results.jsonl in the output folder (the build tree's
 # experiments/influence-out beside the binary, or, with --publish, this folder).
 # Usage: experiments/influence/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: logreg lds mislabel speed (default: all)
+#   parts: logreg lds lds-mlp mislabel speed (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" influence "$@"
 source "$(dirname "$0")/../common/run_curv.sh"
-parts=(logreg lds mislabel speed)
+parts=(logreg lds lds-mlp mislabel speed)
 ((${#rest[@]})) && parts=("${rest[@]}")
 
 # logreg: Koh & Liang's multinomial logistic regression (mlp [784, 10]) on the first 5,000 MNIST
@@ -49,7 +49,8 @@ logreg() {
 
 # lds: dattri's setup on the same model (5,000 training, 500 test images): every estimator's
 # scores of test:0-499 at the optimum, and the linear datamodeling score over 50 random halves of
-# the training set, each retrained by Newton's method. TracIn sums over the SGD run's snapshots.
+# the training set, each retrained by Newton's method. TracIn sums over the SGD run's snapshots;
+# TRAK projects to k = 2048 of the 7,850 dimensions.
 lds() {
   [[ -f $work/logreg-optimum.safetensors ]] || logreg
   local at=(--checkpoint logreg-optimum.safetensors --data mnist --train-subset train:0-4999)
@@ -65,10 +66,61 @@ lds() {
   run lds-score-tracin influence --checkpoint logreg.safetensors --data mnist \
     --train-subset train:0-4999 "${q[@]}" --method tracin --trajectory logreg-trajectory \
     --out lds-tracin.npy
+  run lds-score-trak influence "${at[@]}" "${q[@]}" --method trak --projection-dim 2048 \
+    --out lds-trak.npy
   local files=()
-  for m in exact arnoldi kfac ekfac diagonal grad-dot grad-cos tracin; do files+=("lds-$m.npy"); done
+  for m in exact arnoldi kfac ekfac diagonal grad-dot grad-cos tracin trak; do
+    files+=("lds-$m.npy")
+  done
   run lds influence-eval --lds "${at[@]}" "${q[@]}" --scores "$(IFS=,; echo "${files[*]}")" \
     --subsets 50 --fraction 0.5 --plot lds-exact.png
+}
+
+# lds-mlp: dattri's MLP (784-128-64-10, ReLU; dattri adds dropout 0.1, curv's MLP has none) on
+# the same 5,000 training images, trained by dattri's recipe (SGD, rate 0.01, momentum 0.9,
+# batch 64, 50 epochs, no weight decay) from seeds 0-9. The scores of test:0-499's losses come
+# from seed 0's model: K-FAC and EK-FAC (λ = 0.1 × mean eigenvalue), Arnoldi on the GGN (200
+# products, 50 pairs), representer points (the last layer refitted with λ = 1e-3: the recipe has
+# no weight decay), Grad-Dot, TracIn over its run (a snapshot every 5 epochs) and TRAK at
+# k = 2048 — alone, and averaged over the ten models. The ground truth retrains from scratch:
+# 50 random halves, each trained by the same recipe 5 times (seeds shared by every half) and
+# the query losses averaged.
+lds_mlp() {
+  local recipe=(--model mlp --config '{"widths":[784,128,64,10]}' --data mnist --examples 0-4999
+                --epochs 50 --batch 64 --lr 0.01 --momentum 0.9 --log-every 0 --eval test:all)
+  local s ensemble=()
+  for s in 0 1 2 3 4 5 6 7 8 9; do
+    if [[ ! -f $work/lds-mlp-$s.safetensors ]]; then
+      local record=()
+      ((s == 0)) && record=(--record "$work/lds-mlp-trajectory" --record-every 390)
+      echo "+ curv train ${recipe[*]} --seed $s ${record[*]} --save lds-mlp-$s.safetensors"
+      "$curv" train "${recipe[@]}" --seed "$s" "${record[@]}" \
+        --save "$work/lds-mlp-$s.safetensors" >/dev/null
+    fi
+    ((s > 0)) && ensemble+=("lds-mlp-$s.safetensors")
+  done
+  local at=(--checkpoint lds-mlp-0.safetensors --train-subset train:0-4999 --queries test:0-499
+            --precision float32)
+  local m files=()
+  for m in ekfac kfac grad-dot; do
+    run "lds-mlp-score-$m" influence "${at[@]}" --method "$m" --out "lds-mlp-$m.npy"
+    files+=("lds-mlp-$m.npy")
+  done
+  run lds-mlp-score-arnoldi influence "${at[@]}" --method arnoldi --operator ggn \
+    --arnoldi-iterations 200 --arnoldi-rank 50 --out lds-mlp-arnoldi.npy
+  run lds-mlp-score-representer influence "${at[@]}" --method representer --damping 1e-3 \
+    --out lds-mlp-representer.npy
+  run lds-mlp-score-tracin influence "${at[@]}" --method tracin \
+    --trajectory lds-mlp-trajectory --out lds-mlp-tracin.npy
+  run lds-mlp-score-trak influence "${at[@]}" --method trak --projection-dim 2048 \
+    --out lds-mlp-trak.npy
+  run lds-mlp-score-trak-ensemble influence "${at[@]}" --method trak --projection-dim 2048 \
+    --ensemble "$(IFS=,; echo "${ensemble[*]}")" --out lds-mlp-trak-ensemble.npy
+  files+=(lds-mlp-arnoldi.npy lds-mlp-representer.npy lds-mlp-tracin.npy lds-mlp-trak.npy
+          lds-mlp-trak-ensemble.npy)
+  run lds-mlp influence-eval --lds --retrain recipe --retrain-seeds 5 \
+    --checkpoint lds-mlp-0.safetensors --train-subset train:0-4999 --queries test:0-499 \
+    --scores "$(IFS=,; echo "${files[*]}")" --subsets 50 --fraction 0.5 --plot lds-mlp-ekfac.png
 }
 
 # mislabel: 10 % of Fashion-MNIST's 60,000 training labels replaced by another class
@@ -131,6 +183,7 @@ for part in "${parts[@]}"; do
   case $part in
     logreg) logreg ;;
     lds) lds ;;
+    lds-mlp) lds_mlp ;;
     mislabel) mislabel ;;
     speed) speed ;;
     *) echo "run.sh: expected a part among ${parts[*]}, found '$part'" >&2; exit 2 ;;

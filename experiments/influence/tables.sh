@@ -28,9 +28,23 @@ echo
 echo "| estimator | seconds to score | LDS |"
 echo "|---|---|---|"
 lds=$(row lds)
-for m in exact arnoldi kfac ekfac diagonal grad-dot grad-cos tracin; do
+for m in exact arnoldi kfac ekfac diagonal grad-dot grad-cos tracin trak; do
   s=$(row "lds-score-$m")
   r=$(jq -c --arg f "lds-$m.npy" '.results[]? | select(.scores == $f)' <<< "${lds:-null}")
+  printf '| %s | %.1f | %.3f |\n' "$m" "$(fmt '.seconds' "$s")" "$(fmt '.lds' "$r")"
+done
+
+echo
+echo "Linear datamodeling score (MLP 784-128-64-10, test:0-499, 50 random halves retrained from"
+echo "scratch by the recipe, 5 seeds each):"
+echo
+echo "| estimator | seconds to score | LDS |"
+echo "|---|---|---|"
+lds=$(row lds-mlp)
+for m in ekfac kfac arnoldi representer grad-dot tracin trak trak-ensemble; do
+  s=$(row "lds-mlp-score-$m")
+  [[ -n $s ]] || continue
+  r=$(jq -c --arg f "lds-mlp-$m.npy" '.results[]? | select(.scores == $f)' <<< "${lds:-null}")
   printf '| %s | %.1f | %.3f |\n' "$m" "$(fmt '.seconds' "$s")" "$(fmt '.lds' "$r")"
 done
 
