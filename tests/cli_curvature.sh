@@ -455,6 +455,15 @@ jq -e '.lambda == 0.1 and .last_layer_fit.gradient_norm <= 1e-10 and .last_layer
 check "influence --self, representer" "$curv" influence "${base[@]}" --method representer --damping 0.1 --self --out "$scratch/inf_rep_self.npy"
 od -A n -v -t f4 -w4 -j 128 "$scratch/inf_rep_self.npy" | awk '{ n++; if ($1 <= 0) bad = 1 } END { exit bad || n != 5 }' ||
   { echo "FAIL: representer --self is not 5 positive scores"; failed=1; }
+# Queries from .npy files: two rows like the data's with labels 1 and 0 score as --queries 1,0
+# (and not as 0,1: the labels are read from the file).
+repeat 8 "$half_f4" | npy '<f4' '(2, 4)' "$scratch/qx.npy"
+printf '\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' | npy '<i8' '(2,)' "$scratch/qy.npy"
+check "influence, grad-dot on 1,0" "$curv" influence "${base[@]}" --method grad-dot --queries 1,0 --out "$scratch/inf_10.npy"
+check "influence, grad-dot on 0,1" "$curv" influence "${base[@]}" --method grad-dot --queries 0,1 --out "$scratch/inf_01.npy"
+check "influence, --query-inputs" "$curv" influence "${base[@]}" --method grad-dot --query-inputs "$scratch/qx.npy" --query-labels "$scratch/qy.npy" --out "$scratch/inf_file.npy"
+cmp -s "$scratch/inf_10.npy" "$scratch/inf_file.npy" && ! cmp -s "$scratch/inf_01.npy" "$scratch/inf_file.npy" ||
+  { echo "FAIL: --query-inputs of rows labelled 1, 0 differs from --queries 1,0"; failed=1; }
 check "init a smaller model" "$curv" init --model mlp --config '{"widths":[4,3]}' --seed 1 --save "$scratch/small.safetensors"
 out=(--out "$scratch/out.npy")
 expect "influence: expected --projection-dim >= 1, found 0" "${trak[@]}" --queries 0-1 --projection-dim 0 "${out[@]}"
@@ -465,6 +474,9 @@ expect "influence: --show draws images: expected --train-subset examples of shap
 expect "influence: --show needs --show-out FILE.png" influence "${base[@]}" --queries 0-1 --method grad-dot --show 2 "${out[@]}"
 expect "influence: --show-out is for --show K, found no --show" influence "${base[@]}" --queries 0-1 --method grad-dot --show-out "$scratch/show.png" "${out[@]}"
 expect "influence: --per-layer splits the scores of exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot and grad-cos over the layers, found --self" influence "${base[@]}" --method kfac --self --per-layer "$scratch/layers.npy" "${out[@]}"
+expect "influence: --query-labels labels --query-inputs, found no --query-inputs" influence "${base[@]}" --method grad-dot --queries 0-1 --query-labels "$scratch/y.npy" "${out[@]}"
+expect "influence: --query-inputs gives queries: expected no --self, found it" influence "${base[@]}" --method grad-dot --self --query-inputs "$scratch/x.npy" "${out[@]}"
+expect "inf_exact.npy: expected inputs [N,4] for mlp, found [N,5]" influence "${base[@]}" --method grad-dot --query-inputs "$scratch/inf_exact.npy" "${out[@]}"
 expect "representer: expected the last-layer fit's λ > 0 (weight decay + --damping), found 0" influence "${base[@]}" --method representer --queries 0-1 "${out[@]}"
 expect "raise --damping (k > N leaves it singular)" influence "${base[@]}" --method trak --projection-dim 8 --queries 0-1 "${out[@]}"
 expect "influence: --ensemble $scratch/small.safetensors: expected a model of 51 parameters like --checkpoint, found 15" "${trak[@]}" --projection-dim 8 --queries 0-1 --ensemble "$scratch/small.safetensors" "${out[@]}"

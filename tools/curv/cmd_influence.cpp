@@ -121,7 +121,8 @@ struct Opts {
   bool fresh_batches = false;
   index_t show = 0, show_query = 0;  // --show K, the query's position in --queries
   std::string show_out;
-  std::string per_layer;  // the per-layer parts [layers, queries, train], .npy
+  std::string per_layer;                   // the per-layer parts [layers, queries, train], .npy
+  std::string query_inputs, query_labels;  // queries from .npy files instead of the data
   bool damping_given = false;
 };
 
@@ -152,14 +153,24 @@ int run(Opts& o) {
   }
   const IndexList train = parse_index_list(o.train, *s.task);
   const Split<T>& train_split = s.task->split(train.split);
+  // The queries: an index list of the data, or of --query-inputs (its rows, split "train").
+  std::unique_ptr<Task<T>> query_file;
+  if (!o.query_inputs.empty()) {
+    TaskOptions qt;
+    qt.labels = o.query_labels;
+    query_file = make_task<T>(o.query_inputs, s.model->loss(), qt);
+    query_file->check_model(*s.model);
+  }
+  const Task<T>& query_task = query_file ? *query_file : *s.task;
   IndexList queries;
-  if (!o.self) queries = parse_index_list(o.queries, *s.task);
+  if (!o.self) queries = parse_index_list(o.queries, query_task);
+  const Split<T>& query_split = query_task.split(o.self ? std::string("train") : queries.split);
   if (o.show > 0) {
     CURV_CHECK(o.show_query < queries.size(), "influence: expected --show-query in 0..",
                queries.size() - 1, " (a position in --queries ", queries.spec, "), found ",
                o.show_query);
     check_images(train_split, "--train-subset");
-    check_images(s.task->split(queries.split), "--queries");
+    check_images(query_split, "--queries");
   }
 
   // Phases reported apart: loading (the curvature's batches), M (its products or fits), scoring
@@ -249,25 +260,22 @@ int run(Opts& o) {
     influence::RepresenterOptions ro;
     ro.lambda = wd + damping, ro.query = so.query, ro.batch = o.gradient_batch;
     S = o.self ? influence::representer_self_scores(*s.model, train_split, train.indices, ro, &fit)
-               : influence::representer_scores(*s.model, train_split, train.indices,
-                                               s.task->split(queries.split), queries.indices, ro,
-                                               &fit);
+               : influence::representer_scores(*s.model, train_split, train.indices, query_split,
+                                               queries.indices, ro, &fit);
   } else if (family == Family::Trak)
     S = o.self
             ? influence::trak_self_scores(ensemble, train_split, train.indices, trak, &trak_report)
-            : influence::trak_scores(ensemble, train_split, train.indices,
-                                     s.task->split(queries.split), queries.indices, trak,
-                                     &trak_report);
+            : influence::trak_scores(ensemble, train_split, train.indices, query_split,
+                                     queries.indices, trak, &trak_report);
   else if (family == Family::Tracin)
     S = o.self
             ? influence::tracin_self_scores(*s.model, checkpoints, train_split, train.indices, so)
             : influence::tracin_scores(*s.model, checkpoints, train_split, train.indices,
-                                       s.task->split(queries.split), queries.indices, so);
+                                       query_split, queries.indices, so);
   else
     S = o.self ? influence::self_scores(*s.model, *metric, train_split, train.indices, so)
-               : influence::scores(*s.model, *metric, train_split, train.indices,
-                                   s.task->split(queries.split), queries.indices, so,
-                                   o.per_layer.empty() ? nullptr : &layers);
+               : influence::scores(*s.model, *metric, train_split, train.indices, query_split,
+                                   queries.indices, so, o.per_layer.empty() ? nullptr : &layers);
   const double scoring_seconds = seconds_since(t_scores);
   progress.clear();
   for (std::size_t i = 0; i < S.size(); ++i)
@@ -289,8 +297,7 @@ int run(Opts& o) {
     info["per_layer"] = o.per_layer, info["layers"] = layers.names;
   }
   if (o.show > 0) {
-    show(o.show_out, o.show, o.show_query, S, train_split, train, s.task->split(queries.split),
-         queries, o.method);
+    show(o.show_out, o.show, o.show_query, S, train_split, train, query_split, queries, o.method);
     info["show"] = o.show_out;
   }
 
@@ -410,6 +417,11 @@ Runner add_influence(CLI::App& app) {
   cmd->add_option("--show-query", o->show_query, "--show: the query's position in --queries")
       ->capture_default_str();
   cmd->add_option("--show-out", o->show_out, "--show: the PNG");
+  cmd->add_option("--query-inputs", o->query_inputs,
+                  "Queries from this .npy of inputs (the model's layout) instead of --data; "
+                  "--queries then indexes its rows (default all)");
+  cmd->add_option("--query-labels", o->query_labels,
+                  "--query-inputs: their int64 class labels (.npy), for the loss or the margin");
   cmd->add_option("--per-layer", o->per_layer,
                   "Also each layer's part of the scores, float32 .npy [layers, queries, train] "
                   "(summing to --out)");
@@ -429,6 +441,16 @@ Runner add_influence(CLI::App& app) {
     }
     CURV_CHECK(o->in.subset == "all", "influence: expected --subset all, found '", o->in.subset,
                "'");
+    CURV_CHECK(o->query_inputs.empty() || !o->self,
+               "influence: --query-inputs gives queries: expected no --self, found it");
+    CURV_CHECK(o->query_labels.empty() || !o->query_inputs.empty(),
+               "influence: --query-labels labels --query-inputs, found no --query-inputs");
+    if (!o->query_inputs.empty()) {
+      check_readable(o->query_inputs, "--query-inputs", "an .npy file");
+      if (!o->query_labels.empty())
+        check_readable(o->query_labels, "--query-labels", "an .npy file");
+      if (o->queries.empty()) o->queries = "all";
+    }
     CURV_CHECK(o->self != !o->queries.empty(),
                o->self ? "influence: expected either --self or --queries, found both"
                        : "influence: expected --queries (an index list) or --self");
