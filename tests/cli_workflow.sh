@@ -205,6 +205,15 @@ short=$("$curv" influence-eval --mislabel --checkpoint "$scratch/noisy.safetenso
   --scores "$scratch/self-kfac.npy" 2>&1 >/dev/null)
 [[ $? == 1 && $short == *"expected the [500] self-influence of --train-subset 0-499 (curv influence --self), found shape [1000]"* ]] ||
   fail "expected --mislabel scores of the wrong length refused, found $short"
+# Test-split label noise (a data option, not the recipe's): 20 % of the test labels replaced,
+# found by Grad-Dot self-influence of test:0-999 under the clean model's loss.
+"$curv" influence --checkpoint "$scratch/noisy.safetensors" --train-subset test:0-999 --method grad-dot \
+  --self --test-label-noise 0.2 --out "$scratch/self-test.npy" >/dev/null 2>&1 ||
+  fail "influence --self --test-label-noise exited $?"
+tmis=$("$curv" influence-eval --mislabel --checkpoint "$scratch/noisy.safetensors" --train-subset test:0-999 \
+  --test-label-noise 0.2 --scores "$scratch/self-test.npy" 2>/dev/null) || fail "influence-eval --mislabel on test exited $?"
+jq -e '.relabeled > 150 and .relabeled < 250 and .results[0].auc > 0.8' <<< "$tmis" >/dev/null ||
+  fail "expected test-split self-influence to find the relabeled test examples, found $tmis"
 # --show: a query's image beside its most helpful and most harmful training images, as a PNG
 # (1,320 × 700 pixels for 4 per row: pngcairo's header says so at bytes 16-23).
 shown=$("$curv" influence --checkpoint "$scratch/noisy.safetensors" --train-subset 0-999 --queries test:0-4 \
@@ -223,7 +232,7 @@ label=$("$curv" train --model mlp --config '{"widths":[784,10]}' --data mnist --
   fail "expected --label-noise 1.5 refused, found $label"
 clean=$("$curv" influence-eval --mislabel --checkpoint "$scratch/m.safetensors" --train-subset 0-999 \
   --scores "$scratch/self-kfac.npy" 2>&1 >/dev/null)
-[[ $? == 1 && $clean == *"needs a checkpoint trained with --label-noise"* ]] ||
+[[ $? == 1 && $clean == *"needs relabeled examples in the train split: a checkpoint trained with --label-noise"* ]] ||
   fail "expected --mislabel on a clean checkpoint refused, found $clean"
 
 # A documented recipe by name; flags on the line take precedence over the recipe's.

@@ -386,8 +386,23 @@ TEST_CASE("label noise: a seeded fraction of examples, each moved to another cla
   CHECK(relabel(other, 0.1, 8) != flipped);
   CHECK(error_of([&] { relabel(other, 1, 0); }) ==
         "--label-noise: expected a fraction in [0, 1), found 1");
+  CHECK(error_of([&] { relabel(other, -0.5, 0, "--test-label-noise"); }) ==
+        "--test-label-noise: expected a fraction in [0, 1), found -0.5");
   TaskOptions o;
   o.label_noise = 0.1, o.validation = 0.2;
   CHECK(error_of([&] { make_task<float>("moby-dick", "cross_entropy", o); }) ==
         "--label-noise: expected image data (mnist, fashion-mnist or cifar10), found 'moby-dick'");
+  TaskOptions t;
+  t.test_label_noise = 0.2;
+  CHECK(error_of([&] { make_task<float>("moby-dick", "cross_entropy", t); }) ==
+        "--test-label-noise: expected image data (mnist, fashion-mnist or cifar10), found "
+        "'moby-dick'");
+  // A task keeps each split's relabeled examples apart.
+  auto task = make_image_task<float>(toy_dataset(20, 1), toy_dataset(10, 2));
+  task->set_relabeled("test", {1, 4});
+  CHECK(task->relabeled("test") == std::vector<index_t>{1, 4});
+  CHECK(task->relabeled().empty());
+  task->set_relabeled("train", {3});
+  CHECK(task->relabeled() == std::vector<index_t>{3});
+  CHECK(task->relabeled("test") == std::vector<index_t>{1, 4});
 }

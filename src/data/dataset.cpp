@@ -26,8 +26,8 @@ void Dataset::gather(const index_t* idx, index_t n, T* x, std::int64_t* y) const
 template void Dataset::gather<float>(const index_t*, index_t, float*, std::int64_t*) const;
 template void Dataset::gather<double>(const index_t*, index_t, double*, std::int64_t*) const;
 
-std::vector<index_t> relabel(Dataset& d, double fraction, std::uint64_t seed) {
-  CURV_CHECK(fraction >= 0 && fraction < 1, "--label-noise: expected a fraction in [0, 1), found ",
+std::vector<index_t> relabel(Dataset& d, double fraction, std::uint64_t seed, const char* option) {
+  CURV_CHECK(fraction >= 0 && fraction < 1, option, ": expected a fraction in [0, 1), found ",
              fraction);
   CURV_CHECK(d.classes >= 2, d.name, ": expected at least 2 classes to relabel, found ", d.classes);
   const index_t N = d.size(), k = index_t(std::llround(fraction * double(N)));

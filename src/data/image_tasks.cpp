@@ -239,14 +239,18 @@ std::unique_ptr<Task<T>> make_image_task(const std::string& dataset, const std::
   CURV_CHECK(loss == "cross_entropy" || loss == "bce", dataset,
              ": expected loss cross_entropy or bce, found '", loss, "'");
   Dataset train = load_dataset(dataset, "train");
-  CURV_CHECK(opt.label_noise == 0 || loss == "cross_entropy",
+  CURV_CHECK((opt.label_noise == 0 && opt.test_label_noise == 0) || loss == "cross_entropy",
              "--label-noise: expected classification (loss cross_entropy), found '", loss, "'");
-  std::vector<index_t> relabeled;
+  std::vector<index_t> relabeled, relabeled_test;
   if (opt.label_noise > 0) relabeled = relabel(train, opt.label_noise, opt.label_noise_seed);
-  auto task =
-      curv::make_image_task<T>(std::move(train), load_dataset(dataset, "test"), loss == "bce",
-                               opt.augment, opt.standardize, opt.test_rotation);
-  task->set_relabeled(std::move(relabeled));
+  Dataset test = load_dataset(dataset, "test");
+  if (opt.test_label_noise > 0)
+    relabeled_test =
+        relabel(test, opt.test_label_noise, opt.test_label_noise_seed, "--test-label-noise");
+  auto task = curv::make_image_task<T>(std::move(train), std::move(test), loss == "bce",
+                                       opt.augment, opt.standardize, opt.test_rotation);
+  task->set_relabeled("train", std::move(relabeled));
+  task->set_relabeled("test", std::move(relabeled_test));
   return task;
 }
 template std::unique_ptr<Task<float>> make_image_task<float>(const std::string&, const std::string&,

@@ -44,6 +44,24 @@ std::size_t Task<T>::data_bytes() const {
 }
 
 template <class T>
+const std::vector<index_t>& Task<T>::relabeled(const std::string& split) const {
+  static const std::vector<index_t> none;
+  for (const auto& [n, r] : relabeled_)
+    if (n == split) return r;
+  return none;
+}
+
+template <class T>
+void Task<T>::set_relabeled(const std::string& split, std::vector<index_t> examples) {
+  for (auto& [n, r] : relabeled_)
+    if (n == split) {
+      r = std::move(examples);
+      return;
+    }
+  relabeled_.emplace_back(split, std::move(examples));
+}
+
+template <class T>
 void Task<T>::set_split(const std::string& name, std::shared_ptr<const Split<T>> split) {
   for (auto& [n, s] : splits_)
     if (n == name) {
@@ -188,6 +206,8 @@ std::unique_ptr<Task<T>> make_task(const std::string& dataset, const std::string
              "labels '", opt.labels, "' for ", dataset);
   CURV_CHECK(opt.label_noise == 0 || image, "--label-noise: expected image data (mnist, ",
              "fashion-mnist or cifar10), found '", dataset, "'");
+  CURV_CHECK(opt.test_label_noise == 0 || image, "--test-label-noise: expected image data ",
+             "(mnist, fashion-mnist or cifar10), found '", dataset, "'");
   // Relabeled examples are numbered in the whole training split, which a carve renumbers.
   CURV_CHECK(opt.label_noise == 0 || opt.validation == 0,
              "--label-noise: expected no --validation carve, found ", opt.validation);

@@ -21,6 +21,12 @@ void CheckpointInput::add_checkpoint_options(CLI::App* cmd) {
   cmd->add_option("--rotate-test", task.test_rotation,
                   "Image data: the test split's images rotated by this many degrees "
                   "counter-clockwise (bilinear, black outside), a distribution shift");
+  cmd->add_option("--test-label-noise", task.test_label_noise,
+                  "Image classification: this fraction of the test split's labels replaced by "
+                  "another class (seeded), data whose wrong labels self-influence should find");
+  cmd->add_option("--test-label-noise-seed", task.test_label_noise_seed,
+                  "--test-label-noise: the draw's seed")
+      ->capture_default_str();
 }
 
 void CheckpointInput::resolve_data(const char* command) {

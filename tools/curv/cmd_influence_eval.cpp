@@ -139,12 +139,11 @@ std::vector<std::vector<double>> recipe_change(const Opts& o, const Model<double
 // well the top of the ranking finds the examples whose labels the checkpoint's recipe replaced.
 int mislabel(const Opts& o, const Task<double>& task, const IndexList& train, nlohmann::json& info,
              std::chrono::steady_clock::time_point t0) {
-  CURV_CHECK(train.split == "train", "influence-eval: --mislabel ranks the train split, found '",
-             train.split, "'");
-  const std::vector<index_t>& relabeled = task.relabeled();
-  CURV_CHECK(!relabeled.empty(),
-             "influence-eval: --mislabel needs a checkpoint trained with --label-noise (and no "
-             "--data, so its labels are rebuilt), found no relabeled examples");
+  const std::vector<index_t>& relabeled = task.relabeled(train.split);
+  CURV_CHECK(!relabeled.empty(), "influence-eval: --mislabel needs relabeled examples in the ",
+             train.split,
+             " split: a checkpoint trained with --label-noise (and no --data, so its labels are "
+             "rebuilt), or --test-label-noise for test; found none");
   const index_t N = index_t(train.size());
   std::vector<bool> positive(static_cast<std::size_t>(N));
   index_t positives = 0;

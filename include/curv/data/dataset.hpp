@@ -50,7 +50,8 @@ Dataset load_dataset(const std::string& name, const std::string& split);
 // Symmetric label noise: round(fraction · N) examples, drawn without replacement with `seed`,
 // each given a class other than its own, uniformly. Returns their indices, ascending: the
 // mislabelled examples a detection method should find. Throws for a fraction outside [0, 1).
-std::vector<index_t> relabel(Dataset& d, double fraction, std::uint64_t seed);
+std::vector<index_t> relabel(Dataset& d, double fraction, std::uint64_t seed,
+                             const char* option = "--label-noise");
 
 // A UTF-8 text file as Unicode code points; throws on invalid UTF-8 (naming the byte offset).
 std::u32string load_text(const std::string& path);

@@ -59,10 +59,10 @@ class Task {
   // Moves a seeded `fraction` of train into a new "val" split (make_task does this when asked).
   void carve_validation(double fraction, std::uint64_t seed);
 
-  // The training examples whose labels TaskOptions::label_noise replaced (indices in "train",
-  // ascending); empty without label noise.
-  const std::vector<index_t>& relabeled() const { return relabeled_; }
-  void set_relabeled(std::vector<index_t> examples) { relabeled_ = std::move(examples); }
+  // The examples of a split whose labels label noise replaced (TaskOptions::label_noise for
+  // "train", test_label_noise for "test"; indices in the split, ascending); empty without.
+  const std::vector<index_t>& relabeled(const std::string& split = "train") const;
+  void set_relabeled(const std::string& split, std::vector<index_t> examples);
 
  protected:
   void set_split(const std::string& name, std::shared_ptr<const Split<T>> split);
@@ -70,7 +70,7 @@ class Task {
  private:
   std::vector<std::pair<std::string, std::shared_ptr<const Split<T>>>> splits_;
   std::shared_ptr<const Split<T>> carved_from_;  // the whole training split, once carved
-  std::vector<index_t> relabeled_;
+  std::vector<std::pair<std::string, std::vector<index_t>>> relabeled_;  // by split
 };
 
 struct TaskOptions {
@@ -91,6 +91,10 @@ struct TaskOptions {
   // mislabel detection is measured on.
   double label_noise = 0;
   std::uint64_t label_noise_seed = 0;
+  // The same for the test split: data the model did not train on, with labels to be checked
+  // (jax-influence's protocol). A property of the data a command reads, not of a training run.
+  double test_label_noise = 0;
+  std::uint64_t test_label_noise_seed = 0;
 };
 
 // "mnist", "fashion-mnist", "cifar10" (classification, or reconstruction for loss "bce"),
