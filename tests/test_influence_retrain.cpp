@@ -3,7 +3,7 @@
 // quadratic model and reaches a gradient norm of 1e-10 (and 1e-15, past what the objective
 // resolves) on a convex one; retraining several kept lists gives each list's own outcome and the
 // model back at θ*; the LDS's random subsets are seeded and distinct. (How well s/N predicts the
-// outcomes is measured by curv influence-eval, tests/cli_curvature.sh.) Networks are retrained
+// outcomes is measured by curv influence-eval, tests/cli_influence.sh.) Networks are retrained
 // from scratch by their recipe, each kept list alone, the seeds averaged.
 #include <doctest/doctest.h>
 
