@@ -5,12 +5,12 @@
 # with the command, to results.jsonl in the output folder (the build tree's
 # experiments/influence-out beside the binary, or, with --publish, this folder).
 # Usage: experiments/influence/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: logreg lds lds-mlp mislabel speed (default: all)
+#   parts: logreg lds lds-mlp mislabel corrupt speed (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" influence "$@"
 source "$(dirname "$0")/../common/run_curv.sh"
-parts=(logreg lds lds-mlp mislabel speed)
+parts=(logreg lds lds-mlp mislabel corrupt speed)
 ((${#rest[@]})) && parts=("${rest[@]}")
 
 # logreg: Koh & Liang's multinomial logistic regression (mlp [784, 10]) on the first 5,000 MNIST
@@ -161,6 +161,27 @@ mislabel() {
   done
 }
 
+# corrupt: jax-influence's tutorial protocol. LeNet-5 trained 2 epochs on clean MNIST (the
+# lenet5-mnist recipe shortened), then 20.7 % of the 10,000 test labels replaced by another class
+# (--test-label-noise 0.207, a data option, seed 0), and every test image's self-influence under
+# the clean model: Arnoldi on the training GGN (200 products, each on a fresh batch of 2,560
+# training images; the top 20 pairs), and Grad-Dot beside it.
+corrupt() {
+  if [[ ! -f $work/corrupt-lenet5.safetensors ]]; then
+    echo "+ curv train --recipe lenet5-mnist --epochs 2 --save corrupt-lenet5.safetensors"
+    "$curv" train --recipe lenet5-mnist --epochs 2 --seed 0 --log-every 0 \
+      --save "$work/corrupt-lenet5.safetensors" >/dev/null 2>&1
+  fi
+  local at=(--checkpoint corrupt-lenet5.safetensors --train-subset test:all --test-label-noise 0.207)
+  run corrupt-score-arnoldi influence "${at[@]}" --self --method arnoldi --examples train:all \
+    --batch 2560 --fresh-batches --arnoldi-iterations 200 --arnoldi-rank 20 --precision float32 \
+    --out corrupt-arnoldi.npy
+  run corrupt-score-grad-dot influence "${at[@]}" --self --method grad-dot --precision float32 \
+    --out corrupt-grad-dot.npy
+  run corrupt influence-eval --mislabel "${at[@]}" \
+    --scores corrupt-arnoldi.npy,corrupt-grad-dot.npy --plot corrupt.png
+}
+
 # speed: the two timed targets on LeNet-5 trained on Fashion-MNIST (its recipe): Arnoldi
 # self-influence of all 60,000 training images (200 products on fresh batches of 2,560, 50 pairs),
 # and EK-FAC influence of 100 test images on all 60,000, the factors fitted on all of them.
@@ -185,6 +206,7 @@ for part in "${parts[@]}"; do
     lds) lds ;;
     lds-mlp) lds_mlp ;;
     mislabel) mislabel ;;
+    corrupt) corrupt ;;
     speed) speed ;;
     *) echo "run.sh: expected a part among ${parts[*]}, found '$part'" >&2; exit 2 ;;
   esac
