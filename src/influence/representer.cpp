@@ -47,15 +47,12 @@ Features features_of(const Model<T>& model, const Split<T>& split, const std::ve
   return f;
 }
 
-// softmax(z) of each of n rows of C, in place.
-void softmax_rows(std::vector<double>& z, index_t n, index_t C) {
-  for (index_t i = 0; i < n; ++i) {
-    double* r = z.data() + i * C;
-    const double top = *std::max_element(r, r + C);
-    double sum = 0;
-    for (index_t c = 0; c < C; ++c) sum += (r[c] = std::exp(r[c] - top));
-    for (index_t c = 0; c < C; ++c) r[c] /= sum;
-  }
+// softmax(r) of one row of C, in place.
+void softmax_row(double* r, index_t C) {
+  const double top = *std::max_element(r, r + C);
+  double sum = 0;
+  for (index_t c = 0; c < C; ++c) sum += (r[c] = std::exp(r[c] - top));
+  for (index_t c = 0; c < C; ++c) r[c] /= sum;
 }
 
 // Mean cross-entropy and accuracy of logits z (n, C) against the labels.
@@ -116,7 +113,7 @@ double objective(const Features& f, const std::vector<double>& W, double lambda,
   for (double w : W) sq += w * w;
   const double value = loss_and_accuracy(Z, f.labels, f.C).first + 0.5 * lambda * sq;
   if (grad) {
-    softmax_rows(Z, f.n, f.C);
+    for (index_t i = 0; i < f.n; ++i) softmax_row(Z.data() + i * f.C, f.C);
     if (probs) *probs = Z;
     for (index_t i = 0; i < f.n; ++i) Z[std::size_t(i * f.C + f.labels[std::size_t(i)])] -= 1;
     grad->assign(W.begin(), W.end());
@@ -178,10 +175,7 @@ std::vector<double> output_gradients(const Features& f, const std::vector<double
     double* r = Z.data() + i * C;
     const index_t y = f.labels[std::size_t(i)];
     if (m.kind == Measurement::Kind::Loss) {
-      const double top = *std::max_element(r, r + C);
-      double sum = 0;
-      for (index_t c = 0; c < C; ++c) sum += (r[c] = std::exp(r[c] - top));
-      for (index_t c = 0; c < C; ++c) r[c] /= sum;
+      softmax_row(r, C);
       r[y] -= 1;
     } else {
       double top = -INFINITY, sum = 0;

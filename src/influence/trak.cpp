@@ -82,7 +82,6 @@ class ProjectedTraining {
   }
 
   index_t dimension() const { return k_; }
-  const std::vector<double>& factor() const { return factor_; }
   const std::vector<double>& weights() const { return weights_; }
 
   // f(first, rows, φ (rows, k) in double) for every block of the list, in order.
