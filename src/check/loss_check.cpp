@@ -2,6 +2,8 @@
 #include <cmath>
 
 #include "curv/check/check.hpp"
+#include "curv/core/error.hpp"
+#include "curv/loss/adapted.hpp"
 #include "curv/loss/loss.hpp"
 
 namespace curv::check {
@@ -26,11 +28,35 @@ Vec outer_blocks(const Vec& s, index_t k) {
   return h;
 }
 
+// A loss by name: a base loss, "weighted:<base>" (random weights in [0, 2), one of them 0) or
+// "bregman:<base>" (the targets' values are its anchors).
+std::unique_ptr<Loss<double>> checked_loss(const std::string& name, Rng& rng) {
+  const auto colon = name.find(':');
+  if (colon == std::string::npos) return make_loss<double>(name);
+  const std::string kind = name.substr(0, colon), base = name.substr(colon + 1);
+  if (kind == "bregman") return make_bregman_loss<double>(base);
+  CURV_CHECK(kind == "weighted",
+             "check: expected a loss, weighted:<loss> or bregman:<loss>, found '", name, "'");
+  auto w = std::make_unique<WeightedLoss<double>>(make_loss<double>(base));
+  std::vector<double> weights(static_cast<std::size_t>(N));
+  for (double& v : weights) v = 2 * rng.uniform();
+  weights[1] = 0;
+  w->set_weights(weights);
+  return w;
+}
+
 }  // namespace
+
+std::vector<std::string> loss_case_names() {
+  std::vector<std::string> names;
+  for (const char* prefix : {"", "weighted:", "bregman:"})
+    for (const char* l : {"cross_entropy", "bce", "mse"}) names.push_back(prefix + std::string(l));
+  return names;
+}
 
 std::vector<Row> check_loss(const std::string& name, std::uint64_t seed) {
   Rng rng(seed);
-  auto loss = make_loss<double>(name);
+  auto loss = checked_loss(name, rng);
   const std::string subject = "loss/" + name;
   Vec z(static_cast<std::size_t>(N * C)), target(z.size());
   std::vector<std::int64_t> labels(static_cast<std::size_t>(N));

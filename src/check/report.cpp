@@ -23,7 +23,7 @@ std::vector<Row> check_all(std::uint64_t seed) {
   std::vector<Row> rows;
   auto append = [&](std::vector<Row> r) { rows.insert(rows.end(), r.begin(), r.end()); };
   for (const OpCase& c : op_cases()) append(check_op(c, seed));
-  for (const char* l : {"cross_entropy", "bce", "mse"}) append(check_loss(l, seed));
+  for (const std::string& l : loss_case_names()) append(check_loss(l, seed));
   for (const std::string& m : model_case_names()) append(check_model(m, seed));
   for (const std::string& m : model_names()) append(check_model_directional(m, seed));
   return rows;

@@ -59,9 +59,44 @@ TrainLoop<T>::TrainLoop(Model<T>& model, Optimizer<T>& opt, const Split<T>& trai
     : model_(model),
       opt_(opt),
       source_(training_source(train, std::move(examples), batch, seed)),
-      clip_norm_(clip_norm) {
+      clip_norm_(clip_norm),
+      train_(train) {
   loss_ = make_loss<T>(model.loss());
-  obj_ = std::make_unique<Objective<T>>(model, *loss_);
+  rebuild_objective();
+}
+
+template <class T>
+void TrainLoop<T>::rebuild_objective() {
+  obj_ = std::make_unique<Objective<T>>(model_, *loss_);
+  obj_->set_regularizers(regularizers_);
+}
+
+template <class T>
+void TrainLoop<T>::set_example_weights(std::vector<double> weights) {
+  CURV_CHECK(index_t(weights.size()) == train_.size(), "train: expected ", train_.size(),
+             " example weights (one per example of ", train_.name(), "), found ", weights.size());
+  for (double w : weights)
+    CURV_CHECK(std::isfinite(w) && w >= 0,
+               "train: expected example weights finite and >= 0, found ", w);
+  if (!weighted_) {
+    auto w = std::make_unique<WeightedLoss<T>>(std::move(loss_));
+    weighted_ = w.get();
+    loss_ = std::move(w);
+    rebuild_objective();
+  }
+  example_weights_ = std::move(weights);
+}
+
+template <class T>
+void TrainLoop<T>::set_loss(std::unique_ptr<Loss<T>> loss) {
+  CURV_CHECK(loss != nullptr, "train: expected a loss, found none");
+  if (weighted_) {
+    auto w = std::make_unique<WeightedLoss<T>>(std::move(loss));
+    weighted_ = w.get();
+    loss = std::move(w);
+  }
+  loss_ = std::move(loss);
+  rebuild_objective();
 }
 
 template <class T>
@@ -119,6 +154,12 @@ double TrainLoop<T>::recorded_loss(const Batch<T>& b) {
     ~Recording() { model.set_training_rng(nullptr); }
   } recording{model_};
   model_.set_training_rng(&masks);
+  if (weighted_) {
+    std::vector<T> w(b.indices.size());
+    for (std::size_t n = 0; n < w.size(); ++n)
+      w[n] = T(example_weights_[std::size_t(b.indices[n])]);
+    weighted_->set_weights(std::move(w));
+  }
   return obj_->set_batch(b.x, b.targets());
 }
 

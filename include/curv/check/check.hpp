@@ -61,6 +61,9 @@ const std::vector<OpCase>& op_cases();
 const OpCase& op_case(const std::string& name);
 
 std::vector<Row> check_op(const OpCase& c, std::uint64_t seed = 1);
+// The three losses, each also weighted per example and as a Bregman divergence
+// (loss/adapted.hpp): "cross_entropy", "weighted:cross_entropy", "bregman:cross_entropy", ….
+std::vector<std::string> loss_case_names();
 std::vector<Row> check_loss(const std::string& loss, std::uint64_t seed = 1);
 // "mlp-tanh" (cross-entropy), "mlp-relu" (mse), "cnn" (conv, relu, max-pool, avg-pool;
 // cross-entropy), "residual" (shared input and a residual add; bce), "sequential" (a model file

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "curv/data/batch_source.hpp"
+#include "curv/loss/adapted.hpp"
 #include "curv/nn/model.hpp"
 #include "curv/nn/regularizer.hpp"
 #include "curv/optim/optimizer.hpp"
@@ -68,6 +69,15 @@ class TrainLoop {
   TrainLoop(const TrainLoop&) = delete;
   TrainLoop& operator=(const TrainLoop&) = delete;
 
+  // The batch loss becomes (1/B) Σₙ wₙ ℓₙ over each batch of B, with wₙ = weights[i] for the
+  // example at index i of the split (one weight per example of the split, finite and >= 0) and
+  // the divisor B kept: wₙ = 0 takes an example out of the objective at the full set's 1/N
+  // weight while every batch stays as drawn (leave-out retraining, influence/retrain_warm.hpp).
+  void set_example_weights(std::vector<double> weights);
+  // Replaces the model's own loss on this loop's batches (a Bregman divergence to anchor
+  // outputs, loss/adapted.hpp; the split's targets must be what the loss expects).
+  void set_loss(std::unique_ptr<Loss<T>> loss);
+
   // Both must outlive the loop; they act in the order added.
   void add_regularizer(const Regularizer<T>& r);
   void add_hook(TrainHook<T>& h);
@@ -105,7 +115,13 @@ class TrainLoop {
   BatchSource<T> source_;
   double clip_norm_, seconds_ = 0;
   index_t step_ = 0;
+  // Builds the objective on loss_, weighted when example weights are set.
+  void rebuild_objective();
+
+  const Split<T>& train_;
   std::unique_ptr<Loss<T>> loss_;
+  std::vector<double> example_weights_;  // empty: every example at weight 1
+  WeightedLoss<T>* weighted_ = nullptr;  // loss_ itself, when weights are set
   std::unique_ptr<Objective<T>> obj_;
   std::vector<const Regularizer<T>*> regularizers_;
   std::vector<TrainHook<T>*> hooks_;
