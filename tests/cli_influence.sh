@@ -135,10 +135,10 @@ check "influence-eval --lds --retrain recipe" "$curv" influence-eval --lds --ret
 jq -e '.retrain == "recipe" and .retrain_seeds == 2 and .training_steps == 16 and .subset_size == 3 and .recipe.batch == 2 and (.results | length) == 1' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --lds --retrain recipe: $(cat "$scratch/stdout")"; failed=1; }
 expect "influence-eval: --retrain recipe needs the recipe $scratch/opt.safetensors was trained with" "${ie[@]}" --lds --retrain recipe --queries 0-1 --scores "$scratch/lin_scores.npy"
 expect "influence-eval: --retrain recipe is for --lds, found --loo" "${ie[@]}" --loo --retrain recipe --queries 0-1 --scores "$scratch/lin_scores.npy"
-expect "influence-eval: expected --retrain newton or recipe, found 'sgd'" "${ie[@]}" --lds --retrain sgd --queries 0-1 --scores "$scratch/lin_scores.npy"
+expect "influence-eval: expected --retrain newton, warm or recipe, found 'sgd'" "${ie[@]}" --lds --retrain sgd --queries 0-1 --scores "$scratch/lin_scores.npy"
 expect "influence-eval: expected --retrain-seeds >= 1, found 0" "${ie[@]}" --lds --retrain recipe --retrain-seeds 0 --queries 0-1 --scores "$scratch/lin_scores.npy"
-expect "influence-eval: expected one of --optimum, --loo, --lds or --mislabel, found none" "${ie[@]}"
-expect "influence-eval: expected one of --optimum, --loo, --lds or --mislabel, found 2" "${ie[@]}" --optimum --loo --save "$scratch/out.npy"
+expect "influence-eval: expected one of --optimum, --loo, --pbrf, --lds or --mislabel, found none" "${ie[@]}"
+expect "influence-eval: expected one of --optimum, --loo, --pbrf, --lds or --mislabel, found 2" "${ie[@]}" --optimum --loo --save "$scratch/out.npy"
 expect "influence-eval: --loo needs --queries and --scores" "${ie[@]}" --loo --queries 0-1
 expect "influence-eval: --lds needs --queries and --scores" "${ie[@]}" --lds --scores "$scratch/lin_scores.npy"
 expect "influence-eval: expected --fraction in (0, 1), found 1" "${ie[@]}" --lds --queries 0-1 --scores "$scratch/lin_scores.npy" --fraction 1
@@ -147,5 +147,25 @@ expect "expected a [1, 5] score matrix for --queries 0 and --train-subset train:
 expect "influence-eval: expected 2 × --top <= 5 training examples, found --top 3" "${ie[@]}" --loo --queries 0-1 --scores "$scratch/lin_scores.npy" --top 3
 expect "is not at the training objective's minimum" influence-eval --loo --checkpoint "$scratch/lin.safetensors" "${lin[@]}" --queries 0-1 --scores "$scratch/lin_scores.npy" --top 2
 expect "influence-eval: expected --measurement loss or margin, found 'predicted'" "${ie[@]}" --loo --queries 0-1 --scores "$scratch/lin_scores.npy" --measurement predicted
+
+# Networks' ground truths from the recorded run's checkpoint: warm-started leave-one-out (a full
+# run, then one per removed example, 50 full-batch steps each) and the proximal Bregman response,
+# whose solution the exact damped-GGN scores linearize: with full batches and 2,000 steps the two
+# agree.
+tr=(--checkpoint "$scratch/traj.safetensors" --data "$scratch/x.npy" --labels "$scratch/y.npy" --queries 0-1)
+check "influence, exact GGN at the recorded run's end" "$curv" influence "${tr[@]}" --operator ggn --damping 0.1 --method exact --out "$scratch/traj_ggn.npy"
+check "influence-eval --loo --retrain warm" "$curv" influence-eval --loo --retrain warm "${tr[@]}" --scores "$scratch/traj_ggn.npy,$scratch/inf_tracin.npy" --select-by "$scratch/traj_ggn.npy" --top 1 --steps 50 --retrain-batch 5 --lr 0.1 --average-last 10
+jq -e '.retrain == "warm" and .method == "loo" and .steps == 50 and .average_last == 10 and .training_steps == 50 * (.retrainings + 1) and (.results | length) == 2 and .results[0].mean_query_pearson != null' "$scratch/stdout" >/dev/null || { echo "FAIL: influence-eval --loo --retrain warm: $(cat "$scratch/stdout")"; failed=1; }
+check "influence-eval --pbrf" "$curv" influence-eval --pbrf --damping 0.1 "${tr[@]}" --scores "$scratch/traj_ggn.npy" --top 2 --steps 2000 --retrain-batch 5 --lr 0.1 --momentum 0.9 --precision float64 --plot "$scratch/pbrf.png"
+jq -e '.method == "pbrf" and .retrain == "pbrf" and .lambda == 0.1 and .training_steps == 2000 * .retrainings and .results[0].pearson > 0.99' "$scratch/stdout" >/dev/null && [[ -s $scratch/pbrf.png ]] || { echo "FAIL: influence-eval --pbrf against the exact GGN: $(cat "$scratch/stdout")"; failed=1; }
+wie=(influence-eval "${tr[@]}" --scores "$scratch/traj_ggn.npy" --top 1)
+expect "influence-eval: --pbrf solves its own response function, found --retrain warm" "${wie[@]}" --pbrf --retrain warm
+expect "influence-eval: --select-by is for --loo and --pbrf" influence-eval --lds "${tr[@]}" --scores "$scratch/traj_ggn.npy" --select-by "$scratch/traj_ggn.npy"
+expect "--select-by '$scratch/inf_self.npy': expected a [2, 5] score matrix" "${wie[@]}" --pbrf --select-by "$scratch/inf_self.npy"
+expect "influence-eval: expected --steps >= 1, found 0" "${wie[@]}" --pbrf --steps 0
+expect "influence-eval: expected --damping >= 0, found -1" "${wie[@]}" --pbrf --damping -1
+expect "proximal Bregman response: expected the averaged tail in 0..5 steps, found 6" "${wie[@]}" --pbrf --steps 5 --average-last 6
+expect "warm leave-out: expected a batch in 1..5, found 6" "${wie[@]}" --loo --retrain warm --retrain-batch 6
+expect "influence-eval: expected --precision among float32, float64, found 'float16'" "${wie[@]}" --pbrf --precision float16
 
 exit $failed

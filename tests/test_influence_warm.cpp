@@ -201,3 +201,43 @@ TEST_CASE("the Bregman response of a linear least-squares model equals its close
   for (double v : delta) norm += v * v;
   CHECK(r.drift == doctest::Approx(std::sqrt(norm)).epsilon(1e-9));
 }
+
+TEST_CASE("a run ending at its tail average is measured at the mean of its last iterates") {
+  auto model = std::make_unique<TinyMlp>(std::vector<index_t>{4, 5, 3}, "tanh", "cross_entropy");
+  Rng rng(4);
+  model->init(rng);
+  constexpr index_t N = 12;
+  MemorySplit split{concatenate(random_batches(*model, {N}, 61))};
+  MemorySplit queries{concatenate(random_batches(*model, {2}, 62))};
+  const std::vector<double> star = params_of(*model);
+  const Measurement loss = Measurement::parse("loss");
+  const std::vector<index_t> q{0, 1};
+  influence::WarmOptions o;
+  o.steps = 5, o.average_last = 2, o.batch = 4, o.lr = 0.3, o.momentum = 0.5, o.data_seed = 3;
+  // By hand: the same loop, its iterates after steps 4 and 5 averaged.
+  auto by_hand = [&](const std::vector<double>& w) {
+    std::copy(star.begin(), star.end(), model->params().data());
+    auto opt = make_optimizer<double>("sgd", o.lr, o.momentum, false, SecondOrderConfig{});
+    TrainLoop<double> loop(*model, *opt, split, range(N), o.batch, o.data_seed);
+    loop.set_example_weights(w);
+    std::vector<double> mean(star.size(), 0.0);
+    for (index_t s = 0; s < o.steps; ++s) {
+      loop.step(o.lr);
+      if (s >= o.steps - o.average_last)
+        for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += model->params().data()[i] / 2;
+    }
+    std::copy(mean.begin(), mean.end(), model->params().data());
+    const auto v = influence::measurement_values(*model, queries, q, loss);
+    std::copy(star.begin(), star.end(), model->params().data());
+    return v;
+  };
+  std::vector<double> w(N, 1.0);
+  const auto full = by_hand(w);
+  w[6] = 0;
+  const auto reduced = by_hand(w);
+  const auto r = influence::warm_leave_out(*model, split, range(N), {{6}}, queries, q, loss, o);
+  for (std::size_t j = 0; j < q.size(); ++j) {
+    CHECK(std::abs(reduced[j] - full[j]) > 1e-6);
+    CHECK(r.change[0][j] == doctest::Approx(reduced[j] - full[j]).epsilon(1e-12));
+  }
+}

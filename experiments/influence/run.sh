@@ -5,12 +5,13 @@
 # with the command, to results.jsonl in the output folder (the build tree's
 # experiments/influence-out beside the binary, or, with --publish, this folder).
 # Usage: experiments/influence/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: logreg lds lds-mlp mislabel corrupt speed (default: all)
+#   parts: logreg cnn lds lds-mlp mislabel corrupt speed (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" influence "$@"
 source "$(dirname "$0")/../common/run_curv.sh"
-parts=(logreg lds lds-mlp mislabel corrupt speed)
+all_parts=(logreg cnn lds lds-mlp mislabel corrupt speed)
+parts=("${all_parts[@]}")
 ((${#rest[@]})) && parts=("${rest[@]}")
 
 # logreg: Koh & Liang's multinomial logistic regression (mlp [784, 10]) on the first 5,000 MNIST
@@ -45,6 +46,46 @@ logreg() {
   run logreg-loo influence-eval --loo "${at[@]}" --queries test:0-4 \
     --scores logreg-exact.npy,logreg-cg.npy,logreg-lissa.npy --top 50 --pairs logreg-loo.csv \
     --plot logreg-loo-exact.png
+}
+
+# cnn: Koh & Liang's CNN experiment, with Bae et al.'s ground truth beside leave-one-out. LeNet-5
+# trained on the first 5,000 MNIST training images (the lenet5-mnist recipe, 30 epochs; ten
+# snapshots recorded for TracIn); queries test:0-9; every estimator at λ = 0.1 (+ wd) on the GGN.
+# Each query's 20 most helpful and 20 most harmful training images by the exact damped-GGN
+# influence (CG) are taken out one at a time, and every estimator is measured on those pairs
+# against (a) warm-started leave-one-out retraining and (b) the example's proximal Bregman
+# response at the same λ. Both solve by 500 SGD steps from the checkpoint (lr 0.01, momentum 0.9,
+# batch 64, one data order), ending at the mean of the last 250 iterates.
+cnn() {
+  if [[ ! -f $work/cnn.safetensors ]]; then
+    echo "+ curv train --recipe lenet5-mnist --examples 0-4999 --epochs 30 --save cnn.safetensors"
+    "$curv" train --recipe lenet5-mnist --examples 0-4999 --epochs 30 --seed 0 --log-every 0 \
+      --record "$work/cnn-trajectory" --record-every 117 \
+      --save "$work/cnn.safetensors" >/dev/null 2>&1
+  fi
+  local at=(--checkpoint cnn.safetensors --train-subset train:0-4999 --queries test:0-9)
+  local score=(influence "${at[@]}" --precision float32)
+  local m files=()
+  run cnn-score-cg "${score[@]}" --method cg --operator ggn --damping 0.1 --tolerance 1e-6 \
+    --out cnn-cg.npy
+  for m in ekfac kfac; do
+    run "cnn-score-$m" "${score[@]}" --method "$m" --damping 0.1 --out "cnn-$m.npy"
+  done
+  run cnn-score-arnoldi "${score[@]}" --method arnoldi --operator ggn --damping 0.1 \
+    --arnoldi-iterations 200 --arnoldi-rank 50 --out cnn-arnoldi.npy
+  run cnn-score-tracin "${score[@]}" --method tracin --trajectory cnn-trajectory \
+    --out cnn-tracin.npy
+  run cnn-score-trak "${score[@]}" --method trak --projection-dim 2048 --out cnn-trak.npy
+  run cnn-score-representer "${score[@]}" --method representer --damping 1e-3 \
+    --out cnn-representer.npy
+  run cnn-score-grad-dot "${score[@]}" --method grad-dot --out cnn-grad-dot.npy
+  for m in cg ekfac kfac arnoldi tracin trak representer grad-dot; do files+=("cnn-$m.npy"); done
+  local solve=(--select-by cnn-cg.npy --top 20 --steps 500 --average-last 250 --retrain-batch 64
+               --lr 0.01 --momentum 0.9 --scores "$(IFS=,; echo "${files[*]}")")
+  run cnn-loo influence-eval --loo --retrain warm "${at[@]}" "${solve[@]}" --pairs cnn-loo.csv \
+    --plot cnn-loo.png
+  run cnn-pbrf influence-eval --pbrf --damping 0.1 "${at[@]}" "${solve[@]}" \
+    --pairs cnn-pbrf.csv --plot cnn-pbrf.png
 }
 
 # lds: dattri's setup on the same model (5,000 training, 500 test images): every estimator's
@@ -203,11 +244,12 @@ speed() {
 for part in "${parts[@]}"; do
   case $part in
     logreg) logreg ;;
+    cnn) cnn ;;
     lds) lds ;;
     lds-mlp) lds_mlp ;;
     mislabel) mislabel ;;
     corrupt) corrupt ;;
     speed) speed ;;
-    *) echo "run.sh: expected a part among ${parts[*]}, found '$part'" >&2; exit 2 ;;
+    *) echo "run.sh: expected a part among ${all_parts[*]}, found '$part'" >&2; exit 2 ;;
   esac
 done

@@ -45,10 +45,34 @@ void check_removed(const std::vector<index_t>& examples,
   }
 }
 
-// `steps` steps of `loop` at the options' fixed rate; the loop counts them.
+// Sums the parameters after each of the last `count` steps of `steps`.
+template <class T>
+class TailAverage final : public TrainHook<T> {
+ public:
+  TailAverage(index_t steps, index_t count) : first_(steps - count) {}
+  void after_step(ParamStore<T>& p, Optimizer<T>&) override {
+    if (step_++ < first_) return;
+    sum_.resize(std::size_t(p.size()), 0.0);
+    for (index_t i = 0; i < p.size(); ++i) sum_[std::size_t(i)] += double(p.data()[i]);
+    ++count_;
+  }
+  // The parameters ← the mean of the summed iterates.
+  void apply(ParamStore<T>& p) const {
+    for (index_t i = 0; i < p.size(); ++i) p.data()[i] = T(sum_[std::size_t(i)] / double(count_));
+  }
+
+ private:
+  index_t first_, step_ = 0, count_ = 0;
+  std::vector<double> sum_;
+};
+
+// `steps` steps of `loop` at the options' fixed rate, ending at the tail average if asked.
 template <class T>
 void run(TrainLoop<T>& loop, const WarmOptions& o, WarmOutcomes& out) {
+  TailAverage<T> tail(o.steps, o.average_last);
+  if (o.average_last > 0) loop.add_hook(tail);
   for (index_t s = 0; s < o.steps; ++s) loop.step(o.lr);
+  if (o.average_last > 0) tail.apply(loop.model().params());
   out.steps += o.steps, out.seconds += loop.seconds();
 }
 
@@ -124,6 +148,8 @@ std::unique_ptr<Optimizer<T>> sgd(const WarmOptions& o, double weight_decay) {
 
 void check_options(const WarmOptions& o, index_t examples, const char* what) {
   CURV_CHECK(o.steps >= 1, what, ": expected steps >= 1, found ", o.steps);
+  CURV_CHECK(o.average_last >= 0 && o.average_last <= o.steps, what,
+             ": expected the averaged tail in 0..", o.steps, " steps, found ", o.average_last);
   CURV_CHECK(o.batch >= 1 && o.batch <= examples, what, ": expected a batch in 1..", examples,
              ", found ", o.batch);
   CURV_CHECK(o.weight_decay >= 0 && o.damping >= 0, what,

@@ -15,6 +15,14 @@
 //              actual one; the LDS is their mean over the queries. --retrain recipe trains a
 //              network from scratch on each subset by the checkpoint's recorded recipe instead
 //              (influence/retrain_recipe.hpp), --retrain-seeds models per subset averaged.
+//              --retrain warm, for networks: from the checkpoint by --steps of SGD in one fixed
+//              data order, the full objective once and each reduced one with the same draws
+//              (influence/retrain_warm.hpp); the change is measured from the full run's end.
+//   --pbrf     as --loo, against the proximal Bregman response function (Bae et al. 2022) of
+//              each example, with λ = wd + --damping: what influence functions linearize,
+//              solved by --steps of SGD from the checkpoint.
+// --select-by F chooses the --loo/--pbrf examples by F's scores alone, so every --scores file is
+// measured on the same retrainings.
 // Newton's retraining is for convex models (logistic regression): it needs a positive definite
 // Hessian, and starts at the minimum --optimum finds.
 // Prints a JSON line; --pairs writes every (query, train or subset, predicted, actual) as CSV.
@@ -36,12 +44,14 @@
 #include "curv/data/index_list.hpp"
 #include "curv/influence/retrain.hpp"
 #include "curv/influence/retrain_recipe.hpp"
+#include "curv/influence/retrain_warm.hpp"
 #include "curv/io/npy.hpp"
 #include "curv/linalg/dense.hpp"
 #include "curv/metrics/metrics.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/report/plot.hpp"
 #include "curv/train/recorder.hpp"
+#include "influence_eval.hpp"
 #include "progress.hpp"
 #include "provenance.hpp"
 
@@ -49,18 +59,7 @@ namespace curv::cli {
 
 namespace {
 
-struct Opts {
-  CheckpointInput in;
-  bool optimum = false, loo = false, lds = false, mislabel = false;
-  std::string train = "train:all", queries, measurement = "loss", save, pairs, plot;
-  std::string retrain = "newton";  // --lds: newton (from θ*) or recipe (from scratch)
-  index_t retrain_seeds = 1;
-  std::vector<std::string> scores;  // --lds takes several, evaluated on the same retrainings
-  double weight_decay = -1, tolerance = 1e-10;
-  index_t top = 50, batch = 1024, dense_limit = 10000, subsets = 50;
-  double fraction = 0.5;
-  std::uint64_t seed = 0;
-};
+using Opts = InfluenceEvalOptions;
 
 // Writes rows to F.tmp and renames it to F when done, so a failed run leaves no partial file.
 class CsvOut {
@@ -84,12 +83,6 @@ class CsvOut {
   std::ofstream f_;
 };
 
-std::string shape_string(const std::vector<std::int64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 // z = (H̄ + wd·I)⁻¹ r with H̄ the mean-loss Hessian at θ* over the training set, formed densely
 // once: every leave-one-out Hessian differs from it by O(1/N), so CG needs a few iterations.
 linalg::Preconditioner dense_preconditioner(Model<double>& model, const Split<double>& split,
@@ -103,104 +96,6 @@ linalg::Preconditioner dense_preconditioner(Model<double>& model, const Split<do
     std::copy(r, r + P, z);
     linalg::cholesky_solve(*L, P, z, 1);
   };
-}
-
-// --lds --retrain recipe: m(z'; θ_S) − m(z'; θ*) for each kept list S, θ_S trained from scratch
-// by the checkpoint's recorded recipe on S (in float32, as curv train runs it) and θ* the
-// checkpoint's parameters.
-std::vector<std::vector<double>> recipe_change(const Opts& o, const Model<double>& model,
-                                               const Split<double>& query_split,
-                                               const std::vector<std::vector<index_t>>& kept,
-                                               const IndexList& queries, const Measurement& m,
-                                               nlohmann::json& info, Progress& progress) {
-  const auto meta = carried_metadata(o.in.checkpoint);
-  const auto recorded = meta.find("curv.recipe");
-  CURV_CHECK(recorded != meta.end(), "influence-eval: --retrain recipe needs the recipe ",
-             o.in.checkpoint, " was trained with (curv train records it), found none");
-  const Recipe r = recipe_from_json(nlohmann::json::parse(recorded->second));
-  auto task = make_task<float>(o.in.data, model.loss(), o.in.task);
-  const index_t models = index_t(kept.size()) * o.retrain_seeds;
-  auto out = influence::recipe_outcomes<float>(
-      r, *task, kept, task->split(queries.split), queries.indices, m, o.retrain_seeds,
-      [&](index_t i) {
-        progress.count(i, long(models), "influence-eval: training on each subset");
-      });
-  progress.clear();
-  const auto base = influence::measurement_values(model, query_split, queries.indices, m);
-  for (auto& v : out.values)
-    for (std::size_t q = 0; q < v.size(); ++q) v[q] -= base[q];
-  info["retrain"] = "recipe", info["retrain_seeds"] = o.retrain_seeds;
-  info["training_steps"] = out.steps, info["training_seconds"] = out.seconds;
-  info["recipe"] = nlohmann::json::parse(recorded->second);
-  return out.values;
-}
-
-// --mislabel: rank the training examples by each --scores file's self-influence and measure how
-// well the top of the ranking finds the examples whose labels the checkpoint's recipe replaced.
-int mislabel(const Opts& o, const Task<double>& task, const IndexList& train, nlohmann::json& info,
-             std::chrono::steady_clock::time_point t0) {
-  const std::vector<index_t>& relabeled = task.relabeled(train.split);
-  CURV_CHECK(!relabeled.empty(), "influence-eval: --mislabel needs relabeled examples in the ",
-             train.split,
-             " split: a checkpoint trained with --label-noise (and no --data, so its labels are "
-             "rebuilt), or --test-label-noise for test; found none");
-  const index_t N = index_t(train.size());
-  std::vector<bool> positive(static_cast<std::size_t>(N));
-  index_t positives = 0;
-  for (index_t n = 0; n < N; ++n) {
-    positive[std::size_t(n)] =
-        std::binary_search(relabeled.begin(), relabeled.end(), train.indices[std::size_t(n)]);
-    positives += positive[std::size_t(n)];
-  }
-  CURV_CHECK(positives > 0 && positives < N, "influence-eval: --mislabel needs both relabeled and ",
-             "clean examples in --train-subset ", train.spec, ", found ", positives, " of ", N,
-             " relabeled");
-  nlohmann::json results = nlohmann::json::array();
-  std::vector<Series> curves;
-  for (const std::string& f : o.scores) {
-    const NpyArray file = read_npy(f);
-    CURV_CHECK(file.shape == std::vector<std::int64_t>{N}, "--scores '", f, "': expected the [", N,
-               "] self-influence of --train-subset ", train.spec,
-               " (curv influence --self), found shape ", shape_string(file.shape));
-    const std::vector<double> score = file.to_double();
-    std::vector<double> clean, flipped;
-    for (index_t n = 0; n < N; ++n)
-      (positive[std::size_t(n)] ? flipped : clean).push_back(score[std::size_t(n)]);
-    // Highest self-influence first: the order a person would inspect the data in.
-    std::vector<index_t> order(static_cast<std::size_t>(N));
-    for (index_t n = 0; n < N; ++n) order[std::size_t(n)] = n;
-    std::stable_sort(order.begin(), order.end(), [&](index_t a, index_t b) {
-      return score[std::size_t(a)] > score[std::size_t(b)];
-    });
-    Series curve{std::filesystem::path(f).stem().string(), {0}, {0}, false};
-    std::vector<double> found_at(static_cast<std::size_t>(N));  // after inspecting k + 1
-    index_t found = 0;
-    for (index_t k = 0; k < N; ++k) {
-      found += positive[std::size_t(order[std::size_t(k)])];
-      found_at[std::size_t(k)] = double(found) / double(positives);
-      if ((k + 1) % std::max<index_t>(1, N / 200) == 0 || k + 1 == N)
-        curve.x.push_back(double(k + 1) / double(N)), curve.y.push_back(found_at[std::size_t(k)]);
-    }
-    nlohmann::json at = nlohmann::json::object();
-    for (const auto& [name, p] : {std::pair{"5%", 0.05}, {"10%", 0.1}, {"20%", 0.2}}) {
-      const index_t k = std::max<index_t>(1, index_t(std::llround(p * double(N))));
-      at[name] = found_at[std::size_t(k - 1)];
-    }
-    curves.push_back(std::move(curve));
-    results.push_back({{"scores", f},
-                       {"auc", metrics::detection(clean, flipped).auroc},
-                       {"found_after_inspecting", at}});
-  }
-  if (!o.plot.empty()) {
-    curves.push_back({"random order", {0, 1}, {0, 1}, false});
-    plot_lines(o.plot, "Mislabel detection by self-influence", "fraction of the data inspected",
-               "fraction of the relabeled examples found", curves, false, true);
-    info["plot"] = o.plot;
-  }
-  info["method"] = "mislabel", info["relabeled"] = positives, info["results"] = results;
-  info["seconds"] = seconds_since(t0);
-  std::printf("%s\n", info.dump().c_str());
-  return 0;
 }
 
 int run(const Opts& o) {
@@ -259,9 +154,9 @@ int run(const Opts& o) {
   const Measurement m = Measurement::parse(o.measurement);
 
   // Newton's retraining: θ* must be the minimum the scores linearize around.
-  const bool by_recipe = o.retrain == "recipe";
+  const bool by_recipe = o.retrain == "recipe", by_newton = o.retrain == "newton" && !o.pbrf;
   double at_start = 0;
-  if (!by_recipe) {
+  if (by_newton) {
     influence::NewtonOptions check = newton;
     check.max_steps = 0;
     at_start = influence::newton_minimize(*model, split, train.indices, check).gradient_norm;
@@ -271,15 +166,25 @@ int run(const Opts& o) {
     info["gradient_norm_at_start"] = at_start;
   }
 
-  // --loo: per score file and query, the top and bottom --top training examples (positions in
-  // the train list); each example in their union is retrained without once, for every file.
+  // --loo, --pbrf: per score file (or the --select-by file) and query, the top and bottom --top
+  // training examples (positions in the train list); each example in their union is retrained
+  // without once, for every file.
   const std::size_t F = all_scores.size();
+  std::vector<double> selection;
+  if (!o.select_by.empty()) {
+    const NpyArray file = read_npy(o.select_by);
+    CURV_CHECK(file.shape == (std::vector<std::int64_t>{Q, N}), "--select-by '", o.select_by,
+               "': expected a [", Q, ", ", N, "] score matrix for --queries ", queries.spec,
+               " and --train-subset ", train.spec, ", found shape ", shape_string(file.shape));
+    selection = file.to_double();
+    info["select_by"] = o.select_by;
+  }
   std::vector<std::vector<std::vector<index_t>>> chosen(F);
   std::set<index_t> removed;
-  for (std::size_t f = 0; f < F && o.loo; ++f) {
+  for (std::size_t f = 0; f < F && !o.lds; ++f) {
     chosen[f].resize(std::size_t(Q));
     for (index_t q = 0; q < Q; ++q) {
-      const std::vector<double>& Sf = all_scores[f];
+      const std::vector<double>& Sf = selection.empty() ? all_scores[f] : selection;
       std::vector<index_t> order(static_cast<std::size_t>(N));
       for (index_t n = 0; n < N; ++n) order[std::size_t(n)] = n;
       std::sort(order.begin(), order.end(), [&](index_t a, index_t b) {
@@ -292,7 +197,7 @@ int run(const Opts& o) {
     }
   }
 
-  if (!by_recipe) {
+  if (by_newton) {
     progress.note("influence-eval: the dense Hessian at θ* for the Newton steps' preconditioner");
     CURV_CHECK(P <= o.dense_limit,
                "influence-eval: the preconditioner forms the Hessian densely: "
@@ -325,9 +230,22 @@ int run(const Opts& o) {
       for (index_t i : subset) kept.back().push_back(train.indices[std::size_t(i)]);
     }
     newton.total = K;  // each subset's model is trained on its own mean loss
-    const auto change =
-        by_recipe ? recipe_change(o, *model, query_split, kept, queries, m, info, progress)
-                  : retrain(kept, "influence-eval: retraining on each subset");
+    std::vector<std::vector<double>> change;
+    if (by_recipe) {
+      change = recipe_change(o, *model, query_split, kept, queries, m, info, progress);
+    } else if (by_newton) {
+      change = retrain(kept, "influence-eval: retraining on each subset");
+    } else {  // warm: each subset is the full set with its complement weighted 0
+      std::vector<std::vector<index_t>> out;
+      for (const auto& subset : subsets) {
+        std::vector<bool> in(static_cast<std::size_t>(N), false);
+        for (index_t i : subset) in[std::size_t(i)] = true;
+        out.emplace_back();
+        for (index_t n = 0; n < N; ++n)
+          if (!in[std::size_t(n)]) out.back().push_back(train.indices[std::size_t(n)]);
+      }
+      change = warm_change(o, wd, train, out, queries, m, info, progress);
+    }
     std::vector<std::vector<double>> act(static_cast<std::size_t>(Q));  // [query][subset]
     for (const auto& c : change)
       for (index_t q = 0; q < Q; ++q) act[std::size_t(q)].push_back(c[std::size_t(q)]);
@@ -381,15 +299,23 @@ int run(const Opts& o) {
     return 0;
   }
 
-  // actual[z][q]: m(z'_q; θ₋z) − m(z'_q; θ*).
-  std::vector<std::vector<index_t>> kept;
-  for (index_t z : removed) {
-    kept.emplace_back();
-    kept.back().reserve(std::size_t(N - 1));
-    for (index_t n = 0; n < N; ++n)
-      if (n != z) kept.back().push_back(train.indices[std::size_t(n)]);
+  // actual[z][q]: m(z'_q; θ₋z) − m(z'_q; θ*) (Newton), the same from the full run's end (warm),
+  // or m(z'_q; θ_z) − m(z'_q; θ*) with θ_z z's Bregman response (--pbrf).
+  std::vector<std::vector<double>> change;
+  if (by_newton) {
+    std::vector<std::vector<index_t>> kept;
+    for (index_t z : removed) {
+      kept.emplace_back();
+      kept.back().reserve(std::size_t(N - 1));
+      for (index_t n = 0; n < N; ++n)
+        if (n != z) kept.back().push_back(train.indices[std::size_t(n)]);
+    }
+    change = retrain(kept, "influence-eval: retraining without each example");
+  } else {
+    std::vector<std::vector<index_t>> sets;
+    for (index_t z : removed) sets.push_back({train.indices[std::size_t(z)]});
+    change = warm_change(o, wd, train, sets, queries, m, info, progress);
   }
-  const auto change = retrain(kept, "influence-eval: retraining without each example");
   std::map<index_t, std::vector<double>> actual;
   std::size_t i = 0;
   for (index_t z : removed) actual[z] = change[i++];
@@ -425,17 +351,28 @@ int run(const Opts& o) {
       const double a = std::min(*lo, *alo), b = std::max(*hi, *ahi);
       plotted.push_back({"y = x", {a, b}, {a, b}, false});
       plot_lines(o.plot,
-                 "Leave-one-out: actual against predicted change of the query's " + m.name(),
-                 "predicted s/N", "actual (retrained)", plotted);
+                 std::string(o.pbrf ? "Bregman response" : "Leave-one-out") +
+                     ": actual against predicted change of the query's " + m.name(),
+                 "predicted s/N", o.pbrf ? "actual (response function)" : "actual (retrained)",
+                 plotted);
       info["plot"] = o.plot;
     }
+    // Over all pairs, each query's scale weighs in; the per-query means weigh queries alike.
+    double pearson_sum = 0, spearman_sum = 0;
+    index_t counted = 0;
+    for (const auto& r : per_query)
+      if (std::isfinite(r["pearson"].get<double>()) && std::isfinite(r["spearman"].get<double>()))
+        pearson_sum += r["pearson"].get<double>(), spearman_sum += r["spearman"].get<double>(),
+            ++counted;
     results.push_back({{"scores", o.scores[f]},
                        {"pearson", metrics::pearson(all_pred, all_act)},
                        {"spearman", metrics::spearman(all_pred, all_act)},
+                       {"mean_query_pearson", counted ? pearson_sum / double(counted) : NAN},
+                       {"mean_query_spearman", counted ? spearman_sum / double(counted) : NAN},
                        {"per_query", per_query}});
   }
   pairs.finish();
-  info["method"] = "loo", info["top"] = o.top;
+  info["method"] = o.pbrf ? "pbrf" : "loo", info["top"] = o.top;
   info["retrainings"] = removed.size(), info["results"] = results;
   if (!o.pairs.empty()) info["pairs"] = o.pairs;
   info["seconds"] = seconds_since(t0);
@@ -457,6 +394,9 @@ Runner add_influence_eval(CLI::App& app) {
   cmd->add_flag("--loo", o->loo,
                 "Leave-one-out retraining of each query's --top most and least influential "
                 "examples against --scores");
+  cmd->add_flag("--pbrf", o->pbrf,
+                "Each query's --top most and least influential examples against their proximal "
+                "Bregman response (networks; λ = weight decay + --damping)");
   cmd->add_flag("--lds", o->lds,
                 "The linear datamodeling score of --scores: retraining on --subsets random "
                 "subsets");
@@ -471,6 +411,9 @@ Runner add_influence_eval(CLI::App& app) {
                   "--loo, --lds: the [queries, train] .npy of curv influence (several, "
                   "comma-separated, share the retrainings)")
       ->delimiter(',');
+  cmd->add_option("--select-by", o->select_by,
+                  "--loo, --pbrf: choose the examples by this [queries, train] .npy alone, so "
+                  "every --scores file is measured on the same retrainings");
   cmd->add_option("--top", o->top, "--loo: examples per query from each end of its scores")
       ->capture_default_str();
   cmd->add_option("--subsets", o->subsets, "--lds: random training subsets retrained on")
@@ -479,8 +422,30 @@ Runner add_influence_eval(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "--lds: the subsets' random seed")->capture_default_str();
   cmd->add_option("--retrain", o->retrain,
-                  "--lds: newton (convex models, from the optimum) or recipe (networks: from "
-                  "scratch by the checkpoint's recorded training recipe)")
+                  "--loo, --lds: newton (convex models, from the optimum), warm (networks: "
+                  "--steps of SGD from the checkpoint, the full run's draws shared) or recipe "
+                  "(--lds: from scratch by the checkpoint's recorded training recipe)")
+      ->capture_default_str();
+  cmd->add_option("--steps", o->warm.steps, "--retrain warm, --pbrf: SGD steps per run")
+      ->capture_default_str();
+  cmd->add_option("--lr", o->warm.lr, "--retrain warm, --pbrf: SGD's fixed learning rate")
+      ->capture_default_str();
+  cmd->add_option("--momentum", o->warm.momentum, "--retrain warm, --pbrf: SGD's momentum")
+      ->capture_default_str();
+  cmd->add_option("--retrain-batch", o->warm.batch, "--retrain warm, --pbrf: examples per step")
+      ->capture_default_str();
+  cmd->add_option("--data-seed", o->warm.data_seed,
+                  "--retrain warm, --pbrf: the one data order every run takes")
+      ->capture_default_str();
+  cmd->add_option("--average-last", o->warm.average_last,
+                  "--retrain warm, --pbrf: end each run at the mean of its last K iterates (0: "
+                  "at its last)")
+      ->capture_default_str();
+  cmd->add_option("--damping", o->warm.damping,
+                  "--pbrf: λ beyond the weight decay (the estimators' own)")
+      ->capture_default_str();
+  cmd->add_option("--precision", o->precision,
+                  "--retrain warm, --pbrf: float32 or float64, the runs' dtype")
       ->capture_default_str();
   cmd->add_option("--retrain-seeds", o->retrain_seeds,
                   "--lds --retrain recipe: models per subset, averaged (seeds shared by every "
@@ -504,12 +469,13 @@ Runner add_influence_eval(CLI::App& app) {
   cmd->add_option("--plot", o->plot, "--loo, --lds: a PNG of actual against predicted changes");
   return [o, cmd] {
     o->in.resolve_data("influence-eval");
-    const int modes = int(o->optimum) + int(o->loo) + int(o->lds) + int(o->mislabel);
+    const int modes = int(o->optimum) + int(o->loo) + int(o->lds) + int(o->mislabel) + int(o->pbrf);
     CURV_CHECK(modes == 1,
-               "influence-eval: expected one of --optimum, --loo, --lds or --mislabel, found ",
+               "influence-eval: expected one of --optimum, --loo, --pbrf, --lds or --mislabel, "
+               "found ",
                modes == 0 ? "none" : std::to_string(modes));
     CURV_CHECK(!o->optimum || !o->save.empty(), "influence-eval: --optimum needs --save FILE");
-    const char* mode = o->loo ? "--loo" : "--lds";
+    const char* mode = o->loo ? "--loo" : o->pbrf ? "--pbrf" : "--lds";
     CURV_CHECK(o->optimum || o->mislabel || (!o->queries.empty() && !o->scores.empty()),
                "influence-eval: ", mode, " needs --queries and --scores");
     CURV_CHECK(!o->mislabel || !o->scores.empty(),
@@ -526,11 +492,28 @@ Runner add_influence_eval(CLI::App& app) {
     CURV_CHECK(o->weight_decay >= 0 || cmd->count("--weight-decay") == 0,
                "influence-eval: expected --weight-decay >= 0, found ", o->weight_decay);
     CURV_CHECK(o->tolerance > 0, "influence-eval: expected --tolerance > 0, found ", o->tolerance);
-    CURV_CHECK(o->retrain == "newton" || o->retrain == "recipe",
-               "influence-eval: expected --retrain newton or recipe, found '", o->retrain, "'");
-    CURV_CHECK(o->retrain == "newton" || o->lds,
+    CURV_CHECK(o->retrain == "newton" || o->retrain == "recipe" || o->retrain == "warm",
+               "influence-eval: expected --retrain newton, warm or recipe, found '", o->retrain,
+               "'");
+    CURV_CHECK(!o->pbrf || cmd->count("--retrain") == 0,
+               "influence-eval: --pbrf solves its own response function, found --retrain ",
+               o->retrain);
+    CURV_CHECK(o->select_by.empty() || o->loo || o->pbrf,
+               "influence-eval: --select-by is for --loo and --pbrf");
+    if (!o->select_by.empty()) check_readable(o->select_by, "--select-by", "an .npy file");
+    check_one_of(o->precision, {"float32", "float64"}, "influence-eval", "--precision");
+    CURV_CHECK(o->warm.steps >= 1, "influence-eval: expected --steps >= 1, found ", o->warm.steps);
+    CURV_CHECK(o->warm.lr > 0, "influence-eval: expected --lr > 0, found ", o->warm.lr);
+    CURV_CHECK(o->warm.momentum >= 0 && o->warm.momentum < 1,
+               "influence-eval: expected --momentum in [0, 1), found ", o->warm.momentum);
+    CURV_CHECK(o->warm.batch >= 1, "influence-eval: expected --retrain-batch >= 1, found ",
+               o->warm.batch);
+    CURV_CHECK(o->warm.damping >= 0, "influence-eval: expected --damping >= 0, found ",
+               o->warm.damping);
+    CURV_CHECK(o->retrain != "recipe" || o->lds,
                "influence-eval: --retrain recipe is for --lds, found ",
                o->loo       ? "--loo"
+               : o->pbrf    ? "--pbrf"
                : o->optimum ? "--optimum"
                             : "--mislabel");
     CURV_CHECK(o->retrain_seeds >= 1, "influence-eval: expected --retrain-seeds >= 1, found ",

@@ -37,6 +37,9 @@ struct WarmOptions {
   double weight_decay = 0;  // wd of the training objective
   double damping = 0;       // the response function's λ beyond wd
   std::uint64_t data_seed = 0;
+  // > 0: each run ends at the mean of its last `average_last` iterates (tail averaging, which
+  // damps the mini-batches' noise around where the run settles), not at its last one.
+  index_t average_last = 0;
 };
 
 struct WarmOutcomes {
