@@ -26,6 +26,11 @@ paste <(od -A n -v -t f4 -w4 -j 128 "$scratch/inf_exact.npy") <(od -A n -v -t f4
          END { exit !(n == 10 && big > 0 && worst <= 1e-4 * big) }' ||
   { echo "FAIL: influence --method arnoldi with p = P and exact disagree"; failed=1; }
 grep -qF '"arnoldi_products":' "$scratch/stdout" || { echo "FAIL: arnoldi summary: $(cat "$scratch/stdout")"; failed=1; }
+# Low-rank query gradients (their truncation is checked in test_influence.cpp; this data set's
+# identical inputs make every mapped weight gradient rank one already).
+check "influence, exact --query-rank 1" "$curv" "${inf[@]}" --method exact --query-rank 1 --out "$scratch/inf_rank1.npy"
+jq -e '.query_rank == 1' "$scratch/stdout" >/dev/null || { echo "FAIL: --query-rank summary: $(cat "$scratch/stdout")"; failed=1; }
+expect "influence: --query-rank truncates the mapped query gradients of exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, grad-dot and grad-cos, found --self" influence "${base[@]}" --method exact --self --query-rank 2 --out "$scratch/never.npy"
 # Self-influence: one float32 score per training example, s(z, z) >= 0 for a PD metric.
 check "influence --self, exact" "$curv" influence "${base[@]}" --damping 0.1 --method exact --self --out "$scratch/inf_self.npy"
 [[ $(stat -c %s "$scratch/inf_self.npy") == $((128 + 5 * 4)) ]] &&

@@ -433,3 +433,77 @@ TEST_CASE("per-layer scores: each layer's coordinates' part, summing to the tota
     CHECK(std::abs(sum - t[i]) <= 1e-12 * max_abs(t));
   }
 }
+
+TEST_CASE("low-rank query gradients: each weight block its best rank-r part, biases exact") {
+  Fixture f;
+  const double lambda = 0.1;
+  const Matrix G = sandwich(f.d, f.d.Hout);
+  // X (Q, P): the mapped query gradients (G + λI)⁻¹∇ℓ(z'), whose weight blocks have full rank.
+  const Matrix inv = dense_inverse(G, f.P, lambda);
+  Matrix X(std::size_t(f.Q * f.P), 0.0);
+  for (index_t q = 0; q < f.Q; ++q)
+    for (index_t i = 0; i < f.P; ++i)
+      for (index_t j = 0; j < f.P; ++j)
+        X[std::size_t(q * f.P + i)] +=
+            inv[std::size_t(i * f.P + j)] * f.dq.grads[std::size_t(q * f.P + j)];
+  Matrix Xr = X;
+  const auto& info = f.model->params().info();
+  const double err = influence::truncate_query_rank(Xr.data(), f.Q, info, 1);
+  // The reference: σ₁u₁v₁ᵀ from the top eigenpair of AᵀA (eigh, not an SVD routine).
+  double worst_err = 0;
+  index_t truncated = 0;
+  for (const ParamInfo& p : info)
+    for (index_t q = 0; q < f.Q; ++q) {
+      const double* a = X.data() + q * f.P + p.offset;
+      const double* b = Xr.data() + q * f.P + p.offset;
+      const index_t m = p.shape.rows(), n = p.shape.numel() / m;
+      if (p.shape.rank() < 2 || std::min(m, n) <= 1) {
+        for (index_t i = 0; i < m * n; ++i) CHECK(b[i] == a[i]);
+        continue;
+      }
+      ++truncated;
+      Matrix ata(std::size_t(n * n), 0.0);
+      double frob = 0;
+      for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < n; ++j) {
+          frob += a[i * n + j] * a[i * n + j];
+          for (index_t k = 0; k < n; ++k)
+            ata[std::size_t(j * n + k)] += a[i * n + j] * a[i * n + k];
+        }
+      const auto e = linalg::eigh(ata, n);
+      const double sigma2 = e.values.back();
+      const std::vector<double>& top = e.vectors.back();
+      double scale = 0, diff = 0;
+      for (index_t i = 0; i < m; ++i) {
+        double av = 0;  // (A v)ᵢ = σ uᵢ
+        for (index_t k = 0; k < n; ++k) av += a[i * n + k] * top[std::size_t(k)];
+        for (index_t j = 0; j < n; ++j) {
+          const double want = av * top[std::size_t(j)];
+          diff = std::max(diff, std::abs(b[i * n + j] - want));
+          scale = std::max(scale, std::abs(a[i * n + j]));
+        }
+      }
+      CHECK(diff <= 1e-10 * scale);
+      worst_err = std::max(worst_err, std::sqrt(1 - sigma2 / frob));
+    }
+  CHECK(truncated > 0);
+  CHECK(err == doctest::Approx(worst_err).epsilon(1e-8));
+
+  // The scores are the truncated rows against the training gradients; a rank at least every
+  // block's changes nothing.
+  auto ggn = f.op("ggn");
+  influence::InverseOptions io;
+  io.kind = influence::Inverse::Exact, io.damping = lambda;
+  influence::ScoreOptions so;
+  so.query_rank = 1;
+  const Matrix s = inverse_scores(*f.model, *ggn, f.train, range(f.N), f.query, range(f.Q), io, so);
+  const Matrix want = dense_scores(Xr, f.Q, identity(f.P), f.d.grads, f.N, f.P);
+  CHECK(max_diff(s, want) <= 1e-10 * max_abs(want));
+  so.query_rank = 6;
+  const Matrix full = inverse_scores(*f.model, *ggn, f.train, range(f.N), f.query, range(f.Q), io);
+  const Matrix same =
+      inverse_scores(*f.model, *ggn, f.train, range(f.N), f.query, range(f.Q), io, so);
+  CHECK(max_diff(same, full) == 0);
+  CHECK(error_of([&] { influence::truncate_query_rank(Xr.data(), f.Q, info, 0); }) ==
+        "influence: expected a query rank >= 1, found 0");
+}

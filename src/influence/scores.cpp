@@ -1,5 +1,7 @@
 #include "curv/influence/scores.hpp"
 
+#include <lapacke.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -28,6 +30,43 @@ void check_size(const GradientStream<T>& stream, const ScoreMetric& metric) {
 
 }  // namespace
 
+double truncate_query_rank(double* X, index_t Q, const std::vector<ParamInfo>& info, index_t r) {
+  CURV_CHECK(r >= 1, "influence: expected a query rank >= 1, found ", r);
+  index_t P = 0;
+  for (const ParamInfo& p : info) P = std::max(P, p.offset + p.shape.numel());
+  double worst = 0;
+  std::vector<double> a, s, u, vt;
+  for (const ParamInfo& p : info) {
+    if (p.shape.rank() < 2) continue;
+    const index_t m = p.shape.rows(), n = p.shape.numel() / m, k = std::min(m, n);
+    if (k <= r) continue;
+    for (index_t q = 0; q < Q; ++q) {
+      double* block = X + q * P + p.offset;  // (m, n), row-major
+      a.assign(block, block + m * n);
+      s.resize(std::size_t(k)), u.resize(std::size_t(m * k)), vt.resize(std::size_t(k * n));
+      const int status = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', int(m), int(n), a.data(), int(n),
+                                        s.data(), u.data(), int(k), vt.data(), int(n));
+      CURV_CHECK(status == 0, "influence: the SVD of query ", q, "'s ", p.name,
+                 " block failed (info ", status, ")");
+      double kept = 0, all = 0;
+      for (index_t i = 0; i < k; ++i) {
+        all += s[std::size_t(i)] * s[std::size_t(i)];
+        if (i < r) kept += s[std::size_t(i)] * s[std::size_t(i)];
+      }
+      if (all > 0) worst = std::max(worst, std::sqrt(std::max(0.0, all - kept) / all));
+      // block = U_r diag(s_r) V_rᵀ
+      for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < n; ++j) {
+          double v = 0;
+          for (index_t t = 0; t < r; ++t)
+            v += u[std::size_t(i * k + t)] * s[std::size_t(t)] * vt[std::size_t(t * n + j)];
+          block[i * n + j] = v;
+        }
+    }
+  }
+  return worst;
+}
+
 template <class T>
 std::vector<double> scores(const Model<T>& model, ScoreMetric& metric, const Split<T>& train_split,
                            std::vector<index_t> train, const Split<T>& query_split,
@@ -54,6 +93,8 @@ std::vector<double> scores(const Model<T>& model, ScoreMetric& metric, const Spl
   });
   if (options.cosine) normalize_rows(G.data(), Q, P);
   metric.apply(G.data(), Q, X.data());
+  if (options.query_rank > 0)
+    truncate_query_rank(X.data(), Q, model.params().info(), options.query_rank);
 
   // Row q of the result is x_qᵀ ∇ℓ(z_n) over the streamed training gradients.
   std::vector<double> S(std::size_t(Q * N));

@@ -122,6 +122,7 @@ struct Opts {
   index_t show = 0, show_query = 0;  // --show K, the query's position in --queries
   std::string show_out;
   std::string per_layer;                   // the per-layer parts [layers, queries, train], .npy
+  index_t query_rank = 0;                  // > 0: low-rank mapped query gradients
   std::string query_inputs, query_labels;  // queries from .npy files instead of the data
   bool damping_given = false;
 };
@@ -137,6 +138,7 @@ int run(Opts& o) {
   so.query = Measurement::parse(o.measurement);
   so.batch = o.gradient_batch;
   so.cosine = o.method == "grad-cos";
+  so.query_rank = o.query_rank;
 
   Progress progress;
   CurvatureSetup<T> s;
@@ -302,6 +304,7 @@ int run(Opts& o) {
   }
 
   info["method"] = o.method, info["measurement"] = so.query.name(), info["self"] = o.self;
+  if (o.query_rank > 0) info["query_rank"] = o.query_rank;
   if (!o.self) info["queries"] = queries.spec, info["query_count"] = queries.size();
   info["train"] = train.spec, info["train_count"] = train.size();
   if (with_operator) {
@@ -422,6 +425,10 @@ Runner add_influence(CLI::App& app) {
                   "--queries then indexes its rows (default all)");
   cmd->add_option("--query-labels", o->query_labels,
                   "--query-inputs: their int64 class labels (.npy), for the loss or the margin");
+  cmd->add_option("--query-rank", o->query_rank,
+                  "Each query's mapped gradient, per weight tensor, truncated to this rank by "
+                  "SVD (Kronfluence's low-rank query gradients; 0: exact)")
+      ->capture_default_str();
   cmd->add_option("--per-layer", o->per_layer,
                   "Also each layer's part of the scores, float32 .npy [layers, queries, train] "
                   "(summing to --out)");
@@ -508,6 +515,12 @@ Runner add_influence(CLI::App& app) {
                "ekfac, diagonal, grad-dot and grad-cos over the layers, found ",
                o->self ? "--self" : "--method " + o->method);
     check_writable(o->per_layer, "--per-layer");
+    CURV_CHECK(o->query_rank >= 0, "influence: expected --query-rank >= 0, found ", o->query_rank);
+    CURV_CHECK(o->query_rank == 0 || (!o->self && family != Family::Tracin &&
+                                      family != Family::Trak && family != Family::Representer),
+               "influence: --query-rank truncates the mapped query gradients of exact, cg, lissa, "
+               "arnoldi, kfac, ekfac, diagonal, grad-dot and grad-cos, found ",
+               o->self ? "--self" : "--method " + o->method);
     o->in.validate(family == Family::Inverse || family == Family::Arnoldi ||
                    family == Family::Structured);
     if (cmd->count("--examples") == 0) o->in.examples = o->train;  // H on the scored examples

@@ -28,7 +28,17 @@ struct ScoreOptions {
   // Grad-Cos: both gradients scaled to unit length first, s = cos(∇m(z'), M ∇ℓ(z)) for the
   // identity (a zero gradient scores 0).
   bool cosine = false;
+  // > 0: each query's mapped gradient M∇m(z'), per weight tensor viewed as a (rows, cols) matrix
+  // (rows its first dimension), replaced by its best rank-`query_rank` approximation (truncated
+  // SVD) before the dot products — Kronfluence's low-rank query gradients. One-dimensional
+  // tensors (biases, norm gains) stay exact; a tensor of rank <= query_rank is unchanged.
+  index_t query_rank = 0;
 };
+
+// The rank-r truncation of ScoreOptions::query_rank applied to the Q rows of X (Q, P) in place,
+// tensor by tensor of `info`. Returns the largest relative Frobenius error ‖X − X_r‖/‖X‖ over
+// the truncated (query, tensor) blocks.
+double truncate_query_rank(double* X, index_t Q, const std::vector<ParamInfo>& info, index_t r);
 
 // Per-layer scores beside the totals (Kronfluence's per-module scores): layer l's part of s,
 // (M g')ₗᵀ gₗ over its parameters' coordinates, so the layers' parts sum to s. For a
