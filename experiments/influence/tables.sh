@@ -23,6 +23,24 @@ for m in exact cg lissa; do
 done
 
 echo
+echo "A CNN against warm-started leave-one-out and the proximal Bregman response (LeNet-5 on"
+echo "train:0-4999, test:0-9, the 20 most helpful and 20 most harmful by CG each, λ = 0.1):"
+echo
+echo "| estimator | seconds to score | LOO Pearson | LOO Spearman | LOO mean per-query Pearson | PBRF Pearson | PBRF Spearman | PBRF mean per-query Pearson |"
+echo "|---|---|---|---|---|---|---|---|"
+loo=$(row cnn-loo)
+pbrf=$(row cnn-pbrf)
+for m in cg ekfac kfac arnoldi tracin trak representer grad-dot; do
+  s=$(row "cnn-score-$m")
+  [[ -n $s ]] || continue
+  a=$(jq -c --arg f "cnn-$m.npy" '.results[]? | select(.scores == $f)' <<< "${loo:-null}")
+  b=$(jq -c --arg f "cnn-$m.npy" '.results[]? | select(.scores == $f)' <<< "${pbrf:-null}")
+  printf '| %s | %.1f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n' "$m" "$(fmt '.seconds' "$s")" \
+    "$(fmt '.pearson' "$a")" "$(fmt '.spearman' "$a")" "$(fmt '.mean_query_pearson' "$a")" \
+    "$(fmt '.pearson' "$b")" "$(fmt '.spearman' "$b")" "$(fmt '.mean_query_pearson' "$b")"
+done
+
+echo
 echo "Linear datamodeling score (logistic regression, test:0-499, 50 random halves):"
 echo
 echo "| estimator | seconds to score | LDS |"

@@ -3,6 +3,7 @@
 #include <lapacke.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "curv/core/error.hpp"
@@ -26,6 +27,22 @@ template <class T>
 void check_size(const GradientStream<T>& stream, const ScoreMetric& metric) {
   CURV_CHECK(stream.columns() == metric.size(), "influence: expected a metric over all ",
              stream.columns(), " parameters, found ", metric.name(), " of size ", metric.size());
+}
+
+// Runs the stream, adding the time inside `use` to the products and the rest to the gradients.
+template <class T, class F>
+void timed_run(GradientStream<T>& stream, ScoreTiming* timing, F&& use) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  double inside = 0;
+  stream.run([&](const GradientBlock<T>& b) {
+    const auto t = Clock::now();
+    use(b);
+    inside += std::chrono::duration<double>(Clock::now() - t).count();
+  });
+  if (!timing) return;
+  timing->product_seconds += inside;
+  timing->gradient_seconds += std::chrono::duration<double>(Clock::now() - t0).count() - inside;
 }
 
 }  // namespace
@@ -88,7 +105,7 @@ std::vector<double> scores(const Model<T>& model, ScoreMetric& metric, const Spl
   check_size(query_stream, metric);
   // (Q, P): the queries' gradients, then M applied to them.
   std::vector<double> G(std::size_t(Q * P)), X(std::size_t(Q * P));
-  query_stream.run([&](const GradientBlock<T>& b) {
+  timed_run(query_stream, options.timing, [&](const GradientBlock<T>& b) {
     std::copy(b.data, b.data + b.rows * P, G.begin() + b.first * P);
   });
   if (options.cosine) normalize_rows(G.data(), Q, P);
@@ -102,7 +119,7 @@ std::vector<double> scores(const Model<T>& model, ScoreMetric& metric, const Spl
   to.batch = options.batch;  // the training loss
   GradientStream<T> train_stream(model, train_split, std::move(train), to);
   std::vector<double> block, out;
-  train_stream.run([&](const GradientBlock<T>& b) {
+  timed_run(train_stream, options.timing, [&](const GradientBlock<T>& b) {
     block.assign(b.data, b.data + b.rows * P);
     if (options.cosine) normalize_rows(block.data(), b.rows, P);
     out.resize(std::size_t(Q * b.rows));
@@ -138,7 +155,7 @@ std::vector<double> self_scores(const Model<T>& model, ScoreMetric& metric, cons
   GradientStream<T> stream(model, split, std::move(train), to);
   check_size(stream, metric);
   std::vector<double> block;
-  stream.run([&](const GradientBlock<T>& b) {
+  timed_run(stream, options.timing, [&](const GradientBlock<T>& b) {
     block.assign(b.data, b.data + b.rows * P);
     metric.quadratic(block.data(), b.rows, s.data() + b.first);
   });

@@ -139,6 +139,9 @@ int run(Opts& o) {
   so.batch = o.gradient_batch;
   so.cosine = o.method == "grad-cos";
   so.query_rank = o.query_rank;
+  influence::ScoreTiming timing;
+  so.timing = &timing;
+  double arnoldi_product_seconds = -1;  // set by Arnoldi
 
   Progress progress;
   CurvatureSetup<T> s;
@@ -217,6 +220,7 @@ int run(Opts& o) {
       metric = influence::arnoldi_metric(*H, a, wd + damping, &r);
       fresh.reset();  // the operator back on every batch
       info["arnoldi_products"] = r.products, info["arnoldi_values"] = r.values;
+      arnoldi_product_seconds = r.product_seconds;
       info["arnoldi_rank"] = r.values.size(), info["fresh_batches"] = o.fresh_batches;
       if (!r.message.empty()) info["arnoldi_message"] = r.message;
       break;
@@ -350,6 +354,17 @@ int run(Opts& o) {
   info["out"] = o.out;
   info["load_seconds"] = load_seconds, info["metric_seconds"] = metric_seconds;
   info["scoring_seconds"] = scoring_seconds, info["seconds"] = seconds_since(t0);
+  if (family != Family::Trak && family != Family::Representer) {
+    info["gradient_seconds"] = timing.gradient_seconds;
+    info["dot_seconds"] = timing.product_seconds;
+  }
+  if (arnoldi_product_seconds >= 0) {
+    // What Arnoldi influence cannot do without: its n products, one gradient per example and
+    // each gradient's projection onto the p Ritz vectors. The ratio is what the rest costs.
+    const double floor = arnoldi_product_seconds + timing.gradient_seconds + timing.product_seconds;
+    info["arnoldi_product_seconds"] = arnoldi_product_seconds;
+    info["floor_seconds"] = floor, info["floor_ratio"] = info["seconds"].get<double>() / floor;
+  }
   if (with_operator) info["memory"] = s.memory();
   std::printf("%s\n", info.dump().c_str());
   return 0;

@@ -28,6 +28,7 @@ struct ArnoldiOptions {
 
 struct ArnoldiReport {
   index_t products = 0;
+  double product_seconds = 0;  // inside H's products, of the whole Arnoldi run
   std::vector<double> values;  // the p kept, largest magnitude first
   bool breakdown = false;      // the Krylov space became invariant: fewer, exact pairs
   std::string message;

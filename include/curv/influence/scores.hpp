@@ -22,6 +22,13 @@
 
 namespace curv::influence {
 
+// Where a scoring run's time went: the gradient sweeps (queries' and training examples'), and
+// the products with them (the GEMMs against the mapped queries, or the metric's quadratic form —
+// Arnoldi's projections). Accumulated, so one record can span several calls.
+struct ScoreTiming {
+  double gradient_seconds = 0, product_seconds = 0;
+};
+
 struct ScoreOptions {
   Measurement query;    // the queries' scalar: loss (default) or margin
   index_t batch = 256;  // examples per gradient sweep
@@ -33,6 +40,7 @@ struct ScoreOptions {
   // SVD) before the dot products — Kronfluence's low-rank query gradients. One-dimensional
   // tensors (biases, norm gains) stay exact; a tensor of rank <= query_rank is unchanged.
   index_t query_rank = 0;
+  ScoreTiming* timing = nullptr;  // if given, the run's time is added to it
 };
 
 // The rank-r truncation of ScoreOptions::query_rank applied to the Q rows of X (Q, P) in place,
