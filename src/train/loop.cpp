@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "curv/loss/adapted.hpp"
 #include "curv/nn/objective.hpp"
 #include "curv/optim/schedule.hpp"
 

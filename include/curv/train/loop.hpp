@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "curv/data/batch_source.hpp"
-#include "curv/loss/adapted.hpp"
 #include "curv/nn/model.hpp"
 #include "curv/nn/regularizer.hpp"
 #include "curv/optim/optimizer.hpp"
@@ -33,6 +32,8 @@ template <class T>
 class Objective;
 template <class T>
 class Loss;
+template <class T>
+class WeightedLoss;
 
 template <class T>
 class TrainHook {
