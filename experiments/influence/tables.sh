@@ -101,11 +101,15 @@ done
 echo
 echo "Speed (LeNet-5, all 60,000 Fashion-MNIST training images, float32, alone on 2 cores):"
 echo
-echo "| run | seconds | loading | Arnoldi's products | scoring | peak memory, MB |"
-echo "|---|---|---|---|---|---|"
+echo "| run | seconds | loading | Arnoldi's metric (its products) | gradients | dot products | floor | ratio | peak memory, MB |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for t in speed-arnoldi-self speed-ekfac; do
   s=$(row "$t")
-  printf '| %s | %.1f | %.1f | %.1f | %.1f | %.0f |\n' "$t" "$(fmt '.seconds' "$s")" \
-    "$(fmt '.load_seconds' "$s")" "$(fmt '.metric_seconds' "$s")" "$(fmt '.scoring_seconds' "$s")" \
+  printf '| %s | %.1f | %.1f | %s | %.1f | %.1f | %s | %s | %.0f |\n' "$t" "$(fmt '.seconds' "$s")" \
+    "$(fmt '.load_seconds' "$s")" \
+    "$(fmt 'if .arnoldi_product_seconds then "\(.metric_seconds * 10 | round / 10) (\(.arnoldi_product_seconds * 10 | round / 10))" else "-" end' "$s")" \
+    "$(fmt '.gradient_seconds' "$s")" "$(fmt '.dot_seconds' "$s")" \
+    "$(fmt 'if .floor_seconds then .floor_seconds * 10 | round / 10 else "-" end' "$s")" \
+    "$(fmt 'if .floor_ratio then .floor_ratio * 100 | round / 100 else "-" end' "$s")" \
     "$(fmt '.memory.peak_rss_mb' "$s")"
 done
