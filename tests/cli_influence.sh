@@ -26,6 +26,16 @@ paste <(od -A n -v -t f4 -w4 -j 128 "$scratch/inf_exact.npy") <(od -A n -v -t f4
          END { exit !(n == 10 && big > 0 && worst <= 1e-4 * big) }' ||
   { echo "FAIL: influence --method arnoldi with p = P and exact disagree"; failed=1; }
 jq -e '.arnoldi_products >= 1 and .arnoldi_product_seconds > 0 and .floor_seconds >= .arnoldi_product_seconds and .floor_ratio >= 1' "$scratch/stdout" >/dev/null || { echo "FAIL: arnoldi summary: $(cat "$scratch/stdout")"; failed=1; }
+# LiSSA on fresh batches: with one batch of all five examples it is the plain recursion; with
+# batches of two it cycles through three (which, with this data set's identical inputs, share
+# one Hessian).
+lissa=("${inf[@]}" --method lissa --lissa-scale 20 --lissa-depth 1500)
+check "influence, lissa" "$curv" "${lissa[@]}" --out "$scratch/inf_lissa.npy"
+check "influence, lissa --fresh-batches (one batch)" "$curv" "${lissa[@]}" --fresh-batches --out "$scratch/inf_lissa1.npy"
+cmp -s "$scratch/inf_lissa.npy" "$scratch/inf_lissa1.npy" && jq -e '.fresh_batches == true' "$scratch/stdout" >/dev/null || { echo "FAIL: lissa --fresh-batches over one batch differs from lissa"; failed=1; }
+check "influence, lissa --fresh-batches --batch 2" "$curv" "${lissa[@]}" --fresh-batches --batch 2 --out "$scratch/inf_lissa2.npy"
+jq -e '.fresh_batches == true and .products == 2 * 1501' "$scratch/stdout" >/dev/null || { echo "FAIL: lissa --fresh-batches --batch 2: $(cat "$scratch/stdout")"; failed=1; }
+expect "influence: --fresh-batches is for --method arnoldi and lissa, found --method cg" "${inf[@]}" --method cg --fresh-batches --out "$scratch/never.npy"
 # Low-rank query gradients (their truncation is checked in test_influence.cpp; this data set's
 # identical inputs make every mapped weight gradient rank one already).
 check "influence, exact --query-rank 1" "$curv" "${inf[@]}" --method exact --query-rank 1 --out "$scratch/inf_rank1.npy"

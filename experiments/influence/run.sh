@@ -98,6 +98,15 @@ lds() {
   local q=(--queries test:0-499)
   run lds-score-exact influence "${at[@]}" "${q[@]}" --operator hessian --method exact \
     --exact-limit 8000 --out lds-exact.npy
+  run lds-score-cg influence "${at[@]}" "${q[@]}" --operator hessian --method cg \
+    --tolerance 1e-8 --out lds-cg.npy
+  # LiSSA as Koh & Liang run it: each of its 1,000 recursion steps on the next batch of 500.
+  local top scale
+  top=$(cd "$work" && "$curv" spectrum "${at[@]/--train-subset/--examples}" --operator hessian \
+    --top 1 --precision float64 | tail -n 1 | jq '.eigenvalues[0]')
+  scale=$(jq -n "1.5 * ($top + 0.01)")
+  run lds-score-lissa influence "${at[@]}" "${q[@]}" --operator hessian --method lissa \
+    --lissa-scale "$scale" --lissa-depth 1000 --fresh-batches --batch 500 --out lds-lissa.npy
   run lds-score-arnoldi influence "${at[@]}" "${q[@]}" --operator hessian --method arnoldi \
     --arnoldi-iterations 200 --arnoldi-rank 50 --out lds-arnoldi.npy
   local m
@@ -110,7 +119,7 @@ lds() {
   run lds-score-trak influence "${at[@]}" "${q[@]}" --method trak --projection-dim 2048 \
     --out lds-trak.npy
   local files=()
-  for m in exact arnoldi kfac ekfac diagonal grad-dot grad-cos tracin trak; do
+  for m in exact cg lissa arnoldi kfac ekfac diagonal grad-dot grad-cos tracin trak; do
     files+=("lds-$m.npy")
   done
   run lds influence-eval --lds "${at[@]}" "${q[@]}" --scores "$(IFS=,; echo "${files[*]}")" \

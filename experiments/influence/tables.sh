@@ -46,8 +46,9 @@ echo
 echo "| estimator | seconds to score | LDS |"
 echo "|---|---|---|"
 lds=$(row lds)
-for m in exact arnoldi kfac ekfac diagonal grad-dot grad-cos tracin trak; do
+for m in exact cg lissa arnoldi kfac ekfac diagonal grad-dot grad-cos tracin trak; do
   s=$(row "lds-score-$m")
+  [[ -n $s ]] || continue
   r=$(jq -c --arg f "lds-$m.npy" '.results[]? | select(.scores == $f)' <<< "${lds:-null}")
   printf '| %s | %.1f | %.3f |\n' "$m" "$(fmt '.seconds' "$s")" "$(fmt '.lds' "$r")"
 done

@@ -200,6 +200,12 @@ int run(Opts& o) {
       inv.tolerance = o.tolerance, inv.max_iterations = o.max_iterations;
       inv.lissa_scale = o.lissa_scale, inv.lissa_depth = o.lissa_depth;
       inv.exact_limit = o.exact_limit;
+      if (o.fresh_batches) {  // LiSSA as Koh & Liang run it: each recursion step on one batch
+        auto* model_op = dynamic_cast<ModelOperator<T>*>(s.op.get());
+        fresh = std::make_unique<influence::FreshBatchOperator<T>>(*model_op, s.data->batches());
+        op = std::make_unique<ProgressOperator>(*fresh, progress);
+        info["fresh_batches"] = true;
+      }
       op->stage("H·v products", 0);
       metric = std::make_unique<influence::InverseMetric>(*op, inv);
       break;
@@ -417,7 +423,8 @@ Runner add_influence(CLI::App& app) {
   cmd->add_option("--arnoldi-rank", o->arnoldi_rank, "arnoldi: eigenpairs kept p <= n")
       ->capture_default_str();
   cmd->add_flag("--fresh-batches", o->fresh_batches,
-                "arnoldi: each product on the next --batch of --examples, not all of them");
+                "arnoldi, lissa: each product on the next --batch of --examples, not all of "
+                "them (lissa's residual is then that of one batch)");
   cmd->add_option("--trajectory", o->trajectory,
                   "tracin: a run recorded by curv train --record (its snapshots after step 0)");
   cmd->add_option("--projection-dim", o->projection_dim,
@@ -511,8 +518,9 @@ Runner add_influence(CLI::App& app) {
     CURV_CHECK(o->projection_dim >= 1, "influence: expected --projection-dim >= 1, found ",
                o->projection_dim);
     if (family == Family::Trak) parse_projection(o->projection);
-    CURV_CHECK(!o->fresh_batches || family == Family::Arnoldi,
-               "influence: --fresh-batches is for --method arnoldi, found --method ", o->method);
+    CURV_CHECK(!o->fresh_batches || family == Family::Arnoldi || o->method == "lissa",
+               "influence: --fresh-batches is for --method arnoldi and lissa, found --method ",
+               o->method);
     check_writable(o->out, "--out");
     CURV_CHECK(o->show >= 0 && o->show_query >= 0,
                "influence: expected --show and --show-query >= 0, found ", o->show, " and ",
