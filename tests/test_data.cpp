@@ -406,3 +406,27 @@ TEST_CASE("label noise: a seeded fraction of examples, each moved to another cla
   CHECK(task->relabeled() == std::vector<index_t>{3});
   CHECK(task->relabeled("test") == std::vector<index_t>{1, 4});
 }
+
+TEST_CASE("keep_classes: the listed classes' examples, in order, relabeled in the order listed") {
+  Dataset d;
+  d.name = "toy/train", d.example = Shape{1, 1, 2}, d.classes = 3;
+  d.labels = {0, 1, 2, 1, 0};
+  for (std::uint8_t i = 0; i < 5; ++i) d.pixels.insert(d.pixels.end(), {i, std::uint8_t(10 + i)});
+  Dataset kept = d;
+  keep_classes(kept, {2, 0});
+  CHECK(kept.classes == 2);
+  CHECK(kept.labels == std::vector<std::int64_t>{1, 0, 1});  // examples 0, 2, 4
+  CHECK(kept.pixels == std::vector<std::uint8_t>{0, 10, 2, 12, 4, 14});
+  CHECK(error_of([&] { keep_classes(kept, {1}); }) ==
+        "--classes: expected at least 2 classes, found 1");
+  CHECK(error_of([&] {
+          keep_classes(d, {1, 1});
+        }) == "--classes: expected distinct classes, found 1 twice");
+  CHECK(error_of([&] {
+          keep_classes(d, {1, 5});
+        }) == "--classes: expected classes in 0..2 (toy/train), found 5");
+  TaskOptions o;
+  o.classes = {1, 7};
+  CHECK(error_of([&] { make_task<float>("moby-dick", "cross_entropy", o); }) ==
+        "--classes: expected image data (mnist, fashion-mnist or cifar10), found 'moby-dick'");
+}

@@ -5,12 +5,12 @@
 # with the command, to results.jsonl in the output folder (the build tree's
 # experiments/influence-out beside the binary, or, with --publish, this folder).
 # Usage: experiments/influence/run.sh [--publish] [CURV_BINARY] [PART…]
-#   parts: logreg cnn lds lds-mlp mislabel corrupt speed (default: all)
+#   parts: logreg binary cnn lds lds-mlp mislabel corrupt speed (default: all)
 # Re-running a part replaces its rows of results.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../common/run_args.sh" influence "$@"
 source "$(dirname "$0")/../common/run_curv.sh"
-all_parts=(logreg cnn lds lds-mlp mislabel corrupt speed)
+all_parts=(logreg binary cnn lds lds-mlp mislabel corrupt speed)
 parts=("${all_parts[@]}")
 ((${#rest[@]})) && parts=("${rest[@]}")
 
@@ -46,6 +46,35 @@ logreg() {
   run logreg-loo influence-eval --loo "${at[@]}" --queries test:0-4 \
     --scores logreg-exact.npy,logreg-cg.npy,logreg-lissa.npy --top 50 --pairs logreg-loo.csv \
     --plot logreg-loo-exact.png
+}
+
+# binary: Koh & Liang's binary logistic regression, MNIST ones against sevens (--classes 1,7:
+# ones are class 0 and sevens class 1, a two-way softmax, which is logistic regression on the
+# difference of its two weight rows), on the first 5,000 of the 13,007 training ones and sevens,
+# weight decay 0.01; otherwise as logreg. The data option is recorded in the checkpoint, so the
+# commands below read the same two classes without --data.
+binary() {
+  if [[ ! -f $work/binary.safetensors ]]; then
+    echo "+ curv train --model mlp (784-2) --data mnist --classes 1,7 --save binary.safetensors"
+    "$curv" train --model mlp --config '{"widths":[784,2]}' --data mnist --classes 1,7 \
+      --examples 0-4999 --optimizer sgd --lr 0.1 --momentum 0.9 --weight-decay 0.01 --batch 100 \
+      --epochs 30 --seed 0 --log-every 0 --save "$work/binary.safetensors" >/dev/null
+  fi
+  run binary-optimum influence-eval --optimum --checkpoint binary.safetensors \
+    --train-subset train:0-4999 --save binary-optimum.safetensors
+  local at=(--checkpoint binary-optimum.safetensors --train-subset train:0-4999)
+  local top scale
+  top=$(cd "$work" && "$curv" spectrum "${at[@]/--train-subset/--examples}" --operator hessian \
+    --top 1 --precision float64 | tail -n 1 | jq '.eigenvalues[0]')
+  scale=$(jq -n "1.5 * ($top + 0.01)")
+  local score=(influence "${at[@]}" --operator hessian --queries test:0-4)
+  run binary-exact "${score[@]}" --method exact --out binary-exact.npy
+  run binary-cg "${score[@]}" --method cg --tolerance 1e-8 --out binary-cg.npy
+  run binary-lissa "${score[@]}" --method lissa --lissa-scale "$scale" --lissa-depth 2000 \
+    --out binary-lissa.npy
+  run binary-loo influence-eval --loo "${at[@]}" --queries test:0-4 \
+    --scores binary-exact.npy,binary-cg.npy,binary-lissa.npy --top 50 --pairs binary-loo.csv \
+    --plot binary-loo-exact.png
 }
 
 # cnn: Koh & Liang's CNN experiment, with Bae et al.'s ground truth beside leave-one-out. LeNet-5
@@ -253,6 +282,7 @@ speed() {
 for part in "${parts[@]}"; do
   case $part in
     logreg) logreg ;;
+    binary) binary ;;
     cnn) cnn ;;
     lds) lds ;;
     lds-mlp) lds_mlp ;;

@@ -11,15 +11,18 @@ fmt() { jq -r "$1" <<< "${2:-null}"; }
 
 echo "Leave-one-out (logistic regression, test:0-4, 50 most helpful and 50 most harmful each):"
 echo
-echo "| inverse | H·v products | seconds | worst residual | Pearson | Spearman |"
-echo "|---|---|---|---|---|---|"
-loo=$(row logreg-loo)
-for m in exact cg lissa; do
-  s=$(row "logreg-$m")
-  r=$(jq -c --arg f "logreg-$m.npy" '.results[]? | select(.scores == $f)' <<< "${loo:-null}")
-  printf '| %s | %s | %.1f | %.1e | %.4f | %.4f |\n' "$m" "$(fmt '.products' "$s")" \
-    "$(fmt '.seconds' "$s")" "$(fmt '.worst_relative_residual' "$s")" \
-    "$(fmt '.pearson' "$r")" "$(fmt '.spearman' "$r")"
+echo "| model | inverse | H·v products | seconds | worst residual | Pearson | Spearman |"
+echo "|---|---|---|---|---|---|---|"
+for p in logreg binary; do
+  loo=$(row "$p-loo")
+  [[ -n $loo ]] || continue
+  for m in exact cg lissa; do
+    s=$(row "$p-$m")
+    r=$(jq -c --arg f "$p-$m.npy" '.results[]? | select(.scores == $f)' <<< "${loo:-null}")
+    printf '| %s | %s | %s | %.1f | %.1e | %.4f | %.4f |\n' "$p" "$m" "$(fmt '.products' "$s")" \
+      "$(fmt '.seconds' "$s")" "$(fmt '.worst_relative_residual' "$s")" \
+      "$(fmt '.pearson' "$r")" "$(fmt '.spearman' "$r")"
+  done
 done
 
 echo

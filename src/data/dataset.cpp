@@ -42,6 +42,30 @@ std::vector<index_t> relabel(Dataset& d, double fraction, std::uint64_t seed, co
   return order;
 }
 
+void keep_classes(Dataset& d, const std::vector<std::int64_t>& classes) {
+  CURV_CHECK(classes.size() >= 2, "--classes: expected at least 2 classes, found ", classes.size());
+  std::vector<std::int64_t> to(static_cast<std::size_t>(d.classes), -1);
+  for (std::size_t k = 0; k < classes.size(); ++k) {
+    const std::int64_t c = classes[k];
+    CURV_CHECK(c >= 0 && c < d.classes, "--classes: expected classes in 0..", d.classes - 1, " (",
+               d.name, "), found ", c);
+    CURV_CHECK(to[std::size_t(c)] < 0, "--classes: expected distinct classes, found ", c, " twice");
+    to[std::size_t(c)] = std::int64_t(k);
+  }
+  const index_t bytes = d.example.numel();
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < d.labels.size(); ++i) {
+    const std::int64_t y = to[std::size_t(d.labels[i])];
+    if (y < 0) continue;
+    std::copy_n(d.pixels.begin() + std::ptrdiff_t(i) * bytes, bytes,
+                d.pixels.begin() + std::ptrdiff_t(kept) * bytes);
+    d.labels[kept++] = y;
+  }
+  d.labels.resize(kept);
+  d.pixels.resize(kept * std::size_t(bytes));
+  d.classes = index_t(classes.size());
+}
+
 std::string data_dir() {
   if (const char* d = std::getenv("CURV_DATA"); d && *d) return d;
   const char* home = std::getenv("HOME");

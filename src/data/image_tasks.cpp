@@ -241,9 +241,13 @@ std::unique_ptr<Task<T>> make_image_task(const std::string& dataset, const std::
   Dataset train = load_dataset(dataset, "train");
   CURV_CHECK((opt.label_noise == 0 && opt.test_label_noise == 0) || loss == "cross_entropy",
              "--label-noise: expected classification (loss cross_entropy), found '", loss, "'");
+  CURV_CHECK(opt.classes.empty() || loss == "cross_entropy",
+             "--classes: expected classification (loss cross_entropy), found '", loss, "'");
+  if (!opt.classes.empty()) keep_classes(train, opt.classes);
   std::vector<index_t> relabeled, relabeled_test;
   if (opt.label_noise > 0) relabeled = relabel(train, opt.label_noise, opt.label_noise_seed);
   Dataset test = load_dataset(dataset, "test");
+  if (!opt.classes.empty()) keep_classes(test, opt.classes);
   if (opt.test_label_noise > 0)
     relabeled_test =
         relabel(test, opt.test_label_noise, opt.test_label_noise_seed, "--test-label-noise");

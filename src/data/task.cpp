@@ -206,6 +206,8 @@ std::unique_ptr<Task<T>> make_task(const std::string& dataset, const std::string
              "labels '", opt.labels, "' for ", dataset);
   CURV_CHECK(opt.label_noise == 0 || image, "--label-noise: expected image data (mnist, ",
              "fashion-mnist or cifar10), found '", dataset, "'");
+  CURV_CHECK(opt.classes.empty() || image, "--classes: expected image data (mnist, ",
+             "fashion-mnist or cifar10), found '", dataset, "'");
   CURV_CHECK(opt.test_label_noise == 0 || image, "--test-label-noise: expected image data ",
              "(mnist, fashion-mnist or cifar10), found '", dataset, "'");
   // Relabeled examples are numbered in the whole training split, which a carve renumbers.

@@ -117,7 +117,8 @@ nlohmann::json to_json(const Recipe& r) {
         {"labels", r.task.labels},
         {"standardize", r.task.standardize},
         {"label_noise", r.task.label_noise},
-        {"label_noise_seed", r.task.label_noise_seed}}},
+        {"label_noise_seed", r.task.label_noise_seed},
+        {"classes", r.task.classes}}},
       {"examples", r.examples},
       {"evaluate", r.evaluate},
       {"optimizer", r.optimizer},
@@ -169,6 +170,7 @@ Recipe recipe_from_json(const nlohmann::json& j) {
   t.get("labels", r.task.labels);
   t.get("standardize", r.task.standardize);
   t.get("label_noise", r.task.label_noise), t.get("label_noise_seed", r.task.label_noise_seed);
+  t.get("classes", r.task.classes);
   t.done();
   r.second_order = second_order_from_json(second);
   Reader a{adam, "recipe.adam", {}};

@@ -300,6 +300,10 @@ Runner add_train(CLI::App& app) {
                   "Image classification: replace this fraction of the training labels by "
                   "another class, uniformly (seeded by --seed; mislabel detection)")
       ->capture_default_str();
+  cmd->add_option("--classes", r.task.classes,
+                  "Image classification: only these classes, relabeled 0..K-1 in the order "
+                  "given (e.g. 1,7: Koh & Liang's binary MNIST; the model has K outputs)")
+      ->delimiter(',');
   cmd->add_option("--optimizer", r.optimizer,
                   "sgd, adam, adamw, lars, lamb, kfac, ekfac, foof or mfac")
       ->capture_default_str();

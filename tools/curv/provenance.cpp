@@ -50,6 +50,8 @@ void resolve_data(const std::string& checkpoint, std::string& data, TaskOptions&
     task.validation = recorded.validation, task.validation_seed = recorded.validation_seed;
     // And its label noise, so "train" holds the labels the model was trained on.
     task.label_noise = recorded.label_noise, task.label_noise_seed = recorded.label_noise_seed;
+    // And its classes, so labels mean what they meant in training.
+    task.classes = recorded.classes;
   }
 }
 

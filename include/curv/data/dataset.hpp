@@ -53,6 +53,11 @@ Dataset load_dataset(const std::string& name, const std::string& split);
 std::vector<index_t> relabel(Dataset& d, double fraction, std::uint64_t seed,
                              const char* option = "--label-noise");
 
+// Only the examples of the listed classes, in their order, relabeled 0..K−1 in the order listed
+// (["1", "7"]: ones become 0, sevens 1) — Koh & Liang's binary MNIST. Throws for fewer than two
+// classes, a repeated one or one outside 0..classes−1.
+void keep_classes(Dataset& d, const std::vector<std::int64_t>& classes);
+
 // A UTF-8 text file as Unicode code points; throws on invalid UTF-8 (naming the byte offset).
 std::u32string load_text(const std::string& path);
 

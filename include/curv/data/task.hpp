@@ -95,6 +95,9 @@ struct TaskOptions {
   // (jax-influence's protocol). A property of the data a command reads, not of a training run.
   double test_label_noise = 0;
   std::uint64_t test_label_noise_seed = 0;
+  // Image classification: only these classes, in both splits, relabeled 0..K−1 in the order
+  // given (keep_classes, data/dataset.hpp); empty: all.
+  std::vector<std::int64_t> classes;
 };
 
 // "mnist", "fashion-mnist", "cifar10" (classification, or reconstruction for loss "bce"),
