@@ -22,17 +22,6 @@
 using namespace curv;
 using namespace curv::testing;
 
-namespace {
-
-std::vector<index_t> all_but(index_t N, index_t removed) {
-  std::vector<index_t> r;
-  for (index_t i = 0; i < N; ++i)
-    if (i != removed) r.push_back(i);
-  return r;
-}
-
-}  // namespace
-
 TEST_CASE("leaving one out of a quadratic model: Newton's minimizer equals the closed form") {
   // One linear layer under the squared error: L₋z is quadratic, with the constant Hessian
   // s·Jᵀ(∇²ℓ/N_kept)J + wd·I, s = (N − 1)/N.

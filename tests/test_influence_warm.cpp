@@ -24,13 +24,6 @@ using namespace curv::testing;
 
 namespace {
 
-std::vector<index_t> all_but(index_t N, index_t removed) {
-  std::vector<index_t> r;
-  for (index_t i = 0; i < N; ++i)
-    if (i != removed) r.push_back(i);
-  return r;
-}
-
 std::vector<double> params_of(const Model<double>& m) {
   return {m.params().data(), m.params().data() + m.params().size()};
 }

@@ -14,6 +14,15 @@ all_parts=(logreg binary cnn lds lds-mlp mislabel corrupt speed)
 parts=("${all_parts[@]}")
 ((${#rest[@]})) && parts=("${rest[@]}")
 
+# lissa_scale ARGS…: LiSSA's scale 1.5 × λ_max(H + wd·I), wd = 0.01, for the checkpoint and
+# --train-subset in ARGS; λ_max of the Hessian by Lanczos.
+lissa_scale() {
+  local top
+  top=$(cd "$work" && "$curv" spectrum "${@/--train-subset/--examples}" --operator hessian \
+    --top 1 --precision float64 | tail -n 1 | jq '.eigenvalues[0]')
+  jq -n "1.5 * ($top + 0.01)"
+}
+
 # logreg: Koh & Liang's multinomial logistic regression (mlp [784, 10]) on the first 5,000 MNIST
 # training images, weight decay 0.01 on the mean loss. SGD brings it near the minimum, Newton's
 # method to ‖∇L‖ <= 1e-10; there the exact, CG and LiSSA influence of every training image on
@@ -33,11 +42,8 @@ logreg() {
   run logreg-optimum influence-eval --optimum --checkpoint logreg.safetensors "${data[@]}" \
     --save logreg-optimum.safetensors
   local at=(--checkpoint logreg-optimum.safetensors "${data[@]}")
-  local top
-  top=$(cd "$work" && "$curv" spectrum "${at[@]/--train-subset/--examples}" --operator hessian \
-    --top 1 --precision float64 | tail -n 1 | jq '.eigenvalues[0]')
   local scale
-  scale=$(jq -n "1.5 * ($top + 0.01)")
+  scale=$(lissa_scale "${at[@]}")
   local score=(influence "${at[@]}" --operator hessian --queries test:0-4)
   run logreg-exact "${score[@]}" --method exact --exact-limit 8000 --out logreg-exact.npy
   run logreg-cg "${score[@]}" --method cg --tolerance 1e-8 --out logreg-cg.npy
@@ -63,10 +69,8 @@ binary() {
   run binary-optimum influence-eval --optimum --checkpoint binary.safetensors \
     --train-subset train:0-4999 --save binary-optimum.safetensors
   local at=(--checkpoint binary-optimum.safetensors --train-subset train:0-4999)
-  local top scale
-  top=$(cd "$work" && "$curv" spectrum "${at[@]/--train-subset/--examples}" --operator hessian \
-    --top 1 --precision float64 | tail -n 1 | jq '.eigenvalues[0]')
-  scale=$(jq -n "1.5 * ($top + 0.01)")
+  local scale
+  scale=$(lissa_scale "${at[@]}")
   local score=(influence "${at[@]}" --operator hessian --queries test:0-4)
   run binary-exact "${score[@]}" --method exact --out binary-exact.npy
   run binary-cg "${score[@]}" --method cg --tolerance 1e-8 --out binary-cg.npy
@@ -130,10 +134,8 @@ lds() {
   run lds-score-cg influence "${at[@]}" "${q[@]}" --operator hessian --method cg \
     --tolerance 1e-8 --out lds-cg.npy
   # LiSSA as Koh & Liang run it: each of its 1,000 recursion steps on the next batch of 500.
-  local top scale
-  top=$(cd "$work" && "$curv" spectrum "${at[@]/--train-subset/--examples}" --operator hessian \
-    --top 1 --precision float64 | tail -n 1 | jq '.eigenvalues[0]')
-  scale=$(jq -n "1.5 * ($top + 0.01)")
+  local scale
+  scale=$(lissa_scale "${at[@]}")
   run lds-score-lissa influence "${at[@]}" "${q[@]}" --operator hessian --method lissa \
     --lissa-scale "$scale" --lissa-depth 1000 --fresh-batches --batch 500 --out lds-lissa.npy
   run lds-score-arnoldi influence "${at[@]}" "${q[@]}" --operator hessian --method arnoldi \

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "curv/core/error.hpp"
+#include "curv/data/batch_source.hpp"
 #include "curv/influence/retrain.hpp"
 #include "curv/loss/adapted.hpp"
 #include "curv/nn/objective.hpp"
@@ -112,9 +113,8 @@ class RemovalTerm final : public Regularizer<T> {
               index_t total)
       : loss_(make_loss<T>(model.loss())),
         obj_(model, *loss_),
-        scale_(-double(removed.size()) / double(total)) {
-    split.fill(removed, nullptr, batch_);
-  }
+        batch_(std::move(collect_batches<T>(split, removed, index_t(removed.size()))[0])),
+        scale_(-double(removed.size()) / double(total)) {}
   std::string name() const override { return "removal"; }
   double value(View<const T>) const override {
     return scale_ * obj_.set_batch(batch_.x, batch_.targets());
@@ -217,22 +217,17 @@ WarmOutcomes bregman_response(Model<T>& model, const Split<T>& split,
   {
     auto loss = make_loss<T>(model.loss());
     Objective<T> obj(model, *loss);
-    Batch<T> b;
-    const index_t chunk = 512;
-    for (index_t lo = 0; lo < N; lo += chunk) {
-      const std::span<const index_t> idx(examples.data() + lo,
-                                         std::size_t(std::min(chunk, N - lo)));
-      split.fill(idx, nullptr, b);
-      obj.record(b.x);
+    for_each_batch<T>(split, examples, 512, [&](const Batch<T>& b) {
+      obj.record(b.x.view());
       if (C == 0) {
         C = obj.outputs();
         anchors.assign(std::size_t(split.size() * C), T(0));
       }
       const View<const T> z = obj.output();
-      for (std::size_t n = 0; n < idx.size(); ++n)
+      for (std::size_t n = 0; n < b.indices.size(); ++n)
         std::copy_n(z.data + std::ptrdiff_t(n) * C, C,
-                    anchors.begin() + std::ptrdiff_t(idx[n] * C));
-    }
+                    anchors.begin() + std::ptrdiff_t(b.indices[n] * C));
+    });
   }
   const AnchoredSplit<T> anchored(split, std::move(anchors), C);
   const std::vector<double> base = measurement_values(model, query_split, queries, measurement);

@@ -133,6 +133,14 @@ inline std::vector<index_t> range(index_t n) {
   return r;
 }
 
+// 0..n−1 without `removed`: the kept examples of a leave-one-out.
+inline std::vector<index_t> all_but(index_t n, index_t removed) {
+  std::vector<index_t> r;
+  for (index_t i = 0; i < n; ++i)
+    if (i != removed) r.push_back(i);
+  return r;
+}
+
 // The largest |aᵢ|; the largest |aᵢ − bᵢ| (infinite when the sizes differ, so a check fails).
 inline double max_abs(const Matrix& a) {
   double m = 0;

@@ -142,13 +142,15 @@ int run(const Opts& o) {
   const index_t Q = index_t(queries.size());
   // One [Q, N] matrix per --scores file (--lds evaluates several against the same retrainings).
   std::vector<std::vector<double>> all_scores;
-  for (const std::string& f : o.scores) {
-    const NpyArray file = read_npy(f);
-    CURV_CHECK(file.shape == (std::vector<std::int64_t>{Q, N}), "--scores '", f, "': expected a [",
-               Q, ", ", N, "] score matrix for --queries ", queries.spec, " and --train-subset ",
-               train.spec, ", found shape ", shape_string(file.shape));
-    all_scores.push_back(file.to_double());
-  }
+  // A [Q, N] score matrix from the file `path` that `option` names, its shape checked.
+  const auto score_matrix = [&](const std::string& path, const char* option) {
+    const NpyArray file = read_npy(path);
+    CURV_CHECK(file.shape == (std::vector<std::int64_t>{Q, N}), option, " '", path,
+               "': expected a [", Q, ", ", N, "] score matrix for --queries ", queries.spec,
+               " and --train-subset ", train.spec, ", found shape ", shape_string(file.shape));
+    return file.to_double();
+  };
+  for (const std::string& f : o.scores) all_scores.push_back(score_matrix(f, "--scores"));
   CURV_CHECK(o.lds || 2 * o.top <= N, "influence-eval: expected 2 × --top <= ", N,
              " training examples, found --top ", o.top);
   const Measurement m = Measurement::parse(o.measurement);
@@ -172,11 +174,7 @@ int run(const Opts& o) {
   const std::size_t F = all_scores.size();
   std::vector<double> selection;
   if (!o.select_by.empty()) {
-    const NpyArray file = read_npy(o.select_by);
-    CURV_CHECK(file.shape == (std::vector<std::int64_t>{Q, N}), "--select-by '", o.select_by,
-               "': expected a [", Q, ", ", N, "] score matrix for --queries ", queries.spec,
-               " and --train-subset ", train.spec, ", found shape ", shape_string(file.shape));
-    selection = file.to_double();
+    selection = score_matrix(o.select_by, "--select-by");
     info["select_by"] = o.select_by;
   }
   std::vector<std::vector<std::vector<index_t>>> chosen(F);
@@ -324,6 +322,7 @@ int run(const Opts& o) {
   nlohmann::json results = nlohmann::json::array();
   for (std::size_t f = 0; f < F; ++f) {
     std::vector<double> all_pred, all_act;
+    double pearson_sum = 0, spearman_sum = 0;  // over the queries (pearson throws when undefined)
     nlohmann::json per_query = nlohmann::json::array();
     std::vector<Series> plotted;
     for (index_t q = 0; q < Q; ++q) {
@@ -338,9 +337,11 @@ int run(const Opts& o) {
       }
       plotted.push_back(
           {"test " + std::to_string(queries.indices[std::size_t(q)]), pred, act, true});
+      const double pearson = metrics::pearson(pred, act), spearman = metrics::spearman(pred, act);
       per_query.push_back({{"query", queries.indices[std::size_t(q)]},
-                           {"pearson", metrics::pearson(pred, act)},
-                           {"spearman", metrics::spearman(pred, act)}});
+                           {"pearson", pearson},
+                           {"spearman", spearman}});
+      pearson_sum += pearson, spearman_sum += spearman;
       all_pred.insert(all_pred.end(), pred.begin(), pred.end());
       all_act.insert(all_act.end(), act.begin(), act.end());
     }
@@ -358,17 +359,11 @@ int run(const Opts& o) {
       info["plot"] = o.plot;
     }
     // Over all pairs, each query's scale weighs in; the per-query means weigh queries alike.
-    double pearson_sum = 0, spearman_sum = 0;
-    index_t counted = 0;
-    for (const auto& r : per_query)
-      if (std::isfinite(r["pearson"].get<double>()) && std::isfinite(r["spearman"].get<double>()))
-        pearson_sum += r["pearson"].get<double>(), spearman_sum += r["spearman"].get<double>(),
-            ++counted;
     results.push_back({{"scores", o.scores[f]},
                        {"pearson", metrics::pearson(all_pred, all_act)},
                        {"spearman", metrics::spearman(all_pred, all_act)},
-                       {"mean_query_pearson", counted ? pearson_sum / double(counted) : NAN},
-                       {"mean_query_spearman", counted ? spearman_sum / double(counted) : NAN},
+                       {"mean_query_pearson", pearson_sum / double(Q)},
+                       {"mean_query_spearman", spearman_sum / double(Q)},
                        {"per_query", per_query}});
   }
   pairs.finish();
