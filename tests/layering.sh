@@ -15,6 +15,7 @@
 #   optim
 #   train
 #   prune laplace spectra influence continual unlearning metrics     (methods)
+#   distributed                                                       (them, on MPI)
 #
 # tools/, experiments/, examples/, bench/ and tests/ sit above everything and are not checked.
 #
@@ -29,6 +30,7 @@ declare -A rank=(
   [autodiff]=2 [ops]=3 [loss]=4 [nn]=5 [check]=6 [data]=7 [linalg]=8 [curvature]=9 [optim]=10
   [train]=11
   [prune]=12 [laplace]=12 [spectra]=12 [influence]=12 [continual]=12 [unlearning]=12 [metrics]=12
+  [distributed]=13
 )
 
 bad=0

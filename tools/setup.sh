@@ -17,7 +17,7 @@ BUILD=${BUILD:-build}
 SANITIZE_BUILD=${SANITIZE_BUILD:-build-sanitize}
 PACKAGES=(g++ ccache meson ninja-build pkg-config libopenblas-dev liblapacke-dev libtbb-dev doctest-dev
           libstb-dev zlib1g-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
-          libplplot-dev plplot-driver-cairo
+          libplplot-dev plplot-driver-cairo libopenmpi-dev openmpi-bin
           dataset-fashion-mnist ca-certificates)
 
 as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }

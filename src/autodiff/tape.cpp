@@ -126,7 +126,7 @@ std::size_t Tape<T>::first_node_reading(const std::function<bool(index_t)>& want
 
 template <class T>
 void Tape<T>::reverse(Bank bank, const ParamGrad<T>& dtheta, bool notify_observer,
-                      std::size_t stop) {
+                      std::size_t stop, const std::function<void(std::size_t)>& after_node) {
   const int b = static_cast<int>(bank);
   CURV_CHECK(stop <= nodes_.size(), "tape: a sweep cannot stop at node ", stop, " of ",
              nodes_.size());
@@ -147,6 +147,7 @@ void Tape<T>::reverse(Bank bank, const ParamGrad<T>& dtheta, bool notify_observe
     a.dtheta = dtheta;
     a.observer = notify_observer ? observer_ : nullptr;
     n.vjp(a);
+    if (after_node) after_node(j);
   }
   zero_unreached(b);
 }

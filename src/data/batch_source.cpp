@@ -1,5 +1,7 @@
 #include "curv/data/batch_source.hpp"
 
+#include <algorithm>
+
 #include "curv/core/error.hpp"
 
 namespace curv {
@@ -77,6 +79,32 @@ std::vector<Batch<T>> collect_batches(const Split<T>& split, std::span<const ind
   return out;
 }
 
+template <class T>
+void join_batches(std::span<const Batch<T>* const> parts, Batch<T>& out) {
+  CURV_CHECK(!parts.empty(), "batches: expected at least one to join, found none");
+  const Batch<T>& first = *parts[0];
+  index_t rows = 0, value_rows = 0;
+  for (const Batch<T>* b : parts) {
+    CURV_CHECK(b->x.shape().with_rows(1) == first.x.shape().with_rows(1) &&
+                   b->labels.empty() == first.labels.empty() &&
+                   b->values.empty() == first.values.empty(),
+               "batches: expected parts of one shape to join, found ", b->x.shape().str(), " and ",
+               first.x.shape().str());
+    rows += b->size();
+    if (!b->values.empty()) value_rows += b->values.shape().rows();
+  }
+  out.x.resize(first.x.shape().with_rows(rows));
+  if (!first.values.empty()) out.values.resize(first.values.shape().with_rows(value_rows));
+  out.labels.clear(), out.indices.clear();
+  T *x = out.x.data(), *v = first.values.empty() ? nullptr : out.values.data();
+  for (const Batch<T>* b : parts) {
+    x = std::copy(b->x.data(), b->x.data() + b->x.numel(), x);
+    if (v) v = std::copy(b->values.data(), b->values.data() + b->values.numel(), v);
+    out.labels.insert(out.labels.end(), b->labels.begin(), b->labels.end());
+    out.indices.insert(out.indices.end(), b->indices.begin(), b->indices.end());
+  }
+}
+
 template class BatchSource<float>;
 template class BatchSource<double>;
 template void check_example_indices(const Split<float>&, std::span<const index_t>);
@@ -85,6 +113,8 @@ template void for_each_batch(const Split<float>&, std::span<const index_t>, inde
                              const std::function<void(const Batch<float>&)>&);
 template void for_each_batch(const Split<double>&, std::span<const index_t>, index_t,
                              const std::function<void(const Batch<double>&)>&);
+template void join_batches(std::span<const Batch<float>* const>, Batch<float>&);
+template void join_batches(std::span<const Batch<double>* const>, Batch<double>&);
 template std::vector<Batch<float>> collect_batches(const Split<float>&, std::span<const index_t>,
                                                    index_t);
 template std::vector<Batch<double>> collect_batches(const Split<double>&, std::span<const index_t>,

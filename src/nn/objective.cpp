@@ -60,11 +60,12 @@ Targets<T> Objective<T>::targets(index_t n) const {
 }
 
 template <class T>
-void Objective<T>::gradient(T* g, bool notify_observer) {
+void Objective<T>::gradient(T* g, bool notify_observer,
+                            const std::function<void(std::size_t)>& after_node) {
   require_targets("the gradient");
   std::fill(g, g + parameters(), T(0));
   loss_.grad(tape_.seed(out_, Bank::Grad).data);
-  tape_.reverse(Bank::Grad, ParamGrad<T>::sum(g), notify_observer);
+  tape_.reverse(Bank::Grad, ParamGrad<T>::sum(g), notify_observer, 0, after_node);
   adjoints_ready_ = true;
 }
 

@@ -68,6 +68,7 @@ class KfacFamily final : public Optimizer<T> {
   std::string name() const override { return variant_; }
   double damping() const override { return damping_.lambda; }
   bool observes_gradient() const override { return true; }
+  bool reads_batch() const override { return true; }
   std::size_t state_bytes() const override {
     std::size_t b = rule_->bytes() + fallback_.bytes();
     for (index_t i = 0; i < stats_.layers(); ++i) {

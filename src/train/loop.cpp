@@ -36,6 +36,11 @@ BatchSource<T> training_source(const Split<T>& train, std::vector<index_t> examp
   return BatchSource<T>(train, std::move(examples), o);
 }
 
+// Shard s of `shards` draws with its own stream; one shard is the unsharded draw.
+std::uint64_t shard_seed(std::uint64_t seed, int s, int shards) {
+  return shards == 1 ? seed : seed ^ (std::uint64_t(s + 1) * 0x9e3779b97f4a7c15ull);
+}
+
 }  // namespace
 
 template <class T>
@@ -59,11 +64,53 @@ TrainLoop<T>::TrainLoop(Model<T>& model, Optimizer<T>& opt, const Split<T>& trai
                         double clip_norm)
     : model_(model),
       opt_(opt),
-      source_(training_source(train, std::move(examples), batch, seed)),
+      examples_(std::move(examples)),
+      batch_(batch),
+      seed_(seed),
       clip_norm_(clip_norm),
       train_(train) {
+  sources_.push_back(training_source(train, examples_, batch, seed));
   loss_ = make_loss<T>(model.loss());
   rebuild_objective();
+}
+
+template <class T>
+void TrainLoop<T>::set_shards(int shards, GradientExchange<T>* exchange) {
+  CURV_CHECK(step_ == 0, "train: expected shards set before the first step, found step ", step_);
+  CURV_CHECK(shards >= 1, "train: expected at least one shard, found ", shards);
+  CURV_CHECK(!exchange || exchange->shards() == shards, "train: expected ", shards,
+             " shards from the exchange, found ", exchange ? exchange->shards() : 0);
+  CURV_CHECK(batch_ % shards == 0, "train: expected a batch divisible by the ", shards,
+             " shards (processes), found --batch ", batch_);
+  // The rule's own reads of the batch (K-FAC's statistics, its quadratic model) would see one
+  // shard: they need their own sums (distributed K-FAC).
+  CURV_CHECK(!exchange || exchange->shards() == 1 || !opt_.reads_batch(), "train: expected an ",
+             "optimizer that reads only the gradient in a data-parallel run, found ", opt_.name(),
+             ", whose statistics of the batch are not summed across processes");
+  // B <= n (the constructor's check) gives B/shards <= n/shards: every shard has a batch.
+  const index_t part = index_t(examples_.size()) / shards, b = batch_ / shards;
+  sources_.clear();
+  exchange_ = exchange;
+  for (int s = 0; s < shards; ++s) {
+    if (exchange && s != exchange->shard()) continue;
+    const auto first = examples_.begin() + std::ptrdiff_t(s) * part;
+    sources_.push_back(training_source(train_, std::vector<index_t>(first, first + part), b,
+                                       shard_seed(seed_, s, shards)));
+  }
+}
+
+template <class T>
+const Batch<T>& TrainLoop<T>::draw() {
+  if (sources_.size() == 1) {
+    const Batch<T>& b = sources_[0].next();
+    last_state_ = sources_[0].last_fill_state();
+    return b;
+  }
+  std::vector<const Batch<T>*> parts;
+  for (BatchSource<T>& src : sources_) parts.push_back(&src.next());
+  last_state_ = sources_[0].last_fill_state();
+  join_batches<T>(parts, joined_);
+  return joined_;
 }
 
 template <class T>
@@ -122,17 +169,17 @@ std::size_t TrainLoop<T>::activation_bytes() const {
 template <class T>
 double TrainLoop<T>::step(double lr) {
   const auto t0 = std::chrono::steady_clock::now();
-  const Batch<T>& b = source_.next();
-  last_state_ = source_.last_fill_state();
-  const double l = run_step(b, lr);
+  const double l = run_step(draw(), lr);
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return l;
 }
 
 template <class T>
 double TrainLoop<T>::replay_step(std::span<const index_t> idx, const Rng::State& s, double lr) {
+  CURV_CHECK(shards() == 1, "train: expected an unsharded run to replay a step, found ", shards(),
+             " shards");
   const auto t0 = std::chrono::steady_clock::now();
-  source_.fill(idx, s, replayed_);
+  sources_[0].fill(idx, s, replayed_);
   last_state_ = s;
   const double l = run_step(replayed_, lr);
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -169,9 +216,16 @@ double TrainLoop<T>::run_step(const Batch<T>& b, double lr) {
   last_ = &b;
   ParamStore<T>& p = model_.params();
   double l = recorded_loss(b);
-  CURV_CHECK(std::isfinite(l), "train: expected a finite loss, found ", l, " at step ", step_ + 1);
   opt_.attach(*obj_);
-  obj_->gradient(p.grad(), opt_.observes_gradient());
+  if (exchange_) {  // this process's shard, summed with the others' as the sweep goes
+    exchange_->begin(obj_->tape(), p.grad(), p.size());
+    obj_->gradient(p.grad(), false, [this](std::size_t j) { exchange_->after_node(j); });
+    l = exchange_->finish(l);
+  } else {
+    obj_->gradient(p.grad(), opt_.observes_gradient());
+  }
+  // Checked after the sum, which every process then sees alike: none stops alone.
+  CURV_CHECK(std::isfinite(l), "train: expected a finite loss, found ", l, " at step ", step_ + 1);
   const std::string bad = first_non_finite(p);
   CURV_CHECK(bad.empty(), "train: expected finite gradients, found a non-finite one in ", bad,
              " at step ", step_ + 1);

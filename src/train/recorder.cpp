@@ -140,6 +140,7 @@ nlohmann::json to_json(const Recipe& r) {
       {"epochs", r.epochs},
       {"steps", r.steps},
       {"batch", r.batch},
+      {"shards", r.shards},
       {"eval_every", r.eval_every},
       {"eval_at_start", r.eval_at_start},
       {"eval_batch", r.eval_batch},
@@ -160,6 +161,7 @@ Recipe recipe_from_json(const nlohmann::json& j) {
   rd.get("adam", adam);  // absent in records older than Adam's settings: the defaults
   rd.get("large_batch", large_batch), rd.get("divergence", r.divergence);  // likewise
   rd.get("epochs", r.epochs), rd.get("steps", r.steps), rd.get("batch", r.batch);
+  rd.get("shards", r.shards);  // absent in records older than sharded draws: 1
   rd.get("eval_every", r.eval_every), rd.get("eval_at_start", r.eval_at_start);
   rd.get("eval_batch", r.eval_batch), rd.get("seed", r.seed), rd.get("data_seed", r.data_seed);
   rd.done();

@@ -62,6 +62,7 @@ RunSummary run_training(const Recipe& r, const Task<T>& task, Model<T>& model, O
 
   TrainLoop<T> loop(model, opt, task.split("train"), train.indices, r.batch, r.data_seed,
                     r.clip_norm);
+  if (r.shards != 1 || hooks.exchange) loop.set_shards(r.shards, hooks.exchange);
   for (const Regularizer<T>* reg : hooks.regularizers) loop.add_regularizer(*reg);
   for (TrainHook<T>* h : hooks.hooks) loop.add_hook(*h);
   const index_t per_epoch = loop.steps_per_epoch(), total = total_steps(r, per_epoch);
@@ -74,6 +75,7 @@ RunSummary run_training(const Recipe& r, const Task<T>& task, Model<T>& model, O
   double loss_sum = 0, first_loss = 0;
   index_t loss_count = 0;
   auto evaluate = [&](double lr) {
+    if (!hooks.evaluate) return;
     Evaluation e;
     e.step = loop.steps();
     e.epoch = double(loop.steps()) / double(per_epoch);

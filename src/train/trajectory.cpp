@@ -81,6 +81,9 @@ TrajectoryRecorder<T>::~TrajectoryRecorder() = default;
 template <class T>
 void TrajectoryRecorder<T>::begin(const Recipe& r, const Task<T>& task, const IndexList& train,
                                   TrainLoop<T>& loop) {
+  // A step is recorded as one list of examples and one generator state: unsharded draws.
+  CURV_CHECK(loop.shards() == 1, "trajectory: expected an unsharded run to record, found ",
+             loop.shards(), " shards");
   const Split<T>& split = task.split("train");
   const Model<T>& model = loop.model();
   impl_->batch = loop.batch_size();

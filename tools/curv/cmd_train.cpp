@@ -9,9 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "checks.hpp"
 #include "commands.hpp"
+#include "curv/distributed/data_parallel.hpp"
 #include "curv/kernels/parallel.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/optim/registry.hpp"
@@ -37,6 +39,8 @@ struct Opts {
   index_t record_every = 100, log_every = 50;
   bool fixed_damping = false;
   int threads = 0;
+  int bucket_kb = int(distributed::BucketedAllreduce<float>::kDefaultBucketBytes >> 10);
+  bool mpi_stats = false;
   TrainPruneOptions prune;
   TrainMarglikOptions marglik;
   CurvatureRateFlags curvature_rate;
@@ -83,6 +87,23 @@ void check_applicable(const CLI::App& cmd, const Recipe& r) {
     CURV_CHECK(cmd.count(option) == 0 || r.schedule.kind == Schedule::Kind::Step, "train: ", option,
                " applies to --schedule step, found --schedule ",
                Schedule::kind_name(r.schedule.kind));
+}
+
+// What a data-parallel run exchanged (rank 0's; every process sends the same): per step, the
+// buckets and the gradient bytes each process sends into the sums, and over the run the calls,
+// the share of buckets started during the backward sweep and the time finish() waited.
+nlohmann::json mpi_summary(const distributed::BucketedAllreduce<float>& x) {
+  const auto& s = x.stats();
+  const auto& t = distributed::traffic();
+  const double steps = double(std::max<index_t>(s.steps, 1));
+  return {
+      {"buckets_per_step", s.buckets_per_step},
+      {"gradient_bytes_per_step", s.bytes_per_step},
+      {"allreduce_bytes", t.allreduce_bytes},
+      {"allreduce_calls", t.allreduce_calls},
+      {"started_during_sweep",
+       double(s.started_in_sweep) / (steps * double(std::max<std::size_t>(s.buckets_per_step, 1)))},
+      {"wait_seconds", s.wait_seconds}};
 }
 
 int run(Opts& o, const CLI::App& cmd) {
@@ -136,6 +157,27 @@ int run(Opts& o, const CLI::App& cmd) {
   so.kfac_damping = o.kfac.damping_kind(), so.kfac_pi = o.kfac.pi_adjusted();
   r.second_order.adapt_damping = !o.fixed_damping;
   r.data_seed = r.seed;
+  distributed::Communicator& comm = distributed::Communicator::world();
+  if (comm.distributed()) {  // data parallel: one shard of every batch per process
+    CURV_CHECK(!cmd.count("--shards") || r.shards == comm.size(), "train: expected --shards ",
+               comm.size(), " (the MPI processes) or none, found ", r.shards);
+    r.shards = comm.size();
+    const char* local = !o.prune.kind.empty() ? "--prune"
+                        : o.marglik.on        ? "--marglik"
+                        : curvature_schedule  ? "--schedule curvature"
+                                              : nullptr;
+    CURV_CHECK(!local, "train: expected no --prune, --marglik or --schedule curvature in a ",
+               "data-parallel run (each measures curvature on one process's shard), found ", local);
+  }
+  CURV_CHECK(r.shards >= 1, "train: expected --shards >= 1, found ", r.shards);
+  CURV_CHECK(r.batch % r.shards == 0, "train: expected a batch divisible by the ", r.shards,
+             comm.distributed() ? " MPI processes" : " shards",
+             " (the same examples on each), found --batch ", r.batch);
+  CURV_CHECK(r.shards == 1 || o.record.empty(), "train: expected no --record with ", r.shards,
+             " shards (a trajectory records unsharded draws)");
+  CURV_CHECK(o.bucket_kb > 0, "train: expected --mpi-bucket-kb > 0, found ", o.bucket_kb);
+  CURV_CHECK(!o.mpi_stats || comm.distributed(),
+             "train: --mpi-stats applies to a run under mpirun, found one process");
   if (!o.init_from.empty()) check_readable(o.init_from, "--init-from", "a safetensors checkpoint");
   check_writable(o.save, "--save");
   check_writable(o.curve, "--curve");
@@ -148,12 +190,27 @@ int run(Opts& o, const CLI::App& cmd) {
                                                     o.threads);
     set_blas_threads(o.threads);
   }
-  auto model = make_recipe_model<float>(r);
-  if (!o.init_from.empty())  // every parameter's name and shape checked against the recipe's model
-    load_parameters(read_safetensors(o.init_from), o.init_from, model->name(), model->params());
-  auto task = make_recipe_task<float>(r, *model);
-  auto opt = make_recipe_optimizer<float>(r);
-  const auto [train, scored] = check_recipe(r, *task, *model);  // before any output
+  std::unique_ptr<Model<float>> model;
+  std::unique_ptr<Task<float>> task;
+  std::unique_ptr<Optimizer<float>> opt;
+  IndexList train;
+  std::vector<IndexList> scored;
+  distributed::agreed(comm, [&] {  // the data is read here: every process, or none, goes on
+    model = make_recipe_model<float>(r);
+    if (!o.init_from.empty())  // every parameter's name and shape checked against the model's
+      load_parameters(read_safetensors(o.init_from), o.init_from, model->name(), model->params());
+    task = make_recipe_task<float>(r, *model);
+    opt = make_recipe_optimizer<float>(r);
+    std::tie(train, scored) = check_recipe(r, *task, *model);  // before any output
+    if (r.shards > 1)
+      CURV_CHECK(!comm.distributed() || !opt->reads_batch(), "train: expected an optimizer that ",
+                 "reads only the gradient in a data-parallel run, found ", r.optimizer,
+                 " (its statistics of the batch are not summed across processes)");
+  });
+  std::unique_ptr<distributed::BucketedAllreduce<float>> exchange;
+  if (comm.distributed())
+    exchange = std::make_unique<distributed::BucketedAllreduce<float>>(
+        comm, model->params(), std::size_t(o.bucket_kb) << 10);
   // The learner checks its batch against the training examples: before any output too.
   const auto learner = o.curvature_rate.make(task->split("train"), train.indices);
   const index_t examples = train.size();
@@ -182,9 +239,14 @@ int run(Opts& o, const CLI::App& cmd) {
       {"threads", tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)},
       {"data_fingerprints", data_record}};
   const bool layerwise = r.optimizer == "lars" || r.optimizer == "lamb";
-  RunRecorder recorder(o.curve, o.log, r, start_extra);
+  if (comm.distributed()) start_extra["processes"] = comm.size();
+  // One process writes the record (an unwritable log stops every process).
+  std::unique_ptr<RunRecorder> recorder;
+  distributed::agreed(comm, [&] {
+    if (comm.root()) recorder = std::make_unique<RunRecorder>(o.curve, o.log, r, start_extra);
+  });
 
-  Progress progress;
+  Progress progress(comm.root());
   progress.line("train " + r.model + " on " + r.data + ": " + std::to_string(examples) +
                 " examples, " + std::to_string(model->params().size()) + " parameters, " +
                 r.optimizer + " lr " + significant(r.lr));
@@ -192,6 +254,8 @@ int run(Opts& o, const CLI::App& cmd) {
   hooks.log_every = o.log_every;
   hooks.trajectory = trajectory.get();
   hooks.rate = learner.get();
+  hooks.exchange = exchange.get();
+  hooks.evaluate = comm.root();
   nlohmann::json last;
   if (pruning) hooks.hooks.push_back(&pruning->hook());
   if (marglik) {
@@ -203,7 +267,7 @@ int run(Opts& o, const CLI::App& cmd) {
     if (pruning) scored_e.metrics["sparsity"] = pruning->sparsity();
     if (marglik && !marglik->history().empty())  // the latest fit's evidence
       scored_e.metrics["log_marglik"] = marglik->history().back().log_marglik;
-    recorder.evaluation(scored_e);
+    recorder->evaluation(scored_e);
     last = to_json(scored_e);
     progress.line(rounded(last).dump());
   };
@@ -215,9 +279,10 @@ int run(Opts& o, const CLI::App& cmd) {
     if (pruning) pruning->begin();
     s = run_training(r, *task, *model, *opt, hooks);
   } catch (const Error& e) {
-    recorder.failure(e.what());
+    if (recorder) recorder->failure(e.what());
     throw;
   }
+  if (!comm.root()) return 0;  // every process holds the same weights; rank 0 writes them
   if (!o.save.empty()) save_checkpoint(*model, o.save, training_metadata(r));
   // Epochs as asked, or the fraction a step budget covered.
   const nlohmann::json epochs = r.steps > 0
@@ -227,6 +292,9 @@ int run(Opts& o, const CLI::App& cmd) {
                             {"lr", r.lr},       {"batch", r.batch}, {"seed", r.seed},
                             {"epochs", epochs}, {"steps", s.steps}, {"seconds", s.seconds}};
   if (layerwise) summary["trust_coefficient"] = r.large_batch.trust;
+  if (r.shards > 1) summary["shards"] = r.shards;
+  if (comm.distributed()) summary["processes"] = comm.size();
+  if (o.mpi_stats) summary["mpi"] = mpi_summary(*exchange);
   if (learner) {  // what the learner measured: how often, at what cost, and where it ended
     const auto& m = learner->history().back();
     summary["curvature_schedule"] = {{"measurements", learner->history().size()},
@@ -256,7 +324,7 @@ int run(Opts& o, const CLI::App& cmd) {
   summary["needed_mb"] = double(needed) * mb;
   if (!o.save.empty()) summary["save"] = o.save;
   if (!o.init_from.empty()) summary["init_from"] = o.init_from;
-  recorder.finish(summary);  // the record keeps every digit; the terminal gets six
+  recorder->finish(summary);  // the record keeps every digit; the terminal gets six
   std::printf("%s\n", rounded(summary).dump().c_str());
   return 0;
 }
@@ -348,6 +416,16 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--steps", r.steps, "Optimizer steps (when > 0, instead of --epochs)")
       ->capture_default_str();
   cmd->add_option("--batch", r.batch, "Minibatch size")->capture_default_str();
+  cmd->add_option("--shards", r.shards,
+                  "Draw each batch as this many equal shards from as many parts of the data, "
+                  "as `mpirun -np N` does (its default there; docs/distributed.md)")
+      ->capture_default_str();
+  cmd->add_option("--mpi-bucket-kb", o->bucket_kb,
+                  "Under mpirun: gradient sums start in buckets of at least this many KiB "
+                  "during the backward sweep")
+      ->capture_default_str();
+  cmd->add_flag("--mpi-stats", o->mpi_stats,
+                "Under mpirun: buckets, bytes sent and time waiting, in the JSON line");
   cmd->add_option("--seed", r.seed, "Seed of initialization, shuffling, augmentation, validation")
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Threads for TBB and BLAS (0: all cores)")

@@ -13,12 +13,37 @@
 #include "commands.hpp"
 #include "curv/core/error.hpp"
 #include "curv/core/version.hpp"
+#include "curv/distributed/communicator.hpp"
 #include "curv/kernels/parallel.hpp"
 #include "curv/train/recorder.hpp"
 #include "recipes.hpp"
 
+namespace {
+
+// The subcommands that run on several MPI processes (docs/distributed.md).
+const std::set<std::string>& distributed_commands() {
+  static const std::set<std::string> names{"train"};
+  return names;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   curv::set_command_line(argc, argv);  // run records carry it
+  // Under mpirun, MPI starts here; one line of any error comes from rank 0 (the processes of a
+  // data-parallel run fail together: distributed/communicator.hpp), and MPI ends before exit.
+  curv::distributed::Communicator* started = nullptr;
+  try {
+    started = &curv::distributed::Communicator::world();
+  } catch (const curv::Error& e) {
+    std::cerr << "curv: " << e.what() << "\n";
+    return 1;
+  }
+  curv::distributed::Communicator& world = *started;
+  struct Finalize {
+    curv::distributed::Communicator& c;
+    ~Finalize() { c.finalize(); }
+  } finalize{world};
   CLI::App app{std::string("curv ") + curv::version() + " (" + curv::git_commit() +
                "): neural networks and second-order methods — training, exact curvature products, "
                "K-FAC and the curvature toolkit's solvers"};
@@ -118,8 +143,9 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-' &&
       std::find(names.begin(), names.end(), argv[1]) == names.end()) {
     const std::string near = curv::cli::closest(argv[1], names);
-    std::cerr << "curv: unknown subcommand '" << argv[1] << "'"
-              << (near.empty() ? "" : ": did you mean '" + near + "'?") << " (see curv --help)\n";
+    if (world.root())
+      std::cerr << "curv: unknown subcommand '" << argv[1] << "'"
+                << (near.empty() ? "" : ": did you mean '" + near + "'?") << " (see curv --help)\n";
     return 2;
   }
   try {
@@ -128,7 +154,7 @@ int main(int argc, char** argv) {
     try {
       curv::cli::expand_recipe(args);
     } catch (const curv::Error& e) {
-      std::cerr << "curv: " << e.what() << "\n";
+      if (world.root()) std::cerr << "curv: " << e.what() << "\n";
       return 2;
     }
     std::vector<char*> expanded;
@@ -153,11 +179,17 @@ int main(int argc, char** argv) {
           break;
         }
     }
-    std::cerr << "curv: " << e.what() << hint << " (see curv "
-              << (cmd ? cmd->get_name() + " " : std::string()) << "--help)\n";
+    if (world.root())
+      std::cerr << "curv: " << e.what() << hint << " (see curv "
+                << (cmd ? cmd->get_name() + " " : std::string()) << "--help)\n";
     return 2;
   }
   try {
+    for (auto& [cmd, run] : runners)
+      if (cmd->parsed() && world.distributed())
+        CURV_CHECK(distributed_commands().count(cmd->get_name()), cmd->get_name(),
+                   ": expected one process (it has no data-parallel form), found ", world.size(),
+                   " MPI processes");
     CURV_CHECK(threads >= 0, "expected --threads >= 0 (0: all cores), found ", threads);
     std::unique_ptr<tbb::global_control> limit;
     if (threads > 0) {
@@ -168,6 +200,7 @@ int main(int argc, char** argv) {
     for (auto& [cmd, run] : runners)
       if (cmd->parsed()) return run();
   } catch (const curv::Error& e) {
+    if (!world.root()) return 1;
     if (isatty(fileno(stderr))) std::cerr << "\r" << std::string(100, ' ') << "\r";  // a bar
     std::cerr << "curv: " << e.what() << "\n";
     return 1;

@@ -21,7 +21,11 @@ inline double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 class Progress {
  public:
-  Progress() : tty_(isatty(fileno(stderr)) != 0), start_(std::chrono::steady_clock::now()) {}
+  // shown false: prints nothing at all (the other processes of a data-parallel run).
+  explicit Progress(bool shown = true)
+      : shown_(shown),
+        tty_(shown && isatty(fileno(stderr)) != 0),
+        start_(std::chrono::steady_clock::now()) {}
 
   // Step `done` of `total` with the latest loss; only terminals get these.
   void step(long done, long total, double loss) {
@@ -64,6 +68,7 @@ class Progress {
   }
   // A line that stays (epoch summaries): clears the bar first on a terminal.
   void line(const std::string& s) {
+    if (!shown_) return;
     if (tty_) std::fprintf(stderr, "\r%*s\r", 100, "");
     std::fprintf(stderr, "%s\n", s.c_str());
     std::fflush(stderr);
@@ -77,7 +82,7 @@ class Progress {
     std::snprintf(b, sizeof b, "%ld:%02ld", t / 60, t % 60);
     return b;
   }
-  bool tty_;
+  bool shown_, tty_;
   std::chrono::steady_clock::time_point start_;
 };
 

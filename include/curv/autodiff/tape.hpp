@@ -85,9 +85,10 @@ class Tape {
   // vjp of every node after seed(); parameter gradients go to `dtheta` (accumulated). With
   // stop > 0 the sweep ends at node `stop` (see first_node_reading), which computes its
   // parameters' gradients but passes nothing down: the nodes below it are not visited, and the
-  // adjoints of the values below it mean nothing.
+  // adjoints of the values below it mean nothing. after_node(j), if given, is called once node
+  // j's vjp is done: a data-parallel run starts summing the gradients that are complete.
   void reverse(Bank bank, const ParamGrad<T>& dtheta, bool notify_observer = false,
-               std::size_t stop = 0);
+               std::size_t stop = 0, const std::function<void(std::size_t)>& after_node = {});
   // The earliest node that reads a parameter whose flat offset is `wanted`: a sweep for those
   // parameters alone (their gradients, their layers' observer events) may stop there. 0 when
   // none does, or when an input is differentiable (its adjoint needs the whole sweep).

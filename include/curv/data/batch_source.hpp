@@ -72,6 +72,11 @@ template <class T>
 std::vector<Batch<T>> collect_batches(const Split<T>& split, std::span<const index_t> indices,
                                       index_t batch);
 
+// The batches' examples one after another in one batch (inputs, labels, values and indices);
+// every part must have the same example shape and the same kinds of target.
+template <class T>
+void join_batches(std::span<const Batch<T>* const> parts, Batch<T>& out);
+
 extern template class BatchSource<float>;
 extern template class BatchSource<double>;
 

@@ -45,8 +45,10 @@ class Objective {
   Tape<T>& tape() { return tape_; }
   Value output_value() const { return out_; }
 
-  // g = ∇L (assigned, size P). Observers set on the tape see every layer's output gradient.
-  void gradient(T* g, bool notify_observer = false);
+  // g = ∇L (assigned, size P). Observers set on the tape see every layer's output gradient;
+  // after_node(j) is called as the sweep finishes tape node j (Tape::reverse).
+  void gradient(T* g, bool notify_observer = false,
+                const std::function<void(std::size_t)>& after_node = {});
   // G:(N,P), row n = ∇ℓₙ (so the rows' mean is ∇L).
   void per_example_gradients(T* G);
   // out:(N,C) = J v, the outputs' directional derivative along v.

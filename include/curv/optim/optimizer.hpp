@@ -43,6 +43,9 @@ class Optimizer {
   // at the new parameters). First-order rules ignore both.
   virtual void attach(Objective<T>& /*batch*/) {}
   virtual bool observes_gradient() const { return false; }
+  // Whether step() reads the batch beyond its gradient (attach): statistics that a
+  // data-parallel run would have to sum across its processes too.
+  virtual bool reads_batch() const { return false; }
   // θ ← update(θ, ∇L) using params.grad(); the learning rate may change between steps.
   virtual void step(ParamStore<T>& params) = 0;
   void set_lr(double lr) { lr_ = lr; }

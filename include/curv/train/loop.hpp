@@ -21,6 +21,7 @@
 #include <span>
 #include <vector>
 
+#include "curv/autodiff/tape.hpp"
 #include "curv/data/batch_source.hpp"
 #include "curv/nn/model.hpp"
 #include "curv/nn/regularizer.hpp"
@@ -60,6 +61,25 @@ class MaskProjection final : public TrainHook<T> {
   std::vector<std::uint8_t> keep_;
 };
 
+// A data-parallel run's link between its processes (distributed/data_parallel.hpp). Each of
+// shards() processes records its own shard of every global batch and sweeps backward through
+// it; the exchange turns each process's batch gradient into the global batch's, the same on
+// every process, and may start summing finished layers while the sweep goes on.
+template <class T>
+class GradientExchange {
+ public:
+  virtual ~GradientExchange() = default;
+  virtual int shards() const = 0;
+  virtual int shard() const = 0;  // this process's, 0..shards()-1
+  // Before the backward sweep over `tape` into the flat gradient g (P entries).
+  virtual void begin(const Tape<T>& tape, T* g, index_t P) = 0;
+  // As the sweep finishes tape node j.
+  virtual void after_node(std::size_t j) = 0;
+  // After the sweep: g becomes the mean of the processes' batch gradients (each the mean over
+  // an equal shard), and the returned loss the mean of their `loss`.
+  virtual double finish(double loss) = 0;
+};
+
 template <class T>
 class TrainLoop {
  public:
@@ -75,6 +95,16 @@ class TrainLoop {
   // the divisor B kept: wₙ = 0 takes an example out of the objective at the full set's 1/N
   // weight while every batch stays as drawn (leave-out retraining, influence/retrain_warm.hpp).
   void set_example_weights(std::vector<double> weights);
+  // Draws every batch of B as `shards` shards of B/shards examples (B divisible by shards):
+  // the training examples are cut into `shards` equal contiguous parts (the last n mod shards
+  // dropped), each shuffled every epoch by its own stream (seeded by the loop's seed and the
+  // shard; one shard is the unsharded draw), and a batch is their next B/shards each, in shard
+  // order. Without an exchange this process computes every shard; with one (shards from it) it
+  // holds and computes only exchange.shard()'s part and the exchange sums the gradients: R
+  // processes then take the steps one process takes with shards = R. Before the first step.
+  void set_shards(int shards, GradientExchange<T>* exchange = nullptr);
+  int shards() const { return int(sources_.size()) * (exchange_ ? exchange_->shards() : 1); }
+
   // Replaces the model's own loss on this loop's batches (a Bregman divergence to anchor
   // outputs, loss/adapted.hpp; the split's targets must be what the loss expects).
   void set_loss(std::unique_ptr<Loss<T>> loss);
@@ -91,10 +121,11 @@ class TrainLoop {
   double replay_step(std::span<const index_t> idx, const Rng::State& s, double lr);
 
   index_t steps() const { return step_; }
-  index_t steps_per_epoch() const { return source_.batches_per_epoch(); }
-  index_t batch_size() const { return source_.batch_size(); }
-  const BatchSource<T>& source() const { return source_; }
-  // The last step's batch, and the generator's state before its examples were drawn.
+  index_t steps_per_epoch() const { return sources_[0].batches_per_epoch(); }
+  // The global batch (all shards').
+  index_t batch_size() const { return batch_; }
+  // The last step's batch (this process's part of it, in a data-parallel run), and the
+  // generator's state before its examples were drawn (the first shard's).
   const Batch<T>& batch() const { return *last_; }
   const Rng::State& batch_state() const { return last_state_; }
   // Training time so far: batch assembly, sweeps, regularizers, hooks and optimizer steps.
@@ -111,9 +142,17 @@ class TrainLoop {
   // The batch recorded on the objective, with the model's training-time randomness on.
   double recorded_loss(const Batch<T>& b);
 
+  // The next batch: one source's, or the shards' concatenated.
+  const Batch<T>& draw();
+
   Model<T>& model_;
   Optimizer<T>& opt_;
-  BatchSource<T> source_;
+  std::vector<index_t> examples_;
+  index_t batch_;
+  std::uint64_t seed_;
+  std::vector<BatchSource<T>> sources_;  // one per shard this process computes
+  GradientExchange<T>* exchange_ = nullptr;
+  Batch<T> joined_;  // the shards' batches, concatenated
   double clip_norm_, seconds_ = 0;
   index_t step_ = 0;
   // Builds the objective on loss_, weighted when example weights are set.

@@ -42,6 +42,9 @@ struct Recipe {
   // How long, and how often it is scored.
   index_t epochs = 1, steps = 0;  // the budget: steps when > 0, else epochs
   index_t batch = 128;
+  // Each batch drawn as this many equal shards (TrainLoop::set_shards): a data-parallel run's
+  // processes, or one process taking the same steps.
+  int shards = 1;
   index_t eval_every = 0;  // steps between evaluations; 0: at every epoch's end
   bool eval_at_start = false;
   index_t eval_batch = 0;  // 0: the training batch size
@@ -95,6 +98,10 @@ struct RunHooks {
   index_t log_every = 0;
   TrajectoryRecorder<T>* trajectory = nullptr;
   RateController<T>* rate = nullptr;  // null: the recipe's schedule alone
+  // A data-parallel run: this process computes the exchange's shard of every batch (the
+  // recipe's shards must be its processes); evaluations run only where `evaluate` is set.
+  GradientExchange<T>* exchange = nullptr;
+  bool evaluate = true;
 };
 
 // The recipe's model, initialized from its seed, and its optimizer.

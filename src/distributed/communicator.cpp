@@ -1,0 +1,230 @@
+#include "curv/distributed/communicator.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "curv/core/error.hpp"
+
+#if CURV_HAVE_MPI
+#define OMPI_SKIP_MPICXX 1  // the C API only; Open MPI's C++ bindings are deprecated
+#include <mpi.h>
+#endif
+
+namespace curv::distributed {
+
+TrafficCounter& traffic() {
+  static TrafficCounter t;
+  return t;
+}
+
+bool Communicator::built_with_mpi() { return CURV_HAVE_MPI != 0; }
+
+Communicator& Communicator::world() {
+  static Communicator c;
+  return c;
+}
+
+#if CURV_HAVE_MPI
+
+namespace {
+
+// Started by mpirun (Open MPI sets this in every process it launches): only then is MPI
+// initialized, so a plain `curv …` never loads MPI's runtime.
+bool launched_by_mpirun() { return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr; }
+
+template <class T>
+MPI_Datatype type_of();
+template <>
+MPI_Datatype type_of<float>() {
+  return MPI_FLOAT;
+}
+template <>
+MPI_Datatype type_of<double>() {
+  return MPI_DOUBLE;
+}
+
+int count_of(std::size_t n) {
+  CURV_CHECK(n <= std::size_t(std::numeric_limits<int>::max()), "mpi: expected a message of at ",
+             "most 2^31 - 1 values, found ", n);
+  return int(n);
+}
+
+void check(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, text, &len);
+  fail("mpi: ", what, " failed: ", std::string(text, std::size_t(len)));
+}
+
+MPI_Request to_mpi(std::uintptr_t h) {
+  MPI_Request r;
+  static_assert(sizeof r <= sizeof h, "an MPI_Request must fit a handle");
+  std::memcpy(&r, &h, sizeof r);
+  return r;
+}
+
+std::uintptr_t from_mpi(MPI_Request r) {
+  std::uintptr_t h = 0;
+  std::memcpy(&h, &r, sizeof r);
+  return h;
+}
+
+template <class T>
+void allreduce(T* data, std::size_t n) {
+  traffic().allreduce_bytes += n * sizeof(T), ++traffic().allreduce_calls;
+  check(MPI_Allreduce(MPI_IN_PLACE, data, count_of(n), type_of<T>(), MPI_SUM, MPI_COMM_WORLD),
+        "allreduce");
+}
+
+template <class T>
+std::uintptr_t iallreduce(T* data, std::size_t n) {
+  traffic().allreduce_bytes += n * sizeof(T), ++traffic().allreduce_calls;
+  MPI_Request r;
+  check(MPI_Iallreduce(MPI_IN_PLACE, data, count_of(n), type_of<T>(), MPI_SUM, MPI_COMM_WORLD, &r),
+        "iallreduce");
+  return from_mpi(r);
+}
+
+}  // namespace
+
+Communicator::Communicator() {
+  if (!launched_by_mpirun()) return;
+  int provided = 0;
+  check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "init");
+  initialized_ = true;
+  CURV_CHECK(provided >= MPI_THREAD_FUNNELED, "mpi: expected MPI_THREAD_FUNNELED support, found ",
+             "level ", provided);
+  // Errors come back as codes (turned into curv::Error above) instead of aborting the job.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+}
+
+Communicator::~Communicator() { finalize(); }
+
+void Communicator::finalize() {
+  int done = 0;
+  if (initialized_ && (MPI_Finalized(&done), !done)) MPI_Finalize();
+  initialized_ = false;
+}
+
+void Communicator::allreduce_sum(float* data, std::size_t n) {
+  if (distributed()) allreduce(data, n);
+}
+void Communicator::allreduce_sum(double* data, std::size_t n) {
+  if (distributed()) allreduce(data, n);
+}
+
+double Communicator::sum(double x) {
+  allreduce_sum(&x, 1);
+  return x;
+}
+
+void Communicator::broadcast(float* data, std::size_t n, int root) {
+  if (distributed()) check(MPI_Bcast(data, count_of(n), MPI_FLOAT, root, MPI_COMM_WORLD), "bcast");
+}
+void Communicator::broadcast(double* data, std::size_t n, int root) {
+  if (distributed()) check(MPI_Bcast(data, count_of(n), MPI_DOUBLE, root, MPI_COMM_WORLD), "bcast");
+}
+
+void Communicator::broadcast(std::string& s, int root) {
+  if (!distributed()) return;
+  std::uint64_t n = s.size();
+  check(MPI_Bcast(&n, 1, MPI_UINT64_T, root, MPI_COMM_WORLD), "bcast");
+  s.resize(std::size_t(n));
+  check(MPI_Bcast(s.data(), count_of(std::size_t(n)), MPI_CHAR, root, MPI_COMM_WORLD), "bcast");
+}
+
+void Communicator::gather(const float* local, const std::vector<std::size_t>& counts, float* out,
+                          int root) {
+  CURV_CHECK(counts.size() == std::size_t(size_), "mpi: expected ", size_,
+             " block sizes for a gather, found ", counts.size());
+  if (!distributed()) {
+    std::copy(local, local + counts[0], out);
+    return;
+  }
+  std::vector<int> n(counts.size()), at(counts.size());
+  std::size_t offset = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    n[r] = count_of(counts[r]), at[r] = count_of(offset);
+    offset += counts[r];
+  }
+  check(MPI_Gatherv(local, n[std::size_t(rank_)], MPI_FLOAT, out, n.data(), at.data(), MPI_FLOAT,
+                    root, MPI_COMM_WORLD),
+        "gather");
+}
+
+void Communicator::barrier() {
+  if (distributed()) check(MPI_Barrier(MPI_COMM_WORLD), "barrier");
+}
+
+Communicator::Request Communicator::iallreduce_sum(float* data, std::size_t n) {
+  Request r;
+  if (distributed()) r.handle_ = iallreduce(data, n);
+  return r;
+}
+Communicator::Request Communicator::iallreduce_sum(double* data, std::size_t n) {
+  Request r;
+  if (distributed()) r.handle_ = iallreduce(data, n);
+  return r;
+}
+
+bool Communicator::test(Request& r) {
+  if (!r.active()) return true;
+  MPI_Request m = to_mpi(r.handle_);
+  int done = 0;
+  check(MPI_Test(&m, &done, MPI_STATUS_IGNORE), "test");
+  r.handle_ = done ? 0 : from_mpi(m);
+  return done != 0;
+}
+
+void Communicator::wait(Request& r) {
+  if (!r.active()) return;
+  MPI_Request m = to_mpi(r.handle_);
+  check(MPI_Wait(&m, MPI_STATUS_IGNORE), "wait");
+  r.handle_ = 0;
+}
+
+void Communicator::agree(const std::string& error) {
+  if (!distributed()) {
+    CURV_CHECK(error.empty(), error);
+    return;
+  }
+  // The lowest rank that met an error (size_ if none) speaks for all.
+  int mine = error.empty() ? size_ : rank_, first = 0;
+  check(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), "allreduce");
+  if (first == size_) return;
+  std::string message = error;
+  broadcast(message, first);
+  fail(message);
+}
+
+#else  // one process: every collective is the identity
+
+Communicator::Communicator() = default;
+Communicator::~Communicator() = default;
+void Communicator::finalize() {}
+void Communicator::allreduce_sum(float*, std::size_t) {}
+void Communicator::allreduce_sum(double*, std::size_t) {}
+double Communicator::sum(double x) { return x; }
+void Communicator::broadcast(float*, std::size_t, int) {}
+void Communicator::broadcast(double*, std::size_t, int) {}
+void Communicator::broadcast(std::string&, int) {}
+void Communicator::gather(const float* local, const std::vector<std::size_t>& counts, float* out,
+                          int) {
+  CURV_CHECK(counts.size() == 1, "mpi: expected 1 block size for a gather, found ", counts.size());
+  std::copy(local, local + counts[0], out);
+}
+void Communicator::barrier() {}
+Communicator::Request Communicator::iallreduce_sum(float*, std::size_t) { return {}; }
+Communicator::Request Communicator::iallreduce_sum(double*, std::size_t) { return {}; }
+bool Communicator::test(Request&) { return true; }
+void Communicator::wait(Request&) {}
+void Communicator::agree(const std::string& error) { CURV_CHECK(error.empty(), error); }
+
+#endif
+
+}  // namespace curv::distributed

@@ -1,0 +1,190 @@
+// Data parallelism on MPI (distributed/). Run as one process (the fast suite) and under
+// `mpirun -np 2` (the mpi suite): every check holds for any number of processes R, comparing
+// the R-process run with one process drawing the same R shards (TrainLoop::set_shards).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "curv/data/task.hpp"
+#include "curv/distributed/data_parallel.hpp"
+#include "curv/nn/model.hpp"
+#include "curv/optim/registry.hpp"
+#include "curv/train/loop.hpp"
+#include "support/errors.hpp"
+
+using curv::testing::error_of;
+
+using namespace curv;
+using distributed::BucketedAllreduce;
+using distributed::Communicator;
+
+namespace {
+
+Communicator& world() { return Communicator::world(); }
+
+// Random 28×28 images of ten classes (what LeNet-5 takes); the labels carry no signal, the
+// steps only have to be the same.
+Dataset random_images(index_t n, std::uint64_t seed) {
+  Dataset ds;
+  ds.name = "random/train";
+  ds.example = Shape{1, 28, 28};
+  ds.classes = 10;
+  Rng rng(seed);
+  for (index_t i = 0; i < n; ++i) {
+    ds.labels.push_back(std::int64_t(rng.below(10)));
+    for (index_t j = 0; j < 28 * 28; ++j) ds.pixels.push_back(std::uint8_t(rng.below(256)));
+  }
+  return ds;
+}
+
+template <class T>
+std::unique_ptr<Model<T>> lenet(std::uint64_t seed) {
+  auto m = make_model<T>("lenet5", "{}");
+  Rng rng(seed);
+  m->init(rng);
+  return m;
+}
+
+// 50 steps of LeNet-5 with `optimizer` at batch 32: on this process's shard with the exchange
+// (R processes), or on all R shards here (exchange null). Returns the parameters.
+template <class T>
+std::vector<T> train(const std::string& optimizer, std::size_t bucket_bytes, bool distributed,
+                     std::size_t* started_in_sweep = nullptr) {
+  const auto task = make_image_task<T>(random_images(256, 1), random_images(8, 2));
+  auto model = lenet<T>(7);
+  auto opt = make_optimizer<T>(optimizer, optimizer == "adam" ? 1e-3 : 0.05, 0.9, false, {});
+  std::vector<index_t> all(256);
+  for (index_t i = 0; i < 256; ++i) all[std::size_t(i)] = i;
+  TrainLoop<T> loop(*model, *opt, task->split("train"), all, 32, 5);
+  BucketedAllreduce<T> exchange(world(), model->params(), bucket_bytes);
+  loop.set_shards(world().size(), distributed ? &exchange : nullptr);
+  for (int s = 0; s < 50; ++s) loop.step(0.05);
+  if (started_in_sweep) *started_in_sweep = exchange.stats().started_in_sweep;
+  const ParamStore<T>& p = model->params();
+  return std::vector<T>(p.data(), p.data() + p.size());
+}
+
+template <class T>
+double relative_difference(const std::vector<T>& a, const std::vector<T>& b) {
+  double d = 0, n = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    d = std::max(d, std::abs(double(a[i]) - double(b[i]))), n = std::max(n, std::abs(double(b[i])));
+  return d / n;
+}
+
+// Whether every process holds the same vector, bit for bit.
+template <class T>
+bool same_everywhere(std::vector<T> v) {
+  std::vector<T> root = v;
+  world().broadcast(root.data(), root.size());
+  int differs = root != v;
+  double any = world().sum(double(differs));
+  return any == 0;
+}
+
+}  // namespace
+
+TEST_CASE("collectives: sums, broadcasts, gathers and agreement over the processes") {
+  const int R = world().size(), r = world().rank();
+  std::vector<double> x{double(r + 1), 1.0};
+  world().allreduce_sum(x.data(), x.size());
+  CHECK(x[0] == R * (R + 1) / 2.0);
+  CHECK(x[1] == R);
+  std::vector<float> y{float(r)};
+  auto req = world().iallreduce_sum(y.data(), 1);
+  world().wait(req);
+  CHECK(!req.active());
+  CHECK(y[0] == float(R * (R - 1) / 2));
+  std::string s = r == 0 ? "from rank 0" : "";
+  world().broadcast(s);
+  CHECK(s == "from rank 0");
+  const std::vector<float> mine(std::size_t(r + 1), float(r));
+  std::vector<std::size_t> counts;
+  for (int k = 0; k < R; ++k) counts.push_back(std::size_t(k + 1));
+  std::vector<float> all(std::size_t(R * (R + 1) / 2), -1.0f);
+  world().gather(mine.data(), counts, all.data());
+  if (world().root()) {
+    std::size_t at = 0;
+    for (int k = 0; k < R; ++k)
+      for (int i = 0; i <= k; ++i) CHECK(all[at++] == float(k));
+  }
+  // An error met by one process only is thrown by all, the same one.
+  const int last = R - 1;
+  CHECK(error_of([&] {
+          world().agree(r == last ? "shard " + std::to_string(last) + " unreadable" : "");
+        }) == "shard " + std::to_string(last) + " unreadable");
+  world().agree("");  // none: nothing thrown
+}
+
+TEST_CASE(
+    "data-parallel LeNet-5 in float64: R processes take the steps one process takes on "
+    "the same R shards, to 1e-10") {
+  for (const std::string opt : {"sgd", "adam"}) {
+    CAPTURE(opt);
+    std::size_t started = 0;
+    // Buckets of 4 KiB: many sums, most started while the backward sweep runs.
+    const auto parallel = train<double>(opt, 4 << 10, true, &started);
+    const auto one = train<double>(opt, 4 << 10, false);
+    CHECK(relative_difference(parallel, one) <= 1e-10);
+    CHECK(same_everywhere(parallel));
+    if (world().distributed()) {
+      CHECK(started > 0);
+    } else {  // one process: the exchange is the identity and the run the unsharded one
+      CHECK(parallel == one);
+    }
+  }
+}
+
+TEST_CASE("data-parallel LeNet-5 in float32 (two-process sums are exact in either order): 1e-5") {
+  const auto parallel = train<float>("sgd", 64 << 10, true);
+  const auto one = train<float>("sgd", 64 << 10, false);
+  CHECK(relative_difference(parallel, one) <= 1e-5);
+  CHECK(same_everywhere(parallel));
+}
+
+TEST_CASE(
+    "buckets tile the parameters, last tensor first, and start once their layers are "
+    "done") {
+  const auto task = make_image_task<double>(random_images(64, 1), random_images(8, 2));
+  auto model = lenet<double>(7);
+  auto opt = make_optimizer<double>("sgd", 0.05, 0.0, false, {});
+  std::vector<index_t> all(64);
+  for (index_t i = 0; i < 64; ++i) all[std::size_t(i)] = i;
+  TrainLoop<double> loop(*model, *opt, task->split("train"), all, 8 * world().size(), 5);
+  BucketedAllreduce<double> exchange(world(), model->params(), 1);  // one tensor per bucket
+  loop.set_shards(world().size(), &exchange);
+  loop.step(0.05);
+  const auto& b = exchange.buckets();
+  REQUIRE(b.size() == std::size_t(model->params().count()));
+  index_t end = model->params().size();
+  for (std::size_t k = 0; k < b.size(); ++k) {
+    CHECK(b[k].end == end);
+    end = b[k].begin;
+    if (k > 0) CHECK(b[k].ready_after <= b[k - 1].ready_after);
+  }
+  CHECK(end == 0);
+  // The first tensor (conv1's weight) is read by the first node: ready only at the sweep's end.
+  CHECK(b.back().ready_after == 0);
+}
+
+TEST_CASE(
+    "data-parallel bad input: a batch the shards cannot split, no shards, an optimizer "
+    "with batch statistics") {
+  const auto task = make_image_task<double>(random_images(64, 1), random_images(8, 2));
+  auto model = lenet<double>(7);
+  std::vector<index_t> all(64);
+  for (index_t i = 0; i < 64; ++i) all[std::size_t(i)] = i;
+  auto sgd = make_optimizer<double>("sgd", 0.05, 0.0, false, {});
+  TrainLoop<double> odd(*model, *sgd, task->split("train"), all, 9, 5);
+  CHECK(error_of([&] { odd.set_shards(2); }) ==
+        "train: expected a batch divisible by the 2 shards (processes), found --batch 9");
+  CHECK(error_of([&] { odd.set_shards(0); }) == "train: expected at least one shard, found 0");
+  auto kfac = make_optimizer<double>("kfac", 0.01, 0.0, false, {});
+  TrainLoop<double> k(*model, *kfac, task->split("train"), all, 8, 5);
+  BucketedAllreduce<double> exchange(world(), model->params());
+  if (world().distributed())
+    CHECK(error_of([&] { k.set_shards(world().size(), &exchange); }) ==
+          "train: expected an optimizer that reads only the gradient in a data-parallel run, "
+          "found kfac, whose statistics of the batch are not summed across processes");
+}
