@@ -36,6 +36,52 @@ grep -q '"processes":2' "$scratch/two.out" && grep -q '"mpi":{' "$scratch/two.ou
 [[ -s $scratch/two.safetensors && $(grep -c '"event":"start"' "$scratch/two.jsonl") == 1 ]] \
   && ok "one checkpoint, one log start" || bad "checkpoint or log: $(cat "$scratch/two.jsonl")"
 
+# Distributed K-FAC (KAISA) with both gradient-worker fractions against one process.
+kfac=("${net[@]}" --batch 16 --optimizer kfac --inverse-every 5)
+"$curv" train "${kfac[@]}" --shards 2 >"$scratch/k1.out" 2>/dev/null || bad "train kfac --shards 2"
+for f in 1 0.5; do
+  "${mpi[@]}" -np 2 "$curv" train "${kfac[@]}" --gradient-workers $f >"$scratch/k2.out" 2>"$scratch/k2.err" \
+    || bad "mpirun -np 2 train kfac: $(cat "$scratch/k2.err")"
+  a=$(field test_loss "$scratch/k2.out") b=$(field test_loss "$scratch/k1.out")
+  if awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-4 * b) }'; then
+    ok "kfac, gradient workers $f: test loss $a, one process with two shards: $b"
+  else bad "kfac, gradient workers $f: test loss '$a', one process with two shards: '$b'"; fi
+done
+
+# Sharded curvature: two processes' products are one process's (float64, to rounding).
+curv_on=(--checkpoint "$scratch/two.safetensors" --data sine --examples train:all --batch 32 --threads 1)
+close() {  # close WHAT A B: the numbers in lists A and B agree to 1e-9 relative
+  if awk -v a="$2" -v b="$3" 'BEGIN { n = split(a, x, ","); m = split(b, y, ",");
+      if (n != m || n == 0) exit 1
+      for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d < 0) d = -d; s = y[i] < 0 ? -y[i] : y[i]
+        if (d > 1e-9 * s) exit 1 } }'; then ok "$1: $2 on two processes, $3 on one"
+  else bad "$1: '$2' on two processes, '$3' on one"; fi
+}
+list() { grep -o "\"$1\":\[[^]]*\]" "$2" | head -1 | sed 's/.*\[//; s/\]//'; }
+"${mpi[@]}" -np 2 "$curv" spectrum "${curv_on[@]}" --operator ggn --top 3 --out "$scratch/top2.csv" \
+  >"$scratch/s2.out" 2>"$scratch/s2.err" || bad "mpirun -np 2 spectrum: $(cat "$scratch/s2.err")"
+"$curv" spectrum "${curv_on[@]}" --operator ggn --top 3 >"$scratch/s1.out" 2>/dev/null || bad "spectrum"
+close "GGN top eigenvalues" "$(list eigenvalues "$scratch/s2.out")" "$(list eigenvalues "$scratch/s1.out")"
+[[ $(wc -l < "$scratch/s2.out") == 1 && -s $scratch/top2.csv ]] && ok "spectrum: one JSON line, the table written" \
+  || bad "spectrum output: $(cat "$scratch/s2.out")"
+"${mpi[@]}" -np 2 "$curv" curvature "${curv_on[@]}" --operator hessian --product trace >"$scratch/t2.out" 2>/dev/null \
+  || bad "mpirun -np 2 curvature --product trace"
+"$curv" curvature "${curv_on[@]}" --operator hessian --product trace >"$scratch/t1.out" 2>/dev/null || bad "curvature"
+close "Hessian trace" "$(field trace "$scratch/t2.out")" "$(field trace "$scratch/t1.out")"
+close "mean loss" "$(field loss "$scratch/t2.out")" "$(field loss "$scratch/t1.out")"
+
+# Sharded influence: blocks of 16 training examples per process, gathered bit for bit.
+infl=(--checkpoint "$scratch/two.safetensors" --data sine --train-subset train:all --gradient-batch 16 --threads 1)
+for m in "--method cg --queries test:0-4" "--method grad-dot --self"; do
+  # shellcheck disable=SC2086
+  "${mpi[@]}" -np 2 "$curv" influence "${infl[@]}" $m --out "$scratch/i2.npy" >/dev/null 2>"$scratch/i2.err" \
+    || bad "mpirun -np 2 influence $m: $(cat "$scratch/i2.err")"
+  # shellcheck disable=SC2086
+  "$curv" influence "${infl[@]}" $m --out "$scratch/i1.npy" >/dev/null 2>&1 || bad "influence $m"
+  cmp -s "$scratch/i1.npy" "$scratch/i2.npy" && ok "influence $m: two processes' scores bit for bit" \
+    || bad "influence $m: the two processes' scores differ from one process's"
+done
+
 # expect NP FRAGMENT ARGS…: mpirun -np NP curv ARGS… fails with one line holding FRAGMENT and
 # writes no checkpoint.
 expect() {
@@ -52,10 +98,14 @@ expect() {
 expect 2 "expected a batch divisible by the 2 MPI processes" train "${sine[@]}" --batch 15 --save "$scratch/out.safetensors"
 expect 4 "expected a batch divisible by the 4 MPI processes" train "${sine[@]}" --batch 2 --save "$scratch/out.safetensors"
 expect 2 "expected --shards 2 (the MPI processes)" train "${sine[@]}" --batch 16 --shards 4 --save "$scratch/out.safetensors"
-expect 2 "expected an optimizer that reads only the gradient" train "${sine[@]}" --batch 16 --optimizer kfac --save "$scratch/out.safetensors"
+expect 2 "ekfac: expected kfac or foof on several processes" train "${net[@]}" --batch 16 --optimizer ekfac --save "$scratch/out.safetensors"
+expect 2 "expected a gradient-worker fraction of 1 or 1/2" train "${net[@]}" --batch 16 --optimizer kfac --gradient-workers 0.3 --save "$scratch/out.safetensors"
 expect 2 "no --prune, --marglik or --schedule curvature" train "${net[@]}" --batch 16 --schedule curvature --save "$scratch/out.safetensors"
 expect 2 "expected no --record with 2 shards" train "${sine[@]}" --batch 16 --record "$scratch/rec" --save "$scratch/out.safetensors"
 expect 2 "missing.safetensors" train "${sine[@]}" --batch 16 --init-from "$scratch/missing.safetensors" --save "$scratch/out.safetensors"
+expect 2 "--operator kfac: expected a mean over examples" spectrum "${curv_on[@]}" --operator kfac --top 1
+expect 2 "--batch-sweep: expected one process" spectrum "${curv_on[@]}" --operator ggn --batch-sweep 8,16
+expect 2 "influence: --method representer: expected one that maps gradients" influence "${infl[@]}" --method representer --self --out "$scratch/out.npy"
 expect 2 "eval: expected one process" eval --checkpoint "$scratch/two.safetensors" --data sine
 "$curv" train "${sine[@]}" --batch 16 --mpi-stats >/dev/null 2>"$scratch/err" \
   && bad "--mpi-stats without mpirun accepted" || ok "$(cat "$scratch/err")"

@@ -6,8 +6,13 @@
 #include <cmath>
 #include <string>
 
+#include "curv/curvature/model_operators.hpp"
 #include "curv/data/task.hpp"
 #include "curv/distributed/data_parallel.hpp"
+#include "curv/distributed/kfac_exchange.hpp"
+#include "curv/distributed/sharded_columns.hpp"
+#include "curv/distributed/sharded_operator.hpp"
+#include "curv/linalg/eigensolvers.hpp"
 #include "curv/nn/model.hpp"
 #include "curv/optim/registry.hpp"
 #include "curv/train/loop.hpp"
@@ -136,6 +141,59 @@ TEST_CASE(
   }
 }
 
+// 50 K-FAC steps (KL-clipped, inverses every 10 steps) of LeNet-5 at batch 32 with `factors`,
+// distributed with gradient-worker fraction f, or on all shards here (f = 0).
+std::vector<double> kfac_run(FactorKind factors, double f) {
+  const auto task = make_image_task<double>(random_images(256, 1), random_images(8, 2));
+  auto model = lenet<double>(7);
+  SecondOrderConfig cfg;
+  cfg.rescale = "kl", cfg.damping = 0.03, cfg.inverse_every = 10, cfg.factors = factors;
+  auto opt = make_optimizer<double>("kfac", 0.01, 0.9, false, cfg);
+  std::vector<index_t> all(256);
+  for (index_t i = 0; i < 256; ++i) all[std::size_t(i)] = i;
+  TrainLoop<double> loop(*model, *opt, task->split("train"), all, 32, 5);
+  BucketedAllreduce<double> exchange(world(), model->params());
+  distributed::KfacExchange statistics(world(), f);
+  if (f > 0) opt->distribute(statistics);
+  loop.set_shards(world().size(), f > 0 ? &exchange : nullptr);
+  for (int s = 0; s < 50; ++s) loop.step(0.01);
+  const ParamStore<double>& p = model->params();
+  return std::vector<double>(p.data(), p.data() + p.size());
+}
+
+TEST_CASE(
+    "distributed K-FAC (KAISA) equals one process's K-FAC on the same shards to 1e-10, "
+    "for both gradient-worker fractions and empirical-Fisher or GGN factors") {
+  for (const FactorKind factors : {FactorKind::EF, FactorKind::GGN}) {
+    const auto one = kfac_run(factors, 0);
+    for (const double f : {1.0, 1.0 / world().size()}) {
+      CAPTURE(f);
+      const auto many = kfac_run(factors, f);
+      CHECK(relative_difference(many, one) <= 1e-10);
+      CHECK(same_everywhere(many));
+    }
+  }
+  // What cannot be summed across processes is refused by name.
+  auto model = lenet<double>(7);
+  SecondOrderConfig cfg;
+  cfg.rescale = "qmodel";
+  distributed::KfacExchange statistics(world(), 1.0);
+  auto qmodel = make_optimizer<double>("kfac", 0.01, 0.0, false, cfg);
+  CHECK(error_of([&] { qmodel->distribute(statistics); }) ==
+        "kfac: expected --rescale kl or none on several processes, found qmodel (its quadratic "
+        "model is not summed across processes)");
+  cfg.rescale = "kl";
+  auto ekfac = make_optimizer<double>("ekfac", 0.01, 0.0, false, cfg);
+  CHECK(error_of([&] { ekfac->distribute(statistics); }) ==
+        "ekfac: expected kfac or foof on several processes, found ekfac (its re-fitted scaling "
+        "is not summed across processes)");
+  distributed::KfacExchange half(world(), 0.3);
+  auto kfac = make_optimizer<double>("kfac", 0.01, 0.0, false, cfg);
+  if (world().size() < 3)
+    CHECK(error_of([&] { kfac->distribute(half); }).find("gradient-worker fraction of 1 or 1/") !=
+          std::string::npos);
+}
+
 TEST_CASE("data-parallel LeNet-5 in float32 (two-process sums are exact in either order): 1e-5") {
   const auto parallel = train<float>("sgd", 64 << 10, true);
   const auto one = train<float>("sgd", 64 << 10, false);
@@ -185,6 +243,72 @@ TEST_CASE(
   BucketedAllreduce<double> exchange(world(), model->params());
   if (world().distributed())
     CHECK(error_of([&] { k.set_shards(world().size(), &exchange); }) ==
-          "train: expected an optimizer that reads only the gradient in a data-parallel run, "
-          "found kfac, whose statistics of the batch are not summed across processes");
+          "train: expected an optimizer that reads only the gradient, or one distributed "
+          "(Optimizer::distribute), in a data-parallel run, found kfac, whose statistics of the "
+          "batch are not summed across processes");
+}
+
+TEST_CASE(
+    "sharded curvature: GGN·v, H·v and the GGN's diagonal over R processes equal one "
+    "process's over all the examples to 1e-12, and Lanczos finds the same top eigenvalue") {
+  // 41 examples: shards of unequal size, weighed by their counts.
+  const auto task = make_image_task<double>(random_images(41, 3), random_images(8, 2));
+  auto model = lenet<double>(7);
+  const Split<double>& split = task->split("train");
+  std::vector<index_t> all(41);
+  for (index_t i = 0; i < 41; ++i) all[std::size_t(i)] = i;
+  const std::vector<index_t> mine = distributed::shard_of(all, world().rank(), world().size());
+  CurvatureData<double> full(*model, split, all, 16), part(*model, split, mine, 16);
+  const ParamSubset subset = ParamSubset::all(model->params().info());
+  const index_t P = model->params().size();
+  std::vector<double> v(static_cast<std::size_t>(P)), one(v.size()), many(v.size());
+  Rng rng(11);
+  for (double& x : v) x = rng.normal();
+  for (const ModelCurvature kind : {ModelCurvature::GGN, ModelCurvature::Hessian}) {
+    ModelOperator<double> reference(full, kind, subset);
+    distributed::ShardedOperator sharded(
+        world(), std::make_unique<ModelOperator<double>>(part, kind, subset), index_t(mine.size()),
+        41);
+    reference.mv(v.data(), one.data());
+    sharded.mv(v.data(), many.data());
+    CHECK(relative_difference(many, one) <= 1e-12);
+    CHECK(same_everywhere(many));
+    linalg::KrylovOptions k;
+    k.iterations = 20, k.wanted = 1, k.seed = 4;
+    const double top = linalg::lanczos(reference, k).values.at(0);
+    const double sharded_top = linalg::lanczos(sharded, k).values.at(0);
+    CHECK(std::abs(sharded_top - top) <= 1e-10 * std::abs(top));
+    if (kind == ModelCurvature::GGN)
+      CHECK(relative_difference(sharded.diagonal(), reference.diagonal()) <= 1e-12);
+  }
+  CHECK(error_of([&] { distributed::shard_of(std::vector<index_t>(1, 0), 1, 2); }) ==
+        "shard: expected at least one example per process (2 processes), found 1 examples");
+}
+
+TEST_CASE("column shards: whole blocks per process, gathered on rank 0 in the examples' order") {
+  // 10 examples in blocks of 3: four blocks (the last of one), split over the processes.
+  std::vector<index_t> examples;
+  for (index_t i = 0; i < 10; ++i) examples.push_back(100 + i);
+  index_t covered = 0;
+  for (int r = 0; r < world().size(); ++r) {
+    const auto [b, e] = distributed::block_range(10, 3, r, world().size());
+    CHECK(b == covered);
+    CHECK((b % 3 == 0 || b == 10));
+    covered = e;
+  }
+  CHECK(covered == 10);
+  // Two rows: row q, column j holds 1000·q + examples[j], computed by whichever process has j.
+  const auto out = distributed::gather_columns(world(), examples, 3, 2, [](std::vector<index_t> p) {
+    std::vector<double> block;
+    for (index_t q = 0; q < 2; ++q)
+      for (index_t i : p) block.push_back(double(1000 * q + i));
+    return block;
+  });
+  if (world().root()) {
+    REQUIRE(out.size() == 20);
+    for (index_t q = 0; q < 2; ++q)
+      for (index_t j = 0; j < 10; ++j) CHECK(out[std::size_t(q * 10 + j)] == 1000.0 * q + 100 + j);
+  } else {
+    CHECK(out.empty());
+  }
 }

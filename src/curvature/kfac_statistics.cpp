@@ -28,6 +28,14 @@ void KfacStatistics<T>::begin_batch(double weight, double g_scale, double keep) 
 }
 
 template <class T>
+void KfacStatistics<T>::for_each_factor(const std::function<void(T*, std::size_t)>& f) {
+  for (Layer& L : layers_) {
+    f(L.A.data(), L.A.size());
+    if (!L.G.empty()) f(L.G.data(), L.G.size());
+  }
+}
+
+template <class T>
 void KfacStatistics<T>::clear() {
   layers_.clear();
   by_offset_.clear();

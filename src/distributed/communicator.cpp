@@ -123,11 +123,17 @@ double Communicator::sum(double x) {
   return x;
 }
 
+template <class T>
+void bcast(T* data, std::size_t n, int root) {
+  traffic().broadcast_bytes += n * sizeof(T), ++traffic().broadcast_calls;
+  check(MPI_Bcast(data, count_of(n), type_of<T>(), root, MPI_COMM_WORLD), "bcast");
+}
+
 void Communicator::broadcast(float* data, std::size_t n, int root) {
-  if (distributed()) check(MPI_Bcast(data, count_of(n), MPI_FLOAT, root, MPI_COMM_WORLD), "bcast");
+  if (distributed()) bcast(data, n, root);
 }
 void Communicator::broadcast(double* data, std::size_t n, int root) {
-  if (distributed()) check(MPI_Bcast(data, count_of(n), MPI_DOUBLE, root, MPI_COMM_WORLD), "bcast");
+  if (distributed()) bcast(data, n, root);
 }
 
 void Communicator::broadcast(std::string& s, int root) {
@@ -138,11 +144,14 @@ void Communicator::broadcast(std::string& s, int root) {
   check(MPI_Bcast(s.data(), count_of(std::size_t(n)), MPI_CHAR, root, MPI_COMM_WORLD), "bcast");
 }
 
-void Communicator::gather(const float* local, const std::vector<std::size_t>& counts, float* out,
-                          int root) {
-  CURV_CHECK(counts.size() == std::size_t(size_), "mpi: expected ", size_,
+namespace {
+
+template <class T>
+void gather_blocks(const T* local, const std::vector<std::size_t>& counts, T* out, int root,
+                   int rank, int size) {
+  CURV_CHECK(counts.size() == std::size_t(size), "mpi: expected ", size,
              " block sizes for a gather, found ", counts.size());
-  if (!distributed()) {
+  if (size == 1) {
     std::copy(local, local + counts[0], out);
     return;
   }
@@ -152,9 +161,20 @@ void Communicator::gather(const float* local, const std::vector<std::size_t>& co
     n[r] = count_of(counts[r]), at[r] = count_of(offset);
     offset += counts[r];
   }
-  check(MPI_Gatherv(local, n[std::size_t(rank_)], MPI_FLOAT, out, n.data(), at.data(), MPI_FLOAT,
-                    root, MPI_COMM_WORLD),
+  check(MPI_Gatherv(local, n[std::size_t(rank)], type_of<T>(), out, n.data(), at.data(),
+                    type_of<T>(), root, MPI_COMM_WORLD),
         "gather");
+}
+
+}  // namespace
+
+void Communicator::gather(const float* local, const std::vector<std::size_t>& counts, float* out,
+                          int root) {
+  gather_blocks(local, counts, out, root, rank_, size_);
+}
+void Communicator::gather(const double* local, const std::vector<std::size_t>& counts, double* out,
+                          int root) {
+  gather_blocks(local, counts, out, root, rank_, size_);
 }
 
 void Communicator::barrier() {
@@ -213,10 +233,20 @@ double Communicator::sum(double x) { return x; }
 void Communicator::broadcast(float*, std::size_t, int) {}
 void Communicator::broadcast(double*, std::size_t, int) {}
 void Communicator::broadcast(std::string&, int) {}
-void Communicator::gather(const float* local, const std::vector<std::size_t>& counts, float* out,
-                          int) {
+namespace {
+template <class T>
+void gather_one(const T* local, const std::vector<std::size_t>& counts, T* out) {
   CURV_CHECK(counts.size() == 1, "mpi: expected 1 block size for a gather, found ", counts.size());
   std::copy(local, local + counts[0], out);
+}
+}  // namespace
+void Communicator::gather(const float* local, const std::vector<std::size_t>& counts, float* out,
+                          int) {
+  gather_one(local, counts, out);
+}
+void Communicator::gather(const double* local, const std::vector<std::size_t>& counts, double* out,
+                          int) {
+  gather_one(local, counts, out);
 }
 void Communicator::barrier() {}
 Communicator::Request Communicator::iallreduce_sum(float*, std::size_t) { return {}; }

@@ -4,6 +4,7 @@
 // (kfac_preconditioner.hpp, through curvature/kronecker.hpp's products); the step is sized by one
 // of step_rules.hpp's rules — the exact-curvature quadratic model, KL-clipped or plain momentum —
 // with Adam on the parameters no layer covers.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <utility>
@@ -69,6 +70,24 @@ class KfacFamily final : public Optimizer<T> {
   double damping() const override { return damping_.lambda; }
   bool observes_gradient() const override { return true; }
   bool reads_batch() const override { return true; }
+
+  // Distributed K-FAC, KAISA's way: the factors averaged across processes at every step, each
+  // layer's refresh computed by one owner (layers dealt to the least-loaded process by the cost
+  // of their decompositions, din³ + out³), then shared by the gradient-worker fraction.
+  void distribute(StatisticsExchange& x) override {
+    CURV_CHECK(k_ == 0, variant_, ": expected to be distributed before its first step");
+    CURV_CHECK(!ekfac(), variant_, ": expected kfac or foof on several processes, found ", variant_,
+               " (its re-fitted scaling is not summed across processes)");
+    CURV_CHECK(cfg_.rescale != "qmodel", variant_, ": expected --rescale kl or none on several ",
+               "processes, found qmodel (its quadratic model is not summed across processes)");
+    CURV_CHECK(cfg_.stats_examples == 0, variant_, ": expected the statistics of the whole ",
+               "batch on several processes, found --stats-examples ", cfg_.stats_examples);
+    const double f = x.gradient_workers(), R = double(x.processes());
+    CURV_CHECK(f == 1 || std::abs(f * R - 1) < 1e-9, variant_, ": expected a gradient-worker ",
+               "fraction of 1 or 1/", x.processes(), ", found ", f);
+    exchange_ = &x;
+  }
+  bool distributed() const override { return exchange_ != nullptr; }
   std::size_t state_bytes() const override {
     std::size_t b = rule_->bytes() + fallback_.bytes();
     for (index_t i = 0; i < stats_.layers(); ++i) {
@@ -155,6 +174,9 @@ class KfacFamily final : public Optimizer<T> {
       sub_batch_statistics();
     else if (factor_sweeps())
       output_factor_sweeps();
+    // Each process's moving averages are the same before this step, so averaging them is
+    // averaging this step's shard statistics: the global batch's.
+    if (exchange_) stats_.for_each_factor([&](T* d, std::size_t n) { exchange_->average(d, n); });
     lap(0);
     if (layers_.empty()) discover(p);
     const bool refresh = (k_ - 1) % cfg_.inverse_every == 0;
@@ -168,7 +190,13 @@ class KfacFamily final : public Optimizer<T> {
     grad_h_.resize(std::size_t(P)), delta_.assign(std::size_t(P), T(0));
     const T eta = T(cfg_.weight_decay);
     for (index_t i = 0; i < P; ++i) grad_h_[i] = p.grad()[i] + eta * p.data()[i];
-    for (auto& L : layers_) precondition(L);
+    if (exchange_ && exchange_->gradient_workers() < 1) {  // owners precondition, then share
+      for (std::size_t i = 0; i < layers_.size(); ++i)
+        if (owner_[i] == exchange_->rank()) precondition(layers_[i]);
+      for (std::size_t i = 0; i < layers_.size(); ++i) share_step(layers_[i].layer(), owner_[i]);
+    } else {
+      for (auto& L : layers_) precondition(L);
+    }
     // Adam on what no layer covers, at fallback_lr · lr/lr₀.
     fallback_.apply(p, grad_h_, cfg_.fallback_lr * this->lr_ / base_lr_);
     lap(2);
@@ -303,6 +331,7 @@ class KfacFamily final : public Optimizer<T> {
     }
     CURV_CHECK(!layers_.empty(), variant_,
                ": the model has no linear or conv2d layer to precondition");
+    if (exchange_) deal_layers();
     std::vector<index_t> uncovered;
     for (index_t i = 0; i < p.size(); ++i)
       if (!covered[std::size_t(i)]) uncovered.push_back(i);
@@ -318,12 +347,16 @@ class KfacFamily final : public Optimizer<T> {
     std::vector<KroneckerBlock> previous;  // EK-FAC: the bases the scaling was kept in
     if (ekfac()) refit_.reset(), previous = std::exchange(blocks_, {});
     for (std::size_t i = 0; i < layers_.size(); ++i) {
+      if (exchange_ && owner_[i] != exchange_->rank()) continue;
       std::vector<double> A = stats_.A(index_t(i)), G = stats_.G(index_t(i));
       LayerPreconditioner<T>::check_factors(layers_[i].layer(), A, G, k_, variant_);
       KroneckerBlock block(layers_[i].layer(), std::move(A), std::move(G));
       layers_[i].refresh(block, shift);
       if (ekfac()) blocks_.push_back(std::move(block));
     }
+    if (exchange_ && exchange_->gradient_workers() == 1)  // every process preconditions
+      for (std::size_t i = 0; i < layers_.size(); ++i)
+        layers_[i].share(*exchange_, owner_[i], shift);
     if (ekfac()) refit_in_new_basis(previous);
   }
 
@@ -352,6 +385,32 @@ class KfacFamily final : public Optimizer<T> {
       for (index_t j = 0; j < in; ++j) delta_[info.weight_offset + o * in + j] = -D_[o * din + j];
       if (info.bias_offset >= 0) delta_[info.bias_offset + o] = -D_[o * din + in];
     }
+  }
+
+  // Each layer to the process with the least decomposition work so far (largest first), the
+  // same deal on every process.
+  void deal_layers() {
+    std::vector<std::size_t> order(layers_.size());
+    std::vector<double> cost(layers_.size()), load(std::size_t(exchange_->processes()), 0.0);
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      const double din = double(layers_[i].layer().din()), out = double(layers_[i].layer().out);
+      order[i] = i, cost[i] = din * din * din + out * out * out;
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return cost[a] > cost[b]; });
+    owner_.assign(layers_.size(), 0);
+    for (std::size_t i : order) {
+      const auto least = std::min_element(load.begin(), load.end()) - load.begin();
+      owner_[i] = int(least), load[std::size_t(least)] += cost[i];
+    }
+  }
+
+  // The owner's preconditioned gradient of one layer (weight rows, bias) to every process.
+  void share_step(const KfacLayer& info, int owner) {
+    exchange_->broadcast(delta_.data() + info.weight_offset, std::size_t(info.out * info.in),
+                         owner);
+    if (info.bias_offset >= 0)
+      exchange_->broadcast(delta_.data() + info.bias_offset, std::size_t(info.out), owner);
   }
 
   // The batch's first n examples, recorded once more (at most once per step and size).
@@ -393,6 +452,8 @@ class KfacFamily final : public Optimizer<T> {
   std::vector<std::vector<double>> scaling_;  // EK-FAC: averaged scalings per layer
   ParamSubset covered_;                       // the parameters of the layers K-FAC covers
   std::vector<T> grad_h_, delta_, V_, D_, factor_, column_;
+  StatisticsExchange* exchange_ = nullptr;  // distributed K-FAC's processes, if any
+  std::vector<int> owner_;                  // the process refreshing each layer
 };
 
 }  // namespace

@@ -103,6 +103,32 @@ void LayerPreconditioner<T>::refresh(KroneckerBlock& block, double shift) {
 }
 
 template <class T>
+void LayerPreconditioner<T>::share(StatisticsExchange& x, int owner, double shift) {
+  const auto din = std::size_t(layer_.din()), out = std::size_t(layer_.out);
+  auto send = [&](auto& v, std::size_t n) {
+    v.resize(n);
+    x.broadcast(v.data(), n, owner);
+  };
+  switch (kind_) {
+    case Preconditioning::Foof:
+      send(Ainv_, din * din);
+      break;
+    case Preconditioning::Factored:
+      send(Ainv_, din * din), send(Ginv_, out * out);
+      break;
+    case Preconditioning::Eigen:
+      send(QA_, din * din), send(QG_, out * out), send(base_scaling_, out * din);
+      scaling_ = base_scaling_, inv_scale_shift_ = -1;
+      break;
+    case Preconditioning::Ekfac:
+    case Preconditioning::EkfacFactored:
+      fail("ekfac: expected a rule whose refresh can be shared across processes (kfac, foof), ",
+           "found ekfac (its re-fit is not distributed)");
+  }
+  shift_ = shift, ready_ = true;
+}
+
+template <class T>
 void LayerPreconditioner<T>::set_scaling(const std::vector<double>& S) {
   CURV_CHECK(S.size() == base_scaling_.size(), "ekfac: scaling of ", S.size(),
              " entries for a layer of ", base_scaling_.size());

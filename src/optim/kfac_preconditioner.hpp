@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "curv/curvature/kronecker.hpp"
+#include "curv/optim/optimizer.hpp"
 
 namespace curv::detail {
 
@@ -47,6 +48,10 @@ class LayerPreconditioner {
 
   // D = preconditioned V, both (out, din) in the model's dtype.
   void apply(const T* V, T* D);
+  // Distributed K-FAC: makes every process hold what `owner` computed in its last refresh
+  // (inverses, or eigenbases and scaling) with damping `shift`, as if each had refreshed.
+  // For kfac (eigen and factored) and foof.
+  void share(StatisticsExchange& x, int owner, double shift);
 
  private:
   void apply_eigen(const T* V, const std::vector<T>& inv_scale, T* D);

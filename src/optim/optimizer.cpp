@@ -20,6 +20,12 @@ void Optimizer<T>::set_momentum(double momentum) {
 }
 
 template <class T>
+void Optimizer<T>::distribute(StatisticsExchange&) {
+  CURV_CHECK(!reads_batch(), name(), ": expected a rule whose statistics of the batch can be ",
+             "summed across processes (distributed K-FAC: kfac, foof), found one that cannot");
+}
+
+template <class T>
 std::unique_ptr<LinearOperator> Optimizer<T>::curvature() const {
   fail(name(), ": estimates no curvature to export (expected an optimizer among kfac, ekfac, foof ",
        "and mfac)");

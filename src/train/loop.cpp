@@ -84,8 +84,9 @@ void TrainLoop<T>::set_shards(int shards, GradientExchange<T>* exchange) {
              " shards (processes), found --batch ", batch_);
   // The rule's own reads of the batch (K-FAC's statistics, its quadratic model) would see one
   // shard: they need their own sums (distributed K-FAC).
-  CURV_CHECK(!exchange || exchange->shards() == 1 || !opt_.reads_batch(), "train: expected an ",
-             "optimizer that reads only the gradient in a data-parallel run, found ", opt_.name(),
+  CURV_CHECK(!exchange || exchange->shards() == 1 || !opt_.reads_batch() || opt_.distributed(),
+             "train: expected an optimizer that reads only the gradient, or one distributed ",
+             "(Optimizer::distribute), in a data-parallel run, found ", opt_.name(),
              ", whose statistics of the batch are not summed across processes");
   // B <= n (the constructor's check) gives B/shards <= n/shards: every shard has a batch.
   const index_t part = index_t(examples_.size()) / shards, b = batch_ / shards;
@@ -219,7 +220,8 @@ double TrainLoop<T>::run_step(const Batch<T>& b, double lr) {
   opt_.attach(*obj_);
   if (exchange_) {  // this process's shard, summed with the others' as the sweep goes
     exchange_->begin(obj_->tape(), p.grad(), p.size());
-    obj_->gradient(p.grad(), false, [this](std::size_t j) { exchange_->after_node(j); });
+    obj_->gradient(p.grad(), opt_.observes_gradient(),
+                   [this](std::size_t j) { exchange_->after_node(j); });
     l = exchange_->finish(l);
   } else {
     obj_->gradient(p.grad(), opt_.observes_gradient());

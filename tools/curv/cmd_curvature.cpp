@@ -8,6 +8,7 @@
 
 #include "checks.hpp"
 #include "commands.hpp"
+#include "curv/distributed/communicator.hpp"
 #include "curv/io/npy.hpp"
 #include "curv/linalg/solvers.hpp"
 #include "curvature_input.hpp"
@@ -30,7 +31,8 @@ struct Opts {
 // meant for models small enough (the progress bar tells the time).
 template <class T>
 int run_diagonal(const Opts& o) {
-  Progress progress;
+  const bool root = distributed::Communicator::world().root();  // the one that writes
+  Progress progress(root);
   progress.note("curvature: building " + o.in.op + " on examples " + o.in.examples);
   CurvatureSetup<T> s = load_curvature<T>(o.in);
   ProgressOperator op(*s.op, progress);
@@ -62,6 +64,7 @@ int run_diagonal(const Opts& o) {
     CURV_CHECK(std::isfinite(x), "the diagonal of ", op.name(), " is not finite (nothing written)");
     trace += x;
   }
+  if (!root) return 0;
   if (o.product == "diagonal") write_npy(o.out, d.data(), {std::int64_t(n)});
   info["product"] = o.product, info["trace"] = trace;
   if (!o.out.empty()) info["out"] = o.out;
@@ -104,7 +107,8 @@ int run(const Opts& o) {
     CURV_CHECK(std::isfinite(v[i]), o.vector, ": expected finite entries, found ", v[i],
                " at index ", i);
 
-  Progress progress;
+  const bool root = distributed::Communicator::world().root();  // the one that writes
+  Progress progress(root);
   progress.note("curvature: building " + o.in.op + " on examples " + o.in.examples);
   CurvatureSetup<T> s = load_curvature<T>(o.in);
   ProgressOperator op(*s.op, progress);
@@ -160,6 +164,7 @@ int run(const Opts& o) {
   for (std::size_t i = 0; i < result.size(); ++i)
     CURV_CHECK(std::isfinite(result[i]), "the ", o.product, " product with ", op.name(),
                " is not finite at entry ", i, " (nothing written): raise --damping");
+  if (!root) return 0;
   if (V.dtype == "<f4") {
     const std::vector<float> f(result.begin(), result.end());
     write_npy(o.out, f.data(), V.shape);

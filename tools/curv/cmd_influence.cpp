@@ -23,6 +23,7 @@
 #include "checks.hpp"
 #include "commands.hpp"
 #include "curv/data/index_list.hpp"
+#include "curv/distributed/sharded_columns.hpp"
 #include "curv/influence/arnoldi.hpp"
 #include "curv/influence/representer.hpp"
 #include "curv/influence/tracin.hpp"
@@ -143,12 +144,23 @@ int run(Opts& o) {
   so.timing = &timing;
   double arnoldi_product_seconds = -1;  // set by Arnoldi
 
-  Progress progress;
+  // Under mpirun the training examples are split, in whole blocks of --gradient-batch, across
+  // the processes; M is built on each the same way (docs/distributed.md).
+  distributed::Communicator& comm = distributed::Communicator::world();
+  if (comm.distributed())
+    CURV_CHECK(family == Family::Inverse || family == Family::Arnoldi ||
+                   family == Family::Structured || family == Family::Gradient,
+               "influence: --method ", o.method, ": expected one that maps gradients by a metric ",
+               "on several MPI processes (exact, cg, lissa, arnoldi, kfac, ekfac, diagonal, ",
+               "grad-dot, grad-cos), found one that does not");
+  CURV_CHECK(!comm.distributed() || (o.per_layer.empty() && o.show == 0), "influence: expected ",
+             "no --per-layer or --show on several MPI processes, found one");
+  Progress progress(comm.root());
   CurvatureSetup<T> s;
   nlohmann::json info;
   if (with_operator) {
     progress.note("influence: " + o.in.op + " on examples " + o.in.examples);
-    s = load_curvature<T>(o.in);
+    s = load_curvature<T>(o.in, /*shard=*/false);
     info = s.describe();
   } else {
     s.model = load_checkpoint<T>(o.in.checkpoint, o.in.model, o.in.config);
@@ -284,11 +296,20 @@ int run(Opts& o) {
             ? influence::tracin_self_scores(*s.model, checkpoints, train_split, train.indices, so)
             : influence::tracin_scores(*s.model, checkpoints, train_split, train.indices,
                                        query_split, queries.indices, so);
+  else if (comm.distributed())  // this process's columns, gathered on rank 0 in order
+    S = distributed::gather_columns(
+        comm, train.indices, so.batch, o.self ? 1 : queries.size(), [&](std::vector<index_t> part) {
+          return o.self
+                     ? influence::self_scores(*s.model, *metric, train_split, std::move(part), so)
+                     : influence::scores(*s.model, *metric, train_split, std::move(part),
+                                         query_split, queries.indices, so);
+        });
   else
     S = o.self ? influence::self_scores(*s.model, *metric, train_split, train.indices, so)
                : influence::scores(*s.model, *metric, train_split, train.indices, query_split,
                                    queries.indices, so, o.per_layer.empty() ? nullptr : &layers);
   const double scoring_seconds = seconds_since(t_scores);
+  if (!comm.root()) return 0;
   progress.clear();
   for (std::size_t i = 0; i < S.size(); ++i)
     CURV_CHECK(std::isfinite(S[i]), "influence: score ", i,

@@ -8,6 +8,7 @@
 
 #include "checks.hpp"
 #include "commands.hpp"
+#include "curv/distributed/communicator.hpp"
 #include "curv/io/npy.hpp"
 #include "curv/linalg/solvers.hpp"
 #include "curv/report/plot.hpp"
@@ -81,7 +82,7 @@ nlohmann::json solution_json(const linalg::Eigensolution& e, double seconds) {
 }
 
 template <class T>
-int run(const Opts& o) {
+int run(Opts o) {
   o.in.validate();
   CURV_CHECK(o.in.added_damping() == 0,
              "spectrum: expected no --damping (the eigenvalues are M's; M + λI's are λ higher), "
@@ -105,7 +106,10 @@ int run(const Opts& o) {
   CURV_CHECK(o.vectors_out.empty() || (o.top > 0 && ends_with(o.vectors_out, ".npy")),
              "--vectors-out: expected a .npy file with --top K, found '", o.vectors_out, "'");
 
-  Progress progress;
+  // Under mpirun every process runs the same iterations on the summed products; rank 0 writes.
+  const bool root = distributed::Communicator::world().root();
+  if (!root) o.out.clear(), o.vectors_out.clear(), o.sweep.plot.clear();
+  Progress progress(root);
   progress.note("spectrum: building " + o.in.op + " on examples " + o.in.examples);
   CurvatureSetup<T> s = load_curvature<T>(o.in);
   ProgressOperator op(*s.op, progress);
@@ -233,7 +237,7 @@ int run(const Opts& o) {
   if (!o.out.empty()) info["out"] = o.out;
   info["memory"] = s.memory();
   progress.clear();
-  std::printf("%s\n", info.dump().c_str());
+  if (root) std::printf("%s\n", info.dump().c_str());
   return 0;
 }
 
@@ -272,6 +276,9 @@ Runner add_spectrum(CLI::App& app) {
   return [o, cmd] {
     o->in.resolve_data("spectrum");
     if (!o->sweep.sizes.empty()) {
+      CURV_CHECK(!distributed::Communicator::world().distributed(),
+                 "--batch-sweep: expected one process (its draws are not sharded), found ",
+                 distributed::Communicator::world().size(), " MPI processes");
       CURV_CHECK(o->top == -1 && !o->density && o->out.empty() && o->vectors_out.empty() &&
                      o->trace_matvecs == 0,
                  "--batch-sweep finds the largest eigenvalue of each batch: expected none of "

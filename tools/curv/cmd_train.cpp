@@ -14,6 +14,7 @@
 #include "checks.hpp"
 #include "commands.hpp"
 #include "curv/distributed/data_parallel.hpp"
+#include "curv/distributed/kfac_exchange.hpp"
 #include "curv/kernels/parallel.hpp"
 #include "curv/nn/checkpoint.hpp"
 #include "curv/optim/registry.hpp"
@@ -41,6 +42,7 @@ struct Opts {
   int threads = 0;
   int bucket_kb = int(distributed::BucketedAllreduce<float>::kDefaultBucketBytes >> 10);
   bool mpi_stats = false;
+  double gradient_workers = 0;  // 0: the default, 1
   TrainPruneOptions prune;
   TrainMarglikOptions marglik;
   CurvatureRateFlags curvature_rate;
@@ -61,7 +63,8 @@ const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>
        {"kfac", "ekfac", "foof"}},
       {{"--factors", "--kfac-damping", "--no-pi"}, {"kfac", "ekfac"}},
       {{"--restart-scaling"}, {"ekfac"}},
-      {{"--window"}, {"mfac"}}};
+      {{"--window"}, {"mfac"}},
+      {{"--gradient-workers"}, {"kfac", "foof"}}};
   return table;
 }
 
@@ -89,9 +92,11 @@ void check_applicable(const CLI::App& cmd, const Recipe& r) {
                Schedule::kind_name(r.schedule.kind));
 }
 
-// What a data-parallel run exchanged (rank 0's; every process sends the same): per step, the
-// buckets and the gradient bytes each process sends into the sums, and over the run the calls,
-// the share of buckets started during the backward sweep and the time finish() waited.
+// What a data-parallel run exchanged (rank 0's): per step, the buckets and the gradient bytes
+// each process sends into the sums; over the run the allreduces (gradients, losses, K-FAC's
+// factors) and the broadcasts rank 0 rooted (K-FAC's shared inverses or preconditioned
+// gradients of the layers it owns), the share of buckets started during the backward sweep and
+// the time finish() waited.
 nlohmann::json mpi_summary(const distributed::BucketedAllreduce<float>& x) {
   const auto& s = x.stats();
   const auto& t = distributed::traffic();
@@ -101,6 +106,9 @@ nlohmann::json mpi_summary(const distributed::BucketedAllreduce<float>& x) {
       {"gradient_bytes_per_step", s.bytes_per_step},
       {"allreduce_bytes", t.allreduce_bytes},
       {"allreduce_calls", t.allreduce_calls},
+      {"allreduce_bytes_per_step", double(t.allreduce_bytes) / steps},
+      {"broadcast_bytes", t.broadcast_bytes},
+      {"broadcast_calls", t.broadcast_calls},
       {"started_during_sweep",
        double(s.started_in_sweep) / (steps * double(std::max<std::size_t>(s.buckets_per_step, 1)))},
       {"wait_seconds", s.wait_seconds}};
@@ -176,6 +184,8 @@ int run(Opts& o, const CLI::App& cmd) {
   CURV_CHECK(r.shards == 1 || o.record.empty(), "train: expected no --record with ", r.shards,
              " shards (a trajectory records unsharded draws)");
   CURV_CHECK(o.bucket_kb > 0, "train: expected --mpi-bucket-kb > 0, found ", o.bucket_kb);
+  CURV_CHECK(!cmd.count("--gradient-workers") || comm.distributed(),
+             "train: --gradient-workers applies to kfac or foof under mpirun, found one process");
   CURV_CHECK(!o.mpi_stats || comm.distributed(),
              "train: --mpi-stats applies to a run under mpirun, found one process");
   if (!o.init_from.empty()) check_readable(o.init_from, "--init-from", "a safetensors checkpoint");
@@ -193,6 +203,7 @@ int run(Opts& o, const CLI::App& cmd) {
   std::unique_ptr<Model<float>> model;
   std::unique_ptr<Task<float>> task;
   std::unique_ptr<Optimizer<float>> opt;
+  std::unique_ptr<distributed::KfacExchange> kfac_exchange;
   IndexList train;
   std::vector<IndexList> scored;
   distributed::agreed(comm, [&] {  // the data is read here: every process, or none, goes on
@@ -202,10 +213,11 @@ int run(Opts& o, const CLI::App& cmd) {
     task = make_recipe_task<float>(r, *model);
     opt = make_recipe_optimizer<float>(r);
     std::tie(train, scored) = check_recipe(r, *task, *model);  // before any output
-    if (r.shards > 1)
-      CURV_CHECK(!comm.distributed() || !opt->reads_batch(), "train: expected an optimizer that ",
-                 "reads only the gradient in a data-parallel run, found ", r.optimizer,
-                 " (its statistics of the batch are not summed across processes)");
+    if (comm.distributed() && opt->reads_batch()) {            // distributed K-FAC
+      kfac_exchange = std::make_unique<distributed::KfacExchange>(
+          comm, o.gradient_workers > 0 ? o.gradient_workers : 1.0);
+      opt->distribute(*kfac_exchange);
+    }
   });
   std::unique_ptr<distributed::BucketedAllreduce<float>> exchange;
   if (comm.distributed())
@@ -424,6 +436,10 @@ Runner add_train(CLI::App& app) {
                   "Under mpirun: gradient sums start in buckets of at least this many KiB "
                   "during the backward sweep")
       ->capture_default_str();
+  cmd->add_option("--gradient-workers", o->gradient_workers,
+                  "Under mpirun, kfac/foof: KAISA's gradient-worker fraction, 1 (inverses "
+                  "shared, every process preconditions; the default) or 1/processes (each "
+                  "layer's owner preconditions and shares the result)");
   cmd->add_flag("--mpi-stats", o->mpi_stats,
                 "Under mpirun: buckets, bytes sent and time waiting, in the JSON line");
   cmd->add_option("--seed", r.seed, "Seed of initialization, shuffling, augmentation, validation")

@@ -1,5 +1,7 @@
 #include "curvature_input.hpp"
 
+#include "curv/distributed/sharded_operator.hpp"
+
 #include <sys/resource.h>
 
 #include <chrono>
@@ -91,19 +93,34 @@ bool CurvatureInput::factored() const {
 }
 
 template <class T>
-CurvatureSetup<T> load_curvature(const CurvatureInput& in) {
+CurvatureSetup<T> load_curvature(const CurvatureInput& in, bool shard) {
   const auto t0 = std::chrono::steady_clock::now();
   CurvatureSetup<T> s;
-  s.model = load_checkpoint<T>(in.checkpoint, in.model, in.config);
-  s.task = make_task<T>(in.data, s.model->loss(), in.task);
-  s.task->check_model(*s.model);
-  const IndexList list = parse_index_list(in.examples, *s.task);
-  s.examples = list.spec;
-  typename CurvatureData<T>::Options options;
-  options.cache_bytes = in.cache_mb << 20;
-  s.data = std::make_unique<CurvatureData<T>>(*s.model, s.task->split(list.split), list.indices,
-                                              in.batch, options);
-  s.op = make_operator(*s.data, in.spec());
+  distributed::Communicator& comm = distributed::Communicator::world();
+  const bool sharded = shard && comm.distributed();
+  // The data is read here: every process goes on, or none does.
+  distributed::agreed(comm, [&] {
+    CURV_CHECK(!sharded || distributed::distributed_operator_supported(in.op), "--operator ", in.op,
+               ": expected a mean over examples on several MPI processes ",
+               "(hessian, ggn, ef, fisher, diag, blockdiag-*), found one that is not");
+    s.model = load_checkpoint<T>(in.checkpoint, in.model, in.config);
+    s.task = make_task<T>(in.data, s.model->loss(), in.task);
+    s.task->check_model(*s.model);
+    const IndexList list = parse_index_list(in.examples, *s.task);
+    s.examples = list.spec;
+    s.total_examples = list.size();
+    typename CurvatureData<T>::Options options;
+    options.cache_bytes = in.cache_mb << 20;
+    std::vector<index_t> mine =
+        sharded ? distributed::shard_of(list.indices, comm.rank(), comm.size()) : list.indices;
+    const index_t local = index_t(mine.size());
+    s.data = std::make_unique<CurvatureData<T>>(*s.model, s.task->split(list.split),
+                                                std::move(mine), in.batch, options);
+    s.op = make_operator(*s.data, in.spec());
+    if (sharded)
+      s.op = std::make_unique<distributed::ShardedOperator>(comm, std::move(s.op), local,
+                                                            s.total_examples);
+  });
   s.seconds_setup = seconds_since(t0);
   return s;
 }
@@ -115,8 +132,13 @@ nlohmann::json CurvatureSetup<T>::describe() const {
           {"size", op->size()},
           {"parameters", model->params().size()},
           {"examples", examples},
-          {"count", data->examples()},
-          {"loss", data->loss()},
+          {"count", total_examples},
+          // The mean over every process's examples: each part's mean weighed by its size.
+          {"loss",
+           data->examples() == total_examples
+               ? data->loss()
+               : distributed::Communicator::world().sum(data->loss() * double(data->examples())) /
+                     double(total_examples)},
           {"reduction", "mean over examples"},
           {"setup_seconds", seconds_setup}};
 }
@@ -125,7 +147,7 @@ template <class T>
 nlohmann::json CurvatureSetup<T>::memory() const {
   struct rusage u {};
   getrusage(RUSAGE_SELF, &u);
-  return {{"peak_rss_mb", double(u.ru_maxrss) / 1024.0},
+  return {{"peak_rss_mb", double(u.ru_maxrss) / 1024.0},  // this process's
           {"batches", data->batches()},
           {"cached_batches", data->cached_batches()},
           {"cached_mb", double(data->cached_bytes()) / double(1 << 20)},
@@ -134,7 +156,7 @@ nlohmann::json CurvatureSetup<T>::memory() const {
 
 template struct CurvatureSetup<float>;
 template struct CurvatureSetup<double>;
-template CurvatureSetup<float> load_curvature(const CurvatureInput&);
-template CurvatureSetup<double> load_curvature(const CurvatureInput&);
+template CurvatureSetup<float> load_curvature(const CurvatureInput&, bool);
+template CurvatureSetup<double> load_curvature(const CurvatureInput&, bool);
 
 }  // namespace curv::cli

@@ -47,13 +47,17 @@ struct CurvatureSetup {
   std::unique_ptr<CurvatureData<T>> data;
   std::unique_ptr<LinearOperator> op;
   std::string examples;
+  index_t total_examples = 0;  // on every process (data holds this process's part under mpirun)
   double seconds_setup = 0;
   nlohmann::json describe() const;
   // Memory at the end of a command: peak resident set, the recordings cached and made.
   nlohmann::json memory() const;
 };
 
+// Under mpirun with `shard`, each process records its consecutive part of the examples and the
+// operator sums the parts' products (distributed/sharded_operator.hpp); without, every process
+// builds the whole operator (what a metric applied per process needs).
 template <class T>
-CurvatureSetup<T> load_curvature(const CurvatureInput& in);
+CurvatureSetup<T> load_curvature(const CurvatureInput& in, bool shard = true);
 
 }  // namespace curv::cli

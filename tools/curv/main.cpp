@@ -22,7 +22,7 @@ namespace {
 
 // The subcommands that run on several MPI processes (docs/distributed.md).
 const std::set<std::string>& distributed_commands() {
-  static const std::set<std::string> names{"train"};
+  static const std::set<std::string> names{"train", "curvature", "spectrum", "influence"};
   return names;
 }
 

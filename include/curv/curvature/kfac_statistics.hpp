@@ -18,6 +18,7 @@
 // true block's diagonal is matched when positions are independent.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -57,6 +58,9 @@ class KfacStatistics : public LayerObserver<T> {
 
   index_t layers() const { return static_cast<index_t>(layers_.size()); }
   const KfacLayer& layer(index_t i) const { return layers_[static_cast<std::size_t>(i)].info; }
+  // Every factor's storage in place, layer by layer (A, then G if collected), for `f` to
+  // change: a data-parallel run averages them across its processes (distributed K-FAC).
+  void for_each_factor(const std::function<void(T* data, std::size_t n)>& f);
   // Symmetric factors of layer i: A (din, din), G (out, out), row-major.
   std::vector<double> A(index_t i) const;
   std::vector<double> G(index_t i) const;

@@ -48,6 +48,8 @@ class Communicator {
   // On root: every process's block (counts[r] values each, in rank order) into out; counts must
   // be the same on every process. Elsewhere out is left alone.
   void gather(const float* local, const std::vector<std::size_t>& counts, float* out, int root = 0);
+  void gather(const double* local, const std::vector<std::size_t>& counts, double* out,
+              int root = 0);
   void barrier();
 
   // A non-blocking sum in place; the buffer must stay untouched until the request completes.
@@ -99,6 +101,7 @@ void agreed(Communicator& comm, F&& f) {
 // Bytes each process sent into collectives so far: what `curv train --mpi-stats` reports.
 struct TrafficCounter {
   std::uint64_t allreduce_bytes = 0, allreduce_calls = 0;
+  std::uint64_t broadcast_bytes = 0, broadcast_calls = 0;  // the root's payloads
 };
 TrafficCounter& traffic();
 

@@ -31,6 +31,27 @@ struct OptimizerState {
   bool complete = true;
 };
 
+// A data-parallel run's link for rules that read the batch (distributed/kfac_exchange.hpp):
+// each process holds the statistics of its shard of every batch, of equal size, and these
+// collectives make them the global batch's.
+class StatisticsExchange {
+ public:
+  virtual ~StatisticsExchange() = default;
+  virtual int processes() const = 0;
+  virtual int rank() const = 0;
+  // In place: the mean over the processes (equal shards: the global batch's mean).
+  virtual void average(float* data, std::size_t n) = 0;
+  virtual void average(double* data, std::size_t n) = 0;
+  // In place: every process gets `root`'s data.
+  virtual void broadcast(float* data, std::size_t n, int root) = 0;
+  virtual void broadcast(double* data, std::size_t n, int root) = 0;
+  // KAISA's gradient-worker fraction f (Pauloski et al. 2021): 1 — every process receives each
+  // layer's inverse from the process that computed it and preconditions every layer itself
+  // (communication-optimal); 1/R — only that process preconditions the layer's gradient and
+  // broadcasts the result (memory-optimal).
+  virtual double gradient_workers() const = 0;
+};
+
 template <class T>
 class Optimizer {
  public:
@@ -46,6 +67,11 @@ class Optimizer {
   // Whether step() reads the batch beyond its gradient (attach): statistics that a
   // data-parallel run would have to sum across its processes too.
   virtual bool reads_batch() const { return false; }
+  // Makes a rule that reads the batch sum its statistics across a data-parallel run's processes
+  // (before the first step); one that cannot throws a curv::Error naming what it lacks. Rules
+  // that read only the gradient need nothing and accept it.
+  virtual void distribute(StatisticsExchange& exchange);
+  virtual bool distributed() const { return false; }
   // θ ← update(θ, ∇L) using params.grad(); the learning rate may change between steps.
   virtual void step(ParamStore<T>& params) = 0;
   void set_lr(double lr) { lr_ = lr; }
