@@ -22,7 +22,7 @@ mpi=(mpirun --oversubscribe -q -np 2 --bind-to none)
 train=(train --model lenet5 --data fashion-mnist --steps "$steps" --batch 128 --lr 0.05
        --momentum 0.9 --eval test:0-99 --log-every 0 --seed 1)
 lanczos=(spectrum --checkpoint "$checkpoint" --data fashion-mnist --examples train:all
-         --operator ggn --top 1 --iterations "$iterations" --precision float32 --batch 500)
+         --operator ggn --top 1 --iterations "$iterations" --precision float32 --batch 500 --tolerance 0.99)
 field() { grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2; }
 lanczos_seconds() { grep -o '"lanczos":{[^}]*}' | field seconds; }
 
@@ -34,7 +34,9 @@ for ((k = 1; k <= rounds; k++)); do
   bytes=$(field gradient_bytes_per_step <<<"$out")
   t[lanczos1]+="$("$curv" "${lanczos[@]}" --threads 2 2>/dev/null | lanczos_seconds) "
   t[lanczos2]+="$("${mpi[@]}" "$curv" "${lanczos[@]}" --threads 1 2>/dev/null | lanczos_seconds) "
-  echo "round $k: train ${t[train1]##* } vs ${t[train2]##* }"
+  last() { awk '{ print $NF }' <<<"$1"; }
+  echo "round $k: train $(last "${t[train1]}") s vs $(last "${t[train2]}") s," \
+    "lanczos $(last "${t[lanczos1]}") s vs $(last "${t[lanczos2]}") s (1×2 vs 2×1)"
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for w in train lanczos; do

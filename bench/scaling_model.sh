@@ -49,10 +49,10 @@ out=$("${mpi[@]}" "$curv" train "${lenet[@]}" --batch 64 --steps 10 --optimizer 
 kfac_bytes=$(field allreduce_bytes_per_step <<<"$out")
 kfac_bcast=$(field broadcast_bytes <<<"$out")
 echo "bytes each process sends into allreduces per step: sgd $grad_bytes, kfac $kfac_bytes"
-echo "kfac, gradient workers 1: rank 0's broadcasts over 2 refreshes: $kfac_bcast bytes"
+echo "kfac, gradient workers 1: broadcasts of 2 refreshes (every layer's share): $kfac_bcast bytes"
 # One GGN product over the training set (float32 sweeps, float64 vectors).
 out=$("$curv" spectrum --checkpoint "$checkpoint" --data fashion-mnist --examples train:all --operator ggn \
-      --top 1 --iterations 5 --precision float32 --batch 500 --threads 1 2>/dev/null)
+      --top 1 --iterations 5 --tolerance 0.99 --precision float32 --batch 500 --threads 1 2>/dev/null)
 product=$(grep -o '"lanczos":{[^}]*}' <<<"$out" | field seconds | awk '{ print $1 / 5 }')
 params=$(field parameters <<<"$out")
 echo "one GGN product over 60,000 images: $product s; P = $params"

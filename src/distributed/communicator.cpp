@@ -224,7 +224,14 @@ void Communicator::agree(const std::string& error) {
 
 #else  // one process: every collective is the identity
 
-Communicator::Communicator() = default;
+// Started by mpirun with more than one process, a curv without MPI would run the whole job on
+// each of them: it refuses instead.
+Communicator::Communicator() {
+  const char* n = std::getenv("OMPI_COMM_WORLD_SIZE");
+  CURV_CHECK(n == nullptr || std::string(n) == "1", "mpi: expected a curv built with MPI ",
+             "(-Dmpi=enabled, Debian's libopenmpi-dev) under mpirun, found one built without it ",
+             "and ", n, " processes");
+}
 Communicator::~Communicator() = default;
 void Communicator::finalize() {}
 void Communicator::allreduce_sum(float*, std::size_t) {}

@@ -94,9 +94,9 @@ void check_applicable(const CLI::App& cmd, const Recipe& r) {
 
 // What a data-parallel run exchanged (rank 0's): per step, the buckets and the gradient bytes
 // each process sends into the sums; over the run the allreduces (gradients, losses, K-FAC's
-// factors) and the broadcasts rank 0 rooted (K-FAC's shared inverses or preconditioned
-// gradients of the layers it owns), the share of buckets started during the backward sweep and
-// the time finish() waited.
+// factors) and the broadcasts rank 0 sent or received (K-FAC's shared inverses or
+// preconditioned gradients), the share of buckets started during the backward sweep and the
+// time finish() waited.
 nlohmann::json mpi_summary(const distributed::BucketedAllreduce<float>& x) {
   const auto& s = x.stats();
   const auto& t = distributed::traffic();

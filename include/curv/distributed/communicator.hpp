@@ -98,10 +98,11 @@ void agreed(Communicator& comm, F&& f) {
   comm.agree(error);
 }
 
-// Bytes each process sent into collectives so far: what `curv train --mpi-stats` reports.
+// The payloads of the collectives this process took part in so far (an allreduce's vector, a
+// broadcast's message whether sent or received): what `curv train --mpi-stats` reports.
 struct TrafficCounter {
   std::uint64_t allreduce_bytes = 0, allreduce_calls = 0;
-  std::uint64_t broadcast_bytes = 0, broadcast_calls = 0;  // the root's payloads
+  std::uint64_t broadcast_bytes = 0, broadcast_calls = 0;
 };
 TrafficCounter& traffic();
 
