@@ -16,6 +16,13 @@ sine=("${net[@]}" --lr 0.05 --momentum 0.9)
 ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; failed=1; }
 field() { grep -o "\"$1\":[^,}]*" "$2" | tail -1 | cut -d: -f2; }
+close() {  # close TOLERANCE WHAT A B: the numbers in the lists A (two processes) and B (one)
+  if awk -v t="$1" -v a="$3" -v b="$4" 'BEGIN { n = split(a, x, ","); m = split(b, y, ",");
+      if (n != m || n == 0) exit 1
+      for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d < 0) d = -d; s = y[i] < 0 ? -y[i] : y[i]
+        if (d > t * s) exit 1 } }'; then ok "$2: $3 on two processes, $4 on one"
+  else bad "$2: '$3' on two processes, '$4' on one"; fi
+}
 
 # Two processes take the steps one process takes on the same two shards (float32 sums of two
 # shards differ from one sweep's by rounding only).
@@ -24,9 +31,7 @@ field() { grep -o "\"$1\":[^,}]*" "$2" | tail -1 | cut -d: -f2; }
 "$curv" train "${sine[@]}" --batch 16 --shards 2 >"$scratch/one.out" 2>/dev/null || bad "train --shards 2"
 "$curv" train "${sine[@]}" --batch 16 >"$scratch/plain.out" 2>/dev/null || bad "train"
 a=$(field test_loss "$scratch/two.out") b=$(field test_loss "$scratch/one.out") c=$(field test_loss "$scratch/plain.out")
-if awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-4 * b) }'; then
-  ok "two processes: test loss $a, one process with two shards: $b"
-else bad "two processes: test loss '$a', one process with two shards: '$b'"; fi
+close 1e-4 "test loss (one process: two shards)" "$a" "$b"
 # The shards are another draw than the unsharded one: a comparison that could not tell them
 # apart would prove nothing.
 [[ $c != "$b" ]] && ok "unsharded draw differs ($c)" || bad "unsharded draw gives the same loss $c"
@@ -42,33 +47,24 @@ kfac=("${net[@]}" --batch 16 --optimizer kfac --inverse-every 5)
 for f in 1 0.5; do
   "${mpi[@]}" -np 2 "$curv" train "${kfac[@]}" --gradient-workers $f >"$scratch/k2.out" 2>"$scratch/k2.err" \
     || bad "mpirun -np 2 train kfac: $(cat "$scratch/k2.err")"
-  a=$(field test_loss "$scratch/k2.out") b=$(field test_loss "$scratch/k1.out")
-  if awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-4 * b) }'; then
-    ok "kfac, gradient workers $f: test loss $a, one process with two shards: $b"
-  else bad "kfac, gradient workers $f: test loss '$a', one process with two shards: '$b'"; fi
+  close 1e-4 "kfac, gradient workers $f: test loss (one process: two shards)" \
+    "$(field test_loss "$scratch/k2.out")" "$(field test_loss "$scratch/k1.out")"
 done
 
 # Sharded curvature: two processes' products are one process's (float64, to rounding).
 curv_on=(--checkpoint "$scratch/two.safetensors" --data sine --examples train:all --batch 32 --threads 1)
-close() {  # close WHAT A B: the numbers in lists A and B agree to 1e-9 relative
-  if awk -v a="$2" -v b="$3" 'BEGIN { n = split(a, x, ","); m = split(b, y, ",");
-      if (n != m || n == 0) exit 1
-      for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d < 0) d = -d; s = y[i] < 0 ? -y[i] : y[i]
-        if (d > 1e-9 * s) exit 1 } }'; then ok "$1: $2 on two processes, $3 on one"
-  else bad "$1: '$2' on two processes, '$3' on one"; fi
-}
 list() { grep -o "\"$1\":\[[^]]*\]" "$2" | head -1 | sed 's/.*\[//; s/\]//'; }
 "${mpi[@]}" -np 2 "$curv" spectrum "${curv_on[@]}" --operator ggn --top 3 --out "$scratch/top2.csv" \
   >"$scratch/s2.out" 2>"$scratch/s2.err" || bad "mpirun -np 2 spectrum: $(cat "$scratch/s2.err")"
 "$curv" spectrum "${curv_on[@]}" --operator ggn --top 3 >"$scratch/s1.out" 2>/dev/null || bad "spectrum"
-close "GGN top eigenvalues" "$(list eigenvalues "$scratch/s2.out")" "$(list eigenvalues "$scratch/s1.out")"
+close 1e-9 "GGN top eigenvalues" "$(list eigenvalues "$scratch/s2.out")" "$(list eigenvalues "$scratch/s1.out")"
 [[ $(wc -l < "$scratch/s2.out") == 1 && -s $scratch/top2.csv ]] && ok "spectrum: one JSON line, the table written" \
   || bad "spectrum output: $(cat "$scratch/s2.out")"
 "${mpi[@]}" -np 2 "$curv" curvature "${curv_on[@]}" --operator hessian --product trace >"$scratch/t2.out" 2>/dev/null \
   || bad "mpirun -np 2 curvature --product trace"
 "$curv" curvature "${curv_on[@]}" --operator hessian --product trace >"$scratch/t1.out" 2>/dev/null || bad "curvature"
-close "Hessian trace" "$(field trace "$scratch/t2.out")" "$(field trace "$scratch/t1.out")"
-close "mean loss" "$(field loss "$scratch/t2.out")" "$(field loss "$scratch/t1.out")"
+close 1e-9 "Hessian trace" "$(field trace "$scratch/t2.out")" "$(field trace "$scratch/t1.out")"
+close 1e-9 "mean loss" "$(field loss "$scratch/t2.out")" "$(field loss "$scratch/t1.out")"
 
 # Sharded influence: blocks of 16 training examples per process, gathered bit for bit.
 infl=(--checkpoint "$scratch/two.safetensors" --data sine --train-subset train:all --gradient-batch 16 --threads 1)

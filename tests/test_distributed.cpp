@@ -16,9 +16,11 @@
 #include "curv/nn/model.hpp"
 #include "curv/optim/registry.hpp"
 #include "curv/train/loop.hpp"
+#include "support/dense_curvature.hpp"
 #include "support/errors.hpp"
 
 using curv::testing::error_of;
+using curv::testing::range;
 
 using namespace curv;
 using distributed::BucketedAllreduce;
@@ -51,23 +53,31 @@ std::unique_ptr<Model<T>> lenet(std::uint64_t seed) {
   return m;
 }
 
-// 50 steps of LeNet-5 with `optimizer` at batch 32: on this process's shard with the exchange
-// (R processes), or on all R shards here (exchange null). Returns the parameters.
+// 50 steps of LeNet-5 (seed 7) with `opt` at batch 32 and rate lr, on random images: on this
+// process's shard with the gradient sums in buckets of `bucket_bytes` (R processes), or on all
+// R shards here (not distributed). Returns the parameters; `started_in_sweep` gets the sums
+// started during backward sweeps.
 template <class T>
-std::vector<T> train(const std::string& optimizer, std::size_t bucket_bytes, bool distributed,
-                     std::size_t* started_in_sweep = nullptr) {
+std::vector<T> fifty_steps(Optimizer<T>& opt, double lr, bool distributed,
+                           std::size_t bucket_bytes = BucketedAllreduce<T>::kDefaultBucketBytes,
+                           std::size_t* started_in_sweep = nullptr) {
   const auto task = make_image_task<T>(random_images(256, 1), random_images(8, 2));
   auto model = lenet<T>(7);
-  auto opt = make_optimizer<T>(optimizer, optimizer == "adam" ? 1e-3 : 0.05, 0.9, false, {});
-  std::vector<index_t> all(256);
-  for (index_t i = 0; i < 256; ++i) all[std::size_t(i)] = i;
-  TrainLoop<T> loop(*model, *opt, task->split("train"), all, 32, 5);
+  TrainLoop<T> loop(*model, opt, task->split("train"), range(256), 32, 5);
   BucketedAllreduce<T> exchange(world(), model->params(), bucket_bytes);
   loop.set_shards(world().size(), distributed ? &exchange : nullptr);
-  for (int s = 0; s < 50; ++s) loop.step(0.05);
+  for (int s = 0; s < 50; ++s) loop.step(lr);
   if (started_in_sweep) *started_in_sweep = exchange.stats().started_in_sweep;
   const ParamStore<T>& p = model->params();
   return std::vector<T>(p.data(), p.data() + p.size());
+}
+
+// fifty_steps with SGD (momentum 0.9) or Adam, at rate 0.05.
+template <class T>
+std::vector<T> train(const std::string& optimizer, std::size_t bucket_bytes, bool distributed,
+                     std::size_t* started_in_sweep = nullptr) {
+  auto opt = make_optimizer<T>(optimizer, 0.05, 0.9, false, {});
+  return fifty_steps(*opt, 0.05, distributed, bucket_bytes, started_in_sweep);
 }
 
 template <class T>
@@ -141,24 +151,15 @@ TEST_CASE(
   }
 }
 
-// 50 K-FAC steps (KL-clipped, inverses every 10 steps) of LeNet-5 at batch 32 with `factors`,
-// distributed with gradient-worker fraction f, or on all shards here (f = 0).
+// 50 K-FAC steps (KL-clipped, inverses every 10 steps, lr 0.01) with `factors`, distributed
+// with gradient-worker fraction f, or on all shards here (f = 0).
 std::vector<double> kfac_run(FactorKind factors, double f) {
-  const auto task = make_image_task<double>(random_images(256, 1), random_images(8, 2));
-  auto model = lenet<double>(7);
   SecondOrderConfig cfg;
   cfg.rescale = "kl", cfg.damping = 0.03, cfg.inverse_every = 10, cfg.factors = factors;
   auto opt = make_optimizer<double>("kfac", 0.01, 0.9, false, cfg);
-  std::vector<index_t> all(256);
-  for (index_t i = 0; i < 256; ++i) all[std::size_t(i)] = i;
-  TrainLoop<double> loop(*model, *opt, task->split("train"), all, 32, 5);
-  BucketedAllreduce<double> exchange(world(), model->params());
   distributed::KfacExchange statistics(world(), f);
   if (f > 0) opt->distribute(statistics);
-  loop.set_shards(world().size(), f > 0 ? &exchange : nullptr);
-  for (int s = 0; s < 50; ++s) loop.step(0.01);
-  const ParamStore<double>& p = model->params();
-  return std::vector<double>(p.data(), p.data() + p.size());
+  return fifty_steps(*opt, 0.01, f > 0);
 }
 
 TEST_CASE(
@@ -207,8 +208,7 @@ TEST_CASE(
   const auto task = make_image_task<double>(random_images(64, 1), random_images(8, 2));
   auto model = lenet<double>(7);
   auto opt = make_optimizer<double>("sgd", 0.05, 0.0, false, {});
-  std::vector<index_t> all(64);
-  for (index_t i = 0; i < 64; ++i) all[std::size_t(i)] = i;
+  const std::vector<index_t> all = range(64);
   TrainLoop<double> loop(*model, *opt, task->split("train"), all, 8 * world().size(), 5);
   BucketedAllreduce<double> exchange(world(), model->params(), 1);  // one tensor per bucket
   loop.set_shards(world().size(), &exchange);
@@ -231,8 +231,7 @@ TEST_CASE(
     "with batch statistics") {
   const auto task = make_image_task<double>(random_images(64, 1), random_images(8, 2));
   auto model = lenet<double>(7);
-  std::vector<index_t> all(64);
-  for (index_t i = 0; i < 64; ++i) all[std::size_t(i)] = i;
+  const std::vector<index_t> all = range(64);
   auto sgd = make_optimizer<double>("sgd", 0.05, 0.0, false, {});
   TrainLoop<double> odd(*model, *sgd, task->split("train"), all, 9, 5);
   CHECK(error_of([&] { odd.set_shards(2); }) ==
@@ -255,8 +254,7 @@ TEST_CASE(
   const auto task = make_image_task<double>(random_images(41, 3), random_images(8, 2));
   auto model = lenet<double>(7);
   const Split<double>& split = task->split("train");
-  std::vector<index_t> all(41);
-  for (index_t i = 0; i < 41; ++i) all[std::size_t(i)] = i;
+  const std::vector<index_t> all = range(41);
   const std::vector<index_t> mine = distributed::shard_of(all, world().rank(), world().size());
   CurvatureData<double> full(*model, split, all, 16), part(*model, split, mine, 16);
   const ParamSubset subset = ParamSubset::all(model->params().info());

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "curv/curvature/data.hpp"
+#include "curv/data/batch_source.hpp"
 #include "curv/ops/ops.hpp"
 
 namespace curv::testing {
@@ -121,24 +122,10 @@ inline std::vector<Batch<double>> random_batches(const Model<double>& m, std::ve
 
 // All batches' examples as one batch (the dense references are computed on it).
 inline Batch<double> concatenate(const std::vector<Batch<double>>& parts) {
+  std::vector<const Batch<double>*> p;
+  for (const Batch<double>& b : parts) p.push_back(&b);
   Batch<double> all;
-  index_t n = 0;
-  for (const auto& p : parts) n += p.x.shape()[0];
-  Shape s = parts.front().x.shape();
-  s[0] = n;
-  all.x = Tensor<double>(s);
-  index_t at = 0;
-  std::vector<double> values;
-  for (const auto& p : parts) {
-    for (index_t i = 0; i < p.x.numel(); ++i) all.x[at + i] = p.x[i];
-    at += p.x.numel();
-    all.labels.insert(all.labels.end(), p.labels.begin(), p.labels.end());
-    for (index_t i = 0; i < p.values.numel(); ++i) values.push_back(p.values[i]);
-  }
-  if (!values.empty()) {
-    all.values = Tensor<double>(Shape{n, index_t(values.size()) / n});
-    for (std::size_t i = 0; i < values.size(); ++i) all.values[index_t(i)] = values[i];
-  }
+  join_batches<double>(p, all);
   return all;
 }
 

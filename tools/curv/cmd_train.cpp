@@ -42,7 +42,7 @@ struct Opts {
   int threads = 0;
   int bucket_kb = int(distributed::BucketedAllreduce<float>::kDefaultBucketBytes >> 10);
   bool mpi_stats = false;
-  double gradient_workers = 0;  // 0: the default, 1
+  double gradient_workers = 1;  // KAISA's f: 1 or 1/processes
   TrainPruneOptions prune;
   TrainMarglikOptions marglik;
   CurvatureRateFlags curvature_rate;
@@ -214,8 +214,7 @@ int run(Opts& o, const CLI::App& cmd) {
     opt = make_recipe_optimizer<float>(r);
     std::tie(train, scored) = check_recipe(r, *task, *model);  // before any output
     if (comm.distributed() && opt->reads_batch()) {            // distributed K-FAC
-      kfac_exchange = std::make_unique<distributed::KfacExchange>(
-          comm, o.gradient_workers > 0 ? o.gradient_workers : 1.0);
+      kfac_exchange = std::make_unique<distributed::KfacExchange>(comm, o.gradient_workers);
       opt->distribute(*kfac_exchange);
     }
   });
@@ -438,8 +437,9 @@ Runner add_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--gradient-workers", o->gradient_workers,
                   "Under mpirun, kfac/foof: KAISA's gradient-worker fraction, 1 (inverses "
-                  "shared, every process preconditions; the default) or 1/processes (each "
-                  "layer's owner preconditions and shares the result)");
+                  "shared, every process preconditions) or 1/processes (each layer's owner "
+                  "preconditions and shares the result)")
+      ->capture_default_str();
   cmd->add_flag("--mpi-stats", o->mpi_stats,
                 "Under mpirun: buckets, bytes sent and time waiting, in the JSON line");
   cmd->add_option("--seed", r.seed, "Seed of initialization, shuffling, augmentation, validation")
