@@ -5,7 +5,8 @@
 # predicted step times on R = 8 … 512 processes for a network of BANDWIDTH Gb/s and LATENCY µs
 # with ring allreduces:
 #   allreduce(n bytes) = 2(R−1)·α + 2(R−1)/R · n/β,   broadcast(n) = ⌈log₂R⌉·α + 2(R−1)/R · n/β
-# (a broadcast as scatter + allgather). Compute is measured with one thread per process.
+# (a broadcast as scatter + allgather). Compute is measured with one thread per process. A last
+# table sets KAISA's gradient-worker fraction against the decompositions each process keeps.
 #
 #   bench/scaling_model.sh [-b GLOBAL_BATCH] [-w BANDWIDTH_GBPS] [-l LATENCY_US] CURV CHECKPOINT
 # CHECKPOINT: a LeNet-5 Fashion-MNIST checkpoint (the Lanczos workload). Needs mpirun and data.
@@ -48,8 +49,11 @@ grad_bytes=$(field allreduce_bytes_per_step <<<"$out")
 out=$("${mpi[@]}" "$curv" train "${lenet[@]}" --batch 64 --steps 10 --optimizer kfac --inverse-every 5 --mpi-stats 2>/dev/null)
 kfac_bytes=$(field allreduce_bytes_per_step <<<"$out")
 kfac_bcast=$(field broadcast_bytes <<<"$out")
+out=$("${mpi[@]}" "$curv" train "${lenet[@]}" --batch 64 --steps 10 --optimizer kfac --inverse-every 5 --gradient-workers 0.5 --mpi-stats 2>/dev/null)
+step_bcast=$(field broadcast_bytes <<<"$out" | awk '{ print $1 / 10 }')
 echo "bytes each process sends into allreduces per step: sgd $grad_bytes, kfac $kfac_bytes"
 echo "kfac, gradient workers 1: broadcasts of 2 refreshes (every layer's share): $kfac_bcast bytes"
+echo "kfac, gradient workers 1/2: preconditioned gradients broadcast per step: $step_bcast bytes"
 # One GGN product over the training set (float32 sweeps, float64 vectors).
 out=$("$curv" spectrum --checkpoint "$checkpoint" --data fashion-mnist --examples train:all --operator ggn \
       --top 1 --iterations 5 --tolerance 0.99 --precision float32 --batch 500 --threads 1 2>/dev/null)
@@ -79,5 +83,37 @@ for R in 8 16 32 64 128 256 512; do
       kstep = k + ar(kb) + (invr + bc_(bc / 2)) / 10
       p = prod / R + ar(8 * P); peff = prod / (R * p)
       printf "| %d | %d | %.2f | %.3f | %.2f | %.2f | %.2f | %.1f | %.2f |\n", R, B / R, 1e3 * t, 1e3 * comm, 1e3 * step, eff, 1e3 * kstep, 1e3 * p, peff
+    }'
+done
+
+# KAISA's gradient-worker fraction f = 1/c at R = 64: each layer's refresh goes to the R/c
+# processes of its owner's column, and at every step each gradient worker sends the layer's
+# preconditioned gradient to the c − 1 others of its row (the rows' broadcasts run side by side).
+# LeNet-5's five layers are owned by processes 0…4, largest first (fc1, fc2, conv2, fc3, conv1);
+# a process keeps the decompositions of the layers whose owner shares its column (p mod c):
+# 4(din² + out²) + 8·out·din bytes each (bases and scaling).
+R=64 b=$((B / R))
+echo
+echo "# KAISA's fraction at R = $R, global batch $B (ms; decompositions: the most one process keeps)"
+echo "| f | step broadcast | refresh broadcast | kfac step (inverse every 10) | decompositions kept |"
+echo "|---|---|---|---|---|"
+for c in 1 2 4 8 16 32 64; do
+  awk -v R="$R" -v c="$c" -v k="${kfac[$R]}" -v inv="$inversion" -v kb="$kfac_bytes" \
+      -v bc="$kfac_bcast" -v sb="$step_bcast" \
+      -v beta="$(awk -v g="$gbps" 'BEGIN { print g * 1e9 / 8 }')" -v alpha="$(awk -v l="$latency_us" 'BEGIN { print l * 1e-6 }')" '
+    function ar(n, q) { return 2 * (q - 1) * alpha + 2 * (q - 1) / q * n / beta }
+    function bcast(n, q) { return q == 1 ? 0 : log(q) / log(2) * alpha + 2 * (q - 1) / q * n / beta }
+    BEGIN {
+      split("401 121 151 85 26", din, " "); split("120 84 16 10 6", out, " ")
+      most = 0
+      for (col = 0; col < c; ++col) {
+        kept = 0
+        for (l = 1; l <= 5; ++l) if ((l - 1) % c == col) kept += 4 * (din[l]^2 + out[l]^2) + 8 * out[l] * din[l]
+        if (kept > most) most = kept
+      }
+      share = 66.2 / 72.6; invr = inv * (share > 1 / R ? share : 1 / R)
+      step = (c > 1 ? bcast(sb, c) : 0); refresh = bcast(bc / 2, R / c)
+      kstep = k + ar(kb, R) + step + (invr + refresh) / 10
+      printf "| 1/%d | %.3f | %.3f | %.2f | %.0f kB |\n", c, 1e3 * step, 1e3 * refresh, 1e3 * kstep, most / 1e3
     }'
 done

@@ -16,12 +16,12 @@ sine=("${net[@]}" --lr 0.05 --momentum 0.9)
 ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; failed=1; }
 field() { grep -o "\"$1\":[^,}]*" "$2" | tail -1 | cut -d: -f2; }
-close() {  # close TOLERANCE WHAT A B: the numbers in the lists A (two processes) and B (one)
+close() {  # close TOLERANCE WHAT A B: the numbers in the lists A (under mpirun) and B (one process)
   if awk -v t="$1" -v a="$3" -v b="$4" 'BEGIN { n = split(a, x, ","); m = split(b, y, ",");
       if (n != m || n == 0) exit 1
       for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d < 0) d = -d; s = y[i] < 0 ? -y[i] : y[i]
-        if (d > t * s) exit 1 } }'; then ok "$2: $3 on two processes, $4 on one"
-  else bad "$2: '$3' on two processes, '$4' on one"; fi
+        if (d > t * s) exit 1 } }'; then ok "$2: $3 under mpirun, $4 on one process"
+  else bad "$2: '$3' under mpirun, '$4' on one process"; fi
 }
 
 # Two processes take the steps one process takes on the same two shards (float32 sums of two
@@ -41,13 +41,15 @@ grep -q '"processes":2' "$scratch/two.out" && grep -q '"mpi":{' "$scratch/two.ou
 [[ -s $scratch/two.safetensors && $(grep -c '"event":"start"' "$scratch/two.jsonl") == 1 ]] \
   && ok "one checkpoint, one log start" || bad "checkpoint or log: $(cat "$scratch/two.jsonl")"
 
-# Distributed K-FAC (KAISA) with both gradient-worker fractions against one process.
+# Distributed K-FAC (KAISA) with every gradient-worker fraction of two processes, and the one
+# between 1/R and 1 of four, against one process drawing as many shards.
 kfac=("${net[@]}" --batch 16 --optimizer kfac --inverse-every 5)
-"$curv" train "${kfac[@]}" --shards 2 >"$scratch/k1.out" 2>/dev/null || bad "train kfac --shards 2"
-for f in 1 0.5; do
-  "${mpi[@]}" -np 2 "$curv" train "${kfac[@]}" --gradient-workers $f >"$scratch/k2.out" 2>"$scratch/k2.err" \
-    || bad "mpirun -np 2 train kfac: $(cat "$scratch/k2.err")"
-  close 1e-4 "kfac, gradient workers $f: test loss (one process: two shards)" \
+for run in "2 1" "2 0.5" "4 0.5"; do
+  read -r np f <<<"$run"
+  "$curv" train "${kfac[@]}" --shards "$np" >"$scratch/k1.out" 2>/dev/null || bad "train kfac --shards $np"
+  "${mpi[@]}" -np "$np" "$curv" train "${kfac[@]}" --gradient-workers "$f" >"$scratch/k2.out" 2>"$scratch/k2.err" \
+    || bad "mpirun -np $np train kfac: $(cat "$scratch/k2.err")"
+  close 1e-4 "kfac on $np processes, gradient workers $f: test loss (one process: $np shards)" \
     "$(field test_loss "$scratch/k2.out")" "$(field test_loss "$scratch/k1.out")"
 done
 
@@ -95,7 +97,7 @@ expect 2 "expected a batch divisible by the 2 MPI processes" train "${sine[@]}" 
 expect 4 "expected a batch divisible by the 4 MPI processes" train "${sine[@]}" --batch 2 --save "$scratch/out.safetensors"
 expect 2 "expected --shards 2 (the MPI processes)" train "${sine[@]}" --batch 16 --shards 4 --save "$scratch/out.safetensors"
 expect 2 "ekfac: expected kfac or foof on several processes" train "${net[@]}" --batch 16 --optimizer ekfac --save "$scratch/out.safetensors"
-expect 2 "expected a gradient-worker fraction of 1 or 1/2" train "${net[@]}" --batch 16 --optimizer kfac --gradient-workers 0.3 --save "$scratch/out.safetensors"
+expect 4 "expected a gradient-worker fraction 1/c with c dividing the 4 processes (1, 1/2, 1/4), found 0.3" train "${net[@]}" --batch 16 --optimizer kfac --gradient-workers 0.3 --save "$scratch/out.safetensors"
 expect 2 "no --prune, --marglik or --schedule curvature" train "${net[@]}" --batch 16 --schedule curvature --save "$scratch/out.safetensors"
 expect 2 "expected no --record with 2 shards" train "${sine[@]}" --batch 16 --record "$scratch/rec" --save "$scratch/out.safetensors"
 expect 2 "missing.safetensors" train "${sine[@]}" --batch 16 --init-from "$scratch/missing.safetensors" --save "$scratch/out.safetensors"

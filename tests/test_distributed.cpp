@@ -130,6 +130,51 @@ TEST_CASE("collectives: sums, broadcasts, gathers and agreement over the process
           world().agree(r == last ? "shard " + std::to_string(last) + " unreadable" : "");
         }) == "shard " + std::to_string(last) + " unreadable");
   world().agree("");  // none: nothing thrown
+  // Groups split by parity: each sums its own ranks.
+  const auto parity = world().split(r % 2, r);
+  CHECK(parity->size() == (R - r % 2 + 1) / 2);
+  CHECK(parity->rank() == r / 2);
+  double ranks = parity->sum(double(r)), expected = 0;
+  for (int k = r % 2; k < R; k += 2) expected += k;
+  CHECK(ranks == expected);
+}
+
+TEST_CASE(
+    "KAISA's grid: a layer's gradient workers are the fraction f of the processes that holds "
+    "its owner, and each serves 1/f processes") {
+  using distributed::GradientWorkerGrid;
+  for (const int R : {1, 2, 4, 6, 12}) {
+    for (int c = 1; c <= R; ++c) {
+      if (R % c != 0) continue;
+      CAPTURE(R);
+      CAPTURE(c);
+      const auto grid = GradientWorkerGrid::of(R, 1.0 / c);
+      CHECK(grid.served == c);
+      for (int owner = 0; owner < R; ++owner) {
+        CHECK(grid.preconditions(owner, owner));
+        std::vector<int> served(std::size_t(R), 0);
+        int workers = 0;
+        for (int p = 0; p < R; ++p) {
+          workers += grid.preconditions(p, owner);
+          const int w = grid.worker_of(p, owner);
+          CHECK(grid.preconditions(w, owner));
+          CHECK(w / c == p / c);  // a process's worker is in its row
+          if (grid.preconditions(p, owner)) CHECK(w == p);
+          ++served[std::size_t(w)];
+        }
+        CHECK(workers == R / c);
+        for (int p = 0; p < R; ++p)
+          CHECK(served[std::size_t(p)] == (grid.preconditions(p, owner) ? c : 0));
+      }
+    }
+  }
+  CHECK(GradientWorkerGrid::of(6, 0.333).served == 3);  // a typed 1/3
+  CHECK(error_of([] { GradientWorkerGrid::of(4, 0.3); }) ==
+        "distributed kfac: expected a gradient-worker fraction 1/c with c dividing the 4 "
+        "processes (1, 1/2, 1/4), found 0.3");
+  CHECK(!error_of([] { GradientWorkerGrid::of(4, 1.0 / 3); }).empty());
+  CHECK(!error_of([] { GradientWorkerGrid::of(4, 0); }).empty());
+  CHECK(!error_of([] { GradientWorkerGrid::of(4, 2); }).empty());
 }
 
 TEST_CASE(
@@ -157,17 +202,22 @@ std::vector<double> kfac_run(FactorKind factors, double f) {
   SecondOrderConfig cfg;
   cfg.rescale = "kl", cfg.damping = 0.03, cfg.inverse_every = 10, cfg.factors = factors;
   auto opt = make_optimizer<double>("kfac", 0.01, 0.9, false, cfg);
-  distributed::KfacExchange statistics(world(), f);
-  if (f > 0) opt->distribute(statistics);
+  std::unique_ptr<distributed::KfacExchange> statistics;
+  if (f > 0) {
+    statistics = std::make_unique<distributed::KfacExchange>(world(), f);
+    opt->distribute(*statistics);
+  }
   return fifty_steps(*opt, 0.01, f > 0);
 }
 
 TEST_CASE(
     "distributed K-FAC (KAISA) equals one process's K-FAC on the same shards to 1e-10, "
-    "for both gradient-worker fractions and empirical-Fisher or GGN factors") {
+    "for every gradient-worker fraction and empirical-Fisher or GGN factors") {
   for (const FactorKind factors : {FactorKind::EF, FactorKind::GGN}) {
     const auto one = kfac_run(factors, 0);
-    for (const double f : {1.0, 1.0 / world().size()}) {
+    for (int c = 1; c <= world().size(); ++c) {  // f = 1/c, c dividing R
+      if (world().size() % c != 0) continue;
+      const double f = 1.0 / c;
       CAPTURE(f);
       const auto many = kfac_run(factors, f);
       CHECK(relative_difference(many, one) <= 1e-10);
@@ -188,11 +238,10 @@ TEST_CASE(
   CHECK(error_of([&] { ekfac->distribute(statistics); }) ==
         "ekfac: expected kfac or foof on several processes, found ekfac (its re-fitted scaling "
         "is not summed across processes)");
-  distributed::KfacExchange half(world(), 0.3);
-  auto kfac = make_optimizer<double>("kfac", 0.01, 0.0, false, cfg);
-  if (world().size() < 3)
-    CHECK(error_of([&] { kfac->distribute(half); }).find("gradient-worker fraction of 1 or 1/") !=
-          std::string::npos);
+  // A fraction the processes cannot be grouped by, refused before any collective.
+  CHECK(error_of([] {
+          distributed::KfacExchange bad(world(), 0.3);
+        }).starts_with("distributed kfac: expected a gradient-worker fraction 1/c"));
 }
 
 TEST_CASE("data-parallel LeNet-5 in float32 (two-process sums are exact in either order): 1e-5") {

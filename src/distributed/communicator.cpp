@@ -72,18 +72,30 @@ std::uintptr_t from_mpi(MPI_Request r) {
   return h;
 }
 
-template <class T>
-void allreduce(T* data, std::size_t n) {
-  traffic().allreduce_bytes += n * sizeof(T), ++traffic().allreduce_calls;
-  check(MPI_Allreduce(MPI_IN_PLACE, data, count_of(n), type_of<T>(), MPI_SUM, MPI_COMM_WORLD),
-        "allreduce");
+MPI_Comm comm_of(std::uintptr_t h) {
+  MPI_Comm c;
+  static_assert(sizeof c <= sizeof h, "an MPI_Comm must fit a handle");
+  std::memcpy(&c, &h, sizeof c);
+  return c;
+}
+
+std::uintptr_t handle_of(MPI_Comm c) {
+  std::uintptr_t h = 0;
+  std::memcpy(&h, &c, sizeof c);
+  return h;
 }
 
 template <class T>
-std::uintptr_t iallreduce(T* data, std::size_t n) {
+void allreduce(T* data, std::size_t n, MPI_Comm comm) {
+  traffic().allreduce_bytes += n * sizeof(T), ++traffic().allreduce_calls;
+  check(MPI_Allreduce(MPI_IN_PLACE, data, count_of(n), type_of<T>(), MPI_SUM, comm), "allreduce");
+}
+
+template <class T>
+std::uintptr_t iallreduce(T* data, std::size_t n, MPI_Comm comm) {
   traffic().allreduce_bytes += n * sizeof(T), ++traffic().allreduce_calls;
   MPI_Request r;
-  check(MPI_Iallreduce(MPI_IN_PLACE, data, count_of(n), type_of<T>(), MPI_SUM, MPI_COMM_WORLD, &r),
+  check(MPI_Iallreduce(MPI_IN_PLACE, data, count_of(n), type_of<T>(), MPI_SUM, comm, &r),
         "iallreduce");
   return from_mpi(r);
 }
@@ -101,9 +113,20 @@ Communicator::Communicator() {
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  handle_ = handle_of(MPI_COMM_WORLD);
 }
 
-Communicator::~Communicator() { finalize(); }
+Communicator::Communicator(std::uintptr_t handle, int rank, int size)
+    : handle_(handle), rank_(rank), size_(size), owns_handle_(handle != 0) {}
+
+Communicator::~Communicator() {
+  int done = 0;
+  if (owns_handle_ && (MPI_Finalized(&done), !done)) {
+    MPI_Comm c = comm_of(handle_);
+    MPI_Comm_free(&c);
+  }
+  finalize();
+}
 
 void Communicator::finalize() {
   int done = 0;
@@ -111,11 +134,23 @@ void Communicator::finalize() {
   initialized_ = false;
 }
 
+std::unique_ptr<Communicator> Communicator::split(int color, int key) {
+  if (!initialized_ && !owns_handle_)  // one process, without MPI
+    return std::unique_ptr<Communicator>(new Communicator(0, 0, 1));
+  MPI_Comm group;
+  check(MPI_Comm_split(comm_of(handle_), color, key, &group), "comm_split");
+  MPI_Comm_set_errhandler(group, MPI_ERRORS_RETURN);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(group, &rank);
+  MPI_Comm_size(group, &size);
+  return std::unique_ptr<Communicator>(new Communicator(handle_of(group), rank, size));
+}
+
 void Communicator::allreduce_sum(float* data, std::size_t n) {
-  if (distributed()) allreduce(data, n);
+  if (distributed()) allreduce(data, n, comm_of(handle_));
 }
 void Communicator::allreduce_sum(double* data, std::size_t n) {
-  if (distributed()) allreduce(data, n);
+  if (distributed()) allreduce(data, n, comm_of(handle_));
 }
 
 double Communicator::sum(double x) {
@@ -124,31 +159,31 @@ double Communicator::sum(double x) {
 }
 
 template <class T>
-void bcast(T* data, std::size_t n, int root) {
+void bcast(T* data, std::size_t n, int root, MPI_Comm comm) {
   traffic().broadcast_bytes += n * sizeof(T), ++traffic().broadcast_calls;
-  check(MPI_Bcast(data, count_of(n), type_of<T>(), root, MPI_COMM_WORLD), "bcast");
+  check(MPI_Bcast(data, count_of(n), type_of<T>(), root, comm), "bcast");
 }
 
 void Communicator::broadcast(float* data, std::size_t n, int root) {
-  if (distributed()) bcast(data, n, root);
+  if (distributed()) bcast(data, n, root, comm_of(handle_));
 }
 void Communicator::broadcast(double* data, std::size_t n, int root) {
-  if (distributed()) bcast(data, n, root);
+  if (distributed()) bcast(data, n, root, comm_of(handle_));
 }
 
 void Communicator::broadcast(std::string& s, int root) {
   if (!distributed()) return;
   std::uint64_t n = s.size();
-  check(MPI_Bcast(&n, 1, MPI_UINT64_T, root, MPI_COMM_WORLD), "bcast");
+  check(MPI_Bcast(&n, 1, MPI_UINT64_T, root, comm_of(handle_)), "bcast");
   s.resize(std::size_t(n));
-  check(MPI_Bcast(s.data(), count_of(std::size_t(n)), MPI_CHAR, root, MPI_COMM_WORLD), "bcast");
+  check(MPI_Bcast(s.data(), count_of(std::size_t(n)), MPI_CHAR, root, comm_of(handle_)), "bcast");
 }
 
 namespace {
 
 template <class T>
 void gather_blocks(const T* local, const std::vector<std::size_t>& counts, T* out, int root,
-                   int rank, int size) {
+                   int rank, int size, MPI_Comm comm) {
   CURV_CHECK(counts.size() == std::size_t(size), "mpi: expected ", size,
              " block sizes for a gather, found ", counts.size());
   if (size == 1) {
@@ -162,7 +197,7 @@ void gather_blocks(const T* local, const std::vector<std::size_t>& counts, T* ou
     offset += counts[r];
   }
   check(MPI_Gatherv(local, n[std::size_t(rank)], type_of<T>(), out, n.data(), at.data(),
-                    type_of<T>(), root, MPI_COMM_WORLD),
+                    type_of<T>(), root, comm),
         "gather");
 }
 
@@ -170,25 +205,25 @@ void gather_blocks(const T* local, const std::vector<std::size_t>& counts, T* ou
 
 void Communicator::gather(const float* local, const std::vector<std::size_t>& counts, float* out,
                           int root) {
-  gather_blocks(local, counts, out, root, rank_, size_);
+  gather_blocks(local, counts, out, root, rank_, size_, comm_of(handle_));
 }
 void Communicator::gather(const double* local, const std::vector<std::size_t>& counts, double* out,
                           int root) {
-  gather_blocks(local, counts, out, root, rank_, size_);
+  gather_blocks(local, counts, out, root, rank_, size_, comm_of(handle_));
 }
 
 void Communicator::barrier() {
-  if (distributed()) check(MPI_Barrier(MPI_COMM_WORLD), "barrier");
+  if (distributed()) check(MPI_Barrier(comm_of(handle_)), "barrier");
 }
 
 Communicator::Request Communicator::iallreduce_sum(float* data, std::size_t n) {
   Request r;
-  if (distributed()) r.handle_ = iallreduce(data, n);
+  if (distributed()) r.handle_ = iallreduce(data, n, comm_of(handle_));
   return r;
 }
 Communicator::Request Communicator::iallreduce_sum(double* data, std::size_t n) {
   Request r;
-  if (distributed()) r.handle_ = iallreduce(data, n);
+  if (distributed()) r.handle_ = iallreduce(data, n, comm_of(handle_));
   return r;
 }
 
@@ -215,7 +250,7 @@ void Communicator::agree(const std::string& error) {
   }
   // The lowest rank that met an error (size_ if none) speaks for all.
   int mine = error.empty() ? size_ : rank_, first = 0;
-  check(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), "allreduce");
+  check(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm_of(handle_)), "allreduce");
   if (first == size_) return;
   std::string message = error;
   broadcast(message, first);
@@ -232,8 +267,12 @@ Communicator::Communicator() {
              "(-Dmpi=enabled, Debian's libopenmpi-dev) under mpirun, found one built without it ",
              "and ", n, " processes");
 }
+Communicator::Communicator(std::uintptr_t, int, int) {}
 Communicator::~Communicator() = default;
 void Communicator::finalize() {}
+std::unique_ptr<Communicator> Communicator::split(int, int) {
+  return std::unique_ptr<Communicator>(new Communicator(0, 0, 1));
+}
 void Communicator::allreduce_sum(float*, std::size_t) {}
 void Communicator::allreduce_sum(double*, std::size_t) {}
 double Communicator::sum(double x) { return x; }

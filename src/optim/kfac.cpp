@@ -82,9 +82,6 @@ class KfacFamily final : public Optimizer<T> {
                "processes, found qmodel (its quadratic model is not summed across processes)");
     CURV_CHECK(cfg_.stats_examples == 0, variant_, ": expected the statistics of the whole ",
                "batch on several processes, found --stats-examples ", cfg_.stats_examples);
-    const double f = x.gradient_workers(), R = double(x.processes());
-    CURV_CHECK(f == 1 || std::abs(f * R - 1) < 1e-9, variant_, ": expected a gradient-worker ",
-               "fraction of 1 or 1/", x.processes(), ", found ", f);
     exchange_ = &x;
   }
   bool distributed() const override { return exchange_ != nullptr; }
@@ -190,9 +187,9 @@ class KfacFamily final : public Optimizer<T> {
     grad_h_.resize(std::size_t(P)), delta_.assign(std::size_t(P), T(0));
     const T eta = T(cfg_.weight_decay);
     for (index_t i = 0; i < P; ++i) grad_h_[i] = p.grad()[i] + eta * p.data()[i];
-    if (exchange_ && exchange_->gradient_workers() < 1) {  // owners precondition, then share
+    if (exchange_) {  // the gradient workers precondition, then send to the processes they serve
       for (std::size_t i = 0; i < layers_.size(); ++i)
-        if (owner_[i] == exchange_->rank()) precondition(layers_[i]);
+        if (exchange_->preconditions(owner_[i])) precondition(layers_[i]);
       for (std::size_t i = 0; i < layers_.size(); ++i) share_step(layers_[i].layer(), owner_[i]);
     } else {
       for (auto& L : layers_) precondition(L);
@@ -354,9 +351,9 @@ class KfacFamily final : public Optimizer<T> {
       layers_[i].refresh(block, shift);
       if (ekfac()) blocks_.push_back(std::move(block));
     }
-    if (exchange_ && exchange_->gradient_workers() == 1)  // every process preconditions
+    if (exchange_)  // the owner's refresh to the layer's other gradient workers
       for (std::size_t i = 0; i < layers_.size(); ++i)
-        layers_[i].share(*exchange_, owner_[i], shift);
+        if (exchange_->preconditions(owner_[i])) layers_[i].share(*exchange_, owner_[i], shift);
     if (ekfac()) refit_in_new_basis(previous);
   }
 
@@ -405,12 +402,13 @@ class KfacFamily final : public Optimizer<T> {
     }
   }
 
-  // The owner's preconditioned gradient of one layer (weight rows, bias) to every process.
+  // A gradient worker's preconditioned gradient of one layer (weight rows, bias) to the processes
+  // it serves.
   void share_step(const KfacLayer& info, int owner) {
-    exchange_->broadcast(delta_.data() + info.weight_offset, std::size_t(info.out * info.in),
-                         owner);
+    exchange_->share_step(delta_.data() + info.weight_offset, std::size_t(info.out * info.in),
+                          owner);
     if (info.bias_offset >= 0)
-      exchange_->broadcast(delta_.data() + info.bias_offset, std::size_t(info.out), owner);
+      exchange_->share_step(delta_.data() + info.bias_offset, std::size_t(info.out), owner);
   }
 
   // The batch's first n examples, recorded once more (at most once per step and size).

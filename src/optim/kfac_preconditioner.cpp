@@ -107,7 +107,7 @@ void LayerPreconditioner<T>::share(StatisticsExchange& x, int owner, double shif
   const auto din = std::size_t(layer_.din()), out = std::size_t(layer_.out);
   auto send = [&](auto& v, std::size_t n) {
     v.resize(n);
-    x.broadcast(v.data(), n, owner);
+    x.share_refresh(v.data(), n, owner);
   };
   switch (kind_) {
     case Preconditioning::Foof:

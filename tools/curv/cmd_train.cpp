@@ -42,7 +42,7 @@ struct Opts {
   int threads = 0;
   int bucket_kb = int(distributed::BucketedAllreduce<float>::kDefaultBucketBytes >> 10);
   bool mpi_stats = false;
-  double gradient_workers = 1;  // KAISA's f: 1 or 1/processes
+  double gradient_workers = 1;  // KAISA's f: 1/c, c dividing the processes
   TrainPruneOptions prune;
   TrainMarglikOptions marglik;
   CurvatureRateFlags curvature_rate;
@@ -213,11 +213,12 @@ int run(Opts& o, const CLI::App& cmd) {
     task = make_recipe_task<float>(r, *model);
     opt = make_recipe_optimizer<float>(r);
     std::tie(train, scored) = check_recipe(r, *task, *model);  // before any output
-    if (comm.distributed() && opt->reads_batch()) {            // distributed K-FAC
-      kfac_exchange = std::make_unique<distributed::KfacExchange>(comm, o.gradient_workers);
-      opt->distribute(*kfac_exchange);
-    }
   });
+  if (comm.distributed() && opt->reads_batch()) {  // distributed K-FAC
+    // A fraction the grid cannot take throws the same error everywhere, before any collective.
+    kfac_exchange = std::make_unique<distributed::KfacExchange>(comm, o.gradient_workers);
+    distributed::agreed(comm, [&] { opt->distribute(*kfac_exchange); });
+  }
   std::unique_ptr<distributed::BucketedAllreduce<float>> exchange;
   if (comm.distributed())
     exchange = std::make_unique<distributed::BucketedAllreduce<float>>(
@@ -436,9 +437,10 @@ Runner add_train(CLI::App& app) {
                   "during the backward sweep")
       ->capture_default_str();
   cmd->add_option("--gradient-workers", o->gradient_workers,
-                  "Under mpirun, kfac/foof: KAISA's gradient-worker fraction, 1 (inverses "
-                  "shared, every process preconditions) or 1/processes (each layer's owner "
-                  "preconditions and shares the result)")
+                  "Under mpirun, kfac/foof: KAISA's gradient-worker fraction 1/c, c dividing "
+                  "the processes: each layer's refresh goes to that fraction of them, which "
+                  "precondition its gradient for c processes each (1: all precondition; "
+                  "1/processes: the layer's owner alone)")
       ->capture_default_str();
   cmd->add_flag("--mpi-stats", o->mpi_stats,
                 "Under mpirun: buckets, bytes sent and time waiting, in the JSON line");

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -72,17 +73,24 @@ class Communicator {
   // first one by rank as a curv::Error.
   void agree(const std::string& error);
 
+  // The processes with the same color, ranked by key (MPI_Comm_split); every process calls it.
+  // Groups of these run collectives among themselves (distributed K-FAC's gradient workers).
+  std::unique_ptr<Communicator> split(int color, int key);
+
   // Ends MPI (at exit of a distributed run; a no-op otherwise).
   void finalize();
 
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
+  ~Communicator();
 
  private:
-  Communicator();
-  ~Communicator();
+  Communicator();                                           // the world
+  Communicator(std::uintptr_t handle, int rank, int size);  // a group split from it
+  std::uintptr_t handle_ = 0;                               // an MPI_Comm, 0 for one process
   int rank_ = 0, size_ = 1;
-  bool initialized_ = false;
+  bool initialized_ = false;  // the world, once it initialized MPI
+  bool owns_handle_ = false;  // a group, freed with it
 };
 
 // Runs f on every process; an error that any of them meets (a curv::Error) is thrown by all,

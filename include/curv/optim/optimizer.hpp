@@ -34,6 +34,13 @@ struct OptimizerState {
 // A data-parallel run's link for rules that read the batch (distributed/kfac_exchange.hpp):
 // each process holds the statistics of its shard of every batch, of equal size, and these
 // collectives make them the global batch's.
+//
+// Refreshes are split KAISA's way (Pauloski et al. 2021): each layer's is computed by one
+// process, its owner; the layer's gradient workers, a fraction f of the processes that includes
+// the owner, receive it and precondition the layer's gradient; every other process receives the
+// preconditioned gradient from one of them. f = 1: every process preconditions every layer
+// (communication-optimal); f = 1/R: the owner alone (memory-optimal); fractions between trade
+// one for the other.
 class StatisticsExchange {
  public:
   virtual ~StatisticsExchange() = default;
@@ -42,14 +49,16 @@ class StatisticsExchange {
   // In place: the mean over the processes (equal shards: the global batch's mean).
   virtual void average(float* data, std::size_t n) = 0;
   virtual void average(double* data, std::size_t n) = 0;
-  // In place: every process gets `root`'s data.
-  virtual void broadcast(float* data, std::size_t n, int root) = 0;
-  virtual void broadcast(double* data, std::size_t n, int root) = 0;
-  // KAISA's gradient-worker fraction f (Pauloski et al. 2021): 1 — every process receives each
-  // layer's inverse from the process that computed it and preconditions every layer itself
-  // (communication-optimal); 1/R — only that process preconditions the layer's gradient and
-  // broadcasts the result (memory-optimal).
-  virtual double gradient_workers() const = 0;
+  // Whether this process is a gradient worker of the layer whose refresh `owner` computes.
+  virtual bool preconditions(int owner) const = 0;
+  // Called by that layer's gradient workers only, in the same order on each: `owner`'s data to
+  // all of them.
+  virtual void share_refresh(float* data, std::size_t n, int owner) = 0;
+  virtual void share_refresh(double* data, std::size_t n, int owner) = 0;
+  // Called by every process, in the same order: the data of this process's gradient worker for
+  // the layer `owner` refreshes (its preconditioned gradient) to this process.
+  virtual void share_step(float* data, std::size_t n, int owner) = 0;
+  virtual void share_step(double* data, std::size_t n, int owner) = 0;
 };
 
 template <class T>
