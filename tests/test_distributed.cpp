@@ -1,6 +1,7 @@
-// Data parallelism on MPI (distributed/). Run as one process (the fast suite) and under
-// `mpirun -np 2` (the mpi suite): every check holds for any number of processes R, comparing
-// the R-process run with one process drawing the same R shards (TrainLoop::set_shards).
+// Data parallelism on MPI (distributed/). Run as one process (the fast suite), under
+// `mpirun -np 2` and, for the collectives and K-FAC, `-np 4` (the mpi suite): every check holds
+// for any number of processes R, comparing the R-process run with one process drawing the same
+// R shards (TrainLoop::set_shards).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -197,8 +198,10 @@ TEST_CASE(
 }
 
 // 50 K-FAC steps (KL-clipped, inverses every 10 steps, lr 0.01) with `factors`, distributed
-// with gradient-worker fraction f, or on all shards here (f = 0).
-std::vector<double> kfac_run(FactorKind factors, double f) {
+// with gradient-worker fraction f, or on all shards here (f = 0). `broadcast_bytes` gets what
+// this process broadcast or received during the steps.
+std::vector<double> kfac_run(FactorKind factors, double f,
+                             std::uint64_t* broadcast_bytes = nullptr) {
   SecondOrderConfig cfg;
   cfg.rescale = "kl", cfg.damping = 0.03, cfg.inverse_every = 10, cfg.factors = factors;
   auto opt = make_optimizer<double>("kfac", 0.01, 0.9, false, cfg);
@@ -207,7 +210,10 @@ std::vector<double> kfac_run(FactorKind factors, double f) {
     statistics = std::make_unique<distributed::KfacExchange>(world(), f);
     opt->distribute(*statistics);
   }
-  return fifty_steps(*opt, 0.01, f > 0);
+  const std::uint64_t before = distributed::traffic().broadcast_bytes;
+  auto params = fifty_steps(*opt, 0.01, f > 0);
+  if (broadcast_bytes) *broadcast_bytes = distributed::traffic().broadcast_bytes - before;
+  return params;
 }
 
 TEST_CASE(
@@ -215,14 +221,27 @@ TEST_CASE(
     "for every gradient-worker fraction and empirical-Fisher or GGN factors") {
   for (const FactorKind factors : {FactorKind::EF, FactorKind::GGN}) {
     const auto one = kfac_run(factors, 0);
-    for (int c = 1; c <= world().size(); ++c) {  // f = 1/c, c dividing R
-      if (world().size() % c != 0) continue;
+    const int R = world().size();
+    std::vector<std::uint64_t> bytes(std::size_t(R + 1));  // by c
+    for (int c = 1; c <= R; ++c) {                         // f = 1/c, c dividing R
+      if (R % c != 0) continue;
       const double f = 1.0 / c;
       CAPTURE(f);
-      const auto many = kfac_run(factors, f);
+      const auto many = kfac_run(factors, f, &bytes[std::size_t(c)]);
       CHECK(relative_difference(many, one) <= 1e-10);
       CHECK(same_everywhere(many));
     }
+    if (R == 1) continue;
+    // What the grid sends. LeNet-5's K-FAC layers, (din, out) = (26, 6), (151, 16), (401, 120),
+    // (121, 84), (85, 10), hold every parameter (P = 61,706). A step shares the whole
+    // preconditioned gradient (float64); a refresh (at steps 1, 11, …, 41) each layer's two
+    // damped inverses (factored damping, the default), Σ din² + out² = 227,992 values.
+    const std::uint64_t steps = 50 * 8 * 61706, refreshes = 5 * 8 * 227992;
+    CHECK(bytes[1] == refreshes);           // f = 1: refreshes to every process, no step shared
+    CHECK(bytes[std::size_t(R)] == steps);  // f = 1/R: the owner alone holds its refresh
+    for (int c = 2; c < R; ++c)  // between: the steps, and the refreshes of this process's column
+      if (R % c == 0)
+        CHECK((bytes[std::size_t(c)] > steps && bytes[std::size_t(c)] < steps + refreshes));
   }
   // What cannot be summed across processes is refused by name.
   auto model = lenet<double>(7);

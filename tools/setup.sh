@@ -35,11 +35,16 @@ install_packages() {
   fi
 }
 
-# build DIR [meson options…]: configure once, then let ninja decide what is out of date.
+# build DIR [meson options…]: configure once (an existing directory takes the options again,
+# which changes nothing unless they did), then let ninja decide what is out of date.
 # TARGETS (an array, default everything) limits what is built.
 build() {
   local dir=$1; shift
-  [[ -f $dir/build.ninja ]] || meson setup "$dir" --wrap-mode=nodownload "$@" >/dev/null
+  if [[ -f $dir/build.ninja ]]; then
+    meson configure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" --wrap-mode=nodownload "$@" >/dev/null
+  fi
   # The build's own output goes to a log; a failure prints its end, with the compiler's errors.
   if ! ninja -C "$dir" "${TARGETS[@]}" >"$dir/ninja-output.log" 2>&1; then
     tail -n 60 "$dir/ninja-output.log" >&2

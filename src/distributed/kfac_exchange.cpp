@@ -11,7 +11,7 @@ GradientWorkerGrid GradientWorkerGrid::of(int processes, double fraction) {
   CURV_CHECK(processes >= 1, "distributed kfac: expected at least 1 process, found ", processes);
   const double c = fraction > 0 ? std::round(1 / fraction) : 0;
   // Typed fractions such as 0.333 stand for 1/3.
-  if (c >= 1 && std::abs(c * fraction - 1) <= 1e-3 && processes % int(c) == 0)
+  if (c >= 1 && c <= processes && std::abs(c * fraction - 1) <= 1e-3 && processes % int(c) == 0)
     return {processes, int(c)};
   std::string valid;
   for (int d = 1; d <= processes; ++d)

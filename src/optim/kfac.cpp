@@ -343,17 +343,32 @@ class KfacFamily final : public Optimizer<T> {
     const double shift = damping_.lambda + cfg_.weight_decay;
     std::vector<KroneckerBlock> previous;  // EK-FAC: the bases the scaling was kept in
     if (ekfac()) refit_.reset(), previous = std::exchange(blocks_, {});
-    for (std::size_t i = 0; i < layers_.size(); ++i) {
-      if (exchange_ && owner_[i] != exchange_->rank()) continue;
-      std::vector<double> A = stats_.A(index_t(i)), G = stats_.G(index_t(i));
-      LayerPreconditioner<T>::check_factors(layers_[i].layer(), A, G, k_, variant_);
-      KroneckerBlock block(layers_[i].layer(), std::move(A), std::move(G));
-      layers_[i].refresh(block, shift);
-      if (ekfac()) blocks_.push_back(std::move(block));
-    }
-    if (exchange_)  // the owner's refresh to the layer's other gradient workers
+    auto refresh_owned = [&] {
+      for (std::size_t i = 0; i < layers_.size(); ++i) {
+        if (exchange_ && owner_[i] != exchange_->rank()) continue;
+        std::vector<double> A = stats_.A(index_t(i)), G = stats_.G(index_t(i));
+        LayerPreconditioner<T>::check_factors(layers_[i].layer(), A, G, k_, variant_);
+        KroneckerBlock block(layers_[i].layer(), std::move(A), std::move(G));
+        layers_[i].refresh(block, shift);
+        if (ekfac()) blocks_.push_back(std::move(block));
+      }
+    };
+    if (exchange_) {
+      // A refresh that fails on its owner (non-finite factors) is thrown by every process,
+      // rather than leaving the others waiting for what it would have sent.
+      std::string error;
+      try {
+        refresh_owned();
+      } catch (const Error& e) {
+        error = e.what();
+      }
+      exchange_->agree(error);
+      // The owner's refresh to the layer's other gradient workers.
       for (std::size_t i = 0; i < layers_.size(); ++i)
         if (exchange_->preconditions(owner_[i])) layers_[i].share(*exchange_, owner_[i], shift);
+    } else {
+      refresh_owned();
+    }
     if (ekfac()) refit_in_new_basis(previous);
   }
 

@@ -18,6 +18,15 @@ constexpr int kPalette[8][3] = {{0, 114, 178},   {213, 94, 0},   {0, 158, 115}, 
                                 {204, 121, 167}, {86, 180, 233}, {0, 0, 0},     {240, 228, 66}};
 constexpr int kBlack = 15, kGrid = 14;
 
+// A range narrower than rounding (values equal to 1e-9) opens to ±5 % of them, or ±0.5 around
+// zero: PLplot would otherwise space its ticks by the rounding error and draw without end.
+void widen(double& lo, double& hi) {
+  const double scale = std::max(std::abs(lo), std::abs(hi));
+  if (hi - lo > 1e-9 * scale) return;
+  const double half = scale > 0 ? 0.05 * scale : 0.5;
+  lo -= half, hi += half;
+}
+
 }  // namespace
 
 void plot_lines(const std::string& path, const std::string& title, const std::string& x_label,
@@ -32,7 +41,7 @@ void plot_lines(const std::string& path, const std::string& title, const std::st
     for (std::size_t i = 0; i < s.x.size(); ++i)
       if (drawable(s.y[i])) x0 = std::min(x0, s.x[i]), x1 = std::max(x1, s.x[i]);
   CURV_CHECK(std::isfinite(x0), "plot ", path, ": no finite points to draw");
-  if (x1 == x0) x1 = x0 + 1;
+  widen(x0, x1);
   // The y-range fits the points past `focus` of the x-range: the early transient (an accuracy of
   // 10 % at step 0) would otherwise squash the region where the curves differ.
   const double from = x0 + focus * (x1 - x0);
@@ -41,7 +50,7 @@ void plot_lines(const std::string& path, const std::string& title, const std::st
     for (std::size_t i = 0; i < s.x.size(); ++i)
       if (drawable(s.y[i]) && s.x[i] >= from)
         y0 = std::min(y0, ty(s.y[i])), y1 = std::max(y1, ty(s.y[i]));
-  if (y1 == y0) y1 = y0 + 1;
+  widen(y0, y1);
   const double pad = 0.04 * (y1 - y0);
 
   const std::string tmp = path + ".tmp.png";

@@ -37,6 +37,7 @@ class KfacExchange final : public StatisticsExchange {
   void share_refresh(double* data, std::size_t n, int owner) override;
   void share_step(float* data, std::size_t n, int owner) override;
   void share_step(double* data, std::size_t n, int owner) override;
+  void agree(const std::string& error) override { comm_.agree(error); }
   const GradientWorkerGrid& grid() const { return grid_; }
 
  private:

@@ -59,6 +59,9 @@ class StatisticsExchange {
   // the layer `owner` refreshes (its preconditioned gradient) to this process.
   virtual void share_step(float* data, std::size_t n, int owner) = 0;
   virtual void share_step(double* data, std::size_t n, int owner) = 0;
+  // Every process passes the error it met ("" for none); if any did, every process throws the
+  // first one by rank as a curv::Error, so none is left waiting in a collective.
+  virtual void agree(const std::string& error) = 0;
 };
 
 template <class T>
