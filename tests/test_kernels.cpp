@@ -37,6 +37,34 @@ TEST_CASE("gemm: transposes and beta accumulation match a triple loop") {
     }
 }
 
+TEST_CASE("record_gemms: the float GEMMs a step calls, from any thread, replayed alone") {
+  std::vector<float> a(64 * 64, 1.0f), b(64 * 64, 1.0f), c(64 * 64, 0.0f);
+  std::vector<double> ad(16, 1.0), cd(16, 0.0);
+  const auto calls = record_gemms([&] {
+    gemm(Trans::No, Trans::Yes, 8, 16, 32, 1.0f, a.data(), b.data(), 0.0f, c.data());
+    gemm(Trans::No, Trans::No, 4, 4, 4, 1.0, ad.data(), ad.data(), 0.0, cd.data());  // float only
+    parallel_for(4, 1, [&](index_t lo, index_t hi) {  // four more, one per task
+      for (index_t i = lo; i < hi; ++i)
+        gemm(Trans::Yes, Trans::No, 2, 3, 5, 1.0f, a.data() + i * 10, b.data() + i * 15, 1.0f,
+             c.data() + 1000 + i * 6);
+    });
+  });
+  REQUIRE(calls.size() == 5);
+  const GemmCall& first = calls[0];
+  CHECK((first.ta == Trans::No && first.tb == Trans::Yes));
+  CHECK((first.m == 8 && first.n == 16 && first.k == 32));
+  CHECK((first.lda == 32 && first.ldb == 32 && first.ldc == 16 && !first.accumulate));
+  for (std::size_t i = 1; i < calls.size(); ++i)
+    CHECK((calls[i].ta == Trans::Yes && calls[i].m == 2 && calls[i].n == 3 && calls[i].k == 5 &&
+           calls[i].lda == 2 && calls[i].accumulate));
+  GemmReplay replay(calls);
+  replay();
+  CHECK(replay.multiply_adds() == 8 * 16 * 32 + 4 * 2 * 3 * 5);
+  // Recording stops with f: nothing is logged outside it.
+  gemm(Trans::No, Trans::No, 2, 2, 2, 1.0f, a.data(), b.data(), 0.0f, c.data());
+  CHECK(record_gemms([] {}).empty());
+}
+
 TEST_CASE("im2col: patches, col2im is its adjoint, im2row is its transpose") {
   Rng rng(3);
   for (auto [stride, pad] : {std::pair<index_t, index_t>{1, 0}, {1, 2}, {2, 1}, {3, 0}}) {

@@ -4,6 +4,9 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "curv/kernels/parallel.hpp"
@@ -13,10 +16,21 @@ namespace {
 CBLAS_TRANSPOSE cb(Trans t) { return t == Trans::No ? CblasNoTrans : CblasTrans; }
 }  // namespace
 
+// record_gemms's log: off (one relaxed load per GEMM) except while a benchmark records.
+namespace {
+std::atomic<bool> recording{false};
+std::mutex record_mutex;
+std::vector<GemmCall> recorded;
+}  // namespace
+
 template <>
 void gemm<float>(Trans ta, Trans tb, index_t m, index_t n, index_t k, float alpha, const float* a,
                  index_t lda, const float* b, index_t ldb, float beta, float* c, index_t ldc) {
   if (m == 0 || n == 0) return;
+  if (recording.load(std::memory_order_relaxed)) {
+    std::lock_guard<std::mutex> lock(record_mutex);
+    recorded.push_back({ta, tb, m, n, k, lda, ldb, ldc, beta != 0.0f});
+  }
   cblas_sgemm(CblasRowMajor, cb(ta), cb(tb), int(m), int(n), int(k), alpha, a, int(lda), b,
               int(ldb), beta, c, int(ldc));
 }
@@ -28,6 +42,47 @@ void gemm<double>(Trans ta, Trans tb, index_t m, index_t n, index_t k, double al
   if (m == 0 || n == 0) return;
   cblas_dgemm(CblasRowMajor, cb(ta), cb(tb), int(m), int(n), int(k), alpha, a, int(lda), b,
               int(ldb), beta, c, int(ldc));
+}
+
+std::vector<GemmCall> record_gemms(const std::function<void()>& f) {
+  {
+    std::lock_guard<std::mutex> lock(record_mutex);
+    recorded.clear();
+  }
+  recording = true;
+  try {
+    f();
+  } catch (...) {
+    recording = false;
+    throw;
+  }
+  recording = false;
+  std::lock_guard<std::mutex> lock(record_mutex);
+  return std::exchange(recorded, {});
+}
+
+GemmReplay::GemmReplay(std::vector<GemmCall> calls) : calls_(std::move(calls)) {
+  // Scratch as large as the largest operand: stored rows × leading dimension.
+  std::size_t a = 0, b = 0, c = 0;
+  for (const GemmCall& g : calls_) {
+    a = std::max(a, std::size_t((g.ta == Trans::No ? g.m : g.k) * g.lda));
+    b = std::max(b, std::size_t((g.tb == Trans::No ? g.k : g.n) * g.ldb));
+    c = std::max(c, std::size_t(g.m * g.ldc));
+  }
+  a_.assign(a, 0.5f), b_.assign(b, 0.25f), c_.assign(c, 0.0f);
+}
+
+void GemmReplay::operator()() {
+  for (const GemmCall& g : calls_)
+    cblas_sgemm(CblasRowMajor, cb(g.ta), cb(g.tb), int(g.m), int(g.n), int(g.k), 1.0f, a_.data(),
+                int(g.lda), b_.data(), int(g.ldb), g.accumulate ? 1.0f : 0.0f, c_.data(),
+                int(g.ldc));
+}
+
+double GemmReplay::multiply_adds() const {
+  double n = 0;
+  for (const GemmCall& g : calls_) n += double(g.m) * double(g.n) * double(g.k);
+  return n;
 }
 
 namespace {

@@ -3,6 +3,9 @@
 // beta = 1 accumulates into C, which is how every backward pass adds into gradients.
 #pragma once
 
+#include <functional>
+#include <vector>
+
 #include "curv/core/tensor.hpp"
 
 namespace curv {
@@ -19,6 +22,28 @@ void gemm(Trans ta, Trans tb, index_t m, index_t n, index_t k, T alpha, const T*
           T beta, T* c) {
   gemm(ta, tb, m, n, k, alpha, a, ta == Trans::No ? k : m, b, tb == Trans::No ? n : k, beta, c, n);
 }
+
+// One float GEMM's shape, as a step called it (curv bench's floors: a step's own GEMMs, timed
+// alone).
+struct GemmCall {
+  Trans ta, tb;
+  index_t m, n, k, lda, ldb, ldc;
+  bool accumulate;  // beta ≠ 0
+};
+// The float GEMMs that f calls, from any thread, in the order they started.
+std::vector<GemmCall> record_gemms(const std::function<void()>& f);
+// The calls again, one after another, on scratch matrices (BLAS's own threads, no other work).
+class GemmReplay {
+ public:
+  explicit GemmReplay(std::vector<GemmCall> calls);
+  void operator()();
+  const std::vector<GemmCall>& calls() const { return calls_; }
+  double multiply_adds() const;
+
+ private:
+  std::vector<GemmCall> calls_;
+  std::vector<float> a_, b_, c_;
+};
 
 // Symmetric rank-k update of the lower triangle (BLAS syrk): C = alpha·AᵀA + beta·C for
 // A:(k, n), C:(n, n) with leading dimension ldc (≥ n). Half the multiply-adds of a GEMM;
