@@ -10,6 +10,7 @@
 #include "curv/core/rng.hpp"
 
 #include "curv/kernels/exp.hpp"
+#include "curv/kernels/finite.hpp"
 #include "curv/kernels/gemm.hpp"
 #include "curv/kernels/im2col.hpp"
 #include "curv/kernels/parallel.hpp"
@@ -63,6 +64,33 @@ TEST_CASE("record_gemms: the float GEMMs a step calls, from any thread, replayed
   // Recording stops with f: nothing is logged outside it.
   gemm(Trans::No, Trans::No, 2, 2, 2, 1.0f, a.data(), b.data(), 0.0f, c.data());
   CHECK(record_gemms([] {}).empty());
+}
+
+TEST_CASE("all_finite: a NaN or an infinity anywhere, in any lane or the tail, is found") {
+  const float bad[] = {std::numeric_limits<float>::quiet_NaN(),
+                       std::numeric_limits<float>::infinity(),
+                       -std::numeric_limits<float>::infinity()};
+  // Lengths around the 16 lanes and the threads' chunks of 65,536.
+  for (const index_t n :
+       {index_t(0), index_t(1), index_t(15), index_t(16), index_t(17), index_t(65536 * 3 + 5)}) {
+    CAPTURE(n);
+    std::vector<float> x(std::size_t(n), 3.0e38f);  // large but finite: x·0 stays 0
+    for (index_t i = 0; i < n; i += 2) x[std::size_t(i)] = -1e-38f;
+    CHECK(all_finite(x.data(), n));
+    for (const index_t at : {index_t(0), n / 2, n - 1}) {
+      if (n == 0) continue;
+      for (const float b : bad) {
+        const float keep = x[std::size_t(at)];
+        x[std::size_t(at)] = b;
+        CHECK(!all_finite(x.data(), n));
+        x[std::size_t(at)] = keep;
+      }
+    }
+  }
+  std::vector<double> d(100, 1.0);
+  CHECK(all_finite(d.data(), 100));
+  d[99] = std::numeric_limits<double>::quiet_NaN();
+  CHECK(!all_finite(d.data(), 100));
 }
 
 TEST_CASE("im2col: patches, col2im is its adjoint, im2row is its transpose") {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "curv/kernels/finite.hpp"
 #include "curv/loss/adapted.hpp"
 #include "curv/nn/objective.hpp"
 #include "curv/optim/schedule.hpp"
@@ -13,11 +14,8 @@ namespace {
 // The first parameter whose gradient has a NaN or an infinity, by name ("" if none).
 template <class T>
 std::string first_non_finite(const ParamStore<T>& p) {
-  // x·0 is 0 for finite x and NaN otherwise, so one vectorizable sum screens the whole vector.
   const T* g = p.grad();
-  T screen = 0;
-  for (index_t i = 0; i < p.size(); ++i) screen += g[i] * T(0);
-  if (screen == T(0)) return "";
+  if (all_finite(g, p.size())) return "";  // the common case, one parallel read
   for (const ParamInfo& info : p.info())
     for (index_t i = 0, n = info.shape.numel(); i < n; ++i)
       if (!std::isfinite(double(g[info.offset + i]))) return info.name;
