@@ -59,31 +59,27 @@ void check(int rc, const char* what) {
   fail("mpi: ", what, " failed: ", std::string(text, std::size_t(len)));
 }
 
-MPI_Request to_mpi(std::uintptr_t h) {
-  MPI_Request r;
-  static_assert(sizeof r <= sizeof h, "an MPI_Request must fit a handle");
-  std::memcpy(&r, &h, sizeof r);
-  return r;
+// MPI's handles (MPI_Request, MPI_Comm: pointers in Open MPI) kept in the header's integers, so
+// that only this file sees mpi.h.
+template <class H>
+H from_handle(std::uintptr_t h) {
+  H x;
+  static_assert(sizeof x <= sizeof h, "an MPI handle must fit a std::uintptr_t");
+  std::memcpy(&x, &h, sizeof x);
+  return x;
 }
 
-std::uintptr_t from_mpi(MPI_Request r) {
+template <class H>
+std::uintptr_t to_handle(H x) {
   std::uintptr_t h = 0;
-  std::memcpy(&h, &r, sizeof r);
+  std::memcpy(&h, &x, sizeof x);
   return h;
 }
 
-MPI_Comm comm_of(std::uintptr_t h) {
-  MPI_Comm c;
-  static_assert(sizeof c <= sizeof h, "an MPI_Comm must fit a handle");
-  std::memcpy(&c, &h, sizeof c);
-  return c;
-}
-
-std::uintptr_t handle_of(MPI_Comm c) {
-  std::uintptr_t h = 0;
-  std::memcpy(&h, &c, sizeof c);
-  return h;
-}
+MPI_Request to_mpi(std::uintptr_t h) { return from_handle<MPI_Request>(h); }
+std::uintptr_t from_mpi(MPI_Request r) { return to_handle(r); }
+MPI_Comm comm_of(std::uintptr_t h) { return from_handle<MPI_Comm>(h); }
+std::uintptr_t handle_of(MPI_Comm c) { return to_handle(c); }
 
 template <class T>
 void allreduce(T* data, std::size_t n, MPI_Comm comm) {

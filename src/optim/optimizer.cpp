@@ -53,8 +53,7 @@ void check_state_names(const std::string& optimizer, const OptimizerState<T>& s,
 }
 
 template <class T>
-void take_buffer(const std::string& optimizer, const OptimizerState<T>& s, const std::string& name,
-                 std::vector<T>& into) {
+void take_buffer(const OptimizerState<T>& s, const std::string& name, std::vector<T>& into) {
   const auto it = s.buffers.find(name);
   if (it == s.buffers.end()) {
     into.clear();  // not allocated yet when the state was taken
@@ -76,10 +75,8 @@ template void check_state_names(const std::string&, const OptimizerState<float>&
                                 const std::vector<std::string>&, const std::vector<std::string>&);
 template void check_state_names(const std::string&, const OptimizerState<double>&,
                                 const std::vector<std::string>&, const std::vector<std::string>&);
-template void take_buffer(const std::string&, const OptimizerState<float>&, const std::string&,
-                          std::vector<float>&);
-template void take_buffer(const std::string&, const OptimizerState<double>&, const std::string&,
-                          std::vector<double>&);
+template void take_buffer(const OptimizerState<float>&, const std::string&, std::vector<float>&);
+template void take_buffer(const OptimizerState<double>&, const std::string&, std::vector<double>&);
 template void zero_masked(std::vector<float>&, std::span<const std::uint8_t>);
 template void zero_masked(std::vector<double>&, std::span<const std::uint8_t>);
 

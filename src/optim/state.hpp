@@ -17,8 +17,7 @@ void check_state_names(const std::string& optimizer, const OptimizerState<T>& s,
                        const std::vector<std::string>& scalars);
 // into ← s.buffers[name], or empty when s does not have it (a buffer not allocated yet).
 template <class T>
-void take_buffer(const std::string& optimizer, const OptimizerState<T>& s, const std::string& name,
-                 std::vector<T>& into);
+void take_buffer(const OptimizerState<T>& s, const std::string& name, std::vector<T>& into);
 // buffer[i] ← 0 where keep[i] == 0 (an empty buffer stays empty).
 template <class T>
 void zero_masked(std::vector<T>& buffer, std::span<const std::uint8_t> keep);
@@ -36,7 +35,7 @@ class HeavyBallState : public Optimizer<T> {
   }
   void load_state(const OptimizerState<T>& s) override {
     check_state_names<T>(this->name(), s, {"momentum_buffer"}, {});
-    take_buffer<T>(this->name(), s, "momentum_buffer", buf_);
+    take_buffer<T>(s, "momentum_buffer", buf_);
   }
   void apply_mask(std::span<const std::uint8_t> keep) override { zero_masked(buf_, keep); }
 
@@ -57,8 +56,8 @@ class MomentState : public Optimizer<T> {
   }
   void load_state(const OptimizerState<T>& s) override {
     check_state_names<T>(this->name(), s, {"exp_avg", "exp_avg_sq"}, {"step"});
-    take_buffer<T>(this->name(), s, "exp_avg", m_);
-    take_buffer<T>(this->name(), s, "exp_avg_sq", v_);
+    take_buffer<T>(s, "exp_avg", m_);
+    take_buffer<T>(s, "exp_avg_sq", v_);
     CURV_CHECK(m_.size() == v_.size(), this->name(), ": expected exp_avg and exp_avg_sq of one ",
                "size, found ", m_.size(), " and ", v_.size());
     const auto t = s.scalars.find("step");
