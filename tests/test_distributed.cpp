@@ -153,6 +153,8 @@ TEST_CASE(
       CHECK(grid.served == c);
       for (int owner = 0; owner < R; ++owner) {
         CHECK(grid.preconditions(owner, owner));
+        // The column, ranks owner % c + i·c: the owner is number refresh_root(owner).
+        CHECK(owner % c + grid.refresh_root(owner) * c == owner);
         std::vector<int> served(std::size_t(R), 0);
         int workers = 0;
         for (int p = 0; p < R; ++p) {

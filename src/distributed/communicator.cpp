@@ -131,7 +131,7 @@ void Communicator::finalize() {
 }
 
 std::unique_ptr<Communicator> Communicator::split(int color, int key) {
-  if (!initialized_ && !owns_handle_)  // one process, without MPI
+  if (handle_ == 0)  // one process, without MPI
     return std::unique_ptr<Communicator>(new Communicator(0, 0, 1));
   MPI_Comm group;
   check(MPI_Comm_split(comm_of(handle_), color, key, &group), "comm_split");

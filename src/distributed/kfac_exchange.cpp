@@ -31,7 +31,7 @@ template <class T>
 void KfacExchange::refresh_to_column(T* data, std::size_t n, int owner) {
   CURV_CHECK(preconditions(owner), "distributed kfac: process ", rank(), " is not a gradient ",
              "worker of process ", owner, "'s layers and cannot take part in sharing them");
-  column_->broadcast(data, n, owner / grid_.served);  // the owner's rank within its column
+  column_->broadcast(data, n, grid_.refresh_root(owner));
 }
 
 void KfacExchange::share_refresh(float* data, std::size_t n, int owner) {
@@ -40,12 +40,11 @@ void KfacExchange::share_refresh(float* data, std::size_t n, int owner) {
 void KfacExchange::share_refresh(double* data, std::size_t n, int owner) {
   refresh_to_column(data, n, owner);
 }
-// Within a row, ranks are p % c: the row's worker for owner's layers is number owner % c.
 void KfacExchange::share_step(float* data, std::size_t n, int owner) {
-  row_->broadcast(data, n, owner % grid_.served);
+  row_->broadcast(data, n, grid_.step_root(owner));
 }
 void KfacExchange::share_step(double* data, std::size_t n, int owner) {
-  row_->broadcast(data, n, owner % grid_.served);
+  row_->broadcast(data, n, grid_.step_root(owner));
 }
 
 }  // namespace curv::distributed

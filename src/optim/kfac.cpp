@@ -356,13 +356,7 @@ class KfacFamily final : public Optimizer<T> {
     if (exchange_) {
       // A refresh that fails on its owner (non-finite factors) is thrown by every process,
       // rather than leaving the others waiting for what it would have sent.
-      std::string error;
-      try {
-        refresh_owned();
-      } catch (const Error& e) {
-        error = e.what();
-      }
-      exchange_->agree(error);
+      exchange_->agree(caught_error(refresh_owned));
       // The owner's refresh to the layer's other gradient workers.
       for (std::size_t i = 0; i < layers_.size(); ++i)
         if (exchange_->preconditions(owner_[i])) layers_[i].share(*exchange_, owner_[i], shift);

@@ -32,6 +32,18 @@ template <class... Args>
     if (!(cond)) ::curv::fail(__VA_ARGS__); \
   } while (0)
 
+// The message of the curv::Error that f throws, "" if it returns. A distributed run hands it to an
+// agreement (Communicator::agree), so that every process throws the same error or none does.
+template <class F>
+std::string caught_error(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // A name that must be one of a known few: "WHO: expected WHAT among a, b, c, found 'value'".
 inline void check_one_of(const std::string& value, std::initializer_list<const char*> known,
                          const std::string& who, const std::string& what) {

@@ -97,13 +97,7 @@ class Communicator {
 // the same one (Communicator::agree), so no process goes on into a collective alone.
 template <class F>
 void agreed(Communicator& comm, F&& f) {
-  std::string error;
-  try {
-    f();
-  } catch (const Error& e) {
-    error = e.what();
-  }
-  comm.agree(error);
+  comm.agree(caught_error(f));
 }
 
 // The payloads of the collectives this process took part in so far (an allreduce's vector, a

@@ -21,8 +21,12 @@ struct GradientWorkerGrid {
   // a curv::Error listing the ones that are.
   static GradientWorkerGrid of(int processes, double fraction);
   bool preconditions(int rank, int owner) const { return rank % served == owner % served; }
+  // The roots of the two broadcasts, as positions within a column or row ordered by rank: the
+  // owner within its column, and the gradient worker for owner's layers within any row.
+  int refresh_root(int owner) const { return owner / served; }
+  int step_root(int owner) const { return owner % served; }
   // The gradient worker that preconditions owner's layer for `rank`: its row's one.
-  int worker_of(int rank, int owner) const { return rank / served * served + owner % served; }
+  int worker_of(int rank, int owner) const { return rank / served * served + step_root(owner); }
 };
 
 class KfacExchange final : public StatisticsExchange {

@@ -37,7 +37,6 @@ class GemmReplay {
  public:
   explicit GemmReplay(std::vector<GemmCall> calls);
   void operator()();
-  const std::vector<GemmCall>& calls() const { return calls_; }
   double multiply_adds() const;
 
  private:
